@@ -1,0 +1,138 @@
+import type { IsoDate } from './calendar.ts';
+import type { ProductType } from './catalogue.ts';
+import type { Currency, Money } from './money.ts';
+import { Money as M } from './money.ts';
+import type { Organisation } from './organisation.ts';
+import type { PaymentMethodKind } from './payment-methods.ts';
+import { priceInvoice, type PricedInvoice } from './pricing.ts';
+import { renewalPeriod, type Product } from './product.ts';
+import type { Seller } from './seller.ts';
+import { vatTreatment } from './vat.ts';
+
+export type InvoiceSeries = 'INV';
+
+/** How one part of an invoice was paid. */
+export interface InvoicePayment {
+  method: 'balance' | PaymentMethodKind;
+  amount: string;
+  /** The provider's payment id for a charged part. */
+  ref?: string;
+}
+
+/** A final invoice as stored: amounts are decimal strings, never floats. */
+export interface Invoice {
+  number: string;
+  series: InvoiceSeries;
+  sellerId: string;
+  year: number;
+  sequence: number;
+  orgId: string;
+  issueDate: IsoDate;
+  currency: Currency;
+  seller: Seller;
+  buyer: { name: string; address?: string; country: string; vatNumber?: string };
+  lines: {
+    description: string;
+    productId?: string;
+    periodFrom?: IsoDate;
+    periodTo?: IsoDate;
+    unitPrice: string;
+    quantity: number;
+    net: string;
+    vatRate: string;
+    vat: string;
+    gross: string;
+  }[];
+  vatBreakdown: { rate: string; net: string; vat: string }[];
+  totalNet: string;
+  totalVat: string;
+  total: string;
+  vatMention?: string;
+  payments: InvoicePayment[];
+  status: 'paid' | 'open' | 'void';
+}
+
+/** Gapless numbers per series, seller and year: INV-CH-2026-000042. */
+export function formatInvoiceNumber(series: InvoiceSeries, sellerId: string, year: number, sequence: number): string {
+  return `${series}-${sellerId.toUpperCase()}-${year}-${String(sequence).padStart(6, '0')}`;
+}
+
+/** The priced renewal of one product for one period, VAT by the buyer's situation on the issue day. */
+export function priceRenewal(
+  product: Product,
+  type: ProductType,
+  org: Organisation,
+  seller: Seller,
+  issueDate: IsoDate,
+  periodMonths = product.periodMonths,
+): PricedInvoice {
+  const period = renewalPeriod(product, periodMonths);
+  const vat = vatTreatment({
+    sellerCountry: seller.country,
+    buyerCountry: org.country,
+    buyerVatNumber: org.vatNumber,
+    date: issueDate,
+  });
+  return priceInvoice(
+    [
+      {
+        description: `${type.name}: ${product.name}`,
+        productId: product.id,
+        periodFrom: period.from,
+        periodTo: period.to,
+        unitPrice: M.of(type.prices[org.currency], org.currency),
+        quantity: periodMonths / type.basePeriodMonths,
+      },
+    ],
+    vat,
+    org.currency,
+  );
+}
+
+export function toInvoice(
+  priced: PricedInvoice,
+  ids: { series: InvoiceSeries; seller: Seller; year: number; sequence: number },
+  org: Organisation,
+  issueDate: IsoDate,
+  payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
+): Invoice {
+  const invoice: Invoice = {
+    number: formatInvoiceNumber(ids.series, ids.seller.id, ids.year, ids.sequence),
+    series: ids.series,
+    sellerId: ids.seller.id,
+    year: ids.year,
+    sequence: ids.sequence,
+    orgId: org.id,
+    issueDate,
+    currency: priced.currency,
+    seller: ids.seller,
+    buyer: {
+      name: org.name,
+      country: org.country,
+      ...(org.address ? { address: org.address } : {}),
+      ...(org.vatNumber ? { vatNumber: org.vatNumber } : {}),
+    },
+    lines: priced.lines.map((l) => ({
+      description: l.description,
+      ...(l.productId ? { productId: l.productId } : {}),
+      ...(l.periodFrom ? { periodFrom: l.periodFrom } : {}),
+      ...(l.periodTo ? { periodTo: l.periodTo } : {}),
+      unitPrice: l.unitPrice.toString(),
+      quantity: l.quantity,
+      net: l.net.toString(),
+      vatRate: l.vatRate.toString(),
+      vat: l.vat.toString(),
+      gross: l.gross.toString(),
+    })),
+    vatBreakdown: priced.vatBreakdown.map((b) => ({ rate: b.rate.toString(), net: b.net.toString(), vat: b.vat.toString() })),
+    totalNet: priced.totalNet.toString(),
+    totalVat: priced.totalVat.toString(),
+    total: priced.total.toString(),
+    payments: payments
+      .filter((p) => !p.amount.isZero())
+      .map((p) => ({ method: p.method, amount: p.amount.toString(), ...(p.ref ? { ref: p.ref } : {}) })),
+    status: 'paid',
+  };
+  if (priced.vat.mention) invoice.vatMention = priced.vat.mention;
+  return invoice;
+}

@@ -1,0 +1,86 @@
+import { BusinessRuleError, ForbiddenError } from './errors.ts';
+import type { Currency } from './money.ts';
+
+/** The billing account: owns products, invoices, a currency and a prepaid balance. */
+export interface Organisation {
+  id: string;
+  name: string;
+  currency: Currency;
+  /** ISO 3166 country of the billing address, decides VAT. */
+  country: string;
+  vatNumber?: string;
+  address?: string;
+  /** Prepaid balance, decimal string in the organisation's currency. */
+  balance: string;
+  billingContacts: string[];
+  /** Billing-message settings: overrides the product types' reminder days. */
+  reminderDaysBefore?: number[];
+  /** Stripe customer id, once the organisation has one. */
+  gatewayCustomerRef?: string;
+  createdAt: string;
+}
+
+export type Role = 'legal-owner' | 'administrator' | 'collaborator' | 'external';
+
+export interface Member {
+  orgId: string;
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  /** Collaborators only: whether they may pay and see invoices. */
+  billingRights: boolean;
+  /** Collaborators and externals: the products they were given access to. */
+  productIds: string[];
+}
+
+/**
+ * DOMAIN.md: only a legal owner, an administrator, or a collaborator with
+ * billing rights may pay, change auto-renewal, top up or read invoices.
+ */
+export function hasBillingRights(member: Member): boolean {
+  switch (member.role) {
+    case 'legal-owner':
+    case 'administrator':
+      return true;
+    case 'collaborator':
+      return member.billingRights;
+    case 'external':
+      return false;
+  }
+}
+
+export function canSeeProduct(member: Member, productId: string): boolean {
+  return member.role === 'legal-owner' || member.role === 'administrator' || member.productIds.includes(productId);
+}
+
+export function assertBillingRights(member: Member | undefined, productId?: string): asserts member is Member {
+  if (!member || !hasBillingRights(member) || (productId !== undefined && !canSeeProduct(member, productId))) {
+    throw new ForbiddenError('This action needs billing rights in the organisation');
+  }
+}
+
+/** Only a legal owner can make someone legal owner. */
+export function assertCanAssignRole(actor: Member | undefined, role: Role): asserts actor is Member {
+  if (!actor) throw new ForbiddenError('Not a member of this organisation');
+  if (role === 'legal-owner' && actor.role !== 'legal-owner') {
+    throw new ForbiddenError('Only a legal owner can make someone legal owner');
+  }
+  if (actor.role !== 'legal-owner' && actor.role !== 'administrator') {
+    throw new ForbiddenError('Only a legal owner or an administrator can manage users');
+  }
+}
+
+/** The last legal owner can be neither removed nor demoted. */
+export function assertKeepsALegalOwner(members: Member[], change: { userId: string; newRole?: Role }): void {
+  const owners = members.filter((m) => m.role === 'legal-owner');
+  const target = members.find((m) => m.userId === change.userId);
+  if (target?.role === 'legal-owner' && change.newRole !== 'legal-owner' && owners.length === 1) {
+    throw new BusinessRuleError('The last legal owner of an organisation cannot be removed', 'last_legal_owner');
+  }
+}
+
+/** Who receives administrative notices such as a termination. */
+export function administrators(members: Member[]): Member[] {
+  return members.filter((m) => m.role === 'legal-owner' || m.role === 'administrator');
+}

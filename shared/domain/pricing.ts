@@ -1,0 +1,127 @@
+/**
+ * The invoice price calculator: pure, no I/O, decimal only.
+ *
+ * Rounding rule (the one the invoice shows and the ledger books):
+ *  - net per line = unit price (without VAT) x quantity, exact;
+ *  - VAT per line = net x rate / 100, rounded half-up to 0.01 on that line;
+ *  - gross per line = net + VAT;
+ *  - totals and the per-rate VAT breakdown are plain sums of the rounded lines.
+ *
+ * Rounding per line rather than on the total means a reader can add up the
+ * printed lines and land exactly on the printed total, and a credit note for
+ * one line reverses exactly what that line charged. The cost is that the
+ * breakdown's VAT can differ by a few cents from (breakdown net x rate); that
+ * is accepted, not corrected.
+ */
+import { Decimal } from 'decimal.js';
+import { isIsoDate, type IsoDate } from './calendar.ts';
+import { ValidationError } from './errors.ts';
+import { Money, isCurrency, type Currency } from './money.ts';
+import type { VatTreatment } from './vat.ts';
+
+export interface PriceLineInput {
+  description: string;
+  productId?: string;
+  periodFrom?: IsoDate;
+  periodTo?: IsoDate;
+  /** Without VAT. */
+  unitPrice: Money;
+  /** A positive whole number of periods. */
+  quantity: number;
+}
+
+export interface PricedLine extends PriceLineInput {
+  net: Money;
+  vatRate: Decimal;
+  vat: Money;
+  gross: Money;
+}
+
+export interface PricedInvoice {
+  currency: Currency;
+  lines: PricedLine[];
+  vatBreakdown: { rate: Decimal; net: Money; vat: Money }[];
+  totalNet: Money;
+  totalVat: Money;
+  total: Money;
+  vat: VatTreatment;
+}
+
+function validateLine(line: PriceLineInput, index: number, currency: Currency): void {
+  const where = `line ${index + 1}`;
+  if (line.unitPrice.currency !== currency) {
+    throw new ValidationError(`${where}: unit price is in ${line.unitPrice.currency}, invoice is in ${currency}`, 'currency_mismatch');
+  }
+  if (line.unitPrice.isNegative()) {
+    throw new ValidationError(`${where}: unit price must not be negative (${line.unitPrice.format()})`, 'invalid_price');
+  }
+  if (!Number.isSafeInteger(line.quantity) || line.quantity <= 0) {
+    throw new ValidationError(`${where}: quantity must be a positive whole number, got ${line.quantity}`, 'invalid_quantity');
+  }
+  for (const d of [line.periodFrom, line.periodTo]) {
+    if (d !== undefined && !isIsoDate(d)) throw new ValidationError(`${where}: not a calendar date: ${d}`, 'invalid_date');
+  }
+  if (line.periodFrom !== undefined && line.periodTo !== undefined && line.periodTo < line.periodFrom) {
+    throw new ValidationError(`${where}: period ends (${line.periodTo}) before it starts (${line.periodFrom})`, 'invalid_period');
+  }
+}
+
+function priceLine(line: PriceLineInput, rate: Decimal, currency: Currency): PricedLine {
+  const net = line.unitPrice.times(line.quantity);
+  const vat = Money.round(net.amount.times(rate).dividedBy(100), currency);
+  return {
+    description: line.description,
+    ...(line.productId !== undefined ? { productId: line.productId } : {}),
+    ...(line.periodFrom !== undefined ? { periodFrom: line.periodFrom } : {}),
+    ...(line.periodTo !== undefined ? { periodTo: line.periodTo } : {}),
+    unitPrice: line.unitPrice,
+    quantity: line.quantity,
+    net,
+    vatRate: rate,
+    vat,
+    gross: net.plus(vat),
+  };
+}
+
+export function priceInvoice(lines: PriceLineInput[], vat: VatTreatment, currency: Currency): PricedInvoice {
+  if (!isCurrency(currency)) throw new ValidationError(`unsupported currency: ${String(currency)}`, 'invalid_currency');
+  if (lines.length === 0) throw new ValidationError('an invoice needs at least one line', 'empty_invoice');
+  // A negative or non-finite rate would turn VAT into a discount; reject the treatment instead.
+  if (!Decimal.isDecimal(vat.rate) || !vat.rate.isFinite() || vat.rate.isNegative() || vat.rate.greaterThan(100)) {
+    throw new ValidationError(`VAT rate must be between 0 and 100 %, got ${String(vat.rate)}`, 'invalid_vat_rate');
+  }
+  lines.forEach((line, i) => validateLine(line, i, currency));
+
+  const priced = lines.map((line) => priceLine(line, vat.rate, currency));
+
+  // Keyed by the rate's canonical string so 8.1 and 8.10 are one group.
+  const groups = new Map<string, { rate: Decimal; net: Money; vat: Money }>();
+  for (const line of priced) {
+    const key = line.vatRate.toString();
+    const g = groups.get(key);
+    if (g) {
+      g.net = g.net.plus(line.net);
+      g.vat = g.vat.plus(line.vat);
+    } else {
+      groups.set(key, { rate: line.vatRate, net: line.net, vat: line.vat });
+    }
+  }
+
+  const totalNet = Money.sum(
+    priced.map((l) => l.net),
+    currency,
+  );
+  const totalVat = Money.sum(
+    priced.map((l) => l.vat),
+    currency,
+  );
+  return {
+    currency,
+    lines: priced,
+    vatBreakdown: [...groups.values()],
+    totalNet,
+    totalVat,
+    total: totalNet.plus(totalVat),
+    vat,
+  };
+}

@@ -1,0 +1,143 @@
+import { addDays, addMonths, daysBetween, type IsoDate } from './calendar.ts';
+import {
+  AUTO_RENEW_CUTOFF_DAYS,
+  FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY,
+  type ProductType,
+} from './catalogue.ts';
+import { BusinessRuleError, ValidationError } from './errors.ts';
+
+export type ProductStatus = 'active' | 'blocked' | 'terminated';
+
+export interface Product {
+  id: string;
+  orgId: string;
+  typeId: string;
+  /** What the customer calls it, e.g. the domain name. */
+  name: string;
+  /** Normal expiry (échéance): paid up to, not including, this day. */
+  expiry: IsoDate;
+  /** Period renewed each time, in months (one of the type's allowed periods). */
+  periodMonths: number;
+  autoRenew: boolean;
+  /** Saved method charged for automatic renewals; absent means prepaid balance only. */
+  paymentMethodId?: string;
+  status: ProductStatus;
+  /** Failed automatic attempts for the current period. */
+  failedAttempts: number;
+  /** Set when the saved method needs the customer (3-D Secure): no more automatic retries this period. */
+  autoRenewHaltedFor?: IsoDate;
+  /** The last night that processed this product. */
+  lastNight?: IsoDate;
+  /** The next night with something to do; absent once terminated. */
+  nextActionDate?: IsoDate;
+  backupsDeletedAt?: string;
+  createdAt: string;
+  /** Optimistic-lock counter, bumped by every write. */
+  version: number;
+}
+
+export type NightAction = 'attempt' | 'reminder' | 'block' | 'terminate';
+
+export interface ScheduledAction {
+  date: IsoDate;
+  action: NightAction;
+}
+
+/** Reminder days come from the organisation's settings when it has any. */
+export function reminderDays(type: ProductType, orgOverride?: number[]): number[] {
+  return orgOverride && orgOverride.length > 0 ? orgOverride : type.reminderDaysBefore;
+}
+
+/** Attempt dates of the current period: 14 days before expiry, then the retries, never past expiry. */
+export function attemptDates(product: Pick<Product, 'expiry'>, type: ProductType): IsoDate[] {
+  const first = addDays(product.expiry, -FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY);
+  return [first, ...type.retryDaysAfterFirstAttempt.map((d) => addDays(first, d))].filter((d) => d <= product.expiry);
+}
+
+/** Every action of the product's current period, in date order. */
+export function scheduleOf(product: Product, type: ProductType, orgReminderDays?: number[]): ScheduledAction[] {
+  if (product.status === 'terminated') return [];
+  const out: ScheduledAction[] = [];
+  if (product.status === 'active') {
+    for (const d of reminderDays(type, orgReminderDays)) out.push({ date: addDays(product.expiry, -d), action: 'reminder' });
+    if (product.autoRenew && product.autoRenewHaltedFor !== product.expiry) {
+      for (const date of attemptDates(product, type)) out.push({ date, action: 'attempt' });
+    }
+    out.push({ date: addDays(product.expiry, type.blockDaysAfterExpiry), action: 'block' });
+  }
+  out.push({ date: addDays(product.expiry, type.terminateDaysAfterExpiry), action: 'terminate' });
+  return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+}
+
+/** The first night strictly after `after` on which the product has something to do. */
+export function nextActionDate(
+  product: Product,
+  type: ProductType,
+  after: IsoDate,
+  orgReminderDays?: number[],
+): IsoDate | undefined {
+  return scheduleOf(product, type, orgReminderDays).find((a) => a.date > after)?.date;
+}
+
+/**
+ * What a night must do for a product. A night that catches up on missed
+ * nights does each kind of action once: one payment attempt, the latest
+ * reminder, and the furthest non-payment step.
+ */
+export function dueActions(
+  product: Product,
+  type: ProductType,
+  night: IsoDate,
+  orgReminderDays?: number[],
+): Set<NightAction> {
+  const since = product.lastNight ?? addDays(product.nextActionDate ?? night, -1);
+  const due = new Set<NightAction>();
+  for (const a of scheduleOf(product, type, orgReminderDays)) {
+    if (a.date > since && a.date <= night) due.add(a.action);
+  }
+  // An attempt is only worth making while the period is still payable automatically.
+  if (due.has('attempt') && night > product.expiry) due.delete('attempt');
+  if (due.has('terminate')) due.delete('block');
+  if (due.has('block') || due.has('terminate')) due.delete('reminder');
+  return due;
+}
+
+/**
+ * DOMAIN.md: auto-renew cannot be switched on less than 14 days before the
+ * normal expiry; the product must be renewed manually first. Off is always allowed.
+ */
+export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate): void {
+  if (product.status === 'terminated') {
+    throw new BusinessRuleError(`Product ${product.id} is terminated`, 'product_terminated');
+  }
+  const daysLeft = daysBetween(today, product.expiry);
+  if (daysLeft < AUTO_RENEW_CUTOFF_DAYS) {
+    throw new BusinessRuleError(
+      `Auto-renewal cannot be switched on for ${product.name}: it expires on ${product.expiry}, ` +
+        `less than ${AUTO_RENEW_CUTOFF_DAYS} days away. Renew it manually first.`,
+      'auto_renew_too_late',
+    );
+  }
+}
+
+export function assertAllowedPeriod(type: ProductType, periodMonths: number): void {
+  if (!type.allowedPeriodsMonths.includes(periodMonths)) {
+    throw new ValidationError(
+      `Period of ${periodMonths} months is not allowed for ${type.name}; allowed: ${type.allowedPeriodsMonths.join(', ')} months`,
+      'period_not_allowed',
+    );
+  }
+}
+
+/** The period a renewal pays for: from the current expiry, one period long. */
+export function renewalPeriod(product: Product, periodMonths = product.periodMonths): { from: IsoDate; to: IsoDate } {
+  return { from: product.expiry, to: addMonths(product.expiry, periodMonths) };
+}
+
+/** The product after a paid renewal: new expiry, counters reset, unblocked. */
+export function renewed(product: Product, periodMonths = product.periodMonths): Product {
+  const { to } = renewalPeriod(product, periodMonths);
+  const next: Product = { ...product, expiry: to, status: product.status === 'terminated' ? 'terminated' : 'active', failedAttempts: 0 };
+  delete next.autoRenewHaltedFor;
+  return next;
+}
