@@ -1,0 +1,385 @@
+import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { IsoDate } from '../../domain/calendar.ts';
+import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
+import type { Member, Organisation } from '../../domain/organisation.ts';
+import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
+import type { Product } from '../../domain/product.ts';
+import {
+  WriteConflict,
+  type BillingStore,
+  type Change,
+  type DueProductRef,
+  type LedgerEntry,
+  type LifecycleCommand,
+  type NightOutcome,
+  type NightRun,
+  type OutboxEmail,
+  type PaymentAttempt,
+  type PaymentRecord,
+  type ReadStats,
+} from '../../ports/billing-store.ts';
+import { DUE_SHARDS, keys, shardOf } from './keys.ts';
+import { TABLE_KEYS } from './table-schema.ts';
+
+type Item = Record<string, unknown>;
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity', 'expiresAt'];
+
+function strip<T>(item: Item | undefined): T | undefined {
+  if (!item) return undefined;
+  const out: Item = {};
+  for (const [k, v] of Object.entries(item)) if (!KEY_ATTRS.includes(k)) out[k] = v;
+  return out as T;
+}
+
+const NOT_EXISTS = 'attribute_not_exists(pk)';
+
+/**
+ * The billing store on one DynamoDB table. Every commit is one
+ * TransactWriteItems whose conditions make replays and races fail whole.
+ */
+export class DynamoDbBillingStore implements BillingStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+  }
+
+  async commit(changes: Change[]): Promise<void> {
+    const items: TransactItem[] = [];
+    const owners: Change['type'][] = [];
+    for (const change of changes) {
+      for (const item of this.toTransactItems(change)) {
+        items.push(item);
+        owners.push(change.type);
+      }
+    }
+    if (items.length === 0) return;
+    if (items.length > 100) throw new Error(`a commit of ${items.length} writes exceeds DynamoDB's 100`);
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) {
+        const reasons = err.CancellationReasons ?? [];
+        const failed = reasons
+          .map((r, i) => (r.Code === 'ConditionalCheckFailed' ? owners[i] : undefined))
+          .filter((t): t is Change['type'] => t !== undefined);
+        if (failed.length > 0) throw new WriteConflict([...new Set(failed)]);
+        // TransactionConflict: another transaction held an item; the caller retries like any conflict.
+        if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new WriteConflict(['product']);
+      }
+      throw err;
+    }
+  }
+
+  private put(item: Item, condition?: string, values?: Item, names?: Record<string, string>): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: item,
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ...(values ? { ExpressionAttributeValues: values } : {}),
+        ...(names ? { ExpressionAttributeNames: names } : {}),
+      },
+    };
+  }
+
+  private toTransactItems(change: Change): TransactItem[] {
+    switch (change.type) {
+      case 'organisation': {
+        const { org, isNew } = change;
+        const items = [this.put({ ...keys.org(org.id), entity: 'org', ...org }, isNew ? NOT_EXISTS : 'attribute_exists(pk)')];
+        if (isNew) items.push(this.put({ ...keys.orgDirectory(org.id), entity: 'orgref', name: org.name }));
+        return items;
+      }
+      case 'member': {
+        const m = change.member;
+        return [
+          this.put({ ...keys.member(m.orgId, m.userId), entity: 'member', ...m }),
+          this.put({ ...keys.userMembership(m.userId, m.orgId), entity: 'membership', orgId: m.orgId, role: m.role }),
+        ];
+      }
+      case 'paymentMethod': {
+        const pm = change.method;
+        return [this.put({ ...keys.paymentMethod(pm.orgId, pm.id), entity: 'pm', ...pm })];
+      }
+      case 'product':
+        return [this.productPut(change.product, change.expectedVersion)];
+      case 'balance':
+        return [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.org(change.orgId),
+              UpdateExpression: 'SET balance = :to',
+              ConditionExpression: 'balance = :from',
+              ExpressionAttributeValues: { ':from': change.from, ':to': change.to },
+            },
+          },
+          this.put({ ...keys.ledger(change.orgId, change.entry.id), entity: 'ledger', ...change.entry }, NOT_EXISTS),
+        ];
+      case 'attempt': {
+        const a = change.attempt;
+        const item = { ...keys.attempt(a.orgId, a.id), entity: 'attempt', ...a };
+        return [
+          change.expectedStatus === null
+            ? this.put(item, NOT_EXISTS)
+            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
+        ];
+      }
+      case 'invoice': {
+        const inv = change.invoice;
+        const counter = keys.seriesCounter(inv.series, inv.sellerId, inv.year);
+        // Gapless: the number is taken only if the counter still stands at the one before it.
+        const counterWrite: TransactItem =
+          inv.sequence === 1
+            ? this.put({ ...counter, entity: 'counter', last: 1 }, NOT_EXISTS)
+            : {
+                Update: {
+                  TableName: this.tableName,
+                  Key: counter,
+                  UpdateExpression: 'SET #last = :seq',
+                  ConditionExpression: '#last = :prev',
+                  ExpressionAttributeNames: { '#last': 'last' },
+                  ExpressionAttributeValues: { ':seq': inv.sequence, ':prev': inv.sequence - 1 },
+                },
+              };
+        return [
+          counterWrite,
+          this.put({ ...keys.invoice(inv.orgId, inv.issueDate, inv.number), entity: 'invoice', ...inv }, NOT_EXISTS),
+          this.put(
+            {
+              ...keys.seriesNumber(inv.series, inv.sellerId, inv.year, inv.sequence),
+              entity: 'invoice-number',
+              number: inv.number,
+              orgId: inv.orgId,
+              issueDate: inv.issueDate,
+            },
+            NOT_EXISTS,
+          ),
+        ];
+      }
+      case 'payment': {
+        const p = change.payment;
+        return [this.put({ ...keys.payment(p.orgId, p.date, p.id), entity: 'payment', ...p }, NOT_EXISTS)];
+      }
+      case 'email': {
+        const e = change.email;
+        return [this.put({ ...keys.email(e.date, e.id), entity: 'email', ...e }, NOT_EXISTS)];
+      }
+      case 'lifecycle': {
+        const c = change.command;
+        const item = { ...keys.lifecycle(c.date, c.id), entity: 'lifecycle', ...c };
+        return [
+          change.expectedStatus === null
+            ? this.put(item, NOT_EXISTS)
+            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
+        ];
+      }
+      case 'outcome': {
+        const o = change.outcome;
+        return [this.put({ ...keys.outcome(o.night, o.productId), entity: 'outcome', ...o }, NOT_EXISTS)];
+      }
+    }
+  }
+
+  private productPut(p: Product, expectedVersion: number | null): TransactItem {
+    const item: Item = {
+      ...keys.product(p.orgId, p.id),
+      entity: 'product',
+      ...p,
+      [TABLE_KEYS.expiryIndex.pk]: keys.expiryIndexPk(p.orgId),
+      [TABLE_KEYS.expiryIndex.sk]: `${p.expiry}#${p.id}`,
+    };
+    // Sparse: only products with something ahead appear in the nightly index.
+    if (p.nextActionDate) {
+      item[TABLE_KEYS.dueIndex.pk] = keys.dueIndexPk(p.nextActionDate, shardOf(p.id));
+      item[TABLE_KEYS.dueIndex.sk] = p.id;
+    }
+    return expectedVersion === null
+      ? this.put(item, NOT_EXISTS)
+      : this.put(item, 'version = :v', { ':v': expectedVersion });
+  }
+
+  private async get<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
+    const res = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return strip<T>(res.Item);
+  }
+
+  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>, stats?: ReadStats, raw = false): Promise<T[]> {
+    const out: T[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...input,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+          ...(stats ? { ReturnConsumedCapacity: 'TOTAL' } : {}),
+        }),
+      );
+      if (stats) {
+        stats.items += res.Count ?? 0;
+        stats.capacityUnits += res.ConsumedCapacity?.CapacityUnits ?? 0;
+      }
+      for (const it of res.Items ?? []) out.push(raw ? (it as T) : (strip<T>(it) as T));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  private byPrefix<T>(pk: string, prefix: string, forward = true): Promise<T[]> {
+    return this.queryAll<T>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+      ConsistentRead: true,
+      ScanIndexForward: forward,
+    });
+  }
+
+  private partition<T>(pk: string): Promise<T[]> {
+    return this.queryAll<T>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true });
+  }
+
+  getOrganisation(orgId: string) {
+    return this.get<Organisation>(keys.org(orgId));
+  }
+
+  async listOrganisations(): Promise<Organisation[]> {
+    const refs = await this.queryAll<Item>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'ORGS' } }, undefined, true);
+    const orgs = await Promise.all(refs.map((r) => this.getOrganisation(String(r.sk))));
+    return orgs.filter((o): o is Organisation => o !== undefined);
+  }
+
+  getMember(orgId: string, userId: string) {
+    return this.get<Member>(keys.member(orgId, userId));
+  }
+  listMembers(orgId: string) {
+    return this.byPrefix<Member>(`ORG#${orgId}`, 'MEMBER#');
+  }
+  getPaymentMethod(orgId: string, id: string) {
+    return this.get<SavedPaymentMethod>(keys.paymentMethod(orgId, id));
+  }
+  listPaymentMethods(orgId: string) {
+    return this.byPrefix<SavedPaymentMethod>(`ORG#${orgId}`, 'PM#');
+  }
+  getProduct(orgId: string, productId: string) {
+    return this.get<Product>(keys.product(orgId, productId));
+  }
+
+  listProducts(orgId: string, opts: { expiryUpTo?: IsoDate } = {}): Promise<Product[]> {
+    const { name, pk, sk } = TABLE_KEYS.expiryIndex;
+    return this.queryAll<Product>({
+      IndexName: name,
+      KeyConditionExpression: opts.expiryUpTo ? '#pk = :pk AND #sk <= :upTo' : '#pk = :pk',
+      ExpressionAttributeNames: opts.expiryUpTo ? { '#pk': pk, '#sk': sk } : { '#pk': pk },
+      ExpressionAttributeValues: {
+        ':pk': keys.expiryIndexPk(orgId),
+        // '~' sorts after every product id, so the whole last day is included.
+        ...(opts.expiryUpTo ? { ':upTo': `${opts.expiryUpTo}#~` } : {}),
+      },
+    });
+  }
+
+  async listDueProducts(date: IsoDate, stats?: ReadStats): Promise<DueProductRef[]> {
+    const { name, pk } = TABLE_KEYS.dueIndex;
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, shard) =>
+        this.queryAll<Item>(
+          {
+            IndexName: name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': pk },
+            ExpressionAttributeValues: { ':pk': keys.dueIndexPk(date, shard) },
+          },
+          stats,
+          true,
+        ),
+      ),
+    );
+    return shards.flat().map((it) => ({
+      orgId: String(it.pk).slice('ORG#'.length),
+      productId: String(it.sk).slice('PRODUCT#'.length),
+    }));
+  }
+
+  getAttempt(orgId: string, attemptId: string) {
+    return this.get<PaymentAttempt>(keys.attempt(orgId, attemptId));
+  }
+  listAttempts(orgId: string, productId: string) {
+    return this.byPrefix<PaymentAttempt>(`ORG#${orgId}`, `ATTEMPT#${productId}#`);
+  }
+
+  async listLedger(orgId: string): Promise<LedgerEntry[]> {
+    const entries = await this.byPrefix<LedgerEntry>(`ORG#${orgId}`, 'LEDGER#');
+    return entries.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+  listPayments(orgId: string) {
+    return this.byPrefix<PaymentRecord>(`ORG#${orgId}`, 'PAYMENT#');
+  }
+  listInvoices(orgId: string) {
+    return this.byPrefix<Invoice>(`ORG#${orgId}`, 'INVOICE#');
+  }
+
+  async lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number): Promise<number> {
+    const counter = await this.get<{ last: number }>(keys.seriesCounter(series, sellerId, year));
+    return counter?.last ?? 0;
+  }
+
+  listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number) {
+    return this.byPrefix<{ number: string; orgId: string; issueDate: IsoDate }>(keys.series(series, sellerId, year), 'NO#');
+  }
+
+  getLifecycleCommand(date: IsoDate, id: string) {
+    return this.get<LifecycleCommand>(keys.lifecycle(date, id));
+  }
+  listLifecycleCommands(date: IsoDate) {
+    return this.partition<LifecycleCommand>(`LIFECYCLE#${date}`);
+  }
+  listOutbox(date: IsoDate) {
+    return this.partition<OutboxEmail>(`OUTBOX#${date}`);
+  }
+
+  async listNightOutcomes(night: IsoDate): Promise<NightOutcome[]> {
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, s) => this.partition<NightOutcome>(keys.outcomePk(night, s))),
+    );
+    return shards.flat();
+  }
+
+  async lastNightRun(): Promise<NightRun | undefined> {
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'NIGHTS' },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    return strip<NightRun>(res.Items?.[0]);
+  }
+
+  listNightRuns() {
+    return this.partition<NightRun>('NIGHTS');
+  }
+
+  async putNightRun(run: NightRun): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.nightRun(run.date), entity: 'night', ...run } }));
+  }
+}

@@ -1,0 +1,46 @@
+import type { IsoDate } from '../../domain/calendar.ts';
+
+/**
+ * Key layout of the single table. Each function names one access pattern;
+ * the README lists them all.
+ */
+export const DUE_SHARDS = 8;
+
+/** FNV-1a: a stable spread of products over the date index's shards. */
+export function shardOf(id: string, shards = DUE_SHARDS): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+export const keys = {
+  org: (orgId: string) => ({ pk: `ORG#${orgId}`, sk: 'PROFILE' }),
+  orgDirectory: (orgId: string) => ({ pk: 'ORGS', sk: orgId }),
+  member: (orgId: string, userId: string) => ({ pk: `ORG#${orgId}`, sk: `MEMBER#${userId}` }),
+  userMembership: (userId: string, orgId: string) => ({ pk: `USER#${userId}`, sk: `ORG#${orgId}` }),
+  paymentMethod: (orgId: string, id: string) => ({ pk: `ORG#${orgId}`, sk: `PM#${id}` }),
+  product: (orgId: string, productId: string) => ({ pk: `ORG#${orgId}`, sk: `PRODUCT#${productId}` }),
+  dueIndexPk: (date: IsoDate, shard: number) => `DUE#${date}#${pad2(shard)}`,
+  expiryIndexPk: (orgId: string) => `ORG#${orgId}#PRODUCTS`,
+  attempt: (orgId: string, attemptId: string) => ({ pk: `ORG#${orgId}`, sk: `ATTEMPT#${attemptId}` }),
+  /** Ledger entries are keyed by their business id, so a replayed movement collides instead of repeating. */
+  ledger: (orgId: string, id: string) => ({ pk: `ORG#${orgId}`, sk: `LEDGER#${id}` }),
+  payment: (orgId: string, date: IsoDate, id: string) => ({ pk: `ORG#${orgId}`, sk: `PAYMENT#${date}#${id}` }),
+  invoice: (orgId: string, issueDate: IsoDate, number: string) => ({ pk: `ORG#${orgId}`, sk: `INVOICE#${issueDate}#${number}` }),
+  series: (series: string, sellerId: string, year: number) => `SERIES#${series}#${sellerId}#${year}`,
+  seriesCounter: (series: string, sellerId: string, year: number) => ({ pk: keys.series(series, sellerId, year), sk: 'COUNTER' }),
+  seriesNumber: (series: string, sellerId: string, year: number, sequence: number) => ({
+    pk: keys.series(series, sellerId, year),
+    sk: `NO#${String(sequence).padStart(9, '0')}`,
+  }),
+  email: (date: IsoDate, id: string) => ({ pk: `OUTBOX#${date}`, sk: id }),
+  lifecycle: (date: IsoDate, id: string) => ({ pk: `LIFECYCLE#${date}`, sk: id }),
+  outcome: (night: IsoDate, productId: string) => ({ pk: `NIGHT#${night}#${pad2(shardOf(productId))}`, sk: productId }),
+  outcomePk: (night: IsoDate, shard: number) => `NIGHT#${night}#${pad2(shard)}`,
+  nightRun: (date: IsoDate) => ({ pk: 'NIGHTS', sk: date }),
+};

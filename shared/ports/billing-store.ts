@@ -1,0 +1,182 @@
+import type { IsoDate } from '../domain/calendar.ts';
+import type { Currency } from '../domain/money.ts';
+import type { Invoice, InvoiceSeries } from '../domain/invoice.ts';
+import type { Member, Organisation } from '../domain/organisation.ts';
+import type { PaymentMethodKind, SavedPaymentMethod } from '../domain/payment-methods.ts';
+import type { Product } from '../domain/product.ts';
+
+/** One movement of the prepaid balance; the balance always equals the sum of its ledger. */
+export interface LedgerEntry {
+  id: string;
+  orgId: string;
+  date: IsoDate;
+  /** Signed decimal string: credit positive, debit negative. */
+  amount: string;
+  currency: Currency;
+  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release';
+  ref: string;
+  balanceAfter: string;
+  createdAt: string;
+}
+
+/** Money received from a payment provider for an invoice. */
+export interface PaymentRecord {
+  id: string;
+  orgId: string;
+  date: IsoDate;
+  method: PaymentMethodKind;
+  amount: string;
+  currency: Currency;
+  gatewayRef: string;
+  invoiceNumber: string;
+  productId?: string;
+  createdAt: string;
+}
+
+/**
+ * One automatic payment attempt for one product period, recorded before the
+ * provider is called so a crash after the charge finds it and its provider id.
+ */
+export interface PaymentAttempt {
+  id: string;
+  orgId: string;
+  productId: string;
+  periodStart: IsoDate;
+  attempt: number;
+  night: IsoDate;
+  idempotencyKey: string;
+  currency: Currency;
+  total: string;
+  balancePart: string;
+  chargePart: string;
+  paymentMethodId?: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  gatewayRef?: string;
+  failureCode?: string;
+  createdAt: string;
+}
+
+export interface OutboxEmail {
+  id: string;
+  date: IsoDate;
+  orgId: string;
+  productId?: string;
+  to: string[];
+  template:
+    | 'renewal-reminder'
+    | 'auto-renewal-notice'
+    | 'payment-failed'
+    | 'authentication-required'
+    | 'renewal-paid'
+    | 'product-blocked'
+    | 'product-terminated';
+  data: Record<string, string>;
+  createdAt: string;
+}
+
+export type LifecycleAction = 'block' | 'unblock' | 'terminate';
+
+export interface LifecycleCommand {
+  id: string;
+  date: IsoDate;
+  orgId: string;
+  productId: string;
+  action: LifecycleAction;
+  status: 'pending' | 'applied';
+  appliedAt?: string;
+  createdAt: string;
+}
+
+/** What one night did to one product, written with the product so it is counted once. */
+export interface NightOutcome {
+  night: IsoDate;
+  orgId: string;
+  productId: string;
+  currency: Currency;
+  reminders: number;
+  attempted: boolean;
+  paid: boolean;
+  failed: boolean;
+  collected: string;
+  blocked: boolean;
+  unblocked: boolean;
+  terminated: boolean;
+}
+
+export interface NightRun {
+  date: IsoDate;
+  /** Nights caught up by this run, oldest first (includes `date`). */
+  coveredDates: IsoDate[];
+  planned: number;
+  startedAt: string;
+}
+
+/**
+ * A write in an all-or-nothing commit; each carries the condition that makes
+ * a retry or a second worker fail instead of applying it twice.
+ */
+export type Change =
+  | { type: 'organisation'; org: Organisation; isNew: boolean }
+  | { type: 'member'; member: Member }
+  | { type: 'paymentMethod'; method: SavedPaymentMethod }
+  | { type: 'product'; product: Product; expectedVersion: number | null }
+  | { type: 'balance'; orgId: string; from: string; to: string; entry: LedgerEntry }
+  | { type: 'attempt'; attempt: PaymentAttempt; expectedStatus: 'pending' | null }
+  | { type: 'invoice'; invoice: Invoice }
+  | { type: 'payment'; payment: PaymentRecord }
+  | { type: 'email'; email: OutboxEmail }
+  | { type: 'lifecycle'; command: LifecycleCommand; expectedStatus: 'pending' | null }
+  | { type: 'outcome'; outcome: NightOutcome };
+
+/** A commit refused because another writer got there first; lists the changes whose condition failed. */
+export class WriteConflict extends Error {
+  constructor(readonly conflicts: Change['type'][]) {
+    super(`concurrent write on: ${conflicts.join(', ')}`);
+    this.name = 'WriteConflict';
+  }
+}
+
+export interface DueProductRef {
+  orgId: string;
+  productId: string;
+}
+
+export interface ReadStats {
+  items: number;
+  capacityUnits: number;
+}
+
+export interface BillingStore {
+  commit(changes: Change[]): Promise<void>;
+
+  getOrganisation(orgId: string): Promise<Organisation | undefined>;
+  listOrganisations(): Promise<Organisation[]>;
+  getMember(orgId: string, userId: string): Promise<Member | undefined>;
+  listMembers(orgId: string): Promise<Member[]>;
+  getPaymentMethod(orgId: string, id: string): Promise<SavedPaymentMethod | undefined>;
+  listPaymentMethods(orgId: string): Promise<SavedPaymentMethod[]>;
+
+  getProduct(orgId: string, productId: string): Promise<Product | undefined>;
+  /** Products of an organisation, optionally only those expiring up to a date. */
+  listProducts(orgId: string, opts?: { expiryUpTo?: IsoDate }): Promise<Product[]>;
+  /** Products whose next action falls on `date`, through the date index (never a scan). */
+  listDueProducts(date: IsoDate, stats?: ReadStats): Promise<DueProductRef[]>;
+
+  getAttempt(orgId: string, attemptId: string): Promise<PaymentAttempt | undefined>;
+  listAttempts(orgId: string, productId: string): Promise<PaymentAttempt[]>;
+  listLedger(orgId: string): Promise<LedgerEntry[]>;
+  listPayments(orgId: string): Promise<PaymentRecord[]>;
+  listInvoices(orgId: string): Promise<Invoice[]>;
+  /** The last sequence used in a number series (0 when none). */
+  lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number): Promise<number>;
+  listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number): Promise<{ number: string; orgId: string; issueDate: IsoDate }[]>;
+
+  getLifecycleCommand(date: IsoDate, id: string): Promise<LifecycleCommand | undefined>;
+  listLifecycleCommands(date: IsoDate): Promise<LifecycleCommand[]>;
+  listOutbox(date: IsoDate): Promise<OutboxEmail[]>;
+  listNightOutcomes(night: IsoDate): Promise<NightOutcome[]>;
+
+  lastNightRun(): Promise<NightRun | undefined>;
+  listNightRuns(): Promise<NightRun[]>;
+  putNightRun(run: NightRun): Promise<void>;
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { ConflictError, ValidationError } from '../domain/errors.ts';
+import { Money } from '../domain/money.ts';
+import { assertCanAssignRole, assertKeepsALegalOwner, type Member, type Organisation } from '../domain/organisation.ts';
+import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
+import { isValidVatNumber } from '../domain/vat.ts';
+import type { BillingStore } from '../ports/billing-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { IdGenerator } from '../ports/ids.ts';
+import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
+import { loadOrg } from './renewal-deps.ts';
+import { parseInput } from './validation.ts';
+
+const email = z.string().trim().email('must be an e-mail address');
+
+export const NewOrganisation = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'lower-case letters, digits and dashes, 2 to 41 characters').optional(),
+  name: z.string().trim().min(1, 'is required').max(200),
+  currency: z.enum(['CHF', 'EUR'], { message: 'must be CHF or EUR' }),
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code such as CH'),
+  vatNumber: z.string().trim().min(4).optional(),
+  address: z.string().trim().max(500).optional(),
+  owner: z.object({ userId: z.string().min(1), email, name: z.string().min(1) }),
+  billingContacts: z.array(email).optional(),
+  reminderDaysBefore: z.array(z.number().int().min(1).max(120)).max(10).optional(),
+});
+
+/** Creates an organisation with its first legal owner, in one transaction. */
+export async function createOrganisation(
+  deps: { store: BillingStore; clock: Clock; ids: IdGenerator },
+  raw: unknown,
+): Promise<Organisation> {
+  const input = parseInput(NewOrganisation, raw);
+  if (input.vatNumber && !isValidVatNumber(input.country, input.vatNumber)) {
+    throw new ValidationError(`VAT number ${input.vatNumber} is not valid for ${input.country}`, 'invalid_vat_number');
+  }
+  const id = input.id ?? deps.ids.next('org');
+  if (await deps.store.getOrganisation(id)) throw new ConflictError(`Organisation ${id} already exists`, 'org_exists');
+  const org: Organisation = {
+    id,
+    name: input.name,
+    currency: input.currency,
+    country: input.country,
+    balance: Money.zero(input.currency).toString(),
+    billingContacts: input.billingContacts ?? [input.owner.email],
+    createdAt: deps.clock.now(),
+    ...(input.vatNumber ? { vatNumber: input.vatNumber } : {}),
+    ...(input.address ? { address: input.address } : {}),
+    ...(input.reminderDaysBefore ? { reminderDaysBefore: input.reminderDaysBefore } : {}),
+  };
+  const owner: Member = { orgId: id, ...input.owner, role: 'legal-owner', billingRights: true, productIds: [] };
+  await deps.store.commit([
+    { type: 'organisation', org, isNew: true },
+    { type: 'member', member: owner },
+  ]);
+  return org;
+}
+
+export const MemberInput = z.object({
+  userId: z.string().min(1),
+  email,
+  name: z.string().min(1),
+  role: z.enum(['legal-owner', 'administrator', 'collaborator', 'external']),
+  billingRights: z.boolean().default(false),
+  productIds: z.array(z.string()).default([]),
+});
+
+/** Adds or changes a member; only a legal owner makes legal owners, and one always remains. */
+export async function setMember(deps: { store: BillingStore }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
+  const input = parseInput(MemberInput, raw);
+  await loadOrg(deps.store, orgId);
+  const members = await deps.store.listMembers(orgId);
+  if (actor.kind === 'user') assertCanAssignRole(members.find((m) => m.userId === actor.userId), input.role);
+  assertKeepsALegalOwner(members, { userId: input.userId, newRole: input.role });
+  const member: Member = {
+    orgId,
+    ...input,
+    billingRights: input.role === 'legal-owner' || input.role === 'administrator' ? true : input.role === 'collaborator' && input.billingRights,
+  };
+  await deps.store.commit([{ type: 'member', member }]);
+  return member;
+}
+
+export const PaymentMethodInput = z.object({
+  kind: z.enum(['card', 'postfinance', 'twint', 'paypal']),
+  brand: z.enum(['visa', 'mastercard', 'cb']).optional(),
+  label: z.string().min(1).max(100),
+  gatewayRef: z.string().regex(/^pm_[A-Za-z0-9_]+$/, 'must be a payment method reference such as pm_card_visa'),
+});
+
+/** Saves a reference to a method held by the payment provider (never card data). */
+export async function addPaymentMethod(
+  deps: { store: BillingStore; clock: Clock; ids: IdGenerator },
+  orgId: string,
+  raw: unknown,
+  actor: Actor = SYSTEM,
+): Promise<SavedPaymentMethod> {
+  const input = parseInput(PaymentMethodInput, raw);
+  const org = await loadOrg(deps.store, orgId);
+  await authoriseBilling(deps.store, actor, orgId);
+  assertMethodAcceptsCurrency(input.kind, org.currency);
+  const method: SavedPaymentMethod = {
+    id: deps.ids.next('pm'),
+    orgId,
+    kind: input.kind,
+    label: input.label,
+    gatewayRef: input.gatewayRef,
+    createdAt: deps.clock.now(),
+    ...(input.brand ? { brand: input.brand } : {}),
+  };
+  await deps.store.commit([{ type: 'paymentMethod', method }]);
+  return method;
+}

@@ -1,0 +1,226 @@
+import { z } from 'zod';
+import { addMonths, isIsoDate, type IsoDate } from '../domain/calendar.ts';
+import type { Catalogue } from '../domain/catalogue.ts';
+import { ConflictError, ValidationError } from '../domain/errors.ts';
+import { Money } from '../domain/money.ts';
+import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
+import { addDays } from '../domain/calendar.ts';
+import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, type Product } from '../domain/product.ts';
+import type { BillingStore, Change } from '../ports/billing-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { IdGenerator } from '../ports/ids.ts';
+import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
+import { loadOrg, loadProduct, retryOnConflict, typeOf } from './renewal-deps.ts';
+import { parseInput } from './validation.ts';
+
+const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
+
+export const NewProduct = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,80}$/, 'lower-case letters, digits, dots and dashes').optional(),
+  typeId: z.string().min(1),
+  name: z.string().trim().min(1).max(200),
+  expiry: isoDate,
+  periodMonths: z.number().int().positive().optional(),
+  autoRenew: z.boolean().default(false),
+  paymentMethodId: z.string().optional(),
+});
+
+interface ProductDeps {
+  store: BillingStore;
+  catalogue: Catalogue;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/** Registers a product of an organisation and schedules its first action. */
+export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown): Promise<Product> {
+  const input = parseInput(NewProduct, raw);
+  const org = await loadOrg(deps.store, orgId);
+  const type = deps.catalogue.get(input.typeId);
+  if (!type) {
+    throw new ValidationError(
+      `Unknown product type ${input.typeId}; known: ${deps.catalogue.all().map((t) => t.id).join(', ')}`,
+      'unknown_product_type',
+    );
+  }
+  const periodMonths = input.periodMonths ?? type.allowedPeriodsMonths.find((p) => p >= 12) ?? type.allowedPeriodsMonths[0]!;
+  assertAllowedPeriod(type, periodMonths);
+  if (input.paymentMethodId) await assertUsableMethod(deps.store, orgId, input.paymentMethodId);
+  const id = input.id ?? deps.ids.next('prd');
+  if (await deps.store.getProduct(orgId, id)) throw new ConflictError(`Product ${id} already exists`, 'product_exists');
+  const today = deps.clock.today();
+  const product: Product = {
+    id,
+    orgId,
+    typeId: type.id,
+    name: input.name,
+    expiry: input.expiry,
+    periodMonths,
+    autoRenew: input.autoRenew,
+    status: 'active',
+    failedAttempts: 0,
+    createdAt: deps.clock.now(),
+    version: 1,
+    ...(input.paymentMethodId ? { paymentMethodId: input.paymentMethodId } : {}),
+  };
+  const first = nextActionDate(product, type, addDays(today, -1), org.reminderDaysBefore);
+  if (first) product.nextActionDate = first;
+  await deps.store.commit([{ type: 'product', product, expectedVersion: null }]);
+  return product;
+}
+
+async function assertUsableMethod(store: BillingStore, orgId: string, methodId: string): Promise<void> {
+  const method = await store.getPaymentMethod(orgId, methodId);
+  if (!method) throw new ValidationError(`Payment method ${methodId} is not saved for organisation ${orgId}`, 'unknown_payment_method');
+  if (!servesAutomaticRenewal(method)) {
+    throw new ValidationError(`${method.label} cannot be charged automatically; use a card, Twint or PayPal`, 'method_not_automatic');
+  }
+}
+
+export const AutoRenewInput = z
+  .object({
+    on: z.boolean(),
+    productId: z.string().min(1).optional(),
+    all: z.boolean().optional(),
+    paymentMethodId: z.string().optional(),
+  })
+  .refine((v) => (v.productId ? !v.all : v.all === true), 'give either one product or all of them');
+
+export interface AutoRenewResult {
+  changed: string[];
+  unchanged: string[];
+  /** Products that could not be switched on, with the reason (too close to expiry, terminated). */
+  refused: { productId: string; code: string; message: string }[];
+}
+
+/**
+ * Switches auto-renewal on or off for one product or all of an organisation's.
+ *
+ * 1. Check the actor's billing rights.
+ * 2. On: refuse any product less than 14 days from expiry (renew it manually first);
+ *    off is always allowed.
+ * 3. Save each product with its rescheduled next action.
+ * For one product a refusal is an error; for all, refused products are listed.
+ */
+export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<AutoRenewResult> {
+  const input = parseInput(AutoRenewInput, raw);
+  const org = await loadOrg(deps.store, orgId);
+  await authoriseBilling(deps.store, actor, orgId, input.productId);
+  if (input.paymentMethodId) await assertUsableMethod(deps.store, orgId, input.paymentMethodId);
+  const today = deps.clock.today();
+  const targets = input.productId
+    ? [await loadProduct(deps.store, orgId, input.productId)]
+    : (await deps.store.listProducts(orgId)).filter((p) => p.status !== 'terminated');
+  const result: AutoRenewResult = { changed: [], unchanged: [], refused: [] };
+
+  for (const target of targets) {
+    await retryOnConflict(async () => {
+      const product = await loadProduct(deps.store, orgId, target.id);
+      const methodId = input.paymentMethodId ?? product.paymentMethodId;
+      if (product.autoRenew === input.on && methodId === product.paymentMethodId) {
+        result.unchanged.push(product.id);
+        return;
+      }
+      if (input.on) {
+        try {
+          assertCanSwitchAutoRenewOn(product, today);
+        } catch (err) {
+          if (input.productId) throw err;
+          const e = err as { code: string; message: string };
+          result.refused.push({ productId: product.id, code: e.code, message: e.message });
+          return;
+        }
+      }
+      const type = typeOf(deps.catalogue, product);
+      const next: Product = { ...product, autoRenew: input.on, version: product.version + 1 };
+      if (methodId) next.paymentMethodId = methodId;
+      const after = product.lastNight && product.lastNight >= today ? product.lastNight : addDays(today, -1);
+      const when = nextActionDate(next, type, after, org.reminderDaysBefore);
+      if (when) next.nextActionDate = when;
+      else delete next.nextActionDate;
+      await deps.store.commit([{ type: 'product', product: next, expectedVersion: product.version }]);
+      result.changed.push(product.id);
+    });
+  }
+  return result;
+}
+
+/** DOMAIN.md: each deposit is between 0.1 and 9999 in the organisation's currency. */
+export const TOP_UP_MIN = '0.10';
+export const TOP_UP_MAX = '9999.00';
+
+export const TopUpInput = z.object({
+  amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
+  /** Makes a retried request a no-op. */
+  reference: z.string().min(1).max(100),
+});
+
+/**
+ * Credits the prepaid balance; the balance and its ledger entry move in one
+ * transaction, and the reference makes a replay fail instead of crediting twice.
+ */
+export async function topUpBalance(
+  deps: { store: BillingStore; clock: Clock },
+  orgId: string,
+  raw: unknown,
+  actor: Actor = SYSTEM,
+): Promise<{ balance: string; credited: string }> {
+  const input = parseInput(TopUpInput, raw);
+  const org0 = await loadOrg(deps.store, orgId);
+  await authoriseBilling(deps.store, actor, orgId);
+  const amount = Money.of(input.amount, org0.currency);
+  if (amount.lt(Money.of(TOP_UP_MIN, org0.currency)) || amount.gt(Money.of(TOP_UP_MAX, org0.currency))) {
+    throw new ValidationError(
+      `A deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${org0.currency}, got ${amount.toString()}`,
+      'top_up_out_of_range',
+    );
+  }
+  return retryOnConflict(async () => {
+    const org = await loadOrg(deps.store, orgId);
+    const after = Money.of(org.balance, org.currency).plus(amount);
+    const change: Change = {
+      type: 'balance',
+      orgId,
+      from: org.balance,
+      to: after.toString(),
+      entry: {
+        id: `top-up-${input.reference}`,
+        orgId,
+        date: deps.clock.today(),
+        amount: amount.toString(),
+        currency: org.currency,
+        reason: 'top-up',
+        ref: input.reference,
+        balanceAfter: after.toString(),
+        createdAt: deps.clock.now(),
+      },
+    };
+    try {
+      await deps.store.commit([change]);
+    } catch (err) {
+      const ledger = await deps.store.listLedger(orgId);
+      if (ledger.some((e) => e.id === `top-up-${input.reference}`)) {
+        throw new ConflictError(`Top-up ${input.reference} was already credited`, 'top_up_duplicate');
+      }
+      throw err;
+    }
+    return { balance: after.toString(), credited: amount.toString() };
+  });
+}
+
+export type DueWindow = '2m' | 'all';
+
+/** DOMAIN.md: by default the customer sees what falls due in the next 2 months, or everything. */
+export async function listProducts(
+  deps: { store: BillingStore; clock: Clock },
+  orgId: string,
+  due: DueWindow = '2m',
+  actor: Actor = SYSTEM,
+): Promise<Product[]> {
+  await loadOrg(deps.store, orgId);
+  const member = await authoriseBilling(deps.store, actor, orgId);
+  const upTo: IsoDate | undefined = due === '2m' ? addMonths(deps.clock.today(), 2) : undefined;
+  const products = await deps.store.listProducts(orgId, upTo ? { expiryUpTo: upTo } : {});
+  const visible = member && member.role === 'collaborator' ? products.filter((p) => member.productIds.includes(p.id)) : products;
+  return visible.filter((p) => due === 'all' || p.status !== 'terminated');
+}

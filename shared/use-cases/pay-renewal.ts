@@ -1,0 +1,218 @@
+import type { IsoDate } from '../domain/calendar.ts';
+import type { ProductType } from '../domain/catalogue.ts';
+import { priceRenewal, toInvoice, type Invoice } from '../domain/invoice.ts';
+import { Money } from '../domain/money.ts';
+import type { Organisation } from '../domain/organisation.ts';
+import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
+import { renewed, type Product } from '../domain/product.ts';
+import { WriteConflict, type Change, type PaymentAttempt } from '../ports/billing-store.ts';
+import type { BillingDeps } from './renewal-deps.ts';
+
+export interface RenewalPaymentInput {
+  org: Organisation;
+  product: Product;
+  type: ProductType;
+  night: IsoDate;
+  periodMonths: number;
+  /** Business identity of this attempt: product, period start and attempt number. */
+  attemptId: string;
+  /** Saved method for what the balance does not cover; absent means balance only. */
+  method?: SavedPaymentMethod;
+}
+
+export type RenewalPaymentOutcome =
+  | { kind: 'paid'; changes: Change[]; product: Product; invoice: Invoice; collected: Money }
+  | { kind: 'failed'; changes: Change[]; code: string; message: string; requiresCustomer: boolean };
+
+/**
+ * Pays one renewal: prepaid balance first, the rest on the saved method.
+ *
+ * 1. Price the renewal (VAT on the issue day) and split it: balance, then method.
+ * 2. Balance covers all: the debit goes in the caller's commit, nothing else to call.
+ * 3. Otherwise record the attempt as pending and hold the balance part, in one
+ *    transaction, before the provider is called; a retry after a crash finds
+ *    the same attempt, the same split and the same idempotency key.
+ * 4. Charge the method with that key.
+ * 5. Return the writes that settle it (invoice, payment, attempt state, or the
+ *    release of the held balance), for the caller to commit with the product.
+ */
+export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput): Promise<RenewalPaymentOutcome> {
+  const { store, gateway, clock, seller } = deps;
+  const { org, product, type, night, periodMonths, method } = input;
+  const now = clock.now();
+  const priced = priceRenewal(product, type, org, seller, night, periodMonths);
+  const total = priced.total;
+  const year = Number(night.slice(0, 4));
+
+  const issue = async (payments: Parameters<typeof toInvoice>[4]): Promise<Invoice> => {
+    const sequence = (await store.lastInvoiceSequence('INV', seller.id, year)) + 1;
+    return toInvoice(priced, { series: 'INV', seller, year, sequence }, org, night, payments);
+  };
+
+  let attempt = await store.getAttempt(org.id, input.attemptId);
+  if (attempt?.status === 'succeeded') {
+    // Settled with its product in one transaction: our product read is stale, so re-read and see it renewed.
+    throw new WriteConflict(['attempt']);
+  }
+  if (attempt?.status === 'failed') {
+    // A replayed request whose attempt already failed reports the same failure and moves nothing.
+    return { kind: 'failed', changes: [], code: attempt.failureCode ?? 'payment_failed', message: `Payment attempt ${attempt.id} already failed`, requiresCustomer: attempt.failureCode === 'authentication_required' };
+  }
+
+  if (!attempt) {
+    const balance = Money.of(org.balance, org.currency);
+    const balancePart = balance.isPositive() ? balance.min(total) : Money.zero(org.currency);
+    const chargePart = total.minus(balancePart);
+
+    if (chargePart.isZero()) {
+      const invoice = await issue([{ method: 'balance', amount: balancePart }]);
+      const newBalance = balance.minus(balancePart);
+      return {
+        kind: 'paid',
+        product: renewed(product, periodMonths),
+        invoice,
+        collected: total,
+        changes: [
+          {
+            type: 'balance',
+            orgId: org.id,
+            from: org.balance,
+            to: newBalance.toString(),
+            entry: {
+              id: `renewal-${input.attemptId}`,
+              orgId: org.id,
+              date: night,
+              amount: balancePart.negate().toString(),
+              currency: org.currency,
+              reason: 'renewal',
+              ref: invoice.number,
+              balanceAfter: newBalance.toString(),
+              createdAt: now,
+            },
+          },
+          { type: 'invoice', invoice },
+        ],
+      };
+    }
+    if (!method) {
+      return failure(
+        'insufficient_balance',
+        `The prepaid balance (${balance.format()}) does not cover ${total.format()} and no payment method is saved for automatic renewal`,
+      );
+    }
+    try {
+      assertMethodAcceptsCurrency(method.kind, org.currency);
+    } catch (err) {
+      return failure('method_currency_not_supported', (err as Error).message);
+    }
+
+    attempt = {
+      id: input.attemptId,
+      orgId: org.id,
+      productId: product.id,
+      periodStart: product.expiry,
+      attempt: product.failedAttempts + 1,
+      night,
+      idempotencyKey: `renewal/${input.attemptId}`,
+      currency: org.currency,
+      total: total.toString(),
+      balancePart: balancePart.toString(),
+      chargePart: chargePart.toString(),
+      paymentMethodId: method.id,
+      status: 'pending',
+      createdAt: now,
+    };
+    const hold: Change[] = [{ type: 'attempt', attempt, expectedStatus: null }];
+    if (balancePart.isPositive()) hold.push(balanceChange(org.balance, balancePart.negate(), 'renewal-hold', attempt, now));
+    await store.commit(hold);
+    org.balance = Money.of(org.balance, org.currency).minus(balancePart).toString();
+  }
+
+  if (!method || method.id !== attempt.paymentMethodId) {
+    throw new Error(`attempt ${attempt.id} was started with payment method ${attempt.paymentMethodId}, which is no longer the product's`);
+  }
+  const chargePart = Money.of(attempt.chargePart, attempt.currency);
+  const balancePart = Money.of(attempt.balancePart, attempt.currency);
+  const result = await gateway.charge({
+    orgId: org.id,
+    ...(org.gatewayCustomerRef ? { customerRef: org.gatewayCustomerRef } : {}),
+    paymentMethodRef: method.gatewayRef,
+    amount: chargePart,
+    idempotencyKey: attempt.idempotencyKey,
+    description: `Renewal of ${product.name} from ${product.expiry}`,
+    metadata: { orgId: org.id, productId: product.id, attemptId: attempt.id, periodStart: attempt.periodStart },
+  });
+
+  if (result.status === 'succeeded') {
+    const invoice = await issue([
+      { method: 'balance', amount: balancePart },
+      { method: method.kind, amount: chargePart, ref: result.paymentRef },
+    ]);
+    return {
+      kind: 'paid',
+      product: renewed(product, periodMonths),
+      invoice,
+      collected: Money.of(attempt.total, attempt.currency),
+      changes: [
+        { type: 'attempt', attempt: { ...attempt, status: 'succeeded', gatewayRef: result.paymentRef }, expectedStatus: 'pending' },
+        { type: 'invoice', invoice },
+        {
+          type: 'payment',
+          payment: {
+            id: result.paymentRef,
+            orgId: org.id,
+            date: night,
+            method: method.kind,
+            amount: chargePart.toString(),
+            currency: attempt.currency,
+            gatewayRef: result.paymentRef,
+            invoiceNumber: invoice.number,
+            productId: product.id,
+            createdAt: now,
+          },
+        },
+      ],
+    };
+  }
+
+  const settled: PaymentAttempt = {
+    ...attempt,
+    status: 'failed',
+    failureCode: result.code,
+    ...(result.paymentRef ? { gatewayRef: result.paymentRef } : {}),
+  };
+  const changes: Change[] = [{ type: 'attempt', attempt: settled, expectedStatus: 'pending' }];
+  if (balancePart.isPositive()) changes.push(balanceChange(org.balance, balancePart, 'hold-release', attempt, now));
+  return { kind: 'failed', changes, code: result.code, message: result.message, requiresCustomer: result.status === 'requires_action' };
+
+  function failure(code: string, message: string): RenewalPaymentOutcome {
+    return { kind: 'failed', changes: [], code, message, requiresCustomer: false };
+  }
+
+  function balanceChange(
+    current: string,
+    delta: Money,
+    reason: 'renewal-hold' | 'hold-release',
+    a: PaymentAttempt,
+    createdAt: string,
+  ): Change {
+    const after = Money.of(current, org.currency).plus(delta);
+    return {
+      type: 'balance',
+      orgId: org.id,
+      from: current,
+      to: after.toString(),
+      entry: {
+        id: `${reason}-${a.id}`,
+        orgId: org.id,
+        date: night,
+        amount: delta.toString(),
+        currency: org.currency,
+        reason,
+        ref: a.id,
+        balanceAfter: after.toString(),
+        createdAt,
+      },
+    };
+  }
+}

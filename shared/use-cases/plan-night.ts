@@ -1,0 +1,54 @@
+import { addDays, datesBetween, maxDate, type IsoDate } from '../domain/calendar.ts';
+import type { ReadStats } from '../ports/billing-store.ts';
+import type { MessageQueue, RenewalMessage } from '../ports/message-queue.ts';
+import type { BillingDeps } from './renewal-deps.ts';
+
+/** A night run late catches up on this many missed nights at most. */
+export const MAX_CATCH_UP_NIGHTS = 31;
+
+export interface PlanNightResult {
+  night: IsoDate;
+  coveredDates: IsoDate[];
+  planned: number;
+  read: ReadStats;
+}
+
+/**
+ * Finds tonight's work and fans it out, one message per product.
+ *
+ * 1. Find the nights to cover: tonight, plus any night missed since the last run
+ *    (up to MAX_CATCH_UP_NIGHTS; the first run ever looks back that far).
+ * 2. Query the date index for each of them (items read grow with the work, not the table).
+ * 3. Send one renewal message per product to the renewal queue.
+ * 4. Record the run, so the next night knows where this one stopped.
+ * Running it twice re-sends the messages; each product's night is applied once.
+ */
+export async function planNight(
+  deps: Pick<BillingDeps, 'store' | 'clock'> & { renewalQueue: MessageQueue<RenewalMessage> },
+  night: IsoDate,
+): Promise<PlanNightResult> {
+  const { store, clock } = deps;
+  const last = await store.lastNightRun();
+  // The first run ever cannot know which nights were missed: it looks back as far as any catch-up does.
+  const earliest = addDays(night, -(MAX_CATCH_UP_NIGHTS - 1));
+  let from = night;
+  if (!last) from = earliest;
+  else if (last.date < night) from = maxDate(addDays(last.date, 1), earliest);
+  const coveredDates = datesBetween(from, night);
+  const read: ReadStats = { items: 0, capacityUnits: 0 };
+  const seen = new Set<string>();
+  const messages: RenewalMessage[] = [];
+  for (const date of coveredDates) {
+    for (const ref of await store.listDueProducts(date, read)) {
+      const key = `${ref.orgId}/${ref.productId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      messages.push({ orgId: ref.orgId, productId: ref.productId, night });
+    }
+  }
+  for (let i = 0; i < messages.length; i += 10) await deps.renewalQueue.send(messages.slice(i, i + 10));
+  if (!last || last.date <= night) {
+    await store.putNightRun({ date: night, coveredDates, planned: messages.length, startedAt: clock.now() });
+  }
+  return { night, coveredDates, planned: messages.length, read };
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { BusinessRuleError, ConflictError, ValidationError } from '../domain/errors.ts';
+import { assertAllowedPeriod, nextActionDate, type Product } from '../domain/product.ts';
+import type { Change, LifecycleCommand } from '../ports/billing-store.ts';
+import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
+import { payRenewal } from './pay-renewal.ts';
+import { loadOrg, loadProduct, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
+import { parseInput } from './validation.ts';
+
+export const ManualRenewalInput = z.object({
+  productId: z.string().min(1),
+  periodMonths: z.number().int().positive().optional(),
+  /** Saved method for what the balance does not cover; omitted: the product's own, else balance only. */
+  paymentMethodId: z.string().optional(),
+  /** The caller's request id: a retried request pays once. */
+  requestId: z.string().min(1).max(100),
+});
+
+export interface ManualRenewalResult {
+  product: Product;
+  invoiceNumber: string;
+  total: string;
+  unblocked: boolean;
+}
+
+/**
+ * Renews a product now, before or after its expiry, for one of its type's periods.
+ *
+ * 1. Check billing rights, the period, and that the product is not terminated.
+ * 2. Pay: prepaid balance first, then the chosen saved method.
+ * 3. Commit the extended expiry (and unblock), the invoice and the money in one transaction.
+ * 4. A blocked product gets its unblock command.
+ */
+export async function renewManually(deps: BillingDeps, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<ManualRenewalResult> {
+  const input = parseInput(ManualRenewalInput, raw);
+  await authoriseBilling(deps.store, actor, orgId, input.productId);
+  return retryOnConflict(async () => {
+    const org = await loadOrg(deps.store, orgId);
+    const product = await loadProduct(deps.store, orgId, input.productId);
+    if (product.status === 'terminated') {
+      throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
+    }
+    const inFlight = (await deps.store.listAttempts(orgId, product.id)).find((a) => a.status === 'pending' && !a.id.endsWith(`manual-${input.requestId}`));
+    if (inFlight) {
+      // Paying now could pay the same period twice while the automatic charge settles.
+      throw new ConflictError(`An automatic payment for ${product.name} is in progress; try again in a few minutes`, 'payment_in_progress');
+    }
+    const type = typeOf(deps.catalogue, product);
+    const periodMonths = input.periodMonths ?? product.periodMonths;
+    assertAllowedPeriod(type, periodMonths);
+    const methodId = input.paymentMethodId ?? product.paymentMethodId;
+    const method = methodId ? await deps.store.getPaymentMethod(orgId, methodId) : undefined;
+    if (methodId && !method) throw new ValidationError(`Payment method ${methodId} is not saved for organisation ${orgId}`, 'unknown_payment_method');
+    const today = deps.clock.today();
+    const paid = await payRenewal(deps, {
+      org,
+      product,
+      type,
+      night: today,
+      periodMonths,
+      attemptId: `${product.id}#${product.expiry}#manual-${input.requestId}`,
+      ...(method ? { method } : {}),
+    });
+    if (paid.kind === 'failed') {
+      if (paid.changes.length > 0) await deps.store.commit(paid.changes);
+      throw new BusinessRuleError(`Payment failed: ${paid.message}`, paid.code);
+    }
+    const next: Product = { ...paid.product, periodMonths, version: product.version + 1 };
+    const upcoming = nextActionDate(next, type, product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
+    if (upcoming) next.nextActionDate = upcoming;
+    else delete next.nextActionDate;
+    const changes: Change[] = [...paid.changes, { type: 'product', product: next, expectedVersion: product.version }];
+    const unblock: LifecycleCommand | undefined =
+      product.status === 'blocked'
+        ? {
+            id: `${product.id}#unblock#${paid.invoice.number}`,
+            date: today,
+            orgId,
+            productId: product.id,
+            action: 'unblock',
+            status: 'pending',
+            createdAt: deps.clock.now(),
+          }
+        : undefined;
+    if (unblock) changes.push({ type: 'lifecycle', command: unblock, expectedStatus: null });
+    await deps.store.commit(changes);
+    if (unblock) await deps.lifecycleQueue.send([{ date: unblock.date, commandId: unblock.id }]);
+    return { product: next, invoiceNumber: paid.invoice.number, total: paid.invoice.total, unblocked: unblock !== undefined };
+  });
+}

@@ -1,0 +1,156 @@
+import { daysBetween, type IsoDate } from '../domain/calendar.ts';
+import { attemptDates, dueActions, nextActionDate, type Product } from '../domain/product.ts';
+import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../ports/billing-store.ts';
+import type { RenewalMessage } from '../ports/message-queue.ts';
+import { payRenewal } from './pay-renewal.ts';
+import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
+
+export type RenewProductResult =
+  | { status: 'done'; outcome: NightOutcome }
+  | { status: 'skipped'; reason: 'already-processed' | 'nothing-due' | 'not-found' };
+
+/**
+ * One product's night.
+ *
+ * 1. Read the product; if this night already processed it, re-publish its
+ *    lifecycle commands (the earlier run may have crashed before sending) and stop.
+ * 2. Work out what is due: payment attempt, reminder, block, termination.
+ * 3. Attempt due: pay (balance first, then the saved method); paid extends the
+ *    expiry, unblocks, and issues the final invoice; failed counts the attempt
+ *    and e-mails the customer.
+ * 4. Still unpaid: the reminder, or the block or termination with its lifecycle command.
+ * 5. Commit product, money, invoice, e-mails, commands and the night's outcome
+ *    in one transaction conditioned on the product's version, so a second
+ *    worker or a replayed message cannot apply the night twice.
+ * 6. Publish the lifecycle commands.
+ */
+export async function renewProduct(deps: BillingDeps, msg: RenewalMessage): Promise<RenewProductResult> {
+  return retryOnConflict(() => renewOnce(deps, msg));
+}
+
+async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewProductResult> {
+  const { store, catalogue, clock } = deps;
+  const { night } = msg;
+  const product = await store.getProduct(msg.orgId, msg.productId);
+  if (!product) return { status: 'skipped', reason: 'not-found' };
+  if (product.lastNight && product.lastNight >= night) {
+    await republishLifecycle(deps, product, night);
+    return { status: 'skipped', reason: 'already-processed' };
+  }
+  const type = typeOf(catalogue, product);
+  const org = await loadOrg(store, product.orgId);
+  const due = dueActions(product, type, night, org.reminderDaysBefore);
+  if (due.size === 0 && (product.nextActionDate ?? '9999') > night) return { status: 'skipped', reason: 'nothing-due' };
+
+  const now = clock.now();
+  const changes: Change[] = [];
+  const emails: OutboxEmail[] = [];
+  const commands: LifecycleCommand[] = [];
+  const outcome: NightOutcome = {
+    night,
+    orgId: org.id,
+    productId: product.id,
+    currency: org.currency,
+    reminders: 0,
+    attempted: false,
+    paid: false,
+    failed: false,
+    collected: '0.00',
+    blocked: false,
+    unblocked: false,
+    terminated: false,
+  };
+  const email = (template: OutboxEmail['template'], data: Record<string, string>) =>
+    emails.push({
+      id: `${product.id}#${template}`,
+      date: night,
+      orgId: org.id,
+      productId: product.id,
+      to: org.billingContacts,
+      template,
+      data: { product: product.name, productId: product.id, expiry: product.expiry, ...data },
+      createdAt: now,
+    });
+  const command = (action: LifecycleAction) =>
+    commands.push({ id: `${product.id}#${action}`, date: night, orgId: org.id, productId: product.id, action, status: 'pending', createdAt: now });
+
+  let next: Product = { ...product };
+  if (due.has('attempt')) {
+    outcome.attempted = true;
+    const method = product.paymentMethodId ? await store.getPaymentMethod(org.id, product.paymentMethodId) : undefined;
+    const paid = await payRenewal(deps, {
+      org,
+      product,
+      type,
+      night,
+      periodMonths: product.periodMonths,
+      attemptId: `${product.id}#${product.expiry}#${product.failedAttempts + 1}`,
+      ...(method ? { method } : {}),
+    });
+    changes.push(...paid.changes);
+    if (paid.kind === 'paid') {
+      outcome.paid = true;
+      outcome.collected = paid.collected.toString();
+      next = paid.product;
+      if (product.status === 'blocked') {
+        outcome.unblocked = true;
+        command('unblock');
+      }
+      email('renewal-paid', { invoice: paid.invoice.number, amount: paid.invoice.total, currency: org.currency, newExpiry: next.expiry });
+    } else {
+      outcome.failed = true;
+      next.failedAttempts = product.failedAttempts + 1;
+      if (paid.requiresCustomer) {
+        // The bank wants the customer: retrying off-session would only fail again.
+        next.autoRenewHaltedFor = product.expiry;
+        email('authentication-required', { reason: paid.message, payUrl: `/pay?org=${org.id}&product=${product.id}` });
+      } else {
+        const retry = attemptDates(product, type).find((d) => d > night);
+        email('payment-failed', { reason: paid.message, code: paid.code, ...(retry ? { nextAttempt: retry } : {}) });
+      }
+    }
+  }
+
+  if (!outcome.paid) {
+    if (due.has('terminate')) {
+      next.status = 'terminated';
+      outcome.terminated = true;
+      command('terminate');
+    } else if (due.has('block') && product.status === 'active') {
+      next.status = 'blocked';
+      outcome.blocked = true;
+      command('block');
+      email('product-blocked', {});
+    } else if (due.has('reminder') && !outcome.failed) {
+      outcome.reminders = 1;
+      email(product.autoRenew ? 'auto-renewal-notice' : 'renewal-reminder', {
+        daysLeft: String(Math.max(0, daysBetween(night, product.expiry))),
+      });
+    }
+  }
+
+  next.lastNight = night;
+  next.version = product.version + 1;
+  const upcoming = nextActionDate(next, type, night, org.reminderDaysBefore);
+  if (upcoming) next.nextActionDate = upcoming;
+  else delete next.nextActionDate;
+
+  changes.push({ type: 'product', product: next, expectedVersion: product.version });
+  for (const e of emails) changes.push({ type: 'email', email: e });
+  for (const c of commands) changes.push({ type: 'lifecycle', command: c, expectedStatus: null });
+  changes.push({ type: 'outcome', outcome });
+  await store.commit(changes);
+
+  await publish(deps, commands);
+  return { status: 'done', outcome };
+}
+
+async function publish(deps: BillingDeps, commands: LifecycleCommand[]): Promise<void> {
+  if (commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
+}
+
+async function republishLifecycle(deps: BillingDeps, product: Product, night: IsoDate): Promise<void> {
+  const actions: LifecycleAction[] = ['block', 'unblock', 'terminate'];
+  const found = await Promise.all(actions.map((a) => deps.store.getLifecycleCommand(night, `${product.id}#${a}`)));
+  await publish(deps, found.filter((c): c is LifecycleCommand => c !== undefined && c.status === 'pending'));
+}

@@ -1,0 +1,54 @@
+import type { Catalogue, ProductType } from '../domain/catalogue.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import type { Organisation } from '../domain/organisation.ts';
+import type { Product } from '../domain/product.ts';
+import type { Seller } from '../domain/seller.ts';
+import { WriteConflict, type BillingStore } from '../ports/billing-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { LifecycleMessage, MessageQueue } from '../ports/message-queue.ts';
+import type { PaymentGateway } from '../ports/payment-gateway.ts';
+import type { Provisioning } from '../ports/provisioning.ts';
+
+/** Everything the billing use cases need from the outside world. */
+export interface BillingDeps {
+  store: BillingStore;
+  gateway: PaymentGateway;
+  catalogue: Catalogue;
+  seller: Seller;
+  clock: Clock;
+  lifecycleQueue: MessageQueue<LifecycleMessage>;
+  provisioning: Provisioning;
+}
+
+export async function loadOrg(store: BillingStore, orgId: string): Promise<Organisation> {
+  const org = await store.getOrganisation(orgId);
+  if (!org) throw new NotFoundError(`Organisation ${orgId} not found`, 'org_not_found');
+  return org;
+}
+
+export async function loadProduct(store: BillingStore, orgId: string, productId: string): Promise<Product> {
+  const product = await store.getProduct(orgId, productId);
+  if (!product) throw new NotFoundError(`Product ${productId} not found in organisation ${orgId}`, 'product_not_found');
+  return product;
+}
+
+export function typeOf(catalogue: Catalogue, product: Product): ProductType {
+  const type = catalogue.get(product.typeId);
+  if (!type) throw new Error(`product ${product.id} has unknown type ${product.typeId}`);
+  return type;
+}
+
+/**
+ * Re-runs a unit of work that lost a race (balance, invoice counter, product
+ * version). Each run re-reads its state, so the winner's write is seen.
+ */
+export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof WriteConflict) || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * i)));
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll } from 'vitest';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
+import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import type { IsoDate } from '../../shared/domain/calendar.ts';
+import type { Clock } from '../../shared/ports/clock.ts';
+import type { PaymentGateway } from '../../shared/ports/payment-gateway.ts';
+import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
+import { addProduct, topUpBalance } from '../../shared/use-cases/manage-products.ts';
+import { openLocalRuntime, type LocalRuntime } from '../../functions/local-runtime.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** One in-memory DynamoDB Local per test file, on a free port; each test gets its own table. */
+export function useDynamoDbLocal(): { endpoint: () => string } {
+  let db: DynamoDbLocal | undefined;
+  beforeAll(async () => {
+    db = await startDynamoDbLocal();
+  });
+  afterAll(async () => {
+    await db?.stop();
+  });
+  return { endpoint: () => db!.endpoint };
+}
+
+/** A clock the test moves by hand. */
+export class TestClock implements Clock {
+  constructor(public day: IsoDate) {}
+  today() {
+    return this.day;
+  }
+  now() {
+    return `${this.day}T02:00:00.000Z`;
+  }
+}
+
+let tables = 0;
+
+export async function runtime(
+  endpoint: string,
+  opts: { today?: IsoDate; gateway?: PaymentGateway; duplicateDeliveries?: boolean } = {},
+): Promise<LocalRuntime & { clock: TestClock; sandbox: SandboxPaymentGateway }> {
+  const clock = new TestClock(opts.today ?? '2026-11-01');
+  const sandbox = new SandboxPaymentGateway();
+  const rt = await openLocalRuntime({
+    endpoint,
+    tableName: `t${process.pid}-${++tables}`,
+    clock,
+    gateway: opts.gateway ?? sandbox,
+    duplicateDeliveries: opts.duplicateDeliveries ?? false,
+  });
+  return Object.assign(rt, { clock, sandbox });
+}
+
+let ids = 0;
+
+/** An organisation with a saved method (or none) and an optional prepaid balance. */
+export async function anOrg(
+  rt: LocalRuntime,
+  opts: { currency?: 'CHF' | 'EUR'; country?: string; vatNumber?: string; method?: string; balance?: string; id?: string } = {},
+) {
+  const id = opts.id ?? `org-${++ids}`;
+  const org = await createOrganisation(rt.deps, {
+    id,
+    name: `Org ${id}`,
+    currency: opts.currency ?? 'CHF',
+    country: opts.country ?? (opts.currency === 'EUR' ? 'DE' : 'CH'),
+    ...(opts.vatNumber ? { vatNumber: opts.vatNumber } : {}),
+    owner: { userId: `owner-${id}`, email: `owner@${id}.ch`, name: 'Owner' },
+  });
+  const method = opts.method
+    ? await addPaymentMethod(rt.deps, id, { kind: opts.method === 'pm_twint' ? 'twint' : 'card', label: opts.method, gatewayRef: opts.method })
+    : undefined;
+  if (opts.balance) await topUpBalance(rt.deps, id, { amount: opts.balance, reference: `seed-${id}` });
+  return { org, method };
+}
+
+export async function aProduct(
+  rt: LocalRuntime,
+  orgId: string,
+  opts: { id?: string; typeId?: string; expiry: IsoDate; autoRenew?: boolean; paymentMethodId?: string; periodMonths?: number },
+) {
+  return addProduct(rt.deps, orgId, {
+    id: opts.id ?? `prd-${++ids}`,
+    typeId: opts.typeId ?? 'domain-ch',
+    name: `${opts.id ?? 'example'}.ch`,
+    expiry: opts.expiry,
+    autoRenew: opts.autoRenew ?? true,
+    ...(opts.paymentMethodId ? { paymentMethodId: opts.paymentMethodId } : {}),
+    ...(opts.periodMonths ? { periodMonths: opts.periodMonths } : {}),
+  });
+}
