@@ -1,0 +1,140 @@
+import { addDays, type IsoDate } from '../../shared/domain/calendar.ts';
+import type { Currency } from '../../shared/domain/money.ts';
+import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
+import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
+import { addProduct, topUpBalance } from '../../shared/use-cases/manage-products.ts';
+import type { LocalRuntime } from '../local-runtime.ts';
+
+/** Small, seeded PRNG so a demo portfolio is the same on every machine. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface MethodProfile {
+  weight: number;
+  kind: PaymentMethodKind;
+  ref: string;
+  label: string;
+  chfOnly?: boolean;
+}
+
+/** Saved methods with Stripe's test behaviour: most succeed, some decline, some need the customer. */
+const METHODS: MethodProfile[] = [
+  { weight: 50, kind: 'card', ref: 'pm_card_visa', label: 'Visa •••• 4242' },
+  { weight: 12, kind: 'card', ref: 'pm_card_mastercard', label: 'Mastercard •••• 4444' },
+  { weight: 10, kind: 'twint', ref: 'pm_twint', label: 'Twint', chfOnly: true },
+  { weight: 5, kind: 'paypal', ref: 'pm_paypal', label: 'PayPal' },
+  { weight: 10, kind: 'card', ref: 'pm_card_chargeDeclined', label: 'Visa •••• 0002' },
+  { weight: 7, kind: 'card', ref: 'pm_card_authenticationRequired', label: 'Visa •••• 3184' },
+  { weight: 6, kind: 'card', ref: '', label: 'none (prepaid balance only)' },
+];
+
+const TYPES = ['domain-ch', 'domain-com', 'web-hosting', 'mail-service', 'cloud-storage', 'cloud-server', 'streaming'];
+const COUNTRIES_EUR: { country: string; vat?: string }[] = [
+  { country: 'DE', vat: 'DE129273398' },
+  { country: 'FR' },
+  { country: 'AT' },
+  { country: 'IT' },
+  { country: 'FR', vat: 'FR40303265045' },
+];
+
+export interface SeedOptions {
+  orgs: number;
+  products: number;
+  today: IsoDate;
+  seed?: number;
+  /** Product expiries spread over this many days from today. */
+  spreadDays?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SeedResult {
+  orgs: number;
+  products: number;
+  orgIds: string[];
+}
+
+/**
+ * A realistic portfolio: organisations in CHF and EUR, products of every type
+ * expiring over the coming weeks, prepaid balances, and saved methods that
+ * succeed, decline and need authentication.
+ */
+export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promise<SeedResult> {
+  const rnd = mulberry32(opts.seed ?? 42);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const deps = rt.deps;
+  const prefix = `${opts.today.replaceAll('-', '')}`;
+  const orgIds: string[] = [];
+  const methodOf = new Map<string, string | undefined>();
+  const total = opts.orgs + opts.products;
+  let done = 0;
+
+  for (let i = 0; i < opts.orgs; i++) {
+    const currency: Currency = rnd() < 0.7 ? 'CHF' : 'EUR';
+    const place = currency === 'CHF' ? { country: rnd() < 0.9 ? 'CH' : 'LI' } : pick(COUNTRIES_EUR);
+    const id = `org-${prefix}-${String(i + 1).padStart(4, '0')}`;
+    const email = `billing@${id}.example`;
+    await createOrganisation(deps, {
+      id,
+      name: `${pick(['Alpine', 'Léman', 'Rhein', 'Jura', 'Ticino', 'Aare', 'Säntis'])} ${pick(['Web', 'Média', 'Digital', 'Studio', 'Shop'])} ${i + 1}`,
+      currency,
+      country: place.country,
+      ...('vat' in place && place.vat ? { vatNumber: place.vat } : {}),
+      owner: { userId: `user-${id}`, email, name: `Owner of ${id}` },
+      billingContacts: [email],
+    });
+    let profile = weighted(rnd, METHODS);
+    if (profile.chfOnly && currency !== 'CHF') profile = METHODS[0]!;
+    if (profile.ref) {
+      const pm = await addPaymentMethod(deps, id, { kind: profile.kind, label: profile.label, gatewayRef: profile.ref, ...(profile.kind === 'card' ? { brand: 'visa' } : {}) });
+      methodOf.set(id, pm.id);
+    }
+    const balanceRoll = rnd();
+    if (balanceRoll < 0.35 || !profile.ref) {
+      const amount = balanceRoll < 0.1 ? '500.00' : `${10 + Math.floor(rnd() * 90)}.00`;
+      await topUpBalance(deps, id, { amount, reference: `demo-${id}` });
+    }
+    orgIds.push(id);
+    opts.onProgress?.(++done, total);
+  }
+
+  const spread = opts.spreadDays ?? 60;
+  for (let j = 0; j < opts.products; j++) {
+    const orgId = pick(orgIds);
+    const typeId = pick(TYPES);
+    const type = deps.catalogue.get(typeId)!;
+    const expiry = addDays(opts.today, 1 + Math.floor(rnd() * spread));
+    const methodId = methodOf.get(orgId);
+    // A new order paid with a saved method switches auto-renew on (DOMAIN.md); some customers turned it off.
+    const autoRenew = rnd() < 0.75;
+    const name = typeId.startsWith('domain') ? `site-${j + 1}${typeId === 'domain-ch' ? '.ch' : '.com'}` : `${type.name} #${j + 1}`;
+    await addProduct(deps, orgId, {
+      id: `prd-${prefix}-${String(j + 1).padStart(5, '0')}`,
+      typeId,
+      name,
+      expiry,
+      periodMonths: pick(type.allowedPeriodsMonths.slice(0, 2)),
+      autoRenew,
+      ...(methodId ? { paymentMethodId: methodId } : {}),
+    });
+    opts.onProgress?.(++done, total);
+  }
+  return { orgs: opts.orgs, products: opts.products, orgIds };
+}
+
+function weighted<T extends { weight: number }>(rnd: () => number, xs: T[]): T {
+  const sum = xs.reduce((s, x) => s + x.weight, 0);
+  let r = rnd() * sum;
+  for (const x of xs) {
+    r -= x.weight;
+    if (r < 0) return x;
+  }
+  return xs[xs.length - 1]!;
+}

@@ -1,0 +1,387 @@
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { addDays, datesBetween, isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
+import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+import { fixedClock } from '../../shared/ports/clock.ts';
+import { systemClock } from '../../shared/adapters/system-clock.ts';
+import { JavaMissingError } from '../../shared/adapters/local/dynamodb-local.ts';
+import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
+import { addProduct, listProducts, switchAutoRenew, topUpBalance } from '../../shared/use-cases/manage-products.ts';
+import { loadOrg } from '../../shared/use-cases/renewal-deps.ts';
+import { renewManually } from '../../shared/use-cases/renew-manually.ts';
+import { openLocalRuntime, runLifecycle, runNight, type LocalRuntime, type NightReport } from '../local-runtime.ts';
+import { seedPortfolio } from './demo-portfolio.ts';
+import { nightJson, nightTable, progress, table } from './output.ts';
+
+/** Exit codes: 0 done, 1 engine failure, 2 bad input (nothing changed). */
+const EXIT_BAD_INPUT = 2;
+
+interface GlobalOpts {
+  json?: boolean;
+  home: string;
+  today?: string;
+}
+
+class CliContext {
+  out: string[] = [];
+  constructor(readonly opts: GlobalOpts) {}
+  get json(): boolean {
+    return this.opts.json === true;
+  }
+  today(): IsoDate {
+    return this.opts.today ?? systemClock().today();
+  }
+  print(human: string, data: unknown): void {
+    this.out.push(this.json ? JSON.stringify(data, null, 2) : human);
+  }
+  /** Opens the embedded stack for one command and always shuts it down. */
+  async withRuntime<T>(work: (rt: LocalRuntime) => Promise<T>): Promise<T> {
+    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()) });
+    try {
+      return await work(rt);
+    } finally {
+      await rt.close();
+    }
+  }
+}
+
+const dateArg = (name: string) => (v: string) => {
+  if (!isIsoDate(v)) throw new ValidationError(`${name} must be a date as YYYY-MM-DD, got "${v}"`);
+  return v;
+};
+const intArg = (name: string, min: number, max: number) => (v: string) => {
+  const n = z.coerce.number().int().min(min).max(max).safeParse(v);
+  if (!n.success || !/^\d+$/.test(v)) throw new ValidationError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n.data;
+};
+
+export function buildProgram(ctx: { current?: CliContext }): Command {
+  const program = new Command('billing')
+    .description('Billing and renewal engine, on the embedded local stack')
+    .option('--json', 'machine-readable output')
+    .option('--home <dir>', 'data folder of the local stack', process.env.BILLING_HOME ?? '.billing')
+    .addOption(new Option('--today <date>', 'the date the commands act on (default: today in Zurich)').argParser(dateArg('--today')))
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .hook('preAction', (cmd) => {
+      ctx.current = new CliContext(cmd.opts<GlobalOpts>());
+    });
+  const c = () => ctx.current!;
+
+  program
+    .command('reset')
+    .description('wipe the local data folder')
+    .action(() => {
+      rmSync(resolve(c().opts.home), { recursive: true, force: true });
+      c().print(`removed ${c().opts.home}`, { reset: true, home: c().opts.home });
+    });
+
+  program
+    .command('seed')
+    .description('add a demo portfolio')
+    .addOption(new Option('--orgs <n>').default(40).argParser(intArg('--orgs', 1, 100_000)))
+    .addOption(new Option('--products <n>').default(300).argParser(intArg('--products', 0, 1_000_000)))
+    .addOption(new Option('--seed <n>').default(42).argParser(intArg('--seed', 0, 2 ** 31)))
+    .action(async (o: { orgs: number; products: number; seed: number }) => {
+      const bar = progress('seed', c().json);
+      const res = await c().withRuntime((rt) =>
+        seedPortfolio(rt, { orgs: o.orgs, products: o.products, seed: o.seed, today: c().today(), onProgress: bar.update }),
+      );
+      bar.stop();
+      c().print(`seeded ${res.orgs} organisations and ${res.products} products`, { orgs: res.orgs, products: res.products });
+    });
+
+  const org = program.command('org').description('organisations');
+  org
+    .command('create')
+    .requiredOption('--name <name>')
+    .requiredOption('--currency <CHF|EUR>')
+    .requiredOption('--country <CC>', 'ISO country code, e.g. CH')
+    .option('--id <id>')
+    .option('--vat-number <number>')
+    .option('--address <text>')
+    .option('--owner-email <email>', 'legal owner', 'owner@example.ch')
+    .option('--reminder-days <list>', 'comma-separated days before expiry, e.g. 30,7')
+    .action(async (o: Record<string, string | undefined>) => {
+      const reminderDays = o.reminderDays?.split(',').map((d) => intArg('--reminder-days', 1, 120)(d.trim()));
+      const created = await c().withRuntime((rt) =>
+        createOrganisation(rt.deps, {
+          id: o.id,
+          name: o.name,
+          currency: o.currency,
+          country: o.country,
+          vatNumber: o.vatNumber,
+          address: o.address,
+          owner: { userId: o.ownerEmail, email: o.ownerEmail, name: o.ownerEmail },
+          ...(reminderDays ? { reminderDaysBefore: reminderDays } : {}),
+        }),
+      );
+      c().print(`created organisation ${created.id} (${created.currency})`, created);
+    });
+  org.command('list').action(async () => {
+    const orgs = await c().withRuntime((rt) => rt.store.listOrganisations());
+    c().print(table(orgs as unknown as Record<string, unknown>[], ['id', 'name', 'currency', 'country', 'balance']), orgs);
+  });
+
+  program
+    .command('payment-method')
+    .description('save a payment method reference (sandbox: pm_card_visa, pm_card_chargeDeclined, pm_card_authenticationRequired, pm_twint, pm_paypal)')
+    .argument('<action>', 'add')
+    .requiredOption('--org <id>')
+    .requiredOption('--ref <pm_...>')
+    .addOption(new Option('--kind <kind>').choices(['card', 'postfinance', 'twint', 'paypal']).default('card'))
+    .option('--label <text>')
+    .action(async (action: string, o: Record<string, string>) => {
+      if (action !== 'add') throw new ValidationError(`unknown action "${action}": use add`);
+      const pm = await c().withRuntime((rt) =>
+        addPaymentMethod(rt.deps, o.org!, { kind: o.kind, gatewayRef: o.ref, label: o.label ?? o.ref }),
+      );
+      c().print(`saved ${pm.id} (${pm.label})`, pm);
+    });
+
+  const product = program.command('product').description('products');
+  product
+    .command('add')
+    .requiredOption('--org <id>')
+    .requiredOption('--type <typeId>')
+    .requiredOption('--name <name>')
+    .addOption(new Option('--expiry <date>').argParser(dateArg('--expiry')).makeOptionMandatory())
+    .option('--id <id>')
+    .addOption(new Option('--period <months>').argParser(intArg('--period', 1, 120)))
+    .option('--auto-renew', 'renew automatically')
+    .option('--payment-method <id>')
+    .action(async (o: Record<string, string | number | boolean | undefined>) => {
+      const p = await c().withRuntime((rt) =>
+        addProduct(rt.deps, String(o.org), {
+          id: o.id,
+          typeId: o.type,
+          name: o.name,
+          expiry: o.expiry,
+          periodMonths: o.period,
+          autoRenew: o.autoRenew === true,
+          paymentMethodId: o.paymentMethod,
+        }),
+      );
+      c().print(`added ${p.id}, expires ${p.expiry}, next action ${p.nextActionDate ?? '-'}`, p);
+    });
+
+  program
+    .command('products')
+    .argument('<action>', 'list')
+    .requiredOption('--org <id>')
+    .addOption(new Option('--due <window>', 'next 2 months or all').choices(['2m', 'all']).default('2m'))
+    .action(async (action: string, o: { org: string; due: '2m' | 'all' }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const list = await c().withRuntime((rt) => listProducts(rt.deps, o.org, o.due));
+      c().print(table(list as unknown as Record<string, unknown>[], ['id', 'typeId', 'name', 'expiry', 'status', 'autoRenew', 'nextActionDate']), list);
+    });
+
+  program
+    .command('auto-renew')
+    .argument('<state>', 'on or off')
+    .requiredOption('--org <id>')
+    .option('--product <id>')
+    .option('--all', 'every product of the organisation')
+    .option('--payment-method <id>')
+    .action(async (state: string, o: { org: string; product?: string; all?: boolean; paymentMethod?: string }) => {
+      if (state !== 'on' && state !== 'off') throw new ValidationError(`auto-renew takes on or off, got "${state}"`);
+      if (!o.product === !o.all) throw new ValidationError('give either --product P or --all');
+      const res = await c().withRuntime((rt) =>
+        switchAutoRenew(rt.deps, o.org, {
+          on: state === 'on',
+          ...(o.product ? { productId: o.product } : { all: true }),
+          ...(o.paymentMethod ? { paymentMethodId: o.paymentMethod } : {}),
+        }),
+      );
+      const lines = [`auto-renew ${state}: ${res.changed.length} changed, ${res.unchanged.length} unchanged, ${res.refused.length} refused`];
+      for (const r of res.refused) lines.push(`  ${r.productId}: ${r.message}`);
+      c().print(lines.join('\n'), res);
+    });
+
+  program
+    .command('renew')
+    .description('renew a product now (balance first, then the saved method); unblocks a blocked product')
+    .requiredOption('--org <id>')
+    .requiredOption('--product <id>')
+    .addOption(new Option('--period <months>').argParser(intArg('--period', 1, 120)))
+    .option('--payment-method <id>')
+    .option('--request-id <id>', 'makes a retried renewal pay once')
+    .action(async (o: { org: string; product: string; period?: number; paymentMethod?: string; requestId?: string }) => {
+      const res = await c().withRuntime(async (rt) => {
+        const out = await renewManually(rt.deps, o.org, {
+          productId: o.product,
+          requestId: o.requestId ?? rt.deps.ids.next('req'),
+          ...(o.period ? { periodMonths: o.period } : {}),
+          ...(o.paymentMethod ? { paymentMethodId: o.paymentMethod } : {}),
+        });
+        await runLifecycle(rt);
+        return out;
+      });
+      c().print(`renewed ${res.product.id} until ${res.product.expiry}, invoice ${res.invoiceNumber} (${res.total})${res.unblocked ? ', unblocked' : ''}`, res);
+    });
+
+  const balance = program.command('balance').description('prepaid balance');
+  balance
+    .command('top-up')
+    .requiredOption('--org <id>')
+    .requiredOption('--amount <amount>')
+    .option('--reference <ref>', 'makes a retried top-up a no-op')
+    .action(async (o: { org: string; amount: string; reference?: string }) => {
+      const res = await c().withRuntime((rt) =>
+        topUpBalance(rt.deps, o.org, { amount: o.amount, reference: o.reference ?? rt.deps.ids.next('topup') }),
+      );
+      c().print(`credited ${res.credited}, balance ${res.balance}`, res);
+    });
+  balance
+    .command('show')
+    .requiredOption('--org <id>')
+    .action(async (o: { org: string }) => {
+      const res = await c().withRuntime(async (rt) => ({
+        balance: (await loadOrg(rt.store, o.org)).balance,
+        ledger: await rt.store.listLedger(o.org),
+      }));
+      c().print(`balance ${res.balance}\n${table(res.ledger as unknown as Record<string, unknown>[], ['createdAt', 'reason', 'amount', 'balanceAfter', 'ref'])}`, res);
+    });
+
+  program
+    .command('run-night')
+    .description('run one night: plan, renew, apply lifecycle')
+    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
+    .addOption(new Option('--concurrency <n>').default(4).argParser(intArg('--concurrency', 1, 64)))
+    .action(async (o: { date?: string; concurrency: number }) => {
+      const night = o.date ?? c().today();
+      const bar = progress(night, c().json);
+      const report = await c().withRuntime((rt) => runNight(rt, night, { concurrency: o.concurrency, onProgress: bar.update }));
+      bar.stop();
+      c().print(nightTable([report]), nightJson(report));
+    });
+
+  program
+    .command('simulate')
+    .description('run consecutive nights')
+    .addOption(new Option('--from <date>').argParser(dateArg('--from')).makeOptionMandatory())
+    .addOption(new Option('--days <n>').argParser(intArg('--days', 1, 3660)).makeOptionMandatory())
+    .addOption(new Option('--concurrency <n>').default(4).argParser(intArg('--concurrency', 1, 64)))
+    .action(async (o: { from: string; days: number; concurrency: number }) => {
+      const reports = await c().withRuntime((rt) => simulate(rt, o.from, o.days, o.concurrency, c().json));
+      c().print(nightTable(reports), reports.map(nightJson));
+    });
+
+  program
+    .command('outbox')
+    .argument('<action>', 'list')
+    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
+    .action(async (action: string, o: { date?: string }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const mails = await c().withRuntime(async (rt) => {
+        const dates = o.date ? [o.date] : (await rt.store.listNightRuns()).map((n) => n.date);
+        return (await Promise.all(dates.map((d) => rt.store.listOutbox(d)))).flat();
+      });
+      c().print(table(mails as unknown as Record<string, unknown>[], ['date', 'template', 'to', 'productId']), mails);
+    });
+
+  program
+    .command('lifecycle')
+    .argument('<action>', 'list')
+    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
+    .action(async (action: string, o: { date?: string }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const commands = await c().withRuntime(async (rt) => {
+        const dates = o.date ? [o.date] : (await rt.store.listNightRuns()).map((n) => n.date);
+        return (await Promise.all(dates.map((d) => rt.store.listLifecycleCommands(d)))).flat();
+      });
+      c().print(table(commands as unknown as Record<string, unknown>[], ['date', 'action', 'orgId', 'productId', 'status', 'appliedAt']), commands);
+    });
+
+  program
+    .command('invoices')
+    .argument('<action>', 'list')
+    .requiredOption('--org <id>')
+    .action(async (action: string, o: { org: string }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const invoices = await c().withRuntime(async (rt) => {
+        await loadOrg(rt.store, o.org);
+        return rt.store.listInvoices(o.org);
+      });
+      c().print(table(invoices as unknown as Record<string, unknown>[], ['number', 'issueDate', 'currency', 'totalNet', 'totalVat', 'total', 'status']), invoices);
+    });
+
+  program
+    .command('demo')
+    .description('the main job: seed a demo portfolio on an empty store, then simulate 30 nights')
+    .addOption(new Option('--nights <n>').default(30).argParser(intArg('--nights', 1, 366)))
+    .addOption(new Option('--orgs <n>').default(40).argParser(intArg('--orgs', 1, 10_000)))
+    .addOption(new Option('--products <n>').default(300).argParser(intArg('--products', 1, 100_000)))
+    .action(async (o: { nights: number; orgs: number; products: number }) => {
+      const started = performance.now();
+      const cx = c();
+      const res = await cx.withRuntime(async (rt) => {
+        const last = await rt.store.lastNightRun();
+        const empty = (await rt.store.listOrganisations()).length === 0;
+        let from = last ? addDays(last.date, 1) : cx.today();
+        if (empty) {
+          const bar = progress('seed', cx.json);
+          await seedPortfolio(rt, { orgs: o.orgs, products: o.products, today: from, onProgress: bar.update });
+          bar.stop();
+          if (!cx.json) process.stdout.write(`Seeded ${o.orgs} organisations and ${o.products} products (expiries over the next 60 days).\n`);
+        } else {
+          from = last ? from : cx.today();
+          if (!cx.json) process.stdout.write(`Store in ${cx.opts.home} already holds data: continuing from ${from}.\n`);
+        }
+        return simulate(rt, from, o.nights, 4, cx.json);
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const renewals = res.reduce((s, r) => s + r.attempted, 0);
+      const busy = res.reduce((s, r) => s + r.seconds, 0);
+      cx.print(
+        `${nightTable(res)}\n\n${res.length} nights in ${seconds.toFixed(1)} s; ${renewals} renewal attempts, ` +
+          `${(res.reduce((s, r) => s + r.planned, 0) / busy).toFixed(1)} products processed per second of night. ` +
+          `Try: npx billing outbox list, npx billing lifecycle list, npx billing reset.`,
+        res.map(nightJson),
+      );
+    });
+
+  return program;
+}
+
+async function simulate(rt: LocalRuntime, from: IsoDate, days: number, concurrency: number, json: boolean): Promise<NightReport[]> {
+  const bar = progress('nights', json);
+  const reports: NightReport[] = [];
+  const nights = datesBetween(from, addDays(from, days - 1));
+  for (const night of nights) {
+    reports.push(await runNight(rt, night, { concurrency }));
+    bar.update(reports.length, nights.length);
+  }
+  bar.stop();
+  return reports;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const ctx: { current?: CliContext } = {};
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    if (ctx.current) for (const line of ctx.current.out) process.stdout.write(line + '\n');
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'commander.help') return 0;
+      process.stderr.write(`error: ${err.message.replace(/^error: /, '')}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (err instanceof DomainError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (err instanceof JavaMissingError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,138 @@
+import { join, resolve } from 'node:path';
+import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
+import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.ts';
+import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
+import { InProcessQueue, type DeadLetter } from '../shared/adapters/local/in-process-queue.ts';
+import { RecordingProvisioning } from '../shared/adapters/local/recording-provisioning.ts';
+import { SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
+import { Catalogue } from '../shared/domain/catalogue.ts';
+import type { IsoDate } from '../shared/domain/calendar.ts';
+import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
+import type { ReadStats } from '../shared/ports/billing-store.ts';
+import { fixedClock, type Clock } from '../shared/ports/clock.ts';
+import type { IdGenerator } from '../shared/ports/ids.ts';
+import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
+import type { PaymentGateway } from '../shared/ports/payment-gateway.ts';
+import { planNight } from '../shared/use-cases/plan-night.ts';
+import type { BillingDeps } from '../shared/use-cases/renewal-deps.ts';
+import { summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
+import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
+import { makeRenewProductHandler } from './renewal/renew-product.ts';
+
+export const TABLE_NAME = 'billing';
+
+export interface LocalRuntime {
+  deps: BillingDeps & { ids: IdGenerator };
+  store: DynamoDbBillingStore;
+  renewalQueue: InProcessQueue<RenewalMessage>;
+  lifecycleQueue: InProcessQueue<LifecycleMessage>;
+  provisioning: RecordingProvisioning;
+  gateway: PaymentGateway;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface LocalRuntimeOptions {
+  /** Folder for persistent data (`.billing/`); omitted runs in memory. */
+  home?: string;
+  clock?: Clock;
+  gateway?: PaymentGateway;
+  /** Fault injection for tests: every queue message is delivered twice. */
+  duplicateDeliveries?: boolean;
+  /** Reuse a running DynamoDB Local (tests share one per file). */
+  endpoint?: string;
+  tableName?: string;
+}
+
+/**
+ * The engine on this machine: DynamoDB Local started from the npm package,
+ * in-process queues feeding the Lambda handlers, the sandbox gateway and a
+ * recording provisioning port.
+ */
+export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  let db: DynamoDbLocal | undefined;
+  let endpoint = opts.endpoint;
+  if (!endpoint) {
+    db = await startDynamoDbLocal(opts.home ? { dbPath: join(resolve(opts.home), 'dynamodb') } : {});
+    endpoint = db.endpoint;
+  }
+  const client = localClient(endpoint);
+  const tableName = opts.tableName ?? TABLE_NAME;
+  await createTableIfMissing(client, tableName);
+  const store = new DynamoDbBillingStore(client, tableName);
+  const queueOpts = { duplicateDeliveries: opts.duplicateDeliveries ?? false };
+  const renewalQueue = new InProcessQueue<RenewalMessage>('renewal', queueOpts);
+  const lifecycleQueue = new InProcessQueue<LifecycleMessage>('lifecycle', queueOpts);
+  const provisioning = new RecordingProvisioning();
+  const gateway = opts.gateway ?? new SandboxPaymentGateway(opts.home ? join(resolve(opts.home), 'sandbox-charges.jsonl') : undefined);
+  return {
+    deps: {
+      store,
+      gateway,
+      catalogue: new Catalogue(),
+      seller: DEFAULT_SELLER,
+      clock: opts.clock ?? systemClock(),
+      lifecycleQueue,
+      provisioning,
+      ids: randomIds,
+    },
+    store,
+    renewalQueue,
+    lifecycleQueue,
+    provisioning,
+    gateway,
+    endpoint,
+    close: async () => {
+      client.destroy();
+      await db?.stop();
+    },
+  };
+}
+
+export interface NightReport extends NightSummary {
+  planned: number;
+  /** Items and capacity units read from the date index to find the night's work. */
+  indexRead: ReadStats;
+  deadLetters: DeadLetter[];
+  seconds: number;
+}
+
+/** Delivers pending lifecycle commands (after a manual renewal, for instance). */
+export async function runLifecycle(rt: LocalRuntime): Promise<void> {
+  await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(rt.deps, false));
+}
+
+/**
+ * One night through the real flow: plan-night → renewal queue → renew-product
+ * → lifecycle queue → apply-lifecycle, with the clock set to that night.
+ */
+export async function runNight(
+  rt: LocalRuntime,
+  night: IsoDate,
+  opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<NightReport> {
+  const started = performance.now();
+  const deps = { ...rt.deps, clock: fixedClock(night) };
+  const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, night);
+  const dlqBefore = rt.renewalQueue.deadLetters.length + rt.lifecycleQueue.deadLetters.length;
+  const total = rt.renewalQueue.depth;
+  let done = 0;
+  await rt.renewalQueue.drain(makeRenewProductHandler(deps, false), {
+    concurrency: opts.concurrency ?? 4,
+    onBatch: (s) => {
+      done = Math.min(total, s.deliveries);
+      opts.onProgress?.(done, total);
+    },
+  });
+  await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false), { concurrency: opts.concurrency ?? 4 });
+  const summary = await summariseNight(rt.store, night);
+  const deadLetters = [...rt.renewalQueue.deadLetters, ...rt.lifecycleQueue.deadLetters].slice(dlqBefore);
+  return {
+    ...summary,
+    planned: plan.planned,
+    indexRead: plan.read,
+    deadLetters,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

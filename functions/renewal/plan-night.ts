@@ -1,0 +1,24 @@
+import middy from '@middy/core';
+import { isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
+import type { MessageQueue, RenewalMessage } from '../../shared/ports/message-queue.ts';
+import { planNight, type PlanNightResult } from '../../shared/use-cases/plan-night.ts';
+import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
+import { awsDeps } from '../aws-runtime.ts';
+
+/** EventBridge Scheduler sends `{ "night": "YYYY-MM-DD" }` or nothing (tonight by the clock). */
+export interface PlanNightEvent {
+  night?: IsoDate;
+}
+
+type Deps = Pick<BillingDeps, 'store' | 'clock'> & { renewalQueue: MessageQueue<RenewalMessage> };
+
+export function makePlanNightHandler(deps: Deps) {
+  return middy<PlanNightEvent, PlanNightResult>().handler(async (event) => {
+    const night = event?.night ?? deps.clock.today();
+    if (!isIsoDate(night)) throw new Error(`night must be a date as YYYY-MM-DD, got ${String(night)}`);
+    return planNight(deps, night);
+  });
+}
+
+let cached: ReturnType<typeof makePlanNightHandler> | undefined;
+export const handler = (event: PlanNightEvent, context: never) => (cached ??= makePlanNightHandler(awsDeps()))(event, context);
