@@ -1,5 +1,7 @@
 import type { Money } from '../domain/money.ts';
+import type { CardBrand, PaymentMethodKind } from '../domain/payment-methods.ts';
 
+/** Off-session charge of a saved method (automatic renewals). */
 export interface ChargeRequest {
   orgId: string;
   customerRef?: string;
@@ -24,9 +26,125 @@ export class TransientGatewayError extends Error {
   }
 }
 
+/** The provider refused the request itself (bad parameters, unknown object): retrying will not help. */
+export class GatewayRequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'GatewayRequestError';
+  }
+}
+
+export interface CustomerRequest {
+  orgId: string;
+  name: string;
+  email?: string;
+  /** Creating the customer twice for one organisation must return the same one. */
+  idempotencyKey: string;
+}
+
+/** An on-session payment the customer completes in the front end (checkout, top-up). */
+export interface PaymentRequest {
+  orgId: string;
+  customerRef: string;
+  amount: Money;
+  /** The kinds the customer may pay with (Stripe payment_method_types). */
+  methodKinds: PaymentMethodKind[];
+  /** Save the method for later off-session renewals (setup_future_usage: off_session). */
+  saveMethod: boolean;
+  idempotencyKey: string;
+  description: string;
+  /** Links the payment back to what it pays: organisation, invoice, purpose. */
+  metadata: Record<string, string>;
+}
+
+export type PaymentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'succeeded'
+  | 'canceled';
+
+/** The provider's current view of a payment: settlement acts on this, never on event order. */
+export interface PaymentState {
+  paymentRef: string;
+  status: PaymentStatus;
+  amount: Money;
+  amountReceived: Money;
+  amountRefunded: Money;
+  metadata: Record<string, string>;
+  customerRef?: string;
+  paymentMethodRef?: string;
+  failureCode?: string;
+  failureMessage?: string;
+}
+
+export interface CreatedPayment {
+  paymentRef: string;
+  /** Handed to the front end (Stripe.js confirmPayment). */
+  clientSecret: string;
+  status: PaymentStatus;
+}
+
+export interface RefundRequest {
+  paymentRef: string;
+  amount: Money;
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+export interface RefundResult {
+  refundRef: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  amount: Money;
+}
+
+/** A saved method as the provider describes it; never card data beyond brand and last 4. */
+export interface GatewayPaymentMethod {
+  ref: string;
+  kind: PaymentMethodKind;
+  brand?: CardBrand;
+  label: string;
+  customerRef?: string;
+}
+
+/** A provider event, verified or listed; `object` is the provider's payload object. */
+export interface GatewayEvent {
+  id: string;
+  type: string;
+  /** Unix seconds. */
+  created: number;
+  object: Record<string, unknown>;
+}
+
 export interface PaymentGateway {
   /** Off-session charge of a saved method. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** The current state of a charge made earlier, by its provider id. */
   retrieve(paymentRef: string): Promise<ChargeResult | undefined>;
+  /** The provider's customer for an organisation (created on first use). */
+  ensureCustomer(request: CustomerRequest): Promise<string>;
+  /** An on-session payment for the front end to confirm. */
+  createPayment(request: PaymentRequest): Promise<CreatedPayment>;
+  /** The payment's current state, re-read from the provider. */
+  getPayment(paymentRef: string): Promise<PaymentState | undefined>;
+  refund(request: RefundRequest): Promise<RefundResult>;
+  getPaymentMethod(ref: string): Promise<GatewayPaymentMethod | undefined>;
+  /** Events created since `since` (Unix seconds), oldest first: the reconciliation path for lost webhooks. */
+  listEvents(since: number, types: readonly string[]): Promise<GatewayEvent[]>;
+}
+
+/** Checks a webhook's signature on its raw body and returns the event; throws on anything else. */
+export interface WebhookVerifier {
+  verify(rawBody: string, signatureHeader: string | undefined): GatewayEvent;
+}
+
+export class InvalidSignatureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidSignatureError';
+  }
 }

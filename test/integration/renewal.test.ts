@@ -7,6 +7,7 @@ import { fixedClock } from '../../shared/ports/clock.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { renewManually } from '../../shared/use-cases/renew-manually.ts';
 import { runLifecycle } from '../../functions/local-runtime.ts';
+import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 const db = useDynamoDbLocal();
@@ -207,16 +208,15 @@ describe('idempotency', () => {
   });
 
   it('a crash after the charge went through is retried with the same key and settles once', async () => {
-    const sandbox = new (await import('../../shared/adapters/local/sandbox-payment-gateway.ts')).SandboxPaymentGateway();
     let crashes = 1;
-    const crashing: PaymentGateway = {
-      async charge(req: ChargeRequest): Promise<ChargeResult> {
-        const res = await sandbox.charge(req);
+    const sandbox = new (class extends SandboxPaymentGateway {
+      override async charge(req: ChargeRequest): Promise<ChargeResult> {
+        const res = await super.charge(req);
         if (crashes-- > 0) throw new Error('worker died after the provider charged');
         return res;
-      },
-      retrieve: (ref) => sandbox.retrieve(ref),
-    };
+      }
+    })();
+    const crashing: PaymentGateway = sandbox;
     const rt = await runtime(db.endpoint(), { gateway: crashing });
     const { org, method } = await anOrg(rt, { method: 'pm_card_visa', balance: '4.00' });
     await aProduct(rt, org.id, { id: 'crash', expiry: '2026-12-31', paymentMethodId: method!.id });
