@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../functions/cli/main.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** Runs `billing ...` in process against a data folder, capturing what it prints. */
+async function billing(home: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(['--home', home, ...args]);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+const json = <T>(s: string): T => JSON.parse(s) as T;
+
+describe('billing CLI on the embedded stack', () => {
+  let home: string;
+  beforeAll(() => {
+    home = join(mkdtempSync(join(tmpdir(), 'billing-cli-')), '.billing');
+  });
+  afterAll(() => rmSync(join(home, '..'), { recursive: true, force: true }));
+
+  it('creates an organisation, a product and a deposit that later commands see', async () => {
+    const today = ['--today', '2026-12-01'];
+    expect((await billing(home, ...today, 'org', 'create', '--id', 'acme', '--name', 'Acme Sàrl', '--currency', 'CHF', '--country', 'CH')).code).toBe(0);
+    const topUp = await billing(home, ...today, '--json', 'balance', 'top-up', '--org', 'acme', '--amount', '20', '--reference', 'dep-1');
+    expect(json(topUp.out)).toEqual({ balance: '20.00', credited: '20.00' });
+    const added = await billing(home, ...today, '--json', 'product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'acme.ch', '--id', 'acme-ch', '--expiry', '2026-12-31', '--auto-renew');
+    expect(json<{ nextActionDate: string }>(added.out).nextActionDate).toBe('2026-12-01');
+    const listed = await billing(home, ...today, '--json', 'products', 'list', '--org', 'acme', '--due', '2m');
+    expect(json<{ id: string }[]>(listed.out).map((p) => p.id)).toEqual(['acme-ch']);
+  });
+
+  it('runs a night and prints one JSON object with the figures of the night', async () => {
+    const res = await billing(home, '--json', 'run-night', '--date', '2026-12-17');
+    expect(res.code).toBe(0);
+    const night = json<Record<string, unknown>>(res.out);
+    expect(night).toMatchObject({
+      date: '2026-12-17',
+      reminders: 0,
+      attempted: 1,
+      paid: 1,
+      failed: 0,
+      collected: { CHF: '14.05', EUR: '0.00' },
+      blocked: 0,
+      terminated: 0,
+    });
+    const balance = await billing(home, '--json', 'balance', 'show', '--org', 'acme');
+    expect(json<{ balance: string }>(balance.out).balance).toBe('5.95');
+    const invoices = await billing(home, '--json', 'invoices', 'list', '--org', 'acme');
+    expect(json<{ number: string }[]>(invoices.out).map((i) => i.number)).toEqual(['INV-CH-2026-000001']);
+  });
+
+  it('simulates consecutive nights and prints an array, one object per night', async () => {
+    const res = await billing(home, '--json', 'simulate', '--from', '2026-12-18', '--days', '3');
+    expect(res.code).toBe(0);
+    const nights = json<{ date: string; attempted: number }[]>(res.out);
+    expect(nights.map((n) => n.date)).toEqual(['2026-12-18', '2026-12-19', '2026-12-20']);
+    expect(res.err).toBe('');
+  });
+
+  it('lists the e-mails of the outbox and the lifecycle commands', async () => {
+    const outbox = await billing(home, '--json', 'outbox', 'list', '--date', '2026-12-17');
+    expect(json<{ template: string; to: string[] }[]>(outbox.out)).toEqual([
+      expect.objectContaining({ template: 'renewal-paid', to: ['owner@example.ch'] }),
+    ]);
+    const lifecycle = await billing(home, '--json', 'lifecycle', 'list');
+    expect(json<unknown[]>(lifecycle.out)).toEqual([]);
+  });
+
+  it('adds a product without auto-renewal close to its expiry', async () => {
+    const res = await billing(home, '--today', '2026-12-21', 'product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'late.ch', '--id', 'late-ch', '--expiry', '2027-01-01');
+    expect(res.code).toBe(0);
+  });
+
+  it('refuses bad input with one line on stderr and exit code 2, and changes nothing', async () => {
+    const snapshot = async () => [
+      (await billing(home, '--json', 'balance', 'show', '--org', 'acme')).out,
+      (await billing(home, '--json', 'products', 'list', '--org', 'acme', '--due', 'all')).out,
+      (await billing(home, '--json', 'org', 'list')).out,
+    ];
+    const before = await snapshot();
+    const cases: [string[], RegExp][] = [
+    [['balance', 'top-up', '--org', 'nobody', '--amount', '10'], /Organisation nobody not found/],
+    [['balance', 'top-up', '--org', 'acme', '--amount', '-5'], /positive amount/],
+    [['balance', 'top-up', '--org', 'acme', '--amount', '10000'], /between 0.10 and 9999.00 CHF/],
+    [['run-night', '--date', '2026-02-30'], /--date must be a date as YYYY-MM-DD/],
+    [['simulate', '--from', '2026-12-01', '--days', '0'], /--days must be a whole number/],
+    [['product', 'add', '--org', 'acme', '--type', 'ufo', '--name', 'x', '--expiry', '2027-01-01'], /Unknown product type ufo/],
+    [['product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'x', '--expiry', '2027-01-01', '--period', '5'], /Period of 5 months is not allowed/],
+    [['--today', '2026-12-21', 'auto-renew', 'on', '--org', 'acme', '--product', 'late-ch'], /Renew it manually first/],
+    [['auto-renew', 'maybe', '--org', 'acme', '--all'], /on or off/],
+    [['org', 'create', '--name', 'X', '--currency', 'USD', '--country', 'CH'], /must be CHF or EUR/],
+    [['frobnicate'], /unknown command/],
+    ];
+    for (const [args, message] of cases) {
+      const res = await billing(home, ...args);
+      expect({ args, code: res.code, out: res.out }).toEqual({ args, code: 2, out: '' });
+      expect(res.err).toMatch(message);
+      expect(res.err.trim().split('\n')).toHaveLength(1);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('wipes the data folder on reset', async () => {
+    expect((await billing(home, 'reset')).code).toBe(0);
+    expect(existsSync(home)).toBe(false);
+    const res = await billing(home, 'balance', 'show', '--org', 'acme');
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(/not found/);
+  });
+
+  it('says that Java is missing and how to install it', async () => {
+    const saved = process.env.JAVA_HOME;
+    process.env.JAVA_HOME = join(tmpdir(), 'no-java-here');
+    try {
+      const res = await billing(home, 'run-night', '--date', '2026-12-17');
+      expect(res.code).toBe(1);
+      expect(res.err).toMatch(/Java 17 or newer is needed/);
+      expect(res.err).toMatch(/apt-get install -y openjdk-17-jre-headless/);
+    } finally {
+      if (saved === undefined) delete process.env.JAVA_HOME;
+      else process.env.JAVA_HOME = saved;
+    }
+  });
+});
