@@ -1,0 +1,591 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RatePacer } from '../../shared/adapters/stripe/rate-pacer.ts';
+import { readStripeConfig } from '../../shared/adapters/stripe/stripe-config.ts';
+import { STRIPE_API_VERSION, StripePaymentGateway, type StripePaymentGatewayOptions } from '../../shared/adapters/stripe/stripe-payment-gateway.ts';
+import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
+import { Money } from '../../shared/domain/money.ts';
+import { GatewayRequestError, InvalidSignatureError, TransientGatewayError, type ChargeRequest } from '../../shared/ports/payment-gateway.ts';
+import { FakeStripeServer, parseForm } from '../support/fake-stripe-server.ts';
+
+/** A pacer that never waits, so tests that are not about pacing do not spend wall time on it. */
+class CountingPacer extends RatePacer {
+  calls = 0;
+  constructor() {
+    super({ ratePerSecond: 25, now: () => 0, sleep: async () => {} });
+  }
+  override acquire(): Promise<void> {
+    this.calls++;
+    return super.acquire();
+  }
+}
+
+let fake: FakeStripeServer;
+let sleeps: number[];
+
+beforeAll(async () => {
+  fake = await FakeStripeServer.start();
+});
+afterAll(async () => {
+  await fake?.stop();
+});
+beforeEach(() => {
+  fake.clearRequests();
+  sleeps = [];
+});
+
+function gateway(overrides: Partial<StripePaymentGatewayOptions> = {}): StripePaymentGateway {
+  return new StripePaymentGateway({
+    ...fake.connection(),
+    pacer: new CountingPacer(),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...overrides,
+  });
+}
+
+const key = () => `test-${randomUUID()}`;
+
+async function aCustomer(gw = gateway()): Promise<string> {
+  return gw.ensureCustomer({ orgId: `org-${randomUUID()}`, name: 'Muster AG', email: 'billing@muster.ch', idempotencyKey: key() });
+}
+
+function aCharge(customerRef: string, overrides: Partial<ChargeRequest> = {}): ChargeRequest {
+  return {
+    orgId: 'org-1',
+    customerRef,
+    paymentMethodRef: 'pm_card_visa',
+    amount: Money.of('14.05', 'CHF'),
+    idempotencyKey: key(),
+    description: 'Renewal of shop.example.ch from 2026-12-31',
+    metadata: { orgId: 'org-1', productId: 'shop', attemptId: 'att-1', periodStart: '2026-12-31' },
+    ...overrides,
+  };
+}
+
+const piCount = () => fake.listPaymentIntents().length;
+const lastPost = (path: string) => fake.requestsTo('POST', path).at(-1)!;
+
+describe('StripePaymentGateway.charge', () => {
+  it('sends an off-session, confirmed PaymentIntent in minor units with our idempotency key and metadata', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const req = aCharge(customer);
+
+    const result = await gw.charge(req);
+
+    const sent = lastPost('/v1/payment_intents');
+    expect(sent.body).toEqual({
+      amount: '1405',
+      currency: 'chf',
+      payment_method: 'pm_card_visa',
+      customer,
+      off_session: 'true',
+      confirm: 'true',
+      description: 'Renewal of shop.example.ch from 2026-12-31',
+      metadata: { orgId: 'org-1', productId: 'shop', attemptId: 'att-1', periodStart: '2026-12-31' },
+    });
+    expect(sent.headers['idempotency-key']).toBe(req.idempotencyKey);
+    expect(sent.headers['stripe-version']).toBe(STRIPE_API_VERSION);
+    expect(sent.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(sent.headers.authorization).toBe('Bearer sk_test_fake');
+    expect(result).toEqual({ status: 'succeeded', paymentRef: expect.stringMatching(/^pi_/) });
+    const pi = fake.listPaymentIntents().find((p) => p.id === (result as { paymentRef: string }).paymentRef);
+    expect(pi).toMatchObject({ status: 'succeeded', amount: 1405, amount_received: 1405, currency: 'chf', customer });
+  });
+
+  it('sends EUR amounts in cents too', async () => {
+    await gateway().charge(aCharge(await aCustomer(), { amount: Money.of('1234.5', 'EUR') }));
+    expect(lastPost('/v1/payment_intents').body).toMatchObject({ amount: '123450', currency: 'eur' });
+  });
+
+  it('a replay with the same key returns the first PaymentIntent and creates no second one', async () => {
+    const gw = gateway();
+    const req = aCharge(await aCustomer(gw));
+    const before = piCount();
+
+    const first = await gw.charge(req);
+    const second = await gw.charge(req);
+
+    expect(second).toEqual(first);
+    expect(piCount()).toBe(before + 1);
+    const sent = fake.requestsTo('POST', '/v1/payment_intents');
+    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([req.idempotencyKey, req.idempotencyKey]);
+  });
+
+  it('refuses a key reused with other parameters as a request error, not as a decline', async () => {
+    const gw = gateway();
+    const req = aCharge(await aCustomer(gw));
+    await gw.charge(req);
+    await expect(gw.charge({ ...req, amount: Money.of('20.00', 'CHF') })).rejects.toMatchObject({
+      name: 'GatewayRequestError',
+      code: 'idempotency_error',
+    });
+  });
+
+  it('maps a declined card to a decline with the issuer reason and the failed PaymentIntent', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+
+    const generic = await gw.charge(aCharge(customer, { paymentMethodRef: 'pm_card_chargeDeclined' }));
+    const funds = await gw.charge(aCharge(customer, { paymentMethodRef: 'pm_card_chargeDeclinedInsufficientFunds' }));
+
+    expect(generic).toEqual({ status: 'declined', code: 'generic_decline', message: 'Your card was declined.', paymentRef: expect.stringMatching(/^pi_/) });
+    expect(funds).toMatchObject({ status: 'declined', code: 'insufficient_funds', message: 'Your card has insufficient funds.' });
+    const pi = fake.listPaymentIntents().find((p) => p.id === (generic as { paymentRef: string }).paymentRef);
+    expect(pi).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'generic_decline' } });
+  });
+
+  it('replays a decline for the same key without a second attempt', async () => {
+    const gw = gateway();
+    const req = aCharge(await aCustomer(gw), { paymentMethodRef: 'pm_card_chargeDeclined' });
+    const before = piCount();
+    const first = await gw.charge(req);
+    expect(await gw.charge(req)).toEqual(first);
+    expect(piCount()).toBe(before + 1);
+  });
+
+  it('maps a card that needs 3-D Secure to requires_action with the PaymentIntent to complete on-session', async () => {
+    const gw = gateway();
+    const result = await gw.charge(aCharge(await aCustomer(gw), { paymentMethodRef: 'pm_card_authenticationRequired' }));
+
+    expect(result).toEqual({
+      status: 'requires_action',
+      code: 'authentication_required',
+      paymentRef: expect.stringMatching(/^pi_/),
+      message: 'Your card was declined. This transaction requires authentication.',
+    });
+    // Read back later, the same PaymentIntent still says so.
+    expect(await gw.retrieve((result as { paymentRef: string }).paymentRef)).toEqual(result);
+  });
+
+  it('retries a 429 with exponential back-off and the same key, then succeeds with one PaymentIntent', async () => {
+    const pacer = new CountingPacer();
+    const gw = gateway({ pacer });
+    const req = aCharge(await aCustomer(gw));
+    const before = piCount();
+    pacer.calls = 0;
+    fake.injectFault('rate_limit', 2);
+
+    const result = await gw.charge(req);
+
+    expect(result.status).toBe('succeeded');
+    expect(sleeps).toEqual([500, 1000]);
+    expect(pacer.calls).toBe(3); // every attempt waits on the pacer, retries included
+    const sent = fake.requestsTo('POST', '/v1/payment_intents');
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((r) => r.headers['idempotency-key']))).toEqual(new Set([req.idempotencyKey]));
+    expect(piCount()).toBe(before + 1);
+  });
+
+  it('gives up on a persistent 429 after the configured retries with a TransientGatewayError', async () => {
+    const gw = gateway({ maxRateLimitRetries: 3, rateLimitBackoffMs: 100 });
+    const req = aCharge(await aCustomer(gw));
+    const before = piCount();
+    fake.injectFault('rate_limit', 4);
+
+    await expect(gw.charge(req)).rejects.toBeInstanceOf(TransientGatewayError);
+
+    expect(sleeps).toEqual([100, 200, 400]);
+    expect(fake.requestsTo('POST', '/v1/payment_intents')).toHaveLength(4);
+    expect(piCount()).toBe(before);
+  });
+
+  it('maps a 500 to TransientGatewayError without retrying; a later retry with the same key charges once', async () => {
+    const gw = gateway();
+    const req = aCharge(await aCustomer(gw));
+    const before = piCount();
+    fake.injectFault('server_error');
+
+    await expect(gw.charge(req)).rejects.toBeInstanceOf(TransientGatewayError);
+    expect(fake.requestsTo('POST', '/v1/payment_intents')).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+
+    expect((await gw.charge(req)).status).toBe('succeeded');
+    expect(piCount()).toBe(before + 1);
+  });
+
+  it('maps a closed connection to TransientGatewayError (the SDK retries a reset once, with the same key)', async () => {
+    const gw = gateway();
+    const req = aCharge(await aCustomer(gw));
+    fake.injectFault('close', 2);
+
+    await expect(gw.charge(req)).rejects.toBeInstanceOf(TransientGatewayError);
+
+    const sent = fake.requestsTo('POST', '/v1/payment_intents');
+    expect(sent.map((r) => r.headers['idempotency-key'])).toEqual([req.idempotencyKey, req.idempotencyKey]);
+  });
+
+  it('maps a time-out to TransientGatewayError', async () => {
+    const gw = gateway({ timeoutMs: 200 });
+    const req = aCharge(await aCustomer(gw));
+    fake.injectFault('hang');
+    await expect(gw.charge(req)).rejects.toBeInstanceOf(TransientGatewayError);
+  });
+
+  it('maps an invalid request (unknown payment method) to GatewayRequestError with Stripe\'s code', async () => {
+    const gw = gateway();
+    const err = await gw.charge(aCharge(await aCustomer(gw), { paymentMethodRef: 'pm_does_not_exist' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayRequestError);
+    expect(err).toMatchObject({ code: 'resource_missing', message: expect.stringContaining("No such PaymentMethod: 'pm_does_not_exist'") });
+  });
+
+  it('treats a rejected API key as transient: a configuration fault must not settle customers\' payments', async () => {
+    const gw = gateway({ secretKey: 'sk_test_wrong' });
+    await expect(gw.charge(aCharge('cus_x'))).rejects.toThrow(/STRIPE_SECRET_KEY/);
+    await expect(gw.charge(aCharge('cus_x'))).rejects.toBeInstanceOf(TransientGatewayError);
+  });
+
+  it('a PaymentIntent still processing is transient; retried with the same key it is read back once settled', async () => {
+    const gw = gateway();
+    const req = aCharge(await aCustomer(gw), { paymentMethodRef: 'pm_fake_processing' });
+
+    await expect(gw.charge(req)).rejects.toBeInstanceOf(TransientGatewayError);
+    const pi = fake.listPaymentIntents().find((p) => p.payment_method === 'pm_fake_processing' && p.status === 'processing')!;
+    fake.completeProcessing(pi.id as string, 'succeeded');
+
+    expect(await gw.charge(req)).toEqual({ status: 'succeeded', paymentRef: pi.id });
+    expect(fake.listPaymentIntents().filter((p) => p.id === pi.id)).toHaveLength(1);
+  });
+});
+
+describe('StripePaymentGateway.retrieve', () => {
+  it('maps succeeded and declined PaymentIntents, and is undefined for an unknown one', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const ok = (await gw.charge(aCharge(customer))) as { paymentRef: string };
+    const ko = (await gw.charge(aCharge(customer, { paymentMethodRef: 'pm_card_chargeDeclined' }))) as { paymentRef: string };
+
+    expect(await gw.retrieve(ok.paymentRef)).toEqual({ status: 'succeeded', paymentRef: ok.paymentRef });
+    expect(await gw.retrieve(ko.paymentRef)).toEqual({ status: 'declined', paymentRef: ko.paymentRef, code: 'generic_decline', message: 'Your card was declined.' });
+    expect(await gw.retrieve('pi_unknown')).toBeUndefined();
+    expect(fake.requestsTo('GET', `/v1/payment_intents/${ok.paymentRef}`)).toHaveLength(1);
+  });
+});
+
+describe('StripePaymentGateway.ensureCustomer', () => {
+  it('creates the customer with the organisation in metadata, once per idempotency key', async () => {
+    const gw = gateway();
+    const req = { orgId: 'org-42', name: 'Beispiel GmbH', email: 'finance@beispiel.ch', idempotencyKey: key() };
+    const before = fake.listCustomers().length;
+
+    const id = await gw.ensureCustomer(req);
+    const again = await gw.ensureCustomer(req);
+
+    expect(id).toMatch(/^cus_/);
+    expect(again).toBe(id);
+    expect(fake.listCustomers()).toHaveLength(before + 1);
+    const sent = lastPost('/v1/customers');
+    expect(sent.body).toEqual({ name: 'Beispiel GmbH', email: 'finance@beispiel.ch', metadata: { orgId: 'org-42' } });
+    expect(sent.headers['idempotency-key']).toBe(req.idempotencyKey);
+  });
+});
+
+describe('StripePaymentGateway.createPayment', () => {
+  const payment = (customerRef: string) => ({
+    orgId: 'org-1',
+    customerRef,
+    amount: Money.of('120.00', 'CHF'),
+    methodKinds: ['card', 'twint', 'paypal'] as const,
+    saveMethod: true,
+    idempotencyKey: key(),
+    description: 'Balance top-up',
+    metadata: { orgId: 'org-1', purpose: 'top-up' },
+  });
+
+  it('creates an unconfirmed PaymentIntent for the front end, saving the method for renewals', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const req = { ...payment(customer), methodKinds: [...payment(customer).methodKinds] };
+
+    const created = await gw.createPayment(req);
+
+    const sent = lastPost('/v1/payment_intents');
+    expect(sent.body).toEqual({
+      amount: '12000',
+      currency: 'chf',
+      customer,
+      allowed_payment_method_types: ['card', 'twint', 'paypal'],
+      setup_future_usage: 'off_session',
+      description: 'Balance top-up',
+      metadata: { orgId: 'org-1', purpose: 'top-up' },
+    });
+    expect(sent.headers['idempotency-key']).toBe(req.idempotencyKey);
+    expect(created).toEqual({ paymentRef: expect.stringMatching(/^pi_/), clientSecret: expect.stringMatching(/^pi_.+_secret_/), status: 'requires_payment_method' });
+  });
+
+  it('does not ask to save the method when the customer does not want it', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    await gw.createPayment({ ...payment(customer), methodKinds: ['card'], saveMethod: false });
+    const body = lastPost('/v1/payment_intents').body;
+    expect(body).not.toHaveProperty('setup_future_usage');
+    expect(body.allowed_payment_method_types).toEqual(['card']);
+  });
+
+  it('refuses PostFinance, which Stripe does not offer, before sending anything', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    fake.clearRequests();
+    const err = await gw.createPayment({ ...payment(customer), methodKinds: ['card', 'postfinance'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayRequestError);
+    expect(err).toMatchObject({ message: 'PostFinance is not available through Stripe', code: 'method_not_supported' });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('passes on Stripe\'s refusal of Twint in EUR as a request error', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    await expect(gw.createPayment({ ...payment(customer), amount: Money.of('50.00', 'EUR'), methodKinds: ['twint'] })).rejects.toMatchObject({
+      name: 'GatewayRequestError',
+      code: 'payment_intent_invalid_parameter',
+    });
+  });
+});
+
+describe('StripePaymentGateway.getPayment and refund', () => {
+  it('refunds in minor units with our key and reports the refunded amount on the payment', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const { paymentRef } = (await gw.charge(aCharge(customer))) as { paymentRef: string };
+    const refundKey = key();
+
+    const refund = await gw.refund({ paymentRef, amount: Money.of('5.00', 'CHF'), idempotencyKey: refundKey, metadata: { creditNote: 'CN-1' } });
+
+    const sent = lastPost('/v1/refunds');
+    expect(sent.body).toEqual({ payment_intent: paymentRef, amount: '500', metadata: { creditNote: 'CN-1' } });
+    expect(sent.headers['idempotency-key']).toBe(refundKey);
+    expect(refund.refundRef).toMatch(/^re_/);
+    expect(refund.status).toBe('succeeded');
+    expect(refund.amount.equals(Money.of('5.00', 'CHF'))).toBe(true);
+    // Same key: the same refund, not a second one.
+    expect((await gw.refund({ paymentRef, amount: Money.of('5.00', 'CHF'), idempotencyKey: refundKey, metadata: { creditNote: 'CN-1' } })).refundRef).toBe(refund.refundRef);
+
+    const state = await gw.getPayment(paymentRef);
+    expect(fake.requestsTo('GET', `/v1/payment_intents/${paymentRef}`).at(-1)!.query).toEqual({ expand: ['latest_charge'] });
+    expect(state).toMatchObject({ paymentRef, status: 'succeeded', customerRef: customer, paymentMethodRef: 'pm_card_visa', metadata: aCharge(customer).metadata });
+    expect(state!.amount.equals(Money.of('14.05', 'CHF'))).toBe(true);
+    expect(state!.amountReceived.equals(Money.of('14.05', 'CHF'))).toBe(true);
+    expect(state!.amountRefunded.equals(Money.of('5.00', 'CHF'))).toBe(true);
+  });
+
+  it('refuses to refund more than is left', async () => {
+    const gw = gateway();
+    const { paymentRef } = (await gw.charge(aCharge(await aCustomer(gw)))) as { paymentRef: string };
+    await expect(gw.refund({ paymentRef, amount: Money.of('14.06', 'CHF'), idempotencyKey: key(), metadata: {} })).rejects.toMatchObject({
+      name: 'GatewayRequestError',
+      code: 'amount_too_large',
+    });
+  });
+
+  it('reports the failure of a declined payment, and undefined for an unknown one', async () => {
+    const gw = gateway();
+    const { paymentRef } = (await gw.charge(aCharge(await aCustomer(gw), { paymentMethodRef: 'pm_card_chargeDeclined' }))) as { paymentRef: string };
+    const state = await gw.getPayment(paymentRef);
+    expect(state).toMatchObject({ status: 'requires_payment_method', failureCode: 'generic_decline', failureMessage: 'Your card was declined.' });
+    expect(state!.amountReceived.isZero()).toBe(true);
+    expect(state!.amountRefunded.isZero()).toBe(true);
+    expect(await gw.getPayment('pi_unknown')).toBeUndefined();
+  });
+});
+
+describe('StripePaymentGateway.getPaymentMethod', () => {
+  it('describes cards by brand and last 4, and wallets by kind', async () => {
+    fake.addPaymentMethod({ id: 'pm_test_cb', type: 'card', card: { brand: 'visa', displayBrand: 'cartes_bancaires', last4: '1001' } });
+    fake.addPaymentMethod({ id: 'pm_test_twint', type: 'twint', customer: 'cus_twint' });
+    fake.addPaymentMethod({ id: 'pm_test_paypal', type: 'paypal', paypal: { payer_email: 'anna@example.ch' } });
+    const gw = gateway();
+
+    expect(await gw.getPaymentMethod('pm_card_visa')).toEqual({ ref: 'pm_card_visa', kind: 'card', brand: 'visa', label: 'Visa •••• 4242' });
+    expect(await gw.getPaymentMethod('pm_card_mastercard')).toEqual({ ref: 'pm_card_mastercard', kind: 'card', brand: 'mastercard', label: 'Mastercard •••• 4444' });
+    expect(await gw.getPaymentMethod('pm_test_cb')).toEqual({ ref: 'pm_test_cb', kind: 'card', brand: 'cb', label: 'CB •••• 1001' });
+    expect(await gw.getPaymentMethod('pm_test_twint')).toEqual({ ref: 'pm_test_twint', kind: 'twint', label: 'TWINT', customerRef: 'cus_twint' });
+    expect(await gw.getPaymentMethod('pm_test_paypal')).toEqual({ ref: 'pm_test_paypal', kind: 'paypal', label: 'PayPal (anna@example.ch)' });
+    expect(await gw.getPaymentMethod('pm_unknown')).toBeUndefined();
+  });
+
+  it('refuses a method type the engine does not take', async () => {
+    fake.addPaymentMethod({ id: 'pm_test_sepa', type: 'sepa_debit' });
+    await expect(gateway().getPaymentMethod('pm_test_sepa')).rejects.toMatchObject({ name: 'GatewayRequestError', code: 'method_not_supported' });
+  });
+});
+
+describe('StripePaymentGateway.listEvents', () => {
+  let events: FakeStripeServer;
+  beforeAll(async () => {
+    events = await FakeStripeServer.start({ now: () => 1_800_000_000 });
+  });
+  afterAll(async () => {
+    await events?.stop();
+  });
+
+  it('filters by time and type, follows every page and returns the oldest first', async () => {
+    events.maxPageSize = 2;
+    const pi = (n: number) => ({ id: `pi_${n}`, object: 'payment_intent', amount: 100 * n });
+    events.addEvent('payment_intent.succeeded', pi(0), 900);
+    const expected = [
+      events.addEvent('payment_intent.succeeded', pi(1), 1000),
+      events.addEvent('payment_intent.payment_failed', pi(2), 1001),
+      events.addEvent('payment_intent.succeeded', pi(3), 1001),
+      events.addEvent('payment_intent.succeeded', pi(4), 1002),
+      events.addEvent('payment_intent.succeeded', pi(5), 1003),
+    ];
+    events.addEvent('customer.created', { id: 'cus_1', object: 'customer' }, 1004);
+    const gw = new StripePaymentGateway({ ...events.connection(), pacer: new CountingPacer() });
+
+    const listed = await gw.listEvents(1000, ['payment_intent.succeeded', 'payment_intent.payment_failed']);
+
+    expect(listed.map((e) => e.id)).toEqual(expected.map((e) => e.id));
+    expect(listed[0]).toEqual({ id: expected[0]!.id, type: 'payment_intent.succeeded', created: 1000, object: pi(1) });
+    const pages = events.requestsTo('GET', '/v1/events');
+    expect(pages).toHaveLength(3);
+    expect(pages[0]!.query).toEqual({ created: { gte: '1000' }, limit: '100', types: ['payment_intent.succeeded', 'payment_intent.payment_failed'] });
+    expect(pages[1]!.query.starting_after).toBe(expected[3]!.id);
+    expect(pages[2]!.query.starting_after).toBe(expected[1]!.id);
+  });
+});
+
+describe('RatePacer', () => {
+  /** A clock that moves only when someone sleeps: spacing is measured without wall time. */
+  function fakeTime() {
+    const t = { now: 0, sleeps: [] as number[] };
+    return {
+      t,
+      options: {
+        now: () => t.now,
+        sleep: async (ms: number) => {
+          t.sleeps.push(ms);
+          t.now += ms;
+        },
+      },
+    };
+  }
+
+  it('spaces requests 40 ms apart at the default 25 per second', async () => {
+    const { t, options } = fakeTime();
+    const pacer = new RatePacer(options);
+    const sentAt: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await pacer.acquire();
+      sentAt.push(t.now);
+    }
+    expect(sentAt).toEqual([0, 40, 80, 120, 160]);
+  });
+
+  it('queues concurrent callers in order instead of letting them through together', async () => {
+    const sleeps: number[] = [];
+    const pacer = new RatePacer({ ratePerSecond: 10, now: () => 0, sleep: async (ms) => void sleeps.push(ms) });
+    await Promise.all([pacer.acquire(), pacer.acquire(), pacer.acquire(), pacer.acquire()]);
+    expect(sleeps).toEqual([100, 200, 300]);
+  });
+
+  it('lets a configured burst through after a quiet spell, then paces again', async () => {
+    const { t, options } = fakeTime();
+    const pacer = new RatePacer({ ...options, ratePerSecond: 25, burst: 3 });
+    t.now = 60_000;
+    for (let i = 0; i < 4; i++) await pacer.acquire();
+    expect(t.sleeps).toEqual([40]);
+  });
+
+  it('makes every gateway call wait on the pacer', async () => {
+    const { t, options } = fakeTime();
+    const gw = gateway({ pacer: new RatePacer(options) });
+    await gw.getPaymentMethod('pm_card_visa');
+    await gw.getPaymentMethod('pm_card_mastercard');
+    await gw.retrieve('pi_unknown');
+    expect(t.sleeps).toEqual([40, 40]);
+  });
+
+  it('refuses a rate that is not positive', () => {
+    expect(() => new RatePacer({ ratePerSecond: 0 })).toThrow(RangeError);
+    expect(() => new RatePacer({ burst: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('StripeWebhookVerifier', () => {
+  const secret = 'whsec_test_secret';
+  const now = 1_800_000_000;
+  const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/stripe/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  const object = { ...fixture('payment_intent'), id: 'pi_webhook', status: 'succeeded', amount: 1405, currency: 'chf', metadata: { orgId: 'org-1' } };
+  const payload = JSON.stringify({ ...fixture('event'), id: 'evt_webhook', type: 'payment_intent.succeeded', created: now - 5, data: { object } });
+  const sign = (body: string, opts: { secret?: string; timestamp?: number } = {}) =>
+    Stripe.webhooks.generateTestHeaderString({ payload: body, secret: opts.secret ?? secret, timestamp: opts.timestamp ?? now });
+  const verifier = new StripeWebhookVerifier(secret, { now: () => now * 1000 });
+
+  it('accepts a correctly signed event and returns it', () => {
+    expect(verifier.verify(payload, sign(payload))).toEqual({ id: 'evt_webhook', type: 'payment_intent.succeeded', created: now - 5, object });
+  });
+
+  it('refuses a missing header', () => {
+    expect(() => verifier.verify(payload, undefined)).toThrow(InvalidSignatureError);
+  });
+
+  it('refuses a signature made with another secret', () => {
+    expect(() => verifier.verify(payload, sign(payload, { secret: 'whsec_other' }))).toThrow(InvalidSignatureError);
+  });
+
+  it('refuses a body changed after signing', () => {
+    const header = sign(payload);
+    expect(() => verifier.verify(payload.replace('"amount":1405', '"amount":1'), header)).toThrow(InvalidSignatureError);
+  });
+
+  it('refuses a signature older than 300 seconds, accepts one just inside', () => {
+    expect(() => verifier.verify(payload, sign(payload, { timestamp: now - 301 }))).toThrow(InvalidSignatureError);
+    expect(verifier.verify(payload, sign(payload, { timestamp: now - 299 })).id).toBe('evt_webhook');
+  });
+});
+
+describe('readStripeConfig', () => {
+  it('is undefined without a key, so the engine keeps its sandbox gateway', () => {
+    expect(readStripeConfig({})).toBeUndefined();
+    expect(readStripeConfig({ STRIPE_SECRET_KEY: '  ' })).toBeUndefined();
+  });
+
+  it('reads the key, the webhook secret, the API endpoint override and the rate', () => {
+    expect(
+      readStripeConfig({
+        STRIPE_SECRET_KEY: 'sk_test_fake',
+        STRIPE_WEBHOOK_SECRET: 'whsec_fake',
+        STRIPE_API_HOST: '127.0.0.1',
+        STRIPE_API_PORT: '12111',
+        STRIPE_API_PROTOCOL: 'http',
+        STRIPE_MAX_RPS: '10',
+      }),
+    ).toEqual({ secretKey: 'sk_test_fake', webhookSecret: 'whsec_fake', apiHost: '127.0.0.1', apiPort: 12111, apiProtocol: 'http', maxRequestsPerSecond: 10 });
+    expect(readStripeConfig({ STRIPE_SECRET_KEY: 'sk_test_fake' })).toEqual({ secretKey: 'sk_test_fake', maxRequestsPerSecond: 25 });
+  });
+
+  it('refuses malformed settings rather than silently talking to api.stripe.com', () => {
+    expect(() => readStripeConfig({ STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_API_PORT: 'abc' })).toThrow(/STRIPE_API_PORT/);
+    expect(() => readStripeConfig({ STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_API_PROTOCOL: 'ftp' })).toThrow(/STRIPE_API_PROTOCOL/);
+    expect(() => readStripeConfig({ STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_MAX_RPS: '0' })).toThrow(/STRIPE_MAX_RPS/);
+  });
+
+  it('builds a gateway that reaches the configured endpoint', async () => {
+    const config = readStripeConfig({
+      STRIPE_SECRET_KEY: fake.apiKey,
+      STRIPE_API_HOST: fake.host,
+      STRIPE_API_PORT: String(fake.port),
+      STRIPE_API_PROTOCOL: 'http',
+    })!;
+    const gw = StripePaymentGateway.fromConfig(config, { pacer: new CountingPacer() });
+    expect(await gw.getPaymentMethod('pm_card_visa')).toMatchObject({ kind: 'card', brand: 'visa' });
+  });
+});
+
+describe('fake Stripe form parsing', () => {
+  it('reads bracket notation into objects and arrays, as Stripe does', () => {
+    expect(parseForm('amount=1405&metadata[orgId]=org%201&types[0]=a&types[1]=b&list[]=x&list[]=y&created[gte]=5&q=a+b')).toEqual({
+      amount: '1405',
+      metadata: { orgId: 'org 1' },
+      types: ['a', 'b'],
+      list: ['x', 'y'],
+      created: { gte: '5' },
+      q: 'a b',
+    });
+    expect(parseForm('__proto__[x]=1&a[constructor]=2')).toEqual({});
+  });
+});
