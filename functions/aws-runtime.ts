@@ -1,14 +1,16 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
-import { SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { stripeFromSecret } from '../shared/adapters/stripe/stripe-secret.ts';
+import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { RecordingProvisioning } from '../shared/adapters/local/recording-provisioning.ts';
 import { SqsQueue } from '../shared/adapters/sqs/sqs-queue.ts';
-import { systemClock } from '../shared/adapters/system-clock.ts';
+import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import { Catalogue } from '../shared/domain/catalogue.ts';
 import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
-import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
-import type { BillingDeps } from '../shared/use-cases/renewal-deps.ts';
+import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
+import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -16,25 +18,41 @@ function env(name: string): string {
   return value;
 }
 
-let deps: (BillingDeps & { renewalQueue: SqsQueue<RenewalMessage> }) | undefined;
+type AwsDeps = CheckoutDeps & { renewalQueue: MessageQueue<RenewalMessage> };
+let deps: AwsDeps | undefined;
 
 /**
- * Wiring for Lambda, built once per container. The payment gateway is the
- * sandbox until the Stripe adapter lands; provisioning is recorded until the
- * provider's API is connected.
+ * Wiring for Lambda, built once per container. Stripe's keys come from
+ * Secrets Manager (`STRIPE_SECRET_ID`); without it the sandbox gateway
+ * answers, which suits a dev stage. Provisioning is recorded until the
+ * provider's API is connected. Queue URLs a function does not use may be unset.
  */
-export function awsDeps(): BillingDeps & { renewalQueue: SqsQueue<RenewalMessage> } {
+export function awsCheckoutDeps(): AwsDeps {
   if (deps) return deps;
   const sqs = new SQSClient({});
+  // A queue this function never sends to may be unset: fail on use, not at cold start.
+  const queue = <T>(name: string): MessageQueue<T> => {
+    const url = process.env[name];
+    return url ? new SqsQueue<T>(sqs, url) : { send: () => Promise.reject(new Error(`environment variable ${name} is not set`)) };
+  };
+  const secretId = process.env.STRIPE_SECRET_ID;
+  const stripe = secretId ? stripeFromSecret(secretId, process.env.STRIPE_MAX_RPS ? Number(process.env.STRIPE_MAX_RPS) : undefined) : undefined;
   deps = {
     store: new DynamoDbBillingStore(new DynamoDBClient({}), env('TABLE_NAME')),
-    gateway: new SandboxPaymentGateway(),
+    gateway: stripe?.gateway ?? new SandboxPaymentGateway(),
+    verifier: stripe?.verifier ?? new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET),
     catalogue: new Catalogue(),
     seller: DEFAULT_SELLER,
     clock: systemClock(),
-    lifecycleQueue: new SqsQueue<LifecycleMessage>(sqs, env('LIFECYCLE_QUEUE_URL')),
-    renewalQueue: new SqsQueue<RenewalMessage>(sqs, env('RENEWAL_QUEUE_URL')),
+    ids: randomIds,
+    lifecycleQueue: queue<LifecycleMessage>('LIFECYCLE_QUEUE_URL'),
+    renewalQueue: queue<RenewalMessage>('RENEWAL_QUEUE_URL'),
+    settlementQueue: queue<SettlementMessage>('SETTLEMENT_QUEUE_URL'),
     provisioning: new RecordingProvisioning(),
   };
   return deps;
 }
+
+/** The nightly handlers need only part of it. */
+export const awsDeps = awsCheckoutDeps;
+

@@ -4,18 +4,23 @@ import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.t
 import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
 import { InProcessQueue, type DeadLetter } from '../shared/adapters/local/in-process-queue.ts';
 import { RecordingProvisioning } from '../shared/adapters/local/recording-provisioning.ts';
-import { SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { readStripeConfig } from '../shared/adapters/stripe/stripe-config.ts';
+import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-gateway.ts';
+import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import { Catalogue } from '../shared/domain/catalogue.ts';
 import type { IsoDate } from '../shared/domain/calendar.ts';
 import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
 import type { ReadStats } from '../shared/ports/billing-store.ts';
 import { fixedClock, type Clock } from '../shared/ports/clock.ts';
-import type { IdGenerator } from '../shared/ports/ids.ts';
 import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
-import type { PaymentGateway } from '../shared/ports/payment-gateway.ts';
+import type { PaymentGateway, WebhookVerifier } from '../shared/ports/payment-gateway.ts';
+import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
+import { receiveWebhook } from '../shared/use-cases/checkout/gateway-events.ts';
+import { checkoutHousekeeping, type HousekeepingResult } from '../shared/use-cases/checkout/settle-checkout.ts';
+import { makeSettlePaymentHandler } from './checkout/settle-payment.ts';
 import { planNight } from '../shared/use-cases/plan-night.ts';
-import type { BillingDeps } from '../shared/use-cases/renewal-deps.ts';
 import { summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
 import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
 import { makeRenewProductHandler } from './renewal/renew-product.ts';
@@ -23,10 +28,11 @@ import { makeRenewProductHandler } from './renewal/renew-product.ts';
 export const TABLE_NAME = 'billing';
 
 export interface LocalRuntime {
-  deps: BillingDeps & { ids: IdGenerator };
+  deps: CheckoutDeps;
   store: DynamoDbBillingStore;
   renewalQueue: InProcessQueue<RenewalMessage>;
   lifecycleQueue: InProcessQueue<LifecycleMessage>;
+  settlementQueue: InProcessQueue<SettlementMessage>;
   provisioning: RecordingProvisioning;
   gateway: PaymentGateway;
   endpoint: string;
@@ -38,6 +44,7 @@ export interface LocalRuntimeOptions {
   home?: string;
   clock?: Clock;
   gateway?: PaymentGateway;
+  verifier?: WebhookVerifier;
   /** Fault injection for tests: every queue message is delivered twice. */
   duplicateDeliveries?: boolean;
   /** Reuse a running DynamoDB Local (tests share one per file). */
@@ -64,22 +71,35 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const queueOpts = { duplicateDeliveries: opts.duplicateDeliveries ?? false };
   const renewalQueue = new InProcessQueue<RenewalMessage>('renewal', queueOpts);
   const lifecycleQueue = new InProcessQueue<LifecycleMessage>('lifecycle', queueOpts);
+  const settlementQueue = new InProcessQueue<SettlementMessage>('settlement', queueOpts);
   const provisioning = new RecordingProvisioning();
-  const gateway = opts.gateway ?? new SandboxPaymentGateway(opts.home ? join(resolve(opts.home), 'sandbox-charges.jsonl') : undefined);
+  const stripe = opts.gateway ? undefined : readStripeConfig();
+  const gateway =
+    opts.gateway ??
+    (stripe
+      ? StripePaymentGateway.fromConfig(stripe)
+      : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
+  const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
+  const deps: CheckoutDeps = {
+    store,
+    gateway,
+    catalogue: new Catalogue(),
+    seller: DEFAULT_SELLER,
+    clock: opts.clock ?? systemClock(),
+    lifecycleQueue,
+    provisioning,
+    ids: randomIds,
+    settlementQueue,
+    verifier,
+  };
+  // The sandbox announces outcomes as signed webhooks; they enter through the same intake as Stripe's.
+  if (gateway instanceof SandboxPaymentGateway) gateway.onWebhook(async (raw, signature) => void (await receiveWebhook(deps, raw, signature)));
   return {
-    deps: {
-      store,
-      gateway,
-      catalogue: new Catalogue(),
-      seller: DEFAULT_SELLER,
-      clock: opts.clock ?? systemClock(),
-      lifecycleQueue,
-      provisioning,
-      ids: randomIds,
-    },
+    deps,
     store,
     renewalQueue,
     lifecycleQueue,
+    settlementQueue,
     provisioning,
     gateway,
     endpoint,
@@ -94,6 +114,8 @@ export interface NightReport extends NightSummary {
   planned: number;
   /** Items and capacity units read from the date index to find the night's work. */
   indexRead: ReadStats;
+  /** Security holds refunded and abandoned checkouts released tonight. */
+  checkouts: HousekeepingResult;
   deadLetters: DeadLetter[];
   seconds: number;
 }
@@ -101,6 +123,14 @@ export interface NightReport extends NightSummary {
 /** Delivers pending lifecycle commands (after a manual renewal, for instance). */
 export async function runLifecycle(rt: LocalRuntime): Promise<void> {
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(rt.deps, false));
+}
+
+/** Delivers whatever settlement and lifecycle work is queued, as the queues' consumers would in AWS. */
+export async function drainQueues(rt: LocalRuntime, deps: CheckoutDeps = rt.deps): Promise<void> {
+  while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0) {
+    await rt.settlementQueue.drain(makeSettlePaymentHandler(deps, false));
+    await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
+  }
 }
 
 /**
@@ -115,7 +145,8 @@ export async function runNight(
   const started = performance.now();
   const deps = { ...rt.deps, clock: fixedClock(night) };
   const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, night);
-  const dlqBefore = rt.renewalQueue.deadLetters.length + rt.lifecycleQueue.deadLetters.length;
+  const queues = [rt.renewalQueue, rt.lifecycleQueue, rt.settlementQueue];
+  const dlqBefore = queues.map((q) => q.deadLetters.length);
   const total = rt.renewalQueue.depth;
   let done = 0;
   await rt.renewalQueue.drain(makeRenewProductHandler(deps, false), {
@@ -125,13 +156,16 @@ export async function runNight(
       opts.onProgress?.(done, total);
     },
   });
+  const checkouts = await checkoutHousekeeping(deps, night);
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false), { concurrency: opts.concurrency ?? 4 });
+  await drainQueues(rt, deps);
   const summary = await summariseNight(rt.store, night);
-  const deadLetters = [...rt.renewalQueue.deadLetters, ...rt.lifecycleQueue.deadLetters].slice(dlqBefore);
+  const deadLetters = queues.flatMap((q, i) => q.deadLetters.slice(dlqBefore[i]));
   return {
     ...summary,
     planned: plan.planned,
     indexRead: plan.read,
+    checkouts,
     deadLetters,
     seconds: (performance.now() - started) / 1000,
   };

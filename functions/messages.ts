@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { isIsoDate } from '../shared/domain/calendar.ts';
 import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
+import type { SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
 
 const RenewalMessageSchema = z.object({ orgId: z.string().min(1), productId: z.string().min(1), night: isoDate });
 const LifecycleMessageSchema = z.object({ date: isoDate, commandId: z.string().min(1) });
+const SettlementMessageSchema = z.object({ eventId: z.string().min(1).max(255) });
 
 /** Queue bodies are validated like any other input: a malformed one fails its record, not the batch. */
 export function parseRenewalMessage(body: string): RenewalMessage {
@@ -14,4 +16,8 @@ export function parseRenewalMessage(body: string): RenewalMessage {
 
 export function parseLifecycleMessage(body: string): LifecycleMessage {
   return LifecycleMessageSchema.parse(JSON.parse(body));
+}
+
+export function parseSettlementMessage(body: string): SettlementMessage {
+  return SettlementMessageSchema.parse(JSON.parse(body));
 }

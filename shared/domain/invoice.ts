@@ -9,7 +9,8 @@ import { renewalPeriod, type Product } from './product.ts';
 import type { Seller } from './seller.ts';
 import { vatTreatment } from './vat.ts';
 
-export type InvoiceSeries = 'INV';
+/** Final invoices, pro-formas (bank transfer) and credit notes: each series gapless on its own. */
+export type InvoiceSeries = 'INV' | 'PRO' | 'CN';
 
 /** How one part of an invoice was paid. */
 export interface InvoicePayment {
@@ -49,7 +50,11 @@ export interface Invoice {
   total: string;
   vatMention?: string;
   payments: InvoicePayment[];
+  /** A pro-forma stays open until the transfer arrives; a final invoice is issued paid. */
   status: 'paid' | 'open' | 'void';
+  /** Credit note: the invoice it reverses. Final invoice: the pro-forma it settles. */
+  refersTo?: string;
+  checkoutId?: string;
 }
 
 /** Gapless numbers per series, seller and year: INV-CH-2026-000042. */
@@ -95,6 +100,7 @@ export function toInvoice(
   org: Organisation,
   issueDate: IsoDate,
   payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
+  extra: { status?: Invoice['status']; refersTo?: string; checkoutId?: string } = {},
 ): Invoice {
   const invoice: Invoice = {
     number: formatInvoiceNumber(ids.series, ids.seller.id, ids.year, ids.sequence),
@@ -131,8 +137,41 @@ export function toInvoice(
     payments: payments
       .filter((p) => !p.amount.isZero())
       .map((p) => ({ method: p.method, amount: p.amount.toString(), ...(p.ref ? { ref: p.ref } : {}) })),
-    status: 'paid',
+    status: extra.status ?? 'paid',
+    ...(extra.refersTo ? { refersTo: extra.refersTo } : {}),
+    ...(extra.checkoutId ? { checkoutId: extra.checkoutId } : {}),
   };
   if (priced.vat.mention) invoice.vatMention = priced.vat.mention;
   return invoice;
+}
+
+const neg = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : amount === '0.00' ? amount : `-${amount}`);
+
+/**
+ * A credit note that reverses an invoice in full: the same lines, VAT rates
+ * and mention with opposite signs, so an export that adds documents nets to zero.
+ */
+export function creditNoteFor(
+  invoice: Invoice,
+  ids: { seller: Seller; year: number; sequence: number },
+  issueDate: IsoDate,
+  refunds: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
+): Invoice {
+  return {
+    ...invoice,
+    number: formatInvoiceNumber('CN', ids.seller.id, ids.year, ids.sequence),
+    series: 'CN',
+    sellerId: ids.seller.id,
+    year: ids.year,
+    sequence: ids.sequence,
+    issueDate,
+    lines: invoice.lines.map((l) => ({ ...l, quantity: -l.quantity, net: neg(l.net), vat: neg(l.vat), gross: neg(l.gross) })),
+    vatBreakdown: invoice.vatBreakdown.map((b) => ({ rate: b.rate, net: neg(b.net), vat: neg(b.vat) })),
+    totalNet: neg(invoice.totalNet),
+    totalVat: neg(invoice.totalVat),
+    total: neg(invoice.total),
+    payments: refunds.filter((p) => !p.amount.isZero()).map((p) => ({ method: p.method, amount: p.amount.negate().toString(), ...(p.ref ? { ref: p.ref } : {}) })),
+    status: 'paid',
+    refersTo: invoice.number,
+  };
 }

@@ -17,6 +17,11 @@ export interface Organisation {
   reminderDaysBefore?: number[];
   /** Stripe customer id, once the organisation has one. */
   gatewayCustomerRef?: string;
+  /**
+   * Security screening: while an identity check is required, paid orders are
+   * held (not fulfilled) and refunded after 10 days without reaction.
+   */
+  identityCheck?: 'required' | 'passed';
   createdAt: string;
 }
 

@@ -15,6 +15,13 @@ export interface SavedPaymentMethod {
   /** The provider's id (Stripe PaymentMethod), e.g. pm_card_visa. */
   gatewayRef: string;
   createdAt: string;
+  /** Set when the provider no longer holds it (detached): it can no longer be charged. */
+  detachedAt?: string;
+}
+
+/** The id a method saved from the provider gets: derived from the provider's id, so saving it twice is one method. */
+export function savedMethodId(gatewayRef: string): string {
+  return `pm-${gatewayRef.replace(/[^A-Za-z0-9_]/g, '')}`;
 }
 
 /** DOMAIN.md and Stripe: PostFinance and Twint take CHF only. */

@@ -6,7 +6,8 @@ import {
 } from './catalogue.ts';
 import { BusinessRuleError, ValidationError } from './errors.ts';
 
-export type ProductStatus = 'active' | 'blocked' | 'terminated';
+/** `pending`: ordered, not paid yet; it starts on the day it is paid. */
+export type ProductStatus = 'pending' | 'active' | 'blocked' | 'terminated';
 
 export interface Product {
   id: string;
@@ -56,7 +57,7 @@ export function attemptDates(product: Pick<Product, 'expiry'>, type: ProductType
 
 /** Every action of the product's current period, in date order. */
 export function scheduleOf(product: Product, type: ProductType, orgReminderDays?: number[]): ScheduledAction[] {
-  if (product.status === 'terminated') return [];
+  if (product.status === 'terminated' || product.status === 'pending') return [];
   const out: ScheduledAction[] = [];
   if (product.status === 'active') {
     for (const d of reminderDays(type, orgReminderDays)) out.push({ date: addDays(product.expiry, -d), action: 'reminder' });

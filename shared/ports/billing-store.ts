@@ -1,4 +1,5 @@
 import type { IsoDate } from '../domain/calendar.ts';
+import type { Checkout, CheckoutStatus } from '../domain/checkout.ts';
 import type { Currency } from '../domain/money.ts';
 import type { Invoice, InvoiceSeries } from '../domain/invoice.ts';
 import type { Member, Organisation } from '../domain/organisation.ts';
@@ -13,24 +14,47 @@ export interface LedgerEntry {
   /** Signed decimal string: credit positive, debit negative. */
   amount: string;
   currency: Currency;
-  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release';
+  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund';
   ref: string;
   balanceAfter: string;
   createdAt: string;
 }
 
-/** Money received from a payment provider for an invoice. */
+/** Money received from (or, negative, refunded through) a payment provider, and what justifies it. */
 export interface PaymentRecord {
   id: string;
   orgId: string;
   date: IsoDate;
   method: PaymentMethodKind;
+  /** Signed: a refund is negative. */
   amount: string;
   currency: Currency;
   gatewayRef: string;
-  invoiceNumber: string;
+  /** The invoice paid, or the credit note of a refund; absent for a top-up (the ledger justifies it). */
+  invoiceNumber?: string;
   productId?: string;
+  checkoutId?: string;
+  /** For a refund: the provider's payment it gives back. */
+  refundOf?: string;
   createdAt: string;
+}
+
+/** An inbound provider event, stored once by its id before anything acts on it. */
+export interface StoredGatewayEvent {
+  id: string;
+  type: string;
+  /** Unix seconds, the provider's creation time. */
+  created: number;
+  /** The id of the object it is about (PaymentIntent, SetupIntent, Charge, PaymentMethod). */
+  objectId: string;
+  payload: string;
+  status: 'received' | 'processed';
+  receivedAt: string;
+  processedAt?: string;
+  /** What settlement did, for the audit trail. */
+  outcome?: string;
+  /** Unix seconds after which DynamoDB's TTL may delete it. */
+  expiresAt: number;
 }
 
 /**
@@ -69,7 +93,12 @@ export interface OutboxEmail {
     | 'authentication-required'
     | 'renewal-paid'
     | 'product-blocked'
-    | 'product-terminated';
+    | 'product-terminated'
+    | 'checkout-paid'
+    | 'checkout-held'
+    | 'order-refunded'
+    | 'top-up-credited'
+    | 'payment-method-removed';
   data: Record<string, string>;
   createdAt: string;
 }
@@ -117,6 +146,8 @@ export interface NightRun {
  */
 export type Change =
   | { type: 'organisation'; org: Organisation; isNew: boolean }
+  | { type: 'customerRef'; orgId: string; ref: string }
+  | { type: 'identityCheck'; orgId: string; state: 'required' | 'passed' }
   | { type: 'member'; member: Member }
   | { type: 'paymentMethod'; method: SavedPaymentMethod }
   | { type: 'product'; product: Product; expectedVersion: number | null }
@@ -126,7 +157,9 @@ export type Change =
   | { type: 'payment'; payment: PaymentRecord }
   | { type: 'email'; email: OutboxEmail }
   | { type: 'lifecycle'; command: LifecycleCommand; expectedStatus: 'pending' | null }
-  | { type: 'outcome'; outcome: NightOutcome };
+  | { type: 'outcome'; outcome: NightOutcome }
+  | { type: 'checkout'; checkout: Checkout; expected: { version: number; status: CheckoutStatus } | null }
+  | { type: 'gatewayEvent'; event: StoredGatewayEvent; expectedStatus: 'received' | null };
 
 /** A commit refused because another writer got there first; lists the changes whose condition failed. */
 export class WriteConflict extends Error {
@@ -154,6 +187,8 @@ export interface BillingStore {
   getMember(orgId: string, userId: string): Promise<Member | undefined>;
   listMembers(orgId: string): Promise<Member[]>;
   getPaymentMethod(orgId: string, id: string): Promise<SavedPaymentMethod | undefined>;
+  /** Which organisation saved a provider method (webhooks about a method name no organisation). */
+  findPaymentMethodByRef(gatewayRef: string): Promise<SavedPaymentMethod | undefined>;
   listPaymentMethods(orgId: string): Promise<SavedPaymentMethod[]>;
 
   getProduct(orgId: string, productId: string): Promise<Product | undefined>;
@@ -175,6 +210,12 @@ export interface BillingStore {
   listLifecycleCommands(date: IsoDate): Promise<LifecycleCommand[]>;
   listOutbox(date: IsoDate): Promise<OutboxEmail[]>;
   listNightOutcomes(night: IsoDate): Promise<NightOutcome[]>;
+
+  getCheckout(orgId: string, checkoutId: string): Promise<Checkout | undefined>;
+  listCheckouts(orgId: string): Promise<Checkout[]>;
+  /** Checkouts in a waiting status created (awaiting) or held (held) up to a date, oldest first. */
+  listCheckoutsInStatus(status: 'awaiting_payment' | 'held' | 'refunding', upTo: IsoDate): Promise<{ orgId: string; checkoutId: string; date: IsoDate }[]>;
+  getGatewayEvent(id: string): Promise<StoredGatewayEvent | undefined>;
 
   lastNightRun(): Promise<NightRun | undefined>;
   listNightRuns(): Promise<NightRun[]>;

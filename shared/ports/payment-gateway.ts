@@ -139,7 +139,8 @@ export interface PaymentGateway {
 
 /** Checks a webhook's signature on its raw body and returns the event; throws on anything else. */
 export interface WebhookVerifier {
-  verify(rawBody: string, signatureHeader: string | undefined): GatewayEvent;
+  /** May be asynchronous: in AWS the signing secret is fetched from Secrets Manager on first use. */
+  verify(rawBody: string, signatureHeader: string | undefined): GatewayEvent | Promise<GatewayEvent>;
 }
 
 export class InvalidSignatureError extends Error {

@@ -68,9 +68,9 @@ export const MemberInput = z.object({
 /** Adds or changes a member; only a legal owner makes legal owners, and one always remains. */
 export async function setMember(deps: { store: BillingStore }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
   const input = parseInput(MemberInput, raw);
-  await loadOrg(deps.store, orgId);
   const members = await deps.store.listMembers(orgId);
   if (actor.kind === 'user') assertCanAssignRole(members.find((m) => m.userId === actor.userId), input.role);
+  await loadOrg(deps.store, orgId);
   assertKeepsALegalOwner(members, { userId: input.userId, newRole: input.role });
   const member: Member = {
     orgId,
@@ -96,8 +96,8 @@ export async function addPaymentMethod(
   actor: Actor = SYSTEM,
 ): Promise<SavedPaymentMethod> {
   const input = parseInput(PaymentMethodInput, raw);
-  const org = await loadOrg(deps.store, orgId);
   await authoriseBilling(deps.store, actor, orgId);
+  const org = await loadOrg(deps.store, orgId);
   assertMethodAcceptsCurrency(input.kind, org.currency);
   const method: SavedPaymentMethod = {
     id: deps.ids.next('pm'),

@@ -23,6 +23,8 @@ export const NewProduct = z.object({
   periodMonths: z.number().int().positive().optional(),
   autoRenew: z.boolean().default(false),
   paymentMethodId: z.string().optional(),
+  /** `pending`: a new order waiting for its first payment; it starts on the day it is paid. */
+  status: z.enum(['active', 'pending']).default('active'),
 });
 
 interface ProductDeps {
@@ -57,7 +59,7 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
     expiry: input.expiry,
     periodMonths,
     autoRenew: input.autoRenew,
-    status: 'active',
+    status: input.status,
     failedAttempts: 0,
     createdAt: deps.clock.now(),
     version: 1,
@@ -104,8 +106,9 @@ export interface AutoRenewResult {
  */
 export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<AutoRenewResult> {
   const input = parseInput(AutoRenewInput, raw);
-  const org = await loadOrg(deps.store, orgId);
+  // Rights first: a non-member must not learn whether the organisation exists.
   await authoriseBilling(deps.store, actor, orgId, input.productId);
+  const org = await loadOrg(deps.store, orgId);
   if (input.paymentMethodId) await assertUsableMethod(deps.store, orgId, input.paymentMethodId);
   const today = deps.clock.today();
   const targets = input.productId
@@ -166,8 +169,8 @@ export async function topUpBalance(
   actor: Actor = SYSTEM,
 ): Promise<{ balance: string; credited: string }> {
   const input = parseInput(TopUpInput, raw);
-  const org0 = await loadOrg(deps.store, orgId);
   await authoriseBilling(deps.store, actor, orgId);
+  const org0 = await loadOrg(deps.store, orgId);
   const amount = Money.of(input.amount, org0.currency);
   if (amount.lt(Money.of(TOP_UP_MIN, org0.currency)) || amount.gt(Money.of(TOP_UP_MAX, org0.currency))) {
     throw new ValidationError(
@@ -217,10 +220,57 @@ export async function listProducts(
   due: DueWindow = '2m',
   actor: Actor = SYSTEM,
 ): Promise<Product[]> {
-  await loadOrg(deps.store, orgId);
   const member = await authoriseBilling(deps.store, actor, orgId);
+  await loadOrg(deps.store, orgId);
   const upTo: IsoDate | undefined = due === '2m' ? addMonths(deps.clock.today(), 2) : undefined;
   const products = await deps.store.listProducts(orgId, upTo ? { expiryUpTo: upTo } : {});
   const visible = member && member.role === 'collaborator' ? products.filter((p) => member.productIds.includes(p.id)) : products;
   return visible.filter((p) => due === 'all' || p.status !== 'terminated');
+}
+
+/** A product as the customer picks it for payment: what it costs (without VAT) for each period it may be renewed for. */
+export interface SelectableProduct {
+  id: string;
+  name: string;
+  typeId: string;
+  typeName: string;
+  status: Product['status'];
+  expiry: IsoDate;
+  autoRenew: boolean;
+  currency: string;
+  /** The period renewed by default and its price. */
+  periodMonths: number;
+  price: string;
+  periods: { months: number; price: string }[];
+}
+
+/** DOMAIN.md "pay a selection": the products due in the next 2 months (or all), with prices and allowed periods. */
+export async function listSelectableProducts(
+  deps: { store: BillingStore; clock: Clock; catalogue: Catalogue },
+  orgId: string,
+  due: DueWindow = '2m',
+  actor: Actor = SYSTEM,
+): Promise<SelectableProduct[]> {
+  const products = await listProducts(deps, orgId, due, actor);
+  const org = await loadOrg(deps.store, orgId);
+  return products
+    .filter((p) => p.status !== 'terminated')
+    .map((p) => {
+      const type = typeOf(deps.catalogue, p);
+      const unit = Money.of(type.prices[org.currency], org.currency);
+      const priceOf = (months: number) => unit.times(months / type.basePeriodMonths).toString();
+      return {
+        id: p.id,
+        name: p.name,
+        typeId: type.id,
+        typeName: type.name,
+        status: p.status,
+        expiry: p.expiry,
+        autoRenew: p.autoRenew,
+        currency: org.currency,
+        periodMonths: p.periodMonths,
+        price: priceOf(p.periodMonths),
+        periods: type.allowedPeriodsMonths.map((months) => ({ months, price: priceOf(months) })),
+      };
+    });
 }

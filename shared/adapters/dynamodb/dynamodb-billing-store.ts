@@ -25,14 +25,16 @@ import {
   type PaymentAttempt,
   type PaymentRecord,
   type ReadStats,
+  type StoredGatewayEvent,
 } from '../../ports/billing-store.ts';
+import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import { DUE_SHARDS, keys, shardOf } from './keys.ts';
 import { TABLE_KEYS } from './table-schema.ts';
 
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
-const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity', 'expiresAt'];
+const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity'];
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
@@ -106,6 +108,31 @@ export class DynamoDbBillingStore implements BillingStore {
         if (isNew) items.push(this.put({ ...keys.orgDirectory(org.id), entity: 'orgref', name: org.name }));
         return items;
       }
+      case 'customerRef':
+        // A field of its own: rewriting the whole organisation could undo a concurrent balance move.
+        return [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.org(change.orgId),
+              UpdateExpression: 'SET gatewayCustomerRef = :ref',
+              ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(gatewayCustomerRef) OR gatewayCustomerRef = :ref)',
+              ExpressionAttributeValues: { ':ref': change.ref },
+            },
+          },
+        ];
+      case 'identityCheck':
+        return [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.org(change.orgId),
+              UpdateExpression: 'SET identityCheck = :s',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':s': change.state },
+            },
+          },
+        ];
       case 'member': {
         const m = change.member;
         return [
@@ -115,7 +142,10 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'paymentMethod': {
         const pm = change.method;
-        return [this.put({ ...keys.paymentMethod(pm.orgId, pm.id), entity: 'pm', ...pm })];
+        return [
+          this.put({ ...keys.paymentMethod(pm.orgId, pm.id), entity: 'pm', ...pm }),
+          this.put({ ...keys.paymentMethodRef(pm.gatewayRef), entity: 'pmref', orgId: pm.orgId, methodId: pm.id }),
+        ];
       }
       case 'product':
         return [this.productPut(change.product, change.expectedVersion)];
@@ -194,7 +224,46 @@ export class DynamoDbBillingStore implements BillingStore {
         const o = change.outcome;
         return [this.put({ ...keys.outcome(o.night, o.productId), entity: 'outcome', ...o }, NOT_EXISTS)];
       }
+      case 'checkout':
+        return this.checkoutItems(change.checkout, change.expected);
+      case 'gatewayEvent': {
+        const e = change.event;
+        const item = { ...keys.gatewayEvent(e.id), entity: 'gateway-event', ...e };
+        return [
+          change.expectedStatus === null
+            ? this.put(item, NOT_EXISTS)
+            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
+        ];
+      }
     }
+  }
+
+  /**
+   * The checkout, conditioned on the version and status read, plus its entry
+   * in the waiting list of its status (moved when the status changes).
+   */
+  private checkoutItems(c: Checkout, expected: { version: number; status: CheckoutStatus } | null): TransactItem[] {
+    const item = { ...keys.checkout(c.orgId, c.id), entity: 'checkout', ...c };
+    const items: TransactItem[] = [
+      expected === null
+        ? this.put(item, NOT_EXISTS)
+        : this.put(item, 'version = :v AND #s = :s', { ':v': expected.version, ':s': expected.status }, { '#s': 'status' }),
+    ];
+    const pointer = (status: CheckoutStatus) => {
+      if (status === 'awaiting_payment') return keys.checkoutStatusPointer(status, c.createdOn, c.orgId, c.id);
+      if (status === 'held') return keys.checkoutStatusPointer(status, c.heldSince ?? c.createdOn, c.orgId, c.id);
+      if (status === 'refunding') return keys.checkoutStatusPointer(status, c.refund?.since ?? c.createdOn, c.orgId, c.id);
+      return undefined;
+    };
+    const before = expected ? pointer(expected.status) : undefined;
+    const after = pointer(c.status);
+    if (before && (!after || before.pk !== after.pk || before.sk !== after.sk)) {
+      items.push({ Delete: { TableName: this.tableName, Key: before } });
+    }
+    if (after && (!before || before.pk !== after.pk || before.sk !== after.sk)) {
+      items.push(this.put({ ...after, entity: 'checkout-pointer', orgId: c.orgId, checkoutId: c.id }));
+    }
+    return items;
   }
 
   private productPut(p: Product, expectedVersion: number | null): TransactItem {
@@ -273,6 +342,10 @@ export class DynamoDbBillingStore implements BillingStore {
   }
   getPaymentMethod(orgId: string, id: string) {
     return this.get<SavedPaymentMethod>(keys.paymentMethod(orgId, id));
+  }
+  async findPaymentMethodByRef(gatewayRef: string): Promise<SavedPaymentMethod | undefined> {
+    const ref = await this.get<{ orgId: string; methodId: string }>(keys.paymentMethodRef(gatewayRef));
+    return ref ? this.getPaymentMethod(ref.orgId, ref.methodId) : undefined;
   }
   listPaymentMethods(orgId: string) {
     return this.byPrefix<SavedPaymentMethod>(`ORG#${orgId}`, 'PM#');
@@ -359,6 +432,30 @@ export class DynamoDbBillingStore implements BillingStore {
       Array.from({ length: DUE_SHARDS }, (_, s) => this.partition<NightOutcome>(keys.outcomePk(night, s))),
     );
     return shards.flat();
+  }
+
+  getCheckout(orgId: string, checkoutId: string) {
+    return this.get<Checkout>(keys.checkout(orgId, checkoutId));
+  }
+  listCheckouts(orgId: string) {
+    return this.byPrefix<Checkout>(`ORG#${orgId}`, 'CHECKOUT#');
+  }
+
+  async listCheckoutsInStatus(status: 'awaiting_payment' | 'held' | 'refunding', upTo: IsoDate): Promise<{ orgId: string; checkoutId: string; date: IsoDate }[]> {
+    const rows = await this.queryAll<Item>(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
+        ExpressionAttributeValues: { ':pk': keys.checkoutsInStatus(status), ':upTo': `${upTo}#~` },
+        ConsistentRead: true,
+      },
+      undefined,
+      true,
+    );
+    return rows.map((r) => ({ orgId: String(r.orgId), checkoutId: String(r.checkoutId), date: String(r.sk).slice(0, 10) }));
+  }
+
+  getGatewayEvent(id: string) {
+    return this.get<StoredGatewayEvent>(keys.gatewayEvent(id));
   }
 
   async lastNightRun(): Promise<NightRun | undefined> {

@@ -43,4 +43,13 @@ export const keys = {
   outcome: (night: IsoDate, productId: string) => ({ pk: `NIGHT#${night}#${pad2(shardOf(productId))}`, sk: productId }),
   outcomePk: (night: IsoDate, shard: number) => `NIGHT#${night}#${pad2(shard)}`,
   nightRun: (date: IsoDate) => ({ pk: 'NIGHTS', sk: date }),
+  checkout: (orgId: string, id: string) => ({ pk: `ORG#${orgId}`, sk: `CHECKOUT#${id}` }),
+  /** Checkouts waiting for something (payment, identity check), by date: what the nightly clean-up walks. */
+  checkoutsInStatus: (status: string) => `CHECKOUTS#${status}`,
+  checkoutStatusPointer: (status: string, date: IsoDate, orgId: string, id: string) => ({
+    pk: `CHECKOUTS#${status}`,
+    sk: `${date}#${orgId}#${id}`,
+  }),
+  paymentMethodRef: (gatewayRef: string) => ({ pk: `PMREF#${gatewayRef}`, sk: 'REF' }),
+  gatewayEvent: (id: string) => ({ pk: `EVENT#${id}`, sk: 'EVENT' }),
 };

@@ -105,6 +105,7 @@ export const SANDBOX_WEBHOOK_SECRET = 'whsec_local_sandbox';
 
 export class SandboxPaymentGateway implements PaymentGateway {
   private readonly byKey = new Map<string, { fingerprint: string; result: unknown }>();
+  private readonly inflight = new Map<string, { fingerprint: string; promise: Promise<unknown> }>();
   private readonly intents = new Map<string, SandboxIntent>();
   private readonly customers = new Map<string, string>();
   private readonly events: GatewayEvent[] = [];
@@ -222,7 +223,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
       pi.amountRefunded = refunded.toString();
       this.save(pi);
       const refundRef = `re_sandbox_${this.nextSeq()}`;
-      this.emit('charge.refunded', { id: `ch_${pi.id}`, object: 'charge', payment_intent: pi.id, amount_refunded: refunded.toMinorUnits(), metadata: req.metadata });
+      await this.emit('charge.refunded', { id: `ch_${pi.id}`, object: 'charge', payment_intent: pi.id, amount_refunded: refunded.toMinorUnits(), metadata: req.metadata });
       return { refundRef, status: 'succeeded' as const, amount: req.amount };
     });
   }
@@ -234,6 +235,11 @@ export class SandboxPaymentGateway implements PaymentGateway {
 
   async listEvents(since: number, types: readonly string[]): Promise<GatewayEvent[]> {
     return this.events.filter((e) => e.created >= since && (types.length === 0 || types.includes(e.type)));
+  }
+
+  /** What happens at Stripe outside the engine (the dashboard, the customer portal), announced like Stripe does. */
+  async simulateEvent(type: string, object: Record<string, unknown>): Promise<void> {
+    await this.emit(type, object);
   }
 
   /** Successful charges, one per idempotency key. */
@@ -328,9 +334,24 @@ export class SandboxPaymentGateway implements PaymentGateway {
       }
       return known.result as T;
     }
-    const result = await work();
-    this.write({ t: 'key', key, fingerprint, result });
-    return result;
+    // Two concurrent requests with one key get one result, as Stripe serialises them.
+    const running = this.inflight.get(key);
+    if (running) {
+      if (running.fingerprint !== fingerprint) {
+        throw new GatewayRequestError(`idempotency key ${key} is in use with other parameters`, 'idempotency_error');
+      }
+      return running.promise as Promise<T>;
+    }
+    const promise = work().then((result) => {
+      this.write({ t: 'key', key, fingerprint, result });
+      return result;
+    });
+    this.inflight.set(key, { fingerprint, promise });
+    try {
+      return await promise;
+    } finally {
+      this.inflight.delete(key);
+    }
   }
 
   private save(pi: SandboxIntent): void {

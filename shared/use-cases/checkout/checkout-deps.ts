@@ -1,0 +1,16 @@
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { MessageQueue } from '../../ports/message-queue.ts';
+import type { WebhookVerifier } from '../../ports/payment-gateway.ts';
+import type { BillingDeps } from '../renewal-deps.ts';
+
+/** One unit of settlement work: a stored provider event to act on. */
+export interface SettlementMessage {
+  eventId: string;
+}
+
+/** What checkout, webhooks and settlement need beyond the nightly renewal's ports. */
+export interface CheckoutDeps extends BillingDeps {
+  ids: IdGenerator;
+  settlementQueue: MessageQueue<SettlementMessage>;
+  verifier: WebhookVerifier;
+}

@@ -1,0 +1,194 @@
+import { Decimal } from 'decimal.js';
+import { addMonths, type IsoDate } from '../../domain/calendar.ts';
+import type { Checkout } from '../../domain/checkout.ts';
+import { toInvoice, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
+import { Money } from '../../domain/money.ts';
+import type { Organisation } from '../../domain/organisation.ts';
+import { savedMethodId, servesAutomaticRenewal, type SavedPaymentMethod } from '../../domain/payment-methods.ts';
+import { priceInvoice } from '../../domain/pricing.ts';
+import { AUTO_RENEW_CUTOFF_DAYS } from '../../domain/catalogue.ts';
+import { daysBetween } from '../../domain/calendar.ts';
+import { nextActionDate, renewed, type Product } from '../../domain/product.ts';
+import type { VatTreatment } from '../../domain/vat.ts';
+import type { Change, LedgerEntry, LifecycleCommand, OutboxEmail } from '../../ports/billing-store.ts';
+import type { GatewayPaymentMethod } from '../../ports/payment-gateway.ts';
+import { loadProduct, typeOf } from '../renewal-deps.ts';
+import type { CheckoutDeps } from './checkout-deps.ts';
+
+/** The provider's part of a settled checkout. */
+export interface ReceivedPayment {
+  ref: string;
+  amount: Money;
+  /** The method the customer used, when the provider says (saved for renewals when asked). */
+  method?: GatewayPaymentMethod;
+}
+
+export function vatOf(checkout: Checkout): VatTreatment {
+  return {
+    kind: checkout.vat.kind as VatTreatment['kind'],
+    rate: new Decimal(checkout.vat.rate),
+    country: checkout.vat.country,
+    ...(checkout.vat.mention ? { mention: checkout.vat.mention } : {}),
+  };
+}
+
+/** The period a checkout line pays: a pending order starts on the day it is paid, a renewal at the current expiry. */
+export function periodFor(product: Product, periodMonths: number, today: IsoDate): { from: IsoDate; to: IsoDate } {
+  const from = product.status === 'pending' ? today : product.expiry;
+  return { from, to: addMonths(from, periodMonths) };
+}
+
+/**
+ * The final invoice of a renewal checkout, numbered on the day the money is
+ * there. Prices and VAT are those the customer accepted; the periods start
+ * at each product's expiry as it stands now.
+ */
+export async function issueCheckoutInvoice(
+  deps: Pick<CheckoutDeps, 'store' | 'seller'>,
+  checkout: Checkout,
+  org: Organisation,
+  products: Map<string, Product>,
+  today: IsoDate,
+  payment: ReceivedPayment | undefined,
+): Promise<Invoice> {
+  const currency = checkout.currency;
+  const priced = priceInvoice(
+    checkout.items.map((item) => {
+      const period = periodFor(products.get(item.productId)!, item.periodMonths, today);
+      return {
+        description: `${item.productName} (${item.periodMonths} months)`,
+        productId: item.productId,
+        periodFrom: period.from,
+        periodTo: period.to,
+        unitPrice: Money.of(item.unitPrice, currency),
+        quantity: item.quantity,
+      };
+    }),
+    vatOf(checkout),
+    currency,
+  );
+  if (!priced.total.equals(Money.of(checkout.total, currency))) {
+    // Same prices, same rate, same rounding: a difference is a bug, and money must not move on it.
+    throw new Error(`checkout ${checkout.id}: invoice total ${priced.total.format()} differs from the ${checkout.total} accepted`);
+  }
+  const year = Number(today.slice(0, 4));
+  const sequence = (await deps.store.lastInvoiceSequence('INV', deps.seller.id, year)) + 1;
+  const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [
+    { method: 'balance', amount: Money.of(checkout.balancePart, currency) },
+  ];
+  if (payment && checkout.method !== 'balance' && checkout.method !== 'iban') {
+    payments.push({ method: checkout.method, amount: payment.amount, ref: payment.ref });
+  }
+  return toInvoice(priced, { series: 'INV', seller: deps.seller, year, sequence }, org, today, payments, {
+    checkoutId: checkout.id,
+    ...(checkout.proformaNumber ? { refersTo: checkout.proformaNumber } : {}),
+  });
+}
+
+export async function loadCheckoutProducts(deps: Pick<CheckoutDeps, 'store'>, checkout: Checkout): Promise<Map<string, Product>> {
+  const list = await Promise.all(checkout.items.map((i) => loadProduct(deps.store, checkout.orgId, i.productId)));
+  return new Map(list.map((p) => [p.id, p]));
+}
+
+/**
+ * Applies a paid renewal checkout to its products: each is extended by its
+ * period from its current expiry (a pending order starts today), unblocked
+ * if it was blocked, and switched to auto-renewal with the method just used
+ * when the customer saved it (DOMAIN.md). Every product write is conditioned
+ * on the version read.
+ */
+export function renewCheckoutProducts(
+  deps: Pick<CheckoutDeps, 'catalogue' | 'clock'>,
+  checkout: Checkout,
+  org: Organisation,
+  products: Map<string, Product>,
+  today: IsoDate,
+  saved: SavedPaymentMethod | undefined,
+): { changes: Change[]; commands: LifecycleCommand[] } {
+  const changes: Change[] = [];
+  const commands: LifecycleCommand[] = [];
+  const now = deps.clock.now();
+  for (const item of checkout.items) {
+    const product = products.get(item.productId)!;
+    const type = typeOf(deps.catalogue, product);
+    const start = product.status === 'pending' ? { ...product, expiry: today } : product;
+    const next: Product = { ...renewed(start, item.periodMonths), periodMonths: item.periodMonths, version: product.version + 1 };
+    if (saved && servesAutomaticRenewal(saved) && daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS) {
+      next.autoRenew = true;
+      next.paymentMethodId = saved.id;
+    }
+    const after = product.lastNight && product.lastNight >= today ? product.lastNight : today;
+    const upcoming = nextActionDate(next, type, after, org.reminderDaysBefore);
+    if (upcoming) next.nextActionDate = upcoming;
+    else delete next.nextActionDate;
+    changes.push({ type: 'product', product: next, expectedVersion: product.version });
+    if (product.status === 'blocked') {
+      commands.push({
+        id: `${product.id}#unblock#${checkout.id}`,
+        date: today,
+        orgId: org.id,
+        productId: product.id,
+        action: 'unblock',
+        status: 'pending',
+        createdAt: now,
+      });
+    }
+  }
+  for (const command of commands) changes.push({ type: 'lifecycle', command, expectedStatus: null });
+  return { changes, commands };
+}
+
+/** A method the customer chose to save at payment, as the organisation's saved method. */
+export function savedMethodFrom(orgId: string, method: GatewayPaymentMethod | undefined, createdAt: string): SavedPaymentMethod | undefined {
+  if (!method) return undefined;
+  return {
+    id: savedMethodId(method.ref),
+    orgId,
+    kind: method.kind,
+    label: method.label,
+    gatewayRef: method.ref,
+    createdAt,
+    ...(method.brand ? { brand: method.brand } : {}),
+  };
+}
+
+/** A balance movement with its ledger entry, conditioned on the balance read. */
+export function balanceMove(
+  org: Organisation,
+  delta: Money,
+  entry: Pick<LedgerEntry, 'id' | 'date' | 'reason' | 'ref' | 'createdAt'>,
+): { change: Change; after: Money } {
+  const after = Money.of(org.balance, org.currency).plus(delta);
+  return {
+    after,
+    change: {
+      type: 'balance',
+      orgId: org.id,
+      from: org.balance,
+      to: after.toString(),
+      entry: { ...entry, orgId: org.id, amount: delta.toString(), currency: org.currency, balanceAfter: after.toString() },
+    },
+  };
+}
+
+export function checkoutEmail(
+  org: Organisation,
+  checkout: Checkout,
+  template: OutboxEmail['template'],
+  date: IsoDate,
+  createdAt: string,
+  data: Record<string, string>,
+): Change {
+  return {
+    type: 'email',
+    email: {
+      id: `${checkout.id}#${template}`,
+      date,
+      orgId: org.id,
+      to: org.billingContacts,
+      template,
+      data: { checkout: checkout.id, total: checkout.total, currency: checkout.currency, ...data },
+      createdAt,
+    },
+  };
+}

@@ -1,0 +1,268 @@
+import { creditNoteFor } from '../../domain/invoice.ts';
+import { Money } from '../../domain/money.ts';
+import { WriteConflict, type Change, type StoredGatewayEvent } from '../../ports/billing-store.ts';
+import type { GatewayEvent } from '../../ports/payment-gateway.ts';
+import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
+import type { CheckoutDeps, SettlementMessage } from './checkout-deps.ts';
+import { checkoutEmail, savedMethodFrom } from './fulfil-checkout.ts';
+import { settleCheckout } from './settle-checkout.ts';
+
+/** The provider events the engine acts on; any other is stored and acknowledged. */
+export const HANDLED_EVENT_TYPES = [
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'checkout.session.async_payment_failed',
+  'charge.refunded',
+  'setup_intent.succeeded',
+  'payment_method.detached',
+] as const;
+
+/** Stored events outlive Stripe's 3 days of webhook retries and the reconciliation window. */
+const EVENT_RETENTION_SECONDS = 35 * 24 * 3600;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The webhook endpoint's whole job: check the signature on the raw body,
+ * store the event once by its id, and queue it for settlement. Nothing is
+ * settled here, so the provider gets its 2xx fast and a crash loses nothing:
+ * a redelivered event that was stored but never queued is queued again.
+ */
+export async function receiveWebhook(deps: CheckoutDeps, rawBody: string, signature: string | undefined): Promise<{ eventId: string; duplicate: boolean }> {
+  const event = await deps.verifier.verify(rawBody, signature);
+  const stored = await storeEvent(deps, event);
+  if (stored.status === 'received') await deps.settlementQueue.send([{ eventId: event.id }]);
+  return { eventId: event.id, duplicate: !stored.isNew };
+}
+
+async function storeEvent(deps: CheckoutDeps, event: GatewayEvent): Promise<StoredGatewayEvent & { isNew: boolean }> {
+  const now = deps.clock.now();
+  const stored: StoredGatewayEvent = {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    objectId: str(event.object.id) ?? '',
+    payload: JSON.stringify(event.object),
+    status: 'received',
+    receivedAt: now,
+    expiresAt: Math.floor(Date.parse(now) / 1000) + EVENT_RETENTION_SECONDS,
+  };
+  try {
+    await deps.store.commit([{ type: 'gatewayEvent', event: stored, expectedStatus: null }]);
+    return { ...stored, isNew: true };
+  } catch (err) {
+    if (!(err instanceof WriteConflict)) throw err;
+    const existing = await deps.store.getGatewayEvent(event.id);
+    if (!existing) throw err;
+    return { ...existing, isNew: false };
+  }
+}
+
+/**
+ * Settles one stored event (the settlement queue's consumer).
+ *
+ * 1. Read the stored event; a processed one is acknowledged and left alone.
+ * 2. Act on the object's current state at the provider, not on the event's
+ *    copy: payments settle their checkout, refunds are recorded, saved and
+ *    detached methods update the organisation.
+ * 3. Mark the event processed with what was done.
+ */
+export async function processGatewayEvent(deps: CheckoutDeps, msg: SettlementMessage): Promise<string> {
+  const event = await deps.store.getGatewayEvent(msg.eventId);
+  if (!event) throw new Error(`event ${msg.eventId} is not stored`);
+  if (event.status === 'processed') return 'already-processed';
+  const object = JSON.parse(event.payload) as Record<string, unknown>;
+  const outcome = await act(deps, event.type, object);
+  try {
+    await deps.store.commit([
+      { type: 'gatewayEvent', event: { ...event, status: 'processed', processedAt: deps.clock.now(), outcome }, expectedStatus: 'received' },
+    ]);
+  } catch (err) {
+    // A concurrent delivery of the same event finished first: its work is the same.
+    if (!(err instanceof WriteConflict)) throw err;
+  }
+  return outcome;
+}
+
+async function act(deps: CheckoutDeps, type: string, object: Record<string, unknown>): Promise<string> {
+  switch (type) {
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed':
+    case 'payment_intent.canceled':
+      return settlePayment(deps, str(object.id));
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+    case 'checkout.session.async_payment_failed':
+      return settlePayment(deps, str(object.payment_intent));
+    case 'charge.refunded':
+      return recordRefund(deps, str(object.payment_intent));
+    case 'setup_intent.succeeded':
+      return saveMethod(deps, object);
+    case 'payment_method.detached':
+      return detachMethod(deps, str(object.id));
+    default:
+      return 'ignored';
+  }
+}
+
+async function settlePayment(deps: CheckoutDeps, paymentRef: string | undefined): Promise<string> {
+  if (!paymentRef) return 'no-payment';
+  const state = await deps.gateway.getPayment(paymentRef);
+  if (!state) return 'unknown-payment';
+  const { orgId, checkoutId, attemptId } = state.metadata;
+  if (orgId && checkoutId) return `checkout-${await settleCheckout(deps, orgId, checkoutId)}`;
+  // Off-session renewals are settled by the nightly worker in the same transaction as the product.
+  if (attemptId) return 'renewal-attempt';
+  return 'unknown-payment';
+}
+
+/**
+ * A refund made at the provider (the dashboard, a dispute): recorded against
+ * the checkout it gives back. A full refund reverses the invoice with a
+ * credit note; a partial one is recorded as a negative payment for finance.
+ */
+async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined): Promise<string> {
+  if (!paymentRef) return 'no-payment';
+  const state = await deps.gateway.getPayment(paymentRef);
+  const { orgId, checkoutId } = state?.metadata ?? {};
+  if (!state || !orgId || !checkoutId) return 'unknown-payment';
+  return retryOnConflict(async () => {
+    const checkout = await deps.store.getCheckout(orgId, checkoutId);
+    if (!checkout || checkout.method === 'balance' || checkout.method === 'iban') return 'unknown-checkout';
+    // Our own refunds (security holds, late payments) already recorded everything.
+    if (checkout.status === 'refunded' || checkout.status === 'refunding' || checkout.status === 'canceled' || checkout.status === 'awaiting_payment') {
+      return 'already-recorded';
+    }
+    const refunded = state.amountRefunded;
+    if (!refunded.isPositive()) return 'nothing-refunded';
+    const today = deps.clock.today();
+    const now = deps.clock.now();
+    const org = await loadOrg(deps.store, orgId);
+    const full = refunded.gte(Money.of(checkout.chargePart, checkout.currency));
+    const changes: Change[] = [];
+    let creditNoteNumber: string | undefined;
+    if (full && checkout.invoiceNumber) {
+      const invoice = (await deps.store.listInvoices(orgId)).find((i) => i.number === checkout.invoiceNumber);
+      if (invoice) {
+        const year = Number(today.slice(0, 4));
+        const sequence = (await deps.store.lastInvoiceSequence('CN', deps.seller.id, year)) + 1;
+        const note = creditNoteFor(invoice, { seller: deps.seller, year, sequence }, today, [{ method: checkout.method, amount: refunded, ref: paymentRef }]);
+        creditNoteNumber = note.number;
+        changes.push({ type: 'invoice', invoice: note });
+      }
+    }
+    changes.push({
+      type: 'payment',
+      payment: {
+        // One record per refunded total: a later, larger refund is a new record for its difference.
+        id: `refund-${paymentRef}-${refunded.toMinorUnits()}`,
+        orgId,
+        date: today,
+        method: checkout.method,
+        amount: refunded.negate().toString(),
+        currency: checkout.currency,
+        gatewayRef: paymentRef,
+        checkoutId,
+        refundOf: paymentRef,
+        ...(creditNoteNumber ? { invoiceNumber: creditNoteNumber } : {}),
+        createdAt: now,
+      },
+    });
+    if (full) {
+      const next = { ...checkout, status: 'refunded' as const, ...(creditNoteNumber ? { creditNoteNumber } : {}), version: checkout.version + 1 };
+      changes.push({ type: 'checkout', checkout: next, expected: { version: checkout.version, status: checkout.status } });
+      changes.push(checkoutEmail(org, next, 'order-refunded', today, now, { reason: 'refunded_by_provider', ...(creditNoteNumber ? { creditNote: creditNoteNumber } : {}) }));
+    }
+    try {
+      await deps.store.commit(changes);
+    } catch (err) {
+      if (err instanceof WriteConflict && err.conflicts.length === 1 && err.conflicts[0] === 'payment') return 'already-recorded';
+      throw err;
+    }
+    return full ? 'refund-recorded' : 'partial-refund-recorded';
+  });
+}
+
+/** A method saved outside a checkout (a SetupIntent): the organisation can use it for automatic renewals. */
+async function saveMethod(deps: CheckoutDeps, object: Record<string, unknown>): Promise<string> {
+  const ref = str(object.payment_method);
+  const orgId = str((object.metadata as Record<string, unknown> | undefined)?.orgId);
+  if (!ref || !orgId) return 'no-organisation';
+  const org = await deps.store.getOrganisation(orgId);
+  const customer = str(object.customer);
+  // A SetupIntent of another customer must not attach a method to this organisation.
+  if (!org || (customer && org.gatewayCustomerRef && customer !== org.gatewayCustomerRef)) return 'customer-mismatch';
+  const saved = savedMethodFrom(orgId, await deps.gateway.getPaymentMethod(ref), deps.clock.now());
+  if (!saved) return 'unknown-method';
+  await deps.store.commit([{ type: 'paymentMethod', method: saved }]);
+  return 'method-saved';
+}
+
+/**
+ * A method removed at the provider can no longer be charged: it is marked
+ * detached, the products that renewed with it fall back to the prepaid
+ * balance, and the billing contacts are told to choose another method.
+ */
+async function detachMethod(deps: CheckoutDeps, ref: string | undefined): Promise<string> {
+  if (!ref) return 'no-method';
+  const method = await deps.store.findPaymentMethodByRef(ref);
+  if (!method || method.gatewayRef !== ref) return 'unknown-method';
+  if (method.detachedAt) return 'already-detached';
+  const now = deps.clock.now();
+  const today = deps.clock.today();
+  const affected = (await deps.store.listProducts(method.orgId)).filter((p) => p.paymentMethodId === method.id);
+  for (const p of affected) {
+    await retryOnConflict(async () => {
+      const current = await deps.store.getProduct(p.orgId, p.id);
+      if (!current || current.paymentMethodId !== method.id) return;
+      const next = { ...current, version: current.version + 1 };
+      delete next.paymentMethodId;
+      await deps.store.commit([{ type: 'product', product: next, expectedVersion: current.version }]);
+    });
+  }
+  const org = await loadOrg(deps.store, method.orgId);
+  await deps.store.commit([
+    { type: 'paymentMethod', method: { ...method, detachedAt: now } },
+    {
+      type: 'email',
+      email: {
+        id: `${method.id}#payment-method-removed`,
+        date: today,
+        orgId: org.id,
+        to: org.billingContacts,
+        template: 'payment-method-removed',
+        data: { method: method.label, products: affected.map((p) => p.name).join(', ') },
+        createdAt: now,
+      },
+    },
+  ]);
+  return `method-detached (${affected.length} product(s) fall back to the balance)`;
+}
+
+export interface ReconcileResult {
+  listed: number;
+  missing: number;
+  processed: number;
+}
+
+/**
+ * The provider stops retrying a webhook after 3 days: this lists the
+ * provider's events since a time and settles any that never arrived or were
+ * never processed (nightly, and `billing stripe reconcile --since`).
+ */
+export async function reconcileGatewayEvents(deps: CheckoutDeps, sinceSeconds: number): Promise<ReconcileResult> {
+  const events = await deps.gateway.listEvents(sinceSeconds, HANDLED_EVENT_TYPES);
+  const result: ReconcileResult = { listed: events.length, missing: 0, processed: 0 };
+  for (const event of events) {
+    const stored = await storeEvent(deps, event);
+    if (stored.isNew) result.missing++;
+    if (stored.status === 'received') {
+      await processGatewayEvent(deps, { eventId: event.id });
+      result.processed++;
+    }
+  }
+  return result;
+}

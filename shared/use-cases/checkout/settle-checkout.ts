@@ -1,0 +1,327 @@
+import { addDays, type IsoDate } from '../../domain/calendar.ts';
+import { checkoutExpiryDays, paymentCovers, SECURITY_HOLD_DAYS, type Checkout } from '../../domain/checkout.ts';
+import { BusinessRuleError, NotFoundError } from '../../domain/errors.ts';
+import { creditNoteFor } from '../../domain/invoice.ts';
+import { Money } from '../../domain/money.ts';
+import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/payment-methods.ts';
+import type { Change, LifecycleCommand, PaymentRecord } from '../../ports/billing-store.ts';
+import type { PaymentState } from '../../ports/payment-gateway.ts';
+import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
+import type { CheckoutDeps } from './checkout-deps.ts';
+import {
+  balanceMove,
+  checkoutEmail,
+  issueCheckoutInvoice,
+  loadCheckoutProducts,
+  renewCheckoutProducts,
+  savedMethodFrom,
+  type ReceivedPayment,
+} from './fulfil-checkout.ts';
+
+export type SettleOutcome =
+  | 'paid'
+  | 'held'
+  | 'payment-failed'
+  | 'canceled'
+  | 'refunded'
+  | 'waiting'
+  | 'unchanged'
+  | 'not-found';
+
+const expected = (c: Checkout) => ({ version: c.version, status: c.status });
+
+/**
+ * Settles a checkout from the provider's current state of its payment, never
+ * from the order events arrive in: a late failure event after a success reads
+ * "succeeded" and changes nothing; a duplicate finds the checkout settled.
+ *
+ * 1. Read the checkout and, from the provider, its payment's state now.
+ * 2. Succeeded, for exactly the amount due: issue the final invoice, record
+ *    the payment, and renew the products (or credit the top-up); with an
+ *    identity check pending, hold the order instead of fulfilling it.
+ * 3. Failed: note the failure (the customer may retry with another method).
+ * 4. Cancelled: release the balance hold.
+ * 5. Paid after the checkout was abandoned: refund, never keep unexplained money.
+ * Everything of one outcome is one transaction conditioned on the checkout's
+ * version and status, so concurrent settlers apply it once.
+ */
+export function settleCheckout(deps: CheckoutDeps, orgId: string, checkoutId: string): Promise<SettleOutcome> {
+  return retryOnConflict(async () => {
+    const checkout = await deps.store.getCheckout(orgId, checkoutId);
+    if (!checkout) return 'not-found';
+    if (!checkout.paymentRef) return 'waiting';
+    const state = await deps.gateway.getPayment(checkout.paymentRef);
+    if (!state) return 'waiting';
+    if (checkout.status === 'canceled' && state.status === 'succeeded') return refundCheckout(deps, checkout, 'checkout_expired', state);
+    if (checkout.status === 'refunding') return refundCheckout(deps, checkout, checkout.refund?.reason ?? 'resumed', state);
+    if (checkout.status !== 'awaiting_payment') return 'unchanged';
+
+    switch (state.status) {
+      case 'succeeded':
+        if (!paymentCovers(checkout, state.amountReceived)) {
+          await note(deps, checkout, { code: 'amount_mismatch', message: `received ${state.amountReceived.format()} for ${checkout.chargePart} due` });
+          return 'unchanged';
+        }
+        return fulfil(deps, checkout, state);
+      case 'canceled':
+        return cancel(deps, checkout, 'payment_canceled');
+      case 'requires_payment_method':
+        if (!state.failureCode) return 'waiting';
+        await note(deps, checkout, { code: state.failureCode, message: state.failureMessage ?? 'The payment failed' });
+        return 'payment-failed';
+      default:
+        return 'waiting';
+    }
+  });
+}
+
+async function note(deps: CheckoutDeps, checkout: Checkout, failure: { code: string; message: string }): Promise<void> {
+  if (checkout.lastFailure?.code === failure.code && checkout.lastFailure.message === failure.message) return;
+  await deps.store.commit([{ type: 'checkout', checkout: { ...checkout, lastFailure: failure, version: checkout.version + 1 }, expected: expected(checkout) }]);
+}
+
+async function fulfil(deps: CheckoutDeps, checkout: Checkout, state: PaymentState): Promise<SettleOutcome> {
+  const org = await loadOrg(deps.store, checkout.orgId);
+  const today = deps.clock.today();
+  const now = deps.clock.now();
+  const method = state.paymentMethodRef ? await deps.gateway.getPaymentMethod(state.paymentMethodRef) : undefined;
+  const payment: ReceivedPayment = { ref: state.paymentRef, amount: state.amountReceived, ...(method ? { method } : {}) };
+  const held = org.identityCheck === 'required';
+  const changes: Change[] = [];
+  let commands: LifecycleCommand[] = [];
+  const next: Checkout = { ...checkout, status: held ? 'held' : 'paid', settledAt: now, version: checkout.version + 1 };
+  if (held) next.heldSince = today;
+
+  if (checkout.purpose === 'renewal') {
+    const products = await loadCheckoutProducts(deps, checkout);
+    if ([...products.values()].some((p) => p.status === 'terminated')) return refundCheckout(deps, checkout, 'product_terminated', state);
+    const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, payment);
+    next.invoiceNumber = invoice.number;
+    changes.push({ type: 'invoice', invoice });
+    const saved = checkout.saveMethod ? savedMethodFrom(org.id, method, now) : undefined;
+    if (saved && servesAutomaticRenewal(saved)) {
+      changes.push({ type: 'paymentMethod', method: saved });
+      next.savedMethodId = saved.id;
+    }
+    if (!held) {
+      const renewed = renewCheckoutProducts(deps, checkout, org, products, today, saved);
+      changes.push(...renewed.changes);
+      commands = renewed.commands;
+    }
+  } else if (!held) {
+    changes.push(
+      balanceMove(org, Money.of(checkout.chargePart, checkout.currency), {
+        id: `top-up-${checkout.id}`,
+        date: today,
+        reason: 'top-up',
+        ref: checkout.id,
+        createdAt: now,
+      }).change,
+    );
+  }
+  changes.push({ type: 'payment', payment: paymentRecord(checkout, state, today, now, next.invoiceNumber) });
+  changes.push({ type: 'checkout', checkout: next, expected: expected(checkout) });
+  const template = held ? 'checkout-held' : checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid';
+  changes.push(checkoutEmail(org, next, template, today, now, next.invoiceNumber ? { invoice: next.invoiceNumber } : {}));
+  await deps.store.commit(changes);
+  if (commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
+  return held ? 'held' : 'paid';
+}
+
+function paymentRecord(checkout: Checkout, state: PaymentState, today: IsoDate, now: string, invoiceNumber?: string): PaymentRecord {
+  return {
+    id: state.paymentRef,
+    orgId: checkout.orgId,
+    date: today,
+    method: checkout.method as PaymentMethodKind,
+    amount: state.amountReceived.toString(),
+    currency: checkout.currency,
+    gatewayRef: state.paymentRef,
+    checkoutId: checkout.id,
+    ...(invoiceNumber ? { invoiceNumber } : {}),
+    createdAt: now,
+  };
+}
+
+/** An unpaid checkout is given up: the balance it held goes back. */
+async function cancel(deps: CheckoutDeps, checkout: Checkout, reason: string): Promise<SettleOutcome> {
+  const org = await loadOrg(deps.store, checkout.orgId);
+  const today = deps.clock.today();
+  const now = deps.clock.now();
+  const changes: Change[] = [
+    { type: 'checkout', checkout: { ...checkout, status: 'canceled', lastFailure: { code: reason, message: 'The checkout was cancelled before payment' }, version: checkout.version + 1 }, expected: expected(checkout) },
+  ];
+  const held = Money.of(checkout.balancePart, checkout.currency);
+  if (held.isPositive()) {
+    changes.push(balanceMove(org, held, { id: `hold-release-${checkout.id}`, date: today, reason: 'hold-release', ref: checkout.id, createdAt: now }).change);
+  }
+  await deps.store.commit(changes);
+  return 'canceled';
+}
+
+/**
+ * Gives a paid checkout's money back in full: the provider part through a
+ * refund (keyed by the checkout, so a retry refunds once), the balance part
+ * back to the balance, a credit note for the invoice if one was issued, and
+ * an e-mail.
+ */
+export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, reason: string, known?: PaymentState): Promise<SettleOutcome> {
+  const org = await loadOrg(deps.store, checkout.orgId);
+  const today = deps.clock.today();
+  const now = deps.clock.now();
+  const currency = checkout.currency;
+  const charged = Money.of(checkout.chargePart, currency);
+  let current = checkout;
+  if (current.status !== 'refunding') {
+    // Recorded first: the provider's refund webhook may arrive before this finishes, and must not book it again.
+    current = { ...checkout, status: 'refunding', refund: { reason, from: checkout.status, since: today }, version: checkout.version + 1 };
+    await deps.store.commit([{ type: 'checkout', checkout: current, expected: expected(checkout) }]);
+  }
+  const wasCanceled = current.refund?.from === 'canceled';
+  // Money refunded before it was ever booked (late payment, unfulfillable order) is booked with its refund.
+  const unbooked = wasCanceled || current.refund?.from === 'awaiting_payment';
+  const changes: Change[] = [];
+  let refundRef: string | undefined;
+  if (current.paymentRef && charged.isPositive()) {
+    const state = known ?? (await deps.gateway.getPayment(current.paymentRef));
+    const left = state ? state.amountReceived.minus(state.amountRefunded) : charged;
+    if (left.isPositive()) {
+      const refund = await deps.gateway.refund({
+        paymentRef: current.paymentRef,
+        amount: left.min(charged),
+        idempotencyKey: `refund/${current.id}`,
+        metadata: { orgId: org.id, checkoutId: current.id, reason },
+      });
+      refundRef = refund.refundRef;
+    }
+    if (unbooked && state) {
+      changes.push({ type: 'payment', payment: paymentRecord(current, state, today, now) });
+    }
+  }
+  let creditNoteNumber: string | undefined;
+  if (current.invoiceNumber) {
+    const invoice = (await deps.store.listInvoices(org.id)).find((i) => i.number === current.invoiceNumber);
+    if (!invoice) throw new NotFoundError(`Invoice ${current.invoiceNumber} not found`, 'invoice_not_found');
+    const year = Number(today.slice(0, 4));
+    const sequence = (await deps.store.lastInvoiceSequence('CN', deps.seller.id, year)) + 1;
+    const refunds = [
+      { method: 'balance' as const, amount: Money.of(current.balancePart, currency) },
+      ...(current.method !== 'balance' && current.method !== 'iban' ? [{ method: current.method, amount: charged, ...(refundRef ? { ref: refundRef } : {}) }] : []),
+    ];
+    const note = creditNoteFor(invoice, { seller: deps.seller, year, sequence }, today, refunds);
+    creditNoteNumber = note.number;
+    changes.push({ type: 'invoice', invoice: note });
+  }
+  if (charged.isPositive() && current.paymentRef && current.method !== 'balance' && current.method !== 'iban') {
+    changes.push({
+      type: 'payment',
+      payment: {
+        id: `refund-${current.paymentRef}`,
+        orgId: org.id,
+        date: today,
+        method: current.method,
+        amount: charged.negate().toString(),
+        currency,
+        gatewayRef: refundRef ?? current.paymentRef,
+        checkoutId: current.id,
+        refundOf: current.paymentRef,
+        ...(creditNoteNumber ? { invoiceNumber: creditNoteNumber } : {}),
+        createdAt: now,
+      },
+    });
+  }
+  const balancePart = Money.of(current.balancePart, currency);
+  // A cancelled checkout already got its balance hold back.
+  if (balancePart.isPositive() && !wasCanceled) {
+    changes.push(balanceMove(org, balancePart, { id: `refund-${current.id}`, date: today, reason: 'refund', ref: creditNoteNumber ?? current.id, createdAt: now }).change);
+  }
+  const next: Checkout = { ...current, status: 'refunded', ...(creditNoteNumber ? { creditNoteNumber } : {}), lastFailure: { code: reason, message: refundReasons[reason] ?? reason }, version: current.version + 1 };
+  changes.push({ type: 'checkout', checkout: next, expected: expected(current) });
+  changes.push(checkoutEmail(org, next, 'order-refunded', today, now, { reason, ...(creditNoteNumber ? { creditNote: creditNoteNumber } : {}) }));
+  await deps.store.commit(changes);
+  return 'refunded';
+}
+
+const refundReasons: Record<string, string> = {
+  security_hold_expired: `The order was held for an identity check that was not completed within ${SECURITY_HOLD_DAYS} days`,
+  product_terminated: 'A product of the order was terminated before the payment arrived',
+  checkout_expired: 'The payment arrived after the checkout had expired',
+};
+
+/**
+ * After the identity check: fulfils a held order (renews its products or
+ * credits the top-up). The invoice was issued when the money arrived.
+ */
+export function releaseHold(deps: CheckoutDeps, orgId: string, checkoutId: string): Promise<Checkout> {
+  return retryOnConflict(async () => {
+    const checkout = await deps.store.getCheckout(orgId, checkoutId);
+    if (!checkout) throw new NotFoundError(`Checkout ${checkoutId} not found`, 'checkout_not_found');
+    if (checkout.status !== 'held') throw new BusinessRuleError(`Checkout ${checkoutId} is ${checkout.status}, not held`, 'checkout_not_held');
+    const org = await loadOrg(deps.store, orgId);
+    const today = deps.clock.today();
+    const now = deps.clock.now();
+    const next: Checkout = { ...checkout, status: 'paid', version: checkout.version + 1 };
+    delete next.heldSince;
+    const changes: Change[] = [{ type: 'checkout', checkout: next, expected: expected(checkout) }];
+    let commands: LifecycleCommand[] = [];
+    if (checkout.purpose === 'renewal') {
+      const products = await loadCheckoutProducts(deps, checkout);
+      const saved = checkout.savedMethodId ? await deps.store.getPaymentMethod(orgId, checkout.savedMethodId) : undefined;
+      const renewed = renewCheckoutProducts(deps, checkout, org, products, today, saved);
+      changes.push(...renewed.changes);
+      commands = renewed.commands;
+    } else {
+      changes.push(balanceMove(org, Money.of(checkout.chargePart, checkout.currency), { id: `top-up-${checkout.id}`, date: today, reason: 'top-up', ref: checkout.id, createdAt: now }).change);
+    }
+    changes.push(checkoutEmail(org, next, checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid', today, now, next.invoiceNumber ? { invoice: next.invoiceNumber } : {}));
+    await deps.store.commit(changes);
+    if (commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
+    return next;
+  });
+}
+
+export interface HousekeepingResult {
+  holdsRefunded: number;
+  checkoutsCanceled: number;
+  checkoutsSettled: number;
+}
+
+/**
+ * The nightly checkout clean-up: held orders past 10 days are cancelled and
+ * refunded (DOMAIN.md); abandoned card/Twint/PayPal checkouts release their
+ * balance hold, unless the provider says they were paid after all.
+ */
+export async function checkoutHousekeeping(deps: CheckoutDeps, today: IsoDate): Promise<HousekeepingResult> {
+  const result: HousekeepingResult = { holdsRefunded: 0, checkoutsCanceled: 0, checkoutsSettled: 0 };
+  for (const ref of await deps.store.listCheckoutsInStatus('held', addDays(today, -SECURITY_HOLD_DAYS))) {
+    const outcome = await retryOnConflict(async () => {
+      const checkout = await deps.store.getCheckout(ref.orgId, ref.checkoutId);
+      return checkout?.status === 'held' ? refundCheckout(deps, checkout, 'security_hold_expired') : 'unchanged';
+    });
+    if (outcome === 'refunded') result.holdsRefunded++;
+  }
+  // Refunds a crash interrupted between the provider and our books.
+  for (const ref of await deps.store.listCheckoutsInStatus('refunding', today)) {
+    await retryOnConflict(async () => {
+      const checkout = await deps.store.getCheckout(ref.orgId, ref.checkoutId);
+      return checkout?.status === 'refunding' ? refundCheckout(deps, checkout, checkout.refund?.reason ?? 'resumed') : 'unchanged';
+    });
+  }
+  for (const ref of await deps.store.listCheckoutsInStatus('awaiting_payment', today)) {
+    const checkout = await deps.store.getCheckout(ref.orgId, ref.checkoutId);
+    // Bank transfers are matched against statements; they are not abandoned here.
+    if (!checkout || checkout.method === 'iban') continue;
+    if (ref.date > addDays(today, -checkoutExpiryDays(checkout.method))) continue;
+    const outcome = await settleCheckout(deps, ref.orgId, ref.checkoutId);
+    if (outcome === 'paid' || outcome === 'held') {
+      result.checkoutsSettled++;
+      continue;
+    }
+    const canceled = await retryOnConflict(async () => {
+      const current = await deps.store.getCheckout(ref.orgId, ref.checkoutId);
+      return current?.status === 'awaiting_payment' ? cancel(deps, current, 'checkout_expired') : 'unchanged';
+    });
+    if (canceled === 'canceled') result.checkoutsCanceled++;
+  }
+  return result;
+}

@@ -1,0 +1,413 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import {
+  assertChargeable,
+  assertCheckoutMethod,
+  CHECKOUT_METHODS,
+  MAX_SELECTION,
+  splitPayment,
+  type Checkout,
+  type CheckoutItem,
+  type CheckoutMethod,
+} from '../../domain/checkout.ts';
+import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { toInvoice } from '../../domain/invoice.ts';
+import { Money } from '../../domain/money.ts';
+import type { Organisation } from '../../domain/organisation.ts';
+import type { PaymentMethodKind } from '../../domain/payment-methods.ts';
+import { priceInvoice } from '../../domain/pricing.ts';
+import { assertAllowedPeriod, type Product } from '../../domain/product.ts';
+import { vatTreatment } from '../../domain/vat.ts';
+import { WriteConflict, type Change } from '../../ports/billing-store.ts';
+import { TOP_UP_MAX, TOP_UP_MIN } from '../manage-products.ts';
+import { authoriseBilling, type Actor } from '../actor.ts';
+import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
+import { parseInput } from '../validation.ts';
+import type { CheckoutDeps } from './checkout-deps.ts';
+import {
+  balanceMove,
+  checkoutEmail,
+  issueCheckoutInvoice,
+  periodFor,
+  renewCheckoutProducts,
+  vatOf,
+} from './fulfil-checkout.ts';
+
+const requestId = z.string().trim().min(8, 'must be at least 8 characters (use a UUID)').max(100);
+
+export const CheckoutInput = z.object({
+  items: z
+    .array(
+      z.object({
+        productId: z.string().min(1).max(100),
+        periodMonths: z.number().int().positive().max(120).optional(),
+      }),
+    )
+    .min(1, 'select at least one product')
+    .max(MAX_SELECTION, `select at most ${MAX_SELECTION} products at once`),
+  method: z.enum(CHECKOUT_METHODS, { message: `must be one of ${CHECKOUT_METHODS.join(', ')}` }),
+  useBalance: z.boolean().default(true),
+  saveMethod: z.boolean().default(true),
+  requestId,
+});
+
+export const TopUpCheckoutInput = z.object({
+  amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
+  method: z.enum(['card', 'postfinance', 'iban'], { message: 'must be card, postfinance or iban' }),
+  requestId,
+});
+
+/** What the customer (and the front end) sees of a checkout. */
+export interface CheckoutView {
+  checkoutId: string;
+  purpose: Checkout['purpose'];
+  status: Checkout['status'];
+  currency: string;
+  items: (CheckoutItem & { periodFrom?: string; periodTo?: string })[];
+  totalNet: string;
+  totalVat: string;
+  total: string;
+  vatMention?: string;
+  balanceUsed: string;
+  amountDue: string;
+  method: CheckoutMethod;
+  /** For Stripe.js: confirm this PaymentIntent in the browser. */
+  payment?: { provider: 'stripe'; paymentRef: string; clientSecret: string };
+  /** Bank transfer: the pro-forma to pay against. */
+  proformaNumber?: string;
+  invoiceNumber?: string;
+  creditNoteNumber?: string;
+  lastFailure?: { code: string; message: string };
+}
+
+export function viewOf(c: Checkout, products?: Map<string, Product>, today?: string): CheckoutView {
+  return {
+    checkoutId: c.id,
+    purpose: c.purpose,
+    status: c.status,
+    currency: c.currency,
+    items: c.items.map((i) => {
+      const p = products?.get(i.productId);
+      return p && today && c.status === 'awaiting_payment' ? { ...i, ...periodFrom(p, i.periodMonths, today) } : i;
+    }),
+    totalNet: c.totalNet,
+    totalVat: c.totalVat,
+    total: c.total,
+    ...(c.vat.mention ? { vatMention: c.vat.mention } : {}),
+    balanceUsed: c.balancePart,
+    amountDue: c.chargePart,
+    method: c.method,
+    ...(c.paymentRef && c.clientSecret && c.status === 'awaiting_payment'
+      ? { payment: { provider: 'stripe' as const, paymentRef: c.paymentRef, clientSecret: c.clientSecret } }
+      : {}),
+    ...(c.proformaNumber ? { proformaNumber: c.proformaNumber } : {}),
+    ...(c.invoiceNumber ? { invoiceNumber: c.invoiceNumber } : {}),
+    ...(c.creditNoteNumber ? { creditNoteNumber: c.creditNoteNumber } : {}),
+    ...(c.lastFailure ? { lastFailure: c.lastFailure } : {}),
+  };
+}
+
+function periodFrom(p: Product, months: number, today: string) {
+  const { from, to } = periodFor(p, months, today);
+  return { periodFrom: from, periodTo: to };
+}
+
+/** The same request (organisation and key) always names the same checkout. */
+function checkoutIdFor(orgId: string, requestKey: string): string {
+  return `co_${createHash('sha256').update(`${orgId}\n${requestKey}`).digest('hex').slice(0, 24)}`;
+}
+
+function fingerprint(input: unknown): string {
+  return createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 32);
+}
+
+/** Provider kinds a checkout method may be paid with at the provider. */
+function providerKinds(method: CheckoutMethod): PaymentMethodKind[] {
+  return method === 'iban' || method === 'balance' ? [] : [method];
+}
+
+/**
+ * Pays a selection of products at once (DOMAIN.md: one invoice groups the
+ * selected products), or a pending order.
+ *
+ * 1. Check billing rights on the organisation and on every product chosen.
+ * 2. Validate the selection: products exist, are not terminated, not in
+ *    another open checkout or automatic payment, periods allowed, the method
+ *    accepted in the organisation's currency.
+ * 3. Price it once (VAT of the buyer on this day) and split it: prepaid
+ *    balance first, the rest on the method.
+ * 4. Balance covers all: settle now, in one transaction (invoice, products,
+ *    balance). IBAN: issue a pro-forma. Card, Twint, PayPal: record the
+ *    checkout and hold the balance part, then create the provider payment
+ *    with an idempotency key of the checkout, and return its client secret.
+ * The caller's request id makes a retried request return the same checkout.
+ */
+export async function startCheckout(deps: CheckoutDeps, orgId: string, raw: unknown, actor: Actor): Promise<CheckoutView> {
+  const input = parseInput(CheckoutInput, raw);
+  await authoriseBilling(deps.store, actor, orgId);
+  for (const item of input.items) await authoriseBilling(deps.store, actor, orgId, item.productId);
+  const ids = input.items.map((i) => i.productId);
+  if (new Set(ids).size !== ids.length) throw new ValidationError('items: a product is selected twice', 'duplicate_product');
+  const { requestId: key, ...request } = input;
+  return begin(deps, orgId, actor, key, fingerprint(request), (org, today) => priceSelection(deps, org, input, today));
+}
+
+/** Tops up the prepaid balance through a payment (card, PostFinance in CHF, or bank transfer); credited only when paid. */
+export async function startTopUp(deps: CheckoutDeps, orgId: string, raw: unknown, actor: Actor): Promise<CheckoutView> {
+  const input = parseInput(TopUpCheckoutInput, raw);
+  await authoriseBilling(deps.store, actor, orgId);
+  const { requestId: key, ...request } = input;
+  return begin(deps, orgId, actor, `top-up/${key}`, fingerprint(request), async (org) => {
+    const amount = Money.of(input.amount, org.currency);
+    if (amount.lt(Money.of(TOP_UP_MIN, org.currency)) || amount.gt(Money.of(TOP_UP_MAX, org.currency))) {
+      throw new ValidationError(`A deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${org.currency}, got ${amount.toString()}`, 'top_up_out_of_range');
+    }
+    assertCheckoutMethod(input.method, org.currency, 'top-up');
+    return {
+      purpose: 'top-up' as const,
+      items: [],
+      method: input.method,
+      useBalance: false,
+      saveMethod: false,
+      totalNet: amount,
+      totalVat: Money.zero(org.currency),
+      total: amount,
+      vat: { kind: 'none', rate: '0', country: org.country },
+    };
+  });
+}
+
+export async function getCheckout(deps: CheckoutDeps, orgId: string, checkoutId: string, actor: Actor): Promise<CheckoutView> {
+  await authoriseBilling(deps.store, actor, orgId);
+  const checkout = await deps.store.getCheckout(orgId, checkoutId);
+  if (!checkout) throw new NotFoundError(`Checkout ${checkoutId} not found`, 'checkout_not_found');
+  return viewOf(checkout);
+}
+
+interface Priced {
+  purpose: Checkout['purpose'];
+  items: CheckoutItem[];
+  method: CheckoutMethod;
+  useBalance: boolean;
+  saveMethod: boolean;
+  totalNet: Money;
+  totalVat: Money;
+  total: Money;
+  vat: Checkout['vat'];
+  products?: Map<string, Product>;
+}
+
+async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.infer<typeof CheckoutInput>, today: string): Promise<Priced> {
+  assertCheckoutMethod(input.method, org.currency, 'renewal');
+  const products = new Map<string, Product>();
+  const items: CheckoutItem[] = [];
+  const inOpenCheckout = new Set(
+    (await deps.store.listCheckouts(org.id)).filter((c) => c.status === 'awaiting_payment').flatMap((c) => c.items.map((i) => i.productId)),
+  );
+  for (const sel of input.items) {
+    const product = await deps.store.getProduct(org.id, sel.productId);
+    if (!product) throw new NotFoundError(`Product ${sel.productId} not found in organisation ${org.id}`, 'product_not_found');
+    if (product.status === 'terminated') {
+      throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
+    }
+    if (inOpenCheckout.has(product.id)) {
+      throw new ConflictError(`${product.name} is already in a checkout waiting for payment`, 'product_in_open_checkout');
+    }
+    const attempts = await deps.store.listAttempts(org.id, product.id);
+    if (attempts.some((a) => a.status === 'pending')) {
+      throw new ConflictError(`An automatic payment for ${product.name} is in progress; try again in a few minutes`, 'payment_in_progress');
+    }
+    const type = typeOf(deps.catalogue, product);
+    const periodMonths = sel.periodMonths ?? product.periodMonths;
+    assertAllowedPeriod(type, periodMonths);
+    products.set(product.id, product);
+    items.push({
+      productId: product.id,
+      productName: product.name,
+      typeId: type.id,
+      periodMonths,
+      kind: product.status === 'pending' ? 'order' : 'renewal',
+      unitPrice: type.prices[org.currency],
+      quantity: periodMonths / type.basePeriodMonths,
+    });
+  }
+  const vat = vatTreatment({ sellerCountry: deps.seller.country, buyerCountry: org.country, buyerVatNumber: org.vatNumber, date: today });
+  const priced = priceInvoice(
+    items.map((i) => ({ description: i.productName, productId: i.productId, unitPrice: Money.of(i.unitPrice, org.currency), quantity: i.quantity })),
+    vat,
+    org.currency,
+  );
+  return {
+    purpose: 'renewal',
+    items,
+    method: input.method,
+    useBalance: input.useBalance,
+    saveMethod: input.saveMethod,
+    totalNet: priced.totalNet,
+    totalVat: priced.totalVat,
+    total: priced.total,
+    vat: { kind: vat.kind, rate: vat.rate.toString(), country: vat.country, ...(vat.mention ? { mention: vat.mention } : {}) },
+    products,
+  };
+}
+
+async function begin(
+  deps: CheckoutDeps,
+  orgId: string,
+  actor: Actor,
+  requestKey: string,
+  requestFingerprint: string,
+  price: (org: Organisation, today: string) => Promise<Priced>,
+): Promise<CheckoutView> {
+  const id = checkoutIdFor(orgId, requestKey);
+  const existing = await deps.store.getCheckout(orgId, id);
+  if (existing) return resume(deps, existing, requestFingerprint);
+
+  return retryOnConflict(async () => {
+    const org = await loadOrg(deps.store, orgId);
+    const today = deps.clock.today();
+    const now = deps.clock.now();
+    const p = await price(org, today);
+    const { balancePart, chargePart } = splitPayment(p.total, Money.of(org.balance, org.currency), p.useBalance, p.method);
+    assertChargeable(chargePart);
+    const checkout: Checkout = {
+      id,
+      orgId,
+      purpose: p.purpose,
+      requestedBy: actor.kind === 'user' ? actor.userId : 'system',
+      requestId: requestKey,
+      requestFingerprint,
+      createdOn: today,
+      createdAt: now,
+      currency: org.currency,
+      items: p.items,
+      totalNet: p.totalNet.toString(),
+      totalVat: p.totalVat.toString(),
+      total: p.total.toString(),
+      vat: p.vat,
+      balancePart: balancePart.toString(),
+      chargePart: chargePart.toString(),
+      // Nothing left for a method: the balance pays it all, whatever was chosen.
+      method: chargePart.isZero() ? 'balance' : p.method,
+      saveMethod: p.saveMethod,
+      status: 'awaiting_payment',
+      version: 1,
+    };
+
+    try {
+      if (chargePart.isZero()) {
+        await payFromBalance(deps, checkout, org, p.products ?? new Map(), today);
+        return viewOf((await deps.store.getCheckout(orgId, id))!);
+      }
+      const changes: Change[] = [{ type: 'checkout', checkout, expected: null }];
+      if (balancePart.isPositive()) {
+        changes.push(balanceMove(org, balancePart.negate(), { id: `checkout-hold-${id}`, date: today, reason: 'checkout-hold', ref: id, createdAt: now }).change);
+      }
+      if (checkout.method === 'iban') {
+        const proforma = await proformaFor(deps, checkout, org, today);
+        checkout.proformaNumber = proforma.number;
+        changes.push({ type: 'invoice', invoice: proforma });
+      }
+      await deps.store.commit(changes);
+    } catch (err) {
+      // Another request with the same key won the race: answer with its checkout.
+      if (err instanceof WriteConflict && (await deps.store.getCheckout(orgId, id))) {
+        return resume(deps, (await deps.store.getCheckout(orgId, id))!, requestFingerprint);
+      }
+      throw err;
+    }
+    if (checkout.method === 'iban') return viewOf(checkout, p.products, today);
+    return attachProviderPayment(deps, checkout, org, p.products);
+  });
+}
+
+/** A replayed request: the same checkout, finishing its provider payment if a crash interrupted it. */
+async function resume(deps: CheckoutDeps, checkout: Checkout, requestFingerprint: string): Promise<CheckoutView> {
+  if (checkout.requestFingerprint !== requestFingerprint) {
+    throw new ConflictError('This idempotency key was already used for a different request', 'idempotency_key_reused');
+  }
+  if (checkout.status === 'awaiting_payment' && !checkout.paymentRef && checkout.method !== 'iban' && checkout.method !== 'balance') {
+    return attachProviderPayment(deps, checkout, await loadOrg(deps.store, checkout.orgId));
+  }
+  return viewOf(checkout);
+}
+
+/**
+ * Creates the provider payment for the part the balance does not cover. The
+ * idempotency key is the checkout's, so a retry after a crash gets the same
+ * PaymentIntent, never a second one.
+ */
+async function attachProviderPayment(deps: CheckoutDeps, checkout: Checkout, org: Organisation, products?: Map<string, Product>): Promise<CheckoutView> {
+  const customerRef = await ensureCustomer(deps, org);
+  const created = await deps.gateway.createPayment({
+    orgId: org.id,
+    customerRef,
+    amount: Money.of(checkout.chargePart, checkout.currency),
+    methodKinds: providerKinds(checkout.method),
+    saveMethod: checkout.saveMethod && checkout.purpose === 'renewal' && checkout.method !== 'postfinance',
+    idempotencyKey: `checkout/${checkout.id}`,
+    description: checkout.purpose === 'top-up' ? `Prepaid balance top-up for ${org.name}` : `Renewal of ${checkout.items.length} product(s) for ${org.name}`,
+    metadata: { orgId: org.id, checkoutId: checkout.id, purpose: checkout.purpose },
+  });
+  return retryOnConflict(async () => {
+    const current = (await deps.store.getCheckout(checkout.orgId, checkout.id))!;
+    if (current.paymentRef) return viewOf(current, products, deps.clock.today());
+    const next: Checkout = { ...current, paymentRef: created.paymentRef, clientSecret: created.clientSecret, version: current.version + 1 };
+    await deps.store.commit([{ type: 'checkout', checkout: next, expected: { version: current.version, status: current.status } }]);
+    return viewOf(next, products, deps.clock.today());
+  });
+}
+
+/** The organisation's customer at the provider, created once and remembered on the organisation. */
+export async function ensureCustomer(deps: CheckoutDeps, org: Organisation): Promise<string> {
+  if (org.gatewayCustomerRef) return org.gatewayCustomerRef;
+  const ref = await deps.gateway.ensureCustomer({
+    orgId: org.id,
+    name: org.name,
+    ...(org.billingContacts[0] ? { email: org.billingContacts[0] } : {}),
+    idempotencyKey: `customer/${org.id}`,
+  });
+  await deps.store.commit([{ type: 'customerRef', orgId: org.id, ref }]);
+  return ref;
+}
+
+/** The prepaid balance covers everything: pay, invoice and renew in one transaction. */
+async function payFromBalance(deps: CheckoutDeps, checkout: Checkout, org: Organisation, products: Map<string, Product>, today: string): Promise<void> {
+  const now = deps.clock.now();
+  const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, undefined);
+  const renewedProducts = renewCheckoutProducts(deps, checkout, org, products, today, undefined);
+  const paid: Checkout = { ...checkout, status: 'paid', invoiceNumber: invoice.number, settledAt: now };
+  const changes: Change[] = [
+    { type: 'checkout', checkout: paid, expected: null },
+    balanceMove(org, Money.of(checkout.balancePart, checkout.currency).negate(), {
+      id: `checkout-${checkout.id}`,
+      date: today,
+      reason: 'renewal',
+      ref: invoice.number,
+      createdAt: now,
+    }).change,
+    { type: 'invoice', invoice },
+    ...renewedProducts.changes,
+    checkoutEmail(org, paid, 'checkout-paid', today, now, { invoice: invoice.number }),
+  ];
+  await deps.store.commit(changes);
+  if (renewedProducts.commands.length > 0) {
+    await deps.lifecycleQueue.send(renewedProducts.commands.map((c) => ({ date: c.date, commandId: c.id })));
+  }
+}
+
+/** A pro-forma for a bank transfer: its own gapless series, open until the money arrives. */
+async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisation, today: string) {
+  const year = Number(today.slice(0, 4));
+  const sequence = (await deps.store.lastInvoiceSequence('PRO', deps.seller.id, year)) + 1;
+  const currency = checkout.currency;
+  const lines =
+    checkout.purpose === 'top-up'
+      ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
+      : checkout.items.map((i) => ({ description: `${i.productName} (${i.periodMonths} months)`, productId: i.productId, unitPrice: Money.of(i.unitPrice, currency), quantity: i.quantity }));
+  const priced = priceInvoice(lines, vatOf(checkout), currency);
+  return toInvoice(priced, { series: 'PRO', seller: deps.seller, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
+    status: 'open',
+    checkoutId: checkout.id,
+  });
+}
