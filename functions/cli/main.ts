@@ -14,6 +14,10 @@ import { renewManually } from '../../shared/use-cases/renew-manually.ts';
 import { openLocalRuntime, runLifecycle, runNight, type LocalRuntime, type NightReport } from '../local-runtime.ts';
 import { seedPortfolio } from './demo-portfolio.ts';
 import { nightJson, nightTable, progress, table } from './output.ts';
+import { registerHttpCommands } from './http-commands.ts';
+import { reconcileGatewayEvents } from '../../shared/use-cases/checkout/gateway-events.ts';
+import { releaseHold } from '../../shared/use-cases/checkout/settle-checkout.ts';
+import { drainQueues } from '../local-runtime.ts';
 
 /** Exit codes: 0 done, 1 engine failure, 2 bad input (nothing changed). */
 const EXIT_BAD_INPUT = 2;
@@ -338,6 +342,51 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
       );
     });
 
+  const stripe = program.command('stripe').description('payment provider');
+  stripe
+    .command('reconcile')
+    .description("settle provider events that never arrived as webhooks (the provider stops retrying after 3 days)")
+    .addOption(new Option('--since <date>', 'list events created since this day (default: 3 days ago)').argParser(dateArg('--since')))
+    .action(async (o: { since?: string }) => {
+      const since = o.since ?? addDays(c().today(), -3);
+      const res = await c().withRuntime(async (rt) => {
+        const out = await reconcileGatewayEvents(rt.deps, Math.floor(Date.parse(`${since}T00:00:00Z`) / 1000));
+        await drainQueues(rt);
+        return out;
+      });
+      c().print(`${res.listed} events since ${since}: ${res.missing} had not arrived, ${res.processed} settled now`, { since, ...res });
+    });
+
+  const order = program.command('order').description('orders held for an identity check');
+  order
+    .command('release')
+    .description('fulfil a held order after a successful identity check')
+    .requiredOption('--org <id>')
+    .requiredOption('--checkout <id>')
+    .action(async (o: { org: string; checkout: string }) => {
+      const res = await c().withRuntime(async (rt) => {
+        const out = await releaseHold(rt.deps, o.org, o.checkout);
+        await drainQueues(rt);
+        return out;
+      });
+      c().print(`released ${res.id}: ${res.items.length} product(s) renewed`, { checkoutId: res.id, status: res.status });
+    });
+
+  org
+    .command('identity-check')
+    .description('require an identity check (paid orders are held) or record that it passed')
+    .argument('<state>', 'required or passed')
+    .requiredOption('--org <id>')
+    .action(async (state: string, o: { org: string }) => {
+      if (state !== 'required' && state !== 'passed') throw new ValidationError(`identity-check takes required or passed, got "${state}"`);
+      await c().withRuntime(async (rt) => {
+        const current = await loadOrg(rt.store, o.org);
+        await rt.store.commit([{ type: 'identityCheck', orgId: current.id, state }]);
+      });
+      c().print(`identity check of ${o.org}: ${state}`, { orgId: o.org, identityCheck: state });
+    });
+
+  registerHttpCommands(program, ctx);
   return program;
 }
 

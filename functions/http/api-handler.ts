@@ -1,0 +1,188 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+/** What the route table holds: a Lambda handler for an HTTP API (payload v2) route. */
+export type ApiLambda = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+export type UserActor = { kind: 'user'; userId: string };
+export type Logger = (entry: Record<string, unknown>) => void;
+
+/** The one error body of the API, whatever failed: `{ error: { code, message, status } }`. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; status: number };
+}
+
+export interface ApiOptions<A extends boolean, P extends z.ZodType, Q extends z.ZodType, H extends z.ZodType, B extends BodyMode> {
+  /** Routes behind the JWT authorizer act for the token's subject; public ones (webhooks) get no actor. */
+  auth: A;
+  params?: P;
+  query?: Q;
+  /** Header names are lower-case, as API Gateway v2 delivers them. */
+  headers?: H;
+  /** `json`: a JSON object; `raw`: the exact text (signatures cover the bytes sent); `none`: ignored. */
+  body?: B;
+  /** Status of a successful answer (200 unless the route creates something). */
+  status?: number;
+  logger?: Logger;
+}
+
+type BodyMode = 'json' | 'raw' | 'none';
+type BodyOf<B extends BodyMode> = B extends 'json' ? Record<string, unknown> : B extends 'raw' ? string : undefined;
+
+export interface ApiRequest<A extends boolean, P extends z.ZodType, Q extends z.ZodType, H extends z.ZodType, B extends BodyMode> {
+  actor: A extends true ? UserActor : undefined;
+  params: z.infer<P>;
+  query: z.infer<Q>;
+  headers: z.infer<H>;
+  body: BodyOf<B>;
+  event: ApiEvent;
+}
+
+const JSON_HEADERS = {
+  'content-type': 'application/json',
+  // Billing data is per user and changes with every payment: never cached by a proxy.
+  'cache-control': 'no-store',
+};
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode: status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResponse(status: number, code: string, message: string): ApiResult {
+  const body: ApiErrorBody = { error: { code, message, status } };
+  return jsonResponse(status, body, status === 401 ? { 'www-authenticate': 'Bearer realm="billing-api"' } : {});
+}
+
+export const defaultLogger: Logger = (entry) => console.error(JSON.stringify(entry));
+
+/**
+ * Typed errors keep their status and code; anything else is a bug or an
+ * outage, logged with its stack and answered with a message that reveals
+ * nothing about the internals.
+ */
+export function toErrorResponse(err: unknown, event: ApiEvent | undefined, log: Logger): ApiResult {
+  if (err instanceof DomainError) return errorResponse(err.status, err.code, err.message);
+  const e = err instanceof Error ? err : new Error(String(err));
+  log({
+    level: 'error',
+    message: 'unhandled error',
+    routeKey: event?.routeKey,
+    requestId: event?.requestContext?.requestId,
+    error: { name: e.name, message: e.message, stack: e.stack },
+  });
+  return errorResponse(500, 'internal_error', 'Internal server error');
+}
+
+class UnauthorizedError extends DomainError {
+  constructor() {
+    super('unauthorized', 'A valid bearer token is required', 401);
+  }
+}
+
+/**
+ * A thin HTTP API handler: authenticates, validates the path, query and
+ * headers, then the body, and hands plain values to `route`, whose result is
+ * the JSON answer. Checks run in that order so an anonymous caller learns
+ * nothing about a route's inputs, and a malformed body is never parsed for
+ * a request that would be refused anyway.
+ */
+export function apiHandler<
+  A extends boolean,
+  P extends z.ZodType = z.ZodType<undefined>,
+  Q extends z.ZodType = z.ZodType<undefined>,
+  H extends z.ZodType = z.ZodType<undefined>,
+  B extends BodyMode = 'none',
+>(options: ApiOptions<A, P, Q, H, B>, route: (req: ApiRequest<A, P, Q, H, B>) => Promise<unknown>) {
+  const log = options.logger ?? defaultLogger;
+  const jsonErrors: middy.MiddlewareObj<ApiEvent, ApiResult> = {
+    name: 'jsonErrors',
+    onError: (request) => {
+      request.response = toErrorResponse(request.error, request.event, log);
+    },
+  };
+  return middy<ApiEvent, ApiResult>()
+    .use(jsonErrors)
+    .handler(async (event) => {
+      const actor = options.auth ? actorOf(event) : undefined;
+      const params = validate(options.params, event.pathParameters ?? {}, 'path parameter', 'invalid_path');
+      const query = validate(options.query, event.queryStringParameters ?? {}, 'query parameter', 'invalid_query');
+      const headers = validate(options.headers, lowerCased(event.headers), 'header', 'invalid_header');
+      const body = readBody(event, options.body ?? 'none');
+      const result = await route({ actor, params, query, headers, body, event } as ApiRequest<A, P, Q, H, B>);
+      return jsonResponse(options.status ?? 200, result);
+    });
+}
+
+/** API Gateway's JWT authorizer has checked signature, issuer, audience and expiry; the subject is the user. */
+function actorOf(event: ApiEvent): UserActor {
+  const sub = event.requestContext?.authorizer?.jwt?.claims?.sub;
+  if (typeof sub !== 'string' || sub.trim() === '') throw new UnauthorizedError();
+  return { kind: 'user', userId: sub };
+}
+
+function validate<S extends z.ZodType>(schema: S | undefined, raw: unknown, label: string, code: string): z.infer<S> {
+  if (!schema) return undefined as z.infer<S>;
+  const res = schema.safeParse(raw);
+  if (res.success) return res.data;
+  const issue = res.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${label} ${issue.path.join('.')}` : label;
+  throw new ValidationError(`${where}: ${issue?.message ?? 'invalid'}`, code);
+}
+
+function lowerCased(headers: ApiEvent['headers'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** API Gateway base64-encodes bodies it considers binary; the text is what the client sent. */
+function bodyText(event: Pick<ApiEvent, 'body' | 'isBase64Encoded'>): string {
+  if (event.body === undefined || event.body === null) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/** The Content-Type is not checked: `curl -d` sends form-encoded by default, and the body speaks for itself. */
+function readBody(event: ApiEvent, mode: BodyMode): unknown {
+  if (mode === 'none') return undefined;
+  const text = bodyText(event);
+  if (mode === 'raw') return text;
+  if (text.trim() === '') throw new ValidationError('The request needs a JSON body', 'invalid_json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ValidationError('The request body is not valid JSON', 'invalid_json');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ValidationError('The request body must be a JSON object', 'invalid_json');
+  }
+  return parsed;
+}
+
+/** Ids in paths: checked before any lookup, so a crafted path never reaches the store. */
+export const resourceId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be an id of letters, digits, dots, dashes and underscores');
+
+/**
+ * `Idempotency-Key` (the Stripe convention): a retried POST carries the same
+ * key and so starts nothing twice. Checked here so the client is told about
+ * the header, not about the use case's `requestId` it becomes.
+ */
+export const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string({ error: 'required: send a unique key (a UUID) per payment and the same key when retrying' })
+    .trim()
+    .min(8, 'must be at least 8 characters (use a UUID)')
+    .max(100, 'must be at most 100 characters'),
+});
+
+/** A Lambda entry point that builds its handler on the first invocation, so cold imports stay cheap and testable. */
+export function lazyLambda<D>(deps: () => D, make: (deps: D) => ApiLambda): ApiLambda {
+  let cached: ApiLambda | undefined;
+  return (event, context) => (cached ??= make(deps()))(event, context);
+}
