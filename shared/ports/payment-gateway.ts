@@ -125,6 +125,13 @@ export interface PaymentGateway {
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** The current state of a charge made earlier, by its provider id. */
   retrieve(paymentRef: string): Promise<ChargeResult | undefined>;
+  /**
+   * The charge made for an attempt, found by the `attemptId` in its metadata
+   * (the newest if several). Idempotency keys expire after 24 hours while a
+   * message can wait days in a queue: this is how a late retry learns that
+   * the first charge went through, instead of charging again.
+   */
+  findChargeByAttempt(attemptId: string): Promise<ChargeResult | undefined>;
   /** The provider's customer for an organisation (created on first use). */
   ensureCustomer(request: CustomerRequest): Promise<string>;
   /** An on-session payment for the front end to confirm. */

@@ -50,6 +50,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   };
 
   let attempt = await store.getAttempt(org.id, input.attemptId);
+  const resumed = attempt?.status === 'pending';
   if (attempt?.status === 'succeeded') {
     // Settled with its product in one transaction: our product read is stale, so re-read and see it renewed.
     throw new WriteConflict(['attempt']);
@@ -133,7 +134,10 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   }
   const chargePart = Money.of(attempt.chargePart, attempt.currency);
   const balancePart = Money.of(attempt.balancePart, attempt.currency);
-  const result = await gateway.charge({
+  // A retry of an attempt recorded earlier: its charge may have gone through before a crash, and the
+  // provider forgets idempotency keys after 24 hours, so ask for that charge before making one.
+  const earlier = resumed ? await gateway.findChargeByAttempt(attempt.id) : undefined;
+  const result = earlier ?? await gateway.charge({
     orgId: org.id,
     ...(org.gatewayCustomerRef ? { customerRef: org.gatewayCustomerRef } : {}),
     paymentMethodRef: method.gatewayRef,

@@ -77,7 +77,9 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   let next: Product = { ...product };
   if (due.has('attempt')) {
     outcome.attempted = true;
-    const method = product.paymentMethodId ? await store.getPaymentMethod(org.id, product.paymentMethodId) : undefined;
+    const saved = product.paymentMethodId ? await store.getPaymentMethod(org.id, product.paymentMethodId) : undefined;
+    // A method removed at the provider cannot be charged: the balance alone pays, or the attempt fails.
+    const method = saved && !saved.detachedAt ? saved : undefined;
     const paid = await payRenewal(deps, {
       org,
       product,

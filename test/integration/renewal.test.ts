@@ -215,6 +215,10 @@ describe('idempotency', () => {
         if (crashes-- > 0) throw new Error('worker died after the provider charged');
         return res;
       }
+      // Stripe's search is eventually consistent: right after a crash it may not list the charge yet.
+      override async findChargeByAttempt(): Promise<ChargeResult | undefined> {
+        return undefined;
+      }
     })();
     const crashing: PaymentGateway = sandbox;
     const rt = await runtime(db.endpoint(), { gateway: crashing });
@@ -231,6 +235,33 @@ describe('idempotency', () => {
     expect(await rt.store.listInvoices(org.id)).toHaveLength(1);
     expect((await rt.store.getOrganisation(org.id))!.balance).toBe('0.00');
     expect(await ledgerSum(rt, org.id)).toBe('0.00');
+    await rt.close();
+  });
+
+  it('a retry days later, after the provider forgot the idempotency key, finds the first charge instead of charging again', async () => {
+    let crashes = 1;
+    const sandbox = new (class extends SandboxPaymentGateway {
+      override async charge(req: ChargeRequest): Promise<ChargeResult> {
+        const res = await super.charge(req);
+        if (crashes-- > 0) {
+          // The worker dies after the charge; the message waits in the DLQ longer than Stripe keeps keys.
+          this.forgetIdempotencyKeys();
+          throw new Error('worker died after the provider charged');
+        }
+        return res;
+      }
+    })();
+    const rt = await runtime(db.endpoint(), { gateway: sandbox });
+    const { org, method } = await anOrg(rt, { method: 'pm_card_visa' });
+    await aProduct(rt, org.id, { id: 'late', expiry: '2026-12-31', paymentMethodId: method!.id });
+
+    const night = await runNight(rt, '2026-12-17');
+
+    expect(night.paid).toBe(1);
+    expect(sandbox.calls).toHaveLength(1);
+    expect(sandbox.succeededCharges()).toBe(1);
+    const [invoice] = await rt.store.listInvoices(org.id);
+    expect(invoice!.payments[0]!.ref).toBe((await rt.store.listPayments(org.id))[0]!.gatewayRef);
     await rt.close();
   });
 

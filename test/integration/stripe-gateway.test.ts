@@ -8,7 +8,7 @@ import { STRIPE_API_VERSION, StripePaymentGateway, type StripePaymentGatewayOpti
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { Money } from '../../shared/domain/money.ts';
 import { GatewayRequestError, InvalidSignatureError, TransientGatewayError, type ChargeRequest } from '../../shared/ports/payment-gateway.ts';
-import { FakeStripeServer, parseForm } from '../support/fake-stripe-server.ts';
+import { FakeStripeServer, parseForm, parseSearchQuery } from '../support/fake-stripe-server.ts';
 
 /** A pacer that never waits, so tests that are not about pacing do not spend wall time on it. */
 class CountingPacer extends RatePacer {
@@ -263,6 +263,121 @@ describe('StripePaymentGateway.retrieve', () => {
     expect(await gw.retrieve(ko.paymentRef)).toEqual({ status: 'declined', paymentRef: ko.paymentRef, code: 'generic_decline', message: 'Your card was declined.' });
     expect(await gw.retrieve('pi_unknown')).toBeUndefined();
     expect(fake.requestsTo('GET', `/v1/payment_intents/${ok.paymentRef}`)).toHaveLength(1);
+  });
+});
+
+describe('StripePaymentGateway.findChargeByAttempt', () => {
+  const anAttempt = () => `att-${randomUUID()}`;
+  const searches = () => fake.requestsTo('GET', '/v1/payment_intents/search');
+
+  /** Runs `fn` with the fake's clock at `seconds`, so PaymentIntents get that `created`. */
+  async function at<T>(seconds: number, fn: () => Promise<T>): Promise<T> {
+    const clock = fake.now;
+    fake.now = () => seconds;
+    try {
+      return await fn();
+    } finally {
+      fake.now = clock;
+    }
+  }
+
+  async function chargeFor(gw: StripePaymentGateway, customer: string, attemptId: string, paymentMethodRef = 'pm_card_visa') {
+    return gw.charge(aCharge(customer, { paymentMethodRef, metadata: { orgId: 'org-1', productId: 'shop', attemptId, periodStart: '2026-12-31' } }));
+  }
+
+  it('finds the succeeded charge made for an attempt, by the attemptId in its metadata', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const attemptId = anAttempt();
+    const charged = await chargeFor(gw, customer, attemptId);
+    await chargeFor(gw, customer, anAttempt()); // another attempt's charge is not a match
+
+    expect(charged.status).toBe('succeeded');
+    expect(await gw.findChargeByAttempt(attemptId)).toEqual(charged);
+  });
+
+  it('is undefined for an attempt that was never charged', async () => {
+    expect(await gateway().findChargeByAttempt(anAttempt())).toBeUndefined();
+    expect(searches()).toHaveLength(1);
+  });
+
+  it('picks the newest PaymentIntent by created, wherever Stripe lists it', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+
+    // Declined, then retried successfully: the fake lists the older first.
+    const retried = anAttempt();
+    await at(1_000, () => chargeFor(gw, customer, retried, 'pm_card_chargeDeclined'));
+    const success = await at(2_000, () => chargeFor(gw, customer, retried));
+    expect(await gw.findChargeByAttempt(retried)).toEqual(success);
+
+    // Created out of order (the newer listed first), so neither end of the list is the answer by position.
+    const shuffled = anAttempt();
+    const newer = await at(2_000, () => chargeFor(gw, customer, shuffled, 'pm_card_chargeDeclinedInsufficientFunds'));
+    await at(1_000, () => chargeFor(gw, customer, shuffled, 'pm_card_chargeDeclined'));
+    expect(await gw.findChargeByAttempt(shuffled)).toEqual(newer);
+    expect(newer).toMatchObject({ status: 'declined', code: 'insufficient_funds' });
+  });
+
+  it('prefers the succeeded one of two created in the same second', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const attemptId = anAttempt();
+    const success = await at(3_000, () => chargeFor(gw, customer, attemptId));
+    await at(3_000, () => chargeFor(gw, customer, attemptId, 'pm_card_chargeDeclined'));
+    expect(await gw.findChargeByAttempt(attemptId)).toEqual(success);
+  });
+
+  it('sends a GET search for the attemptId in metadata, escaping quotes and backslashes, through the pacer', async () => {
+    const pacer = new CountingPacer();
+    const gw = gateway({ pacer });
+    const customer = await aCustomer(gw);
+    const suffix = randomUUID();
+    const attemptId = `att-o'brien\\${suffix}`;
+    const charged = await chargeFor(gw, customer, attemptId);
+    fake.clearRequests();
+    pacer.calls = 0;
+
+    expect(await gw.findChargeByAttempt(attemptId)).toEqual(charged);
+
+    expect(fake.requests).toHaveLength(1);
+    const [sent] = searches();
+    // att-o'brien\<uuid> is sent as 'att-o\'brien\\<uuid>'.
+    expect(sent!.query).toEqual({ query: `metadata['attemptId']:'att-o\\'brien\\\\${suffix}'`, limit: '10' });
+    expect(sent!.body).toEqual({});
+    expect(sent!.headers.authorization).toBe('Bearer sk_test_fake');
+    expect(pacer.calls).toBe(1);
+    // An id that tries to add a clause of its own finds nothing rather than every PaymentIntent.
+    expect(await gw.findChargeByAttempt("x' OR status:'succeeded")).toBeUndefined();
+  });
+
+  it('maps a declined charge to declined with the issuer reason', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const attemptId = anAttempt();
+    const declined = await chargeFor(gw, customer, attemptId, 'pm_card_chargeDeclined');
+
+    expect(await gw.findChargeByAttempt(attemptId)).toEqual({
+      status: 'declined',
+      paymentRef: (declined as { paymentRef: string }).paymentRef,
+      code: 'generic_decline',
+      message: 'Your card was declined.',
+    });
+  });
+
+  it('retries a 429 with back-off, and maps a 500 to TransientGatewayError', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const attemptId = anAttempt();
+    const charged = await chargeFor(gw, customer, attemptId);
+
+    fake.injectFault('rate_limit');
+    expect(await gw.findChargeByAttempt(attemptId)).toEqual(charged);
+    expect(sleeps).toEqual([500]);
+
+    fake.injectFault('server_error');
+    await expect(gw.findChargeByAttempt(attemptId)).rejects.toBeInstanceOf(TransientGatewayError);
+    expect(searches()).toHaveLength(3);
   });
 });
 
@@ -573,6 +688,74 @@ describe('readStripeConfig', () => {
     })!;
     const gw = StripePaymentGateway.fromConfig(config, { pacer: new CountingPacer() });
     expect(await gw.getPaymentMethod('pm_card_visa')).toMatchObject({ kind: 'card', brand: 'visa' });
+  });
+});
+
+describe('fake Stripe search', () => {
+  const pi = { id: 'pi_1', status: 'succeeded', currency: 'chf', amount: 1405, metadata: { attemptId: "a'b\\c", orgId: 'org-1' } };
+
+  it('matches exact metadata and field clauses, with escapes, negation, AND and OR', () => {
+    const fields = new Set(['status', 'currency', 'amount']);
+    const matches = (q: string) => parseSearchQuery(q, fields)(pi);
+    expect(matches("metadata['attemptId']:'a\\'b\\\\c'")).toBe(true);
+    expect(matches('metadata["orgId"]:"org-1"')).toBe(true);
+    expect(matches("metadata['orgId']:'org-2'")).toBe(false);
+    expect(matches("metadata['missing']:'x'")).toBe(false);
+    expect(matches("metadata['orgId']:'org-1' status:'succeeded' AND currency:'chf'")).toBe(true);
+    expect(matches("metadata['orgId']:'org-1' AND -status:'succeeded'")).toBe(false);
+    expect(matches("status:'canceled' OR amount:'1405'")).toBe(true);
+  });
+
+  it.each([
+    ["metadata['orgId']:org-1"],
+    ["metadata['orgId']~'org'"],
+    ["metadata[orgId]:'org-1'"],
+    ["metadata['orgId']:'org-1"],
+    ["email:'a@b.ch'"],
+    ["status:'a' AND currency:'chf' OR amount:'1'"],
+    ["status:'a'currency:'chf'"],
+    [''],
+  ])('refuses %j as a query it cannot parse', (query) => {
+    expect(() => parseSearchQuery(query, new Set(['status', 'currency', 'amount']))).toThrow(/Invalid search query/);
+  });
+
+  it('answers an unparseable query with 400 invalid_request_error, and a good one with a search_result', async () => {
+    const get = async (query: string) => {
+      const res = await fetch(`http://${fake.host}:${fake.port}/v1/payment_intents/search?query=${encodeURIComponent(query)}&limit=3`, {
+        headers: { authorization: `Bearer ${fake.apiKey}` },
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+
+    const bad = await get("metadata['attemptId']:att-1");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ type: 'invalid_request_error', param: 'query' });
+
+    const good = await get(`metadata['attemptId']:'att-${randomUUID()}'`);
+    expect(good).toEqual({ status: 200, body: { object: 'search_result', data: [], has_more: false, next_page: null, url: '/v1/payment_intents/search' } });
+  });
+
+  it('pages with next_page', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const attemptId = `att-${randomUUID()}`;
+    const refs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const result = await gw.charge(aCharge(customer, { metadata: { attemptId } }));
+      refs.push((result as { paymentRef: string }).paymentRef);
+    }
+    const page = async (extra: string) => {
+      const res = await fetch(
+        `http://${fake.host}:${fake.port}/v1/payment_intents/search?query=${encodeURIComponent(`metadata['attemptId']:'${attemptId}'`)}&limit=2${extra}`,
+        { headers: { authorization: `Bearer ${fake.apiKey}` } },
+      );
+      return (await res.json()) as { data: { id: string }[]; has_more: boolean; next_page: string | null };
+    };
+    const first = await page('');
+    expect(first.has_more).toBe(true);
+    const second = await page(`&page=${first.next_page!}`);
+    expect(second).toMatchObject({ has_more: false, next_page: null });
+    expect([...first.data, ...second.data].map((p) => p.id)).toEqual(refs);
   });
 });
 

@@ -11,7 +11,13 @@
  * - Stripe's test payment methods (pm_card_visa, pm_card_chargeDeclined,
  *   pm_card_authenticationRequired, ...) and their 402 card errors, which carry
  *   the failed PaymentIntent;
- * - events for what happens, listed newest first with cursor pagination.
+ * - events for what happens, listed newest first with cursor pagination;
+ * - PaymentIntent search (`GET /v1/payment_intents/search`) for exact-match
+ *   clauses of Stripe's search query language (`metadata['key']:'value'`,
+ *   `status:'succeeded'`, joined by spaces, AND or OR, negated with `-`),
+ *   with `page`/`next_page` pagination and 400 for a query it cannot parse.
+ *   Unlike Stripe, results are searchable at once and come oldest first
+ *   (Stripe promises no order).
  * Response objects start from copies of Stripe's published examples in
  * test/fixtures/stripe, with the fields the scenario decides filled in.
  *
@@ -98,6 +104,9 @@ const PI_PARAMS = new Set([
 ]);
 const CUSTOMER_PARAMS = new Set(['name', 'email', 'metadata', 'description', 'phone', 'preferred_locales', 'expand']);
 const REFUND_PARAMS = new Set(['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
+const SEARCH_PARAMS = new Set(['query', 'limit', 'page', 'expand']);
+/** PaymentIntent fields the fake can search on besides metadata, all compared as exact strings. */
+const PI_SEARCH_FIELDS = new Set(['status', 'currency', 'customer', 'amount', 'payment_method', 'description']);
 const CHF_ONLY_TYPES = new Set(['twint']);
 const KNOWN_TYPES = new Set(['card', 'twint', 'paypal', 'sepa_debit', 'klarna', 'link']);
 
@@ -324,6 +333,8 @@ export class FakeStripeServer {
     const { method, path } = req;
     let m: RegExpMatchArray | null;
     if (method === 'POST' && path === '/v1/payment_intents') return this.createPaymentIntent(req.body, key);
+    // Before the retrieval route, which would take "search" for an id.
+    if (method === 'GET' && path === '/v1/payment_intents/search') return this.searchPaymentIntents(req.query, path);
     if (method === 'GET' && (m = path.match(/^\/v1\/payment_intents\/([^/]+)$/))) {
       return this.expandIntent(this.found(this.paymentIntents, decodeURIComponent(m[1]!), 'payment_intent', 404), req.query.expand);
     }
@@ -487,6 +498,30 @@ export class FakeStripeServer {
     }
     const page = matching.slice(start, start + limit);
     return { ...structuredClone(TEMPLATES.list), url: '/v1/events', data: structuredClone(page), has_more: start + limit < matching.length };
+  }
+
+  private searchPaymentIntents(query: Form, url: string): Json {
+    rejectUnknown(query, SEARCH_PARAMS);
+    const matches = parseSearchQuery(stringParam(query, 'query', true)!, PI_SEARCH_FIELDS);
+    const limit = query.limit === undefined ? 10 : integerParam(query, 'limit');
+    if (limit < 1 || limit > 100) throw invalid(400, `Invalid limit: must be between 1 and 100`, 'parameter_invalid_integer', 'limit');
+    let start = 0;
+    const page = stringParam(query, 'page');
+    if (page !== undefined) {
+      const offset = /^page_(\d+)$/.exec(page);
+      if (!offset) throw invalid(400, `Invalid page: ${page}`, 'parameter_invalid_string', 'page');
+      start = Number(offset[1]);
+    }
+    const hits = [...this.paymentIntents.values()].filter(matches);
+    const end = start + Math.min(limit, this.maxPageSize);
+    const hasMore = end < hits.length;
+    return {
+      object: 'search_result',
+      data: hits.slice(start, end).map((pi) => this.expandIntent(pi, undefined)),
+      has_more: hasMore,
+      next_page: hasMore ? `page_${end}` : null,
+      url,
+    };
   }
 
   // ---- state changes ------------------------------------------------------------------------
@@ -732,6 +767,90 @@ function metadataParam(body: Form): Record<string, string> {
     out[k] = v;
   }
   return out;
+}
+
+/**
+ * Parses the exact-match part of Stripe's search query language into a
+ * predicate: `field:'value'` or `metadata['key']:'value'` clauses (single or
+ * double quotes, `\` escaping a quote or backslash inside), negated with a
+ * leading `-`, joined by spaces or AND, or all by OR. Anything else, such as
+ * `~`, `>` or an unknown field, is a 400 as Stripe answers for what it cannot
+ * parse.
+ */
+export function parseSearchQuery(text: string, fields: ReadonlySet<string>): (object: Json) => boolean {
+  let at = 0;
+  const fail = (why: string): never => {
+    throw invalid(400, `Invalid search query ${JSON.stringify(text)}: ${why} at position ${at}.`, 'parameter_invalid_string', 'query');
+  };
+  const skipSpaces = () => {
+    while (text[at] === ' ') at++;
+  };
+  const quoted = (): string => {
+    const quote = text[at];
+    if (quote !== "'" && quote !== '"') return fail('expected a quoted string');
+    let value = '';
+    for (at++; at < text.length && text[at] !== quote; at++) {
+      if (text[at] === '\\') {
+        at++;
+        if (at >= text.length) break;
+      }
+      value += text[at];
+    }
+    if (text[at] !== quote) fail('unterminated string');
+    at++;
+    return value;
+  };
+  type Clause = { negated: boolean; read: (object: Json) => unknown; value: string };
+  const clause = (): Clause => {
+    const negated = text[at] === '-';
+    if (negated) at++;
+    let read: Clause['read'];
+    const name = /^[a-z_][a-z0-9_]*/i.exec(text.slice(at))?.[0];
+    if (!name) return fail('expected a field');
+    at += name.length;
+    if (name === 'metadata') {
+      if (text[at] !== '[') fail("expected metadata['key']");
+      at++;
+      const key = quoted();
+      if (text[at] !== ']') fail("expected ']'");
+      at++;
+      read = (object) => (object.metadata as Record<string, unknown> | null | undefined)?.[key];
+    } else {
+      if (!fields.has(name)) fail(`the field ${name} is not searchable here`);
+      read = (object) => object[name];
+    }
+    if (text[at] !== ':') fail("expected ':' (the fake supports exact matches only)");
+    at++;
+    return { negated, read, value: quoted() };
+  };
+
+  const clauses: Clause[] = [];
+  let joiner: 'AND' | 'OR' | undefined;
+  skipSpaces();
+  for (;;) {
+    clauses.push(clause());
+    const before = at;
+    skipSpaces();
+    if (at >= text.length) break;
+    if (at === before) fail('expected a space between clauses');
+    const word = /^(and|or) +/i.exec(text.slice(at));
+    if (word) {
+      const next = word[1]!.toUpperCase() as 'AND' | 'OR';
+      if (joiner && joiner !== next) fail('AND and OR cannot be combined');
+      joiner = next;
+      at += word[0].length;
+    } else if (joiner === 'OR') {
+      fail('AND and OR cannot be combined');
+    } else {
+      joiner = 'AND';
+    }
+  }
+  const holds = (c: Clause, object: Json) => {
+    const actual = c.read(object);
+    const equal = (typeof actual === 'string' || typeof actual === 'number') && String(actual) === c.value;
+    return equal !== c.negated;
+  };
+  return (object) => (joiner === 'OR' ? clauses.some((c) => holds(c, object)) : clauses.every((c) => holds(c, object)));
 }
 
 /** `created=123` or `created[gte]=...&created[lt]=...`. */

@@ -156,6 +156,11 @@ export class SandboxPaymentGateway implements PaymentGateway {
     return { status: 'declined', paymentRef, code: pi.failureCode ?? 'payment_incomplete', message: pi.failureMessage ?? `payment is ${pi.status}` };
   }
 
+  async findChargeByAttempt(attemptId: string): Promise<ChargeResult | undefined> {
+    const found = [...this.intents.values()].filter((pi) => pi.metadata.attemptId === attemptId).at(-1);
+    return found ? this.retrieve(found.id) : undefined;
+  }
+
   async ensureCustomer(req: CustomerRequest): Promise<string> {
     const known = this.customers.get(req.idempotencyKey);
     if (known) return known;
@@ -240,6 +245,11 @@ export class SandboxPaymentGateway implements PaymentGateway {
   /** What happens at Stripe outside the engine (the dashboard, the customer portal), announced like Stripe does. */
   async simulateEvent(type: string, object: Record<string, unknown>): Promise<void> {
     await this.emit(type, object);
+  }
+
+  /** Stripe prunes idempotency keys after about 24 hours: a retry after that is a new request. */
+  forgetIdempotencyKeys(): void {
+    this.byKey.clear();
   }
 
   /** Successful charges, one per idempotency key. */

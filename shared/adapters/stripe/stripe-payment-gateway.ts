@@ -45,6 +45,8 @@ export interface StripePaymentGatewayOptions {
 
 /** Stripe caps list pages at 100. */
 const PAGE_SIZE = 100;
+/** PaymentIntents read per attempt search: an attempt is charged once, or a few times when retried. */
+const SEARCH_LIMIT = 10;
 
 export class StripePaymentGateway implements PaymentGateway {
   private readonly stripe: Stripe;
@@ -110,6 +112,26 @@ export class StripePaymentGateway implements PaymentGateway {
   async retrieve(paymentRef: string): Promise<ChargeResult | undefined> {
     const pi = await this.findPaymentIntent(paymentRef, 'retrieve');
     return pi && chargeResult(pi);
+  }
+
+  /**
+   * Stripe's Search API indexes new and updated objects within about a
+   * minute (longer during outages), so this is for late retries, not for
+   * reading back a charge made a moment ago.
+   */
+  async findChargeByAttempt(attemptId: string): Promise<ChargeResult | undefined> {
+    const params: Stripe.PaymentIntentSearchParams = { query: `metadata['attemptId']:'${searchQueryString(attemptId)}'`, limit: SEARCH_LIMIT };
+    let found: Stripe.ApiSearchResult<Stripe.PaymentIntent>;
+    try {
+      found = await this.send(() => this.stripe.paymentIntents.search(params));
+    } catch (err) {
+      throw toGatewayError(err, 'findChargeByAttempt');
+    }
+    // Checked again here in case the search matches more loosely than exact equality (e.g. ignoring case).
+    const newest = found.data
+      .filter((pi) => pi.metadata?.attemptId === attemptId)
+      .reduce<Stripe.PaymentIntent | undefined>((best, pi) => (best && !isNewer(pi, best) ? best : pi), undefined);
+    return newest && chargeResult(newest);
   }
 
   async ensureCustomer(req: CustomerRequest): Promise<string> {
@@ -284,6 +306,21 @@ function chargeResult(pi: Stripe.PaymentIntent): ChargeResult {
     default:
       throw new GatewayRequestError(`PaymentIntent ${pi.id} is in status ${pi.status}, which an off-session charge never reaches`, 'unexpected_status');
   }
+}
+
+/**
+ * A value for a single-quoted string in Stripe's search query language: quotes and
+ * backslashes inside it are escaped with a backslash, so an id can never
+ * close the string and add clauses of its own.
+ */
+function searchQueryString(value: string): string {
+  return value.replace(/[\\']/g, (c) => `\\${c}`);
+}
+
+/** Newer by `created`; within the same second a succeeded charge wins, so it is never charged again. */
+function isNewer(a: Stripe.PaymentIntent, b: Stripe.PaymentIntent): boolean {
+  if (a.created !== b.created) return a.created > b.created;
+  return a.status === 'succeeded' && b.status !== 'succeeded';
 }
 
 const AUTH_MESSAGE = 'The card issuer requires the customer to authenticate this payment';

@@ -37,6 +37,7 @@ export function stripeFromSecret(secretId: string, maxRequestsPerSecond?: number
     gateway: {
       charge: async (r) => (await gw()).charge(r),
       retrieve: async (r) => (await gw()).retrieve(r),
+      findChargeByAttempt: async (id) => (await gw()).findChargeByAttempt(id),
       ensureCustomer: async (r) => (await gw()).ensureCustomer(r),
       createPayment: async (r) => (await gw()).createPayment(r),
       getPayment: async (r) => (await gw()).getPayment(r),

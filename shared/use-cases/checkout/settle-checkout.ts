@@ -91,6 +91,8 @@ async function fulfil(deps: CheckoutDeps, checkout: Checkout, state: PaymentStat
   let commands: LifecycleCommand[] = [];
   const next: Checkout = { ...checkout, status: held ? 'held' : 'paid', settledAt: now, version: checkout.version + 1 };
   if (held) next.heldSince = today;
+  // A decline the customer got past is history, not the checkout's state.
+  delete next.lastFailure;
 
   if (checkout.purpose === 'renewal') {
     const products = await loadCheckoutProducts(deps, checkout);

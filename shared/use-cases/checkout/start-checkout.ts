@@ -260,10 +260,10 @@ async function begin(
   price: (org: Organisation, today: string) => Promise<Priced>,
 ): Promise<CheckoutView> {
   const id = checkoutIdFor(orgId, requestKey);
-  const existing = await deps.store.getCheckout(orgId, id);
-  if (existing) return resume(deps, existing, requestFingerprint);
-
   return retryOnConflict(async () => {
+    // Checked on every try: a concurrent request with the same key may have just created it.
+    const existing = await deps.store.getCheckout(orgId, id);
+    if (existing) return resume(deps, existing, requestFingerprint);
     const org = await loadOrg(deps.store, orgId);
     const today = deps.clock.today();
     const now = deps.clock.now();

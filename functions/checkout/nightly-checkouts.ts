@@ -1,0 +1,33 @@
+import middy from '@middy/core';
+import { addDays, isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
+import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
+import { reconcileGatewayEvents, type ReconcileResult } from '../../shared/use-cases/checkout/gateway-events.ts';
+import { checkoutHousekeeping, type HousekeepingResult } from '../../shared/use-cases/checkout/settle-checkout.ts';
+import { awsCheckoutDeps } from '../aws-runtime.ts';
+
+/** EventBridge Scheduler sends `{ "night": "YYYY-MM-DD" }` or nothing (tonight by the clock). */
+export interface NightlyCheckoutsEvent {
+  night?: IsoDate;
+}
+
+/** Stripe retries a webhook for 3 days; a day more of overlap costs little and misses nothing. */
+const RECONCILE_DAYS = 4;
+
+/**
+ * The nightly checkout chores, scheduled beside plan-night: settle provider
+ * events whose webhooks never arrived, refund orders held past 10 days, and
+ * release the balance held by abandoned checkouts.
+ */
+export function makeNightlyCheckoutsHandler(deps: CheckoutDeps) {
+  return middy<NightlyCheckoutsEvent, { night: IsoDate; reconciled: ReconcileResult; checkouts: HousekeepingResult }>().handler(async (event) => {
+    const night = event?.night ?? deps.clock.today();
+    if (!isIsoDate(night)) throw new Error(`night must be a date as YYYY-MM-DD, got ${String(night)}`);
+    const since = Math.floor(Date.parse(`${addDays(night, -RECONCILE_DAYS)}T00:00:00Z`) / 1000);
+    const reconciled = await reconcileGatewayEvents(deps, since);
+    const checkouts = await checkoutHousekeeping(deps, night);
+    return { night, reconciled, checkouts };
+  });
+}
+
+let cached: ReturnType<typeof makeNightlyCheckoutsHandler> | undefined;
+export const handler = (event: NightlyCheckoutsEvent, context: never) => (cached ??= makeNightlyCheckoutsHandler(awsCheckoutDeps()))(event, context);
