@@ -149,7 +149,7 @@ export async function startCheckout(deps: CheckoutDeps, orgId: string, raw: unkn
   const ids = input.items.map((i) => i.productId);
   if (new Set(ids).size !== ids.length) throw new ValidationError('items: a product is selected twice', 'duplicate_product');
   const { requestId: key, ...request } = input;
-  return begin(deps, orgId, actor, key, fingerprint(request), (org, today) => priceSelection(deps, org, input, today));
+  return begin(deps, orgId, actor, key, fingerprint(request), (org, today, id) => priceSelection(deps, org, input, today, id));
 }
 
 /** Tops up the prepaid balance through a payment (card, PostFinance in CHF, or bank transfer); credited only when paid. */
@@ -197,12 +197,13 @@ interface Priced {
   products?: Map<string, Product>;
 }
 
-async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.infer<typeof CheckoutInput>, today: string): Promise<Priced> {
+async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.infer<typeof CheckoutInput>, today: string, ownId: string): Promise<Priced> {
   assertCheckoutMethod(input.method, org.currency, 'renewal');
   const products = new Map<string, Product>();
   const items: CheckoutItem[] = [];
   const inOpenCheckout = new Set(
-    (await deps.store.listCheckouts(org.id)).filter((c) => c.status === 'awaiting_payment').flatMap((c) => c.items.map((i) => i.productId)),
+    // Our own checkout, created by a concurrent retry of this very request, is not "another" one.
+    (await deps.store.listCheckouts(org.id)).filter((c) => c.status === 'awaiting_payment' && c.id !== ownId).flatMap((c) => c.items.map((i) => i.productId)),
   );
   for (const sel of input.items) {
     const product = await deps.store.getProduct(org.id, sel.productId);
@@ -257,7 +258,7 @@ async function begin(
   actor: Actor,
   requestKey: string,
   requestFingerprint: string,
-  price: (org: Organisation, today: string) => Promise<Priced>,
+  price: (org: Organisation, today: string, id: string) => Promise<Priced>,
 ): Promise<CheckoutView> {
   const id = checkoutIdFor(orgId, requestKey);
   return retryOnConflict(async () => {
@@ -267,9 +268,10 @@ async function begin(
     const org = await loadOrg(deps.store, orgId);
     const today = deps.clock.today();
     const now = deps.clock.now();
-    const p = await price(org, today);
+    const p = await price(org, today, id);
     const { balancePart, chargePart } = splitPayment(p.total, Money.of(org.balance, org.currency), p.useBalance, p.method);
-    assertChargeable(chargePart);
+    // Only a card provider has a minimum; a bank transfer of 0.10 is fine.
+    if (p.method !== 'iban') assertChargeable(chargePart);
     const checkout: Checkout = {
       id,
       orgId,
