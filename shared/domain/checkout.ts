@@ -83,6 +83,8 @@ export interface Checkout {
   paymentRef?: string;
   clientSecret?: string;
   proformaNumber?: string;
+  /** The reference the bank transfer must quote (the pro-forma's). */
+  paymentReference?: string;
   invoiceNumber?: string;
   creditNoteNumber?: string;
   /** Last failure the provider reported; the customer may retry with another method. */

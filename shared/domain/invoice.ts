@@ -1,12 +1,13 @@
 import type { IsoDate } from './calendar.ts';
 import type { ProductType } from './catalogue.ts';
+import type { Decimal } from 'decimal.js';
 import type { Currency, Money } from './money.ts';
 import { Money as M } from './money.ts';
-import type { Organisation } from './organisation.ts';
+import type { Language, Organisation } from './organisation.ts';
 import type { PaymentMethodKind } from './payment-methods.ts';
 import { priceInvoice, type PricedInvoice } from './pricing.ts';
 import { renewalPeriod, type Product } from './product.ts';
-import type { Seller } from './seller.ts';
+import type { PostalAddress, Seller } from './seller.ts';
 import { vatTreatment } from './vat.ts';
 
 /** Final invoices, pro-formas (bank transfer) and credit notes: each series gapless on its own. */
@@ -14,7 +15,7 @@ export type InvoiceSeries = 'INV' | 'PRO' | 'CN';
 
 /** How one part of an invoice was paid. */
 export interface InvoicePayment {
-  method: 'balance' | PaymentMethodKind;
+  method: 'balance' | 'transfer' | PaymentMethodKind;
   amount: string;
   /** The provider's payment id for a charged part. */
   ref?: string;
@@ -31,7 +32,9 @@ export interface Invoice {
   issueDate: IsoDate;
   currency: Currency;
   seller: Seller;
-  buyer: { name: string; address?: string; country: string; vatNumber?: string };
+  buyer: { name: string; address?: string; postal?: PostalAddress; country: string; vatNumber?: string };
+  /** The language the document is printed in. */
+  language?: Language;
   lines: {
     description: string;
     productId?: string;
@@ -39,6 +42,9 @@ export interface Invoice {
     periodTo?: IsoDate;
     unitPrice: string;
     quantity: number;
+    /** Partner discount: percentage and amount taken off unit price x quantity. */
+    discountPercent?: string;
+    discount?: string;
     net: string;
     vatRate: string;
     vat: string;
@@ -54,6 +60,10 @@ export interface Invoice {
   status: 'paid' | 'open' | 'void';
   /** Credit note: the invoice it reverses. Final invoice: the pro-forma it settles. */
   refersTo?: string;
+  /** What is still to pay (pro-forma, or an invoice paid in part); printed as the QR-bill amount. */
+  amountDue?: string;
+  /** QR reference or creditor reference of this document, for bank transfers. */
+  paymentReference?: string;
   checkoutId?: string;
 }
 
@@ -62,7 +72,11 @@ export function formatInvoiceNumber(series: InvoiceSeries, sellerId: string, yea
   return `${series}-${sellerId.toUpperCase()}-${year}-${String(sequence).padStart(6, '0')}`;
 }
 
-/** The priced renewal of one product for one period, VAT by the buyer's situation on the issue day. */
+/**
+ * The priced renewal of one product for one period, VAT by the billed
+ * organisation's situation on the issue day (the product's own organisation,
+ * or the partner billed for it), with the partner's discount if any.
+ */
 export function priceRenewal(
   product: Product,
   type: ProductType,
@@ -70,6 +84,7 @@ export function priceRenewal(
   seller: Seller,
   issueDate: IsoDate,
   periodMonths = product.periodMonths,
+  opts: { discountPercent?: Decimal; client?: Organisation } = {},
 ): PricedInvoice {
   const period = renewalPeriod(product, periodMonths);
   const vat = vatTreatment({
@@ -81,12 +96,13 @@ export function priceRenewal(
   return priceInvoice(
     [
       {
-        description: `${type.name}: ${product.name}`,
+        description: `${type.name}: ${product.name}${opts.client && opts.client.id !== org.id ? ` (${opts.client.name})` : ''}`,
         productId: product.id,
         periodFrom: period.from,
         periodTo: period.to,
         unitPrice: M.of(type.prices[org.currency], org.currency),
         quantity: periodMonths / type.basePeriodMonths,
+        ...(opts.discountPercent ? { discountPercent: opts.discountPercent } : {}),
       },
     ],
     vat,
@@ -116,8 +132,10 @@ export function toInvoice(
       name: org.name,
       country: org.country,
       ...(org.address ? { address: org.address } : {}),
+      ...(org.postal ? { postal: org.postal } : {}),
       ...(org.vatNumber ? { vatNumber: org.vatNumber } : {}),
     },
+    language: org.language ?? 'fr',
     lines: priced.lines.map((l) => ({
       description: l.description,
       ...(l.productId ? { productId: l.productId } : {}),
@@ -125,6 +143,7 @@ export function toInvoice(
       ...(l.periodTo ? { periodTo: l.periodTo } : {}),
       unitPrice: l.unitPrice.toString(),
       quantity: l.quantity,
+      ...(l.discountPercent ? { discountPercent: l.discountPercent.toString(), discount: l.discount.toString() } : {}),
       net: l.net.toString(),
       vatRate: l.vatRate.toString(),
       vat: l.vat.toString(),
@@ -165,7 +184,7 @@ export function creditNoteFor(
     year: ids.year,
     sequence: ids.sequence,
     issueDate,
-    lines: invoice.lines.map((l) => ({ ...l, quantity: -l.quantity, net: neg(l.net), vat: neg(l.vat), gross: neg(l.gross) })),
+    lines: invoice.lines.map((l) => ({ ...l, quantity: -l.quantity, ...(l.discount ? { discount: neg(l.discount) } : {}), net: neg(l.net), vat: neg(l.vat), gross: neg(l.gross) })),
     vatBreakdown: invoice.vatBreakdown.map((b) => ({ rate: b.rate, net: neg(b.net), vat: neg(b.vat) })),
     totalNet: neg(invoice.totalNet),
     totalVat: neg(invoice.totalVat),

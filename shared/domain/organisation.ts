@@ -1,5 +1,10 @@
 import { BusinessRuleError, ForbiddenError } from './errors.ts';
 import type { Currency } from './money.ts';
+import type { PostalAddress } from './seller.ts';
+
+/** Languages invoices and e-mails are written in. */
+export type Language = 'fr' | 'de' | 'it' | 'en';
+export const LANGUAGES = ['fr', 'de', 'it', 'en'] as const satisfies readonly Language[];
 
 /** The billing account: owns products, invoices, a currency and a prepaid balance. */
 export interface Organisation {
@@ -10,6 +15,10 @@ export interface Organisation {
   country: string;
   vatNumber?: string;
   address?: string;
+  /** Structured billing address, printed as the debtor on QR-bills. */
+  postal?: PostalAddress;
+  /** Invoices and e-mails; French by default, like the provider's FAQ. */
+  language?: Language;
   /** Prepaid balance, decimal string in the organisation's currency. */
   balance: string;
   billingContacts: string[];
@@ -22,6 +31,12 @@ export interface Organisation {
    * held (not fulfilled) and refunded after 10 days without reaction.
    */
   identityCheck?: 'required' | 'passed';
+  /** A partner (reseller): the discount on its clients' invoice lines, and the method it renews them with. */
+  partner?: { discountPercent: string; renewalMethodId?: string };
+  /** The partner that manages this organisation's products. */
+  partnerId?: string;
+  /** This organisation lets its partner be invoiced (and charged) for its renewals. */
+  billToPartner?: boolean;
   createdAt: string;
 }
 

@@ -2,7 +2,9 @@
  * The invoice price calculator: pure, no I/O, decimal only.
  *
  * Rounding rule (the one the invoice shows and the ledger books):
- *  - net per line = unit price (without VAT) x quantity, exact;
+ *  - discount per line (partners) = unit price x quantity x discount %,
+ *    rounded half-up to 0.01 on that line;
+ *  - net per line = unit price (without VAT) x quantity - discount;
  *  - VAT per line = net x rate / 100, rounded half-up to 0.01 on that line;
  *  - gross per line = net + VAT;
  *  - totals and the per-rate VAT breakdown are plain sums of the rounded lines.
@@ -28,9 +30,16 @@ export interface PriceLineInput {
   unitPrice: Money;
   /** A positive whole number of periods. */
   quantity: number;
+  /** Partner discount on this line, a percentage from 0 to 35 (DOMAIN.md). */
+  discountPercent?: Decimal;
 }
 
+/** DOMAIN.md: partners get discounts of up to 35 %. */
+export const MAX_DISCOUNT_PERCENT = 35;
+
 export interface PricedLine extends PriceLineInput {
+  /** Zero when the line has no discount. */
+  discount: Money;
   net: Money;
   vatRate: Decimal;
   vat: Money;
@@ -61,13 +70,19 @@ function validateLine(line: PriceLineInput, index: number, currency: Currency): 
   for (const d of [line.periodFrom, line.periodTo]) {
     if (d !== undefined && !isIsoDate(d)) throw new ValidationError(`${where}: not a calendar date: ${d}`, 'invalid_date');
   }
+  const d = line.discountPercent;
+  if (d !== undefined && (!Decimal.isDecimal(d) || !d.isFinite() || d.isNegative() || d.greaterThan(MAX_DISCOUNT_PERCENT))) {
+    throw new ValidationError(`${where}: discount must be between 0 and ${MAX_DISCOUNT_PERCENT} %, got ${String(d)}`, 'invalid_discount');
+  }
   if (line.periodFrom !== undefined && line.periodTo !== undefined && line.periodTo < line.periodFrom) {
     throw new ValidationError(`${where}: period ends (${line.periodTo}) before it starts (${line.periodFrom})`, 'invalid_period');
   }
 }
 
 function priceLine(line: PriceLineInput, rate: Decimal, currency: Currency): PricedLine {
-  const net = line.unitPrice.times(line.quantity);
+  const gross = line.unitPrice.times(line.quantity);
+  const discount = line.discountPercent ? Money.round(gross.amount.times(line.discountPercent).dividedBy(100), currency) : Money.zero(currency);
+  const net = gross.minus(discount);
   const vat = Money.round(net.amount.times(rate).dividedBy(100), currency);
   return {
     description: line.description,
@@ -76,6 +91,8 @@ function priceLine(line: PriceLineInput, rate: Decimal, currency: Currency): Pri
     ...(line.periodTo !== undefined ? { periodTo: line.periodTo } : {}),
     unitPrice: line.unitPrice,
     quantity: line.quantity,
+    ...(line.discountPercent !== undefined && !line.discountPercent.isZero() ? { discountPercent: line.discountPercent } : {}),
+    discount,
     net,
     vatRate: rate,
     vat,

@@ -14,7 +14,7 @@ export interface LedgerEntry {
   /** Signed decimal string: credit positive, debit negative. */
   amount: string;
   currency: Currency;
-  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund';
+  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund' | 'overpayment';
   ref: string;
   balanceAfter: string;
   createdAt: string;
@@ -25,7 +25,8 @@ export interface PaymentRecord {
   id: string;
   orgId: string;
   date: IsoDate;
-  method: PaymentMethodKind;
+  /** `transfer`: a bank credit read from a camt.054 statement. */
+  method: PaymentMethodKind | 'transfer';
   /** Signed: a refund is negative. */
   amount: string;
   currency: Currency;
@@ -37,6 +38,25 @@ export interface PaymentRecord {
   /** For a refund: the provider's payment it gives back. */
   refundOf?: string;
   createdAt: string;
+}
+
+/** A bank credit read from a statement, recorded once by the bank's id with what it settled. */
+export interface BankCreditRecord {
+  id: string;
+  statementId: string;
+  amount: string;
+  currency: string;
+  bookingDate?: IsoDate;
+  reference?: string;
+  message?: string;
+  debtorName?: string;
+  outcome: 'settled' | 'partial' | 'overpaid' | 'credited-to-balance' | 'unmatched' | 'wrong-currency';
+  /** The document it paid, and its organisation. */
+  documentNumber?: string;
+  orgId?: string;
+  /** Why finance must look at it (unmatched, wrong currency, paid twice). */
+  note?: string;
+  importedAt: string;
 }
 
 /** An inbound provider event, stored once by its id before anything acts on it. */
@@ -148,18 +168,24 @@ export type Change =
   | { type: 'organisation'; org: Organisation; isNew: boolean }
   | { type: 'customerRef'; orgId: string; ref: string }
   | { type: 'identityCheck'; orgId: string; state: 'required' | 'passed' }
+  | { type: 'partnerProfile'; orgId: string; partner: NonNullable<Organisation['partner']> }
+  | { type: 'partnerLink'; orgId: string; partnerId: string; billToPartner: boolean }
   | { type: 'member'; member: Member }
   | { type: 'paymentMethod'; method: SavedPaymentMethod }
   | { type: 'product'; product: Product; expectedVersion: number | null }
   | { type: 'balance'; orgId: string; from: string; to: string; entry: LedgerEntry }
   | { type: 'attempt'; attempt: PaymentAttempt; expectedStatus: 'pending' | null }
   | { type: 'invoice'; invoice: Invoice }
+  /** A document's payment state changes (a pro-forma settled, an invoice paid in part): conditioned on the state read. */
+  | { type: 'invoiceUpdate'; invoice: Invoice; expected: { status: Invoice['status']; amountDue?: string } }
   | { type: 'payment'; payment: PaymentRecord }
   | { type: 'email'; email: OutboxEmail }
   | { type: 'lifecycle'; command: LifecycleCommand; expectedStatus: 'pending' | null }
   | { type: 'outcome'; outcome: NightOutcome }
   | { type: 'checkout'; checkout: Checkout; expected: { version: number; status: CheckoutStatus } | null }
-  | { type: 'gatewayEvent'; event: StoredGatewayEvent; expectedStatus: 'received' | null };
+  | { type: 'gatewayEvent'; event: StoredGatewayEvent; expectedStatus: 'received' | null }
+  | { type: 'bankCredit'; credit: BankCreditRecord }
+  | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } };
 
 /** A commit refused because another writer got there first; lists the changes whose condition failed. */
 export class WriteConflict extends Error {
@@ -184,6 +210,8 @@ export interface BillingStore {
 
   getOrganisation(orgId: string): Promise<Organisation | undefined>;
   listOrganisations(): Promise<Organisation[]>;
+  /** The organisations a partner manages. */
+  listPartnerClients(partnerId: string): Promise<string[]>;
   getMember(orgId: string, userId: string): Promise<Member | undefined>;
   listMembers(orgId: string): Promise<Member[]>;
   getPaymentMethod(orgId: string, id: string): Promise<SavedPaymentMethod | undefined>;
@@ -202,6 +230,12 @@ export interface BillingStore {
   listLedger(orgId: string): Promise<LedgerEntry[]>;
   listPayments(orgId: string): Promise<PaymentRecord[]>;
   listInvoices(orgId: string): Promise<Invoice[]>;
+  /** A document by its number (INV-CH-2026-000042), whatever its organisation. */
+  findInvoice(number: string): Promise<Invoice | undefined>;
+  /** The document a QR or creditor reference was printed on. */
+  findDocumentByReference(reference: string): Promise<Invoice | undefined>;
+  /** Documents issued from `from` to `to` (both included), in date then number order, read page by page. */
+  iterateDocuments(from: IsoDate, to: IsoDate): AsyncIterable<Invoice>;
   /** The last sequence used in a number series (0 when none). */
   lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number): Promise<number>;
   listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number): Promise<{ number: string; orgId: string; issueDate: IsoDate }[]>;
@@ -216,6 +250,11 @@ export interface BillingStore {
   /** Checkouts in a waiting status created (awaiting) or held (held) up to a date, oldest first. */
   listCheckoutsInStatus(status: 'awaiting_payment' | 'held' | 'refunding', upTo: IsoDate): Promise<{ orgId: string; checkoutId: string; date: IsoDate }[]>;
   getGatewayEvent(id: string): Promise<StoredGatewayEvent | undefined>;
+  getBankCredit(id: string): Promise<BankCreditRecord | undefined>;
+  /** Whether a statement (by message id) was imported before. */
+  getBankStatement(id: string): Promise<{ id: string; fileDigest: string; credits: number; importedAt: string } | undefined>;
+  /** Credits finance must look at (unmatched, wrong currency, paid twice), oldest first. */
+  listBankCreditsToReview(): Promise<BankCreditRecord[]>;
 
   lastNightRun(): Promise<NightRun | undefined>;
   listNightRuns(): Promise<NightRun[]>;

@@ -1,4 +1,4 @@
-import { assertBillingRights, type Member } from '../domain/organisation.ts';
+import { assertBillingRights, hasBillingRights, type Member } from '../domain/organisation.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
 
 /** Who asks: the operator's own tools (CLI, scheduler) or a signed-in user. */
@@ -14,7 +14,19 @@ export async function authoriseBilling(
   productId?: string,
 ): Promise<Member | undefined> {
   if (actor.kind === 'system') return undefined;
-  const member = await store.getMember(orgId, actor.userId);
+  const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
   assertBillingRights(member, productId);
   return member;
+}
+
+/**
+ * DOMAIN.md: a partner manages its clients' products. A partner's user with
+ * billing rights acts on a client as that client's administrator would.
+ */
+async function asPartner(store: BillingStore, userId: string, orgId: string): Promise<Member | undefined> {
+  const org = await store.getOrganisation(orgId);
+  if (!org?.partnerId) return undefined;
+  const partnerMember = await store.getMember(org.partnerId, userId);
+  if (!partnerMember || !hasBillingRights(partnerMember)) return undefined;
+  return { ...partnerMember, orgId, role: 'administrator', billingRights: true, productIds: [] };
 }

@@ -1,3 +1,4 @@
+import type { Decimal } from 'decimal.js';
 import type { IsoDate } from '../domain/calendar.ts';
 import type { ProductType } from '../domain/catalogue.ts';
 import { priceRenewal, toInvoice, type Invoice } from '../domain/invoice.ts';
@@ -18,6 +19,10 @@ export interface RenewalPaymentInput {
   attemptId: string;
   /** Saved method for what the balance does not cover; absent means balance only. */
   method?: SavedPaymentMethod;
+  /** The product's organisation when `org` is the partner billed for it. */
+  client?: Organisation;
+  /** The partner's discount on the line. */
+  discountPercent?: Decimal;
 }
 
 export type RenewalPaymentOutcome =
@@ -40,7 +45,10 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   const { store, gateway, clock, seller } = deps;
   const { org, product, type, night, periodMonths, method } = input;
   const now = clock.now();
-  const priced = priceRenewal(product, type, org, seller, night, periodMonths);
+  const priced = priceRenewal(product, type, org, seller, night, periodMonths, {
+    ...(input.discountPercent ? { discountPercent: input.discountPercent } : {}),
+    ...(input.client ? { client: input.client } : {}),
+  });
   const total = priced.total;
   const year = Number(night.slice(0, 4));
 
@@ -49,7 +57,8 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     return toInvoice(priced, { series: 'INV', seller, year, sequence }, org, night, payments);
   };
 
-  let attempt = await store.getAttempt(org.id, input.attemptId);
+  // Attempts live with the product, whoever pays, so every path that checks for one in flight finds it.
+  let attempt = await store.getAttempt(product.orgId, input.attemptId);
   const resumed = attempt?.status === 'pending';
   if (attempt?.status === 'succeeded') {
     // Settled with its product in one transaction: our product read is stale, so re-read and see it renewed.
@@ -109,7 +118,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
 
     attempt = {
       id: input.attemptId,
-      orgId: org.id,
+      orgId: product.orgId,
       productId: product.id,
       periodStart: product.expiry,
       attempt: product.failedAttempts + 1,

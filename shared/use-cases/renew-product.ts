@@ -2,6 +2,7 @@ import { daysBetween, type IsoDate } from '../domain/calendar.ts';
 import { attemptDates, dueActions, nextActionDate, type Product } from '../domain/product.ts';
 import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../ports/billing-store.ts';
 import type { RenewalMessage } from '../ports/message-queue.ts';
+import { billingContext } from './manage-partners.ts';
 import { payRenewal } from './pay-renewal.ts';
 import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
 
@@ -77,11 +78,16 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   let next: Product = { ...product };
   if (due.has('attempt')) {
     outcome.attempted = true;
-    const saved = product.paymentMethodId ? await store.getPaymentMethod(org.id, product.paymentMethodId) : undefined;
+    // A client that lets its partner be invoiced is paid from the partner's balance and renewal method.
+    const { payer, discountPercent } = await billingContext(store, org);
+    const methodId = payer.id === org.id ? product.paymentMethodId : payer.partner?.renewalMethodId;
+    const saved = methodId ? await store.getPaymentMethod(payer.id, methodId) : undefined;
     // A method removed at the provider cannot be charged: the balance alone pays, or the attempt fails.
     const method = saved && !saved.detachedAt ? saved : undefined;
     const paid = await payRenewal(deps, {
-      org,
+      org: payer,
+      ...(payer.id !== org.id ? { client: org } : {}),
+      ...(discountPercent ? { discountPercent } : {}),
       product,
       type,
       night,

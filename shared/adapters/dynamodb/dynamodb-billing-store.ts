@@ -7,7 +7,7 @@ import {
   TransactWriteCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { IsoDate } from '../../domain/calendar.ts';
+import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
 import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
@@ -26,6 +26,7 @@ import {
   type PaymentRecord,
   type ReadStats,
   type StoredGatewayEvent,
+  type BankCreditRecord,
 } from '../../ports/billing-store.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import { DUE_SHARDS, keys, shardOf } from './keys.ts';
@@ -34,7 +35,7 @@ import { TABLE_KEYS } from './table-schema.ts';
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
-const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'entity'];
+const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity'];
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
@@ -88,6 +89,19 @@ export class DynamoDbBillingStore implements BillingStore {
     }
   }
 
+  /** One field of an organisation: rewriting it whole could undo a concurrent balance move. */
+  private orgUpdate(orgId: string, expression: string, values: Item): TransactItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: keys.org(orgId),
+        UpdateExpression: expression,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
   private put(item: Item, condition?: string, values?: Item, names?: Record<string, string>): TransactItem {
     return {
       Put: {
@@ -120,6 +134,13 @@ export class DynamoDbBillingStore implements BillingStore {
               ExpressionAttributeValues: { ':ref': change.ref },
             },
           },
+        ];
+      case 'partnerProfile':
+        return [this.orgUpdate(change.orgId, 'SET partner = :p', { ':p': change.partner })];
+      case 'partnerLink':
+        return [
+          this.orgUpdate(change.orgId, 'SET partnerId = :p, billToPartner = :b', { ':p': change.partnerId, ':b': change.billToPartner }),
+          this.put({ ...keys.partnerClient(change.partnerId, change.orgId), entity: 'partner-client', orgId: change.orgId }),
         ];
       case 'identityCheck':
         return [
@@ -188,9 +209,9 @@ export class DynamoDbBillingStore implements BillingStore {
                   ExpressionAttributeValues: { ':seq': inv.sequence, ':prev': inv.sequence - 1 },
                 },
               };
-        return [
+        const items: TransactItem[] = [
           counterWrite,
-          this.put({ ...keys.invoice(inv.orgId, inv.issueDate, inv.number), entity: 'invoice', ...inv }, NOT_EXISTS),
+          this.put({ ...this.invoiceItem(inv) }, NOT_EXISTS),
           this.put(
             {
               ...keys.seriesNumber(inv.series, inv.sellerId, inv.year, inv.sequence),
@@ -202,6 +223,27 @@ export class DynamoDbBillingStore implements BillingStore {
             NOT_EXISTS,
           ),
         ];
+        if (inv.paymentReference) {
+          items.push(this.put({ ...keys.paymentReference(inv.paymentReference), entity: 'payref', orgId: inv.orgId, number: inv.number, issueDate: inv.issueDate }, NOT_EXISTS));
+        }
+        return items;
+      }
+      case 'invoiceUpdate': {
+        const inv = change.invoice;
+        const due = change.expected.amountDue;
+        const items: TransactItem[] = [
+          this.put(
+            this.invoiceItem(inv),
+            due === undefined ? '#s = :s AND attribute_not_exists(amountDue)' : '#s = :s AND amountDue = :due',
+            { ':s': change.expected.status, ...(due === undefined ? {} : { ':due': due }) },
+            { '#s': 'status' },
+          ),
+        ];
+        if (inv.paymentReference) {
+          // Idempotent: the pointer names the same document whoever writes it.
+          items.push(this.put({ ...keys.paymentReference(inv.paymentReference), entity: 'payref', orgId: inv.orgId, number: inv.number, issueDate: inv.issueDate }));
+        }
+        return items;
       }
       case 'payment': {
         const p = change.payment;
@@ -226,6 +268,15 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'checkout':
         return this.checkoutItems(change.checkout, change.expected);
+      case 'bankCredit': {
+        const c = change.credit;
+        // Keyed by the bank's id: the same credit imported twice collides instead of settling twice.
+        const items = [this.put({ ...keys.bankCredit(c.id), entity: 'bank-credit', ...c }, NOT_EXISTS)];
+        if (c.note) items.push(this.put({ ...keys.bankCreditToReview(c.importedAt, c.id), entity: 'bank-credit-review', ...c }));
+        return items;
+      }
+      case 'bankStatement':
+        return [this.put({ ...keys.bankStatement(change.statement.id), entity: 'bank-statement', ...change.statement })];
       case 'gatewayEvent': {
         const e = change.event;
         const item = { ...keys.gatewayEvent(e.id), entity: 'gateway-event', ...e };
@@ -264,6 +315,16 @@ export class DynamoDbBillingStore implements BillingStore {
       items.push(this.put({ ...after, entity: 'checkout-pointer', orgId: c.orgId, checkoutId: c.id }));
     }
     return items;
+  }
+
+  private invoiceItem(inv: Invoice): Item {
+    return {
+      ...keys.invoice(inv.orgId, inv.issueDate, inv.number),
+      entity: 'invoice',
+      ...inv,
+      [TABLE_KEYS.docsIndex.pk]: keys.docsIndexPk(inv.issueDate, shardOf(inv.number)),
+      [TABLE_KEYS.docsIndex.sk]: inv.number,
+    };
   }
 
   private productPut(p: Product, expectedVersion: number | null): TransactItem {
@@ -332,6 +393,11 @@ export class DynamoDbBillingStore implements BillingStore {
     const refs = await this.queryAll<Item>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'ORGS' } }, undefined, true);
     const orgs = await Promise.all(refs.map((r) => this.getOrganisation(String(r.sk))));
     return orgs.filter((o): o is Organisation => o !== undefined);
+  }
+
+  async listPartnerClients(partnerId: string): Promise<string[]> {
+    const rows = await this.queryAll<Item>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `PARTNER#${partnerId}` }, ConsistentRead: true }, undefined, true);
+    return rows.map((r) => String(r.orgId));
   }
 
   getMember(orgId: string, userId: string) {
@@ -408,6 +474,36 @@ export class DynamoDbBillingStore implements BillingStore {
     return this.byPrefix<Invoice>(`ORG#${orgId}`, 'INVOICE#');
   }
 
+  async findInvoice(number: string): Promise<Invoice | undefined> {
+    const m = /^(INV|PRO|CN)-([A-Z0-9]+)-(\d{4})-(\d+)$/.exec(number);
+    if (!m) return undefined;
+    const entry = await this.get<{ orgId: string; issueDate: IsoDate }>(keys.seriesNumber(m[1]!, m[2]!.toLowerCase(), Number(m[3]), Number(m[4])));
+    return entry ? this.get<Invoice>(keys.invoice(entry.orgId, entry.issueDate, number)) : undefined;
+  }
+
+  async findDocumentByReference(reference: string): Promise<Invoice | undefined> {
+    const ref = await this.get<{ orgId: string; number: string; issueDate: IsoDate }>(keys.paymentReference(reference.replace(/\s+/g, '').toUpperCase()));
+    return ref ? this.get<Invoice>(keys.invoice(ref.orgId, ref.issueDate, ref.number)) : undefined;
+  }
+
+  async *iterateDocuments(from: IsoDate, to: IsoDate): AsyncIterable<Invoice> {
+    const { name, pk } = TABLE_KEYS.docsIndex;
+    for (let date = from; date <= to; date = addDays(date, 1)) {
+      // One day's documents fit in memory (they are read per shard, then put in number order).
+      const shards = await Promise.all(
+        Array.from({ length: DUE_SHARDS }, (_, shard) =>
+          this.queryAll<Invoice>({
+            IndexName: name,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': pk },
+            ExpressionAttributeValues: { ':pk': keys.docsIndexPk(date, shard) },
+          }),
+        ),
+      );
+      yield* shards.flat().sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+    }
+  }
+
   async lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number): Promise<number> {
     const counter = await this.get<{ last: number }>(keys.seriesCounter(series, sellerId, year));
     return counter?.last ?? 0;
@@ -454,6 +550,15 @@ export class DynamoDbBillingStore implements BillingStore {
     return rows.map((r) => ({ orgId: String(r.orgId), checkoutId: String(r.checkoutId), date: String(r.sk).slice(0, 10) }));
   }
 
+  getBankCredit(id: string) {
+    return this.get<BankCreditRecord>(keys.bankCredit(id));
+  }
+  getBankStatement(id: string) {
+    return this.get<{ id: string; fileDigest: string; credits: number; importedAt: string }>(keys.bankStatement(id));
+  }
+  listBankCreditsToReview() {
+    return this.partition<BankCreditRecord>('BANKCREDITS#review');
+  }
   getGatewayEvent(id: string) {
     return this.get<StoredGatewayEvent>(keys.gatewayEvent(id));
   }

@@ -50,6 +50,13 @@ export const keys = {
     pk: `CHECKOUTS#${status}`,
     sk: `${date}#${orgId}#${id}`,
   }),
+  docsIndexPk: (issueDate: IsoDate, shard: number) => `DOCS#${issueDate}#${pad2(shard)}`,
+  /** A document's payment reference (QR or creditor reference) → the document, for bank credits. */
+  paymentReference: (ref: string) => ({ pk: `PAYREF#${ref}`, sk: 'DOC' }),
   paymentMethodRef: (gatewayRef: string) => ({ pk: `PMREF#${gatewayRef}`, sk: 'REF' }),
+  partnerClient: (partnerId: string, orgId: string) => ({ pk: `PARTNER#${partnerId}`, sk: `CLIENT#${orgId}` }),
+  bankCredit: (id: string) => ({ pk: `BANKCREDIT#${id}`, sk: 'CREDIT' }),
+  bankCreditToReview: (importedAt: string, id: string) => ({ pk: 'BANKCREDITS#review', sk: `${importedAt}#${id}` }),
+  bankStatement: (id: string) => ({ pk: `STATEMENT#${id}`, sk: 'IMPORT' }),
   gatewayEvent: (id: string) => ({ pk: `EVENT#${id}`, sk: 'EVENT' }),
 };

@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
@@ -16,47 +17,70 @@ export const TABLE_KEYS = {
   dueIndex: { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
   /** Products of an organisation by expiry: `ORG#<id>#PRODUCTS` → `<expiry>#<productId>`. */
   expiryIndex: { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },
+  /** Finance documents by issue date: `DOCS#<date>#<shard>` → `<number>` (invoices, pro-formas, credit notes). */
+  docsIndex: { name: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' },
   ttl: 'expiresAt',
 } as const;
 
+type IndexSpec = { name: string; pk: string; sk: string };
+
+/** The table's secondary indexes and their projections: the one definition the local table and tests use. */
+export const TABLE_INDEXES: { index: IndexSpec; projection: 'KEYS_ONLY' | 'ALL' }[] = [
+  { index: TABLE_KEYS.dueIndex, projection: 'KEYS_ONLY' },
+  { index: TABLE_KEYS.expiryIndex, projection: 'ALL' },
+  { index: TABLE_KEYS.docsIndex, projection: 'ALL' },
+];
+
+function gsi({ index, projection }: (typeof TABLE_INDEXES)[number]) {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.pk, KeyType: 'HASH' as const },
+      { AttributeName: index.sk, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: projection },
+  };
+}
+
+function attributes(names: string[]) {
+  return names.map((name) => ({ AttributeName: name, AttributeType: 'S' as const }));
+}
+
+/**
+ * Creates the table, or adds the indexes a table made by an older version
+ * lacks (a `.billing/` folder kept across upgrades). Returns whether it created it.
+ */
 export async function createTableIfMissing(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  const { pk, sk } = TABLE_KEYS;
+  let existing: string[] | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return false;
+    const res = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (res.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName ?? '');
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
   }
-  const { pk, sk, dueIndex, expiryIndex } = TABLE_KEYS;
+  if (existing) {
+    for (const spec of TABLE_INDEXES.filter((i) => !existing.includes(i.index.name))) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: attributes([spec.index.pk, spec.index.sk]),
+          GlobalSecondaryIndexUpdates: [{ Create: gsi(spec) }],
+        }),
+      );
+    }
+    return false;
+  }
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [pk, sk, dueIndex.pk, dueIndex.sk, expiryIndex.pk, expiryIndex.sk].map((name) => ({
-        AttributeName: name,
-        AttributeType: 'S',
-      })),
+      AttributeDefinitions: attributes([pk, sk, ...TABLE_INDEXES.flatMap((i) => [i.index.pk, i.index.sk])]),
       KeySchema: [
         { AttributeName: pk, KeyType: 'HASH' },
         { AttributeName: sk, KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: dueIndex.name,
-          KeySchema: [
-            { AttributeName: dueIndex.pk, KeyType: 'HASH' },
-            { AttributeName: dueIndex.sk, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-        {
-          IndexName: expiryIndex.name,
-          KeySchema: [
-            { AttributeName: expiryIndex.pk, KeyType: 'HASH' },
-            { AttributeName: expiryIndex.sk, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
+      GlobalSecondaryIndexes: TABLE_INDEXES.map(gsi),
     }),
   );
   return true;

@@ -19,6 +19,8 @@ import type { CheckoutDeps } from './checkout-deps.ts';
 export interface ReceivedPayment {
   ref: string;
   amount: Money;
+  /** How it came; the checkout's method when absent. */
+  via?: InvoicePayment['method'];
   /** The method the customer used, when the provider says (saved for renewals when asked). */
   method?: GatewayPaymentMethod;
 }
@@ -76,9 +78,7 @@ export async function issueCheckoutInvoice(
   const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [
     { method: 'balance', amount: Money.of(checkout.balancePart, currency) },
   ];
-  if (payment && checkout.method !== 'balance' && checkout.method !== 'iban') {
-    payments.push({ method: checkout.method, amount: payment.amount, ref: payment.ref });
-  }
+  if (payment) payments.push({ method: payment.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: payment.amount, ref: payment.ref });
   return toInvoice(priced, { series: 'INV', seller: deps.seller, year, sequence }, org, today, payments, {
     checkoutId: checkout.id,
     ...(checkout.proformaNumber ? { refersTo: checkout.proformaNumber } : {}),

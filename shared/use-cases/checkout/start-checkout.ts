@@ -12,6 +12,7 @@ import {
 } from '../../domain/checkout.ts';
 import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { toInvoice } from '../../domain/invoice.ts';
+import { paymentReferenceFor } from '../../domain/payment-reference.ts';
 import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import type { PaymentMethodKind } from '../../domain/payment-methods.ts';
@@ -73,8 +74,9 @@ export interface CheckoutView {
   method: CheckoutMethod;
   /** For Stripe.js: confirm this PaymentIntent in the browser. */
   payment?: { provider: 'stripe'; paymentRef: string; clientSecret: string };
-  /** Bank transfer: the pro-forma to pay against. */
+  /** Bank transfer: the pro-forma to pay against, and the reference to quote. */
   proformaNumber?: string;
+  paymentReference?: string;
   invoiceNumber?: string;
   creditNoteNumber?: string;
   lastFailure?: { code: string; message: string };
@@ -101,6 +103,7 @@ export function viewOf(c: Checkout, products?: Map<string, Product>, today?: str
       ? { payment: { provider: 'stripe' as const, paymentRef: c.paymentRef, clientSecret: c.clientSecret } }
       : {}),
     ...(c.proformaNumber ? { proformaNumber: c.proformaNumber } : {}),
+    ...(c.paymentReference ? { paymentReference: c.paymentReference } : {}),
     ...(c.invoiceNumber ? { invoiceNumber: c.invoiceNumber } : {}),
     ...(c.creditNoteNumber ? { creditNoteNumber: c.creditNoteNumber } : {}),
     ...(c.lastFailure ? { lastFailure: c.lastFailure } : {}),
@@ -308,6 +311,7 @@ async function begin(
       if (checkout.method === 'iban') {
         const proforma = await proformaFor(deps, checkout, org, today);
         checkout.proformaNumber = proforma.number;
+        if (proforma.paymentReference) checkout.paymentReference = proforma.paymentReference;
         changes.push({ type: 'invoice', invoice: proforma });
       }
       await deps.store.commit(changes);
@@ -408,8 +412,12 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
       : checkout.items.map((i) => ({ description: `${i.productName} (${i.periodMonths} months)`, productId: i.productId, unitPrice: Money.of(i.unitPrice, currency), quantity: i.quantity }));
   const priced = priceInvoice(lines, vatOf(checkout), currency);
-  return toInvoice(priced, { series: 'PRO', seller: deps.seller, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
+  const proforma = toInvoice(priced, { series: 'PRO', seller: deps.seller, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
     status: 'open',
     checkoutId: checkout.id,
   });
+  // What the transfer must bring, and the reference that lets the bank statement name this document.
+  proforma.amountDue = checkout.chargePart;
+  proforma.paymentReference = paymentReferenceFor(deps.seller, { series: 'PRO', year, sequence });
+  return proforma;
 }

@@ -232,3 +232,35 @@ describe('priceInvoice properties', () => {
     );
   });
 });
+
+describe('partner discounts on lines', () => {
+  const domestic = { kind: 'domestic' as const, rate: new Decimal('8.1'), country: 'CH' };
+  it('takes the discount off unit price x quantity, rounded on the line, before VAT', () => {
+    const priced = priceInvoice([{ description: 'x', unitPrice: Money.of('9.90', 'CHF'), quantity: 12, discountPercent: new Decimal('12.5') }], domestic, 'CHF');
+    // 118.80 x 12.5 % = 14.85; net 103.95; VAT 8.42
+    expect(priced.lines[0]!.discount.toString()).toBe('14.85');
+    expect([priced.totalNet.toString(), priced.totalVat.toString(), priced.total.toString()]).toEqual(['103.95', '8.42', '112.37']);
+  });
+
+  it('refuses a discount above 35 % or below zero', () => {
+    for (const d of ['35.01', '-1']) {
+      expect(() => priceInvoice([{ description: 'x', unitPrice: Money.of('10.00', 'CHF'), quantity: 1, discountPercent: new Decimal(d) }], domestic, 'CHF')).toThrow(/discount must be between 0 and 35/);
+    }
+  });
+
+  it('never makes a net negative nor breaks the sum of lines', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 0, max: 3500 }), (cents, qty, bp) => {
+        const priced = priceInvoice(
+          [{ description: 'x', unitPrice: Money.of(new Decimal(cents).dividedBy(100).toFixed(2), 'CHF'), quantity: qty, discountPercent: new Decimal(bp).dividedBy(100) }],
+          domestic,
+          'CHF',
+        );
+        const line = priced.lines[0]!;
+        expect(line.net.isNegative()).toBe(false);
+        expect(line.net.plus(line.discount).equals(line.unitPrice.times(qty))).toBe(true);
+        expect(priced.total.equals(line.gross)).toBe(true);
+      }),
+    );
+  });
+});
