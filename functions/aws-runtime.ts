@@ -11,6 +11,10 @@ import { Catalogue } from '../shared/domain/catalogue.ts';
 import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
+import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3DocumentStore } from '../shared/adapters/s3/s3-document-store.ts';
+import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -18,7 +22,7 @@ function env(name: string): string {
   return value;
 }
 
-type AwsDeps = CheckoutDeps & { renewalQueue: MessageQueue<RenewalMessage> };
+type AwsDeps = CheckoutDeps & FinanceDeps & { renewalQueue: MessageQueue<RenewalMessage> };
 let deps: AwsDeps | undefined;
 
 /**
@@ -48,6 +52,9 @@ export function awsCheckoutDeps(): AwsDeps {
     lifecycleQueue: queue<LifecycleMessage>('LIFECYCLE_QUEUE_URL'),
     renewalQueue: queue<RenewalMessage>('RENEWAL_QUEUE_URL'),
     settlementQueue: queue<SettlementMessage>('SETTLEMENT_QUEUE_URL'),
+    exportsQueue: queue<ExportMessage>('EXPORTS_QUEUE_URL'),
+    renderer: new FileFormatsRenderer(DEFAULT_SELLER),
+    documents: new S3DocumentStore(new S3Client({}), process.env.DOCUMENTS_BUCKET ?? 'unset-DOCUMENTS_BUCKET'),
     provisioning: new RecordingProvisioning(),
   };
   return deps;
@@ -55,4 +62,5 @@ export function awsCheckoutDeps(): AwsDeps {
 
 /** The nightly handlers need only part of it. */
 export const awsDeps = awsCheckoutDeps;
+export const awsFinanceDeps = awsCheckoutDeps;
 

@@ -20,6 +20,13 @@ import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checko
 import { receiveWebhook } from '../shared/use-cases/checkout/gateway-events.ts';
 import { checkoutHousekeeping, type HousekeepingResult } from '../shared/use-cases/checkout/settle-checkout.ts';
 import { makeSettlePaymentHandler } from './checkout/settle-payment.ts';
+import { makeRunExportHandler } from './finance/run-export.ts';
+import { FileDocumentStore } from '../shared/adapters/local/file-document-store.ts';
+import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
+import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
+
+/** Every port the engine's use cases take, wired for this machine. */
+export type EngineDeps = CheckoutDeps & FinanceDeps;
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
 import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
@@ -28,11 +35,12 @@ import { makeRenewProductHandler } from './renewal/renew-product.ts';
 export const TABLE_NAME = 'billing';
 
 export interface LocalRuntime {
-  deps: CheckoutDeps;
+  deps: EngineDeps;
   store: DynamoDbBillingStore;
   renewalQueue: InProcessQueue<RenewalMessage>;
   lifecycleQueue: InProcessQueue<LifecycleMessage>;
   settlementQueue: InProcessQueue<SettlementMessage>;
+  exportsQueue: InProcessQueue<ExportMessage>;
   provisioning: RecordingProvisioning;
   gateway: PaymentGateway;
   endpoint: string;
@@ -45,6 +53,8 @@ export interface LocalRuntimeOptions {
   clock?: Clock;
   gateway?: PaymentGateway;
   verifier?: WebhookVerifier;
+  /** Where PDFs and exports are written (the bucket's stand-in); `out/` by default. */
+  outDir?: string;
   /** Fault injection for tests: every queue message is delivered twice. */
   duplicateDeliveries?: boolean;
   /** Reuse a running DynamoDB Local (tests share one per file). */
@@ -80,7 +90,11 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
       ? StripePaymentGateway.fromConfig(stripe)
       : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
-  const deps: CheckoutDeps = {
+  const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
+  const deps: EngineDeps = {
+    renderer: new FileFormatsRenderer(DEFAULT_SELLER),
+    documents: new FileDocumentStore(opts.outDir ?? 'out'),
+    exportsQueue,
     store,
     gateway,
     catalogue: new Catalogue(),
@@ -100,6 +114,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     renewalQueue,
     lifecycleQueue,
     settlementQueue,
+    exportsQueue,
     provisioning,
     gateway,
     endpoint,
@@ -126,9 +141,10 @@ export async function runLifecycle(rt: LocalRuntime): Promise<void> {
 }
 
 /** Delivers whatever settlement and lifecycle work is queued, as the queues' consumers would in AWS. */
-export async function drainQueues(rt: LocalRuntime, deps: CheckoutDeps = rt.deps): Promise<void> {
-  while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0) {
+export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps): Promise<void> {
+  while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0 || rt.exportsQueue.depth > 0) {
     await rt.settlementQueue.drain(makeSettlePaymentHandler(deps, false));
+    await rt.exportsQueue.drain(makeRunExportHandler(deps, false));
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
   }
 }

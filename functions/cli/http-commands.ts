@@ -55,8 +55,9 @@ export function registerHttpCommands(program: Command, ctx: HttpCliContext): voi
     .requiredOption('--user <id>', 'the user id (the token subject)')
     .option('--org <id>', 'recorded in the token; rights still come from the organisation members')
     .addOption(new Option('--ttl <seconds>').default(3600).argParser(wholeNumber('--ttl', 1, MAX_TTL_SECONDS)))
-    .action(async (o: { user: string; org?: string; ttl: number }) => {
-      const token = await signLocalToken(c().opts.home, { userId: o.user, ttlSeconds: o.ttl, ...(o.org ? { orgId: o.org } : {}) });
+    .option('--scope <scopes>', 'OAuth 2 scopes, e.g. billing:finance for finance staff')
+    .action(async (o: { user: string; org?: string; ttl: number; scope?: string }) => {
+      const token = await signLocalToken(c().opts.home, { userId: o.user, ttlSeconds: o.ttl, ...(o.org ? { orgId: o.org } : {}), ...(o.scope ? { scope: o.scope } : {}) });
       c().print(token, { token });
     });
 }

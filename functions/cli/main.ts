@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
@@ -15,8 +16,14 @@ import { openLocalRuntime, runLifecycle, runNight, type LocalRuntime, type Night
 import { seedPortfolio } from './demo-portfolio.ts';
 import { nightJson, nightTable, progress, table } from './output.ts';
 import { registerHttpCommands } from './http-commands.ts';
+import { parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
+import { importBankStatement } from '../../shared/use-cases/bank/import-bank-statement.ts';
 import { reconcileGatewayEvents } from '../../shared/use-cases/checkout/gateway-events.ts';
 import { releaseHold } from '../../shared/use-cases/checkout/settle-checkout.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { exportInvoices } from '../../shared/use-cases/finance/export-invoices.ts';
+import { invoicePdf } from '../../shared/use-cases/finance/invoice-documents.ts';
+import { SYSTEM } from '../../shared/use-cases/actor.ts';
 import { drainQueues } from '../local-runtime.ts';
 
 /** Exit codes: 0 done, 1 engine failure, 2 bad input (nothing changed). */
@@ -41,8 +48,8 @@ class CliContext {
     this.out.push(this.json ? JSON.stringify(data, null, 2) : human);
   }
   /** Opens the embedded stack for one command and always shuts it down. */
-  async withRuntime<T>(work: (rt: LocalRuntime) => Promise<T>): Promise<T> {
-    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()) });
+  async withRuntime<T>(work: (rt: LocalRuntime) => Promise<T>, outDir = 'out'): Promise<T> {
+    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir });
     try {
       return await work(rt);
     } finally {
@@ -386,6 +393,115 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
       c().print(`identity check of ${o.org}: ${state}`, { orgId: o.org, identityCheck: state });
     });
 
+  program
+    .command('pay')
+    .description('pay a selection of products now: one invoice (balance first; iban issues a pro-forma with a QR-bill)')
+    .requiredOption('--org <id>')
+    .requiredOption('--product <ids>', 'comma-separated product ids')
+    .addOption(new Option('--period <months>', 'for every product (default: its own)').argParser(intArg('--period', 1, 120)))
+    .addOption(new Option('--method <method>').choices(['card', 'twint', 'paypal', 'postfinance', 'iban', 'balance']).default('iban'))
+    .option('--no-balance', 'do not use the prepaid balance')
+    .option('--request-id <id>', 'makes a retried payment the same checkout')
+    .action(async (o: { org: string; product: string; period?: number; method: string; balance: boolean; requestId?: string }) => {
+      const view = await c().withRuntime(async (rt) => {
+        const out = await startCheckout(
+          rt.deps,
+          o.org,
+          {
+            items: o.product.split(',').map((id) => ({ productId: id.trim(), ...(o.period ? { periodMonths: o.period } : {}) })),
+            method: o.method,
+            useBalance: o.balance,
+            requestId: o.requestId ?? rt.deps.ids.next('cli-pay'),
+          },
+          SYSTEM,
+        );
+        await drainQueues(rt);
+        return out;
+      });
+      const what = view.proformaNumber
+        ? `pro-forma ${view.proformaNumber}: transfer ${view.amountDue} ${view.currency} with reference ${view.paymentReference}`
+        : view.payment
+          ? `payment ${view.payment.paymentRef} waits for the customer (${view.amountDue} ${view.currency})`
+          : `paid, invoice ${view.invoiceNumber}`;
+      c().print(`checkout ${view.checkoutId}: total ${view.total} ${view.currency}, balance used ${view.balanceUsed}; ${what}`, view);
+    });
+
+  const invoice = program.command('invoice').description('finance documents');
+  invoice
+    .command('pdf')
+    .description('write an invoice, pro-forma or credit note as PDF (with a QR-bill while unpaid)')
+    .argument('<number>', 'e.g. INV-CH-2026-000001')
+    .option('--out <dir>', 'folder to write into', 'out')
+    .action(async (number: string, o: { out: string }) => {
+      const res = await c().withRuntime(async (rt) => {
+        const doc = await rt.store.findInvoice(number);
+        if (!doc) throw new ValidationError(`no document numbered ${number}`, 'invoice_not_found');
+        const { key } = await invoicePdf(rt.deps, doc.orgId, number, SYSTEM);
+        return { number, orgId: doc.orgId, path: await rt.deps.documents.link(key, 0) };
+      }, o.out);
+      c().print(`wrote ${res.path}`, res);
+    });
+
+  program
+    .command('export')
+    .description('finance export of a period: CSV (one row per document, or per line), optionally a zip of the PDFs')
+    .addOption(new Option('--from <date>').argParser(dateArg('--from')).makeOptionMandatory())
+    .addOption(new Option('--to <date>').argParser(dateArg('--to')).makeOptionMandatory())
+    .option('--org <id>', 'one organisation')
+    .option('--partner <id>', 'a partner and its clients')
+    .option('--lines', 'one row per invoice line')
+    .option('--pdf', 'also a zip of the PDFs')
+    .option('--out <dir>', 'folder to write into', 'out')
+    .action(async (o: { from: string; to: string; org?: string; partner?: string; lines?: boolean; pdf?: boolean; out: string }) => {
+      const bar = progress('export', c().json);
+      const name = `export-${o.from}-${o.to}${o.org ? `-${o.org}` : ''}${o.partner ? `-partner-${o.partner}` : ''}${o.lines ? '-lines' : ''}`;
+      const res = await c().withRuntime(async (rt) => {
+        const started = performance.now();
+        const out = await exportInvoices(
+          rt.deps,
+          { from: o.from, to: o.to, lines: o.lines === true, pdf: o.pdf === true, ...(o.org ? { orgId: o.org } : {}), ...(o.partner ? { partnerId: o.partner } : {}) },
+          SYSTEM,
+          { name, onProgress: (rows) => bar.update(rows, Math.max(rows, 1)) },
+        );
+        const seconds = (performance.now() - started) / 1000;
+        return { ...out, csv: await rt.deps.documents.link(out.csvKey, 0), ...(out.zipKey ? { zip: await rt.deps.documents.link(out.zipKey, 0) } : {}), seconds };
+      }, o.out);
+      bar.stop();
+      const sums = Object.entries(res.totals.byCurrency).map(([cur, t]) => `${cur} net ${t.net}, VAT ${t.vat}, gross ${t.gross}`);
+      c().print(
+        [`wrote ${res.csv} (${res.totals.documents} documents, ${res.totals.rows} rows in ${res.seconds.toFixed(1)} s)`, ...(res.zip ? [`wrote ${res.zip}`] : []), ...sums].join('\n'),
+        { csv: res.csv, ...(res.zip ? { zip: res.zip } : {}), totals: res.totals, seconds: Number(res.seconds.toFixed(3)) },
+      );
+    });
+
+  const bank = program.command('bank').description('bank transfers (camt.054 notifications)');
+  bank
+    .command('import')
+    .description('settle the credits of a camt.054 file against pro-formas and open invoices')
+    .argument('<file>', 'camt.054 XML file')
+    .action(async (file: string) => {
+      const xml = readTextFile(file);
+      const statement = parseCamt054(xml);
+      const report = await c().withRuntime(async (rt) => {
+        const out = await importBankStatement(rt.deps, statement, createHash('sha256').update(xml).digest('hex'));
+        await drainQueues(rt);
+        return out;
+      });
+      const lines = [
+        `statement ${report.statementId}${report.alreadyImported ? ' (imported before: nothing settled again)' : ''}: ${statement.credits.length} credit(s), ${statement.ignored.length} other entr(ies) ignored`,
+        table(report.credits as unknown as Record<string, unknown>[], ['id', 'amount', 'currency', 'outcome', 'documentNumber', 'duplicate', 'note']),
+        `settled: ${Object.entries(report.settled).map(([cur, amount]) => `${cur} ${amount}`).join(', ') || 'nothing'}; ${report.toReview} for finance to review (npx billing bank review)`,
+      ];
+      c().print(lines.join('\n'), { ...report, ignored: statement.ignored });
+    });
+  bank
+    .command('review')
+    .description('credits finance must look at: unknown reference, other currency, paid twice')
+    .action(async () => {
+      const credits = await c().withRuntime((rt) => rt.store.listBankCreditsToReview());
+      c().print(table(credits as unknown as Record<string, unknown>[], ['importedAt', 'id', 'amount', 'currency', 'outcome', 'reference', 'debtorName', 'note']), credits);
+    });
+
   registerHttpCommands(program, ctx);
   return program;
 }
@@ -414,6 +530,14 @@ async function simulate(rt: LocalRuntime, from: IsoDate, days: number, concurren
   }
   bar.stop();
   return reports;
+}
+
+function readTextFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ValidationError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'unreadable_file');
+  }
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */

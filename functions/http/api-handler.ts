@@ -1,3 +1,4 @@
+import { FINANCE_SCOPE } from '../../shared/use-cases/actor.ts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -8,7 +9,7 @@ export type ApiResult = APIGatewayProxyStructuredResultV2;
 /** What the route table holds: a Lambda handler for an HTTP API (payload v2) route. */
 export type ApiLambda = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
-export type UserActor = { kind: 'user'; userId: string };
+export type UserActor = { kind: 'user'; userId: string; finance?: boolean };
 export type Logger = (entry: Record<string, unknown>) => void;
 
 /** The one error body of the API, whatever failed: `{ error: { code, message, status } }`. */
@@ -47,6 +48,15 @@ const JSON_HEADERS = {
   // Billing data is per user and changes with every payment: never cached by a proxy.
   'cache-control': 'no-store',
 };
+
+/** A route's answer that is a file (a PDF), not JSON: sent base64-encoded, as API Gateway wants binary bodies. */
+export class FileBody {
+  constructor(
+    readonly body: Buffer,
+    readonly contentType: string,
+    readonly fileName: string,
+  ) {}
+}
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
   return { statusCode: status, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
@@ -113,15 +123,31 @@ export function apiHandler<
       const headers = validate(options.headers, lowerCased(event.headers), 'header', 'invalid_header');
       const body = readBody(event, options.body ?? 'none');
       const result = await route({ actor, params, query, headers, body, event } as ApiRequest<A, P, Q, H, B>);
+      if (result instanceof FileBody) {
+        return {
+          statusCode: 200,
+          isBase64Encoded: true,
+          headers: {
+            'content-type': result.contentType,
+            'content-disposition': `inline; filename="${result.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+            'cache-control': 'no-store',
+          },
+          body: result.body.toString('base64'),
+        };
+      }
       return jsonResponse(options.status ?? 200, result);
     });
 }
 
 /** API Gateway's JWT authorizer has checked signature, issuer, audience and expiry; the subject is the user. */
 function actorOf(event: ApiEvent): UserActor {
-  const sub = event.requestContext?.authorizer?.jwt?.claims?.sub;
+  const claims = event.requestContext?.authorizer?.jwt?.claims;
+  const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.trim() === '') throw new UnauthorizedError();
-  return { kind: 'user', userId: sub };
+  // API Gateway hands `scope` over as the token's space-separated string (or a list).
+  const raw = claims?.scope;
+  const scopes = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(' ') : [];
+  return { kind: 'user', userId: sub, ...(scopes.includes(FINANCE_SCOPE) ? { finance: true } : {}) };
 }
 
 function validate<S extends z.ZodType>(schema: S | undefined, raw: unknown, label: string, code: string): z.infer<S> {

@@ -14,6 +14,8 @@ export interface LocalTokenRequest {
   /** Informational: rights come from the organisation's members, never from the token. */
   orgId?: string;
   ttlSeconds: number;
+  /** OAuth 2 scopes, space-separated: `billing:finance` for the provider's finance staff. */
+  scope?: string;
 }
 
 export type LocalClaims = JWTPayload & { sub: string; org?: string };
@@ -43,7 +45,7 @@ export async function signLocalToken(home: string, req: LocalTokenRequest): Prom
     throw new ValidationError(`the time to live must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}, got ${req.ttlSeconds}`);
   }
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT(req.orgId ? { org: req.orgId } : {})
+  return new SignJWT({ ...(req.orgId ? { org: req.orgId } : {}), ...(req.scope ? { scope: req.scope } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(req.userId)
     .setIssuer(LOCAL_ISSUER)

@@ -1,4 +1,8 @@
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
+import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
+import { makeGetExportHandler } from '../finance/get-export.ts';
+import { makeRequestExportHandler } from '../finance/request-export.ts';
+import { makeInvoicePdfHandler } from '../finance/invoice-pdf.ts';
 import { makeStartTopUpHandler } from '../balance/start-top-up.ts';
 import { makeGetCheckoutHandler } from '../checkout/get-checkout.ts';
 import { makeStartCheckoutHandler } from '../checkout/start-checkout.ts';
@@ -14,7 +18,7 @@ export interface ApiRoute {
   path: string;
   /** Behind the JWT authorizer; the handler answers 401 without a subject either way. */
   auth: boolean;
-  make: (deps: CheckoutDeps) => ApiLambda;
+  make: (deps: CheckoutDeps & FinanceDeps) => ApiLambda;
 }
 
 /** The HTTP API, listed once: the local server serves it and the CDK stack deploys it. */
@@ -24,6 +28,9 @@ export const ROUTES: readonly ApiRoute[] = [
   { method: 'GET', path: '/v1/orgs/{orgId}/checkouts/{checkoutId}', auth: true, make: makeGetCheckoutHandler },
   { method: 'POST', path: '/v1/orgs/{orgId}/balance/top-ups', auth: true, make: makeStartTopUpHandler },
   { method: 'POST', path: '/v1/webhooks/stripe', auth: false, make: makeStripeWebhookHandler },
+  { method: 'GET', path: '/v1/orgs/{orgId}/invoices/{file}', auth: true, make: makeInvoicePdfHandler },
+  { method: 'POST', path: '/v1/exports', auth: true, make: makeRequestExportHandler },
+  { method: 'GET', path: '/v1/exports/{exportId}', auth: true, make: makeGetExportHandler },
 ];
 
 /** `GET /v1/orgs/{orgId}/products`: the route key API Gateway puts in each event. */

@@ -59,6 +59,20 @@ export interface BankCreditRecord {
   importedAt: string;
 }
 
+/** A finance export asked through the API, run by the exports queue's worker. */
+export interface ExportJob {
+  id: string;
+  requestedBy: string;
+  params: { from: IsoDate; to: IsoDate; orgId?: string; partnerId?: string; lines: boolean; pdf: boolean };
+  status: 'queued' | 'running' | 'done' | 'failed';
+  createdAt: string;
+  csvKey?: string;
+  zipKey?: string;
+  totals?: { documents: number; rows: number; byCurrency: Record<string, { net: string; vat: string; gross: string; paid: Record<string, string> }> };
+  finishedAt?: string;
+  error?: string;
+}
+
 /** An inbound provider event, stored once by its id before anything acts on it. */
 export interface StoredGatewayEvent {
   id: string;
@@ -185,6 +199,7 @@ export type Change =
   | { type: 'checkout'; checkout: Checkout; expected: { version: number; status: CheckoutStatus } | null }
   | { type: 'gatewayEvent'; event: StoredGatewayEvent; expectedStatus: 'received' | null }
   | { type: 'bankCredit'; credit: BankCreditRecord }
+  | { type: 'exportJob'; job: ExportJob; expectedStatus: ExportJob['status'] | null }
   | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } };
 
 /** A commit refused because another writer got there first; lists the changes whose condition failed. */
@@ -251,6 +266,7 @@ export interface BillingStore {
   listCheckoutsInStatus(status: 'awaiting_payment' | 'held' | 'refunding', upTo: IsoDate): Promise<{ orgId: string; checkoutId: string; date: IsoDate }[]>;
   getGatewayEvent(id: string): Promise<StoredGatewayEvent | undefined>;
   getBankCredit(id: string): Promise<BankCreditRecord | undefined>;
+  getExportJob(id: string): Promise<ExportJob | undefined>;
   /** Whether a statement (by message id) was imported before. */
   getBankStatement(id: string): Promise<{ id: string; fileDigest: string; credits: number; importedAt: string } | undefined>;
   /** Credits finance must look at (unmatched, wrong currency, paid twice), oldest first. */

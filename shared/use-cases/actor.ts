@@ -1,8 +1,19 @@
 import { assertBillingRights, hasBillingRights, type Member } from '../domain/organisation.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
 
-/** Who asks: the operator's own tools (CLI, scheduler) or a signed-in user. */
-export type Actor = { kind: 'system' } | { kind: 'user'; userId: string };
+/**
+ * Who asks: the operator's own tools (CLI, scheduler) or a signed-in user.
+ * `finance`: the provider's finance staff (OAuth scope `billing:finance`),
+ * who export every organisation's documents but pay for none.
+ */
+export type Actor = { kind: 'system' } | { kind: 'user'; userId: string; finance?: boolean };
+
+/** The OAuth 2 scope that makes a user the provider's finance staff. */
+export const FINANCE_SCOPE = 'billing:finance';
+
+export function isFinance(actor: Actor): boolean {
+  return actor.kind === 'system' || actor.finance === true;
+}
 
 export const SYSTEM: Actor = { kind: 'system' };
 

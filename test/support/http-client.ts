@@ -54,6 +54,8 @@ export async function startHttpStack(endpoint: string, today: IsoDate): Promise<
   const nowSeconds = () => Math.floor(Date.parse(clock.now()) / 1000);
   const sandbox = new SandboxPaymentGateway({ nowSeconds });
   const rt = await openLocalRuntime({
+    // PDFs and exports of a test go to a folder of its own, never into the checkout's out/.
+    outDir: mkdtempSync(join(tmpdir(), 'billing-out-')),
     endpoint,
     tableName: `http${process.pid}-${++tables}`,
     clock,

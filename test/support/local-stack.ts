@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
 import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
@@ -42,6 +45,8 @@ export async function runtime(
   const clock = new TestClock(opts.today ?? '2026-11-01');
   const sandbox = new SandboxPaymentGateway();
   const rt = await openLocalRuntime({
+    // PDFs and exports of a test go to a folder of its own, never into the checkout's out/.
+    outDir: mkdtempSync(join(tmpdir(), 'billing-out-')),
     endpoint,
     tableName: `t${process.pid}-${++tables}`,
     clock,

@@ -27,6 +27,7 @@ import {
   type ReadStats,
   type StoredGatewayEvent,
   type BankCreditRecord,
+  type ExportJob,
 } from '../../ports/billing-store.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import { DUE_SHARDS, keys, shardOf } from './keys.ts';
@@ -274,6 +275,14 @@ export class DynamoDbBillingStore implements BillingStore {
         const items = [this.put({ ...keys.bankCredit(c.id), entity: 'bank-credit', ...c }, NOT_EXISTS)];
         if (c.note) items.push(this.put({ ...keys.bankCreditToReview(c.importedAt, c.id), entity: 'bank-credit-review', ...c }));
         return items;
+      }
+      case 'exportJob': {
+        const item = { ...keys.exportJob(change.job.id), entity: 'export-job', ...change.job };
+        return [
+          change.expectedStatus === null
+            ? this.put(item, NOT_EXISTS)
+            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
+        ];
       }
       case 'bankStatement':
         return [this.put({ ...keys.bankStatement(change.statement.id), entity: 'bank-statement', ...change.statement })];
@@ -550,6 +559,9 @@ export class DynamoDbBillingStore implements BillingStore {
     return rows.map((r) => ({ orgId: String(r.orgId), checkoutId: String(r.checkoutId), date: String(r.sk).slice(0, 10) }));
   }
 
+  getExportJob(id: string) {
+    return this.get<ExportJob>(keys.exportJob(id));
+  }
   getBankCredit(id: string) {
     return this.get<BankCreditRecord>(keys.bankCredit(id));
   }

@@ -55,6 +55,7 @@ export const keys = {
   paymentReference: (ref: string) => ({ pk: `PAYREF#${ref}`, sk: 'DOC' }),
   paymentMethodRef: (gatewayRef: string) => ({ pk: `PMREF#${gatewayRef}`, sk: 'REF' }),
   partnerClient: (partnerId: string, orgId: string) => ({ pk: `PARTNER#${partnerId}`, sk: `CLIENT#${orgId}` }),
+  exportJob: (id: string) => ({ pk: `EXPORT#${id}`, sk: 'JOB' }),
   bankCredit: (id: string) => ({ pk: `BANKCREDIT#${id}`, sk: 'CREDIT' }),
   bankCreditToReview: (importedAt: string, id: string) => ({ pk: 'BANKCREDITS#review', sk: `${importedAt}#${id}` }),
   bankStatement: (id: string) => ({ pk: `STATEMENT#${id}`, sk: 'IMPORT' }),

@@ -48,6 +48,7 @@ export interface CurrencyTotals {
   paid: Record<string, string>;
 }
 
+/** Sums of the invoices and credit notes exported (pro-formas are listed in the CSV but not summed). */
 export interface ExportTotals {
   documents: number;
   rows: number;
@@ -311,6 +312,10 @@ export async function writeInvoiceCsv(
   let rows = 0;
   let reported = 0;
 
+  const scratch = (currency: Currency): Accumulator => {
+    const zero = Money.zero(currency);
+    return { net: zero, vat: zero, gross: zero, paid: new Map() };
+  };
   const write = async (row: string[]) => {
     rows += 1;
     if (!csv.write(row)) await pipe.waitForRoom();
@@ -319,10 +324,12 @@ export async function writeInvoiceCsv(
   try {
     for await (const doc of docs) {
       const c = check(doc);
-      let acc = totals.get(c.currency);
+      // A pro-forma is a request for payment, not a booking: it is listed, but the final invoice
+      // that settles it carries the amounts, so counting both would book the money twice.
+      const counted = doc.series !== 'PRO';
+      let acc = counted ? totals.get(c.currency) : scratch(c.currency);
       if (!acc) {
-        const zero = Money.zero(c.currency);
-        acc = { net: zero, vat: zero, gross: zero, paid: new Map() };
+        acc = scratch(c.currency);
         totals.set(c.currency, acc);
       }
       if (opts.lines) {

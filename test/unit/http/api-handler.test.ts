@@ -190,7 +190,7 @@ describe('route table', () => {
     });
     for (const route of ROUTES) {
       const event = { ...anEvent({ pathParameters: { orgId: 'acme', checkoutId: 'chk_1' }, body: '{}' }), routeKey: `${route.method} ${route.path}` };
-      const res = await route.make(deps)(event, context);
+      const res = await route.make(deps as Parameters<typeof route.make>[0])(event, context);
       if (route.auth) expect(res.statusCode, route.path).toBe(401);
       else expect(res.statusCode, route.path).not.toBe(401);
     }

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import type { S3Event } from 'aws-lambda';
+import { parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
+import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
+import { importBankStatement, type ImportReport } from '../../shared/use-cases/bank/import-bank-statement.ts';
+import { awsCheckoutDeps } from '../aws-runtime.ts';
+
+/**
+ * A camt.054 file dropped in the bucket under `bank/incoming/`: read, parsed
+ * and settled. The same file dropped twice settles nothing twice (each credit
+ * is recorded once by the bank's id).
+ */
+export function makeImportStatementHandler(deps: CheckoutDeps, read: (bucket: string, key: string) => Promise<string>) {
+  return middy<S3Event, ImportReport[]>().handler(async (event) => {
+    const reports: ImportReport[] = [];
+    for (const record of event.Records) {
+      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      const xml = await read(record.s3.bucket.name, key);
+      const report = await importBankStatement(deps, parseCamt054(xml), createHash('sha256').update(xml).digest('hex'));
+      console.log(JSON.stringify({ msg: 'bank statement imported', key, statementId: report.statementId, settled: report.settled, toReview: report.toReview }));
+      reports.push(report);
+    }
+    return reports;
+  });
+}
+
+const s3 = new S3Client({});
+async function readObject(bucket: string, key: string): Promise<string> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return res.Body ? res.Body.transformToString('utf-8') : '';
+}
+
+let cached: ReturnType<typeof makeImportStatementHandler> | undefined;
+export const handler = (event: S3Event, context: never) => (cached ??= makeImportStatementHandler(awsCheckoutDeps(), readObject))(event, context);

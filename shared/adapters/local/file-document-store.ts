@@ -1,0 +1,42 @@
+import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { DocumentStore } from '../../ports/documents.ts';
+
+/** The local stand-in for the S3 bucket: files under a folder (`out/` by default). */
+export class FileDocumentStore implements DocumentStore {
+  private readonly root: string;
+
+  constructor(root = 'out') {
+    this.root = resolve(root);
+  }
+
+  private path(key: string): string {
+    const path = resolve(join(this.root, key));
+    // A key is ours to choose, but never let one escape the folder.
+    if (!path.startsWith(this.root + '/')) throw new Error(`document key ${key} leaves ${this.root}`);
+    return path;
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const path = this.path(key);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, body);
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    const path = this.path(key);
+    return existsSync(path) ? readFileSync(path) : undefined;
+  }
+
+  writer(key: string): { stream: ReturnType<typeof createWriteStream>; done: Promise<void> } {
+    const path = this.path(key);
+    mkdirSync(dirname(path), { recursive: true });
+    const stream = createWriteStream(path);
+    return { stream, done: finished(stream) };
+  }
+
+  async link(key: string): Promise<string> {
+    return this.path(key);
+  }
+}

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { daysBetween, isIsoDate } from '../../domain/calendar.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.ts';
+import type { Invoice } from '../../domain/invoice.ts';
+import { WriteConflict, type ExportJob } from '../../ports/billing-store.ts';
+import type { ExportTotals } from '../../ports/documents.ts';
+import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
+import { retryOnConflict } from '../renewal-deps.ts';
+import { parseInput } from '../validation.ts';
+import type { FinanceDeps } from './finance-deps.ts';
+import { pdfKey } from './invoice-documents.ts';
+
+/** A year and a bit: enough for an annual closing, bounded so one request cannot ask for all history. */
+export const MAX_EXPORT_DAYS = 400;
+/** How long an export's link stays valid. */
+export const EXPORT_LINK_SECONDS = 3600;
+
+const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
+
+export const ExportInput = z
+  .object({
+    from: isoDate,
+    to: isoDate,
+    orgId: z.string().min(1).max(100).optional(),
+    partnerId: z.string().min(1).max(100).optional(),
+    lines: z.boolean().default(false),
+    pdf: z.boolean().default(false),
+  })
+  .refine((v) => v.from <= v.to, { message: 'from must not be after to', path: ['to'] })
+  .refine((v) => daysBetween(v.from, v.to) < MAX_EXPORT_DAYS, { message: `a period of at most ${MAX_EXPORT_DAYS} days`, path: ['to'] })
+  .refine((v) => !(v.orgId && v.partnerId), { message: 'give an organisation or a partner, not both', path: ['partnerId'] });
+
+export type ExportParams = z.infer<typeof ExportInput>;
+
+/**
+ * Who may export what: finance staff everything; a partner's billing users
+ * the partner's documents and its clients'; an organisation's billing users
+ * their own. Returns the organisations in scope (undefined: all).
+ */
+async function exportScope(deps: Pick<FinanceDeps, 'store'>, params: ExportParams, actor: Actor): Promise<Set<string> | undefined> {
+  if (params.partnerId) {
+    if (!isFinance(actor)) await authoriseBilling(deps.store, actor, params.partnerId);
+    const partner = await deps.store.getOrganisation(params.partnerId);
+    if (!partner?.partner) throw new NotFoundError(`Partner ${params.partnerId} not found`, 'partner_not_found');
+    return new Set([partner.id, ...(await deps.store.listPartnerClients(partner.id))]);
+  }
+  if (params.orgId) {
+    if (!isFinance(actor)) await authoriseBilling(deps.store, actor, params.orgId);
+    if (!(await deps.store.getOrganisation(params.orgId))) throw new NotFoundError(`Organisation ${params.orgId} not found`, 'org_not_found');
+    return new Set([params.orgId]);
+  }
+  if (!isFinance(actor)) throw new ForbiddenError('Exporting every organisation needs the finance scope');
+  return undefined;
+}
+
+async function* documentsIn(deps: Pick<FinanceDeps, 'store'>, params: ExportParams, scope: Set<string> | undefined): AsyncIterable<Invoice> {
+  for await (const doc of deps.store.iterateDocuments(params.from, params.to)) {
+    if (!scope || scope.has(doc.orgId)) yield doc;
+  }
+}
+
+export interface ExportResult {
+  csvKey: string;
+  zipKey?: string;
+  totals: ExportTotals;
+}
+
+/**
+ * Writes the finance export of a period: one CSV row per document (or per
+ * line), VAT per rate, payments per method, credit notes netting their
+ * invoices; optionally a zip of the PDFs. Streamed from the date index to
+ * the document store, so memory stays flat however many documents there are.
+ */
+export async function exportInvoices(
+  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'documents'>,
+  raw: unknown,
+  actor: Actor,
+  opts: { name: string; onProgress?: (rows: number) => void },
+): Promise<ExportResult> {
+  const params = parseInput(ExportInput, raw);
+  const scope = await exportScope(deps, params, actor);
+  const csvKey = `exports/${opts.name}.csv`;
+  const csv = deps.documents.writer(csvKey, 'text/csv; charset=utf-8');
+  const totals = await deps.renderer.csv(documentsIn(deps, params, scope), csv.stream, { lines: params.lines }, opts.onProgress);
+  await csv.done;
+  if (!params.pdf) return { csvKey, totals };
+  const zipKey = `exports/${opts.name}-pdf.zip`;
+  const zip = deps.documents.writer(zipKey, 'application/zip');
+  const renderer = deps.renderer;
+  async function* entries() {
+    for await (const doc of documentsIn(deps, params, scope)) {
+      yield { name: `${pdfKey(doc).split('/').at(-1)}`, pdf: () => renderer.pdf(doc) };
+    }
+  }
+  await deps.renderer.zip(entries(), zip.stream);
+  await zip.done;
+  return { csvKey, zipKey, totals };
+}
+
+export interface ExportView {
+  exportId: string;
+  status: ExportJob['status'];
+  params: ExportJob['params'];
+  totals?: ExportJob['totals'];
+  /** Time-limited links once done. */
+  csvUrl?: string;
+  zipUrl?: string;
+  error?: string;
+}
+
+async function viewOf(deps: Pick<FinanceDeps, 'documents'>, job: ExportJob): Promise<ExportView> {
+  return {
+    exportId: job.id,
+    status: job.status,
+    params: job.params,
+    ...(job.totals ? { totals: job.totals } : {}),
+    ...(job.csvKey ? { csvUrl: await deps.documents.link(job.csvKey, EXPORT_LINK_SECONDS) } : {}),
+    ...(job.zipKey ? { zipUrl: await deps.documents.link(job.zipKey, EXPORT_LINK_SECONDS) } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
+
+/**
+ * `POST /v1/exports`: checks the request and the actor's scope at once (a
+ * refusal changes nothing), then queues the export for the worker.
+ */
+export async function requestExport(deps: FinanceDeps, raw: unknown, actor: Actor): Promise<ExportView> {
+  const params = parseInput(ExportInput, raw);
+  await exportScope(deps, params, actor);
+  const job: ExportJob = {
+    id: deps.ids.next('exp'),
+    requestedBy: actor.kind === 'user' ? actor.userId : 'system',
+    params: {
+      from: params.from,
+      to: params.to,
+      lines: params.lines,
+      pdf: params.pdf,
+      ...(params.orgId ? { orgId: params.orgId } : {}),
+      ...(params.partnerId ? { partnerId: params.partnerId } : {}),
+    },
+    status: 'queued',
+    createdAt: deps.clock.now(),
+  };
+  await deps.store.commit([{ type: 'exportJob', job, expectedStatus: null }]);
+  await deps.exportsQueue.send([{ exportId: job.id }]);
+  return viewOf(deps, job);
+}
+
+/** `GET /v1/exports/{id}`: only the one who asked (or finance staff) sees it. */
+export async function getExport(deps: FinanceDeps, exportId: string, actor: Actor): Promise<ExportView> {
+  const job = await deps.store.getExportJob(exportId);
+  if (!job || (!isFinance(actor) && (actor.kind !== 'user' || job.requestedBy !== actor.userId))) {
+    throw new NotFoundError(`Export ${exportId} not found`, 'export_not_found');
+  }
+  return viewOf(deps, job);
+}
+
+/**
+ * The exports queue's worker: runs a queued export once. A redelivered
+ * message finds it running or done and leaves it; a failure is recorded.
+ */
+export async function runExport(deps: FinanceDeps, exportId: string): Promise<ExportJob['status']> {
+  const job = await deps.store.getExportJob(exportId);
+  if (!job) throw new NotFoundError(`Export ${exportId} not found`, 'export_not_found');
+  if (job.status !== 'queued') return job.status;
+  try {
+    await deps.store.commit([{ type: 'exportJob', job: { ...job, status: 'running' }, expectedStatus: 'queued' }]);
+  } catch (err) {
+    // Another delivery of the same message took it.
+    if (err instanceof WriteConflict) return 'running';
+    throw err;
+  }
+  const actor: Actor = { kind: 'system' };
+  let done: ExportJob;
+  try {
+    const res = await exportInvoices(deps, job.params, actor, { name: job.id });
+    done = { ...job, status: 'done', csvKey: res.csvKey, ...(res.zipKey ? { zipKey: res.zipKey } : {}), totals: res.totals, finishedAt: deps.clock.now() };
+  } catch (err) {
+    done = { ...job, status: 'failed', error: err instanceof ValidationError || err instanceof ConflictError ? err.message : 'the export failed; see the logs', finishedAt: deps.clock.now() };
+    if (!(err instanceof ValidationError)) console.error(JSON.stringify({ msg: 'export failed', exportId, error: String(err) }));
+  }
+  await retryOnConflict(() => deps.store.commit([{ type: 'exportJob', job: done, expectedStatus: 'running' }]));
+  return done.status;
+}
+

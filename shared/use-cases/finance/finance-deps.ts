@@ -1,0 +1,19 @@
+import type { BillingStore } from '../../ports/billing-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { DocumentRenderer, DocumentStore } from '../../ports/documents.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { MessageQueue } from '../../ports/message-queue.ts';
+
+/** One finance export to run: the exports queue's message. */
+export interface ExportMessage {
+  exportId: string;
+}
+
+export interface FinanceDeps {
+  store: BillingStore;
+  clock: Clock;
+  ids: IdGenerator;
+  renderer: DocumentRenderer;
+  documents: DocumentStore;
+  exportsQueue: MessageQueue<ExportMessage>;
+}
