@@ -14,6 +14,7 @@ import { loadOrg } from '../../shared/use-cases/renewal-deps.ts';
 import { renewManually } from '../../shared/use-cases/renew-manually.ts';
 import { openLocalRuntime, runLifecycle, runNight, type LocalRuntime, type NightReport } from '../local-runtime.ts';
 import { seedPortfolio } from './demo-portfolio.ts';
+import { demoFinance, type DemoFinance } from './demo-finance.ts';
 import { nightJson, nightTable, progress, table } from './output.ts';
 import { registerHttpCommands } from './http-commands.ts';
 import { parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
@@ -321,7 +322,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
 
   program
     .command('demo')
-    .description('the main job: seed a demo portfolio on an empty store, then simulate 30 nights')
+    .description('the main job: seed a demo portfolio on an empty store, simulate 30 nights, then the finance side (transfer, PDFs, export) under out/')
     .addOption(new Option('--nights <n>').default(30).argParser(intArg('--nights', 1, 366)))
     .addOption(new Option('--orgs <n>').default(40).argParser(intArg('--orgs', 1, 10_000)))
     .addOption(new Option('--products <n>').default(300).argParser(intArg('--products', 1, 100_000)))
@@ -341,11 +342,17 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
           from = last ? from : cx.today();
           if (!cx.json) process.stdout.write(`Store in ${cx.opts.home} already holds data: continuing from ${from}.\n`);
         }
-        return simulate(rt, from, o.nights, 4, cx.json);
+        const nights = await simulate(rt, from, o.nights, 4, cx.json);
+        const bar = progress('PDFs', cx.json);
+        const finance = await demoFinance(rt, from, addDays(from, o.nights), bar.update);
+        bar.stop();
+        return { nights, finance };
       });
       const seconds = (performance.now() - started) / 1000;
-      cx.print(`${nightTable(res)}\n\n${demoFigures(res, seconds)}\nTry: npx billing outbox list, npx billing lifecycle list, npx billing reset.`,
-        res.map(nightJson),
+      cx.print(
+        `${nightTable(res.nights)}\n\n${demoFigures(res.nights, seconds)}\n\n${financeLines(res.finance)}\n` +
+          `Try: npx billing outbox list, npx billing lifecycle list, npx billing bank review, npx billing reset.`,
+        { nights: res.nights.map(nightJson), finance: res.finance },
       );
     });
 
@@ -504,6 +511,18 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
 
   registerHttpCommands(program, ctx);
   return program;
+}
+
+function financeLines(f: DemoFinance): string {
+  const t = f.transfer;
+  return [
+    t
+      ? `Bank transfer: pro-forma ${t.proforma} (${t.amount}, reference ${t.reference}) -> camt.054 ${t.statement} -> ${t.outcome}` +
+        (t.invoice ? `, final invoice ${t.invoice}` : '')
+      : 'Bank transfer: no product without auto-renewal left to pay by transfer',
+    `PDFs: ${f.pdfs.count} documents in ${f.pdfs.seconds.toFixed(1)} s (${(f.pdfs.count / Math.max(f.pdfs.seconds, 0.001)).toFixed(1)}/s) under ${f.pdfs.folder}`,
+    `Export: ${f.export.csv} (${f.export.documents} documents; ${Object.entries(f.export.totals).map(([cur, v]) => `${cur} ${v.gross}`).join(', ')} with VAT)`,
+  ].join('\n');
 }
 
 /** The figures a reader of the demo wants: how long, how fast a night renews, what finding the work cost. */

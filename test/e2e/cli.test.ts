@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../functions/cli/main.ts';
+import { writeCamt054 } from '../../shared/adapters/bank/camt054-writer.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -116,6 +117,32 @@ describe('billing CLI on the embedded stack', () => {
       expect(res.err.trim().split('\n')).toHaveLength(1);
     }
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('pays by bank transfer end to end: pro-forma, camt.054 import, final invoice as PDF, export', async () => {
+    const out = join(home, '..', 'out');
+    const paid = await billing(home, '--today', '2026-12-21', '--json', 'pay', '--org', 'acme', '--product', 'late-ch', '--method', 'iban', '--no-balance');
+    expect(paid.code).toBe(0);
+    const view = json<{ proformaNumber: string; paymentReference: string; amountDue: string }>(paid.out);
+    expect(view).toMatchObject({ proformaNumber: 'PRO-CH-2026-000001', amountDue: '14.05' });
+    const file = join(out, 'statement.xml');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(file, writeCamt054('CLI-1', '2026-12-22T06:00:00+01:00', [
+      { id: 'CLI-E1', amount: '14.05', currency: 'CHF', bookingDate: '2026-12-22', reference: { type: 'QRR', value: view.paymentReference }, account: 'CH4431999123000889012' },
+    ]));
+    const imported = await billing(home, '--today', '2026-12-22', '--json', 'bank', 'import', file);
+    expect(json<{ credits: { outcome: string }[] }>(imported.out).credits).toEqual([expect.objectContaining({ outcome: 'settled', documentNumber: 'PRO-CH-2026-000001' })]);
+    const again = await billing(home, '--today', '2026-12-22', '--json', 'bank', 'import', file);
+    expect(json<{ alreadyImported: boolean }>(again.out).alreadyImported).toBe(true);
+
+    const pdf = await billing(home, '--json', 'invoice', 'pdf', 'INV-CH-2026-000002', '--out', out);
+    expect(readFileSync(json<{ path: string }>(pdf.out).path).subarray(0, 5).toString()).toBe('%PDF-');
+    const exported = await billing(home, '--json', 'export', '--from', '2026-12-01', '--to', '2026-12-31', '--out', out);
+    const res = json<{ csv: string; totals: { documents: number; byCurrency: Record<string, { gross: string }> } }>(exported.out);
+    expect(res.totals.documents).toBe(3);
+    expect(res.totals.byCurrency.CHF!.gross).toBe('28.10');
+    expect(readFileSync(res.csv, 'utf8')).toContain('PRO-CH-2026-000001');
+    expect((await billing(home, 'bank', 'import', join(out, 'missing.xml'))).err).toMatch(/cannot read .*missing.xml: ENOENT/);
   });
 
   it('wipes the data folder on reset', async () => {
