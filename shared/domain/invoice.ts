@@ -26,6 +26,8 @@ export interface Invoice {
   number: string;
   series: InvoiceSeries;
   sellerId: string;
+  /** The number range the document's number comes from (see `seriesIdFor`); the seller's id when ranges are not split. */
+  seriesId?: string;
   year: number;
   sequence: number;
   orgId: string;
@@ -68,8 +70,8 @@ export interface Invoice {
 }
 
 /** Gapless numbers per series, seller and year: INV-CH-2026-000042. */
-export function formatInvoiceNumber(series: InvoiceSeries, sellerId: string, year: number, sequence: number): string {
-  return `${series}-${sellerId.toUpperCase()}-${year}-${String(sequence).padStart(6, '0')}`;
+export function formatInvoiceNumber(series: InvoiceSeries, seriesId: string, year: number, sequence: number): string {
+  return `${series}-${seriesId.toUpperCase()}-${year}-${String(sequence).padStart(6, '0')}`;
 }
 
 /**
@@ -112,16 +114,17 @@ export function priceRenewal(
 
 export function toInvoice(
   priced: PricedInvoice,
-  ids: { series: InvoiceSeries; seller: Seller; year: number; sequence: number },
+  ids: { series: InvoiceSeries; seller: Seller; year: number; sequence: number; seriesId?: string },
   org: Organisation,
   issueDate: IsoDate,
   payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
   extra: { status?: Invoice['status']; refersTo?: string; checkoutId?: string } = {},
 ): Invoice {
   const invoice: Invoice = {
-    number: formatInvoiceNumber(ids.series, ids.seller.id, ids.year, ids.sequence),
+    number: formatInvoiceNumber(ids.series, ids.seriesId ?? ids.seller.id, ids.year, ids.sequence),
     series: ids.series,
     sellerId: ids.seller.id,
+    ...(ids.seriesId && ids.seriesId !== ids.seller.id ? { seriesId: ids.seriesId } : {}),
     year: ids.year,
     sequence: ids.sequence,
     orgId: org.id,
@@ -172,15 +175,18 @@ const neg = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : amou
  */
 export function creditNoteFor(
   invoice: Invoice,
-  ids: { seller: Seller; year: number; sequence: number },
+  ids: { seller: Seller; year: number; sequence: number; seriesId?: string },
   issueDate: IsoDate,
   refunds: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
 ): Invoice {
+  // Nothing is due on a credit note: the invoice's reference and open amount do not carry over.
+  const { paymentReference: _ref, amountDue: _due, seriesId: _range, ...reversed } = invoice;
   return {
-    ...invoice,
-    number: formatInvoiceNumber('CN', ids.seller.id, ids.year, ids.sequence),
+    ...reversed,
+    number: formatInvoiceNumber('CN', ids.seriesId ?? ids.seller.id, ids.year, ids.sequence),
     series: 'CN',
     sellerId: ids.seller.id,
+    ...(ids.seriesId && ids.seriesId !== ids.seller.id ? { seriesId: ids.seriesId } : {}),
     year: ids.year,
     sequence: ids.sequence,
     issueDate,

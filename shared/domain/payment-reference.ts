@@ -7,8 +7,10 @@
  * - Creditor reference (SCOR, ISO 11649): "RF", two check digits (ISO 7064
  *   mod 97-10), then up to 21 letters and digits. With an ordinary IBAN.
  *
- * Both are derived from the document's series, year and sequence, which are
- * unique per seller, so the reference is unique too and can be recomputed.
+ * Both are derived from the document's series, number range, year and
+ * sequence, which are unique per seller, so the reference is unique too and
+ * can be recomputed; the engine finds the document through a pointer keyed
+ * by the reference, never by decoding it.
  */
 import { ValidationError } from './errors.ts';
 import type { InvoiceSeries } from './invoice.ts';
@@ -59,33 +61,19 @@ const SERIES_CODE: Record<InvoiceSeries, string> = { INV: '1', PRO: '2', CN: '3'
  * bank (often required by the bank, up to 6 digits, default none), then
  * series, year and sequence, zero-padded to 26 digits, then the check digit.
  */
-export function qrReferenceFor(doc: { series: InvoiceSeries; year: number; sequence: number }, bankPrefix = ''): string {
+export function qrReferenceFor(doc: { series: InvoiceSeries; year: number; sequence: number; range?: number }, bankPrefix = ''): string {
   if (!/^\d{0,6}$/.test(bankPrefix)) throw new ValidationError(`the QR reference prefix takes up to 6 digits, got "${bankPrefix}"`, 'invalid_reference');
-  const own = `${SERIES_CODE[doc.series]}${doc.year}${String(doc.sequence).padStart(9, '0')}`;
+  // Split number ranges each count from 1: the range's two digits keep references unique.
+  const range = doc.range === undefined ? '' : String(doc.range).padStart(2, '0');
+  const own = `${range}${SERIES_CODE[doc.series]}${doc.year}${String(doc.sequence).padStart(9, '0')}`;
   const body = (bankPrefix + own.padStart(26 - bankPrefix.length, '0')).slice(-26);
   return body + String(mod10Recursive(body));
 }
 
 /** The document's creditor reference, e.g. RF18PRO2026000001. */
-export function creditorReferenceFor(doc: { series: InvoiceSeries; year: number; sequence: number }): string {
-  return creditorReference(`${doc.series}${doc.year}${String(doc.sequence).padStart(6, '0')}`);
-}
-
-/** Reads a reference back to the document it names; undefined when it names none of ours. */
-export function documentOfReference(ref: string): { series: InvoiceSeries; year: number; sequence: number } | undefined {
-  const r = ref.replace(/\s+/g, '').toUpperCase();
-  if (isQrReference(r)) {
-    const own = r.slice(0, 26).slice(-14);
-    const series = (Object.entries(SERIES_CODE).find(([, code]) => code === own[0]) ?? [])[0] as InvoiceSeries | undefined;
-    const year = Number(own.slice(1, 5));
-    const sequence = Number(own.slice(5));
-    return series && year >= 2000 && sequence > 0 ? { series, year, sequence } : undefined;
-  }
-  if (isCreditorReference(r)) {
-    const m = /^RF\d{2}(INV|PRO|CN)(\d{4})(\d{6})$/.exec(r);
-    return m ? { series: m[1] as InvoiceSeries, year: Number(m[2]), sequence: Number(m[3]) } : undefined;
-  }
-  return undefined;
+export function creditorReferenceFor(doc: { series: InvoiceSeries; year: number; sequence: number; range?: number }): string {
+  const range = doc.range === undefined ? '' : `R${String(doc.range).padStart(2, '0')}`;
+  return creditorReference(`${doc.series}${range}${doc.year}${String(doc.sequence).padStart(6, '0')}`);
 }
 
 /** Groups of 5 from the right for a QR reference, of 4 for a creditor reference, as printed. */
@@ -96,6 +84,11 @@ export function formatReference(ref: string): string {
 }
 
 /** The reference a seller prints: a QR reference with a QR-IBAN, a creditor reference otherwise. */
-export function paymentReferenceFor(seller: Pick<Seller, 'qrIban' | 'qrReferencePrefix'>, doc: { series: InvoiceSeries; year: number; sequence: number }): string {
-  return seller.qrIban ? qrReferenceFor(doc, seller.qrReferencePrefix) : creditorReferenceFor(doc);
+export function paymentReferenceFor(
+  seller: Pick<Seller, 'id' | 'qrIban' | 'qrReferencePrefix'>,
+  doc: { series: InvoiceSeries; year: number; sequence: number; seriesId?: string },
+): string {
+  const suffix = doc.seriesId?.slice(seller.id.length);
+  const ref = { series: doc.series, year: doc.year, sequence: doc.sequence, ...(suffix ? { range: Number(suffix) } : {}) };
+  return seller.qrIban ? qrReferenceFor(ref, seller.qrReferencePrefix) : creditorReferenceFor(ref);
 }

@@ -27,6 +27,26 @@ export interface Seller {
   logoPath?: string;
   email?: string;
   website?: string;
+  /**
+   * Parallel number ranges per document type: each is gapless and monotonic
+   * on its own, so concurrent renewals do not all queue on one counter. An
+   * organisation always draws from the same range. 1 (the default) means one
+   * range, numbered INV-CH-2026-000001; n > 1 gives INV-CH00-… to INV-CH<n-1>-….
+   */
+  invoiceSeriesShards?: number;
+}
+
+/** The number range an organisation's documents come from (the seller id, plus a range suffix when ranges are split). */
+export function seriesIdFor(seller: Pick<Seller, 'id' | 'invoiceSeriesShards'>, orgId: string): string {
+  const shards = seller.invoiceSeriesShards ?? 1;
+  if (shards <= 1) return seller.id;
+  // FNV-1a of the organisation id: stable, spread evenly.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < orgId.length; i++) {
+    h ^= orgId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return `${seller.id}${String((h >>> 0) % shards).padStart(2, '0')}`;
 }
 
 export const DEFAULT_SELLER: Seller = {

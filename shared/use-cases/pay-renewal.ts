@@ -4,6 +4,7 @@ import type { ProductType } from '../domain/catalogue.ts';
 import { priceRenewal, toInvoice, type Invoice } from '../domain/invoice.ts';
 import { Money } from '../domain/money.ts';
 import type { Organisation } from '../domain/organisation.ts';
+import { seriesIdFor } from '../domain/seller.ts';
 import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { renewed, type Product } from '../domain/product.ts';
 import { WriteConflict, type Change, type PaymentAttempt } from '../ports/billing-store.ts';
@@ -53,8 +54,9 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   const year = Number(night.slice(0, 4));
 
   const issue = async (payments: Parameters<typeof toInvoice>[4]): Promise<Invoice> => {
-    const sequence = (await store.lastInvoiceSequence('INV', seller.id, year)) + 1;
-    return toInvoice(priced, { series: 'INV', seller, year, sequence }, org, night, payments);
+    const seriesId = seriesIdFor(seller, org.id);
+    const sequence = (await store.lastInvoiceSequence('INV', seriesId, year)) + 1;
+    return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, night, payments);
   };
 
   // Attempts live with the product, whoever pays, so every path that checks for one in flight finds it.

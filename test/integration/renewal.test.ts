@@ -279,6 +279,33 @@ describe('idempotency', () => {
     await rt.close();
   });
 
+  it('with split number ranges, each range stays gapless and an organisation always draws from its own', async () => {
+    const rt = await runtime(db.endpoint());
+    rt.deps.seller = { ...rt.deps.seller, invoiceSeriesShards: 4 };
+    const orgs = await Promise.all(Array.from({ length: 8 }, () => anOrg(rt, { method: 'pm_card_visa' })));
+    for (let i = 0; i < 40; i++) {
+      const { org, method } = orgs[i % orgs.length]!;
+      await aProduct(rt, org.id, { id: `rng${i}`, expiry: '2026-12-31', paymentMethodId: method!.id });
+    }
+    const night = await runNight(rt, '2026-12-17', { concurrency: 16 });
+    expect(night.paid).toBe(40);
+    const all = (await Promise.all(orgs.map((o) => rt.store.listInvoices(o.org.id)))).flat();
+    const ranges = new Map<string, number[]>();
+    for (const inv of all) {
+      expect(inv.number).toMatch(/^INV-CH0[0-3]-2026-\d{6}$/);
+      ranges.set(inv.seriesId!, [...(ranges.get(inv.seriesId!) ?? []), inv.sequence]);
+    }
+    expect(ranges.size).toBeGreaterThan(1);
+    for (const [range, seqs] of ranges) {
+      expect(seqs.sort((a, b) => a - b)).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+      expect((await rt.store.listInvoicesOfSeries('INV', range, 2026)).length).toBe(seqs.length);
+    }
+    for (const { org } of orgs) expect(new Set((await rt.store.listInvoices(org.id)).map((i) => i.seriesId)).size).toBe(1);
+    const one = all[0]!;
+    expect(await rt.store.findInvoice(one.number)).toMatchObject({ number: one.number });
+    await rt.close();
+  });
+
   it('dead-letters a message that keeps failing after 5 receives', async () => {
     const rt = await runtime(db.endpoint());
     await rt.renewalQueue.send([{ orgId: 'o', productId: 'p', night: 'not-a-date' }]);

@@ -195,7 +195,8 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'invoice': {
         const inv = change.invoice;
-        const counter = keys.seriesCounter(inv.series, inv.sellerId, inv.year);
+        const range = inv.seriesId ?? inv.sellerId;
+        const counter = keys.seriesCounter(inv.series, range, inv.year);
         // Gapless: the number is taken only if the counter still stands at the one before it.
         const counterWrite: TransactItem =
           inv.sequence === 1
@@ -215,7 +216,7 @@ export class DynamoDbBillingStore implements BillingStore {
           this.put({ ...this.invoiceItem(inv) }, NOT_EXISTS),
           this.put(
             {
-              ...keys.seriesNumber(inv.series, inv.sellerId, inv.year, inv.sequence),
+              ...keys.seriesNumber(inv.series, range, inv.year, inv.sequence),
               entity: 'invoice-number',
               number: inv.number,
               orgId: inv.orgId,

@@ -10,6 +10,7 @@ import { AUTO_RENEW_CUTOFF_DAYS } from '../../domain/catalogue.ts';
 import { daysBetween } from '../../domain/calendar.ts';
 import { nextActionDate, renewed, type Product } from '../../domain/product.ts';
 import type { VatTreatment } from '../../domain/vat.ts';
+import { seriesIdFor } from '../../domain/seller.ts';
 import type { Change, LedgerEntry, LifecycleCommand, OutboxEmail } from '../../ports/billing-store.ts';
 import type { GatewayPaymentMethod } from '../../ports/payment-gateway.ts';
 import { loadProduct, typeOf } from '../renewal-deps.ts';
@@ -74,12 +75,13 @@ export async function issueCheckoutInvoice(
     throw new Error(`checkout ${checkout.id}: invoice total ${priced.total.format()} differs from the ${checkout.total} accepted`);
   }
   const year = Number(today.slice(0, 4));
-  const sequence = (await deps.store.lastInvoiceSequence('INV', deps.seller.id, year)) + 1;
+  const seriesId = seriesIdFor(deps.seller, org.id);
+  const sequence = (await deps.store.lastInvoiceSequence('INV', seriesId, year)) + 1;
   const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [
     { method: 'balance', amount: Money.of(checkout.balancePart, currency) },
   ];
   if (payment) payments.push({ method: payment.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: payment.amount, ref: payment.ref });
-  return toInvoice(priced, { series: 'INV', seller: deps.seller, year, sequence }, org, today, payments, {
+  return toInvoice(priced, { series: 'INV', seller: deps.seller, seriesId, year, sequence }, org, today, payments, {
     checkoutId: checkout.id,
     ...(checkout.proformaNumber ? { refersTo: checkout.proformaNumber } : {}),
   });

@@ -1,5 +1,6 @@
 import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
+import { seriesIdFor } from '../../domain/seller.ts';
 import { WriteConflict, type Change, type StoredGatewayEvent } from '../../ports/billing-store.ts';
 import type { GatewayEvent } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
@@ -148,8 +149,9 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
       const invoice = (await deps.store.listInvoices(orgId)).find((i) => i.number === checkout.invoiceNumber);
       if (invoice) {
         const year = Number(today.slice(0, 4));
-        const sequence = (await deps.store.lastInvoiceSequence('CN', deps.seller.id, year)) + 1;
-        const note = creditNoteFor(invoice, { seller: deps.seller, year, sequence }, today, [{ method: checkout.method, amount: refunded, ref: paymentRef }]);
+        const seriesId = seriesIdFor(deps.seller, orgId);
+        const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
+        const note = creditNoteFor(invoice, { seller: deps.seller, seriesId, year, sequence }, today, [{ method: checkout.method, amount: refunded, ref: paymentRef }]);
         creditNoteNumber = note.number;
         changes.push({ type: 'invoice', invoice: note });
       }

@@ -3,6 +3,7 @@ import { checkoutExpiryDays, paymentCovers, SECURITY_HOLD_DAYS, type Checkout } 
 import { BusinessRuleError, NotFoundError } from '../../domain/errors.ts';
 import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
+import { seriesIdFor } from '../../domain/seller.ts';
 import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/payment-methods.ts';
 import type { Change, LifecycleCommand, PaymentRecord } from '../../ports/billing-store.ts';
 import type { PaymentState } from '../../ports/payment-gateway.ts';
@@ -205,12 +206,13 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
     const invoice = (await deps.store.listInvoices(org.id)).find((i) => i.number === current.invoiceNumber);
     if (!invoice) throw new NotFoundError(`Invoice ${current.invoiceNumber} not found`, 'invoice_not_found');
     const year = Number(today.slice(0, 4));
-    const sequence = (await deps.store.lastInvoiceSequence('CN', deps.seller.id, year)) + 1;
+    const seriesId = seriesIdFor(deps.seller, org.id);
+    const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
     const refunds = [
       { method: 'balance' as const, amount: Money.of(current.balancePart, currency) },
       ...(current.method !== 'balance' && current.method !== 'iban' ? [{ method: current.method, amount: charged, ...(refundRef ? { ref: refundRef } : {}) }] : []),
     ];
-    const note = creditNoteFor(invoice, { seller: deps.seller, year, sequence }, today, refunds);
+    const note = creditNoteFor(invoice, { seller: deps.seller, seriesId, year, sequence }, today, refunds);
     creditNoteNumber = note.number;
     changes.push({ type: 'invoice', invoice: note });
   }

@@ -13,6 +13,7 @@ import {
 import { BusinessRuleError, ConflictError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import { toInvoice } from '../../domain/invoice.ts';
 import { paymentReferenceFor } from '../../domain/payment-reference.ts';
+import { seriesIdFor } from '../../domain/seller.ts';
 import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import type { PaymentMethodKind } from '../../domain/payment-methods.ts';
@@ -405,19 +406,20 @@ async function payFromBalance(deps: CheckoutDeps, checkout: Checkout, org: Organ
 /** A pro-forma for a bank transfer: its own gapless series, open until the money arrives. */
 async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisation, today: string) {
   const year = Number(today.slice(0, 4));
-  const sequence = (await deps.store.lastInvoiceSequence('PRO', deps.seller.id, year)) + 1;
+  const seriesId = seriesIdFor(deps.seller, org.id);
+  const sequence = (await deps.store.lastInvoiceSequence('PRO', seriesId, year)) + 1;
   const currency = checkout.currency;
   const lines =
     checkout.purpose === 'top-up'
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
       : checkout.items.map((i) => ({ description: `${i.productName} (${i.periodMonths} months)`, productId: i.productId, unitPrice: Money.of(i.unitPrice, currency), quantity: i.quantity }));
   const priced = priceInvoice(lines, vatOf(checkout), currency);
-  const proforma = toInvoice(priced, { series: 'PRO', seller: deps.seller, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
+  const proforma = toInvoice(priced, { series: 'PRO', seller: deps.seller, seriesId, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
     status: 'open',
     checkoutId: checkout.id,
   });
   // What the transfer must bring, and the reference that lets the bank statement name this document.
   proforma.amountDue = checkout.chargePart;
-  proforma.paymentReference = paymentReferenceFor(deps.seller, { series: 'PRO', year, sequence });
+  proforma.paymentReference = paymentReferenceFor(deps.seller, proforma);
   return proforma;
 }
