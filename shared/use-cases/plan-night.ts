@@ -46,7 +46,8 @@ export async function planNight(
       messages.push({ orgId: ref.orgId, productId: ref.productId, night });
     }
   }
-  for (let i = 0; i < messages.length; i += 10) await deps.renewalQueue.send(messages.slice(i, i + 10));
+  // One call: the queue adapter batches by 10 and sends batches in parallel (a million-product night is 100,000 batches).
+  await deps.renewalQueue.send(messages);
   if (!last || last.date <= night) {
     await store.putNightRun({ date: night, coveredDates, planned: messages.length, startedAt: clock.now() });
   }

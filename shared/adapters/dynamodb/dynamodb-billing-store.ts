@@ -527,16 +527,19 @@ export class DynamoDbBillingStore implements BillingStore {
     return this.get<LifecycleCommand>(keys.lifecycle(date, id));
   }
   listLifecycleCommands(date: IsoDate) {
-    return this.partition<LifecycleCommand>(`LIFECYCLE#${date}`);
+    return this.allShards<LifecycleCommand>((shard) => keys.lifecyclePk(date, shard));
   }
   listOutbox(date: IsoDate) {
-    return this.partition<OutboxEmail>(`OUTBOX#${date}`);
+    return this.allShards<OutboxEmail>((shard) => keys.outboxPk(date, shard));
   }
 
-  async listNightOutcomes(night: IsoDate): Promise<NightOutcome[]> {
-    const shards = await Promise.all(
-      Array.from({ length: DUE_SHARDS }, (_, s) => this.partition<NightOutcome>(keys.outcomePk(night, s))),
-    );
+  listNightOutcomes(night: IsoDate): Promise<NightOutcome[]> {
+    return this.allShards<NightOutcome>((shard) => keys.outcomePk(night, shard));
+  }
+
+  /** A sharded partition read whole: every shard at once, in id order. */
+  private async allShards<T extends object>(pk: (shard: number) => string): Promise<T[]> {
+    const shards = await Promise.all(Array.from({ length: DUE_SHARDS }, (_, shard) => this.partition<T>(pk(shard))));
     return shards.flat();
   }
 

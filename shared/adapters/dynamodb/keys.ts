@@ -38,8 +38,11 @@ export const keys = {
     pk: keys.series(series, sellerId, year),
     sk: `NO#${String(sequence).padStart(9, '0')}`,
   }),
-  email: (date: IsoDate, id: string) => ({ pk: `OUTBOX#${date}`, sk: id }),
-  lifecycle: (date: IsoDate, id: string) => ({ pk: `LIFECYCLE#${date}`, sk: id }),
+  /** A night's e-mails and lifecycle commands are spread over shards like the date index: a big night writes them at full speed. */
+  email: (date: IsoDate, id: string) => ({ pk: keys.outboxPk(date, shardOf(id)), sk: id }),
+  outboxPk: (date: IsoDate, shard: number) => `OUTBOX#${date}#${pad2(shard)}`,
+  lifecycle: (date: IsoDate, id: string) => ({ pk: keys.lifecyclePk(date, shardOf(id)), sk: id }),
+  lifecyclePk: (date: IsoDate, shard: number) => `LIFECYCLE#${date}#${pad2(shard)}`,
   outcome: (night: IsoDate, productId: string) => ({ pk: `NIGHT#${night}#${pad2(shardOf(productId))}`, sk: productId }),
   outcomePk: (night: IsoDate, shard: number) => `NIGHT#${night}#${pad2(shard)}`,
   nightRun: (date: IsoDate) => ({ pk: 'NIGHTS', sk: date }),
