@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
+import { DynamoDbRateLimiter } from '../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
 import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
 import { stripeFromSecret } from '../shared/adapters/stripe/stripe-secret.ts';
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
@@ -11,38 +12,39 @@ import { Catalogue } from '../shared/domain/catalogue.ts';
 import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
-import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
-import { S3Client } from '@aws-sdk/client-s3';
-import { S3DocumentStore } from '../shared/adapters/s3/s3-document-store.ts';
-import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
+import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
 
-function env(name: string): string {
+export function env(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);
   return value;
 }
 
-type AwsDeps = CheckoutDeps & FinanceDeps & { renewalQueue: MessageQueue<RenewalMessage> };
+type AwsDeps = CheckoutDeps & { renewalQueue: MessageQueue<RenewalMessage>; rateLimiter: RateLimiter };
 let deps: AwsDeps | undefined;
 
 /**
  * Wiring for Lambda, built once per container. Stripe's keys come from
- * Secrets Manager (`STRIPE_SECRET_ID`); without it the sandbox gateway
- * answers, which suits a dev stage. Provisioning is recorded until the
- * provider's API is connected. Queue URLs a function does not use may be unset.
+ * Secrets Manager (`STRIPE_SECRET_ID`); the sandbox gateway answers only when
+ * a stage asks for it (`PAYMENTS_SANDBOX=true`), since its webhook secret is
+ * public. Provisioning is recorded until the provider's API is connected.
+ * Queue URLs a function does not use may be unset. PDFs and the bucket are
+ * wired apart (aws-finance-runtime.ts) so only finance functions carry pdfkit.
  */
 export function awsCheckoutDeps(): AwsDeps {
   if (deps) return deps;
   const sqs = new SQSClient({});
-  // A queue this function never sends to may be unset: fail on use, not at cold start.
-  const queue = <T>(name: string): MessageQueue<T> => {
-    const url = process.env[name];
-    return url ? new SqsQueue<T>(sqs, url) : { send: () => Promise.reject(new Error(`environment variable ${name} is not set`)) };
-  };
+  const queue = <T>(name: string) => queueFromEnv<T>(sqs, name);
   const secretId = process.env.STRIPE_SECRET_ID;
+  if (!secretId && process.env.PAYMENTS_SANDBOX !== 'true') {
+    throw new Error('STRIPE_SECRET_ID is not set (set PAYMENTS_SANDBOX=true to run a stage on the sandbox gateway)');
+  }
   const stripe = secretId ? stripeFromSecret(secretId, process.env.STRIPE_MAX_RPS ? Number(process.env.STRIPE_MAX_RPS) : undefined) : undefined;
+  const dynamodb = new DynamoDBClient({});
   deps = {
-    store: new DynamoDbBillingStore(new DynamoDBClient({}), env('TABLE_NAME')),
+    store: new DynamoDbBillingStore(dynamodb, env('TABLE_NAME')),
+    // Counted on the table, so every container of every API function shares each client's window.
+    rateLimiter: new DynamoDbRateLimiter(dynamodb, env('TABLE_NAME')),
     gateway: stripe?.gateway ?? new SandboxPaymentGateway(),
     verifier: stripe?.verifier ?? new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET),
     catalogue: new Catalogue(),
@@ -51,10 +53,9 @@ export function awsCheckoutDeps(): AwsDeps {
     ids: randomIds,
     lifecycleQueue: queue<LifecycleMessage>('LIFECYCLE_QUEUE_URL'),
     renewalQueue: queue<RenewalMessage>('RENEWAL_QUEUE_URL'),
+    // Set for renew-product only: renewals needing a charge go to the throttled charge queue.
+    ...(process.env.CHARGE_QUEUE_URL ? { chargeQueue: new SqsQueue<RenewalMessage>(sqs, process.env.CHARGE_QUEUE_URL) } : {}),
     settlementQueue: queue<SettlementMessage>('SETTLEMENT_QUEUE_URL'),
-    exportsQueue: queue<ExportMessage>('EXPORTS_QUEUE_URL'),
-    renderer: new FileFormatsRenderer(DEFAULT_SELLER),
-    documents: new S3DocumentStore(new S3Client({}), process.env.DOCUMENTS_BUCKET ?? 'unset-DOCUMENTS_BUCKET'),
     provisioning: new RecordingProvisioning(),
   };
   return deps;
@@ -62,5 +63,10 @@ export function awsCheckoutDeps(): AwsDeps {
 
 /** The nightly handlers need only part of it. */
 export const awsDeps = awsCheckoutDeps;
-export const awsFinanceDeps = awsCheckoutDeps;
+
+/** A queue this function may not send to is left unset: it fails on use, not at cold start. */
+export function queueFromEnv<T>(sqs: SQSClient, name: string): MessageQueue<T> {
+  const url = process.env[name];
+  return url ? new SqsQueue<T>(sqs, url) : { send: () => Promise.reject(new Error(`environment variable ${name} is not set`)) };
+}
 

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
+import { DynamoDbRateLimiter } from '../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
 import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.ts';
 import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
 import { InProcessQueue, type DeadLetter } from '../shared/adapters/local/in-process-queue.ts';
@@ -28,6 +29,7 @@ import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/fin
 /** Every port the engine's use cases take, wired for this machine. */
 export type EngineDeps = CheckoutDeps & FinanceDeps;
 import { planNight } from '../shared/use-cases/plan-night.ts';
+import { republishPendingLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
 import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
 import { makeRenewProductHandler } from './renewal/renew-product.ts';
@@ -38,6 +40,8 @@ export interface LocalRuntime {
   deps: EngineDeps;
   store: DynamoDbBillingStore;
   renewalQueue: InProcessQueue<RenewalMessage>;
+  /** Renewals that need a provider charge, consumed at the provider's pace (when charges run apart). */
+  chargeQueue: InProcessQueue<RenewalMessage>;
   lifecycleQueue: InProcessQueue<LifecycleMessage>;
   settlementQueue: InProcessQueue<SettlementMessage>;
   exportsQueue: InProcessQueue<ExportMessage>;
@@ -53,6 +57,11 @@ export interface LocalRuntimeOptions {
   clock?: Clock;
   gateway?: PaymentGateway;
   verifier?: WebhookVerifier;
+  /**
+   * Charges run on their own queue, as in AWS (where its consumer is throttled
+   * to the provider's rate limit), so balance-paid renewals never wait behind them.
+   */
+  separateCharges?: boolean;
   /** Where PDFs and exports are written (the bucket's stand-in); `out/` by default. */
   outDir?: string;
   /** Fault injection for tests: every queue message is delivered twice. */
@@ -60,6 +69,8 @@ export interface LocalRuntimeOptions {
   /** Reuse a running DynamoDB Local (tests share one per file). */
   endpoint?: string;
   tableName?: string;
+  /** The rate limiter's clock, in epoch milliseconds (the wall clock by default: windows are real minutes). */
+  rateLimitNow?: () => number;
 }
 
 /**
@@ -80,6 +91,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const store = new DynamoDbBillingStore(client, tableName);
   const queueOpts = { duplicateDeliveries: opts.duplicateDeliveries ?? false };
   const renewalQueue = new InProcessQueue<RenewalMessage>('renewal', queueOpts);
+  const chargeQueue = new InProcessQueue<RenewalMessage>('charge', queueOpts);
   const lifecycleQueue = new InProcessQueue<LifecycleMessage>('lifecycle', queueOpts);
   const settlementQueue = new InProcessQueue<SettlementMessage>('settlement', queueOpts);
   const provisioning = new RecordingProvisioning();
@@ -92,6 +104,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
   const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
   const deps: EngineDeps = {
+    ...(opts.separateCharges ? { chargeQueue } : {}),
     renderer: new FileFormatsRenderer(DEFAULT_SELLER),
     documents: new FileDocumentStore(opts.outDir ?? 'out'),
     exportsQueue,
@@ -105,6 +118,8 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     ids: randomIds,
     settlementQueue,
     verifier,
+    // The API's per-client limit, counted on the same table as in AWS.
+    rateLimiter: new DynamoDbRateLimiter(client, tableName, opts.rateLimitNow ? { now: opts.rateLimitNow } : {}),
   };
   // The sandbox announces outcomes as signed webhooks; they enter through the same intake as Stripe's.
   if (gateway instanceof SandboxPaymentGateway) gateway.onWebhook(async (raw, signature) => void (await receiveWebhook(deps, raw, signature)));
@@ -112,6 +127,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     deps,
     store,
     renewalQueue,
+    chargeQueue,
     lifecycleQueue,
     settlementQueue,
     exportsQueue,
@@ -153,6 +169,9 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps):
  * One night through the real flow: plan-night → renewal queue → renew-product
  * → lifecycle queue → apply-lifecycle, with the clock set to that night.
  */
+/** Like the charge queue's event source in AWS: few consumers, so the provider's rate limit holds. */
+const CHARGE_CONCURRENCY = 4;
+
 export async function runNight(
   rt: LocalRuntime,
   night: IsoDate,
@@ -161,7 +180,7 @@ export async function runNight(
   const started = performance.now();
   const deps = { ...rt.deps, clock: fixedClock(night) };
   const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, night);
-  const queues = [rt.renewalQueue, rt.lifecycleQueue, rt.settlementQueue];
+  const queues = [rt.renewalQueue, rt.chargeQueue, rt.lifecycleQueue, rt.settlementQueue];
   const dlqBefore = queues.map((q) => q.deadLetters.length);
   const total = rt.renewalQueue.depth;
   let done = 0;
@@ -172,8 +191,12 @@ export async function runNight(
       opts.onProgress?.(done, total);
     },
   });
+  // The charge queue's consumer charges inline: it is the one place charges happen.
+  const { chargeQueue: _deferTo, ...charging } = deps;
+  await rt.chargeQueue.drain(makeRenewProductHandler(charging, false), { concurrency: Math.min(opts.concurrency ?? 4, CHARGE_CONCURRENCY) });
   const checkouts = await checkoutHousekeeping(deps, night);
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false), { concurrency: opts.concurrency ?? 4 });
+  await republishPendingLifecycle(deps, night);
   await drainQueues(rt, deps);
   const summary = await summariseNight(rt.store, night);
   const deadLetters = queues.flatMap((q, i) => q.deadLetters.slice(dlqBefore[i]));

@@ -7,7 +7,7 @@ import { apiHandler, IdempotencyHeaders, lazyLambda, resourceId, type Logger } f
 /** POST /v1/orgs/{orgId}/balance/top-ups: a deposit paid by card, PostFinance or bank transfer. */
 export function makeStartTopUpHandler(deps: CheckoutDeps, logger?: Logger) {
   return apiHandler(
-    { auth: true, params: z.object({ orgId: resourceId }), headers: IdempotencyHeaders, body: 'json', status: 201, logger },
+    { auth: true, params: z.object({ orgId: resourceId }), headers: IdempotencyHeaders, body: 'json', status: 201, logger, rateLimiter: deps.rateLimiter },
     ({ actor, params, headers, body }) =>
       startTopUp(deps, params.orgId, { ...body, requestId: headers['idempotency-key'] }, actor),
   );

@@ -7,7 +7,7 @@ import { apiHandler, IdempotencyHeaders, lazyLambda, resourceId, type Logger } f
 /** POST /v1/orgs/{orgId}/checkout: pay selected products; the Idempotency-Key header is the request id. */
 export function makeStartCheckoutHandler(deps: CheckoutDeps, logger?: Logger) {
   return apiHandler(
-    { auth: true, params: z.object({ orgId: resourceId }), headers: IdempotencyHeaders, body: 'json', status: 201, logger },
+    { auth: true, params: z.object({ orgId: resourceId }), headers: IdempotencyHeaders, body: 'json', status: 201, logger, rateLimiter: deps.rateLimiter },
     ({ actor, params, headers, body }) =>
       startCheckout(deps, params.orgId, { ...body, requestId: headers['idempotency-key'] }, actor),
   );

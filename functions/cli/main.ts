@@ -50,7 +50,7 @@ class CliContext {
   }
   /** Opens the embedded stack for one command and always shuts it down. */
   async withRuntime<T>(work: (rt: LocalRuntime) => Promise<T>, outDir = 'out'): Promise<T> {
-    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir });
+    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir, separateCharges: true });
     try {
       return await work(rt);
     } finally {
@@ -571,11 +571,12 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
       if (err.code === 'commander.help') return 0;
-      process.stderr.write(`error: ${err.message.replace(/^error: /, '')}\n`);
+      process.stderr.write(`error: ${err.message.replace(/^error: /, '').replace(/[\r\n]+/g, ' ')}\n`);
       return EXIT_BAD_INPUT;
     }
     if (err instanceof DomainError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      // One line, whatever the input echoed into the message contained.
+      process.stderr.write(`error: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
       return EXIT_BAD_INPUT;
     }
     if (err instanceof JavaMissingError) {

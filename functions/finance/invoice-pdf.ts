@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { invoicePdf } from '../../shared/use-cases/finance/invoice-documents.ts';
-import { awsFinanceDeps } from '../aws-runtime.ts';
+import { awsFinanceDeps } from '../aws-finance-runtime.ts';
 import { apiHandler, FileBody, lazyLambda, resourceId, type Logger } from '../http/api-handler.ts';
 
 /** API Gateway takes whole path segments as parameters, so the `.pdf` is part of `{file}`. */
@@ -9,7 +9,7 @@ const pdfFile = z.string().regex(/^(INV|PRO|CN)-[A-Z0-9]+-\d{4}-\d{6,9}\.pdf$/, 
 
 /** GET /v1/orgs/{orgId}/invoices/{number}.pdf: the document as PDF, with a QR-bill while unpaid. */
 export function makeInvoicePdfHandler(deps: FinanceDeps, logger?: Logger) {
-  return apiHandler({ auth: true, params: z.object({ orgId: resourceId, file: pdfFile }), logger }, async ({ actor, params }) => {
+  return apiHandler({ auth: true, params: z.object({ orgId: resourceId, file: pdfFile }), logger, rateLimiter: deps.rateLimiter }, async ({ actor, params }) => {
     const { invoice, pdf } = await invoicePdf(deps, params.orgId, params.file.slice(0, -'.pdf'.length), actor);
     return new FileBody(pdf, 'application/pdf', `${invoice.number}.pdf`);
   });

@@ -1,6 +1,6 @@
 import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { requestExport } from '../../shared/use-cases/finance/export-invoices.ts';
-import { awsFinanceDeps } from '../aws-runtime.ts';
+import { awsFinanceDeps } from '../aws-finance-runtime.ts';
 import { apiHandler, lazyLambda, type Logger } from '../http/api-handler.ts';
 
 /**
@@ -9,7 +9,7 @@ import { apiHandler, lazyLambda, type Logger } from '../http/api-handler.ts';
  * id; the exports queue's worker writes it, GET /v1/exports/{id} links it.
  */
 export function makeRequestExportHandler(deps: FinanceDeps, logger?: Logger) {
-  return apiHandler({ auth: true, body: 'json', status: 202, logger }, ({ actor, body }) => requestExport(deps, body, actor));
+  return apiHandler({ auth: true, body: 'json', status: 202, logger, rateLimiter: deps.rateLimiter }, ({ actor, body }) => requestExport(deps, body, actor));
 }
 
 export const handler = lazyLambda(awsFinanceDeps, makeRequestExportHandler);

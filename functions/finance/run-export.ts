@@ -4,7 +4,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { runExport } from '../../shared/use-cases/finance/export-invoices.ts';
-import { awsFinanceDeps } from '../aws-runtime.ts';
+import { awsFinanceDeps } from '../aws-finance-runtime.ts';
 
 const ExportMessageSchema = z.object({ exportId: z.string().min(1).max(100) });
 

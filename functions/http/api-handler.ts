@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+import type { RateLimitDecision, RateLimiter } from '../../shared/ports/rate-limiter.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -29,6 +30,12 @@ export interface ApiOptions<A extends boolean, P extends z.ZodType, Q extends z.
   /** Status of a successful answer (200 unless the route creates something). */
   status?: number;
   logger?: Logger;
+  /**
+   * Counts each authenticated request against its OAuth client's window
+   * (DOMAIN.md: 60 per minute); the request past the limit gets 429 before
+   * anything else is read. Public routes (Stripe's webhooks) pass none.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 type BodyMode = 'json' | 'raw' | 'none';
@@ -94,11 +101,13 @@ class UnauthorizedError extends DomainError {
 }
 
 /**
- * A thin HTTP API handler: authenticates, validates the path, query and
- * headers, then the body, and hands plain values to `route`, whose result is
- * the JSON answer. Checks run in that order so an anonymous caller learns
- * nothing about a route's inputs, and a malformed body is never parsed for
- * a request that would be refused anyway.
+ * A thin HTTP API handler: authenticates, counts the request against its
+ * client's rate limit (429 past it), validates the path, query and headers,
+ * then the body, and hands plain values to `route`, whose result is the JSON
+ * answer. Checks run in that order so an anonymous caller learns nothing
+ * about a route's inputs, and a malformed body is never parsed for a request
+ * that would be refused anyway. Every answer of a limited route carries
+ * `X-RateLimit-Limit` and `X-RateLimit-Remaining`.
  */
 export function apiHandler<
   A extends boolean,
@@ -118,25 +127,64 @@ export function apiHandler<
     .use(jsonErrors)
     .handler(async (event) => {
       const actor = options.auth ? actorOf(event) : undefined;
-      const params = validate(options.params, event.pathParameters ?? {}, 'path parameter', 'invalid_path');
-      const query = validate(options.query, event.queryStringParameters ?? {}, 'query parameter', 'invalid_query');
-      const headers = validate(options.headers, lowerCased(event.headers), 'header', 'invalid_header');
-      const body = readBody(event, options.body ?? 'none');
-      const result = await route({ actor, params, query, headers, body, event } as ApiRequest<A, P, Q, H, B>);
-      if (result instanceof FileBody) {
-        return {
-          statusCode: 200,
-          isBase64Encoded: true,
-          headers: {
-            'content-type': result.contentType,
-            'content-disposition': `inline; filename="${result.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
-            'cache-control': 'no-store',
-          },
-          body: result.body.toString('base64'),
-        };
+      // Before the path, the query, the headers and the body are even looked at: a limited request costs one write and changes nothing.
+      const rate = options.rateLimiter && actor ? await options.rateLimiter.hit(clientOf(event)) : undefined;
+      const limitHeaders = rate && options.rateLimiter ? rateLimitHeaders(options.rateLimiter, rate) : {};
+      if (rate && !rate.allowed) {
+        return withHeaders(
+          errorResponse(
+            429,
+            'rate_limited',
+            `Too many requests: this client may send ${options.rateLimiter!.limit} per minute; retry in ${rate.retryAfterSeconds} s`,
+          ),
+          { ...limitHeaders, 'retry-after': String(rate.retryAfterSeconds) },
+        );
       }
-      return jsonResponse(options.status ?? 200, result);
+      try {
+        const params = validate(options.params, event.pathParameters ?? {}, 'path parameter', 'invalid_path');
+        const query = validate(options.query, event.queryStringParameters ?? {}, 'query parameter', 'invalid_query');
+        const headers = validate(options.headers, lowerCased(event.headers), 'header', 'invalid_header');
+        const body = readBody(event, options.body ?? 'none');
+        const result = await route({ actor, params, query, headers, body, event } as ApiRequest<A, P, Q, H, B>);
+        if (result instanceof FileBody) {
+          return {
+            statusCode: 200,
+            isBase64Encoded: true,
+            headers: {
+              'content-type': result.contentType,
+              'content-disposition': `inline; filename="${result.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+              'cache-control': 'no-store',
+              ...limitHeaders,
+            },
+            body: result.body.toString('base64'),
+          };
+        }
+        return jsonResponse(options.status ?? 200, result, limitHeaders);
+      } catch (err) {
+        return withHeaders(toErrorResponse(err, event, log), limitHeaders);
+      }
     });
+}
+
+/**
+ * Whose quota a request uses: the OAuth client the token was issued to
+ * (`client_id` in access tokens, `azp` in ID tokens), else its subject.
+ */
+export function clientOf(event: ApiEvent): string {
+  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
+  for (const name of ['client_id', 'azp', 'sub']) {
+    const value = claims[name];
+    if (typeof value === 'string' && value.trim() !== '') return value;
+  }
+  throw new UnauthorizedError();
+}
+
+function rateLimitHeaders(limiter: RateLimiter, rate: RateLimitDecision): Record<string, string> {
+  return { 'x-ratelimit-limit': String(limiter.limit), 'x-ratelimit-remaining': String(rate.remaining) };
+}
+
+function withHeaders(result: ApiResult, headers: Record<string, string>): ApiResult {
+  return Object.keys(headers).length === 0 ? result : { ...result, headers: { ...result.headers, ...headers } };
 }
 
 /** API Gateway's JWT authorizer has checked signature, issuer, audience and expiry; the subject is the user. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { errors as joseErrors } from 'jose';
 import { z } from 'zod';
@@ -76,13 +76,20 @@ export async function startLocalServer(rt: LocalRuntime, opts: LocalServerOption
   const server = createServer((req, res) => {
     const started = performance.now();
     serve(req, routes, opts.home, drain)
-      .catch((err: unknown) => toErrorResponse(err, undefined, log))
+      .catch((err: unknown) => {
+        // The client went away mid-body (or sent one Node could not parse, answered by refuseMalformed): nobody left to answer.
+        if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) return undefined;
+        return toErrorResponse(err, undefined, log);
+      })
       .then((result) => {
+        if (!result) return;
         write(res, result);
         opts.accessLog?.(`${req.method} ${req.url} → ${result.statusCode} (${Math.round(performance.now() - started)} ms)`);
       })
       .catch((err: unknown) => log({ level: 'error', message: 'writing the response failed', error: describe(err) }));
   });
+  // Requests Node refuses before any handler (a request line or headers over its limit, broken HTTP) get the API's error shape too.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => refuseMalformed(err, socket));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new ConflictError(`port ${opts.port} is already in use; pick another with --port`, 'port_in_use') : err),
@@ -252,6 +259,20 @@ function describe(err: unknown): Record<string, unknown> {
 
 function withHeaders(result: ApiResult, headers: Record<string, string>): ApiResult {
   return { ...result, headers: { ...result.headers, ...headers } };
+}
+
+function refuseMalformed(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const result =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? errorResponse(431, 'headers_too_large', `The request line and headers exceed ${maxHeaderSize} bytes`)
+      : errorResponse(400, 'bad_request', 'The request is not valid HTTP/1.1');
+  const body = result.body ?? '';
+  const headers = Object.entries({ ...result.headers, 'content-length': String(Buffer.byteLength(body)), connection: 'close' }).map(([k, v]) => `${k}: ${String(v)}`);
+  socket.end([`HTTP/1.1 ${result.statusCode} ${STATUS_CODES[result.statusCode ?? 400] ?? ''}`, ...headers, '', body].join('\r\n'));
 }
 
 function write(res: ServerResponse, result: ApiResult): void {

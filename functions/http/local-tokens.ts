@@ -16,6 +16,8 @@ export interface LocalTokenRequest {
   ttlSeconds: number;
   /** OAuth 2 scopes, space-separated: `billing:finance` for the provider's finance staff. */
   scope?: string;
+  /** The OAuth client the token is issued to (`client_id`): the API's rate limit counts per client, else per user. */
+  clientId?: string;
 }
 
 export type LocalClaims = JWTPayload & { sub: string; org?: string };
@@ -45,7 +47,11 @@ export async function signLocalToken(home: string, req: LocalTokenRequest): Prom
     throw new ValidationError(`the time to live must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}, got ${req.ttlSeconds}`);
   }
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ ...(req.orgId ? { org: req.orgId } : {}), ...(req.scope ? { scope: req.scope } : {}) })
+  return new SignJWT({
+    ...(req.orgId ? { org: req.orgId } : {}),
+    ...(req.scope ? { scope: req.scope } : {}),
+    ...(req.clientId ? { client_id: req.clientId } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(req.userId)
     .setIssuer(LOCAL_ISSUER)

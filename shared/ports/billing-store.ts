@@ -147,6 +147,8 @@ export interface LifecycleCommand {
   action: LifecycleAction;
   status: 'pending' | 'applied';
   appliedAt?: string;
+  /** Why it was not carried out: the product had moved past it when it arrived. */
+  skipped?: string;
   createdAt: string;
 }
 
@@ -187,6 +189,8 @@ export type Change =
   | { type: 'member'; member: Member }
   | { type: 'paymentMethod'; method: SavedPaymentMethod }
   | { type: 'product'; product: Product; expectedVersion: number | null }
+  /** Writes nothing: the commit holds only while the product is still at the version read. */
+  | { type: 'productUnchanged'; orgId: string; productId: string; version: number }
   | { type: 'balance'; orgId: string; from: string; to: string; entry: LedgerEntry }
   | { type: 'attempt'; attempt: PaymentAttempt; expectedStatus: 'pending' | null }
   | { type: 'invoice'; invoice: Invoice }

@@ -1,14 +1,16 @@
+import { addDays, type IsoDate } from '../domain/calendar.ts';
 import { administrators } from '../domain/organisation.ts';
 import type { Change } from '../ports/billing-store.ts';
 import type { LifecycleMessage } from '../ports/message-queue.ts';
 import { loadOrg, loadProduct, retryOnConflict, type BillingDeps } from './renewal-deps.ts';
 
-export type ApplyLifecycleResult = { status: 'applied' | 'already-applied' | 'not-found' };
+export type ApplyLifecycleResult = { status: 'applied' | 'already-applied' | 'not-found' | 'skipped-stale' };
 
 /**
  * Carries a block, unblock or termination to the provisioning systems.
  *
- * 1. Read the command; an applied one is acknowledged and left alone.
+ * 1. Read the command; an applied one is acknowledged and left alone, and
+ *    one the product has moved past (blocked, then paid) is recorded as skipped.
  * 2. Call the provisioning port (its operations are idempotent on its side).
  * 3. Termination: record that backups are gone and notify the organisation's administrators.
  * 4. Mark the command applied, conditioned on it still being pending.
@@ -27,6 +29,13 @@ async function applyOnce(deps: Pick<BillingDeps, 'store' | 'provisioning' | 'clo
   if (command.status === 'applied') return { status: 'already-applied' };
   const product = await loadProduct(store, command.orgId, command.productId);
   const now = clock.now();
+  // Commands can arrive in any order (a block and the unblock of the same night): provisioning
+  // follows the product's state now, so a command the product has moved past is recorded, not applied.
+  const wanted = { block: 'blocked', unblock: 'active', terminate: 'terminated' } as const;
+  if (product.status !== wanted[command.action]) {
+    await store.commit([{ type: 'lifecycle', command: { ...command, status: 'applied', appliedAt: now, skipped: `product is ${product.status}` }, expectedStatus: 'pending' }]);
+    return { status: 'skipped-stale' };
+  }
   const changes: Change[] = [{ type: 'lifecycle', command: { ...command, status: 'applied', appliedAt: now }, expectedStatus: 'pending' }];
 
   switch (command.action) {
@@ -63,4 +72,29 @@ async function applyOnce(deps: Pick<BillingDeps, 'store' | 'provisioning' | 'clo
   }
   await store.commit(changes);
   return { status: 'applied' };
+}
+
+/** How far back the nightly sweep looks for commands that were recorded but never delivered. */
+export const LIFECYCLE_SWEEP_DAYS = 7;
+
+/**
+ * A command is recorded in the same transaction as the payment or the
+ * non-payment step, then queued; a worker that dies between the two leaves it
+ * pending. The nightly sweep queues again every command still pending from
+ * the previous nights (applying one is idempotent), so none is lost.
+ */
+export async function republishPendingLifecycle(
+  deps: Pick<BillingDeps, 'store' | 'lifecycleQueue'>,
+  today: IsoDate,
+  days = LIFECYCLE_SWEEP_DAYS,
+): Promise<number> {
+  let sent = 0;
+  // Tonight's commands are still on their way through the queue: the sweep looks at earlier nights only.
+  for (let i = days; i >= 1; i--) {
+    const date = addDays(today, -i);
+    const pending = (await deps.store.listLifecycleCommands(date)).filter((c) => c.status === 'pending');
+    if (pending.length > 0) await deps.lifecycleQueue.send(pending.map((c) => ({ date: c.date, commandId: c.id })));
+    sent += pending.length;
+  }
+  return sent;
 }

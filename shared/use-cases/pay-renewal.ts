@@ -24,11 +24,15 @@ export interface RenewalPaymentInput {
   client?: Organisation;
   /** The partner's discount on the line. */
   discountPercent?: Decimal;
+  /** A charge is needed: hand the renewal to the paced charge queue instead of calling the provider here. */
+  deferCharge?: boolean;
 }
 
 export type RenewalPaymentOutcome =
   | { kind: 'paid'; changes: Change[]; product: Product; invoice: Invoice; collected: Money }
-  | { kind: 'failed'; changes: Change[]; code: string; message: string; requiresCustomer: boolean };
+  | { kind: 'failed'; changes: Change[]; code: string; message: string; requiresCustomer: boolean }
+  /** Nothing done: the method must be charged, and charges run on their own, rate-limited queue. */
+  | { kind: 'deferred' };
 
 /**
  * Pays one renewal: prepaid balance first, the rest on the saved method.
@@ -70,6 +74,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     // A replayed request whose attempt already failed reports the same failure and moves nothing.
     return { kind: 'failed', changes: [], code: attempt.failureCode ?? 'payment_failed', message: `Payment attempt ${attempt.id} already failed`, requiresCustomer: attempt.failureCode === 'authentication_required' };
   }
+  if (resumed && input.deferCharge) return { kind: 'deferred' };
 
   if (!attempt) {
     const balance = Money.of(org.balance, org.currency);
@@ -117,6 +122,8 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     } catch (err) {
       return failure('method_currency_not_supported', (err as Error).message);
     }
+    // Balance-paid renewals finish at full speed; those that need the provider wait their turn on its queue.
+    if (input.deferCharge) return { kind: 'deferred' };
 
     attempt = {
       id: input.attemptId,
@@ -134,7 +141,12 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
       status: 'pending',
       createdAt: now,
     };
-    const hold: Change[] = [{ type: 'attempt', attempt, expectedStatus: null }];
+    // Held only if the product is still as read: a worker with a stale copy must not charge a period
+    // that another worker, or a checkout, has just paid.
+    const hold: Change[] = [
+      { type: 'attempt', attempt, expectedStatus: null },
+      { type: 'productUnchanged', orgId: product.orgId, productId: product.id, version: product.version },
+    ];
     if (balancePart.isPositive()) hold.push(balanceChange(org.balance, balancePart.negate(), 'renewal-hold', attempt, now));
     await store.commit(hold);
     org.balance = Money.of(org.balance, org.currency).minus(balancePart).toString();

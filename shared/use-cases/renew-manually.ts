@@ -65,6 +65,8 @@ export async function renewManually(deps: BillingDeps, orgId: string, raw: unkno
       if (paid.changes.length > 0) await deps.store.commit(paid.changes);
       throw new BusinessRuleError(`Payment failed: ${paid.message}`, paid.code);
     }
+    // A customer waiting for an answer is charged now, never deferred.
+    if (paid.kind === 'deferred') throw new Error('a manual renewal is never deferred');
     const next: Product = { ...paid.product, periodMonths, version: product.version + 1 };
     const upcoming = nextActionDate(next, type, product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
     if (upcoming) next.nextActionDate = upcoming;

@@ -8,7 +8,8 @@ import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-de
 
 export type RenewProductResult =
   | { status: 'done'; outcome: NightOutcome }
-  | { status: 'skipped'; reason: 'already-processed' | 'nothing-due' | 'not-found' };
+  | { status: 'skipped'; reason: 'already-processed' | 'nothing-due' | 'not-found' }
+  | { status: 'deferred' };
 
 /**
  * One product's night.
@@ -18,7 +19,8 @@ export type RenewProductResult =
  * 2. Work out what is due: payment attempt, reminder, block, termination.
  * 3. Attempt due: pay (balance first, then the saved method); paid extends the
  *    expiry, unblocks, and issues the final invoice; failed counts the attempt
- *    and e-mails the customer.
+ *    and e-mails the customer. When charges run on their own queue and the
+ *    balance does not cover it, hand the product to that queue and stop.
  * 4. Still unpaid: the reminder, or the block or termination with its lifecycle command.
  * 5. Commit product, money, invoice, e-mails, commands and the night's outcome
  *    in one transaction conditioned on the product's version, so a second
@@ -94,7 +96,13 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       periodMonths: product.periodMonths,
       attemptId: `${product.id}#${product.expiry}#${product.failedAttempts + 1}`,
       ...(method ? { method } : {}),
+      deferCharge: deps.chargeQueue !== undefined,
     });
+    if (paid.kind === 'deferred') {
+      // Nothing was written: the charge queue's worker runs this same night for the product.
+      await deps.chargeQueue!.send([msg]);
+      return { status: 'deferred' };
+    }
     changes.push(...paid.changes);
     if (paid.kind === 'paid') {
       outcome.paid = true;

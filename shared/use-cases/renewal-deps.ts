@@ -5,7 +5,7 @@ import type { Product } from '../domain/product.ts';
 import type { Seller } from '../domain/seller.ts';
 import { WriteConflict, type BillingStore } from '../ports/billing-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { LifecycleMessage, MessageQueue } from '../ports/message-queue.ts';
+import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../ports/message-queue.ts';
 import type { PaymentGateway } from '../ports/payment-gateway.ts';
 import type { Provisioning } from '../ports/provisioning.ts';
 
@@ -18,6 +18,11 @@ export interface BillingDeps {
   clock: Clock;
   lifecycleQueue: MessageQueue<LifecycleMessage>;
   provisioning: Provisioning;
+  /**
+   * Where renewals that need a provider charge go, when charges run apart
+   * (a queue consumed at the provider's rate limit); absent: charge inline.
+   */
+  chargeQueue?: MessageQueue<RenewalMessage>;
 }
 
 export async function loadOrg(store: BillingStore, orgId: string): Promise<Organisation> {

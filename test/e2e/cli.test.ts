@@ -117,7 +117,8 @@ describe('billing CLI on the embedded stack', () => {
       expect(res.err.trim().split('\n')).toHaveLength(1);
     }
     expect(await snapshot()).toEqual(before);
-  });
+    // Each command starts DynamoDB Local on its own, as on a user's machine: a slow run on a loaded machine.
+  }, 240_000);
 
   it('pays by bank transfer end to end: pro-forma, camt.054 import, final invoice as PDF, export', async () => {
     const out = join(home, '..', 'out');

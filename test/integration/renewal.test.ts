@@ -314,3 +314,24 @@ describe('idempotency', () => {
     await rt.close();
   });
 });
+
+describe('charges on their own queue', () => {
+  it('renews balance-paid products at once and sends only those needing a charge to the charge queue, each charged once', async () => {
+    const rt = await runtime(db.endpoint(), { separateCharges: true });
+    const { org: rich } = await anOrg(rt, { balance: '500.00' });
+    const { org: card, method } = await anOrg(rt, { method: 'pm_card_visa', balance: '2.00' });
+    for (let i = 0; i < 6; i++) await aProduct(rt, rich.id, { id: `bal${i}`, expiry: '2026-12-31' });
+    for (let i = 0; i < 4; i++) await aProduct(rt, card.id, { id: `card${i}`, expiry: '2026-12-31', paymentMethodId: method!.id });
+
+    const night = await runNight(rt, '2026-12-17');
+
+    expect(night).toMatchObject({ attempted: 10, paid: 10 });
+    expect(rt.chargeQueue.deadLetters).toHaveLength(0);
+    expect(rt.sandbox.calls).toHaveLength(4);
+    expect(new Set(rt.sandbox.calls.map((c) => c.idempotencyKey)).size).toBe(4);
+    expect(await rt.store.listInvoices(card.id)).toHaveLength(4);
+    // The balance is drawn first even when the rest goes to the card.
+    expect((await rt.store.getOrganisation(card.id))!.balance).toBe('0.00');
+    await rt.close();
+  });
+});

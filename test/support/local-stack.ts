@@ -40,7 +40,7 @@ let tables = 0;
 
 export async function runtime(
   endpoint: string,
-  opts: { today?: IsoDate; gateway?: PaymentGateway; duplicateDeliveries?: boolean } = {},
+  opts: { today?: IsoDate; gateway?: PaymentGateway; duplicateDeliveries?: boolean; separateCharges?: boolean } = {},
 ): Promise<LocalRuntime & { clock: TestClock; sandbox: SandboxPaymentGateway }> {
   const clock = new TestClock(opts.today ?? '2026-11-01');
   const sandbox = new SandboxPaymentGateway();
@@ -52,6 +52,7 @@ export async function runtime(
     clock,
     gateway: opts.gateway ?? sandbox,
     duplicateDeliveries: opts.duplicateDeliveries ?? false,
+    separateCharges: opts.separateCharges ?? false,
   });
   return Object.assign(rt, { clock, sandbox });
 }

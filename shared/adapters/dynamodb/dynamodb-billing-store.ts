@@ -171,6 +171,17 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'product':
         return [this.productPut(change.product, change.expectedVersion)];
+      case 'productUnchanged':
+        return [
+          {
+            ConditionCheck: {
+              TableName: this.tableName,
+              Key: keys.product(change.orgId, change.productId),
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': change.version },
+            },
+          },
+        ];
       case 'balance':
         return [
           {

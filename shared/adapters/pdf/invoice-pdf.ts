@@ -11,7 +11,7 @@ import { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import PDFDocument from 'pdfkit';
@@ -53,7 +53,7 @@ let fontCache: { regular: FontSource; bold: FontSource } | undefined;
 function fonts(): { regular: FontSource; bold: FontSource } {
   if (!fontCache) {
     const require = createRequire(import.meta.url);
-    const dir = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
+    const dir = fontsDir(require);
     const bytes = { regular: readFileSync(join(dir, 'DejaVuSans.ttf')), bold: readFileSync(join(dir, 'DejaVuSans-Bold.ttf')) };
     try {
       type Parsed = { layout?: unknown };
@@ -67,6 +67,18 @@ function fonts(): { regular: FontSource; bold: FontSource } {
     }
   }
   return fontCache;
+}
+
+/**
+ * Where DejaVuSans.ttf and DejaVuSans-Bold.ttf are. A Lambda bundle has no
+ * node_modules: the function ships the two files and names their folder in
+ * BILLING_FONTS_DIR (a relative one is taken from the function's root,
+ * LAMBDA_TASK_ROOT). Elsewhere they come from the npm package.
+ */
+function fontsDir(require: NodeJS.Require): string {
+  const configured = process.env.BILLING_FONTS_DIR;
+  if (configured) return resolve(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), configured);
+  return join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 }
 
 // ---------------------------------------------------------------- geometry (points; A4 = 595.28 x 841.89)

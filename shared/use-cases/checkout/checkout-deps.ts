@@ -1,6 +1,7 @@
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MessageQueue } from '../../ports/message-queue.ts';
 import type { WebhookVerifier } from '../../ports/payment-gateway.ts';
+import type { RateLimiter } from '../../ports/rate-limiter.ts';
 import type { BillingDeps } from '../renewal-deps.ts';
 
 /** One unit of settlement work: a stored provider event to act on. */
@@ -13,4 +14,6 @@ export interface CheckoutDeps extends BillingDeps {
   ids: IdGenerator;
   settlementQueue: MessageQueue<SettlementMessage>;
   verifier: WebhookVerifier;
+  /** The public API's per-client request limit; absent where no HTTP request arrives (workers, CLI). */
+  rateLimiter?: RateLimiter;
 }

@@ -2,10 +2,10 @@ import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
 import { seriesIdFor } from '../../domain/seller.ts';
 import { WriteConflict, type Change, type StoredGatewayEvent } from '../../ports/billing-store.ts';
-import type { GatewayEvent } from '../../ports/payment-gateway.ts';
+import type { GatewayEvent, PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps, SettlementMessage } from './checkout-deps.ts';
-import { checkoutEmail, savedMethodFrom } from './fulfil-checkout.ts';
+import { balanceMove, checkoutEmail, savedMethodFrom } from './fulfil-checkout.ts';
 import { settleCheckout } from './settle-checkout.ts';
 
 /** The provider events the engine acts on; any other is stored and acknowledged. */
@@ -23,6 +23,9 @@ export const HANDLED_EVENT_TYPES = [
 
 /** Stored events outlive Stripe's 3 days of webhook retries and the reconciliation window. */
 const EVENT_RETENTION_SECONDS = 35 * 24 * 3600;
+
+/** An event that arrived before what it is about was recorded (a refund before its renewal's commit). */
+const RETRY_LATER = 'retry-later';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -77,6 +80,8 @@ export async function processGatewayEvent(deps: CheckoutDeps, msg: SettlementMes
   if (event.status === 'processed') return 'already-processed';
   const object = JSON.parse(event.payload) as Record<string, unknown>;
   const outcome = await act(deps, event.type, object);
+  // Left unprocessed: the nightly reconciliation comes back to it once what it needs is recorded.
+  if (outcome === RETRY_LATER) return outcome;
   try {
     await deps.store.commit([
       { type: 'gatewayEvent', event: { ...event, status: 'processed', processedAt: deps.clock.now(), outcome }, expectedStatus: 'received' },
@@ -128,15 +133,16 @@ async function settlePayment(deps: CheckoutDeps, paymentRef: string | undefined)
 async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined): Promise<string> {
   if (!paymentRef) return 'no-payment';
   const state = await deps.gateway.getPayment(paymentRef);
-  const { orgId, checkoutId } = state?.metadata ?? {};
+  const { orgId, checkoutId, attemptId } = state?.metadata ?? {};
+  if (state && orgId && !checkoutId && attemptId) return recordRenewalRefund(deps, orgId, state);
   if (!state || !orgId || !checkoutId) return 'unknown-payment';
   return retryOnConflict(async () => {
     const checkout = await deps.store.getCheckout(orgId, checkoutId);
     if (!checkout || checkout.method === 'balance' || checkout.method === 'iban') return 'unknown-checkout';
+    // Refunded before it was settled: settlement books the payment and its refund together.
+    if (checkout.status === 'awaiting_payment' || checkout.status === 'canceled') return `checkout-${await settleCheckout(deps, orgId, checkoutId)}`;
     // Our own refunds (security holds, late payments) already recorded everything.
-    if (checkout.status === 'refunded' || checkout.status === 'refunding' || checkout.status === 'canceled' || checkout.status === 'awaiting_payment') {
-      return 'already-recorded';
-    }
+    if (checkout.status === 'refunded' || checkout.status === 'refunding') return 'already-recorded';
     const refunded = state.amountRefunded;
     if (!refunded.isPositive()) return 'nothing-refunded';
     const today = deps.clock.today();
@@ -185,6 +191,69 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
       throw err;
     }
     return full ? 'refund-recorded' : 'partial-refund-recorded';
+  });
+}
+
+/**
+ * A refund made at the provider of an automatic renewal's charge. In full:
+ * the renewal's invoice is reversed by a credit note, and the part the
+ * prepaid balance paid goes back to the balance, so the whole invoice is
+ * undone; in part: a negative payment for finance. The product keeps its
+ * period: whoever refunded decides what happens to the service.
+ */
+async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: PaymentState): Promise<string> {
+  return retryOnConflict(async () => {
+    const payment = (await deps.store.listPayments(orgId)).find((p) => p.gatewayRef === state.paymentRef && !p.refundOf);
+    // The night's commit that records the charge has not happened yet: come back later.
+    if (!payment?.invoiceNumber) return RETRY_LATER;
+    const invoice = await deps.store.findInvoice(payment.invoiceNumber);
+    if (!invoice) return RETRY_LATER;
+    const org = await loadOrg(deps.store, orgId);
+    const today = deps.clock.today();
+    const now = deps.clock.now();
+    const refunded = state.amountRefunded;
+    if (!refunded.isPositive()) return 'nothing-refunded';
+    const full = refunded.gte(Money.of(payment.amount, invoice.currency));
+    const changes: Change[] = [];
+    let creditNoteNumber: string | undefined;
+    if (full) {
+      const balancePart = Money.sum(invoice.payments.filter((p) => p.method === 'balance').map((p) => Money.of(p.amount, invoice.currency)), invoice.currency);
+      const year = Number(today.slice(0, 4));
+      const seriesId = seriesIdFor(deps.seller, orgId);
+      const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
+      const note = creditNoteFor(invoice, { seller: deps.seller, seriesId, year, sequence }, today, [
+        { method: 'balance', amount: balancePart },
+        { method: payment.method, amount: refunded, ref: state.paymentRef },
+      ]);
+      creditNoteNumber = note.number;
+      changes.push({ type: 'invoice', invoice: note });
+      if (balancePart.isPositive()) {
+        changes.push(balanceMove(org, balancePart, { id: `refund-${invoice.number}`, date: today, reason: 'refund', ref: note.number, createdAt: now }).change);
+      }
+    }
+    changes.push({
+      type: 'payment',
+      payment: {
+        id: `refund-${state.paymentRef}-${refunded.toMinorUnits()}`,
+        orgId,
+        date: today,
+        method: payment.method,
+        amount: refunded.negate().toString(),
+        currency: invoice.currency,
+        gatewayRef: state.paymentRef,
+        refundOf: state.paymentRef,
+        invoiceNumber: creditNoteNumber ?? invoice.number,
+        ...(payment.productId ? { productId: payment.productId } : {}),
+        createdAt: now,
+      },
+    });
+    try {
+      await deps.store.commit(changes);
+    } catch (err) {
+      if (err instanceof WriteConflict && err.conflicts.includes('payment')) return 'already-recorded';
+      throw err;
+    }
+    return full ? 'renewal-refund-recorded' : 'partial-renewal-refund-recorded';
   });
 }
 

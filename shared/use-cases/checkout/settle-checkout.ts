@@ -5,7 +5,8 @@ import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
 import { seriesIdFor } from '../../domain/seller.ts';
 import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/payment-methods.ts';
-import type { Change, LifecycleCommand, PaymentRecord } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change, type LifecycleCommand, type PaymentRecord } from '../../ports/billing-store.ts';
+import { billingContext } from '../manage-partners.ts';
 import type { PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
@@ -59,6 +60,8 @@ export function settleCheckout(deps: CheckoutDeps, orgId: string, checkoutId: st
 
     switch (state.status) {
       case 'succeeded':
+        // Refunded at the provider before we settled it: nothing to fulfil, the money is booked in and out.
+        if (state.amountRefunded.isPositive()) return refundCheckout(deps, checkout, 'refunded_by_provider', state);
         if (!paymentCovers(checkout, state.amountReceived)) {
           await note(deps, checkout, { code: 'amount_mismatch', message: `received ${state.amountReceived.format()} for ${checkout.chargePart} due` });
           return 'unchanged';
@@ -96,6 +99,9 @@ async function fulfil(deps: CheckoutDeps, checkout: Checkout, state: PaymentStat
   delete next.lastFailure;
 
   if (checkout.purpose === 'renewal') {
+    // An automatic charge started for one of these products since the checkout was created: the
+    // customer's own payment wins, that charge is given back, then the products are read afresh.
+    if (await supersedePendingAttempts(deps, checkout)) throw new WriteConflict(['attempt']);
     const products = await loadCheckoutProducts(deps, checkout);
     if ([...products.values()].some((p) => p.status === 'terminated')) return refundCheckout(deps, checkout, 'product_terminated', state);
     const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, payment);
@@ -216,7 +222,18 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
     creditNoteNumber = note.number;
     changes.push({ type: 'invoice', invoice: note });
   }
-  if (charged.isPositive() && current.paymentRef && current.method !== 'balance' && current.method !== 'iban') {
+  // Book what the provider has refunded in all, less what earlier records (a refund made at the
+  // provider, booked from its webhook) already say: never more, never twice.
+  let toBook = charged;
+  if (charged.isPositive() && current.paymentRef) {
+    const after = await deps.gateway.getPayment(current.paymentRef);
+    const booked = Money.sum(
+      (await deps.store.listPayments(org.id)).filter((p) => p.refundOf === current.paymentRef).map((p) => Money.of(p.amount, currency).negate()),
+      currency,
+    );
+    if (after) toBook = after.amountRefunded.min(charged).minus(booked);
+  }
+  if (toBook.isPositive() && current.paymentRef && current.method !== 'balance' && current.method !== 'iban') {
     changes.push({
       type: 'payment',
       payment: {
@@ -224,7 +241,7 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
         orgId: org.id,
         date: today,
         method: current.method,
-        amount: charged.negate().toString(),
+        amount: toBook.negate().toString(),
         currency,
         gatewayRef: refundRef ?? current.paymentRef,
         checkoutId: current.id,
@@ -250,6 +267,7 @@ const refundReasons: Record<string, string> = {
   security_hold_expired: `The order was held for an identity check that was not completed within ${SECURITY_HOLD_DAYS} days`,
   product_terminated: 'A product of the order was terminated before the payment arrived',
   checkout_expired: 'The payment arrived after the checkout had expired',
+  refunded_by_provider: 'The payment was refunded at the payment provider',
 };
 
 /**
@@ -282,6 +300,62 @@ export function releaseHold(deps: CheckoutDeps, orgId: string, checkoutId: strin
     if (commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
     return next;
   });
+}
+
+/**
+ * Resolves the automatic payment attempts still pending for a checkout's
+ * products: the charge made (found by its attempt, or replayed with its own
+ * idempotency key) is refunded, the balance it held is released, and the
+ * attempt is closed as superseded, all recorded. Returns whether any was.
+ */
+async function supersedePendingAttempts(deps: CheckoutDeps, checkout: Checkout): Promise<boolean> {
+  let any = false;
+  for (const item of checkout.items) {
+    for (const attempt of (await deps.store.listAttempts(checkout.orgId, item.productId)).filter((a) => a.status === 'pending')) {
+      any = true;
+      const product = await deps.store.getProduct(checkout.orgId, item.productId);
+      const owner = await loadOrg(deps.store, checkout.orgId);
+      const { payer } = await billingContext(deps.store, owner);
+      const method = attempt.paymentMethodId ? await deps.store.getPaymentMethod(payer.id, attempt.paymentMethodId) : undefined;
+      const chargePart = Money.of(attempt.chargePart, attempt.currency);
+      const found = await deps.gateway.findChargeByAttempt(attempt.id);
+      const charge =
+        found ??
+        (method
+          ? await deps.gateway.charge({
+              orgId: payer.id,
+              ...(payer.gatewayCustomerRef ? { customerRef: payer.gatewayCustomerRef } : {}),
+              paymentMethodRef: method.gatewayRef,
+              amount: chargePart,
+              idempotencyKey: attempt.idempotencyKey,
+              description: `Renewal of ${product?.name ?? attempt.productId} from ${attempt.periodStart}`,
+              metadata: { orgId: payer.id, productId: attempt.productId, attemptId: attempt.id, periodStart: attempt.periodStart },
+            })
+          : undefined);
+      const today = deps.clock.today();
+      const now = deps.clock.now();
+      const changes: Change[] = [{ type: 'attempt', attempt: { ...attempt, status: 'failed', failureCode: 'superseded_by_checkout' }, expectedStatus: 'pending' }];
+      if (charge?.status === 'succeeded') {
+        const refund = await deps.gateway.refund({
+          paymentRef: charge.paymentRef,
+          amount: chargePart,
+          idempotencyKey: `refund/${attempt.id}`,
+          metadata: { orgId: payer.id, attemptId: attempt.id, reason: 'superseded_by_checkout' },
+        });
+        const record = (id: string, amount: Money, extra: Partial<PaymentRecord>): Change => ({
+          type: 'payment',
+          payment: { id, orgId: payer.id, date: today, method: method?.kind ?? 'card', amount: amount.toString(), currency: attempt.currency, gatewayRef: charge.paymentRef, productId: attempt.productId, createdAt: now, ...extra },
+        });
+        changes.push(record(charge.paymentRef, chargePart, {}), record(`refund-${charge.paymentRef}`, chargePart.negate(), { refundOf: charge.paymentRef, gatewayRef: refund.refundRef }));
+      }
+      const held = Money.of(attempt.balancePart, attempt.currency);
+      if (held.isPositive()) {
+        changes.push(balanceMove(payer, held, { id: `hold-release-${attempt.id}`, date: today, reason: 'hold-release', ref: attempt.id, createdAt: now }).change);
+      }
+      await deps.store.commit(changes);
+    }
+  }
+  return any;
 }
 
 export interface HousekeepingResult {

@@ -51,13 +51,15 @@ export const CheckoutInput = z.object({
   useBalance: z.boolean().default(true),
   saveMethod: z.boolean().default(true),
   requestId,
-});
+})
+  // A misspelt field (usebalance) must be refused, not silently ignored with its default applied.
+  .strict();
 
 export const TopUpCheckoutInput = z.object({
   amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
   method: z.enum(['card', 'postfinance', 'iban'], { message: 'must be card, postfinance or iban' }),
   requestId,
-});
+}).strict();
 
 /** What the customer (and the front end) sees of a checkout. */
 export interface CheckoutView {
@@ -164,7 +166,7 @@ export async function startTopUp(deps: CheckoutDeps, orgId: string, raw: unknown
   return begin(deps, orgId, actor, `top-up/${key}`, fingerprint(request), async (org) => {
     const amount = Money.of(input.amount, org.currency);
     if (amount.lt(Money.of(TOP_UP_MIN, org.currency)) || amount.gt(Money.of(TOP_UP_MAX, org.currency))) {
-      throw new ValidationError(`A deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${org.currency}, got ${amount.toString()}`, 'top_up_out_of_range');
+      throw new ValidationError(`amount: a deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${org.currency}, got ${amount.toString()}`, 'top_up_out_of_range');
     }
     assertCheckoutMethod(input.method, org.currency, 'top-up');
     return {

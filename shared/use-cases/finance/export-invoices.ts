@@ -26,8 +26,13 @@ export const ExportInput = z
     lines: z.boolean().default(false),
     pdf: z.boolean().default(false),
   })
+  .strict()
   .refine((v) => v.from <= v.to, { message: 'from must not be after to', path: ['to'] })
-  .refine((v) => daysBetween(v.from, v.to) < MAX_EXPORT_DAYS, { message: `a period of at most ${MAX_EXPORT_DAYS} days`, path: ['to'] })
+  // Runs only on real dates: the date checks above have already reported anything else.
+  .refine((v) => !isIsoDate(v.from) || !isIsoDate(v.to) || daysBetween(v.from, v.to) < MAX_EXPORT_DAYS, {
+    message: `a period of at most ${MAX_EXPORT_DAYS} days`,
+    path: ['to'],
+  })
   .refine((v) => !(v.orgId && v.partnerId), { message: 'give an organisation or a partner, not both', path: ['partnerId'] });
 
 export type ExportParams = z.infer<typeof ExportInput>;

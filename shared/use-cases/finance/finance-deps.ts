@@ -3,6 +3,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { DocumentRenderer, DocumentStore } from '../../ports/documents.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MessageQueue } from '../../ports/message-queue.ts';
+import type { RateLimiter } from '../../ports/rate-limiter.ts';
 
 /** One finance export to run: the exports queue's message. */
 export interface ExportMessage {
@@ -16,4 +17,6 @@ export interface FinanceDeps {
   renderer: DocumentRenderer;
   documents: DocumentStore;
   exportsQueue: MessageQueue<ExportMessage>;
+  /** The public API's per-client request limit; absent where no HTTP request arrives (workers, CLI). */
+  rateLimiter?: RateLimiter;
 }

@@ -1,0 +1,311 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { seedPortfolio } from '../../functions/cli/demo-portfolio.ts';
+import { openLocalRuntime, type EngineDeps, type LocalRuntime } from '../../functions/local-runtime.ts';
+import { parseLifecycleMessage, parseRenewalMessage, parseSettlementMessage } from '../../functions/messages.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
+import type { SqsHandler } from '../../shared/adapters/local/in-process-queue.ts';
+import { SANDBOX_WEBHOOK_SECRET } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
+import { addDays, datesBetween, type IsoDate } from '../../shared/domain/calendar.ts';
+import type { Organisation } from '../../shared/domain/organisation.ts';
+import type { DueProductRef } from '../../shared/ports/billing-store.ts';
+import type { RenewalMessage } from '../../shared/ports/message-queue.ts';
+import { applyLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
+import { processGatewayEvent, reconcileGatewayEvents } from '../../shared/use-cases/checkout/gateway-events.ts';
+import { checkoutHousekeeping } from '../../shared/use-cases/checkout/settle-checkout.ts';
+import { republishPendingLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
+import { planNight } from '../../shared/use-cases/plan-night.ts';
+import { renewProduct } from '../../shared/use-cases/renew-product.ts';
+import { Customers, type CustomerRates, type CustomerStats } from './customers.ts';
+import { ChaosGateway, countingQueue, crashingStore, FAULT, FaultLog, isInjected, type FaultRates } from './faults.ts';
+import { checkAll, observations, readBooks, type InvariantResult } from './invariants.ts';
+import { Rng } from './random.ts';
+import { secondsOf, SimClock } from './sim-clock.ts';
+import { WebhookWire, type WireRates, type WireStats } from './webhook-wire.ts';
+
+export interface ChaosOptions {
+  seed: number;
+  nights: number;
+  products: number;
+  orgs: number;
+  /** The first simulated night. */
+  start: IsoDate;
+  /** Product expiries are spread over this many days after the start. */
+  spreadDays: number;
+  /** A running DynamoDB Local to use (tests share one); otherwise one is started in memory. */
+  endpoint?: string;
+  /** Renewal batches in flight at once, as Lambda's event source mapping would run them. */
+  concurrency: number;
+  /** Share of a night's due products that a second and third worker renew at the same time. */
+  twoWorkersShare: number;
+  nightTwice: number;
+  /** Every how many days reconciliation lists the provider's events. */
+  reconcileEvery: number;
+  faults: FaultRates;
+  wire: WireRates;
+  customers: CustomerRates;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_OPTIONS: ChaosOptions = {
+  seed: 20261115,
+  nights: 60,
+  products: 2000,
+  orgs: 150,
+  start: '2026-11-15',
+  spreadDays: 60,
+  concurrency: 4,
+  twoWorkersShare: 0.03,
+  nightTwice: 0.12,
+  reconcileEvery: 3,
+  faults: { crashBefore: 0.03, crashAfter: 0.03, chargeTimeoutBefore: 0.03, chargeTimeoutAfter: 0.05, createPaymentTimeout: 0.05, getPaymentError: 0.02 },
+  wire: { drop: 0.06, duplicate: 0.2, delay: 0.2, staleReplay: 0.02 },
+  customers: {
+    checkoutsPerOrgDay: 0.08,
+    topUpsPerOrgDay: 0.015,
+    declineFirst: 0.25,
+    payLate: 0.12,
+    abandon: 0.08,
+    dashboardRefundsPerDay: 0.5,
+    renewalRefundShare: 0.3,
+  },
+};
+
+export interface ChaosReport {
+  options: ChaosOptions;
+  invariants: InvariantResult[];
+  faults: Map<string, number>;
+  violations: number;
+  /** Dead letters and errors that were no injected fault. */
+  problems: string[];
+  /** Findings outside the invariants, printed but not counted. */
+  observations: string[];
+  stats: {
+    seedSeconds: number;
+    runSeconds: number;
+    checkSeconds: number;
+    renewals: { attempted: number; paid: number; failed: number; reminders: number; blocked: number; unblocked: number; terminated: number };
+    documents: Record<string, number>;
+    checkouts: Record<string, number>;
+    customers: CustomerStats;
+    wire: WireStats;
+    reconciled: number;
+    deadLetters: number;
+  };
+}
+
+interface ErrorLog {
+  problems: string[];
+}
+
+/** An SQS consumer like the functions' middy handlers (partial batch failures), that also notes errors that were not injected. */
+function consumer<T>(queue: string, parse: (body: string) => T, work: (msg: T) => Promise<unknown>, log: ErrorLog): SqsHandler {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const results = await Promise.allSettled(event.Records.map((r) => work(parse(r.body))));
+    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+    results.forEach((res, i) => {
+      if (res.status === 'fulfilled') return;
+      batchItemFailures.push({ itemIdentifier: event.Records[i]!.messageId });
+      if (!isInjected(res.reason)) log.problems.push(`${queue} ${event.Records[i]!.body}: ${describe(res.reason)}`);
+    });
+    return { batchItemFailures };
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/**
+ * A chaos run: seeds a portfolio, then lives through `nights` nights and
+ * days while workers die around commits, the provider times out after
+ * charging and forgets its keys, workers collide, nights run twice and
+ * webhooks arrive twice, late, out of order or never. Then reads the books
+ * back and checks the invariants.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const o = options;
+  const log = o.log ?? (() => {});
+  const started = performance.now();
+  let db: DynamoDbLocal | undefined;
+  const endpoint = o.endpoint ?? (db = await startDynamoDbLocal()).endpoint;
+  const outDir = mkdtempSync(join(tmpdir(), 'billing-chaos-'));
+  const clock = new SimClock(o.start, '00:30:00.000Z');
+  const faults = new FaultLog(o.seed, o.faults);
+  const gateway = new ChaosGateway({ nowSeconds: () => clock.seconds() });
+  const wire = new WebhookWire(o.seed, faults, clock, o.wire);
+  gateway.attachWire(wire.capture);
+  let rt: LocalRuntime | undefined;
+  try {
+    rt = await openLocalRuntime({
+      endpoint,
+      tableName: `chaos-${o.seed}-${process.pid}-${Date.now()}`,
+      clock,
+      gateway,
+      verifier: new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET, { now: () => clock.seconds() * 1000 }),
+      duplicateDeliveries: true,
+      outDir,
+    });
+    return await live(rt);
+  } finally {
+    await rt?.close();
+    await db?.stop();
+    rmSync(outDir, { recursive: true, force: true });
+  }
+
+  async function live(rt: LocalRuntime): Promise<ChaosReport> {
+    // 1. The portfolio, through the use cases, with no fault yet.
+    log(`seeding ${o.orgs} organisations and ${o.products} products (seed ${o.seed})...`);
+    const seeded = await seedPortfolio(rt, { orgs: o.orgs, products: o.products, today: o.start, seed: o.seed, spreadDays: o.spreadDays });
+    const orgs = (await Promise.all(seeded.orgIds.map((id) => rt.store.getOrganisation(id)))).filter((x): x is Organisation => !!x);
+    const initialExpiry = new Map<string, IsoDate>();
+    for (const org of orgs) for (const p of await rt.store.listProducts(org.id)) initialExpiry.set(p.id, p.expiry);
+    const seedSeconds = (performance.now() - started) / 1000;
+    log(`seeded in ${seedSeconds.toFixed(1)} s`);
+
+    // 2. The engine as the workers see it: a store whose commits may die, counted queues, the misbehaving provider.
+    const errors: ErrorLog = { problems: [] };
+    const deps: EngineDeps = {
+      ...rt.deps,
+      clock,
+      store: crashingStore(rt.store, faults),
+      lifecycleQueue: countingQueue(rt.lifecycleQueue, faults, true),
+      settlementQueue: countingQueue(rt.settlementQueue, faults, true),
+    };
+    const renewalQueue = countingQueue(rt.renewalQueue, faults, true);
+    const renew = consumer('renewal', parseRenewalMessage, (m) => renewProduct(deps, m), errors);
+    const lifecycle = consumer('lifecycle', parseLifecycleMessage, (m) => applyLifecycle(deps, m), errors);
+    const settle = consumer('settlement', parseSettlementMessage, (m) => processGatewayEvent(deps, m), errors);
+    const rng = new Rng(o.seed);
+    const customers = new Customers(deps, gateway, orgs, new Rng(o.seed ^ 0xc0ffee), o.customers, o.seed);
+    gateway.faults = faults;
+    faults.enabled = true;
+    let reconciled = 0;
+
+    const drainAll = async () => {
+      while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0) {
+        await rt.settlementQueue.drain(settle, { concurrency: 2 });
+        await rt.lifecycleQueue.drain(lifecycle, { concurrency: o.concurrency });
+      }
+    };
+    const guarded = async (what: string, work: () => Promise<unknown>) => {
+      try {
+        await work();
+      } catch (err) {
+        if (!isInjected(err)) errors.problems.push(`${what}: ${describe(err)}`);
+      }
+    };
+
+    const night = async (date: IsoDate, collide: DueProductRef[], first: boolean) => {
+      await planNight({ store: deps.store, clock: deps.clock, renewalQueue }, date);
+      await Promise.all([
+        rt.renewalQueue.drain(renew, { concurrency: o.concurrency }),
+        // The world does not wait for the night to end: late payers pay, webhooks arrive and settle meanwhile.
+        first &&
+          (async () => {
+            await customers.payLate(date);
+            await wire.deliver(deps);
+            await drainAll();
+          })(),
+        ...collide.map(async (ref) => {
+          faults.add(FAULT.twoWorkers);
+          const msg: RenewalMessage = { orgId: ref.orgId, productId: ref.productId, night: date };
+          const res = await Promise.allSettled([renewProduct(deps, msg), renewProduct(deps, msg)]);
+          for (const x of res) if (x.status === 'rejected' && !isInjected(x.reason)) errors.problems.push(`two workers on ${ref.productId} ${date}: ${describe(x.reason)}`);
+        }),
+      ]);
+      await guarded(`housekeeping ${date}`, () => checkoutHousekeeping(deps, date));
+      await guarded(`lifecycle sweep ${date}`, () => republishPendingLifecycle(deps, date));
+      await drainAll();
+    };
+
+    // 3. The nights and days.
+    const nights = datesBetween(o.start, addDays(o.start, o.nights - 1));
+    const runStarted = performance.now();
+    for (const [i, date] of nights.entries()) {
+      const t0 = performance.now();
+      // Forgetting idempotency keys and a lagging search never meet in one night: together no engine could tell.
+      gateway.setKeyMode(i % 2 === 0 ? 'stale-search' : 'forget');
+      clock.set(date, '02:00:00.000Z');
+      const due = await rt.store.listDueProducts(date);
+      const collide = rng.sample(due, Math.round(due.length * o.twoWorkersShare));
+      const twice = rng.chance(o.nightTwice);
+      await night(date, collide, true);
+      if (twice) {
+        faults.add(FAULT.nightTwice);
+        await night(date, [], false);
+      }
+      clock.set(date, '10:00:00.000Z');
+      if (i % o.reconcileEvery === o.reconcileEvery - 1) {
+        await guarded(`reconcile ${date}`, async () => {
+          reconciled += (await reconcileGatewayEvents(deps, secondsOf(addDays(date, -4)))).missing;
+        });
+      }
+      await customers.day(date);
+      clock.set(date, '14:00:00.000Z');
+      await wire.deliver(deps);
+      await drainAll();
+      const outcomes = await rt.store.listNightOutcomes(date);
+      log(
+        `${date}: ${due.length} due, ${outcomes.filter((x) => x.paid).length} paid, ${outcomes.filter((x) => x.failed).length} failed, ` +
+          `${outcomes.filter((x) => x.blocked).length} blocked, ${outcomes.filter((x) => x.terminated).length} terminated` +
+          `${twice ? ', run twice' : ''}; ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+    }
+
+    // 4. The dust settles: no more faults, every webhook arrives, reconciliation and housekeeping run once more.
+    faults.enabled = false;
+    const end = addDays(o.start, o.nights);
+    clock.set(end, '12:00:00.000Z');
+    await wire.deliver(deps, { all: true });
+    await drainAll();
+    await guarded('final reconcile', async () => {
+      reconciled += (await reconcileGatewayEvents(deps, secondsOf(o.start))).missing;
+    });
+    await guarded('final housekeeping', () => checkoutHousekeeping(deps, end));
+    await guarded('final lifecycle sweep', () => republishPendingLifecycle(deps, end));
+    await drainAll();
+    const runSeconds = (performance.now() - runStarted) / 1000;
+
+    // 5. The books, read back, and the invariants.
+    const checkStarted = performance.now();
+    const books = await readBooks({ store: rt.store, gateway, nights, today: end, provisioning: rt.provisioning.calls, initialExpiry });
+    const invariants = checkAll(books);
+    const deadLetters = [rt.renewalQueue, rt.lifecycleQueue, rt.settlementQueue].flatMap((q) => q.deadLetters.map((d) => `dead letter on ${q.name}: ${d.body}`));
+    const problems = [...deadLetters, ...errors.problems, ...wire.problems, ...customers.problems];
+    invariants.push({ name: '7. the run converged (no dead letter, no error but injected ones)', checks: 1, violations: problems });
+    const count = (xs: { status?: string; series?: string }[], k: 'status' | 'series') => xs.reduce<Record<string, number>>((m, x) => ((m[x[k]!] = (m[x[k]!] ?? 0) + 1), m), {});
+    const sum = (f: (x: (typeof books.outcomes)[number]) => boolean | number) => books.outcomes.reduce((s, x) => s + Number(f(x)), 0);
+    return {
+      options: o,
+      invariants,
+      faults: faults.counts,
+      violations: invariants.reduce((s, r) => s + r.violations.length, 0),
+      problems,
+      observations: observations(books),
+      stats: {
+        seedSeconds,
+        runSeconds,
+        checkSeconds: (performance.now() - checkStarted) / 1000,
+        renewals: {
+          attempted: sum((x) => x.attempted),
+          paid: sum((x) => x.paid),
+          failed: sum((x) => x.failed),
+          reminders: sum((x) => x.reminders),
+          blocked: sum((x) => x.blocked),
+          unblocked: sum((x) => x.unblocked),
+          terminated: sum((x) => x.terminated),
+        },
+        documents: count(books.invoices, 'series'),
+        checkouts: count(books.checkouts, 'status'),
+        customers: customers.stats,
+        wire: wire.stats,
+        reconciled,
+        deadLetters: deadLetters.length,
+      },
+    };
+  }
+}

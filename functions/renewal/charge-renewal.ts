@@ -1,0 +1,16 @@
+import type { SQSEvent } from 'aws-lambda';
+import { awsDeps } from '../aws-runtime.ts';
+import { makeRenewProductHandler } from './renew-product.ts';
+
+/**
+ * The charge queue's consumer: the same product-night as renew-product, with
+ * the provider charged inline. Its event source's maximum concurrency keeps
+ * the provider under its rate limit; balance-paid renewals never come here.
+ */
+function makeChargeRenewalHandler() {
+  const { chargeQueue: _deferTo, ...deps } = awsDeps();
+  return makeRenewProductHandler(deps);
+}
+
+let cached: ReturnType<typeof makeRenewProductHandler> | undefined;
+export const handler = (event: SQSEvent, context: never) => (cached ??= makeChargeRenewalHandler())(event, context);
