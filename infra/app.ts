@@ -1,9 +1,13 @@
 // CDK app entry point (cdk.json: "app": "npx tsx infra/app.ts").
-// Select the environment with `-c stage=dev|prod` (default dev).
-// The stacks are environment-agnostic: no account/region, no lookups, so
-// `cdk synth` needs neither credentials nor network.
+// Select the environment with `-c stage=dev|prod` (default dev); the JWT
+// issuer and audience are the stateless stack's parameters (JwtIssuer,
+// JwtAudience), defaulted from `-c jwtIssuer=... -c jwtAudience=a,b`.
+// The stacks are environment-agnostic: no account/region, no lookups, and
+// functions are bundled with the local esbuild, so `cdk synth` needs neither
+// credentials, network nor Docker.
 import { App } from 'aws-cdk-lib';
-import { parseStage, type Stage, StatefulStack } from './stateful-stack.ts';
+import { addBillingStacks } from './billing-app.ts';
+import { parseStage, type Stage } from './stateful-stack.ts';
 
 const app = new App();
 
@@ -16,8 +20,4 @@ try {
   process.exit(1);
 }
 
-new StatefulStack(app, `Billing-${stage}-Stateful`, {
-  stage,
-  description: `Renewal billing engine (${stage}): table and work queues`,
-  tags: { project: 'renewal-billing-engine', stage },
-});
+addBillingStacks(app, stage);

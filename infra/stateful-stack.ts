@@ -1,16 +1,28 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { TABLE_INDEXES, TABLE_KEYS } from '../shared/adapters/dynamodb/table-schema.ts';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /**
  * Longest time a queue consumer (Lambda) may run for one batch. The stateless
- * stack sets its consumer functions' timeout from this constant.
+ * stack sets its consumer functions' timeout from this constant: a renewal
+ * batch of 10 paced at STRIPE_MAX_RPS = 5, with Stripe's 429 back-off, needs
+ * well under a minute.
  */
-export const CONSUMER_TIMEOUT_SECONDS = 30;
+export const CONSUMER_TIMEOUT_SECONDS = 60;
+
+/**
+ * The exports queue's consumer (run-export) streams a whole period to the
+ * bucket, PDFs included: it gets Lambda's longest timeout, and the exports
+ * queue a visibility timeout of VISIBILITY_TIMEOUT_FACTOR times that.
+ */
+export const EXPORT_CONSUMER_TIMEOUT_SECONDS = 15 * 60;
 
 /**
  * AWS guidance for Lambda event sources: visibility timeout of at least six times
@@ -24,6 +36,32 @@ export const MAX_RECEIVE_COUNT = 5;
 
 /** How long parked messages stay on a dead-letter queue (the SQS maximum). */
 export const DLQ_RETENTION_DAYS = 14;
+
+/** Finance exports are regenerated on demand; PDFs (invoices) are kept, never expired here. */
+export const EXPORTS_PREFIX = 'exports/';
+export const EXPORTS_EXPIRY_DAYS = 90;
+/** Where invoice-pdf keeps each rendered document (shared/use-cases/finance/invoice-documents.ts pdfKey). */
+export const INVOICES_PREFIX = 'invoices/';
+/** Where finance drops camt.054 bank notifications; import-statement is notified of each new object. */
+export const BANK_INCOMING_PREFIX = 'bank/incoming/';
+
+/**
+ * The CloudFormation export of the documents bucket's ARN. The stateless
+ * stack imports it by this name (Fn::ImportValue) for its per-prefix S3
+ * grants, so their policy resources read the same, `<export>/exports/*`,
+ * in the construct tree and in the synthesized template, where cdk-nag
+ * checks them (a weak cross-stack reference becomes a hashed
+ * Fn::GetStackOutput only at synthesis).
+ */
+export function documentsBucketArnExportName(stage: Stage): string {
+  return `Billing-${stage}-DocumentsBucketArn`;
+}
+
+/** The projections of TABLE_INDEXES in CDK's terms. */
+const PROJECTION: Record<(typeof TABLE_INDEXES)[number]['projection'], ProjectionType> = {
+  KEYS_ONLY: ProjectionType.KEYS_ONLY,
+  ALL: ProjectionType.ALL,
+};
 
 export function isStage(value: unknown): value is Stage {
   return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
@@ -45,17 +83,43 @@ export interface StatefulStackProps extends StackProps {
   readonly stage: Stage;
 }
 
+export interface WorkQueue {
+  readonly queue: Queue;
+  readonly dlq: Queue;
+}
+
+export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports';
+
 /**
  * Everything that holds data and must outlive deployments of the code:
- * the single DynamoDB table and the work queues with their dead-letter queues.
+ * the single DynamoDB table, the bucket for PDFs and exports, the work queues
+ * with their dead-letter queues, the nightly schedules' dead-letter queue and
+ * the Stripe secret (its value is set by an operator, so it is state too).
  */
 export class StatefulStack extends Stack {
   public readonly stage: Stage;
   public readonly table: TableV2;
   public readonly renewalQueue: Queue;
   public readonly renewalDlq: Queue;
+  /** Renewals the prepaid balance does not cover: charged by charge-renewal at Stripe's pace. */
+  public readonly chargeQueue: Queue;
+  public readonly chargeDlq: Queue;
   public readonly lifecycleQueue: Queue;
   public readonly lifecycleDlq: Queue;
+  public readonly settlementQueue: Queue;
+  public readonly settlementDlq: Queue;
+  /** Export jobs queued by POST /v1/exports, run by run-export. */
+  public readonly exportsQueue: Queue;
+  public readonly exportsDlq: Queue;
+  /** Where EventBridge Scheduler and the scheduled functions park a nightly run they could not deliver or finish. */
+  public readonly schedulerDlq: Queue;
+  /** Where Lambda parks an S3 notification import-statement failed on after its retries (the event names the file). */
+  public readonly bankImportDlq: Queue;
+  /** PDFs (invoices/), finance exports (exports/) and incoming bank notifications (bank/incoming/). */
+  public readonly documentsBucket: Bucket;
+  public readonly accessLogsBucket: Bucket;
+  /** `{"secretKey": "sk_...", "webhookSecret": "whsec_..."}`, set after the first deploy. */
+  public readonly stripeSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     // Re-check at runtime: context values and casts bypass the type.
@@ -67,60 +131,168 @@ export class StatefulStack extends Stack {
     // In prod, data survives a stack deletion or a replacement; dev is disposable.
     const removalPolicy = isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
+    const { pk, sk, ttl } = TABLE_KEYS;
     this.table = new TableV2(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: pk, type: AttributeType.STRING },
+      sortKey: { name: sk, type: AttributeType.STRING },
       billing: Billing.onDemand(),
       encryption: TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: isProd,
       removalPolicy,
-      timeToLiveAttribute: 'expiresAt',
-      globalSecondaryIndexes: [
-        {
-          // Nightly scheduler: products whose next action falls on a date.
-          // gsi1pk = DUE#<yyyy-mm-dd>#<shard>, gsi1sk = product key. Sparse:
-          // only items carrying gsi1pk (a pending next action) are indexed.
-          indexName: 'gsi1',
-          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
-          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
-          projectionType: ProjectionType.KEYS_ONLY,
-        },
-        {
-          // Products of an organisation by expiry:
-          // gsi2pk = ORG#<id>#PRODUCTS, gsi2sk = <expiry>#<productId>.
-          indexName: 'gsi2',
-          partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
-          sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
-          projectionType: ProjectionType.ALL,
-        },
-      ],
+      // Stored provider events (webhooks) and rate-limit counters expire through it.
+      timeToLiveAttribute: ttl,
+      // The one definition the local table (createTableIfMissing) is built from too:
+      // gsi1 = nightly due dates (DUE#<date>#<shard>, keys only, sparse),
+      // gsi2 = an organisation's products by expiry (ORG#<id>#PRODUCTS),
+      // gsi3 = finance documents by issue date (DOCS#<date>#<shard>), for exports.
+      globalSecondaryIndexes: TABLE_INDEXES.map(({ index, projection }) => ({
+        indexName: index.name,
+        partitionKey: { name: index.pk, type: AttributeType.STRING },
+        sortKey: { name: index.sk, type: AttributeType.STRING },
+        projectionType: PROJECTION[projection],
+      })),
     });
 
     const renewal = this.workQueue('Renewal', removalPolicy);
     this.renewalQueue = renewal.queue;
     this.renewalDlq = renewal.dlq;
 
+    const charge = this.workQueue('Charge', removalPolicy);
+    this.chargeQueue = charge.queue;
+    this.chargeDlq = charge.dlq;
+
     const lifecycle = this.workQueue('Lifecycle', removalPolicy);
     this.lifecycleQueue = lifecycle.queue;
     this.lifecycleDlq = lifecycle.dlq;
 
+    const settlement = this.workQueue('Settlement', removalPolicy);
+    this.settlementQueue = settlement.queue;
+    this.settlementDlq = settlement.dlq;
+
+    const exports = this.workQueue('Exports', removalPolicy, EXPORT_CONSUMER_TIMEOUT_SECONDS);
+    this.exportsQueue = exports.queue;
+    this.exportsDlq = exports.dlq;
+
+    this.schedulerDlq = this.deadLetterQueue('SchedulerDlq', removalPolicy);
+    Validations.of(this.schedulerDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself a dead-letter queue: EventBridge Scheduler and the scheduled functions (on failure) send to it; a DLQ of a DLQ would only hide failures.',
+    });
+
+    this.bankImportDlq = this.deadLetterQueue('BankImportDlq', removalPolicy);
+    Validations.of(this.bankImportDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: import-statement's on-failure destination for S3 notifications it could not process after Lambda's retries; a DLQ of a DLQ would only hide failures.",
+    });
+
+    this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      removalPolicy,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(isProd ? 400 : 30) }],
+    });
+    Validations.of(this.accessLogsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket of the documents bucket; logging it into itself would loop and another log bucket would only move the finding.',
+    });
+
+    this.documentsBucket = new Bucket(this, 'DocumentsBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      removalPolicy,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'documents/',
+      lifecycleRules: [
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        {
+          // Exports are working files, regenerated on demand; invoices must be kept (10 years) and are not expired.
+          id: 'expire-exports',
+          prefix: EXPORTS_PREFIX,
+          expiration: Duration.days(EXPORTS_EXPIRY_DAYS),
+          noncurrentVersionExpiration: Duration.days(7),
+        },
+        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(isProd ? 365 : 30) },
+      ],
+    });
+
+    this.stripeSecret = new Secret(this, 'StripeSecret', {
+      description: `Stripe keys of the billing engine (${stage}): {"secretKey": "sk_...", "webhookSecret": "whsec_..."}`,
+      // A placeholder without a key: the functions fail with "has no secretKey" until an operator puts the real value.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ secretKey: '', webhookSecret: '' }),
+        generateStringKey: 'placeholder',
+      },
+      removalPolicy,
+    });
+    Validations.of(this.stripeSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Stripe API keys and webhook secrets can only be rolled in the Stripe dashboard; there is no API a rotation Lambda could call. Rolling is an operator runbook step (put-secret-value).',
+    });
+
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Billing single table' });
     new CfnOutput(this, 'RenewalQueueUrl', { value: this.renewalQueue.queueUrl });
     new CfnOutput(this, 'RenewalDlqUrl', { value: this.renewalDlq.queueUrl });
+    new CfnOutput(this, 'ChargeQueueUrl', { value: this.chargeQueue.queueUrl });
+    new CfnOutput(this, 'ChargeDlqUrl', { value: this.chargeDlq.queueUrl });
     new CfnOutput(this, 'LifecycleQueueUrl', { value: this.lifecycleQueue.queueUrl });
     new CfnOutput(this, 'LifecycleDlqUrl', { value: this.lifecycleDlq.queueUrl });
+    new CfnOutput(this, 'SettlementQueueUrl', { value: this.settlementQueue.queueUrl });
+    new CfnOutput(this, 'SettlementDlqUrl', { value: this.settlementDlq.queueUrl });
+    new CfnOutput(this, 'ExportsQueueUrl', { value: this.exportsQueue.queueUrl });
+    new CfnOutput(this, 'ExportsDlqUrl', { value: this.exportsDlq.queueUrl });
+    new CfnOutput(this, 'SchedulerDlqUrl', { value: this.schedulerDlq.queueUrl });
+    new CfnOutput(this, 'BankImportDlqUrl', { value: this.bankImportDlq.queueUrl });
+    new CfnOutput(this, 'DocumentsBucketName', {
+      value: this.documentsBucket.bucketName,
+      description: `PDFs (${INVOICES_PREFIX}), exports (${EXPORTS_PREFIX}); drop camt.054 files into ${BANK_INCOMING_PREFIX}`,
+    });
+    new CfnOutput(this, 'DocumentsBucketArn', {
+      value: this.documentsBucket.bucketArn,
+      exportName: documentsBucketArnExportName(stage),
+      description: 'Imported by the stateless stack for its per-prefix S3 grants',
+    });
+    new CfnOutput(this, 'StripeSecretArn', {
+      value: this.stripeSecret.secretArn,
+      description: 'Put {"secretKey": "sk_...", "webhookSecret": "whsec_..."} here after the first deploy',
+    });
   }
 
-  private workQueue(name: string, removalPolicy: RemovalPolicy): { queue: Queue; dlq: Queue } {
-    const dlq = new Queue(this, `${name}Dlq`, {
+  /** Every work queue and dead-letter queue, for checks and alarms. */
+  public get workQueues(): Record<WorkQueueName, WorkQueue> {
+    return {
+      renewal: { queue: this.renewalQueue, dlq: this.renewalDlq },
+      charge: { queue: this.chargeQueue, dlq: this.chargeDlq },
+      lifecycle: { queue: this.lifecycleQueue, dlq: this.lifecycleDlq },
+      settlement: { queue: this.settlementQueue, dlq: this.settlementDlq },
+      exports: { queue: this.exportsQueue, dlq: this.exportsDlq },
+    };
+  }
+
+  private deadLetterQueue(id: string, removalPolicy: RemovalPolicy): Queue {
+    return new Queue(this, id, {
       retentionPeriod: Duration.days(DLQ_RETENTION_DAYS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       removalPolicy,
     });
+  }
+
+  /** A work queue whose consumer may run `consumerTimeoutSeconds` per batch. */
+  private workQueue(name: string, removalPolicy: RemovalPolicy, consumerTimeoutSeconds = CONSUMER_TIMEOUT_SECONDS): WorkQueue {
+    const dlq = this.deadLetterQueue(`${name}Dlq`, removalPolicy);
     const queue = new Queue(this, `${name}Queue`, {
-      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * CONSUMER_TIMEOUT_SECONDS),
+      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * consumerTimeoutSeconds),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       removalPolicy,

@@ -8,7 +8,18 @@ import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { CONSUMER_TIMEOUT_SECONDS, parseStage, type Stage, StatefulStack } from '../../infra/stateful-stack.ts';
+import { CDK_CONTEXT } from './cdk-context.ts';
+import { TABLE_INDEXES, TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
+import {
+  CONSUMER_TIMEOUT_SECONDS,
+  documentsBucketArnExportName,
+  EXPORT_CONSUMER_TIMEOUT_SECONDS,
+  EXPORTS_EXPIRY_DAYS,
+  EXPORTS_PREFIX,
+  parseStage,
+  type Stage,
+  StatefulStack,
+} from '../../infra/stateful-stack.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FOURTEEN_DAYS_IN_SECONDS = 14 * 24 * 60 * 60;
@@ -21,7 +32,8 @@ interface Synthesized {
 }
 
 function synth(stage: Stage): Synthesized {
-  const app = new App();
+  // The feature flags of cdk.json, as `cdk synth` uses them.
+  const app = new App({ context: CDK_CONTEXT });
   const stack = new StatefulStack(app, `Billing-${stage}-Stateful`, { stage });
   return { stack, template: Template.fromStack(stack) };
 }
@@ -58,11 +70,18 @@ function gsi(synthesized: Synthesized, indexName: string): unknown {
 
 const workQueues = [
   { name: 'renewal', queue: (s: StatefulStack) => s.renewalQueue, dlq: (s: StatefulStack) => s.renewalDlq },
+  { name: 'charge', queue: (s: StatefulStack) => s.chargeQueue, dlq: (s: StatefulStack) => s.chargeDlq },
   { name: 'lifecycle', queue: (s: StatefulStack) => s.lifecycleQueue, dlq: (s: StatefulStack) => s.lifecycleDlq },
+  { name: 'settlement', queue: (s: StatefulStack) => s.settlementQueue, dlq: (s: StatefulStack) => s.settlementDlq },
+  { name: 'exports', queue: (s: StatefulStack) => s.exportsQueue, dlq: (s: StatefulStack) => s.exportsDlq },
 ] as const;
 
 function allQueues(stack: StatefulStack): IQueue[] {
-  return [stack.renewalQueue, stack.renewalDlq, stack.lifecycleQueue, stack.lifecycleDlq];
+  return [
+    ...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]),
+    stack.schedulerDlq,
+    stack.bankImportDlq,
+  ];
 }
 
 describe('StatefulStack table', () => {
@@ -75,12 +94,22 @@ describe('StatefulStack table', () => {
     const attributes = (Properties.AttributeDefinitions as { AttributeName: string; AttributeType: string }[])
       .map((a) => `${a.AttributeName}:${a.AttributeType}`)
       .sort();
-    expect(attributes).toEqual(['gsi1pk:S', 'gsi1sk:S', 'gsi2pk:S', 'gsi2sk:S', 'pk:S', 'sk:S']);
+    expect(attributes).toEqual(['gsi1pk:S', 'gsi1sk:S', 'gsi2pk:S', 'gsi2sk:S', 'gsi3pk:S', 'gsi3sk:S', 'pk:S', 'sk:S']);
   });
 
-  it('has exactly the two global secondary indexes gsi1 and gsi2', () => {
+  it('has exactly the global secondary indexes of TABLE_INDEXES, the definition the local table is built from', () => {
+    const expected = TABLE_INDEXES.map(({ index, projection }) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.pk, KeyType: 'HASH' },
+        { AttributeName: index.sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: projection },
+    }));
     const indexes = table(dev).Properties.GlobalSecondaryIndexes as { IndexName: string }[];
-    expect(indexes.map((index) => index.IndexName).sort()).toEqual(['gsi1', 'gsi2']);
+    const byName = (a: { IndexName: string }, b: { IndexName: string }) => a.IndexName.localeCompare(b.IndexName);
+    expect([...indexes].sort(byName)).toEqual([...expected].sort(byName));
+    expect(indexes.map((index) => index.IndexName).sort()).toEqual(['gsi1', 'gsi2', 'gsi3']);
   });
 
   it('indexes the due-date key (gsi1pk/gsi1sk) in gsi1 with a keys-only projection', () => {
@@ -105,6 +134,18 @@ describe('StatefulStack table', () => {
     });
   });
 
+  it('indexes finance documents by issue date (gsi3pk/gsi3sk) in gsi3 projecting all attributes (exports read whole documents from it)', () => {
+    expect(TABLE_KEYS.docsIndex).toEqual({ name: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk' });
+    expect(gsi(dev, 'gsi3')).toEqual({
+      IndexName: 'gsi3',
+      KeySchema: [
+        { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+        { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+  });
+
   it('bills per request (on-demand) without provisioned throughput', () => {
     const { Properties } = table(dev);
     expect(Properties.BillingMode).toBe('PAY_PER_REQUEST');
@@ -116,6 +157,7 @@ describe('StatefulStack table', () => {
   });
 
   it('expires items through the expiresAt TTL attribute', () => {
+    expect(TABLE_KEYS.ttl).toBe('expiresAt');
     expect(table(dev).Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
@@ -140,10 +182,33 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it('creates the two work queues and one dead-letter queue for each', () => {
-    dev.template.resourceCountIs('AWS::SQS::Queue', 4);
+  it('creates the five work queues, one dead-letter queue for each, and the schedules\' and bank import\'s dead-letter queues', () => {
+    dev.template.resourceCountIs('AWS::SQS::Queue', 12);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
-    expect(ids.size).toBe(4);
+    expect(ids.size).toBe(12);
+    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'renewal', 'settlement']);
+  });
+
+  it('gives every queue that is not itself a dead-letter queue a redrive policy', () => {
+    const dlqIds = new Set([
+      ...Object.values(dev.stack.workQueues).map(({ dlq }) => logicalId(dev, dlq)),
+      logicalId(dev, dev.stack.schedulerDlq),
+      logicalId(dev, dev.stack.bankImportDlq),
+    ]);
+    for (const [id, queue] of Object.entries(dev.template.findResources('AWS::SQS::Queue') as Record<string, CfnResource>)) {
+      if (dlqIds.has(id)) expect(queue.Properties.RedrivePolicy).toBeUndefined();
+      else expect((queue.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } }).deadLetterTargetArn['Fn::GetAtt'][0]).toSatisfy((dlq: string) => dlqIds.has(dlq));
+    }
+  });
+
+  it('keeps what the schedules and the bank import could not deliver for 14 days', () => {
+    expect(resource(dev, logicalId(dev, dev.stack.schedulerDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
+    expect(resource(dev, logicalId(dev, dev.stack.bankImportDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
+  });
+
+  it('hides an in-flight export for at least 6 × the export consumer\'s (15 minute) timeout', () => {
+    expect(EXPORT_CONSUMER_TIMEOUT_SECONDS).toBe(900);
+    expect(resource(dev, logicalId(dev, dev.stack.exportsQueue)).Properties.VisibilityTimeout).toBe(6 * EXPORT_CONSUMER_TIMEOUT_SECONDS);
   });
 
   it.each(workQueues)('moves a $name message to its own DLQ after 5 receives', ({ queue, dlq }) => {
@@ -199,14 +264,113 @@ describe('StatefulStack queues', () => {
   });
 });
 
+describe('StatefulStack documents bucket', () => {
+  const bucket = (s: Synthesized) => resource(s, logicalId(s, s.stack.documentsBucket));
+  const policyOf = (s: Synthesized, bucketId: string) => {
+    const policies = Object.values(s.template.findResources('AWS::S3::BucketPolicy') as Record<string, CfnResource>).filter(
+      (p) => (p.Properties.Bucket as { Ref: string }).Ref === bucketId,
+    );
+    expect(policies).toHaveLength(1);
+    return (policies[0]!.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+  };
+  const buckets = (s: Synthesized) => [s.stack.documentsBucket, s.stack.accessLogsBucket].map((b) => logicalId(s, b));
+
+  it('blocks every kind of public access on both buckets', () => {
+    for (const id of buckets(dev)) {
+      expect(resource(dev, id).Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(resource(dev, id).Properties.AccessControl).toBeUndefined();
+      expect(resource(dev, id).Properties.WebsiteConfiguration).toBeUndefined();
+      expect(resource(dev, id).Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    }
+  });
+
+  it('never allows anyone ("*") in a bucket policy, and denies every request without TLS 1.2', () => {
+    for (const id of buckets(dev)) {
+      const statements = policyOf(dev, id);
+      for (const st of statements) {
+        if (st.Effect === 'Allow') expect(JSON.stringify(st.Principal)).not.toContain('"*"');
+      }
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+        ]),
+      );
+    }
+  });
+
+  it('encrypts at rest, keeps versions and logs access to the log bucket', () => {
+    const { Properties } = bucket(dev);
+    expect(Properties.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logicalId(dev, dev.stack.accessLogsBucket) },
+      LogFilePrefix: 'documents/',
+    });
+  });
+
+  it('expires exports (and their old versions) but never the PDFs', () => {
+    const rules = (bucket(dev).Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Id: 'expire-exports', Prefix: EXPORTS_PREFIX, ExpirationInDays: EXPORTS_EXPIRY_DAYS, Status: 'Enabled' }),
+    );
+    // The only rule that expires current objects is the exports one.
+    expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual([EXPORTS_PREFIX]);
+    expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }));
+  });
+
+  it('retains both buckets in prod and deletes them with a dev stack', () => {
+    for (const id of buckets(prod)) expect(resource(prod, id).DeletionPolicy).toBe('Retain');
+    for (const id of buckets(dev)) expect(resource(dev, id).DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('StatefulStack Stripe secret', () => {
+  it('holds a placeholder with the keys the functions read, without a value in the template', () => {
+    const { Properties } = resource(dev, logicalId(dev, dev.stack.stripeSecret));
+    const generate = Properties.GenerateSecretString as { SecretStringTemplate: string; GenerateStringKey: string };
+    expect(JSON.parse(generate.SecretStringTemplate)).toEqual({ secretKey: '', webhookSecret: '' });
+    expect(Properties.SecretString).toBeUndefined();
+  });
+
+  it('retains the prod secret (an operator set its value)', () => {
+    expect(resource(prod, logicalId(prod, prod.stack.stripeSecret)).DeletionPolicy).toBe('Retain');
+    expect(resource(dev, logicalId(dev, dev.stack.stripeSecret)).DeletionPolicy).toBe('Delete');
+  });
+});
+
 describe('StatefulStack outputs', () => {
   it('outputs the table name and the URL of every queue', () => {
     const { stack, template } = dev;
     template.hasOutput('TableName', { Value: { Ref: logicalId(dev, stack.table) } });
     template.hasOutput('RenewalQueueUrl', { Value: { Ref: logicalId(dev, stack.renewalQueue) } });
     template.hasOutput('RenewalDlqUrl', { Value: { Ref: logicalId(dev, stack.renewalDlq) } });
+    template.hasOutput('ChargeQueueUrl', { Value: { Ref: logicalId(dev, stack.chargeQueue) } });
+    template.hasOutput('ChargeDlqUrl', { Value: { Ref: logicalId(dev, stack.chargeDlq) } });
     template.hasOutput('LifecycleQueueUrl', { Value: { Ref: logicalId(dev, stack.lifecycleQueue) } });
     template.hasOutput('LifecycleDlqUrl', { Value: { Ref: logicalId(dev, stack.lifecycleDlq) } });
+    template.hasOutput('SettlementQueueUrl', { Value: { Ref: logicalId(dev, stack.settlementQueue) } });
+    template.hasOutput('SettlementDlqUrl', { Value: { Ref: logicalId(dev, stack.settlementDlq) } });
+    template.hasOutput('ExportsQueueUrl', { Value: { Ref: logicalId(dev, stack.exportsQueue) } });
+    template.hasOutput('ExportsDlqUrl', { Value: { Ref: logicalId(dev, stack.exportsDlq) } });
+    template.hasOutput('SchedulerDlqUrl', { Value: { Ref: logicalId(dev, stack.schedulerDlq) } });
+    template.hasOutput('BankImportDlqUrl', { Value: { Ref: logicalId(dev, stack.bankImportDlq) } });
+    template.hasOutput('DocumentsBucketName', { Value: { Ref: logicalId(dev, stack.documentsBucket) } });
+    template.hasOutput('StripeSecretArn', { Value: { Ref: logicalId(dev, stack.stripeSecret) } });
+  });
+
+  it('exports the documents bucket ARN under a per-stage name (the stateless stack\'s S3 grants import it)', () => {
+    dev.template.hasOutput('DocumentsBucketArn', {
+      Value: { 'Fn::GetAtt': [logicalId(dev, dev.stack.documentsBucket), 'Arn'] },
+      Export: { Name: 'Billing-dev-DocumentsBucketArn' },
+    });
+    prod.template.hasOutput('DocumentsBucketArn', { Export: { Name: documentsBucketArnExportName('prod') } });
+    expect(documentsBucketArnExportName('prod')).toBe('Billing-prod-DocumentsBucketArn');
   });
 });
 
@@ -226,6 +390,8 @@ describe('stage selection', () => {
   });
 
   describe('the CDK app (infra/app.ts, run as the CLI runs it)', () => {
+    // A whole app run (tsx, both stacks, cdk-nag) takes ~15 s alone; allow for a busy CI machine.
+    const APP_RUN_TIMEOUT_MS = 180_000;
     const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
 
     /** Runs the app the way `cdk synth` does: context from cdk.json (+ -c) in CDK_CONTEXT_JSON, output to CDK_OUTDIR. */
@@ -234,7 +400,12 @@ describe('stage selection', () => {
       try {
         await promisify(execFile)(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
           cwd: REPO_ROOT,
-          env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, ...context }) },
+          // Bundling skipped (as `cdk synth --exclusively` does for other stacks): these tests are about the stacks' names.
+          env: {
+            ...process.env,
+            CDK_OUTDIR: outdir,
+            CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context }),
+          },
         });
         const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
           artifacts: Record<string, { type: string }>;
@@ -248,13 +419,13 @@ describe('stage selection', () => {
       }
     }
 
-    it.concurrent('synthesizes Billing-dev-Stateful when no stage is given', async () => {
-      expect((await runApp({})).stackNames).toEqual(['Billing-dev-Stateful']);
-    });
+    it.concurrent('synthesizes the dev stacks when no stage is given', async () => {
+      expect((await runApp({})).stackNames.sort()).toEqual(['Billing-dev-Stateful', 'Billing-dev-Stateless']);
+    }, APP_RUN_TIMEOUT_MS);
 
-    it.concurrent('synthesizes Billing-prod-Stateful for -c stage=prod', async () => {
-      expect((await runApp({ stage: 'prod' })).stackNames).toEqual(['Billing-prod-Stateful']);
-    });
+    it.concurrent('synthesizes the prod stacks for -c stage=prod', async () => {
+      expect((await runApp({ stage: 'prod' })).stackNames.sort()).toEqual(['Billing-prod-Stateful', 'Billing-prod-Stateless']);
+    }, APP_RUN_TIMEOUT_MS);
 
     it.concurrent('exits non-zero with a one-line message for -c stage=staging', async () => {
       await expect(runApp({ stage: 'staging' })).rejects.toMatchObject({

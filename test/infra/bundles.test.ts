@@ -1,0 +1,283 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Decimal } from 'decimal.js';
+import { extractText } from 'unpdf';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
+import { createTableIfMissing } from '../../shared/adapters/dynamodb/table-schema.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
+import type { IsoDate } from '../../shared/domain/calendar.ts';
+import { toInvoice, type Invoice } from '../../shared/domain/invoice.ts';
+import { Money } from '../../shared/domain/money.ts';
+import { paymentReferenceFor } from '../../shared/domain/payment-reference.ts';
+import { priceInvoice } from '../../shared/domain/pricing.ts';
+import { DEFAULT_SELLER } from '../../shared/domain/seller.ts';
+import { createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
+import { BUNDLE_BANNER } from '../../infra/billing-function.ts';
+import { BUNDLE_PACKAGE_JSON, FONTS_DIR_IN_BUNDLE, pdfBundleFiles } from '../../infra/pdf-bundle-files.ts';
+import { apiEvent, invokeBundles, type InvokeResult, type LocalS3, sqsEvent, startLocalS3, unzip } from './lambda-sandbox.ts';
+import { type CfnResource, logicalIdOf, synthBillingApp } from './synth-billing-app.ts';
+
+// The one synthesis with the real esbuild bundles (dev); every other infra test synthesizes without bundling.
+const dev = synthBillingApp('dev', { bundle: true });
+afterAll(() => dev.cleanup());
+
+const MiB = 1024 * 1024;
+/** index.mjs of a function without pdfkit: the SDK clients, Stripe, zod and middy (0.7–1.2 MB today). */
+const BUNDLE_BUDGET_BYTES = 1.5 * MiB;
+/** index.mjs of a function that carries pdfkit, fontkit and swissqrbill (2.2 MB today). */
+const PDF_BUNDLE_BUDGET_BYTES = 2.5 * MiB;
+/** A PDF renderer's whole asset (bundle, source map, fonts, pdfkit's run-time files) (6.6 MB today). */
+const PDF_ASSET_BUDGET_BYTES = 8 * MiB;
+
+/** Functions that render PDFs: they ship the fonts and pdfkit's run-time files. */
+const PDF_RENDERERS = ['InvoicePdf', 'RunExport'];
+/**
+ * Functions that carry pdfkit without rendering a PDF: functions/aws-finance-runtime.ts
+ * builds the document renderer for every finance function. Listed so that the
+ * day the runtime builds it lazily, this test asks for the list to shrink.
+ */
+const CARRY_PDFKIT_UNUSED = ['GetExport', 'RequestExport'];
+
+const FUNCTION_IDS = Object.keys(dev.stateless.functions).sort();
+
+function functionResource(id: string): CfnResource {
+  const fn = dev.stateless.functions[id]!;
+  return dev.statelessTemplate.toJSON().Resources[logicalIdOf(dev.stateless, fn.function)] as CfnResource;
+}
+
+function assetDir(id: string): string {
+  const metadata = functionResource(id).Metadata as { 'aws:asset:path': string };
+  return join(dev.assembly.directory, metadata['aws:asset:path']);
+}
+
+/** The function's environment as deployed; references to other resources become stand-in strings. */
+function environmentOf(id: string, real: Record<string, string> = {}): Record<string, string> {
+  const { Variables } = functionResource(id).Properties.Environment as { Variables: Record<string, unknown> };
+  return Object.fromEntries(
+    Object.entries(Variables).map(([name, value]) => [name, real[name] ?? (typeof value === 'string' ? value : `stand-in-for-${name}`)]),
+  );
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/'))
+    .sort();
+}
+
+const sizeOf = (dir: string) => filesUnder(dir).reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
+const carriesPdfkit = (id: string) => readFileSync(join(assetDir(id), 'index.mjs'), 'utf8').includes('#standard-fonts/Helvetica');
+
+describe('function bundles (esbuild, in the cloud assembly)', () => {
+  it('reports every function\'s bundle size', () => {
+    const rows = FUNCTION_IDS.map((id) => ({
+      function: id,
+      'index.mjs (KiB)': Math.round(statSync(join(assetDir(id), 'index.mjs')).size / 1024),
+      'asset (KiB)': Math.round(sizeOf(assetDir(id)) / 1024),
+      pdfkit: carriesPdfkit(id),
+    }));
+    console.info(rows.map((r) => `bundle ${r.function.padEnd(16)} index.mjs ${String(r['index.mjs (KiB)']).padStart(5)} KiB, asset ${String(r['asset (KiB)']).padStart(5)} KiB${r.pdfkit ? ', pdfkit' : ''}`).join('\n'));
+    expect(rows).toHaveLength(16);
+  });
+
+  it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
+    const dir = assetDir(id);
+    expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+    expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+    // The construct's banner first (require, __filename, __dirname for CommonJS dependencies), then minified code.
+    expect(code.startsWith(BUNDLE_BANNER)).toBe(true);
+    expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
+  });
+
+  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id) && !CARRY_PDFKIT_UNUSED.includes(id)))(
+    '%s does not carry pdfkit and stays under 1.5 MiB',
+    (id) => {
+      expect(carriesPdfkit(id)).toBe(false);
+      expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(BUNDLE_BUDGET_BYTES);
+      expect(filesUnder(assetDir(id))).toEqual(['index.mjs', 'index.mjs.map']);
+    },
+  );
+
+  it('carries pdfkit exactly in the PDF renderers and the finance functions built on aws-finance-runtime.ts', () => {
+    expect(FUNCTION_IDS.filter(carriesPdfkit)).toEqual([...PDF_RENDERERS, ...CARRY_PDFKIT_UNUSED].sort());
+    for (const id of [...PDF_RENDERERS, ...CARRY_PDFKIT_UNUSED]) {
+      expect(statSync(join(assetDir(id), 'index.mjs')).size, id).toBeLessThan(PDF_BUNDLE_BUDGET_BYTES);
+    }
+  });
+
+  it.each(PDF_RENDERERS)('%s ships the DejaVu fonts and pdfkit\'s run-time files, and names the fonts in BILLING_FONTS_DIR', (id) => {
+    const dir = assetDir(id);
+    const expected = pdfBundleFiles().map((f) => f.to);
+    expect(expected).toEqual(
+      expect.arrayContaining(['fonts/DejaVuSans.ttf', 'fonts/DejaVuSans-Bold.ttf', 'pdfkit/standard-fonts/Helvetica.cjs', 'pdfkit/standard-fonts/HelveticaBold.cjs', 'data/sRGB_IEC61966_2_1.icc']),
+    );
+    expect(filesUnder(dir)).toEqual(['index.mjs', 'index.mjs.map', 'package.json', ...expected].sort());
+    for (const file of pdfBundleFiles()) expect(readFileSync(join(dir, file.to)).equals(readFileSync(file.from)), file.to).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))).toEqual(BUNDLE_PACKAGE_JSON);
+    expect(environmentOf(id).BILLING_FONTS_DIR).toBe(FONTS_DIR_IN_BUNDLE);
+    expect(sizeOf(dir)).toBeLessThan(PDF_ASSET_BUDGET_BYTES);
+  });
+
+  it('gives no other function the fonts or BILLING_FONTS_DIR', () => {
+    for (const id of FUNCTION_IDS.filter((f) => !PDF_RENDERERS.includes(f))) {
+      expect(environmentOf(id).BILLING_FONTS_DIR, id).toBeUndefined();
+      expect(existsSync(join(assetDir(id), 'fonts')), id).toBe(false);
+    }
+  });
+});
+
+describe('function bundles at a cold start (a fresh Node process outside the repository)', () => {
+  const unauthenticated = (routeKey: string, path: string) => apiEvent({ routeKey, path });
+  /** An event each function answers without reaching any service once its dependencies are built. */
+  const COLD_START: Record<string, { event: unknown; expect: (r: InvokeResult) => void }> = {};
+  const sqs = { event: { Records: [] }, expect: (r: InvokeResult) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };
+  const schedule = {
+    // The handler builds its dependencies, then refuses the night.
+    event: { night: 'not-a-date' },
+    expect: (r: InvokeResult) => expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/night must be a date as YYYY-MM-DD/) }),
+  };
+  const http = (routeKey: string, path: string, status: number) => ({
+    event: unauthenticated(routeKey, path),
+    expect: (r: InvokeResult) => expect(r).toMatchObject({ ok: true, value: { statusCode: status } }),
+  });
+  for (const id of ['RenewProduct', 'ChargeRenewal', 'ApplyLifecycle', 'SettlePayment', 'RunExport']) COLD_START[id] = sqs;
+  for (const id of ['PlanNight', 'NightlyCheckouts']) COLD_START[id] = schedule;
+  COLD_START.ImportStatement = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: [] }) };
+  COLD_START.ListProducts = http('GET /v1/orgs/{orgId}/products', '/v1/orgs/acme/products', 401);
+  COLD_START.StartCheckout = http('POST /v1/orgs/{orgId}/checkout', '/v1/orgs/acme/checkout', 401);
+  COLD_START.GetCheckout = http('GET /v1/orgs/{orgId}/checkouts/{checkoutId}', '/v1/orgs/acme/checkouts/c1', 401);
+  COLD_START.StartTopUp = http('POST /v1/orgs/{orgId}/balance/top-ups', '/v1/orgs/acme/balance/top-ups', 401);
+  COLD_START.InvoicePdf = http('GET /v1/orgs/{orgId}/invoices/{file}', '/v1/orgs/acme/invoices/INV-CH-2026-000001.pdf', 401);
+  COLD_START.RequestExport = http('POST /v1/exports', '/v1/exports', 401);
+  COLD_START.GetExport = http('GET /v1/exports/{exportId}', '/v1/exports/exp-1', 401);
+  // Public: it fetches the Stripe secret to check the signature, which fails here (closed endpoint) with a 500.
+  COLD_START.StripeWebhook = http('POST /v1/webhooks/stripe', '/v1/webhooks/stripe', 500);
+
+  let run: Awaited<ReturnType<typeof invokeBundles>>;
+  let withoutStripeSecretId: InvokeResult;
+  beforeAll(async () => {
+    run = await invokeBundles(FUNCTION_IDS.map((id) => ({ bundleDir: assetDir(id), env: environmentOf(id), event: COLD_START[id]!.event })));
+    // The check is not a no-op: ListProducts with its deployed environment minus STRIPE_SECRET_ID does not start.
+    const { STRIPE_SECRET_ID: _dropped, ...env } = environmentOf('ListProducts');
+    [withoutStripeSecretId] = (await invokeBundles([{ bundleDir: assetDir('ListProducts'), env, event: COLD_START.ListProducts!.event }])).results as [InvokeResult];
+  }, 120_000);
+
+  it('has a cold-start case for every function', () => {
+    expect(Object.keys(COLD_START).sort()).toEqual(FUNCTION_IDS);
+  });
+
+  it.each(FUNCTION_IDS)('%s loads, exports its handler and builds its dependencies from its deployed environment', (id) => {
+    const result = run.results[FUNCTION_IDS.indexOf(id)]!;
+    expect(JSON.stringify(result)).not.toMatch(/is not set|Cannot find (module|package)|ERR_MODULE_NOT_FOUND/);
+    COLD_START[id]!.expect(result);
+  });
+
+  it('logs no missing environment variable and no missing module', () => {
+    expect(run.stderr + run.stdout).not.toMatch(/is not set|Cannot find (module|package)/);
+  });
+
+  it('would catch a function deployed without STRIPE_SECRET_ID (aws-runtime.ts refuses to start)', () => {
+    expect(withoutStripeSecretId).toMatchObject({ ok: false, error: expect.stringMatching(/STRIPE_SECRET_ID is not set/) });
+  });
+});
+
+describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', () => {
+  const TABLE = 'billing-bundle-test';
+  const BUCKET = 'billing-documents-test';
+  const BUYER = 'Société Générale Zürich';
+  const ISSUED: IsoDate = '2026-12-10';
+  let db: DynamoDbLocal;
+  let s3: LocalS3;
+  let store: DynamoDbBillingStore;
+  let invoice: Invoice;
+
+  beforeAll(async () => {
+    [db, s3] = await Promise.all([startDynamoDbLocal(), startLocalS3()]);
+    const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'eu-central-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await createTableIfMissing(client, TABLE);
+    store = new DynamoDbBillingStore(client, TABLE);
+    const clock = { today: () => ISSUED, now: () => `${ISSUED}T09:00:00.000Z` };
+    let n = 0;
+    const org = await createOrganisation(
+      { store, clock, ids: { next: (prefix: string) => `${prefix}-${++n}` } },
+      { id: 'acme', name: BUYER, currency: 'CHF', country: 'CH', owner: { userId: 'u-owner', email: 'owner@acme.ch', name: 'Owner' } },
+    );
+    const priced = priceInvoice(
+      [{ description: 'Hébergement web « Élan »', productId: 'p1', periodFrom: '2026-12-31', periodTo: '2027-12-30', unitPrice: Money.of('9.90', 'CHF'), quantity: 12 }],
+      { kind: 'domestic', rate: new Decimal('8.1'), country: 'CH' },
+      'CHF',
+    );
+    // Open, so the document carries a Swiss QR-bill, which pdfkit writes in its standard Helvetica.
+    invoice = toInvoice(priced, { series: 'INV', seller: DEFAULT_SELLER, year: 2026, sequence: 1 }, org, ISSUED, [], { status: 'open' });
+    invoice.amountDue = priced.total.toString();
+    invoice.paymentReference = paymentReferenceFor(DEFAULT_SELLER, invoice);
+    await store.commit([{ type: 'invoice', invoice }]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([db?.stop(), s3?.close()]);
+  });
+
+  const local = () => ({ AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
+  const text = async (pdf: Buffer) => ((await extractText(new Uint8Array(pdf), { mergePages: true })).text as string).replace(/\s+/g, ' ');
+
+  it('GET /v1/orgs/{orgId}/invoices/{file}: invoice-pdf\'s bundle answers the PDF, accents and QR-bill included, and keeps it under invoices/', async () => {
+    const env = environmentOf('InvoicePdf', { TABLE_NAME: TABLE, DOCUMENTS_BUCKET: BUCKET });
+    const { BILLING_FONTS_DIR: _fonts, ...withoutFonts } = env;
+    const event = apiEvent({
+      routeKey: 'GET /v1/orgs/{orgId}/invoices/{file}',
+      path: `/v1/orgs/acme/invoices/${invoice.number}.pdf`,
+      pathParameters: { orgId: 'acme', file: `${invoice.number}.pdf` },
+      claims: { sub: 'u-owner', client_id: 'portal' },
+    });
+    const bundleDir = assetDir('InvoicePdf');
+    const { results, stderr } = await invokeBundles(
+      [
+        // Control: without BILLING_FONTS_DIR the bundle finds no fonts (no node_modules to fall back on).
+        { bundleDir, env: withoutFonts, event, container: 'one' },
+        { bundleDir, env, event, container: 'one' },
+      ],
+      { env: local() },
+    );
+    expect(results[0]).toMatchObject({ ok: true, value: { statusCode: 500 } });
+    expect(stderr).toMatch(/dejavu-fonts-ttf/);
+
+    const answer = results[1] as { ok: true; value: { statusCode: number; isBase64Encoded: boolean; headers: Record<string, string>; body: string } };
+    expect(answer.ok, JSON.stringify(answer)).toBe(true);
+    expect(answer.value).toMatchObject({ statusCode: 200, isBase64Encoded: true, headers: { 'content-type': 'application/pdf' } });
+    const pdf = Buffer.from(answer.value.body, 'base64');
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const printed = await text(pdf);
+    expect(printed).toContain(invoice.number);
+    expect(printed).toContain(BUYER);
+    expect(printed).toContain('Hébergement web « Élan »');
+    // The QR-bill's receipt, in pdfkit's standard Helvetica (the #standard-fonts modules shipped with the bundle).
+    expect(printed).toContain('Récépissé');
+    expect(s3.objects.get(`${BUCKET}/invoices/${invoice.sellerId}/${invoice.year}/${invoice.number}.pdf`)?.equals(pdf)).toBe(true);
+  }, 120_000);
+
+  it('exports queue: run-export\'s bundle writes the CSV and a zip of the period\'s PDFs under exports/ (documents from gsi3)', async () => {
+    await store.commit([
+      {
+        type: 'exportJob',
+        job: { id: 'exp-1', requestedBy: 'u-finance', params: { from: '2026-12-01', to: '2026-12-31', lines: false, pdf: true }, status: 'queued', createdAt: `${ISSUED}T10:00:00.000Z` },
+        expectedStatus: null,
+      },
+    ]);
+    const { results } = await invokeBundles(
+      [{ bundleDir: assetDir('RunExport'), env: environmentOf('RunExport', { TABLE_NAME: TABLE, DOCUMENTS_BUCKET: BUCKET }), event: sqsEvent([{ exportId: 'exp-1' }]) }],
+      { env: local() },
+    );
+    expect(results[0]).toEqual({ ok: true, value: { batchItemFailures: [] } });
+    expect(await store.getExportJob('exp-1')).toMatchObject({ status: 'done', csvKey: 'exports/exp-1.csv', zipKey: 'exports/exp-1-pdf.zip' });
+    expect(s3.objects.get(`${BUCKET}/exports/exp-1.csv`)?.toString('utf8')).toContain(invoice.number);
+    const zip = unzip(s3.objects.get(`${BUCKET}/exports/exp-1-pdf.zip`)!);
+    expect([...zip.keys()]).toEqual([`${invoice.number}.pdf`]);
+    const printed = await text(zip.get(`${invoice.number}.pdf`)!);
+    expect(printed).toContain(invoice.number);
+    expect(printed).toContain(BUYER);
+  }, 120_000);
+});

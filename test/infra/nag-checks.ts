@@ -1,0 +1,109 @@
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import type { SynthesizedApp } from './synth-billing-app.ts';
+
+type Acknowledgment = { path: string; id: string; reason: string };
+
+function acknowledgments(root: IConstruct): Acknowledgment[] {
+  const found: Acknowledgment[] = [];
+  const walk = (c: IConstruct) => {
+    for (const entry of c.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        found.push({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason });
+      }
+    }
+    c.node.children.forEach(walk);
+  };
+  walk(root);
+  return found;
+}
+
+const FUNCTIONS = [
+  'ApplyLifecycle',
+  'ChargeRenewal',
+  'GetCheckout',
+  'GetExport',
+  'ImportStatement',
+  'InvoicePdf',
+  'ListProducts',
+  'NightlyCheckouts',
+  'PlanNight',
+  'RenewProduct',
+  'RequestExport',
+  'RunExport',
+  'SettlePayment',
+  'StartCheckout',
+  'StartTopUp',
+  'StripeWebhook',
+];
+
+/** Every acknowledged finding, where. A new suppression must be added here on purpose, with its reason in the code. */
+function expectedAcknowledgments(stage: string): string[] {
+  return [
+    `Billing-${stage}-Stateful/SchedulerDlq AwsSolutions-SQS3`,
+    `Billing-${stage}-Stateful/BankImportDlq AwsSolutions-SQS3`,
+    `Billing-${stage}-Stateful/AccessLogsBucket AwsSolutions-S1`,
+    `Billing-${stage}-Stateful/StripeSecret AwsSolutions-SMG4`,
+    ...FUNCTIONS.flatMap((id) => [
+      `Billing-${stage}-Stateless/${id}/Role AwsSolutions-IAM5[Resource::*]`,
+      `Billing-${stage}-Stateless/${id}/Function AwsSolutions-L1`,
+    ]),
+    `Billing-${stage}-Stateless/PlanNightScheduleRole AwsSolutions-IAM5[Resource::<PlanNightFunction63F1A602.Arn>:*]`,
+    `Billing-${stage}-Stateless/NightlyCheckoutsScheduleRole AwsSolutions-IAM5[Resource::<NightlyCheckoutsFunction857FC39D.Arn>:*]`,
+    `Billing-${stage}-Stateless/HttpApi/POST--v1--webhooks--stripe AwsSolutions-APIG4`,
+    // Each S3 grant is one prefix of the documents bucket, named through its ARN export.
+    `Billing-${stage}-Stateless/ImportStatement/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/bank/incoming/*]`,
+    `Billing-${stage}-Stateless/InvoicePdf/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/invoices/*]`,
+    `Billing-${stage}-Stateless/RunExport/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
+    `Billing-${stage}-Stateless/GetExport/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
+    `Billing-${stage}-Stateless/BucketNotificationsHandler050a0587b7544547bf325f094a3db834 AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
+  ].sort();
+}
+
+/**
+ * cdk-nag's checks of both stacks, on the apps another test file synthesized
+ * (cdk-nag looks at the construct tree, not at the bundles; synthesis itself
+ * already threw on any unacknowledged AwsSolutions finding). Called from
+ * stateless-stack.test.ts so each stage is synthesized once.
+ */
+export function describeNagChecks(dev: SynthesizedApp, prod: SynthesizedApp): void {
+  describe('cdk-nag AwsSolutionsChecks', () => {
+    it.each([['dev', dev] as const, ['prod', prod] as const])('finds nothing unacknowledged in the %s stacks', (_stage, synthesized) => {
+      const report = new AwsSolutionsChecks(synthesized.app, { verbose: true }).validateScope(synthesized.app);
+      expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    });
+
+    it.each([['dev', dev] as const, ['prod', prod] as const])('acknowledges exactly the expected findings in %s, each with a written reason', (stage, synthesized) => {
+      const found = acknowledgments(synthesized.app);
+      expect(found.map((a) => `${a.path} ${a.id}`).sort()).toEqual(expectedAcknowledgments(stage));
+      for (const a of found) {
+        expect(a.id).toMatch(/^AwsSolutions-/);
+        expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThanOrEqual(60);
+      }
+    });
+
+    it('writes the acknowledgments and their reasons into the templates (audit trail)', () => {
+      const suppressed = Object.values({ ...dev.statefulTemplate.toJSON().Resources, ...dev.statelessTemplate.toJSON().Resources } as Record<string, { Metadata?: Record<string, unknown> }>)
+        .flatMap((r) => ((r.Metadata?.cdk_nag as { rules_to_suppress?: { id: string; reason: string }[] } | undefined)?.rules_to_suppress ?? []));
+      expect(suppressed.length).toBeGreaterThan(0);
+      for (const rule of suppressed) expect(rule.reason.length).toBeGreaterThanOrEqual(60);
+    });
+
+    it('is not a no-op: it reports the mistakes it is meant to catch', () => {
+      const app = new App();
+      const stack = new Stack(app, 'Careless');
+      new Queue(stack, 'NoDlqNoTls');
+      new Bucket(stack, 'Unlogged');
+      new LambdaFunction(stack, 'OldRuntime', { runtime: Runtime.NODEJS_20_X, handler: 'index.handler', code: Code.fromInline('exports.handler=()=>1'), timeout: Duration.seconds(3) });
+      const rules = new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => v.ruleName);
+      expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4', 'AwsSolutions-S1', 'AwsSolutions-S10', 'AwsSolutions-L1']));
+      expect(rules.some((r) => r.startsWith('AwsSolutions-IAM4'))).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,662 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROUTES, routeKey } from '../../functions/http/routes.ts';
+import {
+  BUCKET_NOTIFICATIONS_HANDLER_ID,
+  CHARGE_MAX_CONCURRENCY,
+  CHECKOUT_STRIPE_RESERVE,
+  HTTP_HANDLERS,
+  STRIPE_RATE_LIMIT_PER_SECOND,
+} from '../../infra/stateless-stack.ts';
+import { EXPORT_CONSUMER_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, type WorkQueueName } from '../../infra/stateful-stack.ts';
+import { BillingFunction } from '../../infra/billing-function.ts';
+import { describeNagChecks } from './nag-checks.ts';
+import { type CfnResource, logicalIdOf, resourcesOf, type SynthesizedApp, synthBillingApp } from './synth-billing-app.ts';
+
+// One synth per stage, shared by every test here and by cdk-nag's, without esbuild: the bundles are bundles.test.ts's.
+const dev = synthBillingApp('dev', { bundle: false });
+const prod = synthBillingApp('prod', { bundle: false });
+describeNagChecks(dev, prod);
+afterAll(() => {
+  dev.cleanup();
+  prod.cleanup();
+});
+
+type Json = unknown;
+
+/**
+ * Human names for the resources a template refers to, so expectations read
+ * `table/index/gsi1` instead of a Fn::GetStackOutput of a logical id.
+ */
+function namer(s: SynthesizedApp) {
+  const { stateful, stateless } = s;
+  const names = new Map<string, string>([
+    [logicalIdOf(stateful, stateful.table), 'table'],
+    [logicalIdOf(stateful, stateful.stripeSecret), 'stripe-secret'],
+    [logicalIdOf(stateful, stateful.documentsBucket), 'documents-bucket'],
+    [logicalIdOf(stateful, stateful.schedulerDlq), 'scheduler-dlq'],
+    [logicalIdOf(stateful, stateful.bankImportDlq), 'bank-import-dlq'],
+    [logicalIdOf(stateless, stateless.alarmTopic), 'alarm-topic'],
+  ]);
+  for (const [name, { queue, dlq }] of Object.entries(stateful.workQueues)) {
+    names.set(logicalIdOf(stateful, queue), `${name}-queue`);
+    names.set(logicalIdOf(stateful, dlq), `${name}-dlq`);
+  }
+  for (const [id, fn] of Object.entries(stateless.functions)) {
+    names.set(logicalIdOf(stateless, fn.function), `fn:${id}`);
+    names.set(logicalIdOf(stateless, fn.logGroup), `log-group:${id}`);
+  }
+  const outputs = (s.statefulTemplate.toJSON().Outputs ?? {}) as Record<string, { Value: Json; Export?: { Name: string } }>;
+
+  const label = (value: Json): string => {
+    if (typeof value === 'string') return value;
+    if (Array.isArray(value)) return value.map(label).join(',');
+    const v = value as Record<string, Json>;
+    if ('Fn::GetStackOutput' in v) {
+      const { StackName, OutputName } = v['Fn::GetStackOutput'] as { StackName: string; OutputName: string };
+      expect(StackName).toBe(stateful.stackName);
+      const output = outputs[OutputName];
+      if (!output) throw new Error(`no output ${OutputName} in the stateful stack`);
+      return label(output.Value);
+    }
+    if ('Fn::ImportValue' in v) {
+      const exported = Object.values(outputs).find((o) => o.Export?.Name === v['Fn::ImportValue']);
+      if (!exported) throw new Error(`no export ${String(v['Fn::ImportValue'])} in the stateful stack`);
+      return label(exported.Value);
+    }
+    if ('Fn::GetAtt' in v) {
+      const [id, attribute] = v['Fn::GetAtt'] as [string, string];
+      return `${names.get(id) ?? id}.${attribute}`;
+    }
+    if ('Ref' in v) return `${names.get(v.Ref as string) ?? (v.Ref as string)}.Ref`;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, Json[]];
+      return parts.map(label).join(separator);
+    }
+    throw new Error(`cannot name ${JSON.stringify(value)}`);
+  };
+  return label;
+}
+
+const devName = namer(dev);
+
+function functionResource(s: SynthesizedApp, id: string): CfnResource {
+  const fn = s.stateless.functions[id];
+  if (!fn) throw new Error(`no function ${id}`);
+  const resource = s.statelessTemplate.toJSON().Resources[logicalIdOf(s.stateless, fn.function)] as CfnResource | undefined;
+  if (!resource) throw new Error(`no resource for function ${id}`);
+  return resource;
+}
+
+type Statement = { Effect: string; Action: string | string[]; Resource: Json; Condition?: Record<string, unknown> };
+
+/** Every (action, resource) pair a role is allowed, with its condition, e.g. `dynamodb:Query table.Arn/index/gsi1`. */
+function permissionsOf(s: SynthesizedApp, roleLogicalId: string, name: (v: Json) => string): string[] {
+  const policies = Object.values(resourcesOf(s.statelessTemplate, 'AWS::IAM::Policy')).filter((p) =>
+    (p.Properties.Roles as Json[]).some((r) => (r as { Ref?: string }).Ref === roleLogicalId),
+  );
+  const pairs: string[] = [];
+  for (const policy of policies) {
+    for (const st of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+      expect(st.Effect).toBe('Allow');
+      const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+      const resources = Array.isArray(st.Resource) ? (st.Resource as Json[]) : [st.Resource];
+      const condition = st.Condition ? ` if ${JSON.stringify(st.Condition)}` : '';
+      for (const action of actions) for (const resource of resources) pairs.push(`${action} ${name(resource)}${condition}`);
+    }
+  }
+  return pairs.sort();
+}
+
+function functionPermissions(s: SynthesizedApp, id: string, name: (v: Json) => string): string[] {
+  return permissionsOf(s, logicalIdOf(s.stateless, s.stateless.functions[id]!.role), name);
+}
+
+const own = (id: string) => [
+  `logs:CreateLogStream log-group:${id}.Arn`,
+  `logs:PutLogEvents log-group:${id}.Arn`,
+  'xray:PutTelemetryRecords *',
+  'xray:PutTraceSegments *',
+];
+const consume = (queue: string) =>
+  ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map((a) => `sqs:${a} ${queue}.Arn`);
+const item = (actions: string[], resource = 'table.Arn') => actions.map((a) => `dynamodb:${a} ${resource}`);
+const stripeSecret = 'secretsmanager:GetSecretValue stripe-secret.Ref';
+const send = (queue: string) => `sqs:SendMessage ${queue}.Arn`;
+const onlyNights = ' if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["NIGHTS"]}}';
+/** DynamoDbRateLimiter's counters: UpdateItem on RATE#<client>#<minute> items only. */
+const rateLimit = 'dynamodb:UpdateItem table.Arn if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}';
+const objects = (actions: string[], prefix: string) => actions.map((a) => `s3:${a} documents-bucket.Arn/${prefix}*`);
+/** Lambda's on-failure destination of an asynchronous invocation. */
+const onFailure = (queue: string) => [send(queue), `sqs:GetQueueAttributes ${queue}.Arn`, `sqs:GetQueueUrl ${queue}.Arn`];
+
+/** What each function may do, derived from the DynamoDB adapter calls, queue sends, S3 keys and Stripe calls of its handler. */
+const EXPECTED_PERMISSIONS: Record<string, string[]> = {
+  PlanNight: [
+    ...own('PlanNight'),
+    `dynamodb:PutItem table.Arn${onlyNights}`,
+    `dynamodb:Query table.Arn${onlyNights}`,
+    'dynamodb:Query table.Arn/index/gsi1',
+    send('renewal-queue'),
+    ...onFailure('scheduler-dlq'),
+  ],
+  // Never calls Stripe (charges go to the charge queue): no secret.
+  RenewProduct: [...own('RenewProduct'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
+  ChargeRenewal: [...own('ChargeRenewal'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
+  ApplyLifecycle: [...own('ApplyLifecycle'), ...item(['GetItem', 'PutItem', 'Query']), ...consume('lifecycle-queue')],
+  SettlePayment: [
+    ...own('SettlePayment'),
+    ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    'dynamodb:Query table.Arn/index/gsi2',
+    send('lifecycle-queue'),
+    stripeSecret,
+    ...consume('settlement-queue'),
+  ],
+  NightlyCheckouts: [
+    ...own('NightlyCheckouts'),
+    ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    'dynamodb:Query table.Arn/index/gsi2',
+    send('lifecycle-queue'),
+    stripeSecret,
+    ...onFailure('scheduler-dlq'),
+  ],
+  ImportStatement: [
+    ...own('ImportStatement'),
+    ...item(['DeleteItem', 'GetItem', 'PutItem', 'UpdateItem']),
+    send('lifecycle-queue'),
+    ...objects(['GetObject'], 'bank/incoming/'),
+    ...onFailure('bank-import-dlq'),
+  ],
+  RunExport: [
+    ...own('RunExport'),
+    ...item(['GetItem', 'PutItem', 'Query']),
+    'dynamodb:Query table.Arn/index/gsi3',
+    ...objects(['AbortMultipartUpload', 'PutObject'], 'exports/'),
+    ...consume('exports-queue'),
+  ],
+  ListProducts: [...own('ListProducts'), 'dynamodb:GetItem table.Arn', 'dynamodb:Query table.Arn/index/gsi2', rateLimit],
+  StartCheckout: [...own('StartCheckout'), ...item(['GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
+  GetCheckout: [...own('GetCheckout'), 'dynamodb:GetItem table.Arn', rateLimit],
+  StartTopUp: [...own('StartTopUp'), ...item(['GetItem', 'PutItem', 'UpdateItem']), stripeSecret, rateLimit],
+  StripeWebhook: [...own('StripeWebhook'), ...item(['GetItem', 'PutItem']), send('settlement-queue'), stripeSecret],
+  InvoicePdf: [...own('InvoicePdf'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['PutObject'], 'invoices/')],
+  RequestExport: [...own('RequestExport'), ...item(['GetItem', 'PutItem', 'Query']), send('exports-queue'), rateLimit],
+  GetExport: [...own('GetExport'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['GetObject'], 'exports/')],
+};
+
+/**
+ * The environment each handler reads: functions/aws-runtime.ts (every function built on
+ * awsCheckoutDeps needs STRIPE_SECRET_ID at cold start, STRIPE_MAX_RPS where it calls Stripe,
+ * the queue URLs it sends to) and functions/aws-finance-runtime.ts (table and bucket).
+ */
+const base = { TABLE_NAME: 'table.Ref', STRIPE_SECRET_ID: 'stripe-secret.Ref' };
+const stripeEnv = { ...base, STRIPE_MAX_RPS: '5' };
+const financeEnv = { TABLE_NAME: 'table.Ref', DOCUMENTS_BUCKET: 'documents-bucket.Ref' };
+const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
+  PlanNight: { ...base, RENEWAL_QUEUE_URL: 'renewal-queue.Ref' },
+  RenewProduct: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', CHARGE_QUEUE_URL: 'charge-queue.Ref' },
+  ChargeRenewal: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  ApplyLifecycle: { ...base },
+  SettlePayment: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  NightlyCheckouts: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  ImportStatement: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  RunExport: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
+  ListProducts: { ...base },
+  StartCheckout: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  GetCheckout: { ...base },
+  StartTopUp: { ...stripeEnv },
+  StripeWebhook: { ...stripeEnv, SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
+  InvoicePdf: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
+  RequestExport: { ...financeEnv, EXPORTS_QUEUE_URL: 'exports-queue.Ref' },
+  GetExport: { ...financeEnv },
+};
+
+const ENTRIES: Record<string, string> = {
+  PlanNight: 'functions/renewal/plan-night.ts',
+  RenewProduct: 'functions/renewal/renew-product.ts',
+  ChargeRenewal: 'functions/renewal/charge-renewal.ts',
+  ApplyLifecycle: 'functions/lifecycle/apply-lifecycle.ts',
+  SettlePayment: 'functions/checkout/settle-payment.ts',
+  NightlyCheckouts: 'functions/checkout/nightly-checkouts.ts',
+  ImportStatement: 'functions/bank/import-statement.ts',
+  RunExport: 'functions/finance/run-export.ts',
+  ListProducts: 'functions/products/list-products.ts',
+  StartCheckout: 'functions/checkout/start-checkout.ts',
+  GetCheckout: 'functions/checkout/get-checkout.ts',
+  StartTopUp: 'functions/balance/start-top-up.ts',
+  StripeWebhook: 'functions/checkout/stripe-webhook.ts',
+  InvoicePdf: 'functions/finance/invoice-pdf.ts',
+  RequestExport: 'functions/finance/request-export.ts',
+  GetExport: 'functions/finance/get-export.ts',
+};
+const FUNCTION_IDS = Object.keys(ENTRIES).sort();
+/** Functions behind the JWT authorizer: each counts its client's requests on the table. */
+const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth).map((r) => HTTP_HANDLERS[routeKey(r)]!.id).sort();
+
+describe('StatelessStack functions', () => {
+  it('deploys exactly the sixteen handlers (and CDK\'s bucket-notifications handler)', () => {
+    expect(FUNCTION_IDS).toHaveLength(16);
+    expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
+    const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
+    const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
+    expect(functions.filter((f) => !ours.includes(f))).toEqual([expect.stringMatching(new RegExp(`^${BUCKET_NOTIFICATIONS_HANDLER_ID}`))]);
+  });
+
+
+  it.each(FUNCTION_IDS)('%s runs Node 22 on arm64 with JSON logs into its own log group, X-Ray and source maps', (id) => {
+    const { Properties } = functionResource(dev, id);
+    expect(Properties.Runtime).toBe('nodejs22.x');
+    expect(Properties.Architectures).toEqual(['arm64']);
+    expect(Properties.Handler).toBe('index.handler');
+    expect(Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(Properties.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
+    expect(devName((Properties.LoggingConfig as { LogGroup: Json }).LogGroup)).toBe(`log-group:${id}.Ref`);
+    expect((Properties.Environment as { Variables: Record<string, string> }).Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    // Throttling is done by the event sources' maxConcurrency, never by reserved concurrency.
+    expect(Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it.each(FUNCTION_IDS)('%s gets exactly the environment its handler reads', (id) => {
+    const { Variables } = functionResource(dev, id).Properties.Environment as { Variables: Record<string, Json> };
+    const named = Object.fromEntries(Object.entries(Variables).filter(([k]) => k !== 'NODE_OPTIONS').map(([k, v]) => [k, devName(v)]));
+    expect(named).toEqual(EXPECTED_ENVIRONMENT[id]);
+  });
+
+  it.each(FUNCTION_IDS)('%s may do exactly what its handler does, on the resources it uses', (id) => {
+    expect(functionPermissions(dev, id, devName)).toEqual([...EXPECTED_PERMISSIONS[id]!].sort());
+  });
+
+  it('grants no wildcard action and no "*" resource except for X-Ray and one object prefix, and never Scan', () => {
+    for (const policy of Object.values(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Policy'))) {
+      for (const st of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
+        const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+        for (const action of actions) {
+          expect(action).not.toContain('*');
+          expect(action).not.toMatch(/^dynamodb:(Scan|BatchWriteItem|BatchGetItem|DeleteTable|PartiQL)/);
+        }
+        const resources = Array.isArray(st.Resource) ? (st.Resource as Json[]) : [st.Resource];
+        if (resources.includes('*')) expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);
+        for (const resource of resources) {
+          if (!actions.some((a) => /^(dynamodb|sqs|s3|secretsmanager):/.test(a))) continue;
+          const named = devName(resource);
+          if (actions.every((a) => /^s3:(Get|Put)BucketNotification$/.test(a))) {
+            // CDK's notifications handler: the bucket's notification configuration, nothing else.
+            expect(named).toBe('documents-bucket.Arn');
+          } else if (actions.every((a) => a.startsWith('s3:'))) {
+            // Objects under one of the documents bucket's folders: the only wildcard, at the end of a known prefix.
+            expect(named).toMatch(/^documents-bucket\.Arn\/(invoices|exports|bank\/incoming)\/\*$/);
+          } else {
+            expect(named).not.toContain('*');
+          }
+        }
+      }
+    }
+  });
+
+  it.each(JWT_FUNCTIONS)('%s (a JWT route) may update the rate-limit counters (RATE#… items)', (id) => {
+    expect(functionPermissions(dev, id, devName)).toContain(rateLimit);
+  });
+
+  it('lets no public or background function touch the rate-limit counters', () => {
+    for (const id of FUNCTION_IDS.filter((f) => !JWT_FUNCTIONS.includes(f))) expect(functionPermissions(dev, id, devName)).not.toContain(rateLimit);
+  });
+
+  it('grants the Stripe secret exactly to the functions that call Stripe', () => {
+    const withSecret = FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(stripeSecret));
+    expect(withSecret).toEqual(['ChargeRenewal', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp', 'StripeWebhook']);
+    // Paced where granted; no pace where Stripe is never called.
+    for (const id of FUNCTION_IDS) {
+      const rps = (functionResource(dev, id).Properties.Environment as { Variables: Record<string, unknown> }).Variables.STRIPE_MAX_RPS;
+      expect(rps !== undefined, id).toBe(withSecret.includes(id));
+    }
+  });
+
+  it('refuses an S3 grant that is not one folder of a bucket', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Probe');
+    const fn = new BillingFunction(stack, 'Fn', { stage: 'dev', entry: 'functions/renewal/plan-night.ts', description: 'probe', timeout: Duration.seconds(3) });
+    const bucket = new Bucket(stack, 'Bucket');
+    for (const prefix of ['', '*', 'exports', 'exports/*', '../', 'a//']) {
+      expect(() => fn.grantObjects(bucket, prefix, ['s3:GetObject'], 'a test'), prefix).toThrow(/folder prefix/);
+    }
+    expect(() => fn.grantObjects(bucket, 'bank/incoming/', ['s3:GetObject'], 'a test')).not.toThrow();
+  });
+
+  it('limits every S3 grant to the prefix its function uses, never the bucket or another prefix', () => {
+    const s3 = FUNCTION_IDS.flatMap((id) => functionPermissions(dev, id, devName).filter((p) => p.startsWith('s3:')).map((p) => `${id} ${p}`));
+    expect(s3.sort()).toEqual(
+      [
+        'GetExport s3:GetObject documents-bucket.Arn/exports/*',
+        'ImportStatement s3:GetObject documents-bucket.Arn/bank/incoming/*',
+        'InvoicePdf s3:PutObject documents-bucket.Arn/invoices/*',
+        'RunExport s3:AbortMultipartUpload documents-bucket.Arn/exports/*',
+        'RunExport s3:PutObject documents-bucket.Arn/exports/*',
+      ].sort(),
+    );
+  });
+
+  it('attaches no managed policy to any role but CDK\'s bucket-notifications handler\'s', () => {
+    for (const [id, role] of Object.entries(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Role'))) {
+      if (id.startsWith(BUCKET_NOTIFICATIONS_HANDLER_ID)) continue;
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+    }
+  });
+
+  it('keeps function logs for a month in dev and a year (retained) in prod', () => {
+    for (const [s, days, policy] of [[dev, 30, 'Delete'], [prod, 365, 'Retain']] as const) {
+      for (const id of FUNCTION_IDS) {
+        const logGroup = s.statelessTemplate.toJSON().Resources[logicalIdOf(s.stateless, s.stateless.functions[id]!.logGroup)] as CfnResource;
+        expect(logGroup.Properties.RetentionInDays).toBe(days);
+        expect(logGroup.DeletionPolicy).toBe(policy);
+      }
+    }
+  });
+});
+
+describe('StatelessStack queue consumers', () => {
+  const consumers = {
+    RenewProduct: 'renewal-queue',
+    ChargeRenewal: 'charge-queue',
+    ApplyLifecycle: 'lifecycle-queue',
+    SettlePayment: 'settlement-queue',
+    RunExport: 'exports-queue',
+  } as const;
+
+  function mappingOf(id: string): Record<string, unknown> {
+    const fnId = logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function);
+    const mappings = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping')).filter(
+      (m) => (m.Properties.FunctionName as { Ref: string }).Ref === fnId,
+    );
+    expect(mappings).toHaveLength(1);
+    return mappings[0]!.Properties;
+  }
+
+  it('consumes every work queue, each with one function', () => {
+    const sources = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping')).map((m) => devName(m.Properties.EventSourceArn));
+    expect(sources.sort()).toEqual(Object.keys(dev.stateful.workQueues).map((q) => `${q}-queue.Arn`).sort());
+  });
+
+  it.each(Object.entries(consumers))('%s reads %s in batches and reports partial batch failures', (id, queue) => {
+    const mapping = mappingOf(id);
+    expect(devName(mapping.EventSourceArn)).toBe(`${queue}.Arn`);
+    // An export runs for minutes: one per invocation.
+    expect(mapping.BatchSize).toBe(id === 'RunExport' ? 1 : 10);
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+  });
+
+  it('gives run-export Lambda\'s longest timeout, and its queue 6 × that', () => {
+    expect(functionResource(dev, 'RunExport').Properties.Timeout).toBe(EXPORT_CONSUMER_TIMEOUT_SECONDS);
+    expect(EXPORT_CONSUMER_TIMEOUT_SECONDS).toBe(900);
+  });
+
+  it.each(Object.entries(consumers))('%s: %s hides a message for at least 6 × the consumer timeout', (id, queue) => {
+    const timeout = functionResource(dev, id).Properties.Timeout as number;
+    const queueConstruct = dev.stateful.workQueues[queue.replace('-queue', '') as WorkQueueName].queue;
+    const queueResource = dev.statefulTemplate.toJSON().Resources[logicalIdOf(dev.stateful, queueConstruct)] as CfnResource;
+    expect(queueResource.Properties.VisibilityTimeout as number).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * timeout);
+    expect((queueResource.Properties.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
+  });
+
+  const concurrencyOf = (id: string) => (mappingOf(id).ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency;
+  const rpsOf = (id: string) => Number((functionResource(dev, id).Properties.Environment as { Variables: Record<string, string> }).Variables.STRIPE_MAX_RPS);
+
+  it('charge-renewal leaves checkouts their share of Stripe\'s rate limit: maxConcurrency × STRIPE_MAX_RPS + reserve ≤ 25', () => {
+    expect(concurrencyOf('ChargeRenewal')).toBe(CHARGE_MAX_CONCURRENCY);
+    expect(rpsOf('ChargeRenewal')).toBeGreaterThan(0);
+    expect(CHECKOUT_STRIPE_RESERVE).toBeGreaterThanOrEqual(5);
+    expect(concurrencyOf('ChargeRenewal')! * rpsOf('ChargeRenewal') + CHECKOUT_STRIPE_RESERVE).toBeLessThanOrEqual(STRIPE_RATE_LIMIT_PER_SECOND);
+  });
+
+  it('settle-payment stays under Stripe\'s rate limit: maxConcurrency × STRIPE_MAX_RPS ≤ 25', () => {
+    expect(concurrencyOf('SettlePayment')).toBeGreaterThanOrEqual(2);
+    expect(concurrencyOf('SettlePayment')! * rpsOf('SettlePayment')).toBeLessThanOrEqual(STRIPE_RATE_LIMIT_PER_SECOND);
+  });
+
+  it('renew-product, which never calls Stripe, runs wider than the charge queue but capped', () => {
+    expect(concurrencyOf('RenewProduct')).toBeGreaterThan(concurrencyOf('ChargeRenewal')!);
+    expect(concurrencyOf('RenewProduct')).toBeLessThanOrEqual(50);
+  });
+
+  it.each(['ApplyLifecycle', 'RunExport'])('%s has its concurrency capped only where it matters', (id) => {
+    expect(concurrencyOf(id)).toBe(id === 'RunExport' ? 2 : undefined);
+  });
+});
+
+describe('StatelessStack bank notifications', () => {
+  it('invokes import-statement for every object created under bank/incoming/ of the documents bucket, and nothing else', () => {
+    const notifications = Object.values(resourcesOf(dev.statelessTemplate, 'Custom::S3BucketNotifications')).map((n) => n.Properties);
+    expect(notifications).toHaveLength(1);
+    expect(devName(notifications[0]!.BucketName)).toBe('documents-bucket.Ref');
+    // Merged with the bucket's other notifications (none today), not replacing them.
+    expect(notifications[0]!.Managed).toBe(false);
+    const configuration = notifications[0]!.NotificationConfiguration as { LambdaFunctionConfigurations: Record<string, Json>[] };
+    expect(Object.keys(configuration)).toEqual(['LambdaFunctionConfigurations']);
+    expect(configuration.LambdaFunctionConfigurations).toHaveLength(1);
+    const [lambda] = configuration.LambdaFunctionConfigurations as [{ Events: string[]; Filter: Json; LambdaFunctionArn: Json }];
+    expect(lambda.Events).toEqual(['s3:ObjectCreated:*']);
+    expect(lambda.Filter).toEqual({ Key: { FilterRules: [{ Name: 'prefix', Value: 'bank/incoming/' }] } });
+    expect(devName(lambda.LambdaFunctionArn)).toBe('fn:ImportStatement.Arn');
+  });
+
+  it('lets S3 invoke import-statement only for the documents bucket of this account', () => {
+    const permissions = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => p.Principal === 's3.amazonaws.com');
+    expect(permissions).toHaveLength(1);
+    expect(devName(permissions[0]!.FunctionName)).toBe('fn:ImportStatement.Arn');
+    expect(devName(permissions[0]!.SourceArn)).toBe('documents-bucket.Arn');
+    expect(permissions[0]!.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+  });
+
+  it('retries a failed import twice, then parks the S3 event on the bank import DLQ', () => {
+    const fnId = logicalIdOf(dev.stateless, dev.stateless.functions.ImportStatement!.function);
+    const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter(
+      (c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId,
+    );
+    expect(configs).toHaveLength(1);
+    expect(configs[0]!.Properties.MaximumRetryAttempts).toBe(2);
+    expect(devName((configs[0]!.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('bank-import-dlq.Arn');
+  });
+
+  it('lets CDK\'s notifications handler configure only the documents bucket', () => {
+    const policies = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(BUCKET_NOTIFICATIONS_HANDLER_ID)),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    expect(statements.map((st) => [st.Action, devName(st.Resource)])).toEqual([[['s3:GetBucketNotification', 's3:PutBucketNotification'], 'documents-bucket.Arn']]);
+  });
+});
+
+describe('StatelessStack nightly schedules', () => {
+  const schedules = () => Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Scheduler::Schedule')).map((s) => s.Properties);
+  const scheduleOf = (id: string) => {
+    const found = schedules().filter((s) => devName((s.Target as { Arn: Json }).Arn) === `fn:${id}.Arn`);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+
+  it('schedules plan-night at 02:00 and the checkout chores at 03:00, Europe/Zurich, and nothing else', () => {
+    expect(schedules()).toHaveLength(2);
+    expect(scheduleOf('PlanNight')).toMatchObject({ ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
+    expect(scheduleOf('NightlyCheckouts')).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
+  });
+
+  it.each(['PlanNight', 'NightlyCheckouts'])('%s: retries, then parks the invocation on the scheduler DLQ', (id) => {
+    const target = scheduleOf(id).Target as { RetryPolicy: Record<string, number>; DeadLetterConfig: { Arn: Json }; Input: string; RoleArn: Json };
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThanOrEqual(1);
+    expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThan(0);
+    expect(devName(target.DeadLetterConfig.Arn)).toBe('scheduler-dlq.Arn');
+    // No night in the event: the handler takes tonight from its Zurich clock.
+    expect(JSON.parse(target.Input)).toEqual({});
+    // The scheduler's role invokes this function and writes to the DLQ, nothing else.
+    const roleId = (target.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(permissionsOf(dev, roleId, devName)).toEqual([`lambda:InvokeFunction fn:${id}.Arn`, `lambda:InvokeFunction fn:${id}.Arn:*`, send('scheduler-dlq')]);
+  });
+
+  it.each(['PlanNight', 'NightlyCheckouts'])('%s: a failed asynchronous run is retried twice, then parked on the scheduler DLQ', (id) => {
+    const fnId = logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function);
+    const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter(
+      (c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId,
+    );
+    expect(configs).toHaveLength(1);
+    expect(configs[0]!.Properties.MaximumRetryAttempts).toBe(2);
+    expect(devName((configs[0]!.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('scheduler-dlq.Arn');
+  });
+});
+
+describe('StatelessStack HTTP API', () => {
+  const routes = () => Object.values(resourcesOf(dev.statelessTemplate, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+  const integrations = resourcesOf(dev.statelessTemplate, 'AWS::ApiGatewayV2::Integration');
+  const deployedKeys = () => routes().map((r) => r.RouteKey as string);
+  const FUNCTION_OF_ROUTE: Record<string, string> = {
+    'GET /v1/orgs/{orgId}/products': 'ListProducts',
+    'POST /v1/orgs/{orgId}/checkout': 'StartCheckout',
+    'GET /v1/orgs/{orgId}/checkouts/{checkoutId}': 'GetCheckout',
+    'POST /v1/orgs/{orgId}/balance/top-ups': 'StartTopUp',
+    'POST /v1/webhooks/stripe': 'StripeWebhook',
+    'GET /v1/orgs/{orgId}/invoices/{file}': 'InvoicePdf',
+    'POST /v1/exports': 'RequestExport',
+    'GET /v1/exports/{exportId}': 'GetExport',
+  };
+
+  it('maps every route of routes.ts to its function here', () => {
+    expect(Object.keys(FUNCTION_OF_ROUTE).sort()).toEqual(ROUTES.map(routeKey).sort());
+    for (const [key, id] of Object.entries(FUNCTION_OF_ROUTE)) expect(HTTP_HANDLERS[key]).toEqual({ id, entry: ENTRIES[id] });
+  });
+
+  it('synthesizes without warnings (an undeployed route would be one)', () => {
+    const warnings = [dev, prod].flatMap((s) =>
+      s.assembly.stacks.flatMap((stack) => stack.messages.filter((m) => m.level === 'warning' || m.level === 'error').map((m) => `${stack.stackName}: ${String(m.entry.data)}`)),
+    );
+    expect(warnings).toEqual([]);
+  });
+
+  it('deploys every route of functions/http/routes.ts, and no other', () => {
+    expect(dev.stateless.undeployedRoutes).toEqual([]);
+    expect(deployedKeys().sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it('puts every deployed route behind the JWT authorizer exactly when routes.ts says auth', () => {
+    for (const route of routes()) {
+      const declared = ROUTES.find((r) => routeKey(r) === route.RouteKey);
+      expect(declared, `${String(route.RouteKey)} is not in routes.ts`).toBeDefined();
+      if (declared!.auth) {
+        expect(route.AuthorizationType).toBe('JWT');
+        expect(route.AuthorizerId).toBeDefined();
+      } else {
+        expect(route.AuthorizationType).toBe('NONE');
+        expect(route.AuthorizerId).toBeUndefined();
+      }
+    }
+  });
+
+  it('leaves exactly the Stripe webhook without an authorizer', () => {
+    expect(routes().filter((r) => r.AuthorizationType !== 'JWT').map((r) => r.RouteKey)).toEqual(['POST /v1/webhooks/stripe']);
+  });
+
+  it.each(Object.entries(FUNCTION_OF_ROUTE))('%s invokes %s with the v2 payload', (key, fnId) => {
+    const route = routes().find((r) => r.RouteKey === key);
+    expect(route, `${key} is not deployed`).toBeDefined();
+    const integrationId = ((route!.Target as { 'Fn::Join': [string, Json[]] })['Fn::Join'][1][1] as { Ref: string }).Ref;
+    const integration = integrations[integrationId]!.Properties;
+    expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+    expect(devName(integration.IntegrationUri)).toBe(`fn:${fnId}.Arn`);
+  });
+
+  it('validates tokens against the JwtIssuer and JwtAudience parameters', () => {
+    const template = dev.statelessTemplate;
+    template.hasParameter('JwtIssuer', { Type: 'String', AllowedPattern: '^https://\\S+$' });
+    template.hasParameter('JwtAudience', { Type: 'CommaDelimitedList' });
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: { Ref: 'JwtIssuer' }, Audience: { Ref: 'JwtAudience' } },
+    });
+  });
+
+  it('takes the parameter defaults from -c jwtIssuer / -c jwtAudience', () => {
+    const configured = synthBillingApp('dev', { bundle: false, context: { jwtIssuer: 'https://auth.example.com/', jwtAudience: 'billing-api,portal' } });
+    try {
+      configured.statelessTemplate.hasParameter('JwtIssuer', { Default: 'https://auth.example.com/' });
+      configured.statelessTemplate.hasParameter('JwtAudience', { Default: 'billing-api,portal' });
+    } finally {
+      configured.cleanup();
+    }
+  });
+
+  it('logs every request and throttles the default stage', () => {
+    dev.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+      DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
+    });
+  });
+
+  it('lets API Gateway invoke each HTTP function only from its own route', () => {
+    const permissions = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => p.Principal !== 's3.amazonaws.com');
+    expect(permissions).toHaveLength(routes().length);
+    for (const p of permissions) {
+      expect(p.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(p.SourceArn)).toMatch(/\/v1\//);
+    }
+  });
+});
+
+describe('StatelessStack outputs', () => {
+  it('outputs the API and webhook URLs, the alarm topic and what the runbook needs', () => {
+    const outputs = dev.statelessTemplate.toJSON().Outputs as Record<string, { Value: Json }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      ['AlarmTopicArn', 'ApiUrl', 'ImportStatementFunctionName', 'PlanNightFunctionName', 'PlanNightScheduleName', 'StripeWebhookUrl'].sort(),
+    );
+    expect(devName(outputs.PlanNightFunctionName!.Value)).toBe('fn:PlanNight.Ref');
+    expect(devName(outputs.ImportStatementFunctionName!.Value)).toBe('fn:ImportStatement.Ref');
+    expect(JSON.stringify(outputs.StripeWebhookUrl!.Value)).toContain('v1/webhooks/stripe');
+  });
+});
+
+describe('StatelessStack alarms', () => {
+  const alarms = () => Object.values(resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+
+  it('alarms on the depth of every dead-letter queue', () => {
+    const watched = alarms()
+      .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
+      .map((a) => devName((a.Dimensions as { Name: string; Value: Json }[]).find((d) => d.Name === 'QueueName')!.Value));
+    expect(watched.sort()).toEqual(
+      ['bank-import-dlq', 'charge-dlq', 'exports-dlq', 'lifecycle-dlq', 'renewal-dlq', 'scheduler-dlq', 'settlement-dlq'].map((q) => `${q}.QueueName`),
+    );
+    for (const a of alarms().filter((x) => x.MetricName === 'ApproximateNumberOfMessagesVisible')) {
+      expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    }
+  });
+
+  it.each(['Errors', 'Throttles'])('alarms on %s of every function', (metric) => {
+    const watched = alarms()
+      .filter((a) => a.MetricName === metric && a.Namespace === 'AWS/Lambda')
+      .map((a) => devName((a.Dimensions as { Name: string; Value: Json }[]).find((d) => d.Name === 'FunctionName')!.Value));
+    expect(watched.sort()).toEqual(FUNCTION_IDS.map((id) => `fn:${id}.Ref`).sort());
+  });
+
+  it.each(['PlanNight', 'NightlyCheckouts'])('alarms when %s has not finished a run for 24 hours', (id) => {
+    const found = alarms().filter(
+      (a) => Array.isArray(a.Metrics) && JSON.stringify(a.Metrics).includes(logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function)),
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 1, EvaluationPeriods: 24, DatapointsToAlarm: 24, TreatMissingData: 'breaching' });
+  });
+
+  it('alarms when renewal or charge messages wait for hours (the night is not finishing)', () => {
+    const found = alarms().filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+    expect(found.map((a) => devName((a.Dimensions as { Value: Json }[])[0]!.Value)).sort()).toEqual(['charge-queue.QueueName', 'renewal-queue.QueueName']);
+    for (const a of found) expect(a).toMatchObject({ Threshold: 4 * 60 * 60, Statistic: 'Maximum', ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('sends every alarm to the alarm topic', () => {
+    for (const a of alarms()) expect((a.AlarmActions as Json[]).map(devName)).toEqual(['alarm-topic.Ref']);
+  });
+});
