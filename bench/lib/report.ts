@@ -1,0 +1,221 @@
+/** bench/results.md: the tables of one run of bench/run.ts, from what it writes to results.json. */
+
+/* The run's output, as far as the tables read it. */
+interface Output {
+  date: string;
+  command: string;
+  seconds: number;
+  machine: { cores: number; cpu: string; memoryGb: number; node: string; java: string; dynamoDbLocal: string };
+  itemsReadPerDueProduct: number | null;
+  renewalsPerSecondRatio: number | null;
+  pdfRatio: number | null;
+  exportRowsPerSecond: number | null;
+  exportPeakRssMb: number | null;
+  costPerMillionRenewalsUsd: number | null;
+  costPerMillionRenewalsUsdByAwsRules: number | null;
+  stripeBillingPerMillionRenewalsChf: number;
+  targets: Record<string, { target: string; met: boolean | null }>;
+  cost: null | {
+    prices: Record<string, string | number>;
+    assumptions: Record<string, number>;
+    measuredUnits: { lines: { item: string; quantity: string; usd: number }[]; totalUsd: number; perRenewalUsd: number };
+    awsRuleUnits: { lines: { item: string; quantity: string; usd: number }[]; totalUsd: number; perRenewalUsd: number };
+    stripeBilling: { perRenewal: number; total: number };
+  };
+  parts: Record<string, unknown>;
+}
+
+interface Query {
+  sizes: {
+    products: number;
+    tableItems: number;
+    due: number;
+    index: { itemsRead: number; capacityUnits: number; itemsPerDue: number; capacityPerDue: number; calls: number; ms: number };
+    scan: { itemsRead: number; capacityUnits: number; itemsPerDue: number; capacityPerDue: number; calls: number; ms: number };
+  }[];
+}
+
+interface Renewal {
+  renewals: number;
+  ranges: number;
+  recording: {
+    kinds: {
+      kind: string;
+      renewals: number;
+      calls: number;
+      writeUnits: number;
+      readUnits: number;
+      awsWriteUnits: number;
+      awsReadUnits: number;
+      transactItems: number[];
+      sequence: string[];
+    }[];
+    perRenewal: { calls: number; writeUnits: number; readUnits: number; awsWriteUnits: number; awsReadUnits: number };
+    night: { calls: number };
+  };
+  runs: {
+    concurrency: number;
+    engine: {
+      renewalsPerSecond: number;
+      callsPerRenewal: number;
+      failedCallsPerRenewal: number;
+      cpuMsPerRenewal: number;
+      failures: Record<string, number>;
+      seconds: number;
+      deadLetters: { productId: string; kind: string; nextActionDate: string | null; attempts: string[]; charged: boolean }[];
+    };
+    floor: { renewalsPerSecond: number; seconds: number; runs?: number[] };
+    ratio: number;
+  }[];
+  best: { engine: { concurrency: number; renewalsPerSecond: number }; floor: { concurrency: number; renewalsPerSecond: number } };
+  renewalsPerSecondRatio: number;
+}
+
+interface Pdf {
+  document: { number: string; bytes: number; pdfkitCalls: number };
+  enginePerSecond: number;
+  floorPerSecond: number;
+  engineRates: number[];
+  floorRates: number[];
+  pdfRatio: number;
+}
+
+interface Export {
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  peakRssMb: number;
+  csvMb: number;
+  tries?: number[];
+}
+
+const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const yes = (m: boolean | null) => (m === null ? 'not run' : m ? '**met**' : '**not met**');
+
+function table(head: string[], rows: (string | number)[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function renewalTables(r: Renewal): string {
+  const out: string[] = [];
+  out.push(
+    table(
+      ['renewal-queue concurrency (batches of 10 in flight)', 'engine renewals/s', 'floor renewals/s (before, after)', 'engine ÷ floor', 'engine DynamoDB calls / renewal', 'of which failed (cancelled transactions)', 'engine CPU ms / renewal', 'dead-lettered'],
+      r.runs.map((x) => [x.concurrency, n(x.engine.renewalsPerSecond, 1), `${n(x.floor.renewalsPerSecond, 1)} (${(x.floor.runs ?? []).map((f) => n(f, 1)).join(', ')})`, n(x.ratio, 2), n(x.engine.callsPerRenewal, 1), n(x.engine.failedCallsPerRenewal, 2), n(x.engine.cpuMsPerRenewal, 1), x.engine.deadLetters.length]),
+    ),
+  );
+  out.push('');
+  out.push(`Best: engine ${n(r.best.engine.renewalsPerSecond, 1)}/s at concurrency ${r.best.engine.concurrency}, floor ${n(r.best.floor.renewalsPerSecond, 1)}/s at concurrency ${r.best.floor.concurrency}: **${n(r.renewalsPerSecondRatio, 2)}**.`);
+  out.push('');
+  out.push('Why transactions were cancelled (cancelled items by reason and key, whole run):');
+  out.push('');
+  out.push(table(['concurrency', 'cancelled items'], r.runs.map((x) => [x.concurrency, Object.entries(x.engine.failures).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'])));
+  const dead = r.runs.flatMap((x) => x.engine.deadLetters.map((d) => ({ ...d, concurrency: x.concurrency })));
+  if (dead.length > 0) {
+    out.push('', 'Renewals dead-lettered (5 deliveries, each losing its 12 tries) and the state they were left in:', '');
+    out.push(
+      table(
+        ['concurrency', 'product', 'payment', 'next action date left', 'attempts', 'card charged without invoice'],
+        dead.map((d) => [d.concurrency, d.productId, d.kind, d.nextActionDate ?? '–', d.attempts.join(', ') || 'none', d.charged ? 'yes' : 'no']),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+export function renderMarkdown(o: Output): string {
+  const out: string[] = [];
+  out.push(`# Benchmark run ${o.date.slice(0, 10)}`);
+  out.push('');
+  out.push(`\`${o.command}\` — ${o.seconds} s. Machine: ${o.machine.cores} cores (${o.machine.cpu}), ${o.machine.memoryGb} GB, Node ${o.machine.node}, ${o.machine.java}, DynamoDB Local ${o.machine.dynamoDbLocal}.`);
+  out.push('');
+  out.push(
+    table(
+      ['figure', 'measured', 'target', ''],
+      [
+        ['items read per due product (worse size)', o.itemsReadPerDueProduct ?? '–', o.targets.itemsReadPerDueProduct!.target, yes(o.targets.itemsReadPerDueProduct!.met)],
+        ['renewals/s, engine ÷ floor (best concurrency of each)', o.renewalsPerSecondRatio ?? '–', o.targets.renewalsPerSecondRatio!.target, yes(o.targets.renewalsPerSecondRatio!.met)],
+        ['PDFs/s, engine ÷ floor', o.pdfRatio ?? '–', o.targets.pdfRatio!.target, yes(o.targets.pdfRatio!.met)],
+        ['export rows/s (100,000 invoices)', o.exportRowsPerSecond === null ? '–' : n(o.exportRowsPerSecond), o.targets.exportRowsPerSecond!.target, yes(o.targets.exportRowsPerSecond!.met)],
+        ['export peak RSS, MB (largest of all counts)', o.exportPeakRssMb ?? '–', o.targets.exportPeakRssMb!.target, yes(o.targets.exportPeakRssMb!.met)],
+        ['AWS cost of 1,000,000 renewals in a night, USD', o.costPerMillionRenewalsUsd === null ? '–' : n(o.costPerMillionRenewalsUsd, 2), '', ''],
+      ],
+    ),
+  );
+
+  const query = o.parts.query as Query | undefined;
+  if (query) {
+    out.push('', '## Nightly query cost', '');
+    out.push(
+      table(
+        ['products (table items)', 'due tonight', 'date index: items read', 'per due product', 'RCU', 'RCU per due product', 'calls', 'ms', 'Scan: items read', 'per due product', 'RCU', 'RCU per due product', 'ms'],
+        query.sizes.map((s) => [
+          `${n(s.products)} (${n(s.tableItems)})`,
+          n(s.due),
+          n(s.index.itemsRead),
+          n(s.index.itemsPerDue, 2),
+          n(s.index.capacityUnits, 1),
+          n(s.index.capacityPerDue, 3),
+          s.index.calls,
+          s.index.ms,
+          n(s.scan.itemsRead),
+          n(s.scan.itemsPerDue, 1),
+          n(s.scan.capacityUnits, 1),
+          n(s.scan.capacityPerDue, 2),
+          n(s.scan.ms),
+        ]),
+      ),
+    );
+  }
+
+  const renewal = o.parts.renewal as Renewal | undefined;
+  if (renewal) {
+    out.push('', `## Renewals per second (${renewal.renewals} renewals, ${renewal.ranges} invoice number range${renewal.ranges > 1 ? 's' : ''})`, '');
+    out.push(renewalTables(renewal));
+    out.push('', "The engine's own sequence of DynamoDB calls per renewal (recording run, one renewal at a time, no lost race); units from DynamoDB Local's ReturnConsumedCapacity, and by DynamoDB's billing rules from the items' sizes:", '');
+    out.push(
+      table(
+        ['payment', 'renewals', 'calls', 'transactions (items each)', 'WCU (Local)', 'WCU (AWS rules)', 'RCU (Local)', 'RCU (AWS rules)', 'sequence'],
+        renewal.recording.kinds.map((k) => [k.kind, k.renewals, k.calls, k.transactItems.join(' + '), n(k.writeUnits, 1), n(k.awsWriteUnits, 1), n(k.readUnits, 1), n(k.awsReadUnits, 1), k.sequence.map((s) => s.split(' ')[0]).join(' → ')]),
+      ),
+    );
+    const p = renewal.recording.perRenewal;
+    out.push('', `Average per renewal: ${n(p.calls, 2)} calls, ${n(p.writeUnits, 1)} WCU / ${n(p.readUnits, 1)} RCU (Local), ${n(p.awsWriteUnits, 1)} WCU / ${n(p.awsReadUnits, 1)} RCU (AWS rules); ${renewal.recording.night.calls} calls per night besides (plan, housekeeping, summary).`);
+  }
+  const ranges = o.parts.ranges as Renewal | undefined;
+  if (ranges) {
+    out.push('', `### The same with ${ranges.ranges} invoice number ranges (seller.invoiceSeriesShards = ${ranges.ranges}; floor re-recorded)`, '');
+    out.push(renewalTables(ranges));
+  }
+
+  const pdf = o.parts.pdf as Pdf | undefined;
+  if (pdf) {
+    out.push('', '## PDFs per second', '');
+    out.push(
+      table(
+        ['document', 'engine PDFs/s (median)', 'floor PDFs/s (median)', 'engine ÷ floor', 'engine blocks', 'floor blocks'],
+        [[`${pdf.document.number}, open, QR-bill, ${n(pdf.document.bytes)} bytes, ${pdf.document.pdfkitCalls} pdfkit calls`, n(pdf.enginePerSecond, 1), n(pdf.floorPerSecond, 1), n(pdf.pdfRatio, 2), pdf.engineRates.join(', '), pdf.floorRates.join(', ')]],
+      ),
+    );
+  }
+
+  const exports = o.parts.export as Export[] | undefined;
+  if (exports) {
+    out.push('', '## Finance export to CSV', '');
+    out.push(
+      table(
+        ['invoices', 'seconds', 'rows/s', 'runs (rows/s; median kept)', 'peak RSS MB', 'CSV MB'],
+        exports.map((e) => [n(e.rows), n(e.seconds, 1), n(e.rowsPerSecond), e.tries ? e.tries.map((t) => n(t)).join(', ') : '1 run', n(e.peakRssMb, 1), n(e.csvMb, 1)]),
+      ),
+    );
+  }
+
+  if (o.cost) {
+    const c = o.cost;
+    out.push('', `## Cost of 1,000,000 renewals in one night (${c.prices.region}, ${c.prices.asOf})`, '');
+    out.push(table(['item', 'quantity', 'USD'], [...c.measuredUnits.lines.map((l) => [l.item, l.quantity, n(l.usd, 2)]), ['**total**', '', `**${n(c.measuredUnits.totalUsd, 2)}**`]]));
+    out.push('');
+    out.push(`With the units computed by DynamoDB's billing rules instead of DynamoDB Local's report: **USD ${n(c.awsRuleUnits.totalUsd, 2)}**. Stripe Billing at 0.7 % of a CHF ${c.prices.renewalChf} renewal: CHF ${n(c.stripeBilling.perRenewal, 2)} per renewal, **CHF ${n(c.stripeBilling.total)}** for 1,000,000.`);
+  }
+  return `${out.join('\n')}\n`;
+}

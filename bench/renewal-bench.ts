@@ -1,0 +1,510 @@
+/**
+ * Renewals per second end to end on DynamoDB Local, against a floor.
+ *
+ *   npx tsx bench/renewal-bench.ts [--renewals 400] [--concurrency 1,4,16] [--ranges 1]
+ *
+ * 1. Seeds, through the use cases, one organisation per renewal with one
+ *    product whose first automatic attempt is tonight: 40 % pay from the
+ *    prepaid balance, 40 % on a sandbox card (pm_card_visa), 20 % part
+ *    balance, part card. The seeded table is then copied (Scan +
+ *    BatchWriteItem) into a fresh table for every run below, so every run
+ *    renews the same products from the same state.
+ * 2. Recording run: the night's steps as runNight takes them (plan-night,
+ *    renew-product per message, settlement of the sandbox's webhooks,
+ *    housekeeping, summary), but one renewal at a time, with every DynamoDB
+ *    call recorded (inputs and ReturnConsumedCapacity): the engine's own
+ *    sequence of calls for each renewal, without any lost race.
+ * 3. Engine runs: `runNight` with the renewal queue drained at each
+ *    concurrency (each worker takes batches of 10 messages, like SQS → Lambda),
+ *    counting every DynamoDB call and every failed one.
+ * 4. Floor runs (one before and one after each engine run, averaged): a bare script that replays, on a fresh copy, the recorded
+ *    calls of each renewal (same commands, same items, same conditions) with
+ *    the same number of renewals in flight (10 × concurrency) and no engine
+ *    code. The floor never loses a race on the invoice counter: each renewal
+ *    waits for its number's turn (the one before it committed) before it
+ *    reads the counter and commits, which is the best any design with that
+ *    one gapless counter could do.
+ *
+ * Prints one JSON object (see RenewalBenchResult).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { drainQueues, openLocalRuntime, runNight, type LocalRuntime } from '../functions/local-runtime.ts';
+import { makeApplyLifecycleHandler } from '../functions/lifecycle/apply-lifecycle.ts';
+import { parseRenewalMessage } from '../functions/messages.ts';
+import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.ts';
+import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
+import { SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
+import { fixedClock } from '../shared/ports/clock.ts';
+import { checkoutHousekeeping } from '../shared/use-cases/checkout/settle-checkout.ts';
+import { addPaymentMethod, createOrganisation } from '../shared/use-cases/manage-organisation.ts';
+import { addProduct, topUpBalance } from '../shared/use-cases/manage-products.ts';
+import { planNight } from '../shared/use-cases/plan-night.ts';
+import { renewProduct } from '../shared/use-cases/renew-product.ts';
+import { summariseNight } from '../shared/use-cases/summarise-night.ts';
+import { awsUnits } from './lib/capacity.ts';
+import { argValue, emit, round } from './lib/cli.ts';
+import { batchPut, CallCounter, localClient, scanAll, unitsOf, type CallRecord, type RawItem } from './lib/dynamo.ts';
+
+const NIGHT: IsoDate = '2026-12-17';
+const renewals = Number(argValue('--renewals') ?? '400');
+const concurrencies = (argValue('--concurrency') ?? '1,4,16').split(',').map(Number);
+/** seller.invoiceSeriesShards for every run (1: the engine's default, one number range). */
+const ranges = Number(argValue('--ranges') ?? '1');
+
+type Kind = 'balance' | 'card' | 'balance+card';
+const KINDS: Kind[] = ['card', 'card', 'balance+card', 'balance', 'balance'];
+const TYPES = ['domain-ch', 'domain-com', 'web-hosting', 'mail-service', 'cloud-storage', 'cloud-server', 'streaming'];
+
+const outDir = mkdtempSync(join(tmpdir(), 'bench-renewal-'));
+const counter = new CallCounter();
+const db = await startDynamoDbLocal();
+const admin = localClient(db.endpoint);
+let tables = 0;
+
+async function runtimeOn(tableName: string): Promise<LocalRuntime> {
+  const rt = await openLocalRuntime({ endpoint: db.endpoint, tableName, gateway: new SandboxPaymentGateway(), clock: fixedClock(NIGHT), outDir });
+  if (ranges > 1) rt.deps.seller = { ...rt.deps.seller, invoiceSeriesShards: ranges };
+  return rt;
+}
+
+/** A fresh table holding the seeded portfolio. */
+async function freshCopy(items: RawItem[]): Promise<string> {
+  const tableName = `renewal-${++tables}`;
+  await createTableIfMissing(admin, tableName);
+  await batchPut(admin, tableName, items, 8);
+  return tableName;
+}
+
+// ------------------------------------------------------------------ 1. seed
+
+const kindOf = new Map<string, Kind>();
+async function seed(): Promise<RawItem[]> {
+  const tableName = 'renewal-seed';
+  const rt = await runtimeOn(tableName);
+  const deps = { ...rt.deps, clock: fixedClock(addDays(NIGHT, -1)) };
+  for (let i = 0; i < renewals; i++) {
+    const id = `org-${String(i).padStart(5, '0')}`;
+    const kind = KINDS[i % KINDS.length]!;
+    const eur = i % 3 === 0;
+    await createOrganisation(deps, {
+      id,
+      name: `Organisation ${i} Sàrl`,
+      currency: eur ? 'EUR' : 'CHF',
+      country: eur ? 'DE' : 'CH',
+      owner: { userId: `owner-${id}`, email: `owner@${id}.example`, name: 'Owner' },
+    });
+    const method = kind === 'balance' ? undefined : await addPaymentMethod(deps, id, { kind: 'card', label: 'Visa •••• 4242', gatewayRef: 'pm_card_visa', brand: 'visa' });
+    if (kind !== 'card') await topUpBalance(deps, id, { amount: kind === 'balance' ? '2000.00' : '5.00', reference: `seed-${id}` });
+    const productId = `prd-${String(i).padStart(5, '0')}`;
+    const typeId = TYPES[i % TYPES.length]!;
+    await addProduct(deps, id, {
+      id: productId,
+      typeId,
+      name: typeId.startsWith('domain') ? `site-${i}.ch` : `${typeId} ${i}`,
+      // The first automatic attempt is 14 days before expiry: tonight.
+      expiry: addDays(NIGHT, 14),
+      autoRenew: true,
+      ...(method ? { paymentMethodId: method.id } : {}),
+    });
+    kindOf.set(productId, kind);
+  }
+  // Last night ran: tonight's plan covers tonight only, as on any normal night.
+  await rt.store.putNightRun({ date: addDays(NIGHT, -1), coveredDates: [addDays(NIGHT, -1)], planned: 0, startedAt: `${addDays(NIGHT, -1)}T01:00:00.000Z` });
+  await rt.close();
+  return scanAll(admin, tableName);
+}
+
+// ------------------------------------------------------------------ 2. recording run
+
+interface RenewalRecording {
+  productId: string;
+  kind: Kind;
+  calls: CallRecord[];
+}
+
+interface Recording {
+  nightStart: CallRecord[];
+  renewals: RenewalRecording[];
+  nightEnd: CallRecord[];
+}
+
+async function record(items: RawItem[]): Promise<Recording> {
+  const rt = await runtimeOn(await freshCopy(items));
+  const deps = { ...rt.deps, clock: fixedClock(NIGHT) };
+  counter.start({ record: true, capacity: true });
+  const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, NIGHT);
+  const nightStart = counter.take();
+  if (plan.planned !== renewals) throw new Error(`plan-night planned ${plan.planned} renewals, ${renewals} were seeded`);
+  const out: RenewalRecording[] = [];
+  const problems: string[] = [];
+  await rt.renewalQueue.drain(async (event: { Records: { body: string }[] }) => {
+    for (const r of event.Records) {
+      const msg = parseRenewalMessage(r.body);
+      try {
+        const res = await renewProduct(deps, msg);
+        // The sandbox's webhook for a card charge is stored during the charge; its settlement runs here.
+        await drainQueues(rt, deps);
+        if (res.status !== 'done' || !res.outcome.paid) problems.push(`${msg.productId} was not paid: ${JSON.stringify(res)}`);
+      } catch (err) {
+        problems.push(`${msg.productId}: ${(err as Error).message}`);
+      }
+      out.push({ productId: msg.productId, kind: kindOf.get(msg.productId)!, calls: counter.take() });
+    }
+    return { batchItemFailures: [] };
+  });
+  if (problems.length > 0) throw new Error(`recording run: ${problems.slice(0, 5).join('; ')}`);
+  await checkoutHousekeeping(deps, NIGHT);
+  await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
+  await drainQueues(rt, deps);
+  await summariseNight(rt.store, NIGHT);
+  const nightEnd = counter.stop();
+  const failed = [...nightStart, ...out.flatMap((r) => r.calls), ...nightEnd].filter((c) => !c.ok);
+  if (failed.length > 0) throw new Error(`recording run lost ${failed.length} calls: ${failed.map((c) => c.error).join(', ')}`);
+  await rt.close();
+  return { nightStart, renewals: out, nightEnd };
+}
+
+// ------------------------------------------------------------------ 3. engine runs
+
+interface EngineRun {
+  concurrency: number;
+  seconds: number;
+  paid: number;
+  renewalsPerSecond: number;
+  calls: number;
+  callsPerRenewal: number;
+  failedCalls: number;
+  failedCallsPerRenewal: number;
+  /** Cancelled transaction items by reason and item (key prefixes), over the run. */
+  failures: Record<string, number>;
+  cpuMsPerRenewal: number;
+  /** Messages and SQS requests (a send of up to 10 messages is one SendMessageBatch) per renewal, per queue. */
+  queues: Record<string, { messages: number; sendRequests: number }>;
+  /** Documents written to the bucket (S3 PUTs in AWS) per renewal. */
+  documentWritesPerRenewal: number;
+  /** Renewals whose message went to the dead-letter queue (5 receives, each losing 12 races), and the state they left. */
+  deadLetters: DeadLetterState[];
+}
+
+interface DeadLetterState {
+  productId: string;
+  kind: Kind;
+  receives: number;
+  productVersion: number;
+  /** Still tonight: the date index will not show the product on any later night. */
+  nextActionDate: string | null;
+  attempts: string[];
+  /** The card was charged while no invoice or renewal was written. */
+  charged: boolean;
+}
+
+async function engineRun(items: RawItem[], concurrency: number): Promise<EngineRun> {
+  const rt = await runtimeOn(await freshCopy(items));
+  const queues: Record<string, { messages: number; sendRequests: number }> = {};
+  for (const q of [rt.renewalQueue, rt.settlementQueue, rt.lifecycleQueue, rt.exportsQueue] as { name: string; send: (m: unknown[]) => Promise<void> }[]) {
+    const send = q.send.bind(q);
+    const counts = (queues[q.name] = { messages: 0, sendRequests: 0 });
+    q.send = (messages) => {
+      counts.messages += messages.length;
+      counts.sendRequests += Math.ceil(messages.length / 10);
+      return send(messages);
+    };
+  }
+  let documentWrites = 0;
+  const put = rt.deps.documents.put.bind(rt.deps.documents);
+  rt.deps.documents.put = (...args) => {
+    documentWrites++;
+    return put(...args);
+  };
+  const cpu = process.cpuUsage();
+  counter.start();
+  const report = await runNight(rt, NIGHT, { concurrency });
+  counter.stop();
+  const used = process.cpuUsage(cpu);
+  // A renewal whose message was dead-lettered is not counted as renewed; what it left behind is reported.
+  const deadLetters: DeadLetterState[] = [];
+  for (const d of report.deadLetters) {
+    const msg = parseRenewalMessage(d.body);
+    const product = await rt.store.getProduct(msg.orgId, msg.productId);
+    const attempts = await rt.store.listAttempts(msg.orgId, msg.productId);
+    deadLetters.push({
+      productId: msg.productId,
+      kind: kindOf.get(msg.productId) ?? 'balance',
+      receives: d.receiveCount,
+      productVersion: product?.version ?? 0,
+      nextActionDate: product?.nextActionDate ?? null,
+      attempts: attempts.map((a) => a.status),
+      charged: (await Promise.all(attempts.filter((a) => a.status === 'pending').map((a) => rt.gateway.findChargeByAttempt(a.id)))).some((r) => r?.status === 'succeeded'),
+    });
+  }
+  await rt.close();
+  if (report.paid + report.deadLetters.length !== renewals) throw new Error(`engine at concurrency ${concurrency}: ${report.paid} of ${renewals} paid, ${report.deadLetters.length} dead letters`);
+  return {
+    concurrency,
+    seconds: round(report.seconds, 3),
+    paid: report.paid,
+    renewalsPerSecond: round(report.paid / report.seconds, 1),
+    calls: counter.count,
+    callsPerRenewal: round(counter.count / report.paid),
+    failedCalls: counter.failed,
+    failedCallsPerRenewal: round(counter.failed / report.paid),
+    failures: counter.failures,
+    cpuMsPerRenewal: round((used.user + used.system) / 1000 / report.paid),
+    queues: Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, { messages: round(q.messages / report.paid, 3), sendRequests: round(q.sendRequests / report.paid, 3) }])),
+    documentWritesPerRenewal: round(documentWrites / report.paid, 3),
+    deadLetters,
+  };
+}
+
+// ------------------------------------------------------------------ 4. floor runs
+
+type Input = Record<string, unknown>;
+
+/** The recorded input aimed at another table, without the capacity report the recording asked for. */
+function retarget(input: Input, tableName: string): Input {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
+      const out: Input = {};
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'ReturnConsumedCapacity') continue;
+        out[k] = k === 'TableName' ? tableName : walk(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(input) as Input;
+}
+
+/** The invoice number a renewal's final transaction takes: its counter and sequence. */
+function ticketOf(calls: CallRecord[]): { range: string; seq: number; counterGet: number } | undefined {
+  for (let i = calls.length - 1; i >= 0; i--) {
+    const c = calls[i]!;
+    if (c.command !== 'TransactWriteCommand') continue;
+    for (const t of (c.input.TransactItems ?? []) as Input[]) {
+      const update = t.Update as { Key: { pk: string; sk: string }; ExpressionAttributeValues: Record<string, number> } | undefined;
+      const put = t.Put as { Item: { pk: string; sk: string; last?: number } } | undefined;
+      const key = update?.Key ?? put?.Item;
+      if (!key || !key.pk.startsWith('SERIES#') || key.sk !== 'COUNTER') continue;
+      const seq = update ? update.ExpressionAttributeValues[':seq']! : put!.Item.last!;
+      const counterGet = calls.findLastIndex((g, j) => j < i && g.command === 'GetCommand' && (g.input.Key as { pk: string }).pk === key.pk);
+      if (counterGet < 0) throw new Error('no counter read before the invoice transaction');
+      return { range: key.pk, seq, counterGet };
+    }
+  }
+  return undefined;
+}
+
+/** Each number's turn: a renewal takes number n once n − 1 is committed. */
+class Turns {
+  private readonly done = new Map<string, number>();
+  private readonly waiting = new Map<string, () => void>();
+  constructor(first: Map<string, number>) {
+    for (const [range, seq] of first) this.done.set(range, seq - 1);
+  }
+  wait(range: string, seq: number): Promise<void> {
+    if (this.done.get(range) === seq - 1) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.set(`${range}|${seq}`, resolve));
+  }
+  committed(range: string, seq: number): void {
+    this.done.set(range, seq);
+    const next = this.waiting.get(`${range}|${seq + 1}`);
+    if (next) {
+      this.waiting.delete(`${range}|${seq + 1}`);
+      next();
+    }
+  }
+}
+
+interface FloorRun {
+  concurrency: number;
+  seconds: number;
+  renewalsPerSecond: number;
+  calls: number;
+  /** Renewals per second of the run before and of the run after the engine's (the figure is their mean). */
+  runs?: number[];
+}
+
+async function floorRun(items: RawItem[], rec: Recording, concurrency: number): Promise<FloorRun> {
+  const tableName = await freshCopy(items);
+  const base = localClient(db.endpoint);
+  const doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  // Prepared before the clock starts: the floor spends no time building requests.
+  const prepare = (c: CallRecord) => {
+    const input = retarget(c.input, tableName);
+    switch (c.command) {
+      case 'GetCommand':
+        return () => doc.send(new GetCommand(input as never));
+      case 'QueryCommand':
+        return () => doc.send(new QueryCommand(input as never));
+      case 'PutCommand':
+        return () => doc.send(new PutCommand(input as never));
+      case 'TransactWriteCommand':
+        return () => doc.send(new TransactWriteCommand(input as never));
+      default:
+        throw new Error(`the floor does not replay ${c.command}`);
+    }
+  };
+  /** Consecutive queries went out together (the 8 shards of an index, for instance): so do they here. */
+  const sequence = (calls: CallRecord[]) => {
+    const steps: (() => Promise<unknown>)[][] = [];
+    for (const c of calls) {
+      const last = steps.at(-1);
+      if (c.command === 'QueryCommand' && last && calls[calls.indexOf(c) - 1]?.command === 'QueryCommand') last.push(prepare(c));
+      else steps.push([prepare(c)]);
+    }
+    return async () => {
+      for (const step of steps) await Promise.all(step.map((s) => s()));
+    };
+  };
+  const start = sequence(rec.nightStart);
+  const end = sequence(rec.nightEnd);
+  const first = new Map<string, number>();
+  const work = rec.renewals.map((r) => {
+    const ticket = ticketOf(r.calls);
+    if (ticket && (first.get(ticket.range) ?? Infinity) > ticket.seq) first.set(ticket.range, ticket.seq);
+    return { ticket, steps: r.calls.map(prepare) };
+  });
+  const turns = new Turns(first);
+  let calls = 0;
+
+  const started = performance.now();
+  await start();
+  calls += rec.nightStart.length;
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const w = work[next++];
+      if (!w) return;
+      for (const [i, step] of w.steps.entries()) {
+        if (w.ticket && i === w.ticket.counterGet) await turns.wait(w.ticket.range, w.ticket.seq);
+        await step();
+        calls++;
+      }
+      if (w.ticket) turns.committed(w.ticket.range, w.ticket.seq);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 * concurrency }, worker));
+  await end();
+  calls += rec.nightEnd.length;
+  const seconds = (performance.now() - started) / 1000;
+  base.destroy();
+  return { concurrency, seconds: round(seconds, 3), renewalsPerSecond: round(renewals / seconds, 1), calls };
+}
+
+// ------------------------------------------------------------------ summary of the recording
+
+function describe(rec: Recording) {
+  const byKind = new Map<Kind, RenewalRecording[]>();
+  for (const r of rec.renewals) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
+  const avg = (rs: RenewalRecording[], f: (r: RenewalRecording) => number) => rs.reduce((s, r) => s + f(r), 0) / Math.max(1, rs.length);
+  const commands = (calls: CallRecord[]) => calls.map((c) => `${c.command.replace('Command', '')}${c.command === 'TransactWriteCommand' ? `(${(c.input.TransactItems as unknown[]).length})` : ''} ${keyOf(c)}`);
+  const units = (calls: CallRecord[]) => calls.reduce((s, c) => ({ write: s.write + unitsOf(c).write, read: s.read + unitsOf(c).read }), { write: 0, read: 0 });
+  const isWebhook = (c: CallRecord) => keyOf(c).startsWith('EVENT#');
+  const kinds = [...byKind.entries()].map(([kind, rs]) => ({
+    kind,
+    renewals: rs.length,
+    calls: round(avg(rs, (r) => r.calls.length)),
+    byCommand: countBy(rs.flatMap((r) => r.calls.map((c) => c.command)), rs.length),
+    writeUnits: round(avg(rs, (r) => units(r.calls).write)),
+    readUnits: round(avg(rs, (r) => units(r.calls).read)),
+    awsWriteUnits: round(avg(rs, (r) => awsUnits(r.calls).write)),
+    awsIndexWriteUnits: round(avg(rs, (r) => awsUnits(r.calls).indexWrite)),
+    awsReadUnits: round(avg(rs, (r) => awsUnits(r.calls).read)),
+    webhookCalls: round(avg(rs, (r) => r.calls.filter(isWebhook).length)),
+    webhookWriteUnits: round(avg(rs, (r) => units(r.calls.filter(isWebhook)).write)),
+    transactItems: rs[0]!.calls.filter((c) => c.command === 'TransactWriteCommand').map((c) => (c.input.TransactItems as unknown[]).length),
+    sequence: commands(rs[0]!.calls),
+  }));
+  const all = rec.renewals;
+  return {
+    kinds,
+    perRenewal: {
+      calls: round(avg(all, (r) => r.calls.length)),
+      writeUnits: round(avg(all, (r) => units(r.calls).write)),
+      readUnits: round(avg(all, (r) => units(r.calls).read)),
+      awsWriteUnits: round(avg(all, (r) => awsUnits(r.calls).write)),
+      awsReadUnits: round(avg(all, (r) => awsUnits(r.calls).read)),
+      transactions: round(avg(all, (r) => r.calls.filter((c) => c.command === 'TransactWriteCommand').length)),
+      webhookEvents: round(avg(all, (r) => r.calls.filter((c) => isWebhook(c) && c.command === 'TransactWriteCommand' && JSON.stringify(c.input).includes('attribute_not_exists')).length)),
+      cardCharges: round(all.filter((r) => r.kind !== 'balance').length / all.length),
+    },
+    night: {
+      calls: rec.nightStart.length + rec.nightEnd.length,
+      readUnits: round(units([...rec.nightStart, ...rec.nightEnd]).read),
+      writeUnits: round(units([...rec.nightStart, ...rec.nightEnd]).write),
+      awsReadUnits: round(awsUnits([...rec.nightStart, ...rec.nightEnd]).read),
+      awsWriteUnits: round(awsUnits([...rec.nightStart, ...rec.nightEnd]).write),
+      sequence: [...commands(rec.nightStart), '…renewals…', ...commands(rec.nightEnd)],
+    },
+  };
+}
+
+function keyOf(c: CallRecord): string {
+  const i = c.input as { Key?: { pk: string }; Item?: { pk: string }; ExpressionAttributeValues?: Record<string, unknown>; TransactItems?: Input[] };
+  if (i.Key) return i.Key.pk;
+  if (i.Item) return i.Item.pk;
+  if (i.TransactItems) {
+    const pks = i.TransactItems.map((t) => {
+      const op = (t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck) as { Item?: { pk: string }; Key?: { pk: string } };
+      return op.Item?.pk ?? op.Key?.pk ?? '?';
+    });
+    return pks.join(',');
+  }
+  const pk = i.ExpressionAttributeValues?.[':pk'];
+  return typeof pk === 'string' ? pk : '';
+}
+
+function countBy(xs: string[], per: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  for (const k of Object.keys(out)) out[k] = round(out[k]! / per);
+  return out;
+}
+
+// ------------------------------------------------------------------ main
+
+try {
+  const seedStart = performance.now();
+  const items = await seed();
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+  process.stderr.write(`renewal: seeded ${renewals} renewals (${items.length} items) in ${seedSeconds.toFixed(1)} s\n`);
+  const rec = await record(items);
+  const recording = describe(rec);
+  process.stderr.write(`renewal: recorded ${recording.perRenewal.calls} DynamoDB calls per renewal, ${recording.perRenewal.writeUnits} WCU, ${recording.perRenewal.readUnits} RCU\n`);
+
+  const engine: EngineRun[] = [];
+  const floor: FloorRun[] = [];
+  for (const c of concurrencies) {
+    // Floor, engine, floor again at each concurrency: the floor brackets the engine, so both see the same (shared, noisy) machine.
+    const before = await floorRun(items, rec, c);
+    engine.push(await engineRun(items, c));
+    const after = await floorRun(items, rec, c);
+    floor.push({ concurrency: c, seconds: round((before.seconds + after.seconds) / 2, 3), renewalsPerSecond: round((before.renewalsPerSecond + after.renewalsPerSecond) / 2, 1), calls: before.calls, runs: [before.renewalsPerSecond, after.renewalsPerSecond] });
+    const e = engine.at(-1)!;
+    const f = floor.at(-1)!;
+    process.stderr.write(
+      `renewal: concurrency ${c}: engine ${e.renewalsPerSecond}/s (${e.callsPerRenewal} calls, ${e.failedCallsPerRenewal} failed per renewal, ${e.deadLetters.length} dead-lettered), floor ${f.renewalsPerSecond}/s, ratio ${round(e.renewalsPerSecond / f.renewalsPerSecond)}\n`,
+    );
+  }
+  const bestEngine = engine.reduce((a, b) => (b.renewalsPerSecond > a.renewalsPerSecond ? b : a));
+  const bestFloor = floor.reduce((a, b) => (b.renewalsPerSecond > a.renewalsPerSecond ? b : a));
+  emit({
+    night: NIGHT,
+    renewals,
+    ranges,
+    seedSeconds: round(seedSeconds, 1),
+    recording,
+    runs: concurrencies.map((c, i) => ({ concurrency: c, engine: engine[i], floor: floor[i], ratio: round(engine[i]!.renewalsPerSecond / floor[i]!.renewalsPerSecond) })),
+    best: { engine: bestEngine, floor: bestFloor },
+    renewalsPerSecondRatio: round(bestEngine.renewalsPerSecond / bestFloor.renewalsPerSecond),
+  });
+} finally {
+  admin.destroy();
+  await db.stop();
+}
