@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '../../functions/cli/demo-portfolio.ts';
 
-/** Small, seeded PRNG (the demo portfolio's), so a chaos run is the same run on every machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** A sequential stream of decisions, for code that runs one step after the other (the customers, the webhook wire). */
 export class Rng {

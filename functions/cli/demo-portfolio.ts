@@ -5,8 +5,8 @@ import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/man
 import { addProduct, topUpBalance } from '../../shared/use-cases/manage-products.ts';
 import type { LocalRuntime } from '../local-runtime.ts';
 
-/** Small, seeded PRNG so a demo portfolio is the same on every machine. */
-function mulberry32(seed: number): () => number {
+/** Small, seeded PRNG so a demo portfolio (and a chaos run) is the same on every machine. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
