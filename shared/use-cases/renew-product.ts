@@ -3,6 +3,7 @@ import { attemptDates, dueActions, nextActionDate, type Product } from '../domai
 import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../ports/billing-store.ts';
 import type { RenewalMessage } from '../ports/message-queue.ts';
 import { billingContext } from './manage-partners.ts';
+import { commitNumbered } from './numbering.ts';
 import { payRenewal } from './pay-renewal.ts';
 import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
 
@@ -155,7 +156,8 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   for (const e of emails) changes.push({ type: 'email', email: e });
   for (const c of commands) changes.push({ type: 'lifecycle', command: c, expectedStatus: null });
   changes.push({ type: 'outcome', outcome });
-  await store.commit(changes);
+  // A number taken by another worker is retaken here, without paying or pricing the night again.
+  await commitNumbered(store, changes);
 
   await publish(deps, commands);
   return { status: 'done', outcome };
