@@ -145,6 +145,7 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
     if (checkout.status === 'refunded' || checkout.status === 'refunding') return 'already-recorded';
     const refunded = state.amountRefunded;
     if (!refunded.isPositive()) return 'nothing-refunded';
+    if ((await deps.store.listPayments(orgId)).some((p) => p.id === `refund-${paymentRef}-${refunded.toMinorUnits()}`)) return 'already-recorded';
     const today = deps.clock.today();
     const now = deps.clock.now();
     const org = await loadOrg(deps.store, orgId);
@@ -203,7 +204,8 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
  */
 async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: PaymentState): Promise<string> {
   return retryOnConflict(async () => {
-    const payment = (await deps.store.listPayments(orgId)).find((p) => p.gatewayRef === state.paymentRef && !p.refundOf);
+    const payments = await deps.store.listPayments(orgId);
+    const payment = payments.find((p) => p.gatewayRef === state.paymentRef && !p.refundOf);
     // The night's commit that records the charge has not happened yet: come back later.
     if (!payment?.invoiceNumber) return RETRY_LATER;
     const invoice = await deps.store.findInvoice(payment.invoiceNumber);
@@ -213,6 +215,8 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
     const now = deps.clock.now();
     const refunded = state.amountRefunded;
     if (!refunded.isPositive()) return 'nothing-refunded';
+    // Payment records are keyed by day: the same refund delivered again on a later day is found here.
+    if (payments.some((p) => p.id === `refund-${state.paymentRef}-${refunded.toMinorUnits()}`)) return 'already-recorded';
     const full = refunded.gte(Money.of(payment.amount, invoice.currency));
     const changes: Change[] = [];
     let creditNoteNumber: string | undefined;
