@@ -1,32 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../functions/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBilling } from '../support/cli.ts';
 import { writeCamt054 } from '../../shared/adapters/bank/camt054-writer.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** Runs `billing ...` in process against a data folder, capturing what it prints. */
-async function billing(home: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['--home', home, ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const billing = (home: string, ...args: string[]) => runBilling(home, args);
 
 const json = <T>(s: string): T => JSON.parse(s) as T;
 

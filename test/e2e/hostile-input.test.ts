@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../functions/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBilling, type CliRun } from '../support/cli.ts';
 import { signLocalToken } from '../../functions/http/local-tokens.ts';
 import { openLocalRuntime } from '../../functions/local-runtime.ts';
 import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
@@ -810,30 +810,7 @@ describe('hostile input over HTTP', () => {
 
 // ---------------------------------------------------------------- CLI
 
-interface CliRun {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function billing(home: string, args: string[]): Promise<CliRun> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await main(['--home', home, ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const billing = runBilling;
 
 /** A command's argument list with every required part, and what of it can be broken at parse time. */
 interface CommandSpec {
