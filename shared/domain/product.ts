@@ -135,6 +135,15 @@ export function renewalPeriod(product: Product, periodMonths = product.periodMon
   return { from: product.expiry, to: addMonths(product.expiry, periodMonths) };
 }
 
+/**
+ * The automatic payment attempt a night makes for the product as it stands:
+ * its period and attempt number, so a retry finds the same attempt and a
+ * checkout can tell whether one is in flight.
+ */
+export function renewalAttemptId(product: Pick<Product, 'id' | 'expiry' | 'failedAttempts'>): string {
+  return `${product.id}#${product.expiry}#${product.failedAttempts + 1}`;
+}
+
 /** The product after a paid renewal: new expiry, counters reset, unblocked. */
 export function renewed(product: Product, periodMonths = product.periodMonths): Product {
   const { to } = renewalPeriod(product, periodMonths);

@@ -14,7 +14,7 @@ export interface LedgerEntry {
   /** Signed decimal string: credit positive, debit negative. */
   amount: string;
   currency: Currency;
-  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund' | 'overpayment';
+  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund' | 'top-up-refund' | 'overpayment';
   ref: string;
   balanceAfter: string;
   createdAt: string;
@@ -191,6 +191,8 @@ export type Change =
   | { type: 'product'; product: Product; expectedVersion: number | null }
   /** Writes nothing: the commit holds only while the product is still at the version read. */
   | { type: 'productUnchanged'; orgId: string; productId: string; version: number }
+  /** Writes nothing: the commit holds only while no automatic payment attempt of that id is pending. */
+  | { type: 'noPendingAttempt'; orgId: string; attemptId: string }
   | { type: 'balance'; orgId: string; from: string; to: string; entry: LedgerEntry }
   | { type: 'attempt'; attempt: PaymentAttempt; expectedStatus: 'pending' | null }
   | { type: 'invoice'; invoice: Invoice }

@@ -1,5 +1,5 @@
 import { daysBetween, type IsoDate } from '../domain/calendar.ts';
-import { attemptDates, dueActions, nextActionDate, type Product } from '../domain/product.ts';
+import { attemptDates, dueActions, nextActionDate, renewalAttemptId, type Product } from '../domain/product.ts';
 import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../ports/billing-store.ts';
 import type { RenewalMessage } from '../ports/message-queue.ts';
 import { billingContext } from './manage-partners.ts';
@@ -95,7 +95,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       type,
       night,
       periodMonths: product.periodMonths,
-      attemptId: `${product.id}#${product.expiry}#${product.failedAttempts + 1}`,
+      attemptId: renewalAttemptId(product),
       ...(method ? { method } : {}),
       deferCharge: deps.chargeQueue !== undefined,
     });

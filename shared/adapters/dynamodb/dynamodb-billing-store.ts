@@ -182,6 +182,18 @@ export class DynamoDbBillingStore implements BillingStore {
             },
           },
         ];
+      case 'noPendingAttempt':
+        return [
+          {
+            ConditionCheck: {
+              TableName: this.tableName,
+              Key: keys.attempt(change.orgId, change.attemptId),
+              ConditionExpression: 'attribute_not_exists(pk) OR #s <> :pending',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':pending': 'pending' },
+            },
+          },
+        ];
       case 'balance':
         return [
           {

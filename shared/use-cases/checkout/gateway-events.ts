@@ -6,6 +6,7 @@ import type { GatewayEvent, PaymentState } from '../../ports/payment-gateway.ts'
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps, SettlementMessage } from './checkout-deps.ts';
 import { balanceMove, checkoutEmail, savedMethodFrom } from './fulfil-checkout.ts';
+import { nextRefundRecordId, refundsBooked } from './refund-booking.ts';
 import { settleCheckout } from './settle-checkout.ts';
 
 /** The provider events the engine acts on; any other is stored and acknowledged. */
@@ -127,8 +128,12 @@ async function settlePayment(deps: CheckoutDeps, paymentRef: string | undefined)
 
 /**
  * A refund made at the provider (the dashboard, a dispute): recorded against
- * the checkout it gives back. A full refund reverses the invoice with a
- * credit note; a partial one is recorded as a negative payment for finance.
+ * the checkout it gives back, for the part not booked yet. A full refund
+ * reverses the invoice with a credit note; a partial one is a negative
+ * payment for finance. A top-up given back leaves the balance too (it may go
+ * below zero when the money was already spent: the next top-up pays it off).
+ * Every booking moves the checkout's version, so it is serialised with the
+ * engine's own refund of the same checkout.
  */
 async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined): Promise<string> {
   if (!paymentRef) return 'no-payment';
@@ -145,11 +150,15 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
     if (checkout.status === 'refunded' || checkout.status === 'refunding') return 'already-recorded';
     const refunded = state.amountRefunded;
     if (!refunded.isPositive()) return 'nothing-refunded';
-    if ((await deps.store.listPayments(orgId)).some((p) => p.id === `refund-${paymentRef}-${refunded.toMinorUnits()}`)) return 'already-recorded';
+    const currency = checkout.currency;
+    const booked = refundsBooked(await deps.store.listPayments(orgId), paymentRef, currency);
+    const toBook = refunded.minus(booked);
+    // The same refund delivered again (on any day), or an older state read after a newer one was booked.
+    if (!toBook.isPositive()) return 'already-recorded';
     const today = deps.clock.today();
     const now = deps.clock.now();
     const org = await loadOrg(deps.store, orgId);
-    const full = refunded.gte(Money.of(checkout.chargePart, checkout.currency));
+    const full = refunded.gte(Money.of(checkout.chargePart, currency));
     const changes: Change[] = [];
     let creditNoteNumber: string | undefined;
     if (full && checkout.invoiceNumber) {
@@ -163,16 +172,16 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
         changes.push({ type: 'invoice', invoice: note });
       }
     }
+    const recordId = nextRefundRecordId(paymentRef, booked);
     changes.push({
       type: 'payment',
       payment: {
-        // One record per refunded total: a later, larger refund is a new record for its difference.
-        id: `refund-${paymentRef}-${refunded.toMinorUnits()}`,
+        id: recordId,
         orgId,
         date: today,
         method: checkout.method,
-        amount: refunded.negate().toString(),
-        currency: checkout.currency,
+        amount: toBook.negate().toString(),
+        currency,
         gatewayRef: paymentRef,
         checkoutId,
         refundOf: paymentRef,
@@ -180,17 +189,19 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
         createdAt: now,
       },
     });
+    // A held top-up was never credited: releasing the hold credits only what is left.
+    if (checkout.purpose === 'top-up' && checkout.status === 'paid') {
+      changes.push(balanceMove(org, toBook.negate(), { id: recordId, date: today, reason: 'top-up-refund', ref: creditNoteNumber ?? checkoutId, createdAt: now }).change);
+    }
+    const next = full
+      ? { ...checkout, status: 'refunded' as const, ...(creditNoteNumber ? { creditNoteNumber } : {}), version: checkout.version + 1 }
+      : { ...checkout, version: checkout.version + 1 };
+    changes.push({ type: 'checkout', checkout: next, expected: { version: checkout.version, status: checkout.status } });
     if (full) {
-      const next = { ...checkout, status: 'refunded' as const, ...(creditNoteNumber ? { creditNoteNumber } : {}), version: checkout.version + 1 };
-      changes.push({ type: 'checkout', checkout: next, expected: { version: checkout.version, status: checkout.status } });
       changes.push(checkoutEmail(org, next, 'order-refunded', today, now, { reason: 'refunded_by_provider', ...(creditNoteNumber ? { creditNote: creditNoteNumber } : {}) }));
     }
-    try {
-      await deps.store.commit(changes);
-    } catch (err) {
-      if (err instanceof WriteConflict && err.conflicts.length === 1 && err.conflicts[0] === 'payment') return 'already-recorded';
-      throw err;
-    }
+    // A conflict (another worker booked from the same total, or the checkout moved) re-reads and books what is left.
+    await deps.store.commit(changes);
     return full ? 'refund-recorded' : 'partial-refund-recorded';
   });
 }
@@ -207,16 +218,20 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
     const payments = await deps.store.listPayments(orgId);
     const payment = payments.find((p) => p.gatewayRef === state.paymentRef && !p.refundOf);
     // The night's commit that records the charge has not happened yet: come back later.
-    if (!payment?.invoiceNumber) return RETRY_LATER;
+    if (!payment) return RETRY_LATER;
+    const refunded = state.amountRefunded;
+    if (!refunded.isPositive()) return 'nothing-refunded';
+    const booked = refundsBooked(payments, state.paymentRef, payment.currency);
+    const toBook = refunded.minus(booked);
+    // The same refund delivered again (on any day), an older state read after a newer one was booked,
+    // or the engine's own refund of a charge a customer's checkout superseded.
+    if (!toBook.isPositive()) return 'already-recorded';
+    if (!payment.invoiceNumber) return RETRY_LATER;
     const invoice = await deps.store.findInvoice(payment.invoiceNumber);
     if (!invoice) return RETRY_LATER;
     const org = await loadOrg(deps.store, orgId);
     const today = deps.clock.today();
     const now = deps.clock.now();
-    const refunded = state.amountRefunded;
-    if (!refunded.isPositive()) return 'nothing-refunded';
-    // Payment records are keyed by day: the same refund delivered again on a later day is found here.
-    if (payments.some((p) => p.id === `refund-${state.paymentRef}-${refunded.toMinorUnits()}`)) return 'already-recorded';
     const full = refunded.gte(Money.of(payment.amount, invoice.currency));
     const changes: Change[] = [];
     let creditNoteNumber: string | undefined;
@@ -238,11 +253,11 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
     changes.push({
       type: 'payment',
       payment: {
-        id: `refund-${state.paymentRef}-${refunded.toMinorUnits()}`,
+        id: nextRefundRecordId(state.paymentRef, booked),
         orgId,
         date: today,
         method: payment.method,
-        amount: refunded.negate().toString(),
+        amount: toBook.negate().toString(),
         currency: invoice.currency,
         gatewayRef: state.paymentRef,
         refundOf: state.paymentRef,
@@ -251,12 +266,8 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
         createdAt: now,
       },
     });
-    try {
-      await deps.store.commit(changes);
-    } catch (err) {
-      if (err instanceof WriteConflict && err.conflicts.includes('payment')) return 'already-recorded';
-      throw err;
-    }
+    // A conflict (another worker booked from the same total) re-reads and books what is left.
+    await deps.store.commit(changes);
     return full ? 'renewal-refund-recorded' : 'partial-renewal-refund-recorded';
   });
 }

@@ -3,6 +3,7 @@ import { checkoutExpiryDays, paymentCovers, SECURITY_HOLD_DAYS, type Checkout } 
 import { BusinessRuleError, NotFoundError } from '../../domain/errors.ts';
 import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
+import { renewalAttemptId } from '../../domain/product.ts';
 import { seriesIdFor } from '../../domain/seller.ts';
 import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/payment-methods.ts';
 import { WriteConflict, type Change, type LifecycleCommand, type PaymentRecord } from '../../ports/billing-store.ts';
@@ -19,6 +20,7 @@ import {
   savedMethodFrom,
   type ReceivedPayment,
 } from './fulfil-checkout.ts';
+import { refundsBooked } from './refund-booking.ts';
 
 export type SettleOutcome =
   | 'paid'
@@ -104,6 +106,9 @@ async function fulfil(deps: CheckoutDeps, checkout: Checkout, state: PaymentStat
     if (await supersedePendingAttempts(deps, checkout)) throw new WriteConflict(['attempt']);
     const products = await loadCheckoutProducts(deps, checkout);
     if ([...products.values()].some((p) => p.status === 'terminated')) return refundCheckout(deps, checkout, 'product_terminated', state);
+    // A night may hold an attempt between the look above and this commit (holding does not move the
+    // product's version): the commit then fails and the look is taken again.
+    for (const p of products.values()) changes.push({ type: 'noPendingAttempt', orgId: p.orgId, attemptId: renewalAttemptId(p) });
     const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, payment);
     next.invoiceNumber = invoice.number;
     changes.push({ type: 'invoice', invoice });
@@ -192,8 +197,8 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
   const changes: Change[] = [];
   let refundRef: string | undefined;
   if (current.paymentRef && charged.isPositive()) {
-    const state = known ?? (await deps.gateway.getPayment(current.paymentRef));
-    const left = state ? state.amountReceived.minus(state.amountRefunded) : charged;
+    const state = known ?? (await readPayment(deps, current.paymentRef));
+    const left = state.amountReceived.minus(state.amountRefunded);
     if (left.isPositive()) {
       const refund = await deps.gateway.refund({
         paymentRef: current.paymentRef,
@@ -203,7 +208,7 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
       });
       refundRef = refund.refundRef;
     }
-    if (unbooked && state) {
+    if (unbooked) {
       changes.push({ type: 'payment', payment: paymentRecord(current, state, today, now) });
     }
   }
@@ -222,16 +227,13 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
     creditNoteNumber = note.number;
     changes.push({ type: 'invoice', invoice: note });
   }
-  // Book what the provider has refunded in all, less what earlier records (a refund made at the
-  // provider, booked from its webhook) already say: never more, never twice.
+  // Book what the provider has refunded in all (re-read after our refund, never assumed: a failed read
+  // fails the step, which is retried), less what earlier records (a refund made at the provider, booked
+  // from its webhook) already say: never more, never twice.
   let toBook = charged;
   if (charged.isPositive() && current.paymentRef) {
-    const after = await deps.gateway.getPayment(current.paymentRef);
-    const booked = Money.sum(
-      (await deps.store.listPayments(org.id)).filter((p) => p.refundOf === current.paymentRef).map((p) => Money.of(p.amount, currency).negate()),
-      currency,
-    );
-    if (after) toBook = after.amountRefunded.min(charged).minus(booked);
+    const after = await readPayment(deps, current.paymentRef);
+    toBook = after.amountRefunded.min(charged).minus(refundsBooked(await deps.store.listPayments(org.id), current.paymentRef, currency));
   }
   if (toBook.isPositive() && current.paymentRef && current.method !== 'balance' && current.method !== 'iban') {
     changes.push({
@@ -263,6 +265,13 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
   return 'refunded';
 }
 
+/** The payment as the provider has it now; one it does not know is an error, not a guess. */
+async function readPayment(deps: CheckoutDeps, paymentRef: string): Promise<PaymentState> {
+  const state = await deps.gateway.getPayment(paymentRef);
+  if (!state) throw new NotFoundError(`Payment ${paymentRef} is unknown to the payment provider`, 'payment_not_found');
+  return state;
+}
+
 const refundReasons: Record<string, string> = {
   security_hold_expired: `The order was held for an identity check that was not completed within ${SECURITY_HOLD_DAYS} days`,
   product_terminated: 'A product of the order was terminated before the payment arrived',
@@ -287,13 +296,21 @@ export function releaseHold(deps: CheckoutDeps, orgId: string, checkoutId: strin
     const changes: Change[] = [{ type: 'checkout', checkout: next, expected: expected(checkout) }];
     let commands: LifecycleCommand[] = [];
     if (checkout.purpose === 'renewal') {
+      // As at settlement: the customer's payment wins over an automatic charge started meanwhile.
+      if (await supersedePendingAttempts(deps, checkout)) throw new WriteConflict(['attempt']);
       const products = await loadCheckoutProducts(deps, checkout);
+      for (const p of products.values()) changes.push({ type: 'noPendingAttempt', orgId: p.orgId, attemptId: renewalAttemptId(p) });
       const saved = checkout.savedMethodId ? await deps.store.getPaymentMethod(orgId, checkout.savedMethodId) : undefined;
       const renewed = renewCheckoutProducts(deps, checkout, org, products, today, saved);
       changes.push(...renewed.changes);
       commands = renewed.commands;
     } else {
-      changes.push(balanceMove(org, Money.of(checkout.chargePart, checkout.currency), { id: `top-up-${checkout.id}`, date: today, reason: 'top-up', ref: checkout.id, createdAt: now }).change);
+      // Part of the deposit given back at the provider while it was held is not credited.
+      const refunded = checkout.paymentRef ? refundsBooked(await deps.store.listPayments(orgId), checkout.paymentRef, checkout.currency) : Money.zero(checkout.currency);
+      const credit = Money.of(checkout.chargePart, checkout.currency).minus(refunded);
+      if (credit.isPositive()) {
+        changes.push(balanceMove(org, credit, { id: `top-up-${checkout.id}`, date: today, reason: 'top-up', ref: checkout.id, createdAt: now }).change);
+      }
     }
     changes.push(checkoutEmail(org, next, checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid', today, now, next.invoiceNumber ? { invoice: next.invoiceNumber } : {}));
     await deps.store.commit(changes);
@@ -344,7 +361,8 @@ async function supersedePendingAttempts(deps: CheckoutDeps, checkout: Checkout):
         });
         const record = (id: string, amount: Money, extra: Partial<PaymentRecord>): Change => ({
           type: 'payment',
-          payment: { id, orgId: payer.id, date: today, method: method?.kind ?? 'card', amount: amount.toString(), currency: attempt.currency, gatewayRef: charge.paymentRef, productId: attempt.productId, createdAt: now, ...extra },
+          // No invoice: the charge paid no period. The checkout that superseded it explains both records.
+          payment: { id, orgId: payer.id, date: today, method: method?.kind ?? 'card', amount: amount.toString(), currency: attempt.currency, gatewayRef: charge.paymentRef, productId: attempt.productId, checkoutId: checkout.id, createdAt: now, ...extra },
         });
         changes.push(record(charge.paymentRef, chargePart, {}), record(`refund-${charge.paymentRef}`, chargePart.negate(), { refundOf: charge.paymentRef, gatewayRef: refund.refundRef }));
       }
