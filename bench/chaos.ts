@@ -1,7 +1,10 @@
 /**
  * Chaos run of the billing engine.
  *
- *   npm run chaos -- [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N]
+ *   npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N]
+ *
+ * --small starts from the small run `npm test` makes (200 products, 28 nights,
+ * higher fault rates); the other options override either preset.
  *
  * Seeds a portfolio on an in-memory DynamoDB Local, simulates the nights and
  * days while injecting faults (queue messages delivered twice, workers dying
@@ -13,15 +16,16 @@
  * last; exits with 1 when N > 0.
  */
 import { formatReport } from './chaos/report.ts';
-import { DEFAULT_OPTIONS, runChaos, type ChaosOptions } from './chaos/run.ts';
+import { DEFAULT_OPTIONS, runChaos, SMALL_OPTIONS, type ChaosOptions } from './chaos/run.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 function parseArgs(argv: string[]): ChaosOptions {
-  const opts: ChaosOptions = { ...DEFAULT_OPTIONS };
+  const opts: ChaosOptions = { ...(argv.includes('--small') ? SMALL_OPTIONS : DEFAULT_OPTIONS) };
   const numeric = { '--seed': 'seed', '--nights': 'nights', '--products': 'products', '--orgs': 'orgs', '--concurrency': 'concurrency' } as const;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
+    if (flag === '--small') continue;
     if (flag === '--start') {
       opts.start = argv[++i] ?? '';
       if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.start)) usage(`--start needs a date as YYYY-MM-DD`);
@@ -36,7 +40,7 @@ function parseArgs(argv: string[]): ChaosOptions {
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run chaos -- [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD]`);
+  console.error(`${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD]`);
   process.exit(2);
 }
 

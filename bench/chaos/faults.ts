@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SandboxPaymentGateway, type SandboxOptions } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
 import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
 import type { MessageQueue } from '../../shared/ports/message-queue.ts';
@@ -189,6 +190,15 @@ export class ChaosGateway extends SandboxPaymentGateway {
   faults?: FaultLog;
   private keyMode: KeyMode = 'stale-search';
   private readonly staleSearch = new Set<string>();
+  /**
+   * Keys pruned, by the moment the charge behind them went through. Stripe
+   * prunes a key 24 hours after its first use, so only a request that started
+   * after that moment (a retry) meets a pruned key; a worker that was already
+   * running alongside the first one, seconds apart in real life, still finds it.
+   */
+  private readonly prunedAt = new Map<string, number>();
+  private readonly requests = new AsyncLocalStorage<number>();
+  private moment = 0;
   ignoredSinks = 0;
 
   constructor(opts: SandboxOptions) {
@@ -199,6 +209,11 @@ export class ChaosGateway extends SandboxPaymentGateway {
   setKeyMode(mode: KeyMode): void {
     this.keyMode = mode;
     this.staleSearch.clear();
+  }
+
+  /** Runs one worker (a message, a request); the provider tells its start from the moment a key was pruned. */
+  work<T>(fn: () => Promise<T>): Promise<T> {
+    return this.requests.run(++this.moment, fn);
   }
 
   /** The runtime registers its direct delivery here; the chaos wire delivers instead. */
@@ -217,11 +232,17 @@ export class ChaosGateway extends SandboxPaymentGateway {
       f.add(FAULT.chargeTimeoutBefore);
       throw new TransientGatewayError(`[chaos] timed out before reaching the provider (${req.idempotencyKey})`);
     }
+    const pruned = this.prunedAt.get(req.idempotencyKey);
+    const started = this.requests.getStore();
+    if (pruned !== undefined && (started === undefined || started > pruned)) {
+      this.prunedAt.delete(req.idempotencyKey);
+      this.forgetIdempotencyKey(req.idempotencyKey);
+    }
     const res = await super.charge(req);
     if (f.decide('gateway: time-out after charge', req.idempotencyKey, f.rates.chargeTimeoutAfter, 1)) {
       if (this.keyMode === 'forget') {
-        // The retry comes after Stripe pruned its keys: only the search by attempt can find the charge.
-        this.forgetIdempotencyKeys();
+        // The retry comes after Stripe pruned the key: only the search by attempt can find the charge.
+        this.prunedAt.set(req.idempotencyKey, ++this.moment);
         f.add(FAULT.chargeTimeoutAfterForgot);
       } else {
         // The retry comes before the search sees the charge: only the idempotency key can prevent a second one.

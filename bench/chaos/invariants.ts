@@ -215,7 +215,7 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
       const a = c.metadata.attemptId ? books.attempts.get(c.metadata.attemptId) : undefined;
       const product = books.products.find((p) => p.id === c.metadata.productId);
       const context = a
-        ? `; attempt ${a.status} since ${a.night} (balance part ${a.balancePart}), product ${product?.id} now ${product?.status} to ${product?.expiry}, invoiced ` +
+        ? `; attempt ${a.status} since ${a.night} (balance part ${a.balancePart}, provider ref ${a.gatewayRef ?? 'none'}; charges of this attempt at the provider: ${books.charges.filter((x) => x.metadata.attemptId === a.id).map((x) => x.paymentRef).join(', ')}), product ${product?.id} now ${product?.status} to ${product?.expiry}, invoiced ` +
           `[${(invoicedLines(books).get(product?.id ?? '') ?? []).map((l) => `${l.invoice.number} ${l.invoice.issueDate} ${l.from}..${l.to}${l.invoice.checkoutId ? ` checkout ${l.invoice.checkoutId}` : ''}`).join('; ')}]`
         : '';
       r.violations.push(`${what} of ${c.amountReceived.format()}: ${recs.length} payment records${context}`);
@@ -224,8 +224,15 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
     const rec = recs[0]!;
     if (!dec(rec.amount).equals(c.amountReceived.toString())) r.violations.push(`${what}: recorded ${rec.amount}, received ${c.amountReceived.toString()}`);
     const checkout = c.metadata.checkoutId ? checkouts.get(c.metadata.checkoutId) : undefined;
-    const needsInvoice = !!c.metadata.attemptId || (checkout?.purpose === 'renewal' && !!checkout.invoiceNumber);
-    if (needsInvoice) {
+    const attempt = c.metadata.attemptId ? books.attempts.get(c.metadata.attemptId) : undefined;
+    // An automatic charge a customer's own payment overtook is given back whole: it paid no period.
+    const superseded = attempt?.failureCode === 'superseded_by_checkout';
+    const needsInvoice = (!!c.metadata.attemptId && !superseded) || (checkout?.purpose === 'renewal' && !!checkout.invoiceNumber);
+    if (superseded) {
+      if (!c.amountRefunded.gte(c.amountReceived)) r.violations.push(`${what}: superseded by a checkout but ${c.amountRefunded.format()} of ${c.amountReceived.format()} refunded`);
+      if (rec.invoiceNumber || (invoicesNaming.get(ref) ?? []).length > 0) r.violations.push(`${what}: superseded by a checkout yet invoiced`);
+      if (!rec.checkoutId) r.violations.push(`${what}: superseded, but its record does not name the checkout`);
+    } else if (needsInvoice) {
       const inv = rec.invoiceNumber ? byNumber.get(rec.invoiceNumber) : undefined;
       if (!inv || inv.series !== 'INV') r.violations.push(`${what}: its record names invoice ${rec.invoiceNumber ?? '(none)'}, which does not exist`);
       else if (!inv.payments.some((p) => p.ref === ref)) r.violations.push(`${what}: invoice ${inv.number} does not list the payment`);
@@ -236,9 +243,17 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
     } else if (!checkout && !c.metadata.attemptId) {
       r.violations.push(`${what}: no checkout or renewal attempt to justify it`);
     }
-    if (checkout?.purpose === 'top-up' && checkout.status === 'paid') {
-      const credited = books.ledgers.get(checkout.orgId)?.some((e) => e.id === `top-up-${checkout.id}`);
-      if (!credited) r.violations.push(`${what}: top-up ${checkout.id} paid but never credited to the balance`);
+    if (checkout?.purpose === 'top-up') {
+      const ledger = books.ledgers.get(checkout.orgId) ?? [];
+      const credit = ledger.filter((e) => e.id === `top-up-${checkout.id}`).reduce((s, e) => s.plus(e.amount), new Decimal(0));
+      if (checkout.status === 'paid' && credit.isZero()) r.violations.push(`${what}: top-up ${checkout.id} paid but never credited to the balance`);
+      if (!credit.isZero()) {
+        // What stays on the balance of a deposit is what the provider kept of it.
+        r.checks++;
+        const debits = ledger.filter((e) => e.reason === 'top-up-refund' && e.id.startsWith(`refund-${ref}-`)).reduce((s, e) => s.plus(e.amount), new Decimal(0));
+        const kept = c.amountReceived.minus(c.amountRefunded).toString();
+        if (!credit.plus(debits).equals(kept)) r.violations.push(`${what}: top-up ${checkout.id} leaves ${credit.plus(debits).toFixed(2)} on the balance, the provider kept ${kept}`);
+      }
     }
     if (c.amountRefunded.isPositive()) {
       r.checks++;
@@ -262,14 +277,25 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
   return r;
 }
 
-/** 3. Every organisation's balance equals the sum of its ledger (and is never negative). */
+/**
+ * 3. Every organisation's balance equals the sum of its ledger, and the engine
+ * never spends what is not there: only a deposit given back at the provider
+ * after it was spent may take a balance below zero (the customer owes it).
+ */
 export function balancesMatchLedgers(books: Books): InvariantResult {
   const r: InvariantResult = { name: '3. balances equal the sum of their ledger', checks: 0, violations: [] };
   for (const o of books.orgs) {
     r.checks++;
-    const sum = (books.ledgers.get(o.id) ?? []).reduce((s, e) => s.plus(e.amount), new Decimal(0));
+    const ledger = books.ledgers.get(o.id) ?? [];
+    const sum = ledger.reduce((s, e) => s.plus(e.amount), new Decimal(0));
     if (!sum.equals(o.balance)) r.violations.push(`organisation ${o.id}: balance ${o.balance}, ledger sums to ${sum.toFixed(2)}`);
-    if (dec(o.balance).isNegative()) r.violations.push(`organisation ${o.id}: negative balance ${o.balance}`);
+    for (const e of ledger) {
+      if (!dec(e.amount).isNegative()) continue;
+      r.checks++;
+      if (e.reason !== 'top-up-refund' && dec(e.balanceAfter).isNegative()) {
+        r.violations.push(`organisation ${o.id}: ${e.reason} ${e.id} of ${e.amount} took the balance to ${e.balanceAfter}`);
+      }
+    }
   }
   return r;
 }
@@ -351,20 +377,4 @@ export function noTerminatedProductPaid(books: Books): InvariantResult {
 
 export function checkAll(books: Books): InvariantResult[] {
   return [noPeriodPaidTwice, everyChargeRecordedOnce, balancesMatchLedgers, seriesGaplessInDateOrder, noBlockedProductPaid, noTerminatedProductPaid].map((f) => f(books));
-}
-
-/** Not one of the invariants, but worth a look: a top-up refunded at the provider whose credit stays on the balance. */
-export function observations(books: Books): string[] {
-  const out: string[] = [];
-  const checkouts = new Map(books.checkouts.map((c) => [c.id, c]));
-  for (const c of books.charges) {
-    const checkout = c.metadata.checkoutId ? checkouts.get(c.metadata.checkoutId) : undefined;
-    if (checkout?.purpose !== 'top-up' || !c.amountRefunded.isPositive()) continue;
-    const ledger = books.ledgers.get(checkout.orgId) ?? [];
-    const credited = ledger.filter((e) => e.ref === checkout.id || e.id === `top-up-${checkout.id}`).reduce((s, e) => s.plus(e.amount), new Decimal(0));
-    if (credited.gt(0)) {
-      out.push(`top-up ${checkout.id} (${checkout.orgId}): ${c.amountRefunded.format()} refunded at the provider, ${credited.toFixed(2)} still credited to the prepaid balance`);
-    }
-  }
-  return out;
 }

@@ -46,12 +46,6 @@ export function formatReport(r: ChaosReport, maxDetails = 15): string[] {
     for (const v of inv.violations.slice(0, maxDetails)) out.push(`  - ${v}`);
     if (inv.violations.length > maxDetails) out.push(`  ... and ${inv.violations.length - maxDetails} more`);
   }
-  if (r.observations.length > 0) {
-    out.push('');
-    out.push(`observations (not counted as violations): ${r.observations.length}`);
-    for (const v of r.observations.slice(0, maxDetails)) out.push(`  - ${v}`);
-    if (r.observations.length > maxDetails) out.push(`  ... and ${r.observations.length - maxDetails} more`);
-  }
   out.push('');
   out.push(`violations: ${r.violations}`);
   return out;

@@ -50,8 +50,10 @@ export interface SeedOptions {
   products: number;
   today: IsoDate;
   seed?: number;
-  /** Product expiries spread over this many days from today. */
+  /** Product expiries spread over this many days from the first one. */
   spreadDays?: number;
+  /** The first expiry, in days from today (1 by default; below 0, some products have lapsed already). */
+  firstExpiryInDays?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -110,7 +112,7 @@ export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promis
     const orgId = pick(orgIds);
     const typeId = pick(TYPES);
     const type = deps.catalogue.get(typeId)!;
-    const expiry = addDays(opts.today, 1 + Math.floor(rnd() * spread));
+    const expiry = addDays(opts.today, (opts.firstExpiryInDays ?? 1) + Math.floor(rnd() * spread));
     const methodId = methodOf.get(orgId);
     // A new order paid with a saved method switches auto-renew on (DOMAIN.md); some customers turned it off.
     const autoRenew = rnd() < 0.75;

@@ -252,6 +252,11 @@ export class SandboxPaymentGateway implements PaymentGateway {
     this.byKey.clear();
   }
 
+  /** One key pruned, the others kept. */
+  forgetIdempotencyKey(key: string): void {
+    this.byKey.delete(key);
+  }
+
   /** Successful charges, one per idempotency key. */
   succeededCharges(): number {
     return [...this.intents.values()].filter((pi) => pi.status === 'succeeded' && pi.methodKinds.length === 0).length;
