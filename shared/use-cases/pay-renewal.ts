@@ -152,9 +152,11 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     org.balance = Money.of(org.balance, org.currency).minus(balancePart).toString();
   }
 
-  if (!method || method.id !== attempt.paymentMethodId) {
-    throw new Error(`attempt ${attempt.id} was started with payment method ${attempt.paymentMethodId}, which is no longer the product's`);
-  }
+  // An attempt ends with the method it was started with, even if the product's method changed since: its
+  // charge may already have gone through (or be going through in another worker) with that method and key,
+  // and only the same request can learn or settle that. A method removed at the provider is refused there.
+  const charging = method?.id === attempt.paymentMethodId ? method : attempt.paymentMethodId ? await store.getPaymentMethod(org.id, attempt.paymentMethodId) : undefined;
+  if (!charging) throw new Error(`attempt ${attempt.id} was started with payment method ${attempt.paymentMethodId ?? '(none)'}, which is not saved for ${org.id}`);
   const chargePart = Money.of(attempt.chargePart, attempt.currency);
   const balancePart = Money.of(attempt.balancePart, attempt.currency);
   // A retry of an attempt recorded earlier: its charge may have gone through before a crash, and the
@@ -163,7 +165,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   const result = earlier ?? await gateway.charge({
     orgId: org.id,
     ...(org.gatewayCustomerRef ? { customerRef: org.gatewayCustomerRef } : {}),
-    paymentMethodRef: method.gatewayRef,
+    paymentMethodRef: charging.gatewayRef,
     amount: chargePart,
     idempotencyKey: attempt.idempotencyKey,
     description: `Renewal of ${product.name} from ${product.expiry}`,
@@ -173,7 +175,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   if (result.status === 'succeeded') {
     const invoice = await issue([
       { method: 'balance', amount: balancePart },
-      { method: method.kind, amount: chargePart, ref: result.paymentRef },
+      { method: charging.kind, amount: chargePart, ref: result.paymentRef },
     ]);
     return {
       kind: 'paid',
@@ -189,7 +191,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
             id: result.paymentRef,
             orgId: org.id,
             date: night,
-            method: method.kind,
+            method: charging.kind,
             amount: chargePart.toString(),
             currency: attempt.currency,
             gatewayRef: result.paymentRef,

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
-import { runNight, type LocalRuntime } from '../../functions/local-runtime.ts';
+import { drainQueues, runNight, type LocalRuntime } from '../../functions/local-runtime.ts';
 import { addDays, datesBetween } from '../../shared/domain/calendar.ts';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../../shared/ports/payment-gateway.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';
@@ -262,6 +262,45 @@ describe('idempotency', () => {
     expect(sandbox.succeededCharges()).toBe(1);
     const [invoice] = await rt.store.listInvoices(org.id);
     expect(invoice!.payments[0]!.ref).toBe((await rt.store.listPayments(org.id))[0]!.gatewayRef);
+    await rt.close();
+  });
+
+  it('a retry ends the attempt with the method it started with when the customer switched methods meanwhile', async () => {
+    const world: { rt?: Awaited<ReturnType<typeof runtime>> } = {};
+    let switchTo: string | undefined;
+    const sandbox = new (class extends SandboxPaymentGateway {
+      override async charge(req: ChargeRequest): Promise<ChargeResult> {
+        const res = await super.charge(req);
+        if (switchTo) {
+          // Between the charge and the night's commit, the customer makes another card the product's method; the worker dies.
+          const store = world.rt!.store;
+          const p = (await store.getProduct(req.orgId, 'switch'))!;
+          await store.commit([{ type: 'product', product: { ...p, paymentMethodId: switchTo, version: p.version + 1 }, expectedVersion: p.version }]);
+          switchTo = undefined;
+          throw new Error('worker died after the provider charged');
+        }
+        return res;
+      }
+    })();
+    const rt = await runtime(db.endpoint(), { gateway: sandbox });
+    world.rt = rt;
+    const { org, method } = await anOrg(rt, { method: 'pm_card_visa' });
+    await sandbox.simulateEvent('setup_intent.succeeded', { id: 'seti_2', object: 'setup_intent', payment_method: 'pm_card_mastercard', customer: null, metadata: { orgId: org.id } });
+    await drainQueues(rt);
+    const other = (await rt.store.listPaymentMethods(org.id)).find((m) => m.gatewayRef === 'pm_card_mastercard')!;
+    await aProduct(rt, org.id, { id: 'switch', expiry: '2026-12-31', paymentMethodId: method!.id });
+    switchTo = other.id;
+
+    const night = await runNight(rt, '2026-12-17');
+
+    expect(night.paid).toBe(1);
+    expect(night.deadLetters).toHaveLength(0);
+    expect(sandbox.calls.map((c) => c.paymentMethodRef)).toEqual(['pm_card_visa']);
+    expect(sandbox.succeededCharges()).toBe(1);
+    const [payment] = await rt.store.listPayments(org.id);
+    expect((await rt.store.listInvoices(org.id))[0]!.payments).toEqual([{ method: 'card', amount: '14.05', ref: payment!.gatewayRef }]);
+    // The product keeps the customer's new choice for its next renewal.
+    expect(await rt.store.getProduct(org.id, 'switch')).toMatchObject({ expiry: '2027-12-31', paymentMethodId: other.id });
     await rt.close();
   });
 
