@@ -71,6 +71,10 @@ export interface ExportJob {
   totals?: { documents: number; rows: number; byCurrency: Record<string, { net: string; vat: string; gross: string; paid: Record<string, string> }> };
   finishedAt?: string;
   error?: string;
+  /** While running: the worker's hold on the job; once past, another delivery may take it over. */
+  leaseUntil?: string;
+  /** Workers that have taken the job so far. */
+  runs?: number;
 }
 
 /** An inbound provider event, stored once by its id before anything acts on it. */
@@ -205,7 +209,8 @@ export type Change =
   | { type: 'checkout'; checkout: Checkout; expected: { version: number; status: CheckoutStatus } | null }
   | { type: 'gatewayEvent'; event: StoredGatewayEvent; expectedStatus: 'received' | null }
   | { type: 'bankCredit'; credit: BankCreditRecord }
-  | { type: 'exportJob'; job: ExportJob; expectedStatus: ExportJob['status'] | null }
+  /** With `expectedLease`, the commit holds only while the job is still under that lease (its worker's). */
+  | { type: 'exportJob'; job: ExportJob; expectedStatus: ExportJob['status'] | null; expectedLease?: string }
   | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } };
 
 /** A commit refused because another writer got there first; lists the changes whose condition failed. */

@@ -1,3 +1,4 @@
+import { EXPORT_LEASE_SECONDS } from '../../shared/use-cases/finance/export-invoices.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,6 +210,11 @@ describe('StatefulStack queues', () => {
   it('hides an in-flight export for at least 6 × the export consumer\'s (15 minute) timeout', () => {
     expect(EXPORT_CONSUMER_TIMEOUT_SECONDS).toBe(900);
     expect(resource(dev, logicalId(dev, dev.stack.exportsQueue)).Properties.VisibilityTimeout).toBe(6 * EXPORT_CONSUMER_TIMEOUT_SECONDS);
+  });
+
+  it('lets an export\'s lease outlast its worker but run out before the message comes back', () => {
+    expect(EXPORT_LEASE_SECONDS).toBeGreaterThan(EXPORT_CONSUMER_TIMEOUT_SECONDS);
+    expect(EXPORT_LEASE_SECONDS).toBeLessThan(resource(dev, logicalId(dev, dev.stack.exportsQueue)).Properties.VisibilityTimeout as number);
   });
 
   it.each(workQueues)('moves a $name message to its own DLQ after 5 receives', ({ queue, dlq }) => {

@@ -6,7 +6,7 @@ import { drainQueues, runNight } from '../../functions/local-runtime.ts';
 import type { Invoice } from '../../shared/domain/invoice.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
-import { exportInvoices, getExport, requestExport } from '../../shared/use-cases/finance/export-invoices.ts';
+import { exportInvoices, getExport, requestExport, runExport } from '../../shared/use-cases/finance/export-invoices.ts';
 import { invoicePdf } from '../../shared/use-cases/finance/invoice-documents.ts';
 import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
@@ -107,6 +107,38 @@ describe('finance export', () => {
     expect(readCsv(done.csvUrl!)).toHaveLength(1);
     await expect(getExport(rt.deps, queued.exportId, { kind: 'user', userId: 'someone-else' })).rejects.toMatchObject({ status: 404 });
     await expect(requestExport(rt.deps, { from: '2026-12-01', to: '2026-12-31' }, owner(org.id))).rejects.toMatchObject({ status: 403 });
+    await rt.close();
+  });
+
+  it('takes over an export whose worker died once its lease has run out, and ignores the dead worker if it comes back', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-20' });
+    const { org } = await anOrg(rt, { balance: '100.00' });
+    await aProduct(rt, org.id, { id: 'lease', expiry: '2026-12-31' });
+    await runNight(rt, '2026-12-20');
+    const queued = await requestExport(rt.deps, { from: '2026-12-01', to: '2026-12-31', orgId: org.id }, owner(org.id));
+    // A first worker took the job, then died (its Lambda timed out) before writing anything.
+    const job = (await rt.store.getExportJob(queued.exportId))!;
+    const deadLease = '2026-12-20T02:16:00.000Z';
+    await rt.store.commit([{ type: 'exportJob', job: { ...job, status: 'running', leaseUntil: deadLease, runs: 1 }, expectedStatus: 'queued' }]);
+
+    // A duplicate delivery while the lease still holds leaves it to that worker.
+    await drainQueues(rt);
+    expect(await runExport(rt.deps, queued.exportId)).toBe('running');
+    expect((await rt.store.getExportJob(queued.exportId))!.runs).toBe(1);
+
+    // The message comes back after the queue's visibility timeout: the lease has run out.
+    rt.clock.day = '2026-12-21';
+    expect(await runExport(rt.deps, queued.exportId)).toBe('done');
+    const done = (await rt.store.getExportJob(queued.exportId))!;
+    expect(done).toMatchObject({ status: 'done', runs: 2, totals: { documents: 1 } });
+    expect(done.leaseUntil).toBeUndefined();
+    expect(readCsv((await getExport(rt.deps, queued.exportId, owner(org.id))).csvUrl!)).toHaveLength(1);
+
+    // The first worker, presumed dead, cannot record its outcome over the one that took over.
+    await expect(
+      rt.store.commit([{ type: 'exportJob', job: { ...job, status: 'failed', error: 'late' }, expectedStatus: 'running', expectedLease: deadLease }]),
+    ).rejects.toMatchObject({ name: 'WriteConflict' });
+    expect(await runExport(rt.deps, queued.exportId)).toBe('done');
     await rt.close();
   });
 });

@@ -305,7 +305,9 @@ export class DynamoDbBillingStore implements BillingStore {
         return [
           change.expectedStatus === null
             ? this.put(item, NOT_EXISTS)
-            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
+            : change.expectedLease !== undefined
+              ? this.put(item, '#s = :s AND leaseUntil = :l', { ':s': change.expectedStatus, ':l': change.expectedLease }, { '#s': 'status' })
+              : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
         ];
       }
       case 'bankStatement':

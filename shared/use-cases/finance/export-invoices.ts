@@ -5,7 +5,6 @@ import type { Invoice } from '../../domain/invoice.ts';
 import { WriteConflict, type ExportJob } from '../../ports/billing-store.ts';
 import type { ExportTotals } from '../../ports/documents.ts';
 import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
-import { retryOnConflict } from '../renewal-deps.ts';
 import { parseInput } from '../validation.ts';
 import type { FinanceDeps } from './finance-deps.ts';
 import { pdfKey } from './invoice-documents.ts';
@@ -161,30 +160,58 @@ export async function getExport(deps: FinanceDeps, exportId: string, actor: Acto
 }
 
 /**
- * The exports queue's worker: runs a queued export once. A redelivered
- * message finds it running or done and leaves it; a failure is recorded.
+ * How long a worker holds a running export: longer than the worker's own
+ * time limit (15 minutes on Lambda), shorter than the queue's visibility
+ * timeout, so the redelivery of a message whose worker died finds the lease
+ * run out and takes the export over.
+ */
+export const EXPORT_LEASE_SECONDS = 16 * 60;
+
+const plusSeconds = (iso: string, seconds: number) => new Date(Date.parse(iso) + seconds * 1000).toISOString();
+
+/**
+ * The exports queue's worker: runs a queued export once.
+ *
+ * 1. Take the job under a lease (queued, or running with its lease run out:
+ *    the worker before died); a delivery that finds it done, failed or
+ *    running under a live lease leaves it.
+ * 2. Write the files (the same keys whoever writes them, so a take-over
+ *    overwrites a dead worker's half).
+ * 3. Record the outcome only while still holding the lease: a worker that
+ *    was presumed dead and taken over records nothing.
  */
 export async function runExport(deps: FinanceDeps, exportId: string): Promise<ExportJob['status']> {
   const job = await deps.store.getExportJob(exportId);
   if (!job) throw new NotFoundError(`Export ${exportId} not found`, 'export_not_found');
-  if (job.status !== 'queued') return job.status;
+  const now = deps.clock.now();
+  const abandoned = job.status === 'running' && (!job.leaseUntil || job.leaseUntil < now);
+  if (job.status !== 'queued' && !abandoned) return job.status;
+  const mine: ExportJob = { ...job, status: 'running', leaseUntil: plusSeconds(now, EXPORT_LEASE_SECONDS), runs: (job.runs ?? 0) + 1 };
   try {
-    await deps.store.commit([{ type: 'exportJob', job: { ...job, status: 'running' }, expectedStatus: 'queued' }]);
+    await deps.store.commit([{ type: 'exportJob', job: mine, expectedStatus: job.status, ...(abandoned && job.leaseUntil ? { expectedLease: job.leaseUntil } : {}) }]);
   } catch (err) {
     // Another delivery of the same message took it.
     if (err instanceof WriteConflict) return 'running';
     throw err;
   }
+  if (abandoned) console.warn(JSON.stringify({ msg: 'export taken over from a worker that stopped', exportId, run: mine.runs, lease: job.leaseUntil }));
   const actor: Actor = { kind: 'system' };
   let done: ExportJob;
   try {
     const res = await exportInvoices(deps, job.params, actor, { name: job.id });
-    done = { ...job, status: 'done', csvKey: res.csvKey, ...(res.zipKey ? { zipKey: res.zipKey } : {}), totals: res.totals, finishedAt: deps.clock.now() };
+    done = { ...mine, status: 'done', csvKey: res.csvKey, ...(res.zipKey ? { zipKey: res.zipKey } : {}), totals: res.totals, finishedAt: deps.clock.now() };
   } catch (err) {
-    done = { ...job, status: 'failed', error: err instanceof ValidationError || err instanceof ConflictError ? err.message : 'the export failed; see the logs', finishedAt: deps.clock.now() };
+    done = { ...mine, status: 'failed', error: err instanceof ValidationError || err instanceof ConflictError ? err.message : 'the export failed; see the logs', finishedAt: deps.clock.now() };
     if (!(err instanceof ValidationError)) console.error(JSON.stringify({ msg: 'export failed', exportId, error: String(err) }));
   }
-  await retryOnConflict(() => deps.store.commit([{ type: 'exportJob', job: done, expectedStatus: 'running' }]));
+  delete done.leaseUntil;
+  try {
+    await deps.store.commit([{ type: 'exportJob', job: done, expectedStatus: 'running', expectedLease: mine.leaseUntil! }]);
+  } catch (err) {
+    // Presumed dead and taken over: the worker holding the lease now records the outcome.
+    if (err instanceof WriteConflict) return (await deps.store.getExportJob(exportId))?.status ?? 'running';
+    throw err;
+  }
   return done.status;
 }
 
