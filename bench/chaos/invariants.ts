@@ -265,6 +265,14 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
       if (full && rec.invoiceNumber && !creditNotesFor.has(rec.invoiceNumber)) {
         r.violations.push(`${what}: refunded in full but invoice ${rec.invoiceNumber} has no credit note`);
       }
+      const inv = rec.invoiceNumber ? byNumber.get(rec.invoiceNumber) : undefined;
+      if (inv?.series === 'INV') {
+        // Every refund is credited as it is booked: in part, the notes add up to what was refunded; in full, they undo the invoice.
+        r.checks++;
+        const credited = books.invoices.filter((i) => i.series === 'CN' && i.refersTo === inv.number).reduce((s, i) => s.plus(i.total), new Decimal(0));
+        const expected = full ? dec(inv.total).negated() : new Decimal(c.amountRefunded.toString()).negated();
+        if (!credited.equals(expected)) r.violations.push(`${what}: ${c.amountRefunded.format()} refunded, invoice ${inv.number} of ${inv.total} credited by ${credited.toFixed(2)}`);
+      }
     }
   }
   for (const [ref, recs] of positives) {

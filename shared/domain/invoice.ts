@@ -1,6 +1,6 @@
 import type { IsoDate } from './calendar.ts';
 import type { ProductType } from './catalogue.ts';
-import type { Decimal } from 'decimal.js';
+import { Decimal } from 'decimal.js';
 import type { Currency, Money } from './money.ts';
 import { Money as M } from './money.ts';
 import type { Language, Organisation } from './organisation.ts';
@@ -165,6 +165,81 @@ export function toInvoice(
   };
   if (priced.vat.mention) invoice.vatMention = priced.vat.mention;
   return invoice;
+}
+
+/**
+ * What of an invoice is still not credited, per line and in all: the invoice
+ * less the credit notes that already refer to it (their lines follow the
+ * invoice's, in the same order).
+ */
+export function uncredited(invoice: Invoice, creditNotes: readonly Invoice[]): { lines: { net: Money; vat: Money; gross: Money }[]; total: Money } {
+  const cur = invoice.currency;
+  const notes = creditNotes.filter((n) => n.series === 'CN' && n.refersTo === invoice.number);
+  const lines = invoice.lines.map((l, i) => {
+    const less = (field: 'net' | 'vat' | 'gross') => notes.reduce((acc, n) => acc.plus(M.of(n.lines[i]?.[field] ?? '0', cur)), M.of(l[field], cur));
+    return { net: less('net'), vat: less('vat'), gross: less('gross') };
+  });
+  return { lines, total: M.sum(lines.map((l) => l.gross), cur) };
+}
+
+/**
+ * A credit note for part of an invoice (a partial refund): `amount`, gross,
+ * shared over the lines still uncredited in proportion to their gross (cents
+ * by largest remainder, so they add up exactly), VAT taken out of each part
+ * at its line's rate. Crediting all that is left reverses the rest exactly,
+ * line by line, so an invoice and all its credit notes net to zero.
+ */
+export function creditNoteForPart(
+  invoice: Invoice,
+  earlier: readonly Invoice[],
+  ids: { seller: Seller; year: number; sequence: number; seriesId?: string },
+  issueDate: IsoDate,
+  amount: Money,
+  refunds: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
+): Invoice {
+  const cur = invoice.currency;
+  const left = uncredited(invoice, earlier);
+  if (!amount.isPositive() || amount.gt(left.total)) {
+    throw new Error(`a credit of ${amount.format()} on ${invoice.number}, of which ${left.total.format()} is not credited yet`);
+  }
+  let parts: { net: Money; vat: Money; gross: Money }[];
+  if (amount.equals(left.total)) {
+    parts = left.lines;
+  } else {
+    const cents = amount.toMinorUnits();
+    const weights = left.lines.map((l) => l.gross.toMinorUnits());
+    const weightSum = weights.reduce((a, b) => a + b, 0);
+    // Integer cents shared by largest remainder: floor each share, then hand out the cents left one by one.
+    const shares = weights.map((w) => Math.floor((cents * w) / weightSum));
+    const order = weights.map((w, i) => ({ i, rest: (cents * w) % weightSum })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+    for (let k = 0, missing = cents - shares.reduce((a, b) => a + b, 0); k < missing; k++) shares[order[k % order.length]!.i]! += 1;
+    parts = shares.map((c, i) => {
+      const gross = M.fromMinorUnits(c, cur);
+      const rate = invoice.lines[i]!.vatRate;
+      // The part is gross: its VAT is gross x rate / (100 + rate), rounded like a line's.
+      const vat = M.round(gross.amount.times(rate).dividedBy(new Decimal(rate).plus(100)), cur);
+      return { net: gross.minus(vat), vat, gross };
+    });
+  }
+  const lines = invoice.lines.map((l, i) => {
+    const p = parts[i]!;
+    const { discountPercent: _pct, discount: _disc, ...line } = l;
+    return { ...line, unitPrice: p.net.toString(), quantity: -1, net: p.net.negate().toString(), vat: p.vat.negate().toString(), gross: p.gross.negate().toString() };
+  });
+  const rates = [...new Set(invoice.lines.map((l) => l.vatRate))];
+  const vatBreakdown = rates.map((rate) => {
+    const of = parts.filter((_, i) => invoice.lines[i]!.vatRate === rate);
+    return { rate, net: M.sum(of.map((p) => p.net), cur).negate().toString(), vat: M.sum(of.map((p) => p.vat), cur).negate().toString() };
+  });
+  const full = creditNoteFor(invoice, ids, issueDate, refunds);
+  return {
+    ...full,
+    lines,
+    vatBreakdown,
+    totalNet: M.sum(parts.map((p) => p.net), cur).negate().toString(),
+    totalVat: M.sum(parts.map((p) => p.vat), cur).negate().toString(),
+    total: amount.negate().toString(),
+  };
 }
 
 const neg = (amount: string) => (amount.startsWith('-') ? amount.slice(1) : amount === '0.00' ? amount : `-${amount}`);

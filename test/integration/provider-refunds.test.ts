@@ -36,7 +36,7 @@ async function deliverAgain(rt: Rt, paymentRef: string) {
 }
 
 describe('refunds made at the provider', () => {
-  it('books two partial refunds of a checkout by their difference, then the rest with a credit note', async () => {
+  it('books two partial refunds of a checkout by their difference, each with a credit note, then the rest', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org } = await anOrg(rt);
     await aProduct(rt, org.id, { id: 'thirds', expiry: '2026-12-31', autoRenew: false });
@@ -60,9 +60,35 @@ describe('refunds made at the provider', () => {
     await dashboardRefund(rt, ref, '14.06', 'dash-3');
     await deliverAgain(rt, ref);
     expect(sum(await refundsOf(rt, org.id, ref))).toBe('-42.16');
+    // Each part credited by a note of its own (VAT corrected with it), the last one reversing all that was left.
+    expect(await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).toMatchObject({ status: 'refunded', creditNoteNumber: 'CN-CH-2026-000003' });
+    const documents = await rt.store.listInvoices(org.id);
+    const notes = documents.filter((i) => i.series === 'CN');
+    expect(notes.map((n) => [n.number, n.total, n.payments])).toEqual([
+      ['CN-CH-2026-000001', '-14.05', [{ method: 'card', amount: '-14.05', ref }]],
+      ['CN-CH-2026-000002', '-14.05', [{ method: 'card', amount: '-14.05', ref }]],
+      ['CN-CH-2026-000003', '-14.06', [{ method: 'card', amount: '-14.06', ref }]],
+    ]);
+    expect((await rt.store.listPayments(org.id)).filter((p) => p.refundOf === ref).map((p) => p.invoiceNumber).sort()).toEqual(notes.map((n) => n.number));
+    for (const field of ['total', 'totalNet', 'totalVat'] as const) expect(sum(documents.map((d) => d[field]))).toBe('0.00');
+    await rt.close();
+  });
+
+  it('gives back what the balance paid when a checkout paid partly from it is refunded in full at the provider', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
+    const { org } = await anOrg(rt, { balance: '5.00' });
+    await aProduct(rt, org.id, { id: 'mixed', expiry: '2026-12-31', autoRenew: false });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'mixed' }], method: 'card', requestId: 'req-mixed-01' }, owner(org.id));
+    expect(view).toMatchObject({ balanceUsed: '5.00', amountDue: '9.05' });
+    await rt.sandbox.confirmPayment(view.payment!.paymentRef, 'pm_card_visa');
+    await drainQueues(rt);
+
+    await dashboardRefund(rt, view.payment!.paymentRef, '9.05', 'mixed-dash');
     expect(await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).toMatchObject({ status: 'refunded', creditNoteNumber: 'CN-CH-2026-000001' });
     const note = (await rt.store.listInvoices(org.id)).find((i) => i.series === 'CN')!;
-    expect(note.payments).toEqual([{ method: 'card', amount: '-42.16', ref }]);
+    expect([note.total, note.payments]).toEqual(['-14.05', [{ method: 'balance', amount: '-5.00' }, { method: 'card', amount: '-9.05', ref: view.payment!.paymentRef }]]);
+    expect((await rt.store.getOrganisation(org.id))!.balance).toBe('5.00');
+    expect(await ledgerSum(rt, org.id)).toBe('5.00');
     await rt.close();
   });
 
@@ -126,12 +152,17 @@ describe('refunds made at the provider', () => {
     await dashboardRefund(rt, ref, '5.00', 'ren-dash-2');
     await deliverAgain(rt, ref);
     expect((await refundsOf(rt, org.id, ref)).sort()).toEqual(['-5.00', '-5.00']);
-    expect((await rt.store.listInvoices(org.id)).filter((i) => i.series === 'CN')).toHaveLength(0);
+    expect((await rt.store.listInvoices(org.id)).filter((i) => i.series === 'CN').map((n) => n.total)).toEqual(['-5.00', '-5.00']);
 
     await dashboardRefund(rt, ref, '4.05', 'ren-dash-3');
     expect(sum(await refundsOf(rt, org.id, ref))).toBe('-14.05');
-    const notes = (await rt.store.listInvoices(org.id)).filter((i) => i.series === 'CN');
-    expect(notes.map((n) => n.payments)).toEqual([[{ method: 'card', amount: '-14.05', ref }]]);
+    const documents = await rt.store.listInvoices(org.id);
+    expect(documents.filter((i) => i.series === 'CN').map((n) => n.payments)).toEqual([
+      [{ method: 'card', amount: '-5.00', ref }],
+      [{ method: 'card', amount: '-5.00', ref }],
+      [{ method: 'card', amount: '-4.05', ref }],
+    ]);
+    for (const field of ['total', 'totalNet', 'totalVat'] as const) expect(sum(documents.map((d) => d[field]))).toBe('0.00');
     await rt.close();
   });
 });

@@ -1,12 +1,10 @@
-import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
-import { seriesIdFor } from '../../domain/seller.ts';
 import { WriteConflict, type Change, type StoredGatewayEvent } from '../../ports/billing-store.ts';
 import type { GatewayEvent, PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps, SettlementMessage } from './checkout-deps.ts';
 import { balanceMove, checkoutEmail, savedMethodFrom } from './fulfil-checkout.ts';
-import { nextRefundRecordId, refundsBooked } from './refund-booking.ts';
+import { nextCreditNote, nextRefundRecordId, refundsBooked } from './refund-booking.ts';
 import { settleCheckout } from './settle-checkout.ts';
 
 /** The provider events the engine acts on; any other is stored and acknowledged. */
@@ -128,10 +126,11 @@ async function settlePayment(deps: CheckoutDeps, paymentRef: string | undefined)
 
 /**
  * A refund made at the provider (the dashboard, a dispute): recorded against
- * the checkout it gives back, for the part not booked yet. A full refund
- * reverses the invoice with a credit note; a partial one is a negative
- * payment for finance. A top-up given back leaves the balance too (it may go
- * below zero when the money was already spent: the next top-up pays it off).
+ * the checkout it gives back, for the part not booked yet, with a credit note
+ * for that part; the refund that completes it reverses the rest of the
+ * invoice and gives back what the balance paid. A top-up given back leaves
+ * the balance too (it may go below zero when the money was already spent:
+ * the next top-up pays it off).
  * Every booking moves the checkout's version, so it is serialised with the
  * engine's own refund of the same checkout.
  */
@@ -160,17 +159,21 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
     const org = await loadOrg(deps.store, orgId);
     const full = refunded.gte(Money.of(checkout.chargePart, currency));
     const changes: Change[] = [];
+    // Undone in full, the order gives back what the balance paid of it too.
+    const balanceBack = full && checkout.purpose === 'renewal' ? Money.of(checkout.balancePart, currency) : Money.zero(currency);
     let creditNoteNumber: string | undefined;
-    if (full && checkout.invoiceNumber) {
-      const invoice = (await deps.store.listInvoices(orgId)).find((i) => i.number === checkout.invoiceNumber);
-      if (invoice) {
-        const year = Number(today.slice(0, 4));
-        const seriesId = seriesIdFor(deps.seller, orgId);
-        const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
-        const note = creditNoteFor(invoice, { seller: deps.seller, seriesId, year, sequence }, today, [{ method: checkout.method, amount: refunded, ref: paymentRef }]);
-        creditNoteNumber = note.number;
-        changes.push({ type: 'invoice', invoice: note });
-      }
+    const invoice = checkout.invoiceNumber ? await deps.store.findInvoice(checkout.invoiceNumber) : undefined;
+    if (invoice) {
+      // A partial refund credits its amount; the refund that completes it credits all the invoice has left.
+      const note = await nextCreditNote(deps, invoice, today, full ? 'rest' : toBook, [
+        { method: 'balance', amount: balanceBack },
+        { method: checkout.method, amount: toBook, ref: paymentRef },
+      ]);
+      creditNoteNumber = note.number;
+      changes.push({ type: 'invoice', invoice: note });
+    }
+    if (balanceBack.isPositive()) {
+      changes.push(balanceMove(org, balanceBack, { id: `refund-${checkout.id}`, date: today, reason: 'refund', ref: creditNoteNumber ?? checkoutId, createdAt: now }).change);
     }
     const recordId = nextRefundRecordId(paymentRef, booked);
     changes.push({
@@ -207,11 +210,12 @@ async function recordRefund(deps: CheckoutDeps, paymentRef: string | undefined):
 }
 
 /**
- * A refund made at the provider of an automatic renewal's charge. In full:
- * the renewal's invoice is reversed by a credit note, and the part the
- * prepaid balance paid goes back to the balance, so the whole invoice is
- * undone; in part: a negative payment for finance. The product keeps its
- * period: whoever refunded decides what happens to the service.
+ * A refund made at the provider of an automatic renewal's charge, for the
+ * part not booked yet: a negative payment and a credit note for that part.
+ * The refund that completes it reverses the rest of the invoice, and the
+ * part the prepaid balance paid goes back to the balance, so the whole
+ * invoice is undone. The product keeps its period: whoever refunded decides
+ * what happens to the service.
  */
 async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: PaymentState): Promise<string> {
   return retryOnConflict(async () => {
@@ -234,21 +238,19 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
     const now = deps.clock.now();
     const full = refunded.gte(Money.of(payment.amount, invoice.currency));
     const changes: Change[] = [];
-    let creditNoteNumber: string | undefined;
-    if (full) {
-      const balancePart = Money.sum(invoice.payments.filter((p) => p.method === 'balance').map((p) => Money.of(p.amount, invoice.currency)), invoice.currency);
-      const year = Number(today.slice(0, 4));
-      const seriesId = seriesIdFor(deps.seller, orgId);
-      const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
-      const note = creditNoteFor(invoice, { seller: deps.seller, seriesId, year, sequence }, today, [
-        { method: 'balance', amount: balancePart },
-        { method: payment.method, amount: refunded, ref: state.paymentRef },
-      ]);
-      creditNoteNumber = note.number;
-      changes.push({ type: 'invoice', invoice: note });
-      if (balancePart.isPositive()) {
-        changes.push(balanceMove(org, balancePart, { id: `refund-${invoice.number}`, date: today, reason: 'refund', ref: note.number, createdAt: now }).change);
-      }
+    // Undone in full, the renewal gives back what the balance paid of it too.
+    const balanceBack = full
+      ? Money.sum(invoice.payments.filter((p) => p.method === 'balance').map((p) => Money.of(p.amount, invoice.currency)), invoice.currency)
+      : Money.zero(invoice.currency);
+    // A partial refund credits its amount; the refund that completes it credits all the invoice has left.
+    const note = await nextCreditNote(deps, invoice, today, full ? 'rest' : toBook, [
+      { method: 'balance', amount: balanceBack },
+      { method: payment.method, amount: toBook, ref: state.paymentRef },
+    ]);
+    const creditNoteNumber = note.number;
+    changes.push({ type: 'invoice', invoice: note });
+    if (balanceBack.isPositive()) {
+      changes.push(balanceMove(org, balanceBack, { id: `refund-${invoice.number}`, date: today, reason: 'refund', ref: note.number, createdAt: now }).change);
     }
     changes.push({
       type: 'payment',
@@ -261,7 +263,7 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
         currency: invoice.currency,
         gatewayRef: state.paymentRef,
         refundOf: state.paymentRef,
-        invoiceNumber: creditNoteNumber ?? invoice.number,
+        invoiceNumber: creditNoteNumber,
         ...(payment.productId ? { productId: payment.productId } : {}),
         createdAt: now,
       },

@@ -1,5 +1,8 @@
+import type { IsoDate } from '../../domain/calendar.ts';
+import { creditNoteForPart, uncredited, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
 import { Money, type Currency } from '../../domain/money.ts';
-import type { PaymentRecord } from '../../ports/billing-store.ts';
+import { seriesIdFor, type Seller } from '../../domain/seller.ts';
+import { WriteConflict, type BillingStore, type PaymentRecord } from '../../ports/billing-store.ts';
 
 /** What the records already book as given back of one provider payment, as a positive amount. */
 export function refundsBooked(payments: readonly PaymentRecord[], paymentRef: string, currency: Currency): Money {
@@ -18,4 +21,26 @@ export function refundsBooked(payments: readonly PaymentRecord[], paymentRef: st
  */
 export function nextRefundRecordId(paymentRef: string, booked: Money): string {
   return `refund-${paymentRef}-after-${booked.toMinorUnits()}`;
+}
+
+/**
+ * The next credit note on an invoice: `amount` of what it has not credited
+ * yet (all of it reverses the rest exactly), numbered next in the seller's CN
+ * series. The number is checked at commit like any other.
+ */
+export async function nextCreditNote(
+  deps: { store: BillingStore; seller: Seller },
+  invoice: Invoice,
+  today: IsoDate,
+  amount: Money | 'rest',
+  refunds: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
+): Promise<Invoice> {
+  const year = Number(today.slice(0, 4));
+  const seriesId = seriesIdFor(deps.seller, invoice.orgId);
+  const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
+  const earlier = (await deps.store.listInvoices(invoice.orgId)).filter((i) => i.series === 'CN' && i.refersTo === invoice.number);
+  const credit = amount === 'rest' ? uncredited(invoice, earlier).total : amount;
+  // Less left than the refund to credit: another worker booked it since this one read the payments; read again.
+  if (!credit.isPositive() || credit.gt(uncredited(invoice, earlier).total)) throw new WriteConflict(['invoice']);
+  return creditNoteForPart(invoice, earlier, { seller: deps.seller, seriesId, year, sequence }, today, credit, refunds);
 }

@@ -1,10 +1,8 @@
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { checkoutExpiryDays, paymentCovers, SECURITY_HOLD_DAYS, type Checkout } from '../../domain/checkout.ts';
 import { BusinessRuleError, NotFoundError } from '../../domain/errors.ts';
-import { creditNoteFor } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
 import { renewalAttemptId } from '../../domain/product.ts';
-import { seriesIdFor } from '../../domain/seller.ts';
 import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/payment-methods.ts';
 import { WriteConflict, type Change, type LifecycleCommand, type PaymentRecord } from '../../ports/billing-store.ts';
 import { billingContext } from '../manage-partners.ts';
@@ -20,7 +18,7 @@ import {
   savedMethodFrom,
   type ReceivedPayment,
 } from './fulfil-checkout.ts';
-import { refundsBooked } from './refund-booking.ts';
+import { nextCreditNote, refundsBooked } from './refund-booking.ts';
 
 export type SettleOutcome =
   | 'paid'
@@ -212,28 +210,27 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
       changes.push({ type: 'payment', payment: paymentRecord(current, state, today, now) });
     }
   }
-  let creditNoteNumber: string | undefined;
-  if (current.invoiceNumber) {
-    const invoice = (await deps.store.listInvoices(org.id)).find((i) => i.number === current.invoiceNumber);
-    if (!invoice) throw new NotFoundError(`Invoice ${current.invoiceNumber} not found`, 'invoice_not_found');
-    const year = Number(today.slice(0, 4));
-    const seriesId = seriesIdFor(deps.seller, org.id);
-    const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
-    const refunds = [
-      { method: 'balance' as const, amount: Money.of(current.balancePart, currency) },
-      ...(current.method !== 'balance' && current.method !== 'iban' ? [{ method: current.method, amount: charged, ...(refundRef ? { ref: refundRef } : {}) }] : []),
-    ];
-    const note = creditNoteFor(invoice, { seller: deps.seller, seriesId, year, sequence }, today, refunds);
-    creditNoteNumber = note.number;
-    changes.push({ type: 'invoice', invoice: note });
-  }
   // Book what the provider has refunded in all (re-read after our refund, never assumed: a failed read
   // fails the step, which is retried), less what earlier records (a refund made at the provider, booked
   // from its webhook) already say: never more, never twice.
   let toBook = charged;
+  let bookedBefore = Money.zero(currency);
   if (charged.isPositive() && current.paymentRef) {
     const after = await readPayment(deps, current.paymentRef);
-    toBook = after.amountRefunded.min(charged).minus(refundsBooked(await deps.store.listPayments(org.id), current.paymentRef, currency));
+    bookedBefore = refundsBooked(await deps.store.listPayments(org.id), current.paymentRef, currency);
+    toBook = after.amountRefunded.min(charged).minus(bookedBefore);
+  }
+  let creditNoteNumber: string | undefined;
+  if (current.invoiceNumber) {
+    const invoice = await deps.store.findInvoice(current.invoiceNumber);
+    if (!invoice) throw new NotFoundError(`Invoice ${current.invoiceNumber} not found`, 'invoice_not_found');
+    // The rest of the invoice: refunds made at the provider before were credited by notes of their own.
+    const note = await nextCreditNote(deps, invoice, today, 'rest', [
+      { method: 'balance', amount: Money.of(current.balancePart, currency) },
+      ...(current.method !== 'balance' && current.method !== 'iban' ? [{ method: current.method, amount: charged.minus(bookedBefore), ...(refundRef ? { ref: refundRef } : {}) }] : []),
+    ]);
+    creditNoteNumber = note.number;
+    changes.push({ type: 'invoice', invoice: note });
   }
   if (toBook.isPositive() && current.paymentRef && current.method !== 'balance' && current.method !== 'iban') {
     changes.push({

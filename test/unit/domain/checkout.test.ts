@@ -2,7 +2,7 @@ import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertChargeable, assertCheckoutMethod, checkoutExpiryDays, splitPayment } from '../../../shared/domain/checkout.ts';
-import { creditNoteFor, toInvoice } from '../../../shared/domain/invoice.ts';
+import { creditNoteFor, creditNoteForPart, toInvoice, uncredited, type Invoice } from '../../../shared/domain/invoice.ts';
 import { Money } from '../../../shared/domain/money.ts';
 import type { Organisation } from '../../../shared/domain/organisation.ts';
 import { priceInvoice } from '../../../shared/domain/pricing.ts';
@@ -88,5 +88,54 @@ describe('credit notes', () => {
       expect(l.vatRate).toBe(invoice.lines[i]!.vatRate);
     });
     expect(note.payments).toEqual([{ method: 'card', amount: `-${priced.total.toString()}`, ref: 're_1' }]);
+  });
+
+  const ids = (sequence: number) => ({ seller: DEFAULT_SELLER, year: 2026, sequence });
+  const sumOf = (docs: Invoice[], field: 'total' | 'totalNet' | 'totalVat') => docs.reduce((acc, d) => acc.plus(Money.of(d[field], 'CHF')), chf('0'));
+
+  it('credits part of an invoice over its lines in proportion, VAT out of each part, then exactly the rest', () => {
+    // 14.05 + 128.42 = 142.47; a refund of 50.00 first.
+    expect([invoice.lines[0]!.gross, invoice.lines[1]!.gross, invoice.total]).toEqual(['14.05', '128.42', '142.47']);
+    const first = creditNoteForPart(invoice, [], ids(1), '2026-12-20', chf('50.00'), [{ method: 'card', amount: chf('50.00'), ref: 're_1' }]);
+    expect(first).toMatchObject({ number: 'CN-CH-2026-000001', refersTo: invoice.number, total: '-50.00', payments: [{ method: 'card', amount: '-50.00', ref: 're_1' }] });
+    // 50.00 x 14.05 / 142.47 = 4.93; the rest 45.07; VAT 8.1/108.1 of each.
+    expect(first.lines.map((l) => [l.gross, l.net, l.vat, l.quantity, l.unitPrice])).toEqual([
+      ['-4.93', '-4.56', '-0.37', -1, '4.56'],
+      ['-45.07', '-41.69', '-3.38', -1, '41.69'],
+    ]);
+    expect(first.vatBreakdown).toEqual([{ rate: '8.1', net: '-46.25', vat: '-3.75' }]);
+    expect([first.totalNet, first.totalVat]).toEqual(['-46.25', '-3.75']);
+    expect(uncredited(invoice, [first]).total.toString()).toBe('92.47');
+
+    const rest = creditNoteForPart(invoice, [first], ids(2), '2026-12-21', chf('92.47'), [{ method: 'card', amount: chf('92.47') }]);
+    for (const field of ['total', 'totalNet', 'totalVat'] as const) expect(sumOf([invoice, first, rest], field).isZero()).toBe(true);
+    invoice.lines.forEach((l, i) => {
+      for (const f of ['net', 'vat', 'gross'] as const) {
+        expect(Money.of(l[f], 'CHF').plus(Money.of(first.lines[i]![f], 'CHF')).plus(Money.of(rest.lines[i]![f], 'CHF')).isZero()).toBe(true);
+      }
+    });
+    expect(() => creditNoteForPart(invoice, [first, rest], ids(3), '2026-12-22', chf('0.01'), [])).toThrow(/0.00 is not credited yet/);
+  });
+
+  it('nets an invoice and any sequence of partial credit notes to zero, every part consistent', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 6 }), (cuts) => {
+        const notes: Invoice[] = [];
+        for (const cut of cuts) {
+          const left = uncredited(invoice, notes).total;
+          if (left.isZero()) break;
+          const amount = Money.fromMinorUnits(cut, 'CHF').min(left);
+          notes.push(creditNoteForPart(invoice, notes, ids(notes.length + 1), '2026-12-20', amount, []));
+        }
+        const left = uncredited(invoice, notes).total;
+        if (left.isPositive()) notes.push(creditNoteForPart(invoice, notes, ids(notes.length + 1), '2026-12-20', left, []));
+        for (const field of ['total', 'totalNet', 'totalVat'] as const) expect(sumOf([invoice, ...notes], field).isZero()).toBe(true);
+        for (const n of notes) {
+          n.lines.forEach((l) => expect(Money.of(l.net, 'CHF').plus(Money.of(l.vat, 'CHF')).equals(Money.of(l.gross, 'CHF'))).toBe(true));
+          expect(sumOf([n], 'totalNet').plus(sumOf([n], 'totalVat')).equals(Money.of(n.total, 'CHF'))).toBe(true);
+        }
+      }),
+      { seed: 20261125, numRuns: 200 },
+    );
   });
 });
