@@ -146,7 +146,7 @@ export class StatelessStack extends Stack {
     // so a function that never calls Stripe gets the id but no secretsmanager:GetSecretValue.
     const base = { TABLE_NAME: table.tableName, STRIPE_SECRET_ID: stripeSecret.secretArn };
     const stripe = { STRIPE_MAX_RPS: String(STRIPE_MAX_RPS) };
-    // functions/aws-finance-runtime.ts (awsFinanceDeps) needs the table and the bucket at cold start.
+    // functions/aws-export-runtime.ts (awsExportDeps, and awsFinanceDeps on top of it) needs the table and the bucket at cold start.
     const finance = { TABLE_NAME: table.tableName, DOCUMENTS_BUCKET: data.documentsBucket.bucketName };
     const consumerTimeout = Duration.seconds(CONSUMER_TIMEOUT_SECONDS);
     const httpTimeout = Duration.seconds(20);

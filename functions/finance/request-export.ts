@@ -1,6 +1,6 @@
-import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { requestExport } from '../../shared/use-cases/finance/export-invoices.ts';
-import { awsFinanceDeps } from '../aws-finance-runtime.ts';
+import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
+import { awsExportDeps } from '../aws-export-runtime.ts';
 import { apiHandler, lazyLambda, type Logger } from '../http/api-handler.ts';
 
 /**
@@ -8,8 +8,8 @@ import { apiHandler, lazyLambda, type Logger } from '../http/api-handler.ts';
  * a partner its clients, an organisation itself. Answers 202 with the export's
  * id; the exports queue's worker writes it, GET /v1/exports/{id} links it.
  */
-export function makeRequestExportHandler(deps: FinanceDeps, logger?: Logger) {
+export function makeRequestExportHandler(deps: Omit<FinanceDeps, 'renderer'>, logger?: Logger) {
   return apiHandler({ auth: true, body: 'json', status: 202, logger, rateLimiter: deps.rateLimiter }, ({ actor, body }) => requestExport(deps, body, actor));
 }
 
-export const handler = lazyLambda(awsFinanceDeps, makeRequestExportHandler);
+export const handler = lazyLambda(awsExportDeps, makeRequestExportHandler);

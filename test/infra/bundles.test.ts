@@ -33,12 +33,6 @@ const PDF_ASSET_BUDGET_BYTES = 8 * MiB;
 
 /** Functions that render PDFs: they ship the fonts and pdfkit's run-time files. */
 const PDF_RENDERERS = ['InvoicePdf', 'RunExport'];
-/**
- * Functions that carry pdfkit without rendering a PDF: functions/aws-finance-runtime.ts
- * builds the document renderer for every finance function. Listed so that the
- * day the runtime builds it lazily, this test asks for the list to shrink.
- */
-const CARRY_PDFKIT_UNUSED = ['GetExport', 'RequestExport'];
 
 const FUNCTION_IDS = Object.keys(dev.stateless.functions).sort();
 
@@ -93,7 +87,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
-  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id) && !CARRY_PDFKIT_UNUSED.includes(id)))(
+  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))(
     '%s does not carry pdfkit and stays under 1.5 MiB',
     (id) => {
       expect(carriesPdfkit(id)).toBe(false);
@@ -102,9 +96,9 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     },
   );
 
-  it('carries pdfkit exactly in the PDF renderers and the finance functions built on aws-finance-runtime.ts', () => {
-    expect(FUNCTION_IDS.filter(carriesPdfkit)).toEqual([...PDF_RENDERERS, ...CARRY_PDFKIT_UNUSED].sort());
-    for (const id of [...PDF_RENDERERS, ...CARRY_PDFKIT_UNUSED]) {
+  it('carries pdfkit exactly in the PDF renderers (request-export and get-export are wired without the renderer)', () => {
+    expect(FUNCTION_IDS.filter(carriesPdfkit)).toEqual([...PDF_RENDERERS].sort());
+    for (const id of PDF_RENDERERS) {
       expect(statSync(join(assetDir(id), 'index.mjs')).size, id).toBeLessThan(PDF_BUNDLE_BUDGET_BYTES);
     }
   });

@@ -189,7 +189,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
 /**
  * The environment each handler reads: functions/aws-runtime.ts (every function built on
  * awsCheckoutDeps needs STRIPE_SECRET_ID at cold start, STRIPE_MAX_RPS where it calls Stripe,
- * the queue URLs it sends to) and functions/aws-finance-runtime.ts (table and bucket).
+ * the queue URLs it sends to) and functions/aws-export-runtime.ts (table and bucket).
  */
 const base = { TABLE_NAME: 'table.Ref', STRIPE_SECRET_ID: 'stripe-secret.Ref' };
 const stripeEnv = { ...base, STRIPE_MAX_RPS: '5' };

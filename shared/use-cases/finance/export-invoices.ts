@@ -128,7 +128,7 @@ async function viewOf(deps: Pick<FinanceDeps, 'documents'>, job: ExportJob): Pro
  * `POST /v1/exports`: checks the request and the actor's scope at once (a
  * refusal changes nothing), then queues the export for the worker.
  */
-export async function requestExport(deps: FinanceDeps, raw: unknown, actor: Actor): Promise<ExportView> {
+export async function requestExport(deps: Omit<FinanceDeps, 'renderer'>, raw: unknown, actor: Actor): Promise<ExportView> {
   const params = parseInput(ExportInput, raw);
   await exportScope(deps, params, actor);
   const job: ExportJob = {
@@ -151,7 +151,7 @@ export async function requestExport(deps: FinanceDeps, raw: unknown, actor: Acto
 }
 
 /** `GET /v1/exports/{id}`: only the one who asked (or finance staff) sees it. */
-export async function getExport(deps: FinanceDeps, exportId: string, actor: Actor): Promise<ExportView> {
+export async function getExport(deps: Pick<FinanceDeps, 'store' | 'documents'>, exportId: string, actor: Actor): Promise<ExportView> {
   const job = await deps.store.getExportJob(exportId);
   if (!job || (!isFinance(actor) && (actor.kind !== 'user' || job.requestedBy !== actor.userId))) {
     throw new NotFoundError(`Export ${exportId} not found`, 'export_not_found');
