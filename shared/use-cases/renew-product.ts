@@ -44,6 +44,12 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   const type = typeOf(catalogue, product);
   const org = await loadOrg(store, product.orgId);
   const due = dueActions(product, type, night, org.reminderDaysBefore);
+  // An order paid by hand and held for the organisation's identity check renews the product when
+  // released: charging it tonight as well would pay the same period twice. Only organisations that
+  // have had a check can hold orders, so the others pay no extra read.
+  if (due.has('attempt') && org.identityCheck && (await store.listCheckouts(org.id)).some((c) => c.status === 'held' && c.items.some((i) => i.productId === product.id))) {
+    due.delete('attempt');
+  }
   if (due.size === 0 && (product.nextActionDate ?? '9999') > night) return { status: 'skipped', reason: 'nothing-due' };
 
   const now = clock.now();

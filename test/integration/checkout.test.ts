@@ -270,6 +270,33 @@ describe('orders held for an identity check', () => {
     expect((await rt.store.getProduct(org.id, 'ok-kyc'))!).toMatchObject({ expiry: '2028-01-31', autoRenew: true });
     await rt.close();
   });
+
+  it('neither charges automatically nor sells again a product whose paid order is held, so its period is paid once', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
+    const { org, method } = await anOrg(rt, { method: 'pm_card_visa' });
+    await rt.store.commit([{ type: 'identityCheck', orgId: org.id, state: 'required' }]);
+    await aProduct(rt, org.id, { id: 'held-auto', expiry: '2026-12-31', paymentMethodId: method!.id });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'held-auto' }], method: 'card', requestId: 'req-kyc-0003' }, owner(org.id));
+    await customerPays(rt, view.payment!.paymentRef);
+    expect((await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).status).toBe('held');
+    const [ordered] = await rt.store.listInvoices(org.id);
+    expect(ordered!.lines.map((l) => [l.periodFrom, l.periodTo])).toEqual([['2026-12-31', '2027-12-31']]);
+
+    // The night of its first automatic attempt leaves it to the held order.
+    const night = await runNight(rt, '2026-12-17');
+    expect(night.attempted).toBe(0);
+    expect(rt.sandbox.calls).toHaveLength(0);
+    await expect(startCheckout(rt.deps, org.id, { items: [{ productId: 'held-auto' }], method: 'card', requestId: 'req-kyc-0004' }, owner(org.id))).rejects.toMatchObject({
+      status: 409,
+      code: 'product_in_open_checkout',
+    });
+
+    await rt.store.commit([{ type: 'identityCheck', orgId: org.id, state: 'passed' }]);
+    await releaseHold(rt.deps, org.id, view.checkoutId);
+    expect((await rt.store.getProduct(org.id, 'held-auto'))!.expiry).toBe('2027-12-31');
+    expect((await rt.store.listInvoices(org.id)).map((i) => i.number)).toEqual([ordered!.number]);
+    await rt.close();
+  });
 });
 
 describe('events that never arrived, and events about methods', () => {

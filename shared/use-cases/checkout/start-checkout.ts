@@ -209,7 +209,8 @@ async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.in
   const items: CheckoutItem[] = [];
   const inOpenCheckout = new Set(
     // Our own checkout, created by a concurrent retry of this very request, is not "another" one.
-    (await deps.store.listCheckouts(org.id)).filter((c) => c.status === 'awaiting_payment' && c.id !== ownId).flatMap((c) => c.items.map((i) => i.productId)),
+    // A held order (paid, awaiting the identity check) renews its products when released: not a second time.
+    (await deps.store.listCheckouts(org.id)).filter((c) => (c.status === 'awaiting_payment' || c.status === 'held') && c.id !== ownId).flatMap((c) => c.items.map((i) => i.productId)),
   );
   for (const sel of input.items) {
     const product = await deps.store.getProduct(org.id, sel.productId);
@@ -218,7 +219,7 @@ async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.in
       throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
     }
     if (inOpenCheckout.has(product.id)) {
-      throw new ConflictError(`${product.name} is already in a checkout waiting for payment`, 'product_in_open_checkout');
+      throw new ConflictError(`${product.name} is already in a checkout waiting for payment or for an identity check`, 'product_in_open_checkout');
     }
     const attempts = await deps.store.listAttempts(org.id, product.id);
     if (attempts.some((a) => a.status === 'pending')) {
