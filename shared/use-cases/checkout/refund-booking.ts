@@ -39,8 +39,9 @@ export async function nextCreditNote(
   const seriesId = seriesIdFor(deps.seller, invoice.orgId);
   const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
   const earlier = (await deps.store.listInvoices(invoice.orgId)).filter((i) => i.series === 'CN' && i.refersTo === invoice.number);
-  const credit = amount === 'rest' ? uncredited(invoice, earlier).total : amount;
+  const left = uncredited(invoice, earlier).total;
+  const credit = amount === 'rest' ? left : amount;
   // Less left than the refund to credit: another worker booked it since this one read the payments; read again.
-  if (!credit.isPositive() || credit.gt(uncredited(invoice, earlier).total)) throw new WriteConflict(['invoice']);
+  if (!credit.isPositive() || credit.gt(left)) throw new WriteConflict(['invoice']);
   return creditNoteForPart(invoice, earlier, { seller: deps.seller, seriesId, year, sequence }, today, credit, refunds);
 }
