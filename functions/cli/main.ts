@@ -142,7 +142,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
     .description('save a payment method reference (sandbox: pm_card_visa, pm_card_chargeDeclined, pm_card_authenticationRequired, pm_twint, pm_paypal)')
     .argument('<action>', 'add')
     .requiredOption('--org <id>')
-    .requiredOption('--ref <pm_...>')
+    .requiredOption('--ref <ref>', "the provider's method id, e.g. pm_card_visa")
     .addOption(new Option('--kind <kind>').choices(['card', 'postfinance', 'twint', 'paypal']).default('card'))
     .option('--label <text>')
     .action(async (action: string, o: Record<string, string>) => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
 import { assertCanAssignRole, assertKeepsALegalOwner, type Member, type Organisation } from '../domain/organisation.ts';
-import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
+import { assertMethodAcceptsCurrency, savedMethodId, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { isValidVatNumber } from '../domain/vat.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -100,7 +100,8 @@ export async function addPaymentMethod(
   const org = await loadOrg(deps.store, orgId);
   assertMethodAcceptsCurrency(input.kind, org.currency);
   const method: SavedPaymentMethod = {
-    id: deps.ids.next('pm'),
+    // Named after the provider's method, as a method saved at payment is: saving it again is the same method.
+    id: savedMethodId(input.gatewayRef),
     orgId,
     kind: input.kind,
     label: input.label,
