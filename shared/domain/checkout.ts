@@ -51,6 +51,9 @@ export interface CheckoutItem {
   kind: 'renewal' | 'order';
   unitPrice: string;
   quantity: number;
+  /** The period quoted for a renewal: from the expiry as it stood, exactly what the invoice will name. */
+  periodFrom?: IsoDate;
+  periodTo?: IsoDate;
 }
 
 export interface Checkout {
@@ -96,6 +99,11 @@ export interface Checkout {
   savedMethodId?: string;
   settledAt?: string;
   version: number;
+}
+
+/** A checkout still to be paid, or paid and held: its products are taken until it ends. */
+export function holdsItsProducts(checkout: Pick<Checkout, 'status'>): boolean {
+  return checkout.status === 'awaiting_payment' || checkout.status === 'held';
 }
 
 /** DOMAIN.md: which methods a checkout can use, given the organisation's currency. */

@@ -32,6 +32,14 @@ export interface Product {
   /** The next night with something to do; absent once terminated. */
   nextActionDate?: IsoDate;
   backupsDeletedAt?: string;
+  /**
+   * The checkout this product was last put in. While that checkout waits for
+   * its money (or is held), the night does not charge the product and no
+   * other checkout may take it: one period is bought once. Written with a
+   * condition on the product's version, so two checkouts cannot both take it;
+   * once the checkout is over the mark is stale and is simply overwritten.
+   */
+  openCheckoutId?: string;
   createdAt: string;
   /** Optimistic-lock counter, bumped by every write. */
   version: number;
@@ -126,6 +134,22 @@ export function assertAllowedPeriod(type: ProductType, periodMonths: number): vo
     throw new ValidationError(
       `Period of ${periodMonths} months is not allowed for ${type.name}; allowed: ${type.allowedPeriodsMonths.join(', ')} months`,
       'period_not_allowed',
+    );
+  }
+}
+
+/**
+ * DOMAIN.md: a product is never paid beyond its type's longest allowed period
+ * from today (registries stop at 10 years for domains), whatever the number
+ * of payments.
+ */
+export function assertWithinLongestPeriod(type: ProductType, newExpiry: IsoDate, today: IsoDate, name: string): void {
+  const longest = Math.max(...type.allowedPeriodsMonths);
+  const limit = addMonths(today, longest);
+  if (newExpiry > limit) {
+    throw new BusinessRuleError(
+      `${name} cannot be paid until ${newExpiry}: ${type.name} is paid at most ${longest} months ahead, until ${limit}`,
+      'beyond_longest_period',
     );
   }
 }

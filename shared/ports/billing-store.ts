@@ -50,7 +50,29 @@ export interface BankCreditRecord {
   reference?: string;
   message?: string;
   debtorName?: string;
-  outcome: 'settled' | 'partial' | 'overpaid' | 'credited-to-balance' | 'unmatched' | 'wrong-currency';
+  outcome:
+    | 'settled'
+    | 'partial'
+    | 'overpaid'
+    | 'credited-to-balance'
+    | 'unmatched'
+    | 'wrong-currency'
+    /** An entry of the file that could not be read as it stands; nothing was credited. */
+    | 'unreadable'
+    /** The bank's reference was booked before with other content: not settled, finance decides. */
+    | 'conflicting'
+    /** A reversal or return of an earlier credit: what that credit paid was reopened. */
+    | 'reversed'
+    /** A reversal or return the engine could not tie to a credit it booked. */
+    | 'reversal-unmatched';
+  /** The creditor account it arrived on. */
+  account?: string;
+  /** Of the amount, what went to the prepaid balance (an overpayment, or a document already paid). */
+  toBalance?: string;
+  /** For a reversal: the credit it takes back. */
+  reverses?: string;
+  /** Set on a credit once a reversal has taken it back. */
+  reversedBy?: string;
   /** The document it paid, and its organisation. */
   documentNumber?: string;
   orgId?: string;
@@ -115,6 +137,8 @@ export interface PaymentAttempt {
   status: 'pending' | 'succeeded' | 'failed';
   gatewayRef?: string;
   failureCode?: string;
+  /** The final invoice that settled it: a replayed manual renewal answers with it. */
+  invoiceNumber?: string;
   createdAt: string;
 }
 
@@ -208,7 +232,8 @@ export type Change =
   | { type: 'outcome'; outcome: NightOutcome }
   | { type: 'checkout'; checkout: Checkout; expected: { version: number; status: CheckoutStatus } | null }
   | { type: 'gatewayEvent'; event: StoredGatewayEvent; expectedStatus: 'received' | null }
-  | { type: 'bankCredit'; credit: BankCreditRecord }
+  /** A new credit record (must not exist), or with `expectedUnreversed` the mark that a reversal took it back. */
+  | { type: 'bankCredit'; credit: BankCreditRecord; expectedUnreversed?: boolean }
   /** With `expectedLease`, the commit holds only while the job is still under that lease (its worker's). */
   | { type: 'exportJob'; job: ExportJob; expectedStatus: ExportJob['status'] | null; expectedLease?: string }
   | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } };

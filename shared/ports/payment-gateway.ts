@@ -121,6 +121,12 @@ export interface GatewayEvent {
 }
 
 export interface PaymentGateway {
+  /**
+   * The methods a customer can pay with on-session through this provider.
+   * A checkout for any other is refused before anything is written (Stripe
+   * has no PostFinance card, for instance).
+   */
+  readonly onSessionMethods: readonly PaymentMethodKind[];
   /** Off-session charge of a saved method. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** The current state of a charge made earlier, by its provider id. */

@@ -62,6 +62,8 @@ function renumbered(changes: Change[], oldNumber: string, sequence: number, numb
         return c.entry.ref === oldNumber ? { ...c, entry: { ...c.entry, ref: number } } : c;
       case 'payment':
         return c.payment.invoiceNumber === oldNumber ? { ...c, payment: { ...c.payment, invoiceNumber: number } } : c;
+      case 'attempt':
+        return c.attempt.invoiceNumber === oldNumber ? { ...c, attempt: { ...c.attempt, invoiceNumber: number } } : c;
       case 'email':
         return c.email.data.invoice === oldNumber ? { ...c, email: { ...c.email, data: { ...c.email.data, invoice: number } } } : c;
       default:

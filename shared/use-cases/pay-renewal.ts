@@ -26,6 +26,12 @@ export interface RenewalPaymentInput {
   discountPercent?: Decimal;
   /** A charge is needed: hand the renewal to the paced charge queue instead of calling the provider here. */
   deferCharge?: boolean;
+  /**
+   * Record the attempt even when the balance pays it all, so a replay of the
+   * same request finds it settled (a manual renewal's request id); the night
+   * needs no such record, its product version already says the night was done.
+   */
+  recordBalanceAttempt?: boolean;
 }
 
 export type RenewalPaymentOutcome =
@@ -84,12 +90,37 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     if (chargePart.isZero()) {
       const invoice = await issue([{ method: 'balance', amount: balancePart }]);
       const newBalance = balance.minus(balancePart);
+      const record: Change[] = input.recordBalanceAttempt
+        ? [
+            {
+              type: 'attempt',
+              attempt: {
+                id: input.attemptId,
+                orgId: product.orgId,
+                productId: product.id,
+                periodStart: product.expiry,
+                attempt: 1,
+                night,
+                idempotencyKey: `renewal/${input.attemptId}`,
+                currency: org.currency,
+                total: total.toString(),
+                balancePart: balancePart.toString(),
+                chargePart: '0.00',
+                status: 'succeeded',
+                invoiceNumber: invoice.number,
+                createdAt: now,
+              },
+              expectedStatus: null,
+            },
+          ]
+        : [];
       return {
         kind: 'paid',
         product: renewed(product, periodMonths),
         invoice,
         collected: total,
         changes: [
+          ...record,
           {
             type: 'balance',
             orgId: org.id,
@@ -183,7 +214,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
       invoice,
       collected: Money.of(attempt.total, attempt.currency),
       changes: [
-        { type: 'attempt', attempt: { ...attempt, status: 'succeeded', gatewayRef: result.paymentRef }, expectedStatus: 'pending' },
+        { type: 'attempt', attempt: { ...attempt, status: 'succeeded', gatewayRef: result.paymentRef, invoiceNumber: invoice.number }, expectedStatus: 'pending' },
         { type: 'invoice', invoice },
         {
           type: 'payment',

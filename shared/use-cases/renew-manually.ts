@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { daysBetween } from '../domain/calendar.ts';
+import { AUTO_RENEW_CUTOFF_DAYS } from '../domain/catalogue.ts';
 import { BusinessRuleError, ConflictError, ValidationError } from '../domain/errors.ts';
-import { assertAllowedPeriod, nextActionDate, type Product } from '../domain/product.ts';
+import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
+import { assertAllowedPeriod, assertWithinLongestPeriod, nextActionDate, renewalPeriod, type Product } from '../domain/product.ts';
+import { assertNotInOpenCheckout } from './checkout/open-checkout.ts';
 import type { Change, LifecycleCommand } from '../ports/billing-store.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
 import { payRenewal } from './pay-renewal.ts';
@@ -21,45 +25,62 @@ export interface ManualRenewalResult {
   invoiceNumber: string;
   total: string;
   unblocked: boolean;
+  /** The request had been paid before: this is its first answer, nothing moved now. */
+  replayed: boolean;
 }
 
 /**
  * Renews a product now, before or after its expiry, for one of its type's periods.
  *
- * 1. Check billing rights, the period, and that the product is not terminated.
- * 2. Pay: prepaid balance first, then the chosen saved method.
- * 3. Commit the extended expiry (and unblock), the invoice and the money in one transaction.
- * 4. A blocked product gets its unblock command.
+ * 1. A request id paid before answers with its first result and moves nothing.
+ * 2. Check billing rights, the period (never past the type's longest period
+ *    from today), that the product is not terminated, not in an open
+ *    checkout and has no automatic payment in flight.
+ * 3. Pay: prepaid balance first, then the chosen saved method; a method that
+ *    can renew automatically becomes the product's renewal method.
+ * 4. Commit the extended expiry (and unblock), the invoice, the money and the
+ *    attempt named by the request id in one transaction.
+ * 5. A blocked product gets its unblock command.
  */
 export async function renewManually(deps: BillingDeps, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<ManualRenewalResult> {
   const input = parseInput(ManualRenewalInput, raw);
   await authoriseBilling(deps.store, actor, orgId, input.productId);
+  // The request id alone names the renewal: the expiry it started from moves once it is paid.
+  const attemptId = `${input.productId}#manual-${input.requestId}`;
   return retryOnConflict(async () => {
     const org = await loadOrg(deps.store, orgId);
     const product = await loadProduct(deps.store, orgId, input.productId);
+    const earlier = await deps.store.getAttempt(orgId, attemptId);
+    if (earlier?.status === 'succeeded' && earlier.invoiceNumber) {
+      // A retry of a renewal already paid: the first answer again, and no money moves.
+      return { product, invoiceNumber: earlier.invoiceNumber, total: earlier.total, unblocked: false, replayed: true };
+    }
     if (product.status === 'terminated') {
       throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
     }
-    const inFlight = (await deps.store.listAttempts(orgId, product.id)).find((a) => a.status === 'pending' && !a.id.endsWith(`manual-${input.requestId}`));
+    const inFlight = (await deps.store.listAttempts(orgId, product.id)).find((a) => a.status === 'pending' && a.id !== attemptId);
     if (inFlight) {
       // Paying now could pay the same period twice while the automatic charge settles.
       throw new ConflictError(`An automatic payment for ${product.name} is in progress; try again in a few minutes`, 'payment_in_progress');
     }
+    await assertNotInOpenCheckout(deps.store, product);
     const type = typeOf(deps.catalogue, product);
     const periodMonths = input.periodMonths ?? product.periodMonths;
     assertAllowedPeriod(type, periodMonths);
+    const today = deps.clock.today();
+    assertWithinLongestPeriod(type, renewalPeriod(product, periodMonths).to, today, product.name);
     const methodId = input.paymentMethodId ?? product.paymentMethodId;
     const method = methodId ? await deps.store.getPaymentMethod(orgId, methodId) : undefined;
     if (methodId && !method) throw new ValidationError(`Payment method ${methodId} is not saved for organisation ${orgId}`, 'unknown_payment_method');
-    const today = deps.clock.today();
     const paid = await payRenewal(deps, {
       org,
       product,
       type,
       night: today,
       periodMonths,
-      attemptId: `${product.id}#${product.expiry}#manual-${input.requestId}`,
+      attemptId,
       ...(method ? { method } : {}),
+      recordBalanceAttempt: true,
     });
     if (paid.kind === 'failed') {
       if (paid.changes.length > 0) await deps.store.commit(paid.changes);
@@ -68,6 +89,12 @@ export async function renewManually(deps: BillingDeps, orgId: string, raw: unkno
     // A customer waiting for an answer is charged now, never deferred.
     if (paid.kind === 'deferred') throw new Error('a manual renewal is never deferred');
     const next: Product = { ...paid.product, periodMonths, version: product.version + 1 };
+    // DOMAIN.md: paying with a method that can renew automatically makes it the one that renews.
+    const charged = paid.invoice.payments.some((p) => p.method !== 'balance');
+    if (method && charged && servesAutomaticRenewal(method) && !method.detachedAt) {
+      next.paymentMethodId = method.id;
+      if (daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS) next.autoRenew = true;
+    }
     const upcoming = nextActionDate(next, type, product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
     if (upcoming) next.nextActionDate = upcoming;
     else delete next.nextActionDate;
@@ -87,6 +114,6 @@ export async function renewManually(deps: BillingDeps, orgId: string, raw: unkno
     if (unblock) changes.push({ type: 'lifecycle', command: unblock, expectedStatus: null });
     await deps.store.commit(changes);
     if (unblock) await deps.lifecycleQueue.send([{ date: unblock.date, commandId: unblock.id }]);
-    return { product: next, invoiceNumber: paid.invoice.number, total: paid.invoice.total, unblocked: unblock !== undefined };
+    return { product: next, invoiceNumber: paid.invoice.number, total: paid.invoice.total, unblocked: unblock !== undefined, replayed: false };
   });
 }

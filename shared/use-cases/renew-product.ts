@@ -4,6 +4,7 @@ import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEma
 import type { RenewalMessage } from '../ports/message-queue.ts';
 import { billingContext } from './manage-partners.ts';
 import { commitNumbered } from './numbering.ts';
+import { openCheckoutOf } from './checkout/open-checkout.ts';
 import { payRenewal } from './pay-renewal.ts';
 import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
 
@@ -17,7 +18,8 @@ export type RenewProductResult =
  *
  * 1. Read the product; if this night already processed it, re-publish its
  *    lifecycle commands (the earlier run may have crashed before sending) and stop.
- * 2. Work out what is due: payment attempt, reminder, block, termination.
+ * 2. Work out what is due: payment attempt, reminder, block, termination;
+ *    no attempt while the product is in an open checkout.
  * 3. Attempt due: pay (balance first, then the saved method); paid extends the
  *    expiry, unblocks, and issues the final invoice; failed counts the attempt
  *    and e-mails the customer. When charges run on their own queue and the
@@ -44,12 +46,11 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   const type = typeOf(catalogue, product);
   const org = await loadOrg(store, product.orgId);
   const due = dueActions(product, type, night, org.reminderDaysBefore);
-  // An order paid by hand and held for the organisation's identity check renews the product when
-  // released: charging it tonight as well would pay the same period twice. Only organisations that
-  // have had a check can hold orders, so the others pay no extra read.
-  if (due.has('attempt') && org.identityCheck && (await store.listCheckouts(org.id)).some((c) => c.status === 'held' && c.items.some((i) => i.productId === product.id))) {
-    due.delete('attempt');
-  }
+  // One period is bought once: a product the customer is paying in a checkout (waiting for the card or
+  // the transfer, or paid and held for an identity check) is paid there, not charged tonight as well.
+  // Reminders, blocking and termination still follow the expiry. Only a marked product costs the read.
+  const inCheckout = await openCheckoutOf(store, product);
+  if (inCheckout) due.delete('attempt');
   if (due.size === 0 && (product.nextActionDate ?? '9999') > night) return { status: 'skipped', reason: 'nothing-due' };
 
   const now = clock.now();
@@ -85,6 +86,8 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
     commands.push({ id: `${product.id}#${action}`, date: night, orgId: org.id, productId: product.id, action, status: 'pending', createdAt: now });
 
   let next: Product = { ...product };
+  // A mark left by a checkout that has ended means nothing: drop it with this write.
+  if (product.openCheckoutId && !inCheckout) delete next.openCheckoutId;
   if (due.has('attempt')) {
     outcome.attempted = true;
     // A client that lets its partner be invoiced is paid from the partner's balance and renewal method.

@@ -90,6 +90,7 @@ describe('billing CLI on the embedded stack', () => {
     [['auto-renew', 'maybe', '--org', 'acme', '--all'], /on or off/],
     [['org', 'create', '--name', 'X', '--currency', 'USD', '--country', 'CH'], /must be CHF or EUR/],
     [['frobnicate'], /unknown command/],
+    [['pay', '--org', 'acme', '--product', 'acme-ch', '--method', 'postfinance'], /PostFinance cards are not offered/],
     ];
     for (const [args, message] of cases) {
       const res = await billing(home, ...args);
@@ -125,6 +126,26 @@ describe('billing CLI on the embedded stack', () => {
     expect(res.totals.byCurrency.CHF!.gross).toBe('28.10');
     expect(readFileSync(res.csv, 'utf8')).toContain('PRO-CH-2026-000001');
     expect((await billing(home, 'bank', 'import', join(out, 'missing.xml'))).err).toMatch(/cannot read .*missing.xml: ENOENT/);
+  });
+
+  it('renews once for one --request-id, however often the command is run', async () => {
+    // acme holds 5.95 after the night; 50 more pays a 14.05 year (13.00 + 8.1 % VAT) from the balance.
+    expect((await billing(home, '--today', '2026-12-23', 'balance', 'top-up', '--org', 'acme', '--amount', '50', '--reference', 'dep-renew')).code).toBe(0);
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await billing(home, '--today', '2026-12-23', '--json', 'renew', '--org', 'acme', '--product', 'acme-ch', '--request-id', 'renew-acme-0001');
+      expect(res.code).toBe(0);
+      runs.push(json<{ invoiceNumber: string; total: string; replayed: boolean; product: { expiry: string } }>(res.out));
+    }
+    expect(runs.map((r) => [r.invoiceNumber, r.total, r.replayed, r.product.expiry])).toEqual([
+      ['INV-CH-2026-000003', '14.05', false, '2028-12-31'],
+      ['INV-CH-2026-000003', '14.05', true, '2028-12-31'],
+      ['INV-CH-2026-000003', '14.05', true, '2028-12-31'],
+    ]);
+    // 5.95 + 50.00 - 14.05, once.
+    const balance = json<{ balance: string; ledger: { reason: string; date: string; amount: string }[] }>((await billing(home, '--json', 'balance', 'show', '--org', 'acme')).out);
+    expect(balance.balance).toBe('41.90');
+    expect(balance.ledger.filter((e) => e.date === '2026-12-23' && e.reason === 'renewal').map((e) => e.amount)).toEqual(['-14.05']);
   });
 
   it('wipes the data folder on reset', async () => {

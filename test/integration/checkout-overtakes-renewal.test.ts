@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { drainQueues, runNight } from '../../functions/local-runtime.ts';
-import { Money } from '../../shared/domain/money.ts';
 import { renewalAttemptId } from '../../shared/domain/product.ts';
-import type { BillingStore, Change, PaymentAttempt } from '../../shared/ports/billing-store.ts';
+import { WriteConflict, type BillingStore, type Change, type PaymentAttempt } from '../../shared/ports/billing-store.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { getCheckout, startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
-import { settleCheckout } from '../../shared/use-cases/checkout/settle-checkout.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
-// A customer pays a product by hand while the night's automatic charge for it is in flight:
-// the customer's payment wins, the automatic charge is given back whole, one period is added.
+// A customer pays a product by hand while the night wants to charge it: whichever takes the
+// product first (the checkout's mark, or the night's held attempt) has it, the other leaves it alone.
 const db = useDynamoDbLocal();
 
 const owner = (orgId: string): Actor => ({ kind: 'user', userId: `owner-${orgId}` });
@@ -44,60 +42,41 @@ async function setUp(rt: Rt, id: string) {
   return { org, product, attempt, hold };
 }
 
-async function expectOnePeriodPaidByTheCustomer(rt: Rt, orgId: string, productId: string, attempt: PaymentAttempt, checkoutId: string) {
-  expect(await getCheckout(rt.deps, orgId, checkoutId, owner(orgId))).toMatchObject({ status: 'paid', invoiceNumber: 'INV-CH-2026-000001' });
-  expect((await rt.store.getProduct(orgId, productId))!.expiry).toBe('2027-12-31');
-  expect(await rt.store.getAttempt(orgId, attempt.id)).toMatchObject({ status: 'failed', failureCode: 'superseded_by_checkout' });
-  const automatic = (await rt.sandbox.findChargeByAttempt(attempt.id))!;
-  expect(automatic.paymentRef).toBeDefined();
-  const state = (await rt.gateway.getPayment(automatic.paymentRef!))!;
-  expect(state.amountRefunded.toString()).toBe(state.amountReceived.toString());
-  const payments = await rt.store.listPayments(orgId);
-  // The automatic charge booked in and out, naming the checkout that overtook it; the customer's payment on the invoice.
-  const ofAutomatic = (p: (typeof payments)[number]) => p.gatewayRef === automatic.paymentRef || p.refundOf === automatic.paymentRef;
-  expect(payments.filter(ofAutomatic).map((p) => [p.amount, p.checkoutId, p.invoiceNumber]).sort()).toEqual([
-    ['-14.05', checkoutId, undefined],
-    ['14.05', checkoutId, undefined],
-  ]);
-  expect(payments.filter((p) => !ofAutomatic(p)).map((p) => [p.amount, p.invoiceNumber])).toEqual([['14.05', 'INV-CH-2026-000001']]);
-  expect((await rt.store.listInvoices(orgId)).map((i) => i.number)).toEqual(['INV-CH-2026-000001']);
-}
-
-describe('a checkout overtaking an automatic renewal', () => {
-  it('gives back an automatic charge that went through before the worker died', async () => {
+describe('a checkout and the night racing for one product', () => {
+  it('refuses the hold of a night worker that read the product before the checkout took it', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
-    const { org, attempt, hold } = await setUp(rt, 'died');
-    // The customer opens a checkout; the night then starts its own attempt and charges.
-    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'died' }], method: 'card', requestId: 'req-died-0001' }, owner(org.id));
-    await rt.store.commit(hold);
-    await rt.sandbox.charge({
-      orgId: org.id,
-      paymentMethodRef: 'pm_card_visa',
-      amount: Money.of('14.05', 'CHF'),
-      idempotencyKey: attempt.idempotencyKey,
-      description: 'Renewal of died.ch',
-      metadata: { orgId: org.id, productId: 'died', attemptId: attempt.id, periodStart: attempt.periodStart },
-    });
+    const { org, hold } = await setUp(rt, 'stale');
+    // The customer opens a checkout; a night worker holding the product as it was read before then tries its attempt.
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'stale' }], method: 'card', requestId: 'req-stale-001' }, owner(org.id));
+    await expect(rt.store.commit(hold)).rejects.toBeInstanceOf(WriteConflict);
+    // The night itself, run now, leaves the product to the checkout.
+    await runNight(rt, '2026-12-17');
+    expect(rt.sandbox.calls).toHaveLength(0);
 
     await rt.sandbox.confirmPayment(view.payment!.paymentRef, 'pm_card_visa');
     await drainQueues(rt);
-    await expectOnePeriodPaidByTheCustomer(rt, org.id, 'died', attempt, view.checkoutId);
-
-    // The night's message, retried, finds nothing left to do and charges nothing more.
-    const charges = rt.sandbox.calls.length;
-    await runNight(rt, '2026-12-17');
-    expect(rt.sandbox.calls.length).toBe(charges);
-    expect((await rt.store.getProduct(org.id, 'died'))!.expiry).toBe('2027-12-31');
+    expect(await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).toMatchObject({ status: 'paid', invoiceNumber: 'INV-CH-2026-000001' });
+    expect((await rt.store.getProduct(org.id, 'stale'))!.expiry).toBe('2027-12-31');
+    // The provider took 14.05 once (13.00 + 8.1 % VAT).
+    expect(rt.sandbox.chargeList().map((c) => [c.received, c.refunded])).toEqual([['14.05', '0.00']]);
     await rt.close();
   });
 
-  it('sees an attempt held between its look for one and its commit', async () => {
+  it("answers 409 to a checkout while the night's attempt is in flight", async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
+    const { org, hold } = await setUp(rt, 'busy');
+    await rt.store.commit(hold);
+    await expect(
+      startCheckout(rt.deps, org.id, { items: [{ productId: 'busy' }], method: 'card', requestId: 'req-busy-0001' }, owner(org.id)),
+    ).rejects.toMatchObject({ status: 409, code: 'payment_in_progress' });
+    expect(await rt.store.listCheckouts(org.id)).toEqual([]);
+    await rt.close();
+  });
+
+  it('sees an attempt held between its look for one and its commit, and takes nothing', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
     const { org, attempt, hold } = await setUp(rt, 'race');
-    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'race' }], method: 'card', requestId: 'req-race-0001' }, owner(org.id));
-    await rt.sandbox.confirmPayment(view.payment!.paymentRef, 'pm_card_visa');
-
-    // The night holds its attempt just before the settlement commits (holding does not move the product's version).
+    // The night holds its attempt just before the checkout commits (holding does not move the product's version).
     let held = false;
     const racing: BillingStore = Object.create(rt.store, {
       commit: {
@@ -110,16 +89,13 @@ describe('a checkout overtaking an automatic renewal', () => {
         },
       },
     });
-    expect(await settleCheckout({ ...rt.deps, store: racing }, org.id, view.checkoutId)).toBe('paid');
+    await expect(
+      startCheckout({ ...rt.deps, store: racing }, org.id, { items: [{ productId: 'race' }], method: 'card', requestId: 'req-race-0001' }, owner(org.id)),
+    ).rejects.toMatchObject({ status: 409, code: 'payment_in_progress' });
     expect(held).toBe(true);
-    await drainQueues(rt);
-    await expectOnePeriodPaidByTheCustomer(rt, org.id, 'race', attempt, view.checkoutId);
-
-    // The night's worker then charges with the attempt's key: the provider answers with the refunded
-    // charge, the attempt is no longer pending, and the product is no longer due.
-    await runNight(rt, '2026-12-17');
-    expect((await rt.store.getProduct(org.id, 'race'))!.expiry).toBe('2027-12-31');
-    expect((await rt.store.listInvoices(org.id))).toHaveLength(1);
+    expect(await rt.store.listCheckouts(org.id)).toEqual([]);
+    expect((await rt.store.getProduct(org.id, 'race'))!.openCheckoutId).toBeUndefined();
+    expect(await rt.store.getAttempt(org.id, attempt.id)).toMatchObject({ status: 'pending' });
     await rt.close();
   });
 });

@@ -216,8 +216,9 @@ describe('prepaid balance top-ups through a payment', () => {
     await expect(startTopUp(rt.deps, org.id, { amount: '9999.01', method: 'card', requestId: 'topup-0002' }, owner(org.id))).rejects.toMatchObject({ status: 400 });
     await expect(startTopUp(rt.deps, org.id, { amount: '50', method: 'twint', requestId: 'topup-0003' }, owner(org.id))).rejects.toMatchObject({ status: 400 });
     const view = await startTopUp(rt.deps, org.id, { amount: '250.00', method: 'postfinance', requestId: 'topup-0004' }, owner(org.id)).catch((e: Error) => e);
-    // PostFinance is refused by the card provider; a bank transfer or a card works.
-    expect(view).toMatchObject({ code: 'method_not_supported' });
+    // PostFinance is not offered by the card provider: refused with 422 before anything is written.
+    expect(view).toMatchObject({ status: 422, code: 'method_unavailable' });
+    expect(await rt.store.listCheckouts(org.id)).toEqual([]);
     const card = await startTopUp(rt.deps, org.id, { amount: '250.00', method: 'card', requestId: 'topup-0005' }, owner(org.id));
     expect((await rt.store.getOrganisation(org.id))!.balance).toBe('0.00');
     await customerPays(rt, card.payment!.paymentRef);

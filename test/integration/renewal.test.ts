@@ -6,6 +6,7 @@ import type { ChargeRequest, ChargeResult, PaymentGateway } from '../../shared/p
 import { fixedClock } from '../../shared/ports/clock.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { renewManually } from '../../shared/use-cases/renew-manually.ts';
+import { addPaymentMethod } from '../../shared/use-cases/manage-organisation.ts';
 import { runLifecycle } from '../../functions/local-runtime.ts';
 import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
@@ -147,6 +148,22 @@ describe('nightly renewal', () => {
     expect(res).toMatchObject({ unblocked: true, product: { status: 'active', expiry: '2027-12-31' } });
     expect(rt.provisioning.calls.map((c) => c.action)).toEqual(['block', 'unblock']);
     await expect(renewManually(rt.deps, org.id, { productId: 'late', requestId: 'r2', periodMonths: 5 })).rejects.toThrow(/not allowed/);
+    await rt.close();
+  });
+
+  it('renews automatically with the good card a product was renewed with by hand, no longer the declining one', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-11-01' });
+    const { org, method: declining } = await anOrg(rt, { method: 'pm_card_chargeDeclined' });
+    const good = await addPaymentMethod(rt.deps, org.id, { kind: 'card', label: 'Visa', gatewayRef: 'pm_card_visa' });
+    await aProduct(rt, org.id, { id: 'switch', expiry: '2026-12-31', paymentMethodId: declining!.id, autoRenew: false });
+    const res = await renewManually(rt.deps, org.id, { productId: 'switch', paymentMethodId: good.id, requestId: 'switch-1' });
+    expect(res.product).toMatchObject({ expiry: '2027-12-31', paymentMethodId: good.id, autoRenew: true });
+    expect((await rt.store.getProduct(org.id, 'switch'))).toMatchObject({ paymentMethodId: good.id, autoRenew: true });
+    // A year on, the night charges the good card: the sandbox declines pm_card_chargeDeclined, so a success proves it.
+    const before = rt.sandbox.calls.length;
+    const night = await runNight(rt, '2027-12-17');
+    expect([night.attempted, night.paid]).toEqual([1, 1]);
+    expect(rt.sandbox.calls.slice(before).map((c) => c.paymentMethodRef)).toEqual(['pm_card_visa']);
     await rt.close();
   });
 

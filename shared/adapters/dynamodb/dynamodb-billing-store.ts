@@ -296,7 +296,12 @@ export class DynamoDbBillingStore implements BillingStore {
       case 'bankCredit': {
         const c = change.credit;
         // Keyed by the bank's id: the same credit imported twice collides instead of settling twice.
-        const items = [this.put({ ...keys.bankCredit(c.id), entity: 'bank-credit', ...c }, NOT_EXISTS)];
+        const items = [
+          change.expectedUnreversed
+            ? this.put({ ...keys.bankCredit(c.id), entity: 'bank-credit', ...c }, 'attribute_exists(pk) AND attribute_not_exists(reversedBy)')
+            : this.put({ ...keys.bankCredit(c.id), entity: 'bank-credit', ...c }, NOT_EXISTS),
+        ];
+        if (change.expectedUnreversed) return items;
         if (c.note) items.push(this.put({ ...keys.bankCreditToReview(c.importedAt, c.id), entity: 'bank-credit-review', ...c }));
         return items;
       }

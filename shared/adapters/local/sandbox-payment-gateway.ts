@@ -104,6 +104,8 @@ export function signWebhookPayload(payload: string, secret: string, timestamp: n
 export const SANDBOX_WEBHOOK_SECRET = 'whsec_local_sandbox';
 
 export class SandboxPaymentGateway implements PaymentGateway {
+  /** As Stripe: cards, Twint and PayPal, no PostFinance card. */
+  readonly onSessionMethods: readonly PaymentMethodKind[] = ['card', 'twint', 'paypal'];
   private readonly byKey = new Map<string, { fingerprint: string; result: unknown }>();
   private readonly inflight = new Map<string, { fingerprint: string; promise: Promise<unknown> }>();
   private readonly intents = new Map<string, SandboxIntent>();
@@ -260,6 +262,17 @@ export class SandboxPaymentGateway implements PaymentGateway {
   /** Successful charges, one per idempotency key. */
   succeededCharges(): number {
     return [...this.intents.values()].filter((pi) => pi.status === 'succeeded' && pi.methodKinds.length === 0).length;
+  }
+
+  /**
+   * The provider's own list of the money it took: every succeeded payment with
+   * what it received and refunded (decimal strings) and its metadata. Tests
+   * compare the engine's books with this, never with the engine's records alone.
+   */
+  chargeList(): { paymentRef: string; currency: Currency; received: string; refunded: string; metadata: Record<string, string> }[] {
+    return [...this.intents.values()]
+      .filter((pi) => pi.status === 'succeeded')
+      .map((pi) => ({ paymentRef: pi.id, currency: pi.currency, received: pi.amountReceived, refunded: pi.amountRefunded, metadata: { ...pi.metadata } }));
   }
 
   /** Events not yet delivered to a sink are kept: reconciliation finds them through listEvents. */

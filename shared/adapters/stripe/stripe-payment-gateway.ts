@@ -48,7 +48,11 @@ const PAGE_SIZE = 100;
 /** PaymentIntents read per attempt search: an attempt is charged once, or a few times when retried. */
 const SEARCH_LIMIT = 10;
 
+/** Stripe offers cards, Twint and PayPal among our methods; it has no PostFinance card. */
+export const STRIPE_ON_SESSION_METHODS: readonly PaymentMethodKind[] = ['card', 'twint', 'paypal'];
+
 export class StripePaymentGateway implements PaymentGateway {
+  readonly onSessionMethods = STRIPE_ON_SESSION_METHODS;
   private readonly stripe: Stripe;
   private readonly pacer: RatePacer;
   private readonly maxRateLimitRetries: number;

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { GatewayEvent, PaymentGateway, WebhookVerifier } from '../../ports/payment-gateway.ts';
 import { RatePacer } from './rate-pacer.ts';
-import { StripePaymentGateway } from './stripe-payment-gateway.ts';
+import { STRIPE_ON_SESSION_METHODS, StripePaymentGateway } from './stripe-payment-gateway.ts';
 import { StripeWebhookVerifier } from './stripe-webhook-verifier.ts';
 
 /** The secret's JSON: `{ "secretKey": "sk_...", "webhookSecret": "whsec_..." }`. */
@@ -35,6 +35,7 @@ export function stripeFromSecret(secretId: string, maxRequestsPerSecond?: number
     }));
   return {
     gateway: {
+      onSessionMethods: STRIPE_ON_SESSION_METHODS,
       charge: async (r) => (await gw()).charge(r),
       retrieve: async (r) => (await gw()).retrieve(r),
       findChargeByAttempt: async (id) => (await gw()).findChargeByAttempt(id),

@@ -11,7 +11,7 @@ import { daysBetween } from '../../domain/calendar.ts';
 import { nextActionDate, renewed, type Product } from '../../domain/product.ts';
 import type { VatTreatment } from '../../domain/vat.ts';
 import { seriesIdFor } from '../../domain/seller.ts';
-import type { Change, LedgerEntry, LifecycleCommand, OutboxEmail } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change, type LedgerEntry, type LifecycleCommand, type OutboxEmail } from '../../ports/billing-store.ts';
 import type { GatewayPaymentMethod } from '../../ports/payment-gateway.ts';
 import { loadProduct, typeOf } from '../renewal-deps.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
@@ -52,12 +52,19 @@ export async function issueCheckoutInvoice(
   org: Organisation,
   products: Map<string, Product>,
   today: IsoDate,
-  payment: ReceivedPayment | undefined,
+  payment: ReceivedPayment | ReceivedPayment[] | undefined,
 ): Promise<Invoice> {
   const currency = checkout.currency;
   const priced = priceInvoice(
     checkout.items.map((item) => {
       const period = periodFor(products.get(item.productId)!, item.periodMonths, today);
+      // The product was taken by the checkout, so nothing else moved its expiry: the period is the one quoted.
+      // A product read after a concurrent settler of this very checkout renewed it shows the next period:
+      // that read is stale, so the unit of work is re-run from the checkout (then found paid). Anything
+      // else would be a broken rule, and money is never booked on a period nobody quoted.
+      if (item.periodFrom && (item.periodFrom !== period.from || item.periodTo !== period.to)) {
+        throw new WriteConflict(['product']);
+      }
       return {
         description: `${item.productName} (${item.periodMonths} months)`,
         productId: item.productId,
@@ -80,7 +87,9 @@ export async function issueCheckoutInvoice(
   const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [
     { method: 'balance', amount: Money.of(checkout.balancePart, currency) },
   ];
-  if (payment) payments.push({ method: payment.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: payment.amount, ref: payment.ref });
+  for (const p of Array.isArray(payment) ? payment : payment ? [payment] : []) {
+    payments.push({ method: p.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: p.amount, ref: p.ref });
+  }
   return toInvoice(priced, { series: 'INV', seller: deps.seller, seriesId, year, sequence }, org, today, payments, {
     checkoutId: checkout.id,
     ...(checkout.proformaNumber ? { refersTo: checkout.proformaNumber } : {}),
@@ -115,6 +124,8 @@ export function renewCheckoutProducts(
     const type = typeOf(deps.catalogue, product);
     const start = product.status === 'pending' ? { ...product, expiry: today } : product;
     const next: Product = { ...renewed(start, item.periodMonths), periodMonths: item.periodMonths, version: product.version + 1 };
+    // Paid: the checkout no longer takes it.
+    delete next.openCheckoutId;
     if (saved && servesAutomaticRenewal(saved) && daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS) {
       next.autoRenew = true;
       next.paymentMethodId = saved.id;

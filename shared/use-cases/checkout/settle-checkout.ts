@@ -167,6 +167,13 @@ async function cancel(deps: CheckoutDeps, checkout: Checkout, reason: string): P
   if (held.isPositive()) {
     changes.push(balanceMove(org, held, { id: `hold-release-${checkout.id}`, date: today, reason: 'hold-release', ref: checkout.id, createdAt: now }).change);
   }
+  if (checkout.proformaNumber) {
+    // Nothing is due on it any more; a transfer that still quotes it goes to the balance, for finance to see.
+    const proforma = await deps.store.findInvoice(checkout.proformaNumber);
+    if (proforma?.status === 'open') {
+      changes.push({ type: 'invoiceUpdate', invoice: { ...proforma, status: 'void' }, expected: { status: 'open', ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) } });
+    }
+  }
   await deps.store.commit(changes);
   return 'canceled';
 }
@@ -381,8 +388,9 @@ export interface HousekeepingResult {
 
 /**
  * The nightly checkout clean-up: held orders past 10 days are cancelled and
- * refunded (DOMAIN.md); abandoned card/Twint/PayPal checkouts release their
- * balance hold, unless the provider says they were paid after all.
+ * refunded (DOMAIN.md); abandoned card/Twint/PayPal checkouts (2 days) release
+ * their balance hold, unless the provider says they were paid after all; a
+ * pro-forma unpaid after 30 days is voided and its checkout cancelled.
  */
 export async function checkoutHousekeeping(deps: CheckoutDeps, today: IsoDate): Promise<HousekeepingResult> {
   const result: HousekeepingResult = { holdsRefunded: 0, checkoutsCanceled: 0, checkoutsSettled: 0 };
@@ -402,9 +410,17 @@ export async function checkoutHousekeeping(deps: CheckoutDeps, today: IsoDate): 
   }
   for (const ref of await deps.store.listCheckoutsInStatus('awaiting_payment', today)) {
     const checkout = await deps.store.getCheckout(ref.orgId, ref.checkoutId);
-    // Bank transfers are matched against statements; they are not abandoned here.
-    if (!checkout || checkout.method === 'iban') continue;
+    if (!checkout) continue;
     if (ref.date > addDays(today, -checkoutExpiryDays(checkout.method))) continue;
+    if (checkout.method === 'iban') {
+      // A pro-forma unpaid for 30 days gives its products back to the night (and the customer's balance hold back).
+      const expired = await retryOnConflict(async () => {
+        const current = await deps.store.getCheckout(ref.orgId, ref.checkoutId);
+        return current?.status === 'awaiting_payment' ? cancel(deps, current, 'proforma_expired') : 'unchanged';
+      });
+      if (expired === 'canceled') result.checkoutsCanceled++;
+      continue;
+    }
     const outcome = await settleCheckout(deps, ref.orgId, ref.checkoutId);
     if (outcome === 'paid' || outcome === 'held') {
       result.checkoutsSettled++;

@@ -5,6 +5,7 @@ import {
   assertCheckoutMethod,
   CHECKOUT_METHODS,
   MAX_SELECTION,
+  MIN_CHARGE,
   splitPayment,
   type Checkout,
   type CheckoutItem,
@@ -18,14 +19,16 @@ import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import type { PaymentMethodKind } from '../../domain/payment-methods.ts';
 import { priceInvoice } from '../../domain/pricing.ts';
-import { assertAllowedPeriod, type Product } from '../../domain/product.ts';
+import { assertAllowedPeriod, assertWithinLongestPeriod, renewalAttemptId, type Product } from '../../domain/product.ts';
 import { vatTreatment } from '../../domain/vat.ts';
 import { WriteConflict, type Change } from '../../ports/billing-store.ts';
+import { GatewayRequestError } from '../../ports/payment-gateway.ts';
 import { TOP_UP_MAX, TOP_UP_MIN } from '../manage-products.ts';
 import { authoriseBilling, type Actor } from '../actor.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
 import { parseInput } from '../validation.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
+import { assertNotInOpenCheckout } from './open-checkout.ts';
 import {
   balanceMove,
   checkoutEmail,
@@ -138,13 +141,15 @@ function providerKinds(method: CheckoutMethod): PaymentMethodKind[] {
  *
  * 1. Check billing rights on the organisation and on every product chosen.
  * 2. Validate the selection: products exist, are not terminated, not in
- *    another open checkout or automatic payment, periods allowed, the method
- *    accepted in the organisation's currency.
+ *    another open checkout or automatic payment, periods allowed and never
+ *    past the type's longest period from today, the method accepted in the
+ *    organisation's currency.
  * 3. Price it once (VAT of the buyer on this day) and split it: prepaid
  *    balance first, the rest on the method.
  * 4. Balance covers all: settle now, in one transaction (invoice, products,
  *    balance). IBAN: issue a pro-forma. Card, Twint, PayPal: record the
- *    checkout and hold the balance part, then create the provider payment
+ *    checkout, take its products (the night and other checkouts leave them
+ *    alone until it ends) and hold the balance part, then create the provider payment
  *    with an idempotency key of the checkout, and return its client secret.
  * The caller's request id makes a retried request return the same checkout.
  */
@@ -155,7 +160,8 @@ export async function startCheckout(deps: CheckoutDeps, orgId: string, raw: unkn
   const ids = input.items.map((i) => i.productId);
   if (new Set(ids).size !== ids.length) throw new ValidationError('items: a product is selected twice', 'duplicate_product');
   const { requestId: key, ...request } = input;
-  return begin(deps, orgId, actor, key, fingerprint(request), (org, today, id) => priceSelection(deps, org, input, today, id));
+  const firstSeen = new Map<string, string>();
+  return begin(deps, orgId, actor, key, fingerprint(request), (org, today, id) => priceSelection(deps, org, input, today, id, firstSeen));
 }
 
 /** Tops up the prepaid balance through a payment (card, PostFinance in CHF, or bank transfer); credited only when paid. */
@@ -203,24 +209,33 @@ interface Priced {
   products?: Map<string, Product>;
 }
 
-async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.infer<typeof CheckoutInput>, today: string, ownId: string): Promise<Priced> {
+async function priceSelection(
+  deps: CheckoutDeps,
+  org: Organisation,
+  input: z.infer<typeof CheckoutInput>,
+  today: string,
+  ownId: string,
+  firstSeen: Map<string, string>,
+): Promise<Priced> {
   assertCheckoutMethod(input.method, org.currency, 'renewal');
   const products = new Map<string, Product>();
   const items: CheckoutItem[] = [];
-  const inOpenCheckout = new Set(
-    // Our own checkout, created by a concurrent retry of this very request, is not "another" one.
-    // A held order (paid, awaiting the identity check) renews its products when released: not a second time.
-    (await deps.store.listCheckouts(org.id)).filter((c) => (c.status === 'awaiting_payment' || c.status === 'held') && c.id !== ownId).flatMap((c) => c.items.map((i) => i.productId)),
-  );
   for (const sel of input.items) {
     const product = await deps.store.getProduct(org.id, sel.productId);
     if (!product) throw new NotFoundError(`Product ${sel.productId} not found in organisation ${org.id}`, 'product_not_found');
     if (product.status === 'terminated') {
       throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
     }
-    if (inOpenCheckout.has(product.id)) {
-      throw new ConflictError(`${product.name} is already in a checkout waiting for payment or for an identity check`, 'product_in_open_checkout');
+    // Our own checkout, created by a concurrent retry of this very request, is not "another" one.
+    await assertNotInOpenCheckout(deps.store, product, ownId);
+    // Another payment renewed it while this request was being made: what the customer saw is no longer what
+    // they would buy (the next period, not this one), so they must look again rather than pay twice.
+    const state = `${product.expiry}|${product.status}`;
+    const seen = firstSeen.get(product.id);
+    if (seen !== undefined && seen !== state) {
+      throw new ConflictError(`${product.name} was just renewed by another payment; look at it again before paying`, 'product_changed');
     }
+    firstSeen.set(product.id, state);
     const attempts = await deps.store.listAttempts(org.id, product.id);
     if (attempts.some((a) => a.status === 'pending')) {
       throw new ConflictError(`An automatic payment for ${product.name} is in progress; try again in a few minutes`, 'payment_in_progress');
@@ -228,8 +243,11 @@ async function priceSelection(deps: CheckoutDeps, org: Organisation, input: z.in
     const type = typeOf(deps.catalogue, product);
     const periodMonths = sel.periodMonths ?? product.periodMonths;
     assertAllowedPeriod(type, periodMonths);
+    const period = periodFor(product, periodMonths, today);
+    assertWithinLongestPeriod(type, period.to, today, product.name);
     products.set(product.id, product);
     items.push({
+      ...(product.status === 'pending' ? {} : { periodFrom: period.from, periodTo: period.to }),
       productId: product.id,
       productName: product.name,
       typeId: type.id,
@@ -277,8 +295,19 @@ async function begin(
     const now = deps.clock.now();
     const p = await price(org, today, id);
     const { balancePart, chargePart } = splitPayment(p.total, Money.of(org.balance, org.currency), p.useBalance, p.method);
+    if (chargePart.isPositive()) assertProviderOffers(deps, p.method);
     // Only a card provider has a minimum; a bank transfer of 0.10 is fine.
-    if (p.method !== 'iban') assertChargeable(chargePart);
+    if (p.method !== 'iban') {
+      try {
+        assertChargeable(chargePart);
+      } catch (err) {
+        if (p.purpose !== 'top-up' || !(err instanceof BusinessRuleError)) throw err;
+        throw new BusinessRuleError(
+          `A deposit by ${p.method} must be at least ${MIN_CHARGE} ${org.currency} (the card provider's minimum); a bank transfer (method iban) takes any deposit from ${TOP_UP_MIN}`,
+          'amount_too_small',
+        );
+      }
+    }
     const checkout: Checkout = {
       id,
       orgId,
@@ -309,6 +338,13 @@ async function begin(
         return viewOf((await deps.store.getCheckout(orgId, id))!);
       }
       const changes: Change[] = [{ type: 'checkout', checkout, expected: null }];
+      // The products are taken by this checkout until it ends: conditioned on the versions read, so of two
+      // checkouts racing for a product one commits and the other, re-reading, finds it taken. The night's
+      // attempt must not be in flight either (holding one does not move the product's version).
+      for (const product of p.products?.values() ?? []) {
+        changes.push({ type: 'product', product: { ...product, openCheckoutId: id, version: product.version + 1 }, expectedVersion: product.version });
+        changes.push({ type: 'noPendingAttempt', orgId, attemptId: renewalAttemptId(product) });
+      }
       if (balancePart.isPositive()) {
         changes.push(balanceMove(org, balancePart.negate(), { id: `checkout-hold-${id}`, date: today, reason: 'checkout-hold', ref: id, createdAt: now }).change);
       }
@@ -348,8 +384,28 @@ async function resume(deps: CheckoutDeps, checkout: Checkout, requestFingerprint
  * PaymentIntent, never a second one.
  */
 async function attachProviderPayment(deps: CheckoutDeps, checkout: Checkout, org: Organisation, products?: Map<string, Product>): Promise<CheckoutView> {
+  let created: Awaited<ReturnType<CheckoutDeps['gateway']['createPayment']>>;
+  try {
+    created = await createProviderPayment(deps, checkout, org);
+  } catch (err) {
+    if (!(err instanceof GatewayRequestError)) throw err;
+    // The provider refused the payment itself (not a passing fault): a checkout that cannot be paid must hold
+    // nothing, so it is cancelled at once (its balance hold goes back, its products are free again).
+    await cancelUnstarted(deps, checkout, err);
+    throw new BusinessRuleError(`The payment provider refused this payment: ${err.message}`, err.code);
+  }
+  return retryOnConflict(async () => {
+    const current = (await deps.store.getCheckout(checkout.orgId, checkout.id))!;
+    if (current.paymentRef) return viewOf(current, products, deps.clock.today());
+    const next: Checkout = { ...current, paymentRef: created.paymentRef, clientSecret: created.clientSecret, version: current.version + 1 };
+    await deps.store.commit([{ type: 'checkout', checkout: next, expected: { version: current.version, status: current.status } }]);
+    return viewOf(next, products, deps.clock.today());
+  });
+}
+
+async function createProviderPayment(deps: CheckoutDeps, checkout: Checkout, org: Organisation) {
   const customerRef = await ensureCustomer(deps, org);
-  const created = await deps.gateway.createPayment({
+  return deps.gateway.createPayment({
     orgId: org.id,
     customerRef,
     amount: Money.of(checkout.chargePart, checkout.currency),
@@ -359,12 +415,32 @@ async function attachProviderPayment(deps: CheckoutDeps, checkout: Checkout, org
     description: checkout.purpose === 'top-up' ? `Prepaid balance top-up for ${org.name}` : `Renewal of ${checkout.items.length} product(s) for ${org.name}`,
     metadata: { orgId: org.id, checkoutId: checkout.id, purpose: checkout.purpose },
   });
-  return retryOnConflict(async () => {
-    const current = (await deps.store.getCheckout(checkout.orgId, checkout.id))!;
-    if (current.paymentRef) return viewOf(current, products, deps.clock.today());
-    const next: Checkout = { ...current, paymentRef: created.paymentRef, clientSecret: created.clientSecret, version: current.version + 1 };
-    await deps.store.commit([{ type: 'checkout', checkout: next, expected: { version: current.version, status: current.status } }]);
-    return viewOf(next, products, deps.clock.today());
+}
+
+/** A method the provider does not offer is refused before anything is written or held. */
+function assertProviderOffers(deps: CheckoutDeps, method: CheckoutMethod): void {
+  if (method === 'iban' || method === 'balance' || deps.gateway.onSessionMethods.includes(method)) return;
+  const offered = [...deps.gateway.onSessionMethods, 'iban'].join(', ');
+  throw new BusinessRuleError(
+    `${method === 'postfinance' ? 'PostFinance cards are' : `${method} is`} not offered by this shop's payment provider; pay with ${offered} (bank transfer)`,
+    'method_unavailable',
+  );
+}
+
+/** Cancels a checkout whose provider payment could not be created, giving its balance hold back. */
+async function cancelUnstarted(deps: CheckoutDeps, checkout: Checkout, cause: GatewayRequestError): Promise<void> {
+  await retryOnConflict(async () => {
+    const current = await deps.store.getCheckout(checkout.orgId, checkout.id);
+    if (!current || current.status !== 'awaiting_payment' || current.paymentRef) return;
+    const org = await loadOrg(deps.store, checkout.orgId);
+    const changes: Change[] = [
+      { type: 'checkout', checkout: { ...current, status: 'canceled', lastFailure: { code: cause.code, message: cause.message }, version: current.version + 1 }, expected: { version: current.version, status: current.status } },
+    ];
+    const held = Money.of(current.balancePart, current.currency);
+    if (held.isPositive()) {
+      changes.push(balanceMove(org, held, { id: `hold-release-${current.id}`, date: deps.clock.today(), reason: 'hold-release', ref: current.id, createdAt: deps.clock.now() }).change);
+    }
+    await deps.store.commit(changes);
   });
 }
 
