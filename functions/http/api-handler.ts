@@ -135,7 +135,7 @@ export function apiHandler<
           errorResponse(
             429,
             'rate_limited',
-            `Too many requests: this client may send ${options.rateLimiter!.limit} per minute; retry in ${rate.retryAfterSeconds} s`,
+            `Too many requests: each user of a client may send ${options.rateLimiter!.limit} per minute; retry in ${rate.retryAfterSeconds} s`,
           ),
           { ...limitHeaders, 'retry-after': String(rate.retryAfterSeconds) },
         );
@@ -170,13 +170,23 @@ export function apiHandler<
  * Whose quota a request uses: the OAuth client the token was issued to
  * (`client_id` in access tokens, `azp` in ID tokens), else its subject.
  */
+/**
+ * What one rate-limit window counts: the OAuth client and the user together
+ * (`<client_id or azp>|<sub>`). DOMAIN.md gives 60 requests a minute per
+ * client; keyed on the client alone, every customer of one front end (the
+ * provider's Manager) would share 60 a minute, and one user's burst would
+ * lock out all the others. A token without a client id counts by its subject.
+ */
 export function clientOf(event: ApiEvent): string {
   const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
-  for (const name of ['client_id', 'azp', 'sub']) {
+  const text = (name: string) => {
     const value = claims[name];
-    if (typeof value === 'string' && value.trim() !== '') return value;
-  }
-  throw new UnauthorizedError();
+    return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+  };
+  const sub = text('sub');
+  const client = text('client_id') ?? text('azp');
+  if (!sub && !client) throw new UnauthorizedError();
+  return `${client ?? '-'}|${sub ?? '-'}`;
 }
 
 function rateLimitHeaders(limiter: RateLimiter, rate: RateLimitDecision): Record<string, string> {
