@@ -99,11 +99,20 @@ export const DOCUMENT_COLUMNS: readonly string[] = [
   'payment_refs',
 ];
 
+/**
+ * One row per line. Every row names its document's type, status and the
+ * document it refers to, so a sum can keep what books revenue (invoices and
+ * credit notes) and leave out pro-formas, which only ask for money that the
+ * final invoice then books.
+ */
 export const LINE_COLUMNS: readonly string[] = [
+  'document_type',
   'number',
   'issue_date',
   'org_id',
   'currency',
+  'status',
+  'refers_to',
   'line_no',
   'description',
   'product_id',
@@ -260,10 +269,13 @@ function lineRows(doc: Invoice, c: CheckedDocument): string[][] {
   return doc.lines.map((l, i) => {
     const m = c.lines[i]!;
     return [
+      DOCUMENT_TYPES[doc.series] ?? doc.series,
       doc.number,
       doc.issueDate,
       doc.orgId,
       c.currency,
+      doc.status,
+      doc.refersTo ?? '',
       String(i + 1),
       text(l.description),
       text(l.productId),

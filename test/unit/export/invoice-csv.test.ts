@@ -155,18 +155,40 @@ describe('writeInvoiceCsv: one row per line', () => {
       ],
     });
     const { header, records, totals } = await exportCsv([inv, invoice({ sequence: 2, org: org({ id: 'eu', currency: 'EUR' }), rate: '0' })], { lines: true });
-    expect(header).toEqual(['number', 'issue_date', 'org_id', 'currency', 'line_no', 'description', 'product_id', 'period_from', 'period_to', 'unit_price', 'quantity', 'vat_rate', 'net', 'vat', 'gross']);
+    expect(header).toEqual(['document_type', 'number', 'issue_date', 'org_id', 'currency', 'status', 'refers_to', 'line_no', 'description', 'product_id', 'period_from', 'period_to', 'unit_price', 'quantity', 'vat_rate', 'net', 'vat', 'gross']);
     expect(header).toEqual(LINE_COLUMNS);
     expect(records.map((r) => Object.values(r))).toEqual([
-      ['INV-CH-2026-000001', '2026-12-10', 'acme', 'CHF', '1', 'Domain acme.ch', 'p-1', '2026-12-31', '2027-12-31', '13.00', '1', '8.1', '13.00', '1.05', '14.05'],
-      ['INV-CH-2026-000001', '2026-12-10', 'acme', 'CHF', '2', 'Hosting', 'p-2', '', '', '9.90', '12', '8.1', '118.80', '9.62', '128.42'],
-      ['INV-CH-2026-000002', '2026-12-10', 'eu', 'EUR', '1', 'Product 1', '', '', '', '13.00', '1', '0', '13.00', '0.00', '13.00'],
+      ['invoice', 'INV-CH-2026-000001', '2026-12-10', 'acme', 'CHF', 'paid', '', '1', 'Domain acme.ch', 'p-1', '2026-12-31', '2027-12-31', '13.00', '1', '8.1', '13.00', '1.05', '14.05'],
+      ['invoice', 'INV-CH-2026-000001', '2026-12-10', 'acme', 'CHF', 'paid', '', '2', 'Hosting', 'p-2', '', '', '9.90', '12', '8.1', '118.80', '9.62', '128.42'],
+      ['invoice', 'INV-CH-2026-000002', '2026-12-10', 'eu', 'EUR', 'paid', '', '1', 'Product 1', '', '', '', '13.00', '1', '0', '13.00', '0.00', '13.00'],
     ]);
     expect(totals.rows).toBe(3);
     expect(totals.documents).toBe(2);
     expect(Object.keys(totals.byCurrency).sort()).toEqual(['CHF', 'EUR']);
     expect(totals.byCurrency.CHF?.gross).toBe('142.47');
     expect(totals.byCurrency.EUR?.gross).toBe('13.00');
+  });
+});
+
+describe('writeInvoiceCsv: lines a spreadsheet can sum', () => {
+  it('names each line\'s document type, status and reference, so invoice and credit note lines sum to the documents and pro-formas stay out', async () => {
+    // A pro-forma of 14.05 (13.00 + 8.1 %) and the final invoice that settles it; a second invoice of
+    // 128.42 (12 × 9.90 = 118.80 + 9.62) refunded by a credit note. By hand: the books hold 14.05.
+    const pro = invoice({ series: 'PRO', status: 'paid', payments: () => [] });
+    const inv = { ...invoice({ sequence: 1 }), refersTo: pro.number };
+    const hosting = invoice({ sequence: 2, lines: [{ unitPrice: '9.90', quantity: 12 }] });
+    const cn = creditNote(hosting);
+    const { records, totals } = await exportCsv([pro, inv, hosting, cn], { lines: true });
+    expect(records.map((r) => [r.document_type, r.number, r.status, r.refers_to, r.gross])).toEqual([
+      ['proforma', 'PRO-CH-2026-000001', 'paid', '', '14.05'],
+      ['invoice', 'INV-CH-2026-000001', 'paid', 'PRO-CH-2026-000001', '14.05'],
+      ['invoice', 'INV-CH-2026-000002', 'paid', '', '128.42'],
+      ['credit_note', 'CN-CH-2026-000001', 'paid', 'INV-CH-2026-000002', '-128.42'],
+    ]);
+    const booked = records.filter((r) => r.document_type === 'invoice' || r.document_type === 'credit_note');
+    const gross = booked.reduce((s, r) => s.plus(r.gross!), new Decimal(0)).toFixed(2);
+    expect(gross).toBe('14.05');
+    expect(totals.byCurrency.CHF?.gross).toBe('14.05');
   });
 });
 
