@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
+import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { importBankStatement, type ImportReport } from '../../shared/use-cases/bank/import-bank-statement.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
@@ -17,9 +17,11 @@ export function makeImportStatementHandler(deps: CheckoutDeps, read: (bucket: st
     const reports: ImportReport[] = [];
     for (const record of event.Records) {
       const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      // Refused before it is read: memory stays bounded whatever is dropped in the bucket.
+      assertCamt054Size(record.s3.object.size, key);
       const xml = await read(record.s3.bucket.name, key);
       const report = await importBankStatement(deps, parseCamt054(xml), createHash('sha256').update(xml).digest('hex'));
-      console.log(JSON.stringify({ msg: 'bank statement imported', key, statementId: report.statementId, settled: report.settled, toReview: report.toReview }));
+      console.log(JSON.stringify({ msg: 'bank statement imported', key, statementId: report.statementId, duplicate: report.alreadyImported, settled: report.settled, toReview: report.toReview }));
       reports.push(report);
     }
     return reports;

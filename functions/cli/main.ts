@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import { seedPortfolio } from './demo-portfolio.ts';
 import { demoFinance, type DemoFinance } from './demo-finance.ts';
 import { nightJson, nightTable, progress, table } from './output.ts';
 import { registerHttpCommands } from './http-commands.ts';
-import { parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
+import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
 import { importBankStatement } from '../../shared/use-cases/bank/import-bank-statement.ts';
 import { reconcileGatewayEvents } from '../../shared/use-cases/checkout/gateway-events.ts';
 import { releaseHold } from '../../shared/use-cases/checkout/settle-checkout.ts';
@@ -487,6 +487,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
     .description('settle the credits of a camt.054 file against pro-formas and open invoices')
     .argument('<file>', 'camt.054 XML file')
     .action(async (file: string) => {
+      assertCamt054Size(fileSize(file), file);
       const xml = readTextFile(file);
       const statement = parseCamt054(xml);
       const report = await c().withRuntime(async (rt) => {
@@ -495,7 +496,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
         return out;
       });
       const lines = [
-        `statement ${report.statementId}${report.alreadyImported ? ' (imported before: nothing settled again)' : ''}: ${statement.credits.length} credit(s), ${statement.ignored.length} other entr(ies) ignored`,
+        `statement ${report.statementId}${report.alreadyImported ? ' (this file was imported before: nothing settled again)' : ''}: ${statement.credits.length} credit(s), ${statement.reversals.length} reversal(s), ${statement.unreadable.length} entr(ies) set aside as unreadable, ${statement.ignored.length} other entr(ies) ignored`,
         table(report.credits as unknown as Record<string, unknown>[], ['id', 'amount', 'currency', 'outcome', 'documentNumber', 'duplicate', 'note']),
         `settled: ${Object.entries(report.settled).map(([cur, amount]) => `${cur} ${amount}`).join(', ') || 'nothing'}; ${report.toReview} for finance to review (npx billing bank review)`,
       ];
@@ -549,6 +550,14 @@ async function simulate(rt: LocalRuntime, from: IsoDate, days: number, concurren
   }
   bar.stop();
   return reports;
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (err) {
+    throw new ValidationError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'unreadable_file');
+  }
 }
 
 function readTextFile(file: string): string {

@@ -67,6 +67,8 @@ export interface Invoice {
   /** QR reference or creditor reference of this document, for bank transfers. */
   paymentReference?: string;
   checkoutId?: string;
+  /** A bank reversal took back a transfer that paid it: paying it again renews its products again. */
+  reopenedBy?: string;
 }
 
 /** Gapless numbers per series, seller and year: INV-CH-2026-000042. */

@@ -34,6 +34,12 @@ export interface Seller {
    * range, numbered INV-CH-2026-000001; n > 1 gives INV-CH00-… to INV-CH<n-1>-….
    */
   invoiceSeriesShards?: number;
+  /**
+   * How much a bank transfer may fall short of a pro-forma and still settle
+   * it (bank fees the seller accepts to bear), as a decimal string; default
+   * "0.00": a transfer settles only when what arrived reaches what is due.
+   */
+  transferTolerance?: string;
 }
 
 /** The number range an organisation's documents come from (the seller id, plus a range suffix when ranges are split). */

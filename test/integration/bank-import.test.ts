@@ -51,20 +51,48 @@ describe('bank transfers against a pro-forma (camt.054)', () => {
     await rt.close();
   });
 
-  it('keeps the rest due on an open final invoice when the bank took its fees, and settles it with a later transfer', async () => {
+  it('fulfils nothing for CHF 0.00, 0.01 or 13.55 against a 14.05 pro-forma: part payments, the rest due on the pro-forma', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org, view, productId } = await proformaFor(rt);
-    const first = await importBankStatement(rt.deps, statement('MSG-2', [{ id: 'E2', amount: '13.55', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]), 'd2');
-    expect(first.credits[0]).toMatchObject({ outcome: 'partial', note: 'INV-CH-2026-000001 stays open for 0.50 CHF' });
-    const invoice = (await rt.store.findInvoice('INV-CH-2026-000001'))!;
-    expect(invoice).toMatchObject({ status: 'open', amountDue: '0.50' });
-    expect(isQrReference(invoice.paymentReference!)).toBe(true);
-    // The service is not held hostage to a bank fee: the product is renewed.
-    expect((await rt.store.getProduct(org.id, productId))!.expiry).toBe('2027-12-31');
+    const ref = { type: 'QRR', value: view.paymentReference! };
+    const parts = await importBankStatement(rt.deps, statement('MSG-2', [
+      { id: 'E2a', amount: '0.00', currency: 'CHF', reference: ref },
+      { id: 'E2b', amount: '0.01', currency: 'CHF', reference: ref },
+      { id: 'E2c', amount: '13.55', currency: 'CHF', reference: ref },
+    ]), 'd2');
+    // 14.05 - 0.00 - 0.01 - 13.55 = 0.49 still due, worked out by hand.
+    expect(parts.credits.map((c) => [c.outcome, c.note])).toEqual([
+      ['partial', 'part payment: PRO-CH-2026-000001 stays open for 14.05 CHF; the order is fulfilled once it is paid'],
+      ['partial', 'part payment: PRO-CH-2026-000001 stays open for 14.04 CHF; the order is fulfilled once it is paid'],
+      ['partial', 'part payment: PRO-CH-2026-000001 stays open for 0.49 CHF; the order is fulfilled once it is paid'],
+    ]);
+    expect(await rt.store.findInvoice('PRO-CH-2026-000001')).toMatchObject({ status: 'open', amountDue: '0.49', paymentReference: view.paymentReference });
+    expect((await rt.store.getProduct(org.id, productId))!.expiry).toBe('2026-12-31');
+    expect((await rt.store.listInvoices(org.id)).filter((i) => i.series === 'INV')).toEqual([]);
+    expect((await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).status).toBe('awaiting_payment');
 
-    const rest = await importBankStatement(rt.deps, statement('MSG-3', [{ id: 'E3', amount: '0.50', currency: 'CHF', reference: { type: 'QRR', value: invoice.paymentReference! } }]), 'd3');
-    expect(rest.credits[0]).toMatchObject({ outcome: 'settled', documentNumber: 'INV-CH-2026-000001' });
-    expect(await rt.store.findInvoice('INV-CH-2026-000001')).toMatchObject({ status: 'paid', amountDue: '0.00' });
+    // The rest arrives: now the order is fulfilled, the final invoice naming every transfer.
+    const rest = await importBankStatement(rt.deps, statement('MSG-3', [{ id: 'E3', amount: '0.49', currency: 'CHF', reference: ref }]), 'd3');
+    expect(rest.credits[0]).toMatchObject({ outcome: 'settled', documentNumber: 'PRO-CH-2026-000001' });
+    expect(await rt.store.findInvoice('INV-CH-2026-000001')).toMatchObject({
+      status: 'paid',
+      total: '14.05',
+      payments: [
+        { method: 'transfer', amount: '0.01', ref: 'bank:E2b' },
+        { method: 'transfer', amount: '13.55', ref: 'bank:E2c' },
+        { method: 'transfer', amount: '0.49', ref: 'bank:E3' },
+      ],
+    });
+    expect((await rt.store.getProduct(org.id, productId))!.expiry).toBe('2027-12-31');
+    await rt.close();
+  });
+
+  it('settles a transfer short by no more than the seller\'s tolerance, and says so', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
+    const { org, view, productId } = await proformaFor(rt);
+    const deps = { ...rt.deps, seller: { ...rt.deps.seller, transferTolerance: '0.50' } };
+    const report = await importBankStatement(deps, statement('MSG-T', [{ id: 'ET', amount: '13.55', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]), 'dt');
+    expect(report.credits[0]).toMatchObject({ outcome: 'settled', note: "CHF 0.50 short of PRO-CH-2026-000001, within the seller's tolerance of CHF 0.50: settled" });
     expect((await rt.store.getProduct(org.id, productId))!.expiry).toBe('2027-12-31');
     await rt.close();
   });

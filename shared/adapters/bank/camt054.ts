@@ -4,9 +4,13 @@
  * camt.054.001.04 and camt.054.001.08; the other published versions share the
  * parts read here and are accepted too).
  *
- * Only booked credits become `BankCredit`s; debits, reversals and entries that
+ * Booked credits become `BankCredit`s; reversals and returned payments become
+ * `BankReversal`s (they reopen what they paid); plain debits and entries that
  * are not booked (pending, information only) are listed in `ignored` with the
- * reason, so nothing the bank reported disappears silently.
+ * reason; an entry that cannot be read as it stands (transactions that do not
+ * add up to it, a missing amount, ...) is listed in `unreadable` with the
+ * reason while the rest of the file is read. Nothing the bank reported
+ * disappears silently.
  *
  * Amounts never go through a JS number: the parser keeps every text value as a
  * string (parseTagValue off) and amounts are checked and normalised as text
@@ -57,6 +61,38 @@ export interface BankCredit {
 
 export type IgnoredReason = 'debit' | 'reversal' | 'not_booked';
 
+/**
+ * A booked credit taken back: a reversal (RvslInd=true) or a returned
+ * payment (a DBIT entry or transaction carrying return information). It is
+ * never just ignored: the import looks for what it paid and reopens it.
+ */
+export interface BankReversal {
+  /** The same id scheme as `BankCredit.id`. */
+  id: string;
+  notificationId: string;
+  kind: 'reversal' | 'return';
+  amount: string;
+  currency: string;
+  bookingDate?: string;
+  account?: string;
+  /** The reference of the credit it takes back, when the bank repeats it. */
+  reference?: { type: 'QRR' | 'SCOR' | 'NON'; value: string };
+  endToEndId?: string;
+  /** Return reason code (RtrInf/Rsn/Cd), e.g. AC04 closed account. */
+  reason?: string;
+}
+
+/** An entry this reader could not take as it stands: set aside for review, the rest of the file is imported. */
+export interface UnreadableEntry {
+  id: string;
+  notificationId: string;
+  /** What is wrong, naming the element, e.g. "the transactions add up to 1000.00, the entry says 1.00". */
+  reason: string;
+  amount?: string;
+  currency?: string;
+  bookingDate?: string;
+}
+
 /** An entry (or a transaction of a credit entry) that is not a booked credit. */
 export interface IgnoredEntry {
   /** The same scheme as `BankCredit.id`; for a whole entry the tx index is left out. */
@@ -80,7 +116,9 @@ export interface BankStatement {
   createdAt: string;
   notifications: BankNotification[];
   credits: BankCredit[];
+  reversals: BankReversal[];
   ignored: IgnoredEntry[];
+  unreadable: UnreadableEntry[];
 }
 
 /** Malformed XML, another message type, or a missing/invalid element; `path` names the element. */
@@ -90,6 +128,20 @@ export class Camt054Error extends ValidationError {
     readonly path?: string,
   ) {
     super(`camt.054: ${message}`, 'invalid_camt054');
+  }
+}
+
+/**
+ * The largest notification read: a day's camt.054 of a hosting provider is
+ * kilobytes to a few megabytes; the whole file is parsed in memory (about 5
+ * times its size), so this keeps the import well inside its 512 MB function.
+ */
+export const MAX_CAMT054_BYTES = 20 * 1024 * 1024;
+
+/** Refuses a file over the limit before it is read, naming the limit. */
+export function assertCamt054Size(bytes: number, name: string): void {
+  if (bytes > MAX_CAMT054_BYTES) {
+    throw new Camt054Error(`${name} has ${bytes} bytes, more than the ${MAX_CAMT054_BYTES} bytes (20 MiB) a notification may have; ask the bank for daily files, or split it`);
   }
 }
 
@@ -351,7 +403,9 @@ export function parseCamt054(xml: string): BankStatement {
     createdAt: grpHdr.req('CreDtTm').reqText(),
     notifications: [],
     credits: [],
+    reversals: [],
     ignored: [],
+    unreadable: [],
   };
 
   const ntfctns = msg.all('Ntfctn');
@@ -372,78 +426,157 @@ export function parseCamt054(xml: string): BankStatement {
 
     ntfctn.all('Ntry').forEach((ntry, e) => {
       const entryIndex = e + 1;
-      const entry = readAmount(ntry.req('Amt'));
-      const creditDebit = readCreditDebit(ntry.req('CdtDbtInd'));
-      const reversal = readBoolean(ntry.opt('RvslInd'));
-      const status = readStatus(ntry);
-      const bookingDate = readDate(ntry.opt('BookgDt'));
-      const valueDate = readDate(ntry.opt('ValDt'));
-      const entryRef = ntry.optText('AcctSvcrRef');
-      const txs = ntry.all('NtryDtls').flatMap((d) => d.all('TxDtls'));
-
-      const ignore = (id: string, reason: IgnoredReason, detail: string, cd: 'CRDT' | 'DBIT', amount: { amount: string; currency: string }): void => {
-        statement.ignored.push({ id, notificationId, reason, detail, creditDebit: cd, status, ...amount, ...(bookingDate !== undefined && { bookingDate }) });
-      };
-
-      const entryId = entryRef ?? `${notificationId}:${entryIndex}`;
-      if (reversal) return ignore(entryId, 'reversal', `reversal (RvslInd=true) of a ${creditDebit === 'CRDT' ? 'debit' : 'credit'} booking, booked as ${creditDebit}`, creditDebit, entry);
-      if (status !== 'BOOK') return ignore(entryId, 'not_booked', `entry status ${status}, not BOOK`, creditDebit, entry);
-      if (creditDebit !== 'CRDT') return ignore(entryId, 'debit', 'debit entry (CdtDbtInd=DBIT)', creditDebit, entry);
-
-      const base = {
-        ...(bookingDate !== undefined && { bookingDate }),
-        ...(valueDate !== undefined && { valueDate }),
-      };
-
-      if (txs.length === 0) {
-        statement.credits.push({
-          id: entryRef ?? `${notificationId}:${entryIndex}:1`,
-          ...entry,
-          ...base,
-          ...(accountIban !== undefined && { account: accountIban }),
+      // One odd entry must not cost the day's file: what cannot be read is set aside with the reason.
+      const before = { credits: statement.credits.length, reversals: statement.reversals.length, ignored: statement.ignored.length };
+      try {
+        readEntry(statement, ntry, notificationId, entryIndex, accountIban);
+      } catch (err) {
+        if (!(err instanceof Camt054Error)) throw err;
+        statement.credits.length = before.credits;
+        statement.reversals.length = before.reversals;
+        statement.ignored.length = before.ignored;
+        const amount = tryRead(() => readAmount(ntry.req('Amt')));
+        const bookingDate = tryRead(() => readDate(ntry.opt('BookgDt')));
+        statement.unreadable.push({
+          id: ntry.opt('AcctSvcrRef')?.text() ?? `${notificationId}:${entryIndex}`,
+          notificationId,
+          reason: err.message.replace(/^camt\.054: /, ''),
+          ...(amount ?? {}),
+          ...(bookingDate !== undefined && { bookingDate }),
         });
-        return;
       }
-
-      txs.forEach((tx, t) => {
-        const txIndex = t + 1;
-        const txRef = tx.optText('Refs', 'AcctSvcrRef');
-        const id =
-          txs.length === 1
-            ? (entryRef ?? txRef ?? `${notificationId}:${entryIndex}:${txIndex}`)
-            : (txRef ?? (entryRef !== undefined ? `${entryRef}:${txIndex}` : `${notificationId}:${entryIndex}:${txIndex}`));
-        const own = readTxAmount(tx);
-        if (!own && txs.length > 1) {
-          throw new Camt054Error(`missing element ${tx.path}/Amt (or AmtDtls/TxAmt/Amt): an entry with ${txs.length} transactions needs each one's amount`, `${tx.path}/Amt`);
-        }
-        const money = own ?? entry;
-        const txCd = tx.opt('CdtDbtInd');
-        if (txCd && readCreditDebit(txCd) === 'DBIT') return ignore(id, 'debit', 'debit transaction (TxDtls/CdtDbtInd=DBIT) in a credit entry', 'DBIT', money);
-
-        const rmtInf = tx.opt('RmtInf');
-        const account = normaliseIban(tx.optText('RltdPties', 'CdtrAcct', 'Id', 'IBAN')) ?? accountIban;
-        const reference = readReference(rmtInf);
-        const message = readMessage(rmtInf);
-        const debtor = readDebtor(tx);
-        const endToEndId = readEndToEndId(tx);
-        statement.credits.push({
-          id,
-          ...money,
-          ...base,
-          ...(account !== undefined && { account }),
-          ...(reference !== undefined && { reference }),
-          ...(message !== undefined && { message }),
-          ...(debtor !== undefined && { debtor }),
-          ...(endToEndId !== undefined && { endToEndId }),
-        });
-      });
     });
   }
 
-  const seen = new Set<string>();
-  for (const { id } of statement.credits) {
-    if (seen.has(id)) throw new Camt054Error(`two credits share the booking reference "${id}"; each booking must have its own AcctSvcrRef`);
-    seen.add(id);
-  }
   return statement;
+}
+
+function tryRead<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}
+
+const sumAmounts = (amounts: { amount: string; sign: bigint }[]): string => {
+  // Cents as integers: exact for any amount a bank writes (at most 2 decimals, checked by readAmount).
+  const cents = amounts.reduce((s, a) => s + a.sign * BigInt(a.amount.replace('.', '')), 0n);
+  const negative = cents < 0n;
+  const text = (negative ? -cents : cents).toString().padStart(3, '0');
+  return `${negative ? '-' : ''}${text.slice(0, -2)}.${text.slice(-2)}`;
+};
+
+/** One entry: its credits, reversals and ignored parts, or a Camt054Error naming what is wrong. */
+function readEntry(statement: BankStatement, ntry: El, notificationId: string, entryIndex: number, accountIban: string | undefined): void {
+  const entry = readAmount(ntry.req('Amt'));
+  const creditDebit = readCreditDebit(ntry.req('CdtDbtInd'));
+  const reversal = readBoolean(ntry.opt('RvslInd'));
+  const status = readStatus(ntry);
+  const bookingDate = readDate(ntry.opt('BookgDt'));
+  const valueDate = readDate(ntry.opt('ValDt'));
+  const entryRef = ntry.optText('AcctSvcrRef');
+  const txs = ntry.all('NtryDtls').flatMap((d) => d.all('TxDtls'));
+
+  const ignore = (id: string, reason: IgnoredReason, detail: string, cd: 'CRDT' | 'DBIT', amount: { amount: string; currency: string }): void => {
+    statement.ignored.push({ id, notificationId, reason, detail, creditDebit: cd, status, ...amount, ...(bookingDate !== undefined && { bookingDate }) });
+  };
+  const entryId = entryRef ?? `${notificationId}:${entryIndex}`;
+  if (status !== 'BOOK') return ignore(entryId, 'not_booked', `entry status ${status}, not BOOK`, creditDebit, entry);
+
+  // The transactions' own amounts must add up to their entry, in its currency: a file saying 1.00 booked
+  // and 1000.00 in its transaction is not one to credit from.
+  const own = txs.map((tx) => readTxAmount(tx));
+  if (txs.length > 1 && own.some((a) => a === undefined)) {
+    const missing = own.findIndex((a) => a === undefined);
+    throw new Camt054Error(`missing element ${txs[missing]!.path}/Amt (or AmtDtls/TxAmt/Amt): an entry with ${txs.length} transactions needs each one's amount`, `${txs[missing]!.path}/Amt`);
+  }
+  const stated = own.flatMap((a, t) => {
+    if (!a) return [];
+    const cd = txs[t]!.opt('CdtDbtInd');
+    // A transaction booked the other way (a debit inside a credit entry) counts against the entry.
+    return [{ ...a, sign: cd && readCreditDebit(cd) !== creditDebit ? -1n : 1n }];
+  });
+  if (stated.length > 0) {
+    const other = stated.find((a) => a.currency !== entry.currency);
+    if (other) throw new Camt054Error(`a transaction of ${ntry.path} is in ${other.currency}, the entry in ${entry.currency}`, ntry.path);
+    const total = sumAmounts(stated);
+    if (total !== entry.amount) {
+      throw new Camt054Error(`the transactions of ${ntry.path} add up to ${total} ${entry.currency}, the entry says ${entry.amount} ${entry.currency}`, ntry.path);
+    }
+  }
+
+  const base = {
+    ...(bookingDate !== undefined && { bookingDate }),
+    ...(valueDate !== undefined && { valueDate }),
+  };
+  // A reversal (RvslInd) of a credit is booked as a debit; a return is a debit with return information.
+  const returned = (tx: El | undefined) => tx?.opt('RtrInf') !== undefined;
+  const takenBack = (tx: El | undefined, cd: 'CRDT' | 'DBIT'): 'reversal' | 'return' | undefined =>
+    cd !== 'DBIT' ? undefined : reversal ? 'reversal' : returned(tx) ? 'return' : undefined;
+  // A reversal booked as a credit gives back a debit of ours: there is nothing it paid to reopen.
+  if (reversal && creditDebit === 'CRDT') return ignore(entryId, 'reversal', 'reversal (RvslInd=true) of a debit booking, booked as CRDT', creditDebit, entry);
+
+  if (txs.length === 0) {
+    const kind = takenBack(undefined, creditDebit);
+    if (kind) {
+      statement.reversals.push({ id: entryRef ?? `${notificationId}:${entryIndex}:1`, notificationId, kind, ...entry, ...base, ...(accountIban !== undefined && { account: accountIban }) });
+      return;
+    }
+    if (creditDebit !== 'CRDT') return ignore(entryId, 'debit', 'debit entry (CdtDbtInd=DBIT)', creditDebit, entry);
+    statement.credits.push({
+      id: entryRef ?? `${notificationId}:${entryIndex}:1`,
+      ...entry,
+      ...base,
+      ...(accountIban !== undefined && { account: accountIban }),
+    });
+    return;
+  }
+
+  txs.forEach((tx, t) => {
+    const txIndex = t + 1;
+    const txRef = tx.optText('Refs', 'AcctSvcrRef');
+    const id =
+      txs.length === 1
+        ? (entryRef ?? txRef ?? `${notificationId}:${entryIndex}:${txIndex}`)
+        : (txRef ?? (entryRef !== undefined ? `${entryRef}:${txIndex}` : `${notificationId}:${entryIndex}:${txIndex}`));
+    const money = own[t] ?? entry;
+    const txCdEl = tx.opt('CdtDbtInd');
+    const txCd = txCdEl ? readCreditDebit(txCdEl) : creditDebit;
+    const rmtInf = tx.opt('RmtInf');
+    const account = normaliseIban(tx.optText('RltdPties', 'CdtrAcct', 'Id', 'IBAN')) ?? accountIban;
+    const reference = readReference(rmtInf);
+    const endToEndId = readEndToEndId(tx);
+    const kind = takenBack(tx, txCd);
+    if (kind) {
+      const reason = tx.optText('RtrInf', 'Rsn', 'Cd');
+      statement.reversals.push({
+        id,
+        notificationId,
+        kind,
+        ...money,
+        ...(bookingDate !== undefined && { bookingDate }),
+        ...(account !== undefined && { account }),
+        ...(reference !== undefined && { reference }),
+        ...(endToEndId !== undefined && { endToEndId }),
+        ...(reason !== undefined && { reason }),
+      });
+      return;
+    }
+    if (txCd === 'DBIT') {
+      return ignore(id, 'debit', creditDebit === 'CRDT' ? 'debit transaction (TxDtls/CdtDbtInd=DBIT) in a credit entry' : 'debit entry (CdtDbtInd=DBIT)', 'DBIT', money);
+    }
+    const message = readMessage(rmtInf);
+    const debtor = readDebtor(tx);
+    statement.credits.push({
+      id,
+      ...money,
+      ...base,
+      ...(account !== undefined && { account }),
+      ...(reference !== undefined && { reference }),
+      ...(message !== undefined && { message }),
+      ...(debtor !== undefined && { debtor }),
+      ...(endToEndId !== undefined && { endToEndId }),
+    });
+  });
 }

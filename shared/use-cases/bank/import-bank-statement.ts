@@ -1,8 +1,9 @@
-import type { IsoDate } from '../../domain/calendar.ts';
-import type { Checkout } from '../../domain/checkout.ts';
+import { createHash } from 'node:crypto';
+import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { isCurrency, Money } from '../../domain/money.ts';
 import { paymentReferenceFor } from '../../domain/payment-reference.ts';
 import type { Invoice } from '../../domain/invoice.ts';
+import { nextActionDate, type Product } from '../../domain/product.ts';
 import { WriteConflict, type BankCreditRecord, type Change, type LifecycleCommand } from '../../ports/billing-store.ts';
 import type { CheckoutDeps } from '../checkout/checkout-deps.ts';
 import {
@@ -11,8 +12,11 @@ import {
   issueCheckoutInvoice,
   loadCheckoutProducts,
   renewCheckoutProducts,
+  type ReceivedPayment,
 } from '../checkout/fulfil-checkout.ts';
-import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
+import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
+
+type Reference = { type: string; value: string };
 
 /** What the engine needs of a bank statement (the camt.054 adapter produces it). */
 export interface BankStatementInput {
@@ -22,15 +26,20 @@ export interface BankStatementInput {
     amount: string;
     currency: string;
     bookingDate?: string;
-    reference?: { type: string; value: string };
+    account?: string;
+    reference?: Reference;
     message?: string;
     debtor?: { name?: string };
   }[];
+  /** Credits taken back (reversals, returned payments). */
+  reversals?: { id: string; kind: 'reversal' | 'return'; amount: string; currency: string; bookingDate?: string; account?: string; reference?: Reference; reason?: string }[];
+  /** Entries the reader could not take as they stand: kept for review, nothing credited. */
+  unreadable?: { id: string; reason: string; amount?: string; currency?: string; bookingDate?: string }[];
 }
 
 export interface ImportReport {
   statementId: string;
-  /** The statement was imported before: every credit in it is a duplicate. */
+  /** This very file (same content) was imported before: every credit in it is a duplicate. */
   alreadyImported: boolean;
   credits: (Pick<BankCreditRecord, 'id' | 'amount' | 'currency' | 'outcome' | 'documentNumber' | 'note'> & { reference?: string; duplicate: boolean })[];
   /** Per currency, decimal strings. */
@@ -41,65 +50,125 @@ export interface ImportReport {
 /**
  * Reads a bank-to-customer notification (camt.054) and settles what it pays.
  *
- * 1. Each credit is looked up by its bank id: one imported before is
- *    reported as a duplicate and settles nothing again.
- * 2. Its reference (QR or creditor reference) names a pro-forma or an open
+ * 1. The file is known by its content hash: the same file again is reported
+ *    as imported before (another file with the same message id is a new file).
+ * 2. Each credit is known by the bank's reference and its content (account,
+ *    amount, booking date): the same credit again settles nothing again; the
+ *    same reference with other content goes to review, never dropped.
+ * 3. Its reference (QR or creditor reference) names a pro-forma or an open
  *    invoice; none, or another currency: kept for finance to look at.
- * 3. A pro-forma is settled like a card payment: final invoice, products
- *    renewed and unblocked, or the top-up credited. Less than due (the bank's
- *    fees are the customer's): the final invoice stays open for the rest, with
- *    its own reference. More than due: the excess goes to the prepaid balance.
- * 4. An open invoice paid in part takes the credit against what is left.
+ * 4. A pro-forma is settled only once the transfers received for it reach what
+ *    is due (less the seller's tolerance, default 0): final invoice, products
+ *    renewed and unblocked, or the top-up credited. Less is a part payment:
+ *    the pro-forma stays open for the rest, with its QR-bill. More: the excess
+ *    goes to the prepaid balance.
+ * 5. An open invoice paid in part takes the credit against what is left.
+ * 6. A reversal or returned payment reopens what its credit paid: the money
+ *    booked out, the invoice open again with a QR-bill, the products back at
+ *    the expiry they had (the night's non-payment rules take over), the
+ *    balance part taken back. It is always listed for review.
+ * 7. Entries the file could not give as they stand are listed for review.
  * Each credit settles in one transaction with its record, so a crash or a
  * second import of the same file can never settle it twice.
  */
 export async function importBankStatement(deps: CheckoutDeps, statement: BankStatementInput, fileDigest: string): Promise<ImportReport> {
-  const alreadyImported = (await deps.store.getBankStatement(statement.messageId)) !== undefined;
+  const alreadyImported = (await deps.store.getBankStatement(fileDigest)) !== undefined;
   const report: ImportReport = { statementId: statement.messageId, alreadyImported, credits: [], settled: {}, toReview: 0 };
-  for (const credit of statement.credits) {
-    const known = await deps.store.getBankCredit(credit.id);
-    const { record, fresh } = known ? { record: known, fresh: false } : await retryOnConflict(() => settleCredit(deps, statement.messageId, credit));
-    const duplicate = !fresh;
+  const add = (record: BankCreditRecord, fresh: boolean, settles: boolean) => {
     report.credits.push({
       id: record.id,
       amount: record.amount,
       currency: record.currency,
       outcome: record.outcome,
-      duplicate,
+      duplicate: !fresh,
       ...(record.reference ? { reference: record.reference } : {}),
       ...(record.documentNumber ? { documentNumber: record.documentNumber } : {}),
       ...(record.note ? { note: record.note } : {}),
     });
-    if (!duplicate && record.note) report.toReview++;
-    if (!duplicate && record.outcome !== 'unmatched' && record.outcome !== 'wrong-currency' && isCurrency(record.currency)) {
+    if (fresh && record.note) report.toReview++;
+    if (fresh && settles && isCurrency(record.currency)) {
       const before = report.settled[record.currency] ?? '0.00';
       report.settled[record.currency] = Money.of(before, record.currency).plus(Money.of(record.amount, record.currency)).toString();
     }
+  };
+
+  for (const credit of statement.credits) {
+    const { record, fresh } = await retryOnConflict(() => creditOnce(deps, statement.messageId, credit));
+    add(record, fresh, !['unmatched', 'wrong-currency', 'conflicting'].includes(record.outcome));
+  }
+  for (const reversal of statement.reversals ?? []) {
+    const { record, fresh } = await retryOnConflict(() => reverseOnce(deps, statement.messageId, reversal));
+    add(record, fresh, false);
+  }
+  for (const entry of statement.unreadable ?? []) {
+    const record: BankCreditRecord = {
+      id: `${entry.id}#unreadable#${contentKey(entry)}`,
+      statementId: statement.messageId,
+      amount: entry.amount ?? '0.00',
+      currency: entry.currency ?? '',
+      outcome: 'unreadable',
+      note: `not credited: ${entry.reason}`,
+      importedAt: deps.clock.now(),
+      ...(entry.bookingDate ? { bookingDate: entry.bookingDate } : {}),
+    };
+    const { record: stored, fresh } = await commitOnce(deps, [{ type: 'bankCredit', credit: record }], record);
+    add(stored, fresh, false);
   }
   if (!alreadyImported) {
-    await deps.store.commit([{ type: 'bankStatement', statement: { id: statement.messageId, fileDigest, credits: statement.credits.length, importedAt: deps.clock.now() } }]);
+    await deps.store.commit([{ type: 'bankStatement', statement: { id: fileDigest, fileDigest, credits: statement.credits.length, importedAt: deps.clock.now() } }]);
   }
   return report;
 }
 
 type Credit = BankStatementInput['credits'][number];
+type Reversal = NonNullable<BankStatementInput['reversals']>[number];
 
 type Settled = { record: BankCreditRecord; fresh: boolean };
 
-async function settleCredit(deps: CheckoutDeps, statementId: string, credit: Credit): Promise<Settled> {
-  const now = deps.clock.now();
-  const base: BankCreditRecord = {
+/** What makes two bookings the same credit: account, amount, currency and booking date (with the bank's reference as key). */
+function contentKey(c: { account?: string; amount?: string; currency?: string; bookingDate?: string }): string {
+  return createHash('sha256').update([c.account ?? '', c.amount ?? '', c.currency ?? '', c.bookingDate ?? ''].join('|')).digest('hex').slice(0, 12);
+}
+
+function sameContent(a: BankCreditRecord, c: Credit): boolean {
+  return a.amount === c.amount && a.currency === c.currency && (a.bookingDate ?? '') === (c.bookingDate ?? '') && (a.account ?? c.account ?? '') === (c.account ?? a.account ?? '');
+}
+
+/** A credit seen before is a duplicate only if it is the same booking; the same reference with other content is for finance. */
+async function creditOnce(deps: CheckoutDeps, statementId: string, credit: Credit): Promise<Settled> {
+  const known = await deps.store.getBankCredit(credit.id);
+  if (!known) return settleCredit(deps, statementId, credit);
+  if (sameContent(known, credit)) return { record: known, fresh: false };
+  const id = `${credit.id}#${contentKey(credit)}`;
+  const seen = await deps.store.getBankCredit(id);
+  if (seen) return { record: seen, fresh: false };
+  const record: BankCreditRecord = {
+    ...baseRecord(deps, statementId, credit),
+    id,
+    outcome: 'conflicting',
+    note: `not settled: the bank reference ${credit.id} was booked before as ${known.amount} ${known.currency} on ${known.bookingDate ?? '?'} (statement ${known.statementId}); this booking says ${credit.amount} ${credit.currency} on ${credit.bookingDate ?? '?'}`,
+  };
+  return commitOnce(deps, [{ type: 'bankCredit', credit: record }], record);
+}
+
+function baseRecord(deps: CheckoutDeps, statementId: string, credit: Credit): BankCreditRecord {
+  return {
     id: credit.id,
     statementId,
     amount: credit.amount,
     currency: credit.currency,
     outcome: 'unmatched',
-    importedAt: now,
+    importedAt: deps.clock.now(),
     ...(credit.bookingDate ? { bookingDate: credit.bookingDate } : {}),
+    ...(credit.account ? { account: credit.account } : {}),
     ...(credit.reference ? { reference: credit.reference.value } : {}),
     ...(credit.message ? { message: credit.message } : {}),
     ...(credit.debtor?.name ? { debtorName: credit.debtor.name } : {}),
   };
+}
+
+async function settleCredit(deps: CheckoutDeps, statementId: string, credit: Credit): Promise<Settled> {
+  const base = baseRecord(deps, statementId, credit);
   const review = async (outcome: BankCreditRecord['outcome'], note: string, doc?: Invoice): Promise<Settled> => {
     const record: BankCreditRecord = { ...base, outcome, note, ...(doc ? { documentNumber: doc.number, orgId: doc.orgId } : {}) };
     return commitOnce(deps, [{ type: 'bankCredit', credit: record }], record);
@@ -130,6 +199,9 @@ async function commitOnce(deps: CheckoutDeps, changes: Change[], record: BankCre
   }
 }
 
+const transfersOf = (doc: Invoice, currency: Invoice['currency']): ReceivedPayment[] =>
+  doc.payments.filter((p) => p.method === 'transfer').map((p) => ({ ref: p.ref ?? doc.number, amount: Money.of(p.amount, currency), via: 'transfer' as const }));
+
 async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: Money, base: BankCreditRecord): Promise<Settled> {
   const checkout = proforma.checkoutId ? await deps.store.getCheckout(proforma.orgId, proforma.checkoutId) : undefined;
   const org = await loadOrg(deps.store, proforma.orgId);
@@ -139,54 +211,67 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
   const changes: Change[] = [];
   let commands: LifecycleCommand[] = [];
   const record: BankCreditRecord = { ...base, documentNumber: proforma.number, orgId: proforma.orgId, outcome: 'settled' };
+  const expectedProforma = { status: proforma.status, ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) };
 
   if (!checkout || checkout.status !== 'awaiting_payment') {
     // Paid already (a second transfer) or cancelled: the money is the customer's, on their balance.
     changes.push(balanceMove(org, received, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: proforma.number, createdAt: now }).change);
-    Object.assign(record, { outcome: 'credited-to-balance', note: `${proforma.number} was already ${checkout?.status ?? 'settled'}: ${received.format()} credited to the balance` });
+    Object.assign(record, { outcome: 'credited-to-balance', toBalance: received.toString(), note: `${proforma.number} was already ${checkout?.status ?? 'settled'}: ${received.format()} credited to the balance` });
   } else {
-    const due = Money.of(checkout.chargePart, checkout.currency);
-    const applied = received.min(due);
-    const excess = received.minus(applied);
-    let invoiceNumber: string | undefined;
-    let balanceAfter = org;
-    if (checkout.purpose === 'top-up') {
-      // A deposit is credited with what arrived.
-      const move = balanceMove(org, received, { id: `top-up-${checkout.id}`, date: today, reason: 'top-up', ref: checkout.id, createdAt: now });
-      changes.push(move.change);
-      balanceAfter = { ...org, balance: move.after.toString() };
+    // What is still due: the pro-forma's rest after earlier part payments.
+    const due = Money.of(proforma.amountDue ?? checkout.chargePart, checkout.currency);
+    const tolerance = Money.of(deps.seller.transferTolerance ?? '0.00', checkout.currency);
+    if (checkout.purpose !== 'top-up' && received.plus(tolerance).lt(due)) {
+      // DOMAIN.md: less than due is a part payment. Nothing is fulfilled: the pro-forma stays open for the
+      // rest, with its reference, and its QR-bill asks for what is left.
+      const rest = due.minus(received);
+      changes.push({
+        type: 'invoiceUpdate',
+        invoice: { ...proforma, status: 'open', amountDue: rest.toString(), payments: [...proforma.payments, { method: 'transfer', amount: received.toString(), ref }] },
+        expected: expectedProforma,
+      });
+      Object.assign(record, { outcome: 'partial', note: `part payment: ${proforma.number} stays open for ${rest.toString()} ${proforma.currency}; the order is fulfilled once it is paid` });
     } else {
-      const products = await loadCheckoutProducts(deps, checkout);
-      const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, { ref, amount: applied, via: 'transfer' });
-      if (applied.lt(due)) {
-        // The bank's fees are the customer's: the rest stays due on the final invoice, with its own reference.
-        invoice.status = 'open';
-        invoice.amountDue = due.minus(applied).toString();
-        invoice.paymentReference = paymentReferenceFor(deps.seller, invoice);
-        record.outcome = 'partial';
-        record.note = `${invoice.number} stays open for ${invoice.amountDue} ${invoice.currency}`;
+      const applied = received.min(due);
+      const excess = received.minus(applied);
+      let invoiceNumber: string | undefined;
+      let balanceAfter = org;
+      if (checkout.purpose === 'top-up') {
+        // A deposit is credited with what arrived.
+        const move = balanceMove(org, received, { id: `top-up-${checkout.id}`, date: today, reason: 'top-up', ref: checkout.id, createdAt: now });
+        changes.push(move.change);
+        balanceAfter = { ...org, balance: move.after.toString() };
+      } else {
+        const products = await loadCheckoutProducts(deps, checkout);
+        const transfers = [...transfersOf(proforma, checkout.currency), { ref, amount: applied, via: 'transfer' as const }];
+        const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, transfers);
+        const short = due.minus(applied);
+        if (short.isPositive()) record.note = `${short.format()} short of ${proforma.number}, within the seller's tolerance of ${tolerance.format()}: settled`;
+        invoiceNumber = invoice.number;
+        changes.push({ type: 'invoice', invoice });
+        const renewed = renewCheckoutProducts(deps, checkout, org, products, today, undefined);
+        changes.push(...renewed.changes);
+        commands = renewed.commands;
       }
-      invoiceNumber = invoice.number;
-      changes.push({ type: 'invoice', invoice });
-      const renewed = renewCheckoutProducts(deps, checkout, org, products, today, undefined);
-      changes.push(...renewed.changes);
-      commands = renewed.commands;
+      if (excess.isPositive() && checkout.purpose !== 'top-up') {
+        changes.push(balanceMove(balanceAfter, excess, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: proforma.number, createdAt: now }).change);
+        Object.assign(record, { outcome: 'overpaid', toBalance: excess.toString(), note: `${excess.format()} more than due, credited to the prepaid balance` });
+      }
+      const paid = { ...checkout, status: 'paid' as const, settledAt: now, ...(invoiceNumber ? { invoiceNumber } : {}), version: checkout.version + 1 };
+      changes.push({ type: 'checkout', checkout: paid, expected: { version: checkout.version, status: checkout.status } });
+      changes.push({
+        type: 'invoiceUpdate',
+        invoice: { ...proforma, status: 'paid', amountDue: '0.00', payments: [...proforma.payments, { method: 'transfer', amount: applied.toString(), ref }] },
+        expected: expectedProforma,
+      });
+      changes.push(
+        checkoutEmail(org, paid, checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid', today, now, {
+          proforma: proforma.number,
+          received: received.toString(),
+          ...(invoiceNumber ? { invoice: invoiceNumber } : {}),
+        }),
+      );
     }
-    if (excess.isPositive() && checkout.purpose !== 'top-up') {
-      changes.push(balanceMove(balanceAfter, excess, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: proforma.number, createdAt: now }).change);
-      record.outcome = 'overpaid';
-      record.note = `${excess.format()} more than due, credited to the prepaid balance`;
-    }
-    const paid: Checkout = { ...checkout, status: 'paid', settledAt: now, ...(invoiceNumber ? { invoiceNumber } : {}), version: checkout.version + 1 };
-    changes.push({ type: 'checkout', checkout: paid, expected: { version: checkout.version, status: checkout.status } });
-    changes.push({ type: 'invoiceUpdate', invoice: { ...proforma, status: 'paid', amountDue: '0.00' }, expected: { status: proforma.status, ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) } });
-    changes.push(
-      checkoutEmail(org, paid, checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid', today, now, {
-        proforma: proforma.number,
-        received: received.toString(),
-        ...(invoiceNumber ? { invoice: invoiceNumber } : {}),
-      }),
-    );
   }
   changes.push(paymentChange(proforma, received, base, today, now));
   changes.push({ type: 'bankCredit', credit: record });
@@ -204,6 +289,7 @@ async function payOpenInvoice(deps: CheckoutDeps, invoice: Invoice, received: Mo
   const applied = invoice.status === 'open' ? received.min(due) : Money.zero(invoice.currency);
   const excess = received.minus(applied);
   const changes: Change[] = [];
+  let commands: LifecycleCommand[] = [];
   if (applied.isPositive()) {
     const rest = due.minus(applied);
     const next: Invoice = {
@@ -212,18 +298,178 @@ async function payOpenInvoice(deps: CheckoutDeps, invoice: Invoice, received: Mo
       amountDue: rest.toString(),
       payments: [...invoice.payments, { method: 'transfer', amount: applied.toString(), ref: `bank:${base.id}` }],
     };
+    if (rest.isZero()) delete next.reopenedBy;
     changes.push({ type: 'invoiceUpdate', invoice: next, expected: { status: invoice.status, ...(invoice.amountDue !== undefined ? { amountDue: invoice.amountDue } : {}) } });
     if (rest.isPositive()) Object.assign(record, { outcome: 'partial', note: `${invoice.number} stays open for ${rest.toString()} ${invoice.currency}` });
+    else if (invoice.reopenedBy) {
+      // Paid again after a reversal: the periods it names are the products' again.
+      const restored = await restorePeriods(deps, invoice, today, now);
+      changes.push(...restored.changes);
+      commands = restored.commands;
+    }
   }
   if (excess.isPositive()) {
     changes.push(balanceMove(org, excess, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: invoice.number, createdAt: now }).change);
     Object.assign(record, applied.isPositive()
-      ? { outcome: 'overpaid', note: `${excess.format()} more than due, credited to the prepaid balance` }
-      : { outcome: 'credited-to-balance', note: `${invoice.number} was already paid: ${excess.format()} credited to the balance` });
+      ? { outcome: 'overpaid', toBalance: excess.toString(), note: `${excess.format()} more than due, credited to the prepaid balance` }
+      : { outcome: 'credited-to-balance', toBalance: excess.toString(), note: `${invoice.number} was already paid: ${excess.format()} credited to the balance` });
   }
   changes.push(paymentChange(invoice, received, base, today, now));
   changes.push({ type: 'bankCredit', credit: record });
-  return commitOnce(deps, changes, record);
+  const result = await commitOnce(deps, changes, record);
+  if (result.fresh && commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
+  return result;
+}
+
+/**
+ * A reversal (or returned payment) of a credit the engine booked: it finds
+ * that credit by the reference and amount it repeats, and reopens what the
+ * credit paid, in one transaction with the reversal's record.
+ */
+async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversal): Promise<Settled> {
+  const id = `reversal#${rev.id}`;
+  const known = await deps.store.getBankCredit(id);
+  if (known) return { record: known, fresh: false };
+  const today = deps.clock.today();
+  const now = deps.clock.now();
+  const base: BankCreditRecord = {
+    id,
+    statementId,
+    amount: rev.amount,
+    currency: rev.currency,
+    outcome: 'reversal-unmatched',
+    importedAt: now,
+    ...(rev.bookingDate ? { bookingDate: rev.bookingDate } : {}),
+    ...(rev.account ? { account: rev.account } : {}),
+    ...(rev.reference ? { reference: rev.reference.value } : {}),
+  };
+  const what = rev.kind === 'return' ? `returned payment${rev.reason ? ` (${rev.reason})` : ''}` : 'reversal';
+  const unmatched = (why: string) => {
+    const record = { ...base, note: `${what} of ${rev.amount} ${rev.currency}: ${why}; finance must look` };
+    return commitOnce(deps, [{ type: 'bankCredit', credit: record }], record);
+  };
+  const doc = rev.reference ? await deps.store.findDocumentByReference(rev.reference.value) : undefined;
+  if (!doc) return unmatched(rev.reference ? `no document carries the reference ${rev.reference.value}` : 'it repeats no reference');
+  // The credit it takes back: one booked against that document, of that amount, not reversed yet.
+  const payments = await deps.store.listPayments(doc.orgId);
+  let original: BankCreditRecord | undefined;
+  for (const p of payments.filter((x) => x.method === 'transfer' && x.invoiceNumber === doc.number && x.amount === rev.amount && x.currency === rev.currency)) {
+    const credit = await deps.store.getBankCredit(p.gatewayRef);
+    if (credit && !credit.reversedBy) {
+      original = credit;
+      break;
+    }
+  }
+  if (!original) return unmatched(`no credit of that amount booked against ${doc.number} is left to reverse`);
+
+  const org = await loadOrg(deps.store, doc.orgId);
+  const currency = doc.currency;
+  const amount = Money.of(rev.amount, currency);
+  const toBalance = Money.of(original.toBalance ?? '0.00', currency);
+  const toDocument = amount.minus(toBalance);
+  const changes: Change[] = [];
+  const record: BankCreditRecord = { ...base, outcome: 'reversed', reverses: original.id, documentNumber: doc.number, orgId: doc.orgId };
+  const notes: string[] = [];
+  if (toBalance.isPositive()) {
+    // The part that went to the balance comes off it (below zero if it was spent: the customer owes it).
+    changes.push(balanceMove(org, toBalance.negate(), { id: `reversal-${rev.id}`, date: today, reason: 'refund', ref: doc.number, createdAt: now }).change);
+    notes.push(`${toBalance.format()} taken off the balance`);
+  }
+  let commands: LifecycleCommand[] = [];
+  if (toDocument.isPositive()) {
+    // The document the money paid: the pro-forma's final invoice once it was settled, else the document itself.
+    const checkout = doc.series === 'PRO' && doc.checkoutId ? await deps.store.getCheckout(doc.orgId, doc.checkoutId) : undefined;
+    const paidDoc = checkout?.invoiceNumber ? await deps.store.findInvoice(checkout.invoiceNumber) : doc;
+    if (paidDoc) {
+      const owed = Money.of(paidDoc.status === 'open' ? (paidDoc.amountDue ?? '0.00') : '0.00', currency).plus(toDocument);
+      const reopened: Invoice = {
+        ...paidDoc,
+        status: 'open',
+        amountDue: owed.toString(),
+        reopenedBy: id,
+        payments: [...paidDoc.payments, { method: 'transfer', amount: toDocument.negate().toString(), ref: `bank:${rev.id}` }],
+      };
+      reopened.paymentReference = paidDoc.paymentReference ?? paymentReferenceFor(deps.seller, paidDoc);
+      changes.push({ type: 'invoiceUpdate', invoice: reopened, expected: { status: paidDoc.status, ...(paidDoc.amountDue !== undefined ? { amountDue: paidDoc.amountDue } : {}) } });
+      notes.push(`${paidDoc.number} open again for ${owed.toString()} ${currency} (reference ${reopened.paymentReference})`);
+      if (paidDoc.series === 'INV' && paidDoc.status === 'paid') {
+        const undone = await undoPeriods(deps, paidDoc, today);
+        changes.push(...undone.changes);
+        commands = undone.commands;
+        if (undone.products.length > 0) notes.push(`${undone.products.join(', ')} back to the expiry before it was paid`);
+      }
+    }
+  }
+  changes.push({
+    type: 'payment',
+    payment: {
+      id: `bank-reversal-${rev.id}`,
+      orgId: doc.orgId,
+      date: today,
+      method: 'transfer',
+      amount: amount.negate().toString(),
+      currency,
+      gatewayRef: rev.id,
+      invoiceNumber: doc.number,
+      refundOf: original.id,
+      ...(doc.checkoutId ? { checkoutId: doc.checkoutId } : {}),
+      createdAt: now,
+    },
+  });
+  changes.push({ type: 'bankCredit', credit: { ...original, reversedBy: id }, expectedUnreversed: true });
+  record.note = `${what} of credit ${original.id}: ${notes.join('; ') || 'booked'}`;
+  changes.push({ type: 'bankCredit', credit: record });
+  const result = await commitOnce(deps, changes, record);
+  if (result.fresh && commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
+  return result;
+}
+
+/**
+ * The products an invoice renewed go back to the expiry they had before it,
+ * when nothing has renewed them since; the night then applies the
+ * non-payment rules from there (block, terminate) as for any unpaid product.
+ */
+async function undoPeriods(deps: CheckoutDeps, invoice: Invoice, today: IsoDate): Promise<{ changes: Change[]; commands: LifecycleCommand[]; products: string[] }> {
+  const changes: Change[] = [];
+  const products: string[] = [];
+  for (const line of invoice.lines) {
+    if (!line.productId || !line.periodFrom || !line.periodTo) continue;
+    const product = await deps.store.getProduct(invoice.orgId, line.productId);
+    if (!product || product.expiry !== line.periodTo || product.status === 'terminated') continue;
+    const type = typeOf(deps.catalogue, product);
+    const org = await loadOrg(deps.store, invoice.orgId);
+    const back: Product = { ...product, expiry: line.periodFrom, version: product.version + 1 };
+    // Tonight catches up on whatever the schedule held since the last night that saw the product.
+    const upcoming = nextActionDate(back, type, product.lastNight ?? addDays(today, -1), org.reminderDaysBefore);
+    back.nextActionDate = upcoming && upcoming < today ? today : (upcoming ?? today);
+    changes.push({ type: 'product', product: back, expectedVersion: product.version });
+    products.push(product.id);
+  }
+  return { changes, commands: [], products };
+}
+
+/** An invoice paid again after a reversal: its products get the periods it names back, unblocked if need be. */
+async function restorePeriods(deps: CheckoutDeps, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
+  const changes: Change[] = [];
+  const commands: LifecycleCommand[] = [];
+  for (const line of invoice.lines) {
+    if (!line.productId || !line.periodFrom || !line.periodTo) continue;
+    const product = await deps.store.getProduct(invoice.orgId, line.productId);
+    if (!product || product.expiry !== line.periodFrom || product.status === 'terminated') continue;
+    const type = typeOf(deps.catalogue, product);
+    const org = await loadOrg(deps.store, invoice.orgId);
+    const next: Product = { ...product, expiry: line.periodTo, status: 'active', failedAttempts: 0, version: product.version + 1 };
+    const upcoming = nextActionDate(next, type, product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
+    if (upcoming) next.nextActionDate = upcoming;
+    else delete next.nextActionDate;
+    changes.push({ type: 'product', product: next, expectedVersion: product.version });
+    if (product.status === 'blocked') {
+      const command: LifecycleCommand = { id: `${product.id}#unblock#${invoice.number}`, date: today, orgId: invoice.orgId, productId: product.id, action: 'unblock', status: 'pending', createdAt: now };
+      commands.push(command);
+      changes.push({ type: 'lifecycle', command, expectedStatus: null });
+    }
+  }
+  return { changes, commands };
 }
 
 function paymentChange(doc: Invoice, received: Money, base: BankCreditRecord, today: IsoDate, now: string): Change {

@@ -37,7 +37,18 @@ function entry({ amt = '<Amt Ccy="CHF">10.00</Amt>', cd = 'CRDT', sts = '<Sts><C
   return `<Ntry>${amt}<CdtDbtInd>${cd}</CdtDbtInd>${sts}<BookgDt><Dt>2026-03-16</Dt></BookgDt>${ref}${rest}${details}</Ntry>`;
 }
 
-const amountOf = (text: string): string => parseCamt054(camt(entry({ amt: `<Amt Ccy="CHF">${text}</Amt>` }))).credits[0]!.amount;
+const amountOf = (text: string): string => {
+  const s = parseCamt054(camt(entry({ amt: `<Amt Ccy="CHF">${text}</Amt>` })));
+  if (s.unreadable.length > 0) throw new Error(s.unreadable[0]!.reason);
+  return s.credits[0]!.amount;
+};
+
+/** An entry the reader sets aside: why, while the rest of the file is still read. */
+function unreadable(xml: string): string {
+  const s = parseCamt054(xml);
+  expect(s.unreadable, 'one entry set aside').toHaveLength(1);
+  return s.unreadable[0]!.reason;
+}
 
 /** Every leaf of the statement: no number may appear anywhere, amounts included. */
 function leaves(value: unknown): unknown[] {
@@ -227,7 +238,7 @@ describe('camt.054.001.08: a batch entry with 3 transactions', () => {
     expect(batch.reduce((s, c) => s.plus(c.amount), new Decimal(0)).toFixed(2)).toBe('3425.50');
   });
 
-  it('ignores the pending credit and the reversal of an earlier credit', () => {
+  it('ignores the pending credit and takes the reversal of an earlier credit as a reversal', () => {
     expect(statement.ignored).toEqual([
       {
         id: 'CH20260316PD0007',
@@ -239,18 +250,8 @@ describe('camt.054.001.08: a batch entry with 3 transactions', () => {
         amount: '500.00',
         currency: 'CHF',
       },
-      {
-        id: 'CH20260316RV0002',
-        notificationId: 'NTF-20260316-01',
-        reason: 'reversal',
-        detail: 'reversal (RvslInd=true) of a credit booking, booked as DBIT',
-        creditDebit: 'DBIT',
-        status: 'BOOK',
-        amount: '250.00',
-        currency: 'CHF',
-        bookingDate: '2026-03-16',
-      },
     ]);
+    expect(statement.reversals).toEqual([expect.objectContaining({ id: 'CH20260316RV0002', kind: 'reversal', amount: '250.00', currency: 'CHF', bookingDate: '2026-03-16' })]);
   });
 
   it('never lets a number in', () => {
@@ -279,13 +280,24 @@ describe('amounts are text, checked and written with exactly 2 decimals', () => 
   });
 
   it('requires the Ccy attribute, as an ISO 4217 code', () => {
-    expect(() => parseCamt054(camt(entry({ amt: '<Amt>10.00</Amt>' })))).toThrow('camt.054: missing attribute Ccy on Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt');
-    expect(() => parseCamt054(camt(entry({ amt: '<Amt Ccy="chf">10.00</Amt>' })))).toThrow(/Ccy .* is not an ISO 4217 code: "chf"/);
+    expect(unreadable(camt(entry({ amt: '<Amt>10.00</Amt>' })))).toBe('missing attribute Ccy on Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt');
+    expect(unreadable(camt(entry({ amt: '<Amt Ccy="chf">10.00</Amt>' })))).toMatch(/Ccy .* is not an ISO 4217 code: "chf"/);
   });
 
   it('checks transaction amounts the same way, with their path', () => {
     const details = '<NtryDtls><TxDtls><Amt Ccy="CHF">5.005</Amt></TxDtls><TxDtls><Amt Ccy="CHF">5.00</Amt></TxDtls></NtryDtls>';
-    expect(() => parseCamt054(camt(entry({ details })))).toThrow('Ntry[1]/NtryDtls[1]/TxDtls[1]/Amt has more than 2 decimals: "5.005"');
+    expect(unreadable(camt(entry({ details })))).toContain('Ntry[1]/NtryDtls[1]/TxDtls[1]/Amt has more than 2 decimals: "5.005"');
+  });
+
+  it('sets aside an entry whose transactions do not add up to it, or are in another currency, and credits nothing of it', () => {
+    const inflated = '<NtryDtls><TxDtls><Amt Ccy="CHF">1000.00</Amt></TxDtls></NtryDtls>';
+    const s = parseCamt054(camt(entry({ amt: '<Amt Ccy="CHF">1.00</Amt>', details: inflated }) + entry({ ref: '<AcctSvcrRef>R2</AcctSvcrRef>' })));
+    expect(s.unreadable).toEqual([
+      { id: 'R1', notificationId: 'N1', reason: 'the transactions of Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1] add up to 1000.00 CHF, the entry says 1.00 CHF', amount: '1.00', currency: 'CHF', bookingDate: '2026-03-16' },
+    ]);
+    expect(s.credits.map((c) => [c.id, c.amount])).toEqual([['R2', '10.00']]);
+    const euro = '<NtryDtls><TxDtls><Amt Ccy="EUR">10.00</Amt></TxDtls></NtryDtls>';
+    expect(unreadable(camt(entry({ details: euro })))).toMatch(/a transaction of .*Ntry\[1\] is in EUR, the entry in CHF/);
   });
 });
 
@@ -329,8 +341,22 @@ describe('entries and transactions', () => {
     expect(s.credits[1]).not.toHaveProperty('account');
   });
 
-  it('refuses two credits with the same booking reference', () => {
-    expect(() => parseCamt054(camt(entry() + entry()))).toThrow('camt.054: two credits share the booking reference "R1"');
+  it('reads two credits that share a booking reference, for the import to tell a duplicate from a conflict', () => {
+    const s = parseCamt054(camt(entry() + entry({ amt: '<Amt Ccy="CHF">11.00</Amt>' })));
+    expect(s.credits.map((c) => [c.id, c.amount])).toEqual([['R1', '10.00'], ['R1', '11.00']]);
+  });
+
+  it('takes a returned payment and a reversal of a credit as reversals, with the reference they repeat', () => {
+    const back = `<NtryDtls><TxDtls><Refs><EndToEndId>E2E-1</EndToEndId></Refs><Amt Ccy="CHF">10.00</Amt><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>${QRR}</Ref></CdtrRefInf></Strd></RmtInf><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls>`;
+    const s = parseCamt054(camt(
+      entry({ cd: 'DBIT', ref: '<AcctSvcrRef>RET-1</AcctSvcrRef>', details: back }) +
+        entry({ cd: 'DBIT', ref: '<AcctSvcrRef>RV-1</AcctSvcrRef>' }).replace('<CdtDbtInd>DBIT</CdtDbtInd>', '<CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>'),
+    ));
+    expect(s.reversals).toEqual([
+      { id: 'RET-1', notificationId: 'N1', kind: 'return', amount: '10.00', currency: 'CHF', bookingDate: '2026-03-16', account: ACCOUNT, reference: { type: 'QRR', value: QRR }, endToEndId: 'E2E-1', reason: 'AC04' },
+      { id: 'RV-1', notificationId: 'N1', kind: 'reversal', amount: '10.00', currency: 'CHF', bookingDate: '2026-03-16', account: ACCOUNT },
+    ]);
+    expect([s.credits, s.ignored]).toEqual([[], []]);
   });
 
   it('lists a notification without entries and yields no credits', () => {
@@ -431,32 +457,31 @@ describe('errors name what is wrong', () => {
     expectError(camt(entry()).replace(/<Ntfctn>[\s\S]*<\/Ntfctn>/, ''), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn');
     expectError(camt(entry()).replace('<Id>N1</Id>', ''), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Id');
     expectError(camt(entry()).replace(/<Acct>.*?<\/Acct>/, ''), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Acct');
-    expectError(camt(entry() + entry({ ref: '' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '')), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]/CdtDbtInd');
-    expectError(camt(entry({ sts: '' })), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Sts');
-    expectError(camt(entry({ amt: '' })), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt');
+    // An entry missing an element is set aside with the path; the file's other entries are read.
+    expect(unreadable(camt(entry() + entry({ ref: '' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '')))).toBe('missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]/CdtDbtInd');
+    expect(unreadable(camt(entry({ sts: '' })))).toBe('missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Sts');
+    expect(unreadable(camt(entry({ amt: '' })))).toBe('missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt');
     expectError(camt(entry()).replace('<MsgId>MSG-1</MsgId>', '<MsgId></MsgId>'), 'camt.054: element Document/BkToCstmrDbtCdtNtfctn/GrpHdr/MsgId is empty');
   });
 
-  it('reports an amount with 3 decimals and a batch it cannot split', () => {
-    expectError(fixture('amount-three-decimals.xml'), 'camt.054: element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt has more than 2 decimals: "12.345"');
-    expectError(
-      fixture('batch-without-amounts.xml'),
-      'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt (or AmtDtls/TxAmt/Amt): an entry with 2 transactions needs each one\'s amount',
-      'Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt',
+  it('sets aside an amount with 3 decimals and a batch it cannot split, with the path', () => {
+    expect(unreadable(fixture('amount-three-decimals.xml'))).toBe('element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt has more than 2 decimals: "12.345"');
+    expect(unreadable(fixture('batch-without-amounts.xml'))).toBe(
+      'missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt (or AmtDtls/TxAmt/Amt): an entry with 2 transactions needs each one\'s amount',
     );
   });
 
-  it('refuses invalid codes, booleans and dates', () => {
-    expectError(camt(entry({ cd: 'CREDIT' })), 'camt.054: element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/CdtDbtInd must be CRDT or DBIT, got "CREDIT"');
-    expectError(camt(entry()).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>yes</RvslInd>'), 'Ntry[1]/RvslInd is not a boolean: "yes"');
-    expectError(camt(entry()).replace('<Dt>2026-03-16</Dt>', '<Dt>16.03.2026</Dt>'), 'Ntry[1]/BookgDt/Dt is not an ISO date: "16.03.2026"');
-    expectError(camt(entry()).replace('<BookgDt><Dt>2026-03-16</Dt></BookgDt>', '<BookgDt></BookgDt>'), 'Ntry[1]/BookgDt has neither Dt nor DtTm');
-    expectError(camt(entry()).replace('<Amt Ccy="CHF">10.00</Amt>', '<Amt Ccy="CHF">10.00</Amt><Amt Ccy="CHF">11.00</Amt>'), 'Ntry[1]/Amt occurs 2 times, expected at most once');
+  it('sets aside invalid codes, booleans and dates', () => {
+    expect(unreadable(camt(entry({ cd: 'CREDIT' })))).toBe('element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/CdtDbtInd must be CRDT or DBIT, got "CREDIT"');
+    expect(unreadable(camt(entry()).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>yes</RvslInd>'))).toContain('Ntry[1]/RvslInd is not a boolean: "yes"');
+    expect(unreadable(camt(entry()).replace('<Dt>2026-03-16</Dt>', '<Dt>16.03.2026</Dt>'))).toContain('Ntry[1]/BookgDt/Dt is not an ISO date: "16.03.2026"');
+    expect(unreadable(camt(entry()).replace('<BookgDt><Dt>2026-03-16</Dt></BookgDt>', '<BookgDt></BookgDt>'))).toContain('Ntry[1]/BookgDt has neither Dt nor DtTm');
+    expect(unreadable(camt(entry()).replace('<Amt Ccy="CHF">10.00</Amt>', '<Amt Ccy="CHF">10.00</Amt><Amt Ccy="CHF">11.00</Amt>'))).toContain('Ntry[1]/Amt occurs 2 times, expected at most once');
   });
 
   it('throws a Camt054Error, never a parser internal, and accounts for every entry it does not throw on', () => {
     const s: BankStatement = parseCamt054(V04);
-    expect(s.credits.length + s.ignored.length).toBe(6);
+    expect(s.credits.length + s.ignored.length + s.reversals.length + s.unreadable.length).toBe(6);
     expect(() => parseCamt054('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.04"><BkToCstmrDbtCdtNtfctn>')).toThrow(Camt054Error);
   });
 });

@@ -1,0 +1,200 @@
+import type { Context, S3Event } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
+import { drainQueues } from '../../functions/local-runtime.ts';
+import type { Actor } from '../../shared/use-cases/actor.ts';
+import { getCheckout, startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
+
+// Bank files as a bank writes them (camt.054.001.08 and .02, written out by hand
+// here, not by the engine's writer), dropped in the bucket and read by the
+// import function. Expected amounts are worked out by hand: a .ch domain for
+// a year is CHF 13.00 + 8.1 % VAT = 14.05.
+const db = useDynamoDbLocal();
+const owner = (orgId: string): Actor => ({ kind: 'user', userId: `owner-${orgId}` });
+const QR_IBAN = 'CH4431999123000889012';
+
+type Rt = Awaited<ReturnType<typeof runtime>>;
+
+const tx = (o: { ref?: string; amount?: string; qrr?: string; rtr?: string; cd?: string }) =>
+  `<TxDtls>${o.ref ? `<Refs><AcctSvcrRef>${o.ref}</AcctSvcrRef></Refs>` : ''}${o.amount ? `<Amt Ccy="CHF">${o.amount}</Amt>` : ''}${o.cd ? `<CdtDbtInd>${o.cd}</CdtDbtInd>` : ''}` +
+  `<RltdPties><CdtrAcct><Id><IBAN>${QR_IBAN}</IBAN></Id></CdtrAcct></RltdPties>` +
+  (o.qrr ? `<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>${o.qrr}</Ref></CdtrRefInf></Strd></RmtInf>` : '') +
+  (o.rtr ? `<RtrInf><Rsn><Cd>${o.rtr}</Cd></Rsn></RtrInf>` : '') +
+  '</TxDtls>';
+
+const ntry = (o: { ref: string; amount: string; cd?: string; reversal?: boolean; date?: string; txs: string[]; sts?: string }) =>
+  `<Ntry><Amt Ccy="CHF">${o.amount}</Amt><CdtDbtInd>${o.cd ?? 'CRDT'}</CdtDbtInd>${o.reversal ? '<RvslInd>true</RvslInd>' : ''}` +
+  `<Sts>${o.sts ?? '<Cd>BOOK</Cd>'}</Sts><BookgDt><Dt>${o.date ?? '2026-12-14'}</Dt></BookgDt><AcctSvcrRef>${o.ref}</AcctSvcrRef>` +
+  `<NtryDtls>${o.txs.join('')}</NtryDtls></Ntry>`;
+
+function camt(msgId: string, entries: string[], version = '08'): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.${version}">
+  <BkToCstmrDbtCdtNtfctn>
+    <GrpHdr><MsgId>${msgId}</MsgId><CreDtTm>2026-12-14T18:00:00+01:00</CreDtTm></GrpHdr>
+    <Ntfctn><Id>${msgId}-N1</Id><Acct><Id><IBAN>${QR_IBAN}</IBAN></Id></Acct>
+      ${entries.join('\n      ')}
+    </Ntfctn>
+  </BkToCstmrDbtCdtNtfctn>
+</Document>`;
+}
+
+/** Drops files in "the bucket" and runs the import function on each, as S3's notification does. */
+function bucket(rt: Rt) {
+  const files = new Map<string, string>();
+  const handler = makeImportStatementHandler(rt.deps, async (_b, key) => files.get(key)!);
+  return async (key: string, xml: string) => {
+    files.set(key, xml);
+    const event = { Records: [{ s3: { bucket: { name: 'docs' }, object: { key, size: Buffer.byteLength(xml) } } }] } as unknown as S3Event;
+    const [report] = await handler(event, {} as Context);
+    await drainQueues(rt);
+    return report!;
+  };
+}
+
+async function orderByTransfer(rt: Rt, id: string) {
+  const { org } = await anOrg(rt, { id });
+  await aProduct(rt, org.id, { id: `${id}-ch`, expiry: '2026-12-31', autoRenew: false });
+  const view = await startCheckout(rt.deps, org.id, { items: [{ productId: `${id}-ch` }], method: 'iban', requestId: `req-${id}-iban` }, owner(org.id));
+  return { orgId: org.id, productId: `${id}-ch`, view, qrr: view.paymentReference! };
+}
+
+describe('camt.054 files dropped for import', () => {
+  it('credits nothing from an entry of 1.00 whose transaction says 1000.00, and imports the rest of the file', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const a = await orderByTransfer(rt, 'inflated');
+    const b = await orderByTransfer(rt, 'honest');
+    const drop = bucket(rt);
+    const report = await drop('bank/incoming/inflated.xml', camt('MSG-INFL', [
+      ntry({ ref: 'B-INFL-1', amount: '1.00', txs: [tx({ amount: '1000.00', qrr: a.qrr })] }),
+      ntry({ ref: 'B-OK-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: b.qrr })] }),
+    ]));
+    expect(report.credits.map((c) => [c.outcome, c.amount])).toEqual([['settled', '14.05'], ['unreadable', '1.00']]);
+    expect(report.settled).toEqual({ CHF: '14.05' });
+    expect((await rt.store.listBankCreditsToReview()).map((c) => [c.outcome, c.note])).toEqual([
+      ['unreadable', 'not credited: the transactions of Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1] add up to 1000.00 CHF, the entry says 1.00 CHF'],
+    ]);
+    expect((await rt.store.getOrganisation(a.orgId))!.balance).toBe('0.00');
+    expect((await rt.store.getProduct(a.orgId, a.productId))!.expiry).toBe('2026-12-31');
+    expect((await rt.store.getProduct(b.orgId, b.productId))!.expiry).toBe('2027-12-31');
+    await rt.close();
+  });
+
+  it('imports each entry on its own: a shared bank reference and a .02 transaction without its own amount do not cost the file', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const a = await orderByTransfer(rt, 'v02');
+    const b = await orderByTransfer(rt, 'shared');
+    const c = await orderByTransfer(rt, 'after');
+    const drop = bucket(rt);
+    // camt.054.001.02: the transaction has no Amt of its own, the entry's 14.05 applies.
+    const v02 = await drop('bank/incoming/v02.xml', camt('MSG-V02', [ntry({ ref: 'B-V02-1', amount: '14.05', txs: [tx({ qrr: a.qrr })] })], '02'));
+    expect(v02.credits.map((x) => x.outcome)).toEqual(['settled']);
+    // Two transactions sharing one bank reference (different amounts): the first is booked, the second is for finance.
+    const shared = await drop('bank/incoming/shared.xml', camt('MSG-SHARED', [
+      ntry({ ref: 'B-SH', amount: '24.05', txs: [tx({ ref: 'B-SH-T', amount: '14.05', qrr: b.qrr }), tx({ ref: 'B-SH-T', amount: '10.00', qrr: c.qrr })] }),
+      ntry({ ref: 'B-AFTER', amount: '14.05', txs: [tx({ amount: '14.05', qrr: c.qrr })] }),
+    ]));
+    expect(shared.credits.map((x) => [x.id, x.outcome])).toEqual([
+      ['B-SH-T', 'settled'],
+      [expect.stringMatching(/^B-SH-T#/), 'conflicting'],
+      ['B-AFTER', 'settled'],
+    ]);
+    for (const o of [a, b, c]) expect((await rt.store.getProduct(o.orgId, o.productId))!.expiry).toBe('2027-12-31');
+    expect((await rt.store.listBankCreditsToReview()).map((x) => x.outcome)).toEqual(['conflicting']);
+    await rt.close();
+  });
+
+  it('tells a file by its content: another file with a known message id is imported, its different credit goes to review', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const a = await orderByTransfer(rt, 'first');
+    const b = await orderByTransfer(rt, 'second');
+    const drop = bucket(rt);
+    const first = camt('MSG-SAME', [ntry({ ref: 'B-501', amount: '14.05', txs: [tx({ amount: '14.05', qrr: a.qrr })] })]);
+    expect((await drop('bank/incoming/a.xml', first)).alreadyImported).toBe(false);
+    // The very same file again: nothing new.
+    const again = await drop('bank/incoming/a-again.xml', first);
+    expect(again).toMatchObject({ alreadyImported: true, settled: {} });
+    expect(again.credits.map((x) => x.duplicate)).toEqual([true]);
+    // A corrected file from the bank under the same message id: its other credit is read, and the reused
+    // bank reference with another amount is not dropped but listed.
+    const corrected = camt('MSG-SAME', [
+      ntry({ ref: 'B-501', amount: '22.10', txs: [tx({ amount: '22.10', qrr: a.qrr })] }),
+      ntry({ ref: 'B-502', amount: '14.05', txs: [tx({ amount: '14.05', qrr: b.qrr })] }),
+    ]);
+    const report = await drop('bank/incoming/b.xml', corrected);
+    expect(report.alreadyImported).toBe(false);
+    expect(report.credits.map((x) => [x.outcome, x.amount, x.duplicate])).toEqual([
+      ['conflicting', '22.10', false],
+      ['settled', '14.05', false],
+    ]);
+    expect(report.credits[0]!.note).toMatch(/bank reference B-501 was booked before as 14.05 CHF on 2026-12-14 .*this booking says 22.10 CHF/);
+    expect((await rt.store.getProduct(b.orgId, b.productId))!.expiry).toBe('2027-12-31');
+    await rt.close();
+  });
+
+  it('reopens what a returned transfer paid: listed for review, the invoice open again, the product back under the non-payment rules; paying again restores it', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const a = await orderByTransfer(rt, 'returned');
+    const drop = bucket(rt);
+    await drop('bank/incoming/in.xml', camt('MSG-IN', [ntry({ ref: 'B-IN-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: a.qrr })] })]));
+    expect((await getCheckout(rt.deps, a.orgId, a.view.checkoutId, owner(a.orgId))).invoiceNumber).toBe('INV-CH-2026-000001');
+    expect((await rt.store.getProduct(a.orgId, a.productId))!.expiry).toBe('2027-12-31');
+
+    // The debtor's bank sends it back (AC04, closed account): a DBIT with return information, repeating the reference.
+    rt.clock.day = '2026-12-16';
+    const back = await drop('bank/incoming/return.xml', camt('MSG-RET', [
+      ntry({ ref: 'B-RET-1', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: a.qrr, rtr: 'AC04' })] }),
+    ]));
+    expect(back.credits.map((x) => x.outcome)).toEqual(['reversed']);
+    const review = await rt.store.listBankCreditsToReview();
+    expect(review.map((x) => [x.outcome, x.amount])).toEqual([['reversed', '14.05']]);
+    expect(review[0]!.note).toMatch(/returned payment \(AC04\) of credit B-IN-1: INV-CH-2026-000001 open again for 14.05 CHF/);
+    const invoice = (await rt.store.findInvoice('INV-CH-2026-000001'))!;
+    expect(invoice).toMatchObject({ status: 'open', amountDue: '14.05' });
+    expect(invoice.paymentReference).toMatch(/^\d{27}$/);
+    // 14.05 in, 14.05 out: the books say nothing was received.
+    expect((await rt.store.listPayments(a.orgId)).map((p) => p.amount).sort()).toEqual(['-14.05', '14.05']);
+    expect((await rt.store.getProduct(a.orgId, a.productId))!.expiry).toBe('2026-12-31');
+
+    // Unpaid at expiry: the night blocks it (.ch domains: on the expiry day).
+    const { runNight } = await import('../../functions/local-runtime.ts');
+    await runNight(rt, '2026-12-31');
+    expect((await rt.store.getProduct(a.orgId, a.productId))!.status).toBe('blocked');
+
+    // The customer pays the reopened invoice with its new reference: the period is theirs again, unblocked.
+    rt.clock.day = '2027-01-04';
+    const paid = await drop('bank/incoming/again.xml', camt('MSG-AGAIN', [
+      ntry({ ref: 'B-AGAIN-1', amount: '14.05', date: '2027-01-04', txs: [tx({ amount: '14.05', qrr: invoice.paymentReference! })] }),
+    ]));
+    expect(paid.credits.map((x) => [x.outcome, x.documentNumber])).toEqual([['settled', 'INV-CH-2026-000001']]);
+    expect(await rt.store.getProduct(a.orgId, a.productId)).toMatchObject({ expiry: '2027-12-31', status: 'active' });
+    expect(await rt.store.findInvoice('INV-CH-2026-000001')).toMatchObject({ status: 'paid', amountDue: '0.00' });
+    await rt.close();
+  });
+
+  it('lists a reversal it cannot tie to a credit, and a reversal imported twice is booked once', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const drop = bucket(rt);
+    const file = camt('MSG-RV', [ntry({ ref: 'B-RV-1', amount: '99.00', cd: 'DBIT', reversal: true, txs: [tx({ amount: '99.00' })] })]);
+    const first = await drop('bank/incoming/rv.xml', file);
+    expect(first.credits.map((x) => x.outcome)).toEqual(['reversal-unmatched']);
+    expect((await drop('bank/incoming/rv-again.xml', file)).credits.map((x) => x.duplicate)).toEqual([true]);
+    expect((await rt.store.listBankCreditsToReview()).map((x) => x.note)).toEqual(['reversal of 99.00 CHF: it repeats no reference; finance must look']);
+    await rt.close();
+  });
+
+  it('refuses a file over 20 MiB before reading it, stating the limit', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    let read = false;
+    const handler = makeImportStatementHandler(rt.deps, async () => {
+      read = true;
+      return '';
+    });
+    const event = { Records: [{ s3: { bucket: { name: 'docs' }, object: { key: 'bank/incoming/huge.xml', size: 91_500_000 } } }] } as unknown as S3Event;
+    await expect(handler(event, {} as Context)).rejects.toThrow('bank/incoming/huge.xml has 91500000 bytes, more than the 20971520 bytes (20 MiB) a notification may have');
+    expect(read).toBe(false);
+    await rt.close();
+  });
+});
+
