@@ -229,6 +229,31 @@ describe('customer flows through the local HTTP API', () => {
     expect(s.rt.settlementQueue.deadLetters).toEqual([]);
   });
 
+  it('accepts a validly signed event of 450 and 600 KB (over an item\'s 400 KB) and settles from it', async () => {
+    const s = await stack('2026-12-10');
+    await anOrg(s.rt, { id: 'big' });
+    await aProduct(s.rt, 'big', { id: 'big-ch', expiry: '2026-12-31', autoRenew: false });
+    const token = await s.tokenFor('owner-big');
+    const captured: string[] = [];
+    s.sandbox.onWebhook(async (raw) => void captured.push(raw));
+    const view = asCheckout(await postCheckout(s, 'big', token, 'flow-big-0001', { items: [{ productId: 'big-ch' }], method: 'card' }));
+    await s.confirm(view.payment!.paymentRef, 'pm_card_visa');
+    const success = JSON.parse(captured.find((raw) => raw.includes('"payment_intent.succeeded"'))!) as { id: string; data: { object: Record<string, unknown> } };
+    for (const [id, kb] of [['evt_big_450', 450], ['evt_big_600', 600]] as const) {
+      // An expanded object as Stripe may send it: the payment with a long list of line items.
+      const lines = Array.from({ length: kb * 4 }, (_, i) => ({ id: `li_${i}`, description: 'x'.repeat(220) }));
+      const raw = JSON.stringify({ ...success, id, data: { object: { ...success.data.object, line_items: { data: lines } } } });
+      expect(Buffer.byteLength(raw)).toBeGreaterThan(kb * 1000);
+      const res = await s.postWebhook(raw, signWebhookPayload(raw, SANDBOX_WEBHOOK_SECRET, s.nowSeconds()));
+      expect(res.status, `${kb} KB`).toBe(200);
+      const stored = (await s.rt.store.getGatewayEvent(id))!;
+      expect(stored).toMatchObject({ status: 'processed', objectId: view.payment!.paymentRef });
+      expect(stored.payload.length).toBeLessThan(2_000);
+    }
+    expect(await getCheckout(s, 'big', token, view.checkoutId)).toMatchObject({ status: 'paid' });
+    expect(await s.rt.store.listInvoices('big')).toHaveLength(1);
+  });
+
   it('refuses forged, tampered, stale and unsigned webhooks with 400 and stores nothing', async () => {
     const s = await stack('2026-12-10');
     await anOrg(s.rt, { id: 'forge' });

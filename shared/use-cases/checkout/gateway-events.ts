@@ -41,6 +41,27 @@ export async function receiveWebhook(deps: CheckoutDeps, rawBody: string, signat
   return { eventId: event.id, duplicate: !stored.isNew };
 }
 
+/** The fields of an event's object that settlement reads; the rest stays at the provider, by the event's id. */
+const SETTLEMENT_FIELDS = ['id', 'object', 'status', 'payment_intent', 'payment_method', 'customer', 'amount', 'amount_refunded', 'currency', 'metadata'] as const;
+
+/**
+ * What is stored of an event's object: only what settlement reads (it acts on
+ * the object's current state, re-read from the provider). A validly signed
+ * event can be far larger than a DynamoDB item's 400 KB (an expanded
+ * Checkout Session with its line items, a charge with its refunds); what is
+ * kept is small and bounded (Stripe caps metadata at 50 keys of 500 characters).
+ */
+export function settlementView(object: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const field of SETTLEMENT_FIELDS) {
+    const value = object[field];
+    if (value === undefined || value === null) continue;
+    // An expanded reference keeps its id only.
+    view[field] = field !== 'metadata' && typeof value === 'object' && !Array.isArray(value) ? str((value as { id?: unknown }).id) : value;
+  }
+  return view;
+}
+
 async function storeEvent(deps: CheckoutDeps, event: GatewayEvent): Promise<StoredGatewayEvent & { isNew: boolean }> {
   const now = deps.clock.now();
   const stored: StoredGatewayEvent = {
@@ -48,7 +69,7 @@ async function storeEvent(deps: CheckoutDeps, event: GatewayEvent): Promise<Stor
     type: event.type,
     created: event.created,
     objectId: str(event.object.id) ?? '',
-    payload: JSON.stringify(event.object),
+    payload: JSON.stringify(settlementView(event.object)),
     status: 'received',
     receivedAt: now,
     expiresAt: Math.floor(Date.parse(now) / 1000) + EVENT_RETENTION_SECONDS,
