@@ -24,8 +24,9 @@ type AwsDeps = CheckoutDeps & { renewalQueue: MessageQueue<RenewalMessage>; rate
 let deps: AwsDeps | undefined;
 
 /**
- * Wiring for Lambda, built once per container. Stripe's keys come from
- * Secrets Manager (`STRIPE_SECRET_ID`); the sandbox gateway answers only when
+ * Wiring for Lambda, built once per container. Stripe's API key comes from
+ * Secrets Manager (`STRIPE_SECRET_ID`), the webhook signing secret from
+ * another secret (`STRIPE_WEBHOOK_SECRET_ID`, the webhook function only); the sandbox gateway answers only when
  * a stage asks for it (`PAYMENTS_SANDBOX=true`), since its webhook secret is
  * public. Provisioning is recorded until the provider's API is connected.
  * Queue URLs a function does not use may be unset. PDFs and the bucket are
@@ -39,7 +40,8 @@ export function awsCheckoutDeps(): AwsDeps {
   if (!secretId && process.env.PAYMENTS_SANDBOX !== 'true') {
     throw new Error('STRIPE_SECRET_ID is not set (set PAYMENTS_SANDBOX=true to run a stage on the sandbox gateway)');
   }
-  const stripe = secretId ? stripeFromSecret(secretId, process.env.STRIPE_MAX_RPS ? Number(process.env.STRIPE_MAX_RPS) : undefined) : undefined;
+  const webhookSecretId = process.env.STRIPE_WEBHOOK_SECRET_ID;
+  const stripe = secretId || webhookSecretId ? stripeFromSecret(secretId, webhookSecretId, process.env.STRIPE_MAX_RPS ? Number(process.env.STRIPE_MAX_RPS) : undefined) : undefined;
   const dynamodb = new DynamoDBClient({});
   deps = {
     store: new DynamoDbBillingStore(dynamodb, env('TABLE_NAME')),

@@ -94,7 +94,7 @@ export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 
  * Everything that holds data and must outlive deployments of the code:
  * the single DynamoDB table, the bucket for PDFs and exports, the work queues
  * with their dead-letter queues, the nightly schedules' dead-letter queue and
- * the Stripe secret (its value is set by an operator, so it is state too).
+ * the two Stripe secrets (their values are set by an operator, so they are state too).
  */
 export class StatefulStack extends Stack {
   public readonly stage: Stage;
@@ -118,8 +118,10 @@ export class StatefulStack extends Stack {
   /** PDFs (invoices/), finance exports (exports/) and incoming bank notifications (bank/incoming/). */
   public readonly documentsBucket: Bucket;
   public readonly accessLogsBucket: Bucket;
-  /** `{"secretKey": "sk_...", "webhookSecret": "whsec_..."}`, set after the first deploy. */
+  /** `{"secretKey": "sk_..."}`, set after the first deploy: only the functions that call Stripe may read it. */
   public readonly stripeSecret: Secret;
+  /** `{"webhookSecret": "whsec_..."}`: the public webhook function reads this one, never the API key. */
+  public readonly stripeWebhookSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     // Re-check at runtime: context values and casts bypass the type.
@@ -226,19 +228,31 @@ export class StatefulStack extends Stack {
     });
 
     this.stripeSecret = new Secret(this, 'StripeSecret', {
-      description: `Stripe keys of the billing engine (${stage}): {"secretKey": "sk_...", "webhookSecret": "whsec_..."}`,
+      description: `Stripe API key of the billing engine (${stage}): {"secretKey": "sk_..."}`,
       // A placeholder without a key: the functions fail with "has no secretKey" until an operator puts the real value.
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ secretKey: '', webhookSecret: '' }),
+        secretStringTemplate: JSON.stringify({ secretKey: '' }),
         generateStringKey: 'placeholder',
       },
       removalPolicy,
     });
-    Validations.of(this.stripeSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Stripe API keys and webhook secrets can only be rolled in the Stripe dashboard; there is no API a rotation Lambda could call. Rolling is an operator runbook step (put-secret-value).',
+    // Apart from the API key: the webhook endpoint is public, and a flaw in it must not hand out the key
+    // that moves money.
+    this.stripeWebhookSecret = new Secret(this, 'StripeWebhookSecret', {
+      description: `Stripe webhook signing secret of the billing engine (${stage}): {"webhookSecret": "whsec_..."}`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ webhookSecret: '' }),
+        generateStringKey: 'placeholder',
+      },
+      removalPolicy,
     });
+    for (const secret of [this.stripeSecret, this.stripeWebhookSecret]) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Stripe API keys and webhook secrets can only be rolled in the Stripe dashboard; there is no API a rotation Lambda could call. Rolling is an operator runbook step (put-secret-value).',
+      });
+    }
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Billing single table' });
     new CfnOutput(this, 'RenewalQueueUrl', { value: this.renewalQueue.queueUrl });
@@ -264,7 +278,11 @@ export class StatefulStack extends Stack {
     });
     new CfnOutput(this, 'StripeSecretArn', {
       value: this.stripeSecret.secretArn,
-      description: 'Put {"secretKey": "sk_...", "webhookSecret": "whsec_..."} here after the first deploy',
+      description: 'Put {"secretKey": "sk_..."} here after the first deploy',
+    });
+    new CfnOutput(this, 'StripeWebhookSecretArn', {
+      value: this.stripeWebhookSecret.secretArn,
+      description: 'Put {"webhookSecret": "whsec_..."} here after the first deploy',
     });
   }
 

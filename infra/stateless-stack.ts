@@ -181,7 +181,7 @@ export class StatelessStack extends Stack {
       timeout: consumerTimeout,
       environment: { ...base, ...stripe, LIFECYCLE_QUEUE_URL: data.lifecycleQueue.queueUrl },
     })
-      .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+      .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
       .grantSend(data.lifecycleQueue)
       .grantSecretValue(stripeSecret);
     this.consume(chargeRenewal, data.chargeQueue, { maxConcurrency: CHARGE_MAX_CONCURRENCY });
@@ -204,7 +204,7 @@ export class StatelessStack extends Stack {
       timeout: consumerTimeout,
       environment: { ...base, ...stripe, LIFECYCLE_QUEUE_URL: data.lifecycleQueue.queueUrl },
     })
-      .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'])
+      .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
       .grantQuery(table, { table: true, indexes: [expiryIndex.name] })
       .grantSend(data.lifecycleQueue)
       .grantSecretValue(stripeSecret);
@@ -217,7 +217,7 @@ export class StatelessStack extends Stack {
       environment: { ...base, ...stripe, LIFECYCLE_QUEUE_URL: data.lifecycleQueue.queueUrl },
       onFailureQueue: data.schedulerDlq,
     })
-      .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'])
+      .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
       .grantQuery(table, { table: true, indexes: [expiryIndex.name] })
       .grantSend(data.lifecycleQueue)
       .grantSecretValue(stripeSecret);
@@ -287,7 +287,7 @@ export class StatelessStack extends Stack {
         timeout: httpTimeout,
         environment: { ...base, ...stripe, LIFECYCLE_QUEUE_URL: data.lifecycleQueue.queueUrl },
       })
-        .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+        .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
         .grantQuery(table, { table: true })
         .grantSend(data.lifecycleQueue)
         .grantSecretValue(stripeSecret)
@@ -313,11 +313,12 @@ export class StatelessStack extends Stack {
         entry: HTTP_HANDLERS['POST /v1/webhooks/stripe']!.entry,
         description: 'POST /v1/webhooks/stripe (Stripe signature, no JWT)',
         timeout: httpTimeout,
-        environment: { ...base, ...stripe, SETTLEMENT_QUEUE_URL: data.settlementQueue.queueUrl },
+        // The signing secret only: the public endpoint never calls Stripe and cannot read the API key.
+        environment: { ...base, STRIPE_WEBHOOK_SECRET_ID: data.stripeWebhookSecret.secretArn, SETTLEMENT_QUEUE_URL: data.settlementQueue.queueUrl },
       })
         .grantItems(table, ['dynamodb:GetItem', 'dynamodb:PutItem'])
         .grantSend(data.settlementQueue)
-        .grantSecretValue(stripeSecret),
+        .grantSecretValue(data.stripeWebhookSecret),
       InvoicePdf: this.fn('InvoicePdf', {
         entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/invoices/{file}']!.entry,
         description: 'GET /v1/orgs/{orgId}/invoices/{file} (renders the PDF)',

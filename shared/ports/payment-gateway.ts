@@ -4,8 +4,11 @@ import type { CardBrand, PaymentMethodKind } from '../domain/payment-methods.ts'
 /** Off-session charge of a saved method (automatic renewals). */
 export interface ChargeRequest {
   orgId: string;
-  customerRef?: string;
+  /** The provider's customer the saved method belongs to: an off-session charge always names it. */
+  customerRef: string;
   paymentMethodRef: string;
+  /** The saved method's kind: the charge allows that payment method type only (no redirect can be asked). */
+  methodKind: PaymentMethodKind;
   amount: Money;
   /** Same key, same charge: a retried message never charges twice. */
   idempotencyKey: string;

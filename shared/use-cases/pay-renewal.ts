@@ -9,6 +9,7 @@ import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/
 import { renewed, type Product } from '../domain/product.ts';
 import { WriteConflict, type Change, type PaymentAttempt } from '../ports/billing-store.ts';
 import type { BillingDeps } from './renewal-deps.ts';
+import { ensureCustomer } from './provider-customer.ts';
 
 export interface RenewalPaymentInput {
   org: Organisation;
@@ -195,8 +196,9 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   const earlier = resumed ? await gateway.findChargeByAttempt(attempt.id) : undefined;
   const result = earlier ?? await gateway.charge({
     orgId: org.id,
-    ...(org.gatewayCustomerRef ? { customerRef: org.gatewayCustomerRef } : {}),
+    customerRef: await ensureCustomer(deps, org),
     paymentMethodRef: charging.gatewayRef,
+    methodKind: charging.kind,
     amount: chargePart,
     idempotencyKey: attempt.idempotencyKey,
     description: `Renewal of ${product.name} from ${product.expiry}`,

@@ -50,6 +50,7 @@ function expectedAcknowledgments(stage: string): string[] {
     `Billing-${stage}-Stateful/BankImportDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/AccessLogsBucket AwsSolutions-S1`,
     `Billing-${stage}-Stateful/StripeSecret AwsSolutions-SMG4`,
+    `Billing-${stage}-Stateful/StripeWebhookSecret AwsSolutions-SMG4`,
     ...FUNCTIONS.flatMap((id) => [
       `Billing-${stage}-Stateless/${id}/Role AwsSolutions-IAM5[Resource::*]`,
       `Billing-${stage}-Stateless/${id}/Function AwsSolutions-L1`,

@@ -340,8 +340,11 @@ describe('StatefulStack Stripe secret', () => {
   it('holds a placeholder with the keys the functions read, without a value in the template', () => {
     const { Properties } = resource(dev, logicalId(dev, dev.stack.stripeSecret));
     const generate = Properties.GenerateSecretString as { SecretStringTemplate: string; GenerateStringKey: string };
-    expect(JSON.parse(generate.SecretStringTemplate)).toEqual({ secretKey: '', webhookSecret: '' });
+    expect(JSON.parse(generate.SecretStringTemplate)).toEqual({ secretKey: '' });
     expect(Properties.SecretString).toBeUndefined();
+    // The webhook signing secret is a secret of its own, so the public webhook function never holds the API key.
+    const webhook = resource(dev, logicalId(dev, dev.stack.stripeWebhookSecret)).Properties.GenerateSecretString as { SecretStringTemplate: string };
+    expect(JSON.parse(webhook.SecretStringTemplate)).toEqual({ webhookSecret: '' });
   });
 
   it('retains the prod secret (an operator set its value)', () => {
@@ -368,6 +371,7 @@ describe('StatefulStack outputs', () => {
     template.hasOutput('BankImportDlqUrl', { Value: { Ref: logicalId(dev, stack.bankImportDlq) } });
     template.hasOutput('DocumentsBucketName', { Value: { Ref: logicalId(dev, stack.documentsBucket) } });
     template.hasOutput('StripeSecretArn', { Value: { Ref: logicalId(dev, stack.stripeSecret) } });
+    template.hasOutput('StripeWebhookSecretArn', { Value: { Ref: logicalId(dev, stack.stripeWebhookSecret) } });
   });
 
   it('exports the documents bucket ARN under a per-stage name (the stateless stack\'s S3 grants import it)', () => {

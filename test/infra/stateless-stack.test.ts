@@ -14,6 +14,7 @@ import { EXPORT_CONSUMER_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_
 import { BillingFunction } from '../../infra/billing-function.ts';
 import { describeNagChecks } from './nag-checks.ts';
 import { type CfnResource, logicalIdOf, resourcesOf, type SynthesizedApp, synthBillingApp } from './synth-billing-app.ts';
+import { functionPermissions, namer, permissionsOf, type Statement } from './permissions.ts';
 
 // One synth per stage, shared by every test here and by cdk-nag's, without esbuild: the bundles are bundles.test.ts's.
 const dev = synthBillingApp('dev', { bundle: false });
@@ -26,60 +27,6 @@ afterAll(() => {
 
 type Json = unknown;
 
-/**
- * Human names for the resources a template refers to, so expectations read
- * `table/index/gsi1` instead of a Fn::GetStackOutput of a logical id.
- */
-function namer(s: SynthesizedApp) {
-  const { stateful, stateless } = s;
-  const names = new Map<string, string>([
-    [logicalIdOf(stateful, stateful.table), 'table'],
-    [logicalIdOf(stateful, stateful.stripeSecret), 'stripe-secret'],
-    [logicalIdOf(stateful, stateful.documentsBucket), 'documents-bucket'],
-    [logicalIdOf(stateful, stateful.schedulerDlq), 'scheduler-dlq'],
-    [logicalIdOf(stateful, stateful.bankImportDlq), 'bank-import-dlq'],
-    [logicalIdOf(stateless, stateless.alarmTopic), 'alarm-topic'],
-  ]);
-  for (const [name, { queue, dlq }] of Object.entries(stateful.workQueues)) {
-    names.set(logicalIdOf(stateful, queue), `${name}-queue`);
-    names.set(logicalIdOf(stateful, dlq), `${name}-dlq`);
-  }
-  for (const [id, fn] of Object.entries(stateless.functions)) {
-    names.set(logicalIdOf(stateless, fn.function), `fn:${id}`);
-    names.set(logicalIdOf(stateless, fn.logGroup), `log-group:${id}`);
-  }
-  const outputs = (s.statefulTemplate.toJSON().Outputs ?? {}) as Record<string, { Value: Json; Export?: { Name: string } }>;
-
-  const label = (value: Json): string => {
-    if (typeof value === 'string') return value;
-    if (Array.isArray(value)) return value.map(label).join(',');
-    const v = value as Record<string, Json>;
-    if ('Fn::GetStackOutput' in v) {
-      const { StackName, OutputName } = v['Fn::GetStackOutput'] as { StackName: string; OutputName: string };
-      expect(StackName).toBe(stateful.stackName);
-      const output = outputs[OutputName];
-      if (!output) throw new Error(`no output ${OutputName} in the stateful stack`);
-      return label(output.Value);
-    }
-    if ('Fn::ImportValue' in v) {
-      const exported = Object.values(outputs).find((o) => o.Export?.Name === v['Fn::ImportValue']);
-      if (!exported) throw new Error(`no export ${String(v['Fn::ImportValue'])} in the stateful stack`);
-      return label(exported.Value);
-    }
-    if ('Fn::GetAtt' in v) {
-      const [id, attribute] = v['Fn::GetAtt'] as [string, string];
-      return `${names.get(id) ?? id}.${attribute}`;
-    }
-    if ('Ref' in v) return `${names.get(v.Ref as string) ?? (v.Ref as string)}.Ref`;
-    if ('Fn::Join' in v) {
-      const [separator, parts] = v['Fn::Join'] as [string, Json[]];
-      return parts.map(label).join(separator);
-    }
-    throw new Error(`cannot name ${JSON.stringify(value)}`);
-  };
-  return label;
-}
-
 const devName = namer(dev);
 
 function functionResource(s: SynthesizedApp, id: string): CfnResource {
@@ -88,30 +35,6 @@ function functionResource(s: SynthesizedApp, id: string): CfnResource {
   const resource = s.statelessTemplate.toJSON().Resources[logicalIdOf(s.stateless, fn.function)] as CfnResource | undefined;
   if (!resource) throw new Error(`no resource for function ${id}`);
   return resource;
-}
-
-type Statement = { Effect: string; Action: string | string[]; Resource: Json; Condition?: Record<string, unknown> };
-
-/** Every (action, resource) pair a role is allowed, with its condition, e.g. `dynamodb:Query table.Arn/index/gsi1`. */
-function permissionsOf(s: SynthesizedApp, roleLogicalId: string, name: (v: Json) => string): string[] {
-  const policies = Object.values(resourcesOf(s.statelessTemplate, 'AWS::IAM::Policy')).filter((p) =>
-    (p.Properties.Roles as Json[]).some((r) => (r as { Ref?: string }).Ref === roleLogicalId),
-  );
-  const pairs: string[] = [];
-  for (const policy of policies) {
-    for (const st of (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement) {
-      expect(st.Effect).toBe('Allow');
-      const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
-      const resources = Array.isArray(st.Resource) ? (st.Resource as Json[]) : [st.Resource];
-      const condition = st.Condition ? ` if ${JSON.stringify(st.Condition)}` : '';
-      for (const action of actions) for (const resource of resources) pairs.push(`${action} ${name(resource)}${condition}`);
-    }
-  }
-  return pairs.sort();
-}
-
-function functionPermissions(s: SynthesizedApp, id: string, name: (v: Json) => string): string[] {
-  return permissionsOf(s, logicalIdOf(s.stateless, s.stateless.functions[id]!.role), name);
 }
 
 const own = (id: string) => [
@@ -124,6 +47,7 @@ const consume = (queue: string) =>
   ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map((a) => `sqs:${a} ${queue}.Arn`);
 const item = (actions: string[], resource = 'table.Arn') => actions.map((a) => `dynamodb:${a} ${resource}`);
 const stripeSecret = 'secretsmanager:GetSecretValue stripe-secret.Ref';
+const webhookSecret = 'secretsmanager:GetSecretValue stripe-webhook-secret.Ref';
 const send = (queue: string) => `sqs:SendMessage ${queue}.Arn`;
 const onlyNights = ' if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["NIGHTS"]}}';
 /** DynamoDbRateLimiter's counters: UpdateItem on RATE#<client>#<minute> items only. */
@@ -144,11 +68,11 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   ],
   // Never calls Stripe (charges go to the charge queue): no secret.
   RenewProduct: [...own('RenewProduct'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
-  ChargeRenewal: [...own('ChargeRenewal'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
+  ChargeRenewal: [...own('ChargeRenewal'), ...item(['ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
   ApplyLifecycle: [...own('ApplyLifecycle'), ...item(['GetItem', 'PutItem', 'Query']), ...consume('lifecycle-queue')],
   SettlePayment: [
     ...own('SettlePayment'),
-    ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
     'dynamodb:Query table.Arn/index/gsi2',
     send('lifecycle-queue'),
     stripeSecret,
@@ -156,7 +80,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   ],
   NightlyCheckouts: [
     ...own('NightlyCheckouts'),
-    ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
     'dynamodb:Query table.Arn/index/gsi2',
     send('lifecycle-queue'),
     stripeSecret,
@@ -177,10 +101,10 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...consume('exports-queue'),
   ],
   ListProducts: [...own('ListProducts'), 'dynamodb:GetItem table.Arn', 'dynamodb:Query table.Arn/index/gsi2', rateLimit],
-  StartCheckout: [...own('StartCheckout'), ...item(['GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
+  StartCheckout: [...own('StartCheckout'), ...item(['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
   GetCheckout: [...own('GetCheckout'), 'dynamodb:GetItem table.Arn', rateLimit],
   StartTopUp: [...own('StartTopUp'), ...item(['GetItem', 'PutItem', 'UpdateItem']), stripeSecret, rateLimit],
-  StripeWebhook: [...own('StripeWebhook'), ...item(['GetItem', 'PutItem']), send('settlement-queue'), stripeSecret],
+  StripeWebhook: [...own('StripeWebhook'), ...item(['GetItem', 'PutItem']), send('settlement-queue'), webhookSecret],
   InvoicePdf: [...own('InvoicePdf'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['PutObject'], 'invoices/')],
   RequestExport: [...own('RequestExport'), ...item(['GetItem', 'PutItem', 'Query']), send('exports-queue'), rateLimit],
   GetExport: [...own('GetExport'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['GetObject'], 'exports/')],
@@ -207,7 +131,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   StartCheckout: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   GetCheckout: { ...base },
   StartTopUp: { ...stripeEnv },
-  StripeWebhook: { ...stripeEnv, SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
+  StripeWebhook: { ...base, STRIPE_WEBHOOK_SECRET_ID: 'stripe-webhook-secret.Ref', SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
   InvoicePdf: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
   RequestExport: { ...financeEnv, EXPORTS_QUEUE_URL: 'exports-queue.Ref' },
   GetExport: { ...financeEnv },
@@ -305,7 +229,10 @@ describe('StatelessStack functions', () => {
 
   it('grants the Stripe secret exactly to the functions that call Stripe', () => {
     const withSecret = FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(stripeSecret));
-    expect(withSecret).toEqual(['ChargeRenewal', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp', 'StripeWebhook']);
+    expect(withSecret).toEqual(['ChargeRenewal', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp']);
+    // The public webhook function reads the signing secret and nothing else; no other function reads that one.
+    expect(FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(webhookSecret))).toEqual(['StripeWebhook']);
+    expect(functionPermissions(dev, 'StripeWebhook', devName).filter((p) => p.startsWith('secretsmanager:'))).toEqual([webhookSecret]);
     // Paced where granted; no pace where Stripe is never called.
     for (const id of FUNCTION_IDS) {
       const rps = (functionResource(dev, id).Properties.Environment as { Variables: Record<string, unknown> }).Variables.STRIPE_MAX_RPS;

@@ -58,6 +58,7 @@ function aCharge(customerRef: string, overrides: Partial<ChargeRequest> = {}): C
     orgId: 'org-1',
     customerRef,
     paymentMethodRef: 'pm_card_visa',
+    methodKind: 'card',
     amount: Money.of('14.05', 'CHF'),
     idempotencyKey: key(),
     description: 'Renewal of shop.example.ch from 2026-12-31',
@@ -83,6 +84,7 @@ describe('StripePaymentGateway.charge', () => {
       currency: 'chf',
       payment_method: 'pm_card_visa',
       customer,
+      allowed_payment_method_types: ['card'],
       off_session: 'true',
       confirm: 'true',
       description: 'Renewal of shop.example.ch from 2026-12-31',
@@ -95,6 +97,39 @@ describe('StripePaymentGateway.charge', () => {
     expect(result).toEqual({ status: 'succeeded', paymentRef: expect.stringMatching(/^pi_/) });
     const pi = fake.listPaymentIntents().find((p) => p.id === (result as { paymentRef: string }).paymentRef);
     expect(pi).toMatchObject({ status: 'succeeded', amount: 1405, amount_received: 1405, currency: 'chf', customer });
+  });
+
+  it('charges a saved card, Twint and PayPal off-session in the shape Stripe takes: their customer and their one type', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    fake.addPaymentMethod({ id: `pm_saved_card_${customer}`, type: 'card', card: { brand: 'visa', last4: '4242' }, customer });
+    fake.addPaymentMethod({ id: `pm_saved_twint_${customer}`, type: 'twint', customer });
+    fake.addPaymentMethod({ id: `pm_saved_paypal_${customer}`, type: 'paypal', paypal: { payer_email: 'anna@example.ch' }, customer });
+    for (const kind of ['card', 'twint', 'paypal'] as const) {
+      const result = await gw.charge(aCharge(customer, { paymentMethodRef: `pm_saved_${kind}_${customer}`, methodKind: kind }));
+      expect(result, kind).toMatchObject({ status: 'succeeded' });
+      expect(lastPost('/v1/payment_intents').body).toMatchObject({ customer, allowed_payment_method_types: [kind], off_session: 'true', confirm: 'true' });
+    }
+  });
+
+  it('has a fake Stripe that refuses what Stripe refuses: a confirmed intent that may redirect without a return_url, a saved method without its customer', async () => {
+    const customer = await aCustomer();
+    const owned = `pm_owned_${customer}`;
+    fake.addPaymentMethod({ id: owned, type: 'card', card: { brand: 'visa', last4: '4242' }, customer });
+    const post = (body: Record<string, string>) =>
+      fetch(`${fake.connection().protocol}://${fake.connection().host}:${fake.connection().port}/v1/payment_intents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${fake.connection().secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(body).toString(),
+      }).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error?: { message: string; param?: string } }).error }));
+    const base = { amount: '1405', currency: 'chf', off_session: 'true', confirm: 'true' };
+    // The engine's old shape: no type list, no customer.
+    expect(await post({ ...base, payment_method: owned })).toMatchObject({ status: 400, error: { param: 'return_url', message: expect.stringMatching(/^A return_url must be specified/) } });
+    expect(await post({ ...base, payment_method: owned, 'allowed_payment_method_types[0]': 'card' })).toMatchObject({
+      status: 400,
+      error: { param: 'customer', message: expect.stringContaining(`belongs to the Customer ${customer}`) },
+    });
+    expect(await post({ ...base, payment_method: owned, customer, 'automatic_payment_methods[enabled]': 'true', 'automatic_payment_methods[allow_redirects]': 'never' })).toMatchObject({ status: 200 });
   });
 
   it('sends EUR amounts in cents too', async () => {

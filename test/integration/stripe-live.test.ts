@@ -46,6 +46,7 @@ describe.skipIf(!runLive)(title, () => {
     orgId: `org-live-${run}`,
     customerRef,
     paymentMethodRef,
+    methodKind: 'card',
     amount: Money.of('14.05', 'CHF'),
     idempotencyKey: key(what),
     description: 'Live test renewal',

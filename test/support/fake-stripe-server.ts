@@ -370,6 +370,25 @@ export class FakeStripeServer {
       }
     }
     const pmType = pmId ? (this.paymentMethods.get(pmId)!.type as string) : undefined;
+    const automatic = objectParam(body, 'automatic_payment_methods');
+    // What Stripe refuses of a confirmed intent: with neither a type list nor automatic methods that never
+    // redirect, it falls back to the dashboard's methods, some of which redirect, and needs a return_url.
+    if (confirm && allowed.length === 0 && !stringParam(body, 'return_url') && !(automatic?.enabled === 'true' && automatic.allow_redirects === 'never')) {
+      throw invalid(
+        400,
+        'A return_url must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.',
+        'parameter_missing',
+        'return_url',
+      );
+    }
+    // A saved method belongs to its customer: charging it off-session must name that customer.
+    const owner = pmId ? (this.paymentMethods.get(pmId)!.customer as string | null) : null;
+    if (offSession && owner && customer !== owner) {
+      throw invalid(400, `The provided PaymentMethod ${pmId} belongs to the Customer ${owner}. Please include the Customer in the \`customer\` parameter on the PaymentIntent.`, 'parameter_missing', 'customer');
+    }
+    if (pmType && allowed.length > 0 && !allowed.includes(pmType)) {
+      throw invalid(400, `The PaymentMethod provided (${pmType}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${allowed.join(', ')}.`, 'payment_intent_incompatible_payment_method', 'payment_method');
+    }
 
     const id = newId('pi');
     const pi = structuredClone(TEMPLATES.paymentIntent);
@@ -755,6 +774,14 @@ function asStringArray(value: FormValue, name: string): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
   throw invalid(400, `Invalid array: ${name}`, 'parameter_invalid_array', name);
+}
+
+/** A hash parameter such as automatic_payment_methods[enabled]=true, as strings. */
+function objectParam(body: Form, name: string): Record<string, string> | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(400, `Invalid hash: ${name}`, 'parameter_invalid_hash', name);
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function metadataParam(body: Form): Record<string, string> {

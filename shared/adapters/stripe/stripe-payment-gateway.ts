@@ -89,15 +89,19 @@ export class StripePaymentGateway implements PaymentGateway {
   }
 
   async charge(req: ChargeRequest): Promise<ChargeResult> {
+    // Stripe's shape for charging a saved method with the customer away: the customer it belongs to, and the
+    // one payment method type it is. Without a type list Stripe falls back to the dashboard's automatic
+    // methods, which may redirect, and refuses a confirmed intent that has no return_url.
     const params: Stripe.PaymentIntentCreateParams = {
       amount: req.amount.toMinorUnits(),
       currency: req.amount.currency.toLowerCase(),
+      customer: req.customerRef,
       payment_method: req.paymentMethodRef,
+      allowed_payment_method_types: [stripeMethodType(req.methodKind)],
       off_session: true,
       confirm: true,
       description: req.description,
       metadata: req.metadata,
-      ...(req.customerRef ? { customer: req.customerRef } : {}),
     };
     let pi: Stripe.PaymentIntent;
     try {

@@ -4,33 +4,45 @@ import { RatePacer } from './rate-pacer.ts';
 import { STRIPE_ON_SESSION_METHODS, StripePaymentGateway } from './stripe-payment-gateway.ts';
 import { StripeWebhookVerifier } from './stripe-webhook-verifier.ts';
 
-/** The secret's JSON: `{ "secretKey": "sk_...", "webhookSecret": "whsec_..." }`. */
-interface StripeSecret {
-  secretKey: string;
+/** The API key secret's JSON: `{ "secretKey": "sk_..." }`. */
+interface StripeApiSecret {
+  secretKey?: string;
+}
+
+/** The webhook secret's JSON: `{ "webhookSecret": "whsec_..." }`. */
+interface StripeWebhookSecret {
   webhookSecret?: string;
 }
 
 /**
  * Stripe in Lambda: keys live in Secrets Manager, fetched once per container
  * on first use (never in environment variables, where the console shows them).
- * The gateway and verifier resolve the secret lazily so building the
- * handler's dependencies stays synchronous.
+ * The API key and the webhook signing secret are two secrets, so the public
+ * webhook function is granted the second only. The gateway and verifier
+ * resolve their secret lazily so building the handler's dependencies stays
+ * synchronous, and a function never asks for a secret it does not use.
  */
-export function stripeFromSecret(secretId: string, maxRequestsPerSecond?: number): { gateway: PaymentGateway; verifier: WebhookVerifier } {
-  let secret: Promise<StripeSecret> | undefined;
-  const load = () =>
-    (secret ??= new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId })).then((res) => {
-      const parsed = JSON.parse(res.SecretString ?? '{}') as Partial<StripeSecret>;
-      if (!parsed.secretKey) throw new Error(`secret ${secretId} has no secretKey`);
-      return parsed as StripeSecret;
-    }));
+export function stripeFromSecret(
+  secretId: string | undefined,
+  webhookSecretId: string | undefined,
+  maxRequestsPerSecond?: number,
+): { gateway: PaymentGateway; verifier: WebhookVerifier } {
+  const client = () => new SecretsManagerClient({});
+  const read = async <T>(id: string | undefined, what: string): Promise<T> => {
+    if (!id) throw new Error(`no secret id is set for the ${what} (this function is not meant to use it)`);
+    const res = await client().send(new GetSecretValueCommand({ SecretId: id }));
+    return JSON.parse(res.SecretString ?? '{}') as T;
+  };
   let gateway: Promise<StripePaymentGateway> | undefined;
   const gw = () =>
-    (gateway ??= load().then((s) => new StripePaymentGateway({ secretKey: s.secretKey, ...(maxRequestsPerSecond ? { pacer: new RatePacer({ ratePerSecond: maxRequestsPerSecond }) } : {}) })));
+    (gateway ??= read<StripeApiSecret>(secretId, 'Stripe API key').then((s) => {
+      if (!s.secretKey) throw new Error(`secret ${secretId} has no secretKey`);
+      return new StripePaymentGateway({ secretKey: s.secretKey, ...(maxRequestsPerSecond ? { pacer: new RatePacer({ ratePerSecond: maxRequestsPerSecond }) } : {}) });
+    }));
   let verifier: Promise<StripeWebhookVerifier> | undefined;
   const ver = () =>
-    (verifier ??= load().then((s) => {
-      if (!s.webhookSecret) throw new Error(`secret ${secretId} has no webhookSecret`);
+    (verifier ??= read<StripeWebhookSecret>(webhookSecretId, 'Stripe webhook signing secret').then((s) => {
+      if (!s.webhookSecret) throw new Error(`secret ${webhookSecretId} has no webhookSecret`);
       return new StripeWebhookVerifier(s.webhookSecret);
     }));
   return {

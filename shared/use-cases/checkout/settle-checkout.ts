@@ -9,6 +9,7 @@ import { billingContext } from '../manage-partners.ts';
 import type { PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
+import { ensureCustomer } from '../provider-customer.ts';
 import {
   balanceMove,
   checkoutEmail,
@@ -345,8 +346,9 @@ async function supersedePendingAttempts(deps: CheckoutDeps, checkout: Checkout):
         (method
           ? await deps.gateway.charge({
               orgId: payer.id,
-              ...(payer.gatewayCustomerRef ? { customerRef: payer.gatewayCustomerRef } : {}),
+              customerRef: await ensureCustomer(deps, payer),
               paymentMethodRef: method.gatewayRef,
+              methodKind: method.kind,
               amount: chargePart,
               idempotencyKey: attempt.idempotencyKey,
               description: `Renewal of ${product?.name ?? attempt.productId} from ${attempt.periodStart}`,

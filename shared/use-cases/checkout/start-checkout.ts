@@ -28,6 +28,7 @@ import { authoriseBilling, type Actor } from '../actor.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
 import { parseInput } from '../validation.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
+import { ensureCustomer } from '../provider-customer.ts';
 import { assertNotInOpenCheckout } from './open-checkout.ts';
 import {
   balanceMove,
@@ -444,18 +445,7 @@ async function cancelUnstarted(deps: CheckoutDeps, checkout: Checkout, cause: Ga
   });
 }
 
-/** The organisation's customer at the provider, created once and remembered on the organisation. */
-export async function ensureCustomer(deps: CheckoutDeps, org: Organisation): Promise<string> {
-  if (org.gatewayCustomerRef) return org.gatewayCustomerRef;
-  const ref = await deps.gateway.ensureCustomer({
-    orgId: org.id,
-    name: org.name,
-    ...(org.billingContacts[0] ? { email: org.billingContacts[0] } : {}),
-    idempotencyKey: `customer/${org.id}`,
-  });
-  await deps.store.commit([{ type: 'customerRef', orgId: org.id, ref }]);
-  return ref;
-}
+export { ensureCustomer };
 
 /** The prepaid balance covers everything: pay, invoice and renew in one transaction. */
 async function payFromBalance(deps: CheckoutDeps, checkout: Checkout, org: Organisation, products: Map<string, Product>, today: string): Promise<void> {

@@ -1,0 +1,300 @@
+import type { Context, S3Event } from 'aws-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
+import { makeNightlyCheckoutsHandler } from '../../functions/checkout/nightly-checkouts.ts';
+import { makeSettlePaymentHandler } from '../../functions/checkout/settle-payment.ts';
+import { makeRunExportHandler } from '../../functions/finance/run-export.ts';
+import type { ApiEvent } from '../../functions/http/api-handler.ts';
+import { ROUTES, routeKey } from '../../functions/http/routes.ts';
+import { makeApplyLifecycleHandler } from '../../functions/lifecycle/apply-lifecycle.ts';
+import { type LocalRuntime } from '../../functions/local-runtime.ts';
+import { makePlanNightHandler } from '../../functions/renewal/plan-night.ts';
+import { makeRenewProductHandler } from '../../functions/renewal/renew-product.ts';
+import { HTTP_HANDLERS } from '../../infra/stateless-stack.ts';
+import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
+import { DynamoDbRateLimiter } from '../../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
+import { localClient } from '../../shared/adapters/local/dynamodb-local.ts';
+import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
+import { fixedClock } from '../../shared/ports/clock.ts';
+import type { DocumentStore } from '../../shared/ports/documents.ts';
+import type { MessageQueue } from '../../shared/ports/message-queue.ts';
+import type { PaymentGateway, WebhookVerifier } from '../../shared/ports/payment-gateway.ts';
+import type { EngineDeps } from '../../functions/local-runtime.ts';
+import { functionPermissions, namer } from '../infra/permissions.ts';
+import { synthBillingApp } from '../infra/synth-billing-app.ts';
+import { tableOf } from '../support/table-digest.ts';
+import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
+
+/**
+ * IAM is tested from the calls the code really makes, since DynamoDB Local
+ * enforces none: each deployed function's handler runs here on its own
+ * DynamoDB client, queues, documents and gateway, which record every AWS
+ * action it performs (each item of a transaction counts as its own action:
+ * a ConditionCheck needs dynamodb:ConditionCheckItem). The test then asserts
+ * that the function's synthesized policy grants every one of them.
+ */
+const db = useDynamoDbLocal();
+const app = synthBillingApp('dev', { bundle: false });
+const name = namer(app);
+afterAll(() => app.cleanup());
+
+const QUEUE_OF: Record<string, string> = {
+  lifecycleQueue: 'lifecycle-queue',
+  chargeQueue: 'charge-queue',
+  renewalQueue: 'renewal-queue',
+  settlementQueue: 'settlement-queue',
+  exportsQueue: 'exports-queue',
+};
+
+/** Permission strings as the synthesized policies name them, with the partition key an item action touched. */
+type Call = { permission: string; pk?: string };
+
+const calls = new Map<string, Call[]>();
+const record = (fn: string, call: Call) => calls.set(fn, [...(calls.get(fn) ?? []), call]);
+
+const ITEM_ACTIONS: Record<string, string> = {
+  GetCommand: 'GetItem',
+  GetItemCommand: 'GetItem',
+  PutCommand: 'PutItem',
+  PutItemCommand: 'PutItem',
+  UpdateCommand: 'UpdateItem',
+  UpdateItemCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  DeleteItemCommand: 'DeleteItem',
+  BatchGetCommand: 'BatchGetItem',
+  BatchGetItemCommand: 'BatchGetItem',
+  ScanCommand: 'Scan',
+  ListTablesCommand: 'ListTables',
+};
+const TRANSACT_ACTIONS: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem' };
+
+const pkOf = (key: unknown): string | undefined => {
+  const pk = (key as { pk?: unknown } | undefined)?.pk;
+  return typeof pk === 'string' ? pk : typeof (pk as { S?: unknown })?.S === 'string' ? ((pk as { S: string }).S) : undefined;
+};
+
+/** A DynamoDB client that records, for `fn`, every action each command needs. */
+function recordingClient(endpoint: string, fn: string) {
+  const client = localClient(endpoint);
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      const command = context.commandName ?? '?';
+      if (command === 'QueryCommand') {
+        const index = typeof input.IndexName === 'string' ? `/index/${input.IndexName}` : '';
+        const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+        record(fn, { permission: `dynamodb:Query table.Arn${index}`, ...(index ? {} : { pk: pkOf({ pk: values?.[':pk'] }) }) });
+      } else if (command === 'TransactWriteCommand' || command === 'TransactWriteItemsCommand') {
+        for (const item of input.TransactItems as Record<string, { Key?: unknown; Item?: unknown }>[]) {
+          for (const [kind, action] of Object.entries(TRANSACT_ACTIONS)) {
+            if (item[kind]) record(fn, { permission: `dynamodb:${action} table.Arn`, ...(pkOf(item[kind]!.Key ?? item[kind]!.Item) ? { pk: pkOf(item[kind]!.Key ?? item[kind]!.Item)! } : {}) });
+          }
+        }
+      } else {
+        const action = ITEM_ACTIONS[command];
+        if (!action) throw new Error(`the IAM test does not know the DynamoDB command ${command}`);
+        const pk = pkOf(input.Key ?? input.Item);
+        record(fn, { permission: `dynamodb:${action} table.Arn`, ...(pk ? { pk } : {}) });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: `record-${fn}` },
+  );
+  return client;
+}
+
+function recordingQueue<T>(fn: string, queue: string, inner: MessageQueue<T>): MessageQueue<T> {
+  return { send: async (messages) => { record(fn, { permission: `sqs:SendMessage ${queue}.Arn` }); return inner.send(messages); } };
+}
+
+/** In AWS any call of the gateway first reads the Stripe API key's secret; the verifier reads the webhook secret. */
+function recordingGateway(fn: string, inner: PaymentGateway): PaymentGateway {
+  return new Proxy(inner, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        record(fn, { permission: 'secretsmanager:GetSecretValue stripe-secret.Ref' });
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+function recordingVerifier(fn: string, inner: WebhookVerifier): WebhookVerifier {
+  return { verify: (raw, sig) => { record(fn, { permission: 'secretsmanager:GetSecretValue stripe-webhook-secret.Ref' }); return inner.verify(raw, sig); } };
+}
+
+/** The S3 actions the bucket adapter performs for each document store call, on the key's prefix. */
+function recordingDocuments(fn: string, inner: DocumentStore): DocumentStore {
+  const prefix = (key: string) => `documents-bucket.Arn/${key.slice(0, key.indexOf('/') + 1)}*`;
+  return {
+    put: (key, body, type) => { record(fn, { permission: `s3:PutObject ${prefix(key)}` }); return inner.put(key, body, type); },
+    get: (key) => { record(fn, { permission: `s3:GetObject ${prefix(key)}` }); return inner.get(key); },
+    writer: (key, type) => {
+      // lib-storage's multipart upload: PutObject for the parts, AbortMultipartUpload when it fails.
+      record(fn, { permission: `s3:PutObject ${prefix(key)}` });
+      record(fn, { permission: `s3:AbortMultipartUpload ${prefix(key)}` });
+      return inner.writer(key, type);
+    },
+    // A presigned GET link carries the function's own permission to read the object.
+    link: (key, seconds) => { record(fn, { permission: `s3:GetObject ${prefix(key)}` }); return inner.link(key, seconds); },
+  };
+}
+
+/** The engine's ports as function `fn` has them in AWS: its own recording client, queues, documents and gateway. */
+function depsFor(rt: LocalRuntime, fn: string, night?: string): EngineDeps {
+  const client = recordingClient(rt.endpoint, fn);
+  const table = tableOf(rt);
+  const deps: EngineDeps = {
+    ...rt.deps,
+    store: new DynamoDbBillingStore(client, table),
+    rateLimiter: new DynamoDbRateLimiter(client, table),
+    gateway: recordingGateway(fn, rt.deps.gateway),
+    verifier: recordingVerifier(fn, rt.deps.verifier),
+    documents: recordingDocuments(fn, rt.deps.documents),
+    ...(night ? { clock: fixedClock(night) } : {}),
+  };
+  for (const [port, queue] of Object.entries(QUEUE_OF)) {
+    const inner = (rt.deps as unknown as Record<string, MessageQueue<unknown> | undefined>)[port] ?? (rt as unknown as Record<string, MessageQueue<unknown>>)[port];
+    if (inner) (deps as unknown as Record<string, MessageQueue<unknown>>)[port] = recordingQueue(fn, queue, inner);
+  }
+  return deps;
+}
+
+/** Whether a synthesized grant covers a recorded call: same action and resource, and its LeadingKeys condition met. */
+function covers(grant: string, call: Call): boolean {
+  const [head, condition] = grant.split(' if ');
+  if (head !== call.permission) return false;
+  if (!condition) return true;
+  const c = JSON.parse(condition) as Record<string, Record<string, string[]>>;
+  const equals = c['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'];
+  const like = c['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+  if (!call.pk) return false;
+  if (equals) return equals.includes(call.pk);
+  if (like) return like.some((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(call.pk!));
+  return false;
+}
+
+function apiEvent(method: string, path: string, route: string, opts: { sub?: string; body?: string; pathParameters?: Record<string, string>; query?: Record<string, string>; headers?: Record<string, string> }): ApiEvent {
+  return {
+    version: '2.0',
+    routeKey: route,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
+    headers: { 'content-type': 'application/json', ...opts.headers },
+    ...(opts.query ? { queryStringParameters: opts.query } : {}),
+    ...(opts.pathParameters ? { pathParameters: opts.pathParameters } : {}),
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: `r-${Math.random()}`,
+      routeKey: route,
+      http: { method, path },
+      ...(opts.sub ? { authorizer: { jwt: { claims: { sub: opts.sub, scope: 'billing:finance' }, scopes: ['billing:finance'] } } } : {}),
+    },
+  } as unknown as ApiEvent;
+}
+
+describe('IAM, from the calls each function really makes', () => {
+  it('grants every deployed function each AWS action its handler performs', { timeout: 300_000 }, async () => {
+    const sandbox = new SandboxPaymentGateway();
+    const rt = await runtime(db.endpoint(), { today: '2026-12-10', gateway: sandbox, separateCharges: true });
+    // Our webhook deliveries are signed at a fixed instant; the runtime's own intake keeps the wall clock.
+    const fixedVerifier = new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET, { now: () => Date.parse('2026-12-17T02:00:00Z') });
+    const http = (fn: string) => {
+      const route = ROUTES.find((r) => HTTP_HANDLERS[routeKey(r)]!.id === fn)!;
+      const deps = depsFor(rt, fn);
+      return route.make(fn === 'StripeWebhook' ? { ...deps, verifier: recordingVerifier(fn, fixedVerifier) } : deps);
+    };
+    // Webhooks reach the recorded webhook function, as Stripe's do.
+    const webhook = http('StripeWebhook');
+    const hooks: string[] = [];
+    sandbox.onWebhook(async (raw) => void hooks.push(raw));
+    const deliver = async () => {
+      for (const raw of hooks.splice(0)) {
+        const res = await webhook(apiEvent('POST', '/v1/webhooks/stripe', 'POST /v1/webhooks/stripe', { body: raw, headers: { 'stripe-signature': signWebhookPayload(raw, SANDBOX_WEBHOOK_SECRET, Math.floor(Date.parse('2026-12-17T02:00:00Z') / 1000)) } }), {} as Context);
+        expect(res.statusCode).toBe(200);
+      }
+      await rt.settlementQueue.drain(makeSettlePaymentHandler(depsFor(rt, 'SettlePayment'), false));
+    };
+
+    // A portfolio whose nights take every path: balance, card, decline, block, terminate; checkouts by card and transfer.
+    const { org: balance } = await anOrg(rt, { id: 'iam-balance', balance: '500' });
+    await aProduct(rt, balance.id, { id: 'iam-b1', expiry: '2026-12-31' });
+    const { org: card, method } = await anOrg(rt, { id: 'iam-card', method: 'pm_card_visa' });
+    await aProduct(rt, card.id, { id: 'iam-c1', expiry: '2026-12-31', paymentMethodId: method!.id });
+    const { org: declined, method: bad } = await anOrg(rt, { id: 'iam-declined', method: 'pm_card_chargeDeclined' });
+    await aProduct(rt, declined.id, { id: 'iam-d1', typeId: 'cloud-server', expiry: '2026-12-31', paymentMethodId: bad!.id });
+    await aProduct(rt, card.id, { id: 'iam-pay', expiry: '2027-01-20', autoRenew: false });
+    await aProduct(rt, card.id, { id: 'iam-iban', expiry: '2027-01-25', autoRenew: false });
+    const owner = 'owner-iam-card';
+
+    // The customer API.
+    const get = async (fn: string, path: string, pathParameters: Record<string, string>, query?: Record<string, string>) => {
+      const route = ROUTES.find((r) => HTTP_HANDLERS[routeKey(r)]!.id === fn)!;
+      return http(fn)(apiEvent('GET', path, routeKey(route), { sub: owner, pathParameters, ...(query ? { query } : {}) }), {} as Context);
+    };
+    const post = async (fn: string, path: string, pathParameters: Record<string, string>, body: unknown, key: string) => {
+      const route = ROUTES.find((r) => HTTP_HANDLERS[routeKey(r)]!.id === fn)!;
+      return http(fn)(apiEvent('POST', path, routeKey(route), { sub: owner, pathParameters, body: JSON.stringify(body), headers: { 'idempotency-key': key } }), {} as Context);
+    };
+    expect((await get('ListProducts', '/v1/orgs/iam-card/products', { orgId: 'iam-card' }, { due: 'all' })).statusCode).toBe(200);
+    const checkout = await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-pay' }], method: 'card' }, 'iam-checkout-0001');
+    expect(checkout.statusCode).toBe(201);
+    const view = JSON.parse(checkout.body!) as { checkoutId: string; payment: { paymentRef: string } };
+    const transfer = await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-iban' }], method: 'iban' }, 'iam-checkout-0002');
+    expect(transfer.statusCode).toBe(201);
+    const topUp = await post('StartTopUp', '/v1/orgs/iam-card/balance/top-ups', { orgId: 'iam-card' }, { amount: '20', method: 'card' }, 'iam-topup-00001');
+    expect(topUp.statusCode).toBe(201);
+    await sandbox.confirmPayment(view.payment.paymentRef, 'pm_card_visa');
+    await deliver();
+    expect((await get('GetCheckout', `/v1/orgs/iam-card/checkouts/${view.checkoutId}`, { orgId: 'iam-card', checkoutId: view.checkoutId })).statusCode).toBe(200);
+
+    // A transfer against the pro-forma, dropped in the bucket.
+    const proforma = (await rt.store.listInvoices('iam-card')).find((i) => i.series === 'PRO' && i.status === 'open' && i.lines.some((l) => l.productId === 'iam-iban'));
+    const files = new Map<string, string>();
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>IAM-1</MsgId><CreDtTm>2026-12-12T08:00:00</CreDtTm></GrpHdr><Ntfctn><Id>N</Id><Acct><Id><IBAN>CH4431999123000889012</IBAN></Id></Acct><Ntry><Amt Ccy="CHF">${proforma?.amountDue ?? '14.05'}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-12</Dt></BookgDt><AcctSvcrRef>IAM-E1</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>${proforma?.paymentReference ?? ''}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`;
+    files.set('bank/incoming/iam.xml', xml);
+    const importer = makeImportStatementHandler(depsFor(rt, 'ImportStatement'), async (_b, key) => files.get(key)!);
+    await importer({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'bank/incoming/iam.xml', size: xml.length } } }] } as unknown as S3Event, {} as Context);
+    await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle'), false));
+
+    // Nights: plan, renew, charge, lifecycle, and the nightly checkout chores.
+    const nights = ['2026-12-17', '2026-12-20', '2026-12-31', '2027-01-03', '2027-01-24'];
+    for (const night of nights) {
+      rt.clock.day = night;
+      await makePlanNightHandler({ ...depsFor(rt, 'PlanNight', night) } as never)({ night }, {} as never);
+      await rt.renewalQueue.drain(makeRenewProductHandler(depsFor(rt, 'RenewProduct', night), false));
+      const { chargeQueue: _deferTo, ...charging } = depsFor(rt, 'ChargeRenewal', night);
+      await rt.chargeQueue.drain(makeRenewProductHandler(charging, false));
+      await deliver();
+      await makeNightlyCheckoutsHandler(depsFor(rt, 'NightlyCheckouts', night))({ night }, {} as never);
+      await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle', night), false));
+      await deliver();
+    }
+
+    // Finance: a PDF, an export requested, run and fetched.
+    const invoice = (await rt.store.listInvoices('iam-card')).find((i) => i.series === 'INV')!;
+    expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${invoice.number}.pdf`, { orgId: 'iam-card', file: `${invoice.number}.pdf` })).statusCode).toBe(200);
+    const requested = await post('RequestExport', '/v1/exports', {}, { from: '2026-12-01', to: '2027-01-31', orgId: 'iam-card', pdf: true }, 'iam-export-0001');
+    expect(requested.statusCode).toBe(202);
+    const exportId = (JSON.parse(requested.body!) as { exportId: string }).exportId;
+    await rt.exportsQueue.drain(makeRunExportHandler(depsFor(rt, 'RunExport'), false));
+    expect((await get('GetExport', `/v1/exports/${exportId}`, { exportId })).statusCode).toBe(200);
+    await rt.close();
+
+    // Every function ran; every action each one took is granted to it.
+    const missing: string[] = [];
+    for (const fn of Object.keys(app.stateless.functions).sort()) {
+      const recorded = calls.get(fn) ?? [];
+      expect(recorded.length, `${fn} was exercised`).toBeGreaterThan(0);
+      const granted = functionPermissions(app, fn, name);
+      for (const call of recorded) {
+        if (!granted.some((g) => covers(g, call))) missing.push(`${fn}: ${call.permission}${call.pk ? ` (${call.pk})` : ''}`);
+      }
+    }
+    expect([...new Set(missing)].sort()).toEqual([]);
+  });
+});
