@@ -29,7 +29,7 @@ import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/fin
 /** Every port the engine's use cases take, wired for this machine. */
 export type EngineDeps = CheckoutDeps & FinanceDeps;
 import { planNight } from '../shared/use-cases/plan-night.ts';
-import { republishPendingLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
+import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
 import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
 import { makeRenewProductHandler } from './renewal/renew-product.ts';
@@ -158,6 +158,8 @@ export async function runLifecycle(rt: LocalRuntime): Promise<void> {
 
 /** Delivers whatever settlement and lifecycle work is queued, as the queues' consumers would in AWS. */
 export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps): Promise<void> {
+  // What AWS's 5-minute sweep does: commands a crashed command committed but never queued go out now.
+  await sweepLifecycle(deps, 0);
   while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0 || rt.exportsQueue.depth > 0) {
     await rt.settlementQueue.drain(makeSettlePaymentHandler(deps, false));
     await rt.exportsQueue.drain(makeRunExportHandler(deps, false));

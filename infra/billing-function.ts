@@ -170,7 +170,7 @@ export class BillingFunction extends Construct {
   }
 
   /** Item actions on the table itself (not its indexes), optionally limited to partition keys. */
-  public grantItems(table: ITableV2, actions: readonly DynamoDbAction[], options: { leadingKeys?: readonly string[] } = {}): this {
+  public grantItems(table: ITableV2, actions: readonly DynamoDbAction[], options: { leadingKeys?: readonly string[]; leadingKeyPatterns?: readonly string[] } = {}): this {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
@@ -178,7 +178,9 @@ export class BillingFunction extends Construct {
         resources: [table.tableArn],
         ...(options.leadingKeys
           ? { conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...options.leadingKeys] } } }
-          : {}),
+          : options.leadingKeyPatterns
+            ? { conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...options.leadingKeyPatterns] } } }
+            : {}),
       }),
     );
     return this;

@@ -70,6 +70,11 @@ export const BUCKET_NOTIFICATIONS_HANDLER_ID = 'BucketNotificationsHandler050a05
 /** Nightly jobs, in Zurich time (the nights of the domain are Zurich nights). */
 export const NIGHTLY_TIME_ZONE = TimeZone.EUROPE_ZURICH;
 export const PLAN_NIGHT_CRON = { minute: '0', hour: '2' } as const;
+
+/** How often pending lifecycle commands are swept (a paid product unblocked within this, whoever crashed). */
+export const LIFECYCLE_SWEEP_MINUTES = 5;
+/** The partitions the sweep reads: the lifecycle commands of a day, in shards. */
+export const LIFECYCLE_SWEEP_KEYS = ['LIFECYCLE#*'] as const;
 /** An hour after the renewals start, so reconciliation does not compete with them for Stripe's budget. */
 export const NIGHTLY_CHECKOUTS_CRON = { minute: '0', hour: '3' } as const;
 
@@ -196,6 +201,18 @@ export class StatelessStack extends Stack {
       .grantQuery(table, { table: true });
     this.consume(applyLifecycle, data.lifecycleQueue);
 
+    // Every 5 minutes: commands committed with a payment whose worker died before queueing them.
+    const sweepLifecycle = this.fn('SweepLifecycle', {
+      entry: 'functions/lifecycle/sweep-lifecycle.ts',
+      description: 'Sends again lifecycle commands left pending (a worker died between its commit and the queue)',
+      timeout: Duration.minutes(1),
+      environment: { ...base, LIFECYCLE_QUEUE_URL: data.lifecycleQueue.queueUrl },
+      onFailureQueue: data.schedulerDlq,
+    })
+      // The lifecycle partitions of today and yesterday only.
+      .grantItems(table, ['dynamodb:Query'], { leadingKeyPatterns: LIFECYCLE_SWEEP_KEYS })
+      .grantSend(data.lifecycleQueue);
+
     // ---- Payments: webhook → settlement queue → settle-payment; nightly reconciliation and housekeeping
 
     const settlePayment = this.fn('SettlePayment', {
@@ -224,6 +241,7 @@ export class StatelessStack extends Stack {
 
     const planNightSchedule = this.nightly('PlanNightSchedule', planNight, PLAN_NIGHT_CRON, data.schedulerDlq, 'Plans the renewals of the night');
     this.nightly('NightlyCheckoutsSchedule', nightlyCheckouts, NIGHTLY_CHECKOUTS_CRON, data.schedulerDlq, 'Reconciles Stripe events and checkouts');
+    this.every('SweepLifecycleSchedule', sweepLifecycle, Duration.minutes(LIFECYCLE_SWEEP_MINUTES), data.schedulerDlq, 'Unblocks paid products whose worker died');
 
     // ---- Finance: bank notifications, exports
 
@@ -518,7 +536,22 @@ export class StatelessStack extends Stack {
     );
   }
 
+  private every(id: string, fn: BillingFunction, rate: Duration, dlq: IQueue, description: string): Schedule {
+    return this.scheduled(id, fn, ScheduleExpression.rate(rate), dlq, `${description} (${this.stage}), every ${rate.toMinutes()} minutes`, Duration.minutes(10));
+  }
+
   private nightly(id: string, fn: BillingFunction, cron: { minute: string; hour: string }, dlq: IQueue, description: string): Schedule {
+    return this.scheduled(
+      id,
+      fn,
+      ScheduleExpression.cron({ ...cron, timeZone: NIGHTLY_TIME_ZONE }),
+      dlq,
+      `${description} (${this.stage}), nightly at ${cron.hour.padStart(2, '0')}:${cron.minute.padStart(2, '0')} Europe/Zurich`,
+      Duration.hours(2),
+    );
+  }
+
+  private scheduled(id: string, fn: BillingFunction, schedule: ScheduleExpression, dlq: IQueue, description: string, maxEventAge: Duration): Schedule {
     const role = new Role(this, `${id}Role`, {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
       description: `Lets EventBridge Scheduler invoke ${fn.node.id} and park failed deliveries (${this.stage})`,
@@ -529,14 +562,14 @@ export class StatelessStack extends Stack {
       reason: `lambda:InvokeFunction on the versions and aliases (":*") of ${fn.node.id} only, as CDK's grantInvoke writes it; no other function or action.`,
     });
     return new Schedule(this, id, {
-      description: `${description} (${this.stage}), nightly at ${cron.hour.padStart(2, '0')}:${cron.minute.padStart(2, '0')} Europe/Zurich`,
-      schedule: ScheduleExpression.cron({ ...cron, timeZone: NIGHTLY_TIME_ZONE }),
+      description,
+      schedule,
       target: new LambdaInvoke(fn.function, {
         role,
         // No `night`: the handler takes tonight from its Zurich clock.
         input: ScheduleTargetInput.fromObject({}),
         retryAttempts: 3,
-        maxEventAge: Duration.hours(2),
+        maxEventAge,
         deadLetterQueue: dlq,
       }),
     });

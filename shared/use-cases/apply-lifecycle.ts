@@ -98,3 +98,26 @@ export async function republishPendingLifecycle(
   }
   return sent;
 }
+
+/** How long a freshly committed command is left to the worker that committed it before the sweep sends it too. */
+export const LIFECYCLE_SWEEP_GRACE_SECONDS = 120;
+
+/**
+ * The frequent sweep (every 5 minutes in AWS, after each command locally):
+ * lifecycle commands of today and yesterday still pending a little after they
+ * were committed are sent again. A worker that committed a payment and died
+ * before queueing its `unblock` leaves the customer suspended only until the
+ * next sweep, not until the next night. Applying a command twice is harmless:
+ * the second delivery finds it applied.
+ */
+export async function sweepLifecycle(deps: Pick<BillingDeps, 'store' | 'lifecycleQueue' | 'clock'>, graceSeconds = LIFECYCLE_SWEEP_GRACE_SECONDS): Promise<number> {
+  const today = deps.clock.today();
+  const cutoff = Date.parse(deps.clock.now()) - graceSeconds * 1000;
+  let sent = 0;
+  for (const date of [addDays(today, -1), today]) {
+    const due = (await deps.store.listLifecycleCommands(date)).filter((c) => c.status === 'pending' && Date.parse(c.createdAt) <= cutoff);
+    if (due.length > 0) await deps.lifecycleQueue.send(due.map((c) => ({ date: c.date, commandId: c.id })));
+    sent += due.length;
+  }
+  return sent;
+}

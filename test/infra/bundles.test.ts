@@ -73,7 +73,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
       pdfkit: carriesPdfkit(id),
     }));
     console.info(rows.map((r) => `bundle ${r.function.padEnd(16)} index.mjs ${String(r['index.mjs (KiB)']).padStart(5)} KiB, asset ${String(r['asset (KiB)']).padStart(5)} KiB${r.pdfkit ? ', pdfkit' : ''}`).join('\n'));
-    expect(rows).toHaveLength(16);
+    expect(rows).toHaveLength(17);
   });
 
   it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
@@ -140,6 +140,10 @@ describe('function bundles at a cold start (a fresh Node process outside the rep
   });
   for (const id of ['RenewProduct', 'ChargeRenewal', 'ApplyLifecycle', 'SettlePayment', 'RunExport']) COLD_START[id] = sqs;
   for (const id of ['PlanNight', 'NightlyCheckouts']) COLD_START[id] = schedule;
+  COLD_START.SweepLifecycle = {
+    event: { night: 'not-a-date' },
+    expect: (r: InvokeResult) => expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/the lifecycle sweep takes no input/) }),
+  };
   COLD_START.ImportStatement = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: [] }) };
   COLD_START.ListProducts = http('GET /v1/orgs/{orgId}/products', '/v1/orgs/acme/products', 401);
   COLD_START.StartCheckout = http('POST /v1/orgs/{orgId}/checkout', '/v1/orgs/acme/checkout', 401);

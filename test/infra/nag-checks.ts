@@ -41,6 +41,7 @@ const FUNCTIONS = [
   'StartCheckout',
   'StartTopUp',
   'StripeWebhook',
+  'SweepLifecycle',
 ];
 
 /** Every acknowledged finding, where. A new suppression must be added here on purpose, with its reason in the code. */
@@ -57,6 +58,7 @@ function expectedAcknowledgments(stage: string): string[] {
     ]),
     `Billing-${stage}-Stateless/PlanNightScheduleRole AwsSolutions-IAM5[Resource::<PlanNightFunction63F1A602.Arn>:*]`,
     `Billing-${stage}-Stateless/NightlyCheckoutsScheduleRole AwsSolutions-IAM5[Resource::<NightlyCheckoutsFunction857FC39D.Arn>:*]`,
+    `Billing-${stage}-Stateless/SweepLifecycleScheduleRole AwsSolutions-IAM5[Resource::<SweepLifecycleFunction033587E7.Arn>:*]`,
     `Billing-${stage}-Stateless/HttpApi/POST--v1--webhooks--stripe AwsSolutions-APIG4`,
     // Each S3 grant is one prefix of the documents bucket, named through its ARN export.
     `Billing-${stage}-Stateless/ImportStatement/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/bank/incoming/*]`,

@@ -70,6 +70,12 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   RenewProduct: [...own('RenewProduct'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
   ChargeRenewal: [...own('ChargeRenewal'), ...item(['ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
   ApplyLifecycle: [...own('ApplyLifecycle'), ...item(['GetItem', 'PutItem', 'Query']), ...consume('lifecycle-queue')],
+  SweepLifecycle: [
+    ...own('SweepLifecycle'),
+    'dynamodb:Query table.Arn if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["LIFECYCLE#*"]}}',
+    send('lifecycle-queue'),
+    ...onFailure('scheduler-dlq'),
+  ],
   SettlePayment: [
     ...own('SettlePayment'),
     ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
@@ -123,6 +129,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   RenewProduct: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', CHARGE_QUEUE_URL: 'charge-queue.Ref' },
   ChargeRenewal: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   ApplyLifecycle: { ...base },
+  SweepLifecycle: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   SettlePayment: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   NightlyCheckouts: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   ImportStatement: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
@@ -142,6 +149,7 @@ const ENTRIES: Record<string, string> = {
   RenewProduct: 'functions/renewal/renew-product.ts',
   ChargeRenewal: 'functions/renewal/charge-renewal.ts',
   ApplyLifecycle: 'functions/lifecycle/apply-lifecycle.ts',
+  SweepLifecycle: 'functions/lifecycle/sweep-lifecycle.ts',
   SettlePayment: 'functions/checkout/settle-payment.ts',
   NightlyCheckouts: 'functions/checkout/nightly-checkouts.ts',
   ImportStatement: 'functions/bank/import-statement.ts',
@@ -160,8 +168,8 @@ const FUNCTION_IDS = Object.keys(ENTRIES).sort();
 const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth).map((r) => HTTP_HANDLERS[routeKey(r)]!.id).sort();
 
 describe('StatelessStack functions', () => {
-  it('deploys exactly the sixteen handlers (and CDK\'s bucket-notifications handler)', () => {
-    expect(FUNCTION_IDS).toHaveLength(16);
+  it('deploys exactly the seventeen handlers (and CDK\'s bucket-notifications handler)', () => {
+    expect(FUNCTION_IDS).toHaveLength(17);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -404,13 +412,14 @@ describe('StatelessStack nightly schedules', () => {
     return found[0]!;
   };
 
-  it('schedules plan-night at 02:00 and the checkout chores at 03:00, Europe/Zurich, and nothing else', () => {
-    expect(schedules()).toHaveLength(2);
+  it('schedules plan-night at 02:00 and the checkout chores at 03:00, Europe/Zurich, the lifecycle sweep every 5 minutes, and nothing else', () => {
+    expect(schedules()).toHaveLength(3);
+    expect(scheduleOf('SweepLifecycle')).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
     expect(scheduleOf('PlanNight')).toMatchObject({ ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
     expect(scheduleOf('NightlyCheckouts')).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
   });
 
-  it.each(['PlanNight', 'NightlyCheckouts'])('%s: retries, then parks the invocation on the scheduler DLQ', (id) => {
+  it.each(['PlanNight', 'NightlyCheckouts', 'SweepLifecycle'])('%s: retries, then parks the invocation on the scheduler DLQ', (id) => {
     const target = scheduleOf(id).Target as { RetryPolicy: Record<string, number>; DeadLetterConfig: { Arn: Json }; Input: string; RoleArn: Json };
     expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThanOrEqual(1);
     expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThan(0);

@@ -7,6 +7,7 @@ import { makeRunExportHandler } from '../../functions/finance/run-export.ts';
 import type { ApiEvent } from '../../functions/http/api-handler.ts';
 import { ROUTES, routeKey } from '../../functions/http/routes.ts';
 import { makeApplyLifecycleHandler } from '../../functions/lifecycle/apply-lifecycle.ts';
+import { makeSweepLifecycleHandler } from '../../functions/lifecycle/sweep-lifecycle.ts';
 import { type LocalRuntime } from '../../functions/local-runtime.ts';
 import { makePlanNightHandler } from '../../functions/renewal/plan-night.ts';
 import { makeRenewProductHandler } from '../../functions/renewal/renew-product.ts';
@@ -271,6 +272,7 @@ describe('IAM, from the calls each function really makes', () => {
       await rt.chargeQueue.drain(makeRenewProductHandler(charging, false));
       await deliver();
       await makeNightlyCheckoutsHandler(depsFor(rt, 'NightlyCheckouts', night))({ night }, {} as never);
+      await makeSweepLifecycleHandler(depsFor(rt, 'SweepLifecycle', night))({}, {} as never);
       await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle', night), false));
       await deliver();
     }
