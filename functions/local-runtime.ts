@@ -30,7 +30,7 @@ import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/fin
 export type EngineDeps = CheckoutDeps & FinanceDeps;
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
-import { summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
+import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
 import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
 import { makeRenewProductHandler } from './renewal/renew-product.ts';
 
@@ -181,6 +181,7 @@ export async function runNight(
 ): Promise<NightReport> {
   const started = performance.now();
   const deps = { ...rt.deps, clock: fixedClock(night) };
+  const already = await doneInNight(rt.store, night);
   const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, night);
   const queues = [rt.renewalQueue, rt.chargeQueue, rt.lifecycleQueue, rt.settlementQueue];
   const dlqBefore = queues.map((q) => q.deadLetters.length);
@@ -200,7 +201,7 @@ export async function runNight(
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false), { concurrency: opts.concurrency ?? 4 });
   await republishPendingLifecycle(deps, night);
   await drainQueues(rt, deps);
-  const summary = await summariseNight(rt.store, night);
+  const summary = await summariseNight(rt.store, night, already);
   const deadLetters = queues.flatMap((q, i) => q.deadLetters.slice(dlqBefore[i]));
   return {
     ...summary,

@@ -74,6 +74,23 @@ export function canSeeProduct(member: Member, productId: string): boolean {
   return member.role === 'legal-owner' || member.role === 'administrator' || member.productIds.includes(productId);
 }
 
+/** Legal owners and administrators see the whole organisation; a collaborator only chosen products. */
+export function seesWholeOrganisation(member: Member): boolean {
+  return member.role === 'legal-owner' || member.role === 'administrator';
+}
+
+/**
+ * Documents follow the product rights: a collaborator may read a document
+ * only if every product it names is one of theirs, and a document that names
+ * no product (a balance top-up) belongs to the whole organisation.
+ */
+export function assertCanSeeDocument(member: Member, productIds: readonly string[]): void {
+  if (seesWholeOrganisation(member)) return;
+  if (productIds.length === 0 || productIds.some((id) => !canSeeProduct(member, id))) {
+    throw new ForbiddenError('This document covers products you do not have access to');
+  }
+}
+
 export function assertBillingRights(member: Member | undefined, productId?: string): asserts member is Member {
   if (!member || !hasBillingRights(member) || (productId !== undefined && !canSeeProduct(member, productId))) {
     throw new ForbiddenError('This action needs billing rights in the organisation');

@@ -15,9 +15,14 @@ export interface NightSummary {
   terminated: number;
 }
 
-/** Adds up what a night did from the outcomes written with each product, so a re-run counts nothing twice. */
-export async function summariseNight(store: BillingStore, night: IsoDate): Promise<NightSummary> {
-  const outcomes = await store.listNightOutcomes(night);
+/**
+ * Adds up what a night did from the outcomes written with each product, so a
+ * re-run counts nothing twice. `already` names the products the night had
+ * done before this run: a second run of a night reports only what it did
+ * itself (nothing, when the first run finished).
+ */
+export async function summariseNight(store: Pick<BillingStore, 'listNightOutcomes'>, night: IsoDate, already: ReadonlySet<string> = new Set()): Promise<NightSummary> {
+  const outcomes = (await store.listNightOutcomes(night)).filter((o) => !already.has(`${o.orgId}/${o.productId}`));
   const collected = Object.fromEntries(CURRENCIES.map((c) => [c, Money.zero(c)])) as Record<Currency, Money>;
   const summary: NightSummary = {
     date: night,
@@ -42,4 +47,9 @@ export async function summariseNight(store: BillingStore, night: IsoDate): Promi
   }
   for (const c of CURRENCIES) summary.collected[c] = collected[c].toString();
   return summary;
+}
+
+/** The products a night has already done, for `summariseNight` of a later run of the same night. */
+export async function doneInNight(store: Pick<BillingStore, 'listNightOutcomes'>, night: IsoDate): Promise<Set<string>> {
+  return new Set((await store.listNightOutcomes(night)).map((o) => `${o.orgId}/${o.productId}`));
 }

@@ -49,6 +49,11 @@ describe('billing CLI on the embedded stack', () => {
     expect(json<{ number: string }[]>(invoices.out).map((i) => i.number)).toEqual(['INV-CH-2026-000001']);
   });
 
+  it('reports nothing paid when the same night runs again, since it pays nothing', async () => {
+    const again = json<Record<string, unknown>>((await billing(home, '--json', 'run-night', '--date', '2026-12-17')).out);
+    expect(again).toMatchObject({ date: '2026-12-17', attempted: 0, paid: 0, collected: { CHF: '0.00', EUR: '0.00' } });
+  });
+
   it('simulates consecutive nights and prints an array, one object per night', async () => {
     const res = await billing(home, '--json', 'simulate', '--from', '2026-12-18', '--days', '3');
     expect(res.code).toBe(0);

@@ -5,6 +5,7 @@ import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapter
 import type { IsoDate } from '../../shared/domain/calendar.ts';
 import { startHttpStack, type HttpAnswer, type HttpStack } from '../support/http-client.ts';
 import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
+import { setMember } from '../../shared/use-cases/manage-organisation.ts';
 
 /**
  * The customer's front end and Stripe, through the local HTTP server only:
@@ -252,6 +253,29 @@ describe('customer flows through the local HTTP API', () => {
     }
     expect(await getCheckout(s, 'big', token, view.checkoutId)).toMatchObject({ status: 'paid' });
     expect(await s.rt.store.listInvoices('big')).toHaveLength(1);
+  });
+
+  it('lets a collaborator read only the documents whose every product is theirs, and export nothing of the whole organisation', async () => {
+    const s = await stack('2026-12-10');
+    await anOrg(s.rt, { id: 'docs', balance: '100' });
+    await aProduct(s.rt, 'docs', { id: 'docs-a', expiry: '2026-12-31', autoRenew: false });
+    await aProduct(s.rt, 'docs', { id: 'docs-b', expiry: '2026-12-31', autoRenew: false });
+    await setMember(s.rt.deps, { kind: 'user', userId: 'owner-docs' }, 'docs', { userId: 'collab-a', email: 'a@docs.ch', name: 'A', role: 'collaborator', billingRights: true, productIds: ['docs-a'] });
+    const owner = await s.tokenFor('owner-docs');
+    const collab = await s.tokenFor('collab-a');
+    // One invoice for both products, one for docs-a alone (paid from the balance, so issued at once).
+    expect((await postCheckout(s, 'docs', owner, 'docs-both-001', { items: [{ productId: 'docs-a' }, { productId: 'docs-b' }], method: 'balance' })).status).toBe(201);
+    expect((await postCheckout(s, 'docs', collab, 'docs-mine-001', { items: [{ productId: 'docs-a' }], method: 'balance' })).status).toBe(201);
+    // A PDF answer is not JSON: read the status and the body's first bytes.
+    const pdf = async (n: string, token: string) => {
+      const res = await fetch(`${s.server.url}/v1/orgs/docs/invoices/${n}.pdf`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, head: (await res.text()).slice(0, 60) };
+    };
+    expect(await pdf('INV-CH-2026-000001', owner)).toMatchObject({ status: 200, head: expect.stringMatching(/^%PDF-/) });
+    expect(await pdf('INV-CH-2026-000001', collab)).toEqual({ status: 403, head: expect.stringContaining('"code":"forbidden"') });
+    expect(await pdf('INV-CH-2026-000002', collab)).toMatchObject({ status: 200, head: expect.stringMatching(/^%PDF-/) });
+    const exported = await s.call('POST', '/v1/exports', { token: collab, headers: { 'idempotency-key': 'docs-export-01' }, body: { from: '2026-12-01', to: '2026-12-31', orgId: 'docs' } });
+    expectError(exported, 403, 'forbidden');
   });
 
   it('refuses forged, tampered, stale and unsigned webhooks with 400 and stores nothing', async () => {

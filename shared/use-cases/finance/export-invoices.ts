@@ -1,3 +1,4 @@
+import { seesWholeOrganisation } from '../../domain/organisation.ts';
 import { z } from 'zod';
 import { daysBetween, isIsoDate } from '../../domain/calendar.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.ts';
@@ -49,7 +50,13 @@ async function exportScope(deps: Pick<FinanceDeps, 'store'>, params: ExportParam
     return new Set([partner.id, ...(await deps.store.listPartnerClients(partner.id))]);
   }
   if (params.orgId) {
-    if (!isFinance(actor)) await authoriseBilling(deps.store, actor, params.orgId);
+    if (!isFinance(actor)) {
+      const member = await authoriseBilling(deps.store, actor, params.orgId);
+      // Every document of the organisation: more than a collaborator limited to some products may read.
+      if (member && !seesWholeOrganisation(member)) {
+        throw new ForbiddenError("Exporting an organisation's documents needs rights on all its products (legal owner or administrator)");
+      }
+    }
     if (!(await deps.store.getOrganisation(params.orgId))) throw new NotFoundError(`Organisation ${params.orgId} not found`, 'org_not_found');
     return new Set([params.orgId]);
   }

@@ -1,3 +1,4 @@
+import { assertCanSeeDocument } from '../../domain/organisation.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Invoice } from '../../domain/invoice.ts';
 import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
@@ -24,9 +25,10 @@ export async function invoicePdf(
   number: string,
   actor: Actor,
 ): Promise<{ invoice: Invoice; pdf: Buffer; key: string }> {
-  if (!isFinance(actor)) await authoriseBilling(deps.store, actor, orgId);
+  const member = isFinance(actor) ? undefined : await authoriseBilling(deps.store, actor, orgId);
   const invoice = await deps.store.findInvoice(number);
   if (!invoice || invoice.orgId !== orgId) throw new NotFoundError(`Invoice ${number} not found`, 'invoice_not_found');
+  if (member) assertCanSeeDocument(member, invoice.lines.flatMap((l) => (l.productId ? [l.productId] : [])));
   const pdf = await deps.renderer.pdf(invoice);
   const key = pdfKey(invoice);
   await deps.documents.put(key, pdf, 'application/pdf');
