@@ -189,7 +189,9 @@ describe('idempotency', () => {
     const second = await runNight(rt, '2026-12-17');
     expect(rt.sandbox.calls).toHaveLength(1);
     expect(await rt.store.listInvoices(org.id)).toHaveLength(1);
-    expect(second).toMatchObject({ attempted: first.attempted, paid: first.paid, collected: first.collected });
+    expect(first).toMatchObject({ attempted: 1, paid: 1, collected: { CHF: '14.05' } });
+    // The second run did nothing, and says so.
+    expect(second).toMatchObject({ attempted: 0, paid: 0, collected: { CHF: '0.00', EUR: '0.00' } });
     await rt.close();
   });
 

@@ -131,7 +131,8 @@ const DOCUMENT_TYPES: Record<Invoice['series'], string> = { INV: 'invoice', PRO:
 /** `onProgress` is called every this many rows, and with the final count at the end. */
 export const PROGRESS_EVERY = 1000;
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** A formula start, or apostrophes before one: an apostrophe is added to those too, so removing one gives the text back. */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
 
 /** Text a spreadsheet could run as a formula gets a leading apostrophe. */
 function text(value: string | undefined): string {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,8 @@ export interface DynamoDbLocalOptions {
   dbPath?: string;
   port?: number;
   startTimeoutMs?: number;
+  /** How a free port is found (tests put another process on the port it returns). */
+  pickPort?: () => Promise<number>;
 }
 
 export class JavaMissingError extends Error {
@@ -67,13 +69,60 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The TCP ports a process listens on, from /proc (Linux): the proof that what
+ * answers on a port is our own child, not another process's DynamoDB Local
+ * that took the port between our look for a free one and Java's bind.
+ * Undefined where /proc is not there (the check is then skipped).
+ */
+export function listeningPortsOf(pid: number): Set<number> | undefined {
+  if (!existsSync('/proc/net/tcp')) return undefined;
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // A descriptor closed while we looked.
+      }
+    }
+  } catch {
+    return new Set();
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
+      if (f.length > 9 && f[3] === '0A' && inodes.has(f[9]!)) ports.add(Number.parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+/** A port another process bound first: our child could not start on it. */
+class PortTaken extends Error {}
+
 export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   checkJava();
   const dir = emulatorDir();
   if (!existsSync(join(dir, 'DynamoDBLocal.jar'))) {
     throw new Error(`DynamoDB Local jar not found under ${dir}: run npm ci`);
   }
-  const port = opts.port ?? (await freePort());
+  // A port found free may be taken before Java binds it: then another free one, a few times.
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await (opts.pickPort ?? freePort)());
+    try {
+      return await startOn(dir, port, opts);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || opts.port !== undefined || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function startOn(dir: string, port: number, opts: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const storage = opts.dbPath ? ['-dbPath', resolve(opts.dbPath)] : ['-inMemory'];
   if (opts.dbPath) mkdirSync(opts.dbPath, { recursive: true });
   const child = spawn(
@@ -106,17 +155,26 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localClient(endpoint);
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  // Generous: on a loaded machine the JVM alone can take a minute; readiness, not a fixed wait, ends it.
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 180_000);
   try {
     for (;;) {
+      // A failed bind leaves the JVM running (its other threads): the output says so, not the exit.
+      if (/Address already in use|Failed to bind/.test(output)) throw new PortTaken(`port ${port} was taken by another process before DynamoDB Local could bind it`);
       if (exited) throw new Error(`DynamoDB Local exited at start:\n${output}`);
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }));
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on port ${port}:\n${output}`);
-        await new Promise((r) => setTimeout(r, 150));
+      // Only our own child counts: something else answering on the port (another command's DynamoDB
+      // Local) is never taken for it, or writes would go to someone else's store.
+      const ours = listeningPortsOf(child.pid!);
+      if (ours === undefined || ours.has(port)) {
+        try {
+          await client.send(new ListTablesCommand({ Limit: 1 }));
+          break;
+        } catch {
+          // Not ready yet.
+        }
       }
+      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on port ${port}:\n${output}`);
+      await new Promise((r) => setTimeout(r, 150));
     }
   } catch (err) {
     child.kill('SIGKILL');

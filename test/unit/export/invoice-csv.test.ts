@@ -226,7 +226,8 @@ describe('writeInvoiceCsv: quoting', () => {
   });
 
   it('defuses text a spreadsheet would run as a formula, and leaves negative amounts alone', async () => {
-    const names = ['=HYPERLINK("http://x","y")', '+41 Corp', '-minus', '@SUM(A1)', '\tTab'];
+    // An apostrophe already before a formula start gets one more, so a reader removing one gets the name back.
+    const names = ['=HYPERLINK("http://x","y")', '+41 Corp', '-minus', '@SUM(A1)', '\tTab', "'-", "''=1"];
     const docs = names.map((name, i) => invoice({ sequence: i + 1, org: org({ name }) }));
     const inv = docs[0]!;
     const { records } = await exportCsv([...docs, creditNote(inv)]);
@@ -270,7 +271,7 @@ describe('writeInvoiceCsv: reconciliation', () => {
             expect(sumOf([r.vat_8_1!, r.vat_7_7!, r.vat_0!, r.vat_other!])).toBe(r.vat);
             expect(sumOf([r.net!, r.vat!])).toBe(r.gross);
           }
-          expect(records.map((r) => r.buyer_name!.replace(/^'(?=[=+\-@\t\r])/, ''))).toEqual(docs.map((d) => d.buyer.name));
+          expect(records.map((r) => r.buyer_name!.replace(/^'(?='*[=+\-@\t\r])/, ''))).toEqual(docs.map((d) => d.buyer.name));
         }
       }),
       { numRuns: 150 },
