@@ -258,7 +258,11 @@ describe('IAM, from the calls each function really makes', () => {
     const files = new Map<string, string>();
     const xml = `<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>IAM-1</MsgId><CreDtTm>2026-12-12T08:00:00</CreDtTm></GrpHdr><Ntfctn><Id>N</Id><Acct><Id><IBAN>CH4431999123000889012</IBAN></Id></Acct><Ntry><Amt Ccy="CHF">${proforma?.amountDue ?? '14.05'}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-12</Dt></BookgDt><AcctSvcrRef>IAM-E1</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>${proforma?.paymentReference ?? ''}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>`;
     files.set('bank/incoming/iam.xml', xml);
-    const importer = makeImportStatementHandler(depsFor(rt, 'ImportStatement'), async (_b, key) => files.get(key)!);
+    // The handler's own reader is S3's GetObject on the dropped key.
+    const importer = makeImportStatementHandler(depsFor(rt, 'ImportStatement'), async (_b, key) => {
+      record('ImportStatement', { permission: `s3:GetObject documents-bucket.Arn/${key.slice(0, key.lastIndexOf('/') + 1)}*` });
+      return files.get(key)!;
+    });
     await importer({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'bank/incoming/iam.xml', size: xml.length } } }] } as unknown as S3Event, {} as Context);
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle'), false));
 
