@@ -3,6 +3,7 @@ import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { isCurrency, Money } from '../../domain/money.ts';
 import { paymentReferenceFor } from '../../domain/payment-reference.ts';
 import type { Invoice } from '../../domain/invoice.ts';
+import type { Organisation } from '../../domain/organisation.ts';
 import { nextActionDate, type Product } from '../../domain/product.ts';
 import { WriteConflict, type BankCreditRecord, type Change, type LifecycleCommand } from '../../ports/billing-store.ts';
 import type { CheckoutDeps } from '../checkout/checkout-deps.ts';
@@ -303,7 +304,7 @@ async function payOpenInvoice(deps: CheckoutDeps, invoice: Invoice, received: Mo
     if (rest.isPositive()) Object.assign(record, { outcome: 'partial', note: `${invoice.number} stays open for ${rest.toString()} ${invoice.currency}` });
     else if (invoice.reopenedBy) {
       // Paid again after a reversal: the periods it names are the products' again.
-      const restored = await restorePeriods(deps, invoice, today, now);
+      const restored = await restorePeriods(deps, org, invoice, today, now);
       changes.push(...restored.changes);
       commands = restored.commands;
     }
@@ -375,7 +376,6 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
     changes.push(balanceMove(org, toBalance.negate(), { id: `reversal-${rev.id}`, date: today, reason: 'refund', ref: doc.number, createdAt: now }).change);
     notes.push(`${toBalance.format()} taken off the balance`);
   }
-  let commands: LifecycleCommand[] = [];
   if (toDocument.isPositive()) {
     // The document the money paid: the pro-forma's final invoice once it was settled, else the document itself.
     const checkout = doc.series === 'PRO' && doc.checkoutId ? await deps.store.getCheckout(doc.orgId, doc.checkoutId) : undefined;
@@ -393,9 +393,8 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
       changes.push({ type: 'invoiceUpdate', invoice: reopened, expected: { status: paidDoc.status, ...(paidDoc.amountDue !== undefined ? { amountDue: paidDoc.amountDue } : {}) } });
       notes.push(`${paidDoc.number} open again for ${owed.toString()} ${currency} (reference ${reopened.paymentReference})`);
       if (paidDoc.series === 'INV' && paidDoc.status === 'paid') {
-        const undone = await undoPeriods(deps, paidDoc, today);
+        const undone = await undoPeriods(deps, org, paidDoc, today);
         changes.push(...undone.changes);
-        commands = undone.commands;
         if (undone.products.length > 0) notes.push(`${undone.products.join(', ')} back to the expiry before it was paid`);
       }
     }
@@ -419,9 +418,7 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
   changes.push({ type: 'bankCredit', credit: { ...original, reversedBy: id }, expectedUnreversed: true });
   record.note = `${what} of credit ${original.id}: ${notes.join('; ') || 'booked'}`;
   changes.push({ type: 'bankCredit', credit: record });
-  const result = await commitOnce(deps, changes, record);
-  if (result.fresh && commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
-  return result;
+  return commitOnce(deps, changes, record);
 }
 
 /**
@@ -429,37 +426,33 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
  * when nothing has renewed them since; the night then applies the
  * non-payment rules from there (block, terminate) as for any unpaid product.
  */
-async function undoPeriods(deps: CheckoutDeps, invoice: Invoice, today: IsoDate): Promise<{ changes: Change[]; commands: LifecycleCommand[]; products: string[] }> {
+async function undoPeriods(deps: CheckoutDeps, org: Organisation, invoice: Invoice, today: IsoDate): Promise<{ changes: Change[]; products: string[] }> {
   const changes: Change[] = [];
   const products: string[] = [];
   for (const line of invoice.lines) {
     if (!line.productId || !line.periodFrom || !line.periodTo) continue;
     const product = await deps.store.getProduct(invoice.orgId, line.productId);
     if (!product || product.expiry !== line.periodTo || product.status === 'terminated') continue;
-    const type = typeOf(deps.catalogue, product);
-    const org = await loadOrg(deps.store, invoice.orgId);
     const back: Product = { ...product, expiry: line.periodFrom, version: product.version + 1 };
     // Tonight catches up on whatever the schedule held since the last night that saw the product.
-    const upcoming = nextActionDate(back, type, product.lastNight ?? addDays(today, -1), org.reminderDaysBefore);
+    const upcoming = nextActionDate(back, typeOf(deps.catalogue, product), product.lastNight ?? addDays(today, -1), org.reminderDaysBefore);
     back.nextActionDate = upcoming && upcoming < today ? today : (upcoming ?? today);
     changes.push({ type: 'product', product: back, expectedVersion: product.version });
     products.push(product.id);
   }
-  return { changes, commands: [], products };
+  return { changes, products };
 }
 
 /** An invoice paid again after a reversal: its products get the periods it names back, unblocked if need be. */
-async function restorePeriods(deps: CheckoutDeps, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
+async function restorePeriods(deps: CheckoutDeps, org: Organisation, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
   const changes: Change[] = [];
   const commands: LifecycleCommand[] = [];
   for (const line of invoice.lines) {
     if (!line.productId || !line.periodFrom || !line.periodTo) continue;
     const product = await deps.store.getProduct(invoice.orgId, line.productId);
     if (!product || product.expiry !== line.periodFrom || product.status === 'terminated') continue;
-    const type = typeOf(deps.catalogue, product);
-    const org = await loadOrg(deps.store, invoice.orgId);
     const next: Product = { ...product, expiry: line.periodTo, status: 'active', failedAttempts: 0, version: product.version + 1 };
-    const upcoming = nextActionDate(next, type, product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
+    const upcoming = nextActionDate(next, typeOf(deps.catalogue, product), product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
     if (upcoming) next.nextActionDate = upcoming;
     else delete next.nextActionDate;
     changes.push({ type: 'product', product: next, expectedVersion: product.version });
