@@ -40,6 +40,13 @@ export interface Product {
    * once the checkout is over the mark is stale and is simply overwritten.
    */
   openCheckoutId?: string;
+  /**
+   * A final invoice of this product that a bank reversal opened again: the
+   * period it names is paid there (by transfer), so the night does not buy it
+   * a second time and no checkout may; the non-payment rules still follow the
+   * expiry. Paying the invoice again clears it.
+   */
+  awaitsInvoice?: string;
   createdAt: string;
   /** Optimistic-lock counter, bumped by every write. */
   version: number;

@@ -4,7 +4,7 @@ import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEma
 import type { RenewalMessage } from '../ports/message-queue.ts';
 import { billingContext } from './manage-partners.ts';
 import { commitNumbered } from './numbering.ts';
-import { openCheckoutOf } from './checkout/open-checkout.ts';
+import { openCheckoutOf, reopenedInvoiceOf } from './checkout/open-checkout.ts';
 import { payRenewal } from './pay-renewal.ts';
 import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
 
@@ -50,7 +50,9 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   // the transfer, or paid and held for an identity check) is paid there, not charged tonight as well.
   // Reminders, blocking and termination still follow the expiry. Only a marked product costs the read.
   const inCheckout = await openCheckoutOf(store, product);
-  if (inCheckout) due.delete('attempt');
+  // Likewise a period a bank reversal left owed on its invoice: that invoice is what the customer pays.
+  const reopened = await reopenedInvoiceOf(store, product);
+  if (inCheckout || reopened) due.delete('attempt');
   if (due.size === 0 && (product.nextActionDate ?? '9999') > night) return { status: 'skipped', reason: 'nothing-due' };
 
   const now = clock.now();
@@ -88,6 +90,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   let next: Product = { ...product };
   // A mark left by a checkout that has ended means nothing: drop it with this write.
   if (product.openCheckoutId && !inCheckout) delete next.openCheckoutId;
+  if (product.awaitsInvoice && !reopened) delete next.awaitsInvoice;
   if (due.has('attempt')) {
     outcome.attempted = true;
     // A client that lets its partner be invoiced is paid from the partner's balance and renewal method.

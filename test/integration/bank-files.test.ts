@@ -173,6 +173,35 @@ describe('camt.054 files dropped for import', () => {
     await rt.close();
   });
 
+  it('a period the bank took back is owed on its reopened invoice: the night does not charge the card for it, and no checkout sells it again', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const { org, method } = await anOrg(rt, { id: 'took-back', method: 'pm_card_visa' });
+    await aProduct(rt, org.id, { id: 'took-back-ch', expiry: '2026-12-31', autoRenew: true, paymentMethodId: method!.id });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'took-back-ch' }], method: 'iban', requestId: 'req-took-back' }, owner(org.id));
+    const drop = bucket(rt);
+    await drop('bank/incoming/tb-in.xml', camt('MSG-TB-IN', [ntry({ ref: 'B-TB-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: view.paymentReference! })] })]));
+    rt.clock.day = '2026-12-16';
+    await drop('bank/incoming/tb-back.xml', camt('MSG-TB-BACK', [
+      ntry({ ref: 'B-TB-2', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: view.paymentReference!, rtr: 'AC04' })] }),
+    ]));
+    expect(await rt.store.findInvoice('INV-CH-2026-000001')).toMatchObject({ status: 'open', amountDue: '14.05' });
+
+    // 14 days before expiry the night would charge the saved card; the period is owed on INV-CH-2026-000001.
+    const { runNight } = await import('../../functions/local-runtime.ts');
+    await runNight(rt, '2026-12-17');
+    expect(rt.sandbox.chargeList()).toEqual([]);
+    expect((await rt.store.listInvoices(org.id)).filter((i) => i.series === 'INV').map((i) => i.number)).toEqual(['INV-CH-2026-000001']);
+    // Nor can a checkout sell the same period a second time: the customer is sent to the open invoice.
+    await expect(startCheckout(rt.deps, org.id, { items: [{ productId: 'took-back-ch' }], method: 'card', requestId: 'req-took-back-card' }, owner(org.id))).rejects.toMatchObject({
+      code: 'product_awaits_invoice',
+      message: expect.stringContaining('INV-CH-2026-000001'),
+    });
+    // The non-payment rules still hold: unpaid at expiry, the domain is blocked.
+    await runNight(rt, '2026-12-31');
+    expect((await rt.store.getProduct(org.id, 'took-back-ch'))!.status).toBe('blocked');
+    await rt.close();
+  });
+
   it('lists a reversal it cannot tie to a credit, and a reversal imported twice is booked once', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
     const drop = bucket(rt);

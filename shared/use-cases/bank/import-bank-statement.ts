@@ -433,7 +433,7 @@ async function undoPeriods(deps: CheckoutDeps, org: Organisation, invoice: Invoi
     if (!line.productId || !line.periodFrom || !line.periodTo) continue;
     const product = await deps.store.getProduct(invoice.orgId, line.productId);
     if (!product || product.expiry !== line.periodTo || product.status === 'terminated') continue;
-    const back: Product = { ...product, expiry: line.periodFrom, version: product.version + 1 };
+    const back: Product = { ...product, expiry: line.periodFrom, awaitsInvoice: invoice.number, version: product.version + 1 };
     // Tonight catches up on whatever the schedule held since the last night that saw the product.
     const upcoming = nextActionDate(back, typeOf(deps.catalogue, product), product.lastNight ?? addDays(today, -1), org.reminderDaysBefore);
     back.nextActionDate = upcoming && upcoming < today ? today : (upcoming ?? today);
@@ -452,6 +452,7 @@ async function restorePeriods(deps: CheckoutDeps, org: Organisation, invoice: In
     const product = await deps.store.getProduct(invoice.orgId, line.productId);
     if (!product || product.expiry !== line.periodFrom || product.status === 'terminated') continue;
     const next: Product = { ...product, expiry: line.periodTo, status: 'active', failedAttempts: 0, version: product.version + 1 };
+    delete next.awaitsInvoice;
     const upcoming = nextActionDate(next, typeOf(deps.catalogue, product), product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
     if (upcoming) next.nextActionDate = upcoming;
     else delete next.nextActionDate;

@@ -1,5 +1,6 @@
 import { holdsItsProducts, type Checkout } from '../../domain/checkout.ts';
 import { ConflictError } from '../../domain/errors.ts';
+import type { Invoice } from '../../domain/invoice.ts';
 import type { Product } from '../../domain/product.ts';
 import type { BillingStore } from '../../ports/billing-store.ts';
 
@@ -14,8 +15,22 @@ export async function openCheckoutOf(store: Pick<BillingStore, 'getCheckout'>, p
   return checkout && holdsItsProducts(checkout) ? checkout : undefined;
 }
 
-/** One period is bought once: a product in an open checkout is paid there, or once that checkout ends. */
-export async function assertNotInOpenCheckout(store: Pick<BillingStore, 'getCheckout'>, product: Product, ownCheckoutId?: string): Promise<void> {
+/** The invoice a bank reversal opened again for the product's period, while it is still open. */
+export async function reopenedInvoiceOf(store: Pick<BillingStore, 'findInvoice'>, product: Product): Promise<Invoice | undefined> {
+  if (!product.awaitsInvoice) return undefined;
+  const invoice = await store.findInvoice(product.awaitsInvoice);
+  return invoice?.status === 'open' ? invoice : undefined;
+}
+
+/** One period is bought once: a product in an open checkout (or a reopened invoice) is paid there, or once that ends. */
+export async function assertNotInOpenCheckout(store: Pick<BillingStore, 'getCheckout' | 'findInvoice'>, product: Product, ownCheckoutId?: string): Promise<void> {
+  const reopened = await reopenedInvoiceOf(store, product);
+  if (reopened) {
+    throw new ConflictError(
+      `${product.name} is still owed on invoice ${reopened.number} (${reopened.amountDue ?? reopened.total} ${reopened.currency}), which the bank took back; pay that invoice with its QR-bill`,
+      'product_awaits_invoice',
+    );
+  }
   const open = await openCheckoutOf(store, product);
   if (open && open.id !== ownCheckoutId) {
     const what = open.status === 'held' ? 'is paid and held for an identity check' : `waits for its payment (${open.method})`;
