@@ -5,9 +5,11 @@ import type { Organisation } from '../../shared/domain/organisation.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { startCheckout, startTopUp, type CheckoutView } from '../../shared/use-cases/checkout/start-checkout.ts';
+import type { Bank } from './bank.ts';
 import type { ChaosGateway } from './faults.ts';
 import { isInjected } from './faults.ts';
 import type { Rng } from './random.ts';
+import type { CheckoutAsked, ReferenceModel } from './reference-model.ts';
 
 export interface CustomerRates {
   /** Checkouts started per organisation per day. */
@@ -22,7 +24,22 @@ export interface CustomerRates {
   dashboardRefundsPerDay: number;
   /** Of those, the share that refunds an off-session renewal charge rather than a checkout. */
   renewalRefundShare: number;
+  /** Share of checkouts paid by bank transfer against a pro-forma. */
+  byTransfer: number;
+  /** Share of checkouts clicked several times at once (same key: a double click; other keys: two tabs). */
+  burst: number;
 }
+
+/** What a customer paying by transfer does with the pro-forma, with its weight. */
+const TRANSFER_FATES = [
+  ['exact', 55],
+  ['short', 12],
+  ['short then the rest', 8],
+  ['over', 10],
+  ['exact, then taken back by their bank', 8],
+  ['never', 7],
+] as const;
+type TransferFate = (typeof TRANSFER_FATES)[number][0];
 
 interface Unpaid {
   orgId: string;
@@ -45,6 +62,8 @@ export interface CustomerStats {
   dashboardRefunds: number;
   renewalDashboardRefunds: number;
   retriedRequests: number;
+  transfers: Record<string, number>;
+  bursts: { sameKey: number; otherKeys: number };
 }
 
 const owner = (orgId: string): Actor => ({ kind: 'user', userId: `user-${orgId}` });
@@ -71,6 +90,8 @@ export class Customers {
     dashboardRefunds: 0,
     renewalDashboardRefunds: 0,
     retriedRequests: 0,
+    transfers: {},
+    bursts: { sameKey: 0, otherKeys: 0 },
   };
   readonly problems: string[] = [];
   private requests = 0;
@@ -82,6 +103,8 @@ export class Customers {
     private readonly rng: Rng,
     private readonly rates: CustomerRates,
     private readonly seed: number,
+    private readonly model: ReferenceModel,
+    private readonly bank: Bank,
   ) {}
 
   /** Customers who pay a checkout started days ago: run while the night's renewals are under way. */
@@ -108,6 +131,12 @@ export class Customers {
     return Math.floor(x) + (this.rng.chance(x - Math.floor(x)) ? 1 : 0);
   }
 
+  /** A few customers pay while the night's renewals run: their checkouts race the automatic attempts. */
+  async duringNight(today: IsoDate): Promise<void> {
+    const n = this.count(this.orgs.length * this.rates.checkoutsPerOrgDay * 0.3);
+    await Promise.all(Array.from({ length: n }, () => this.checkout(today, this.rng.pick(this.orgs))));
+  }
+
   private async checkout(today: IsoDate, org: Organisation): Promise<void> {
     const products = (await this.deps.store.listProducts(org.id)).filter(
       (p) => (p.status === 'active' || p.status === 'blocked') && daysBetween(today, p.expiry) <= 45,
@@ -120,13 +149,30 @@ export class Customers {
       return this.rng.chance(0.2) ? { productId: p.id, periodMonths: this.rng.pick(type.allowedPeriodsMonths.slice(0, 3)) } : { productId: p.id };
     });
     const roll = this.rng.float();
-    const method = org.currency === 'CHF' ? (roll < 0.7 ? 'card' : roll < 0.9 ? 'twint' : 'paypal') : roll < 0.85 ? 'card' : 'paypal';
-    const body = { items, method, useBalance: this.rng.chance(0.5), saveMethod: this.rng.chance(0.5), requestId: `chaos-${this.seed}-${today}-${++this.requests}` };
-    const view = await this.request(() => startCheckout(this.deps, org.id, body, owner(org.id)));
+    const method = this.rng.chance(this.rates.byTransfer) ? 'iban' : org.currency === 'CHF' ? (roll < 0.7 ? 'card' : roll < 0.9 ? 'twint' : 'paypal') : roll < 0.85 ? 'card' : 'paypal';
+    const useBalance = this.rng.chance(0.5);
+    const requestId = `chaos-${this.seed}-${today}-${++this.requests}`;
+    const body = { items, method, useBalance, saveMethod: method !== 'iban' && this.rng.chance(0.5), requestId };
+    const asked = (view: CheckoutView): CheckoutAsked => ({
+      orgId: org.id,
+      checkoutId: view.checkoutId,
+      date: today,
+      purpose: 'renewal',
+      method,
+      useBalance,
+      items,
+      quoted: { total: view.total, balanceUsed: view.balanceUsed, amountDue: view.amountDue, items: view.items, ...(view.paymentReference ? { paymentReference: view.paymentReference } : {}) },
+    });
+    const view = this.rng.chance(this.rates.burst) ? await this.burst(org, body, items.map((i) => i.productId)) : await this.request(() => startCheckout(this.deps, org.id, body, owner(org.id)));
     if (!view) return;
+    this.model.checkoutAsked(asked(view));
     this.stats.checkoutsStarted++;
     if (view.status === 'paid') {
       this.stats.paidFromBalance++;
+      return;
+    }
+    if (method === 'iban') {
+      if (view.paymentReference) this.transfer(today, org, view.paymentReference, view.amountDue);
       return;
     }
     if (!view.payment) return;
@@ -151,10 +197,70 @@ export class Customers {
     await this.pay(u);
   }
 
+  /**
+   * The same selection clicked three times at once: with one key (a double
+   * click) every answer is the one checkout; with three keys (three tabs) at
+   * most one checkout opens and the others are refused. Returns the checkout
+   * the customer goes on with.
+   */
+  private async burst(org: Organisation, body: { requestId: string } & Record<string, unknown>, productIds: string[]): Promise<CheckoutView | undefined> {
+    const sameKey = this.rng.chance(0.5);
+    if (sameKey) this.stats.bursts.sameKey++;
+    else this.stats.bursts.otherKeys++;
+    const bodies = [0, 1, 2].map((i) => (sameKey || i === 0 ? body : { ...body, requestId: `${body.requestId}-tab${i}` }));
+    const answers = await Promise.all(bodies.map((b) => this.request(() => startCheckout(this.deps, org.id, b, owner(org.id)))));
+    const opened = [...new Set(answers.filter((a): a is CheckoutView => !!a).map((a) => a.checkoutId))];
+    this.model.clicked({ orgId: org.id, productIds, sameKey, checkoutIds: opened });
+    return answers.find((a) => !!a);
+  }
+
+  /** What the customer does with a pro-forma: pays it exactly, short, over, pays and has it taken back, or never. */
+  private transfer(today: IsoDate, org: Organisation, reference: string, due: string): void {
+    const fate = this.rng.weighted(TRANSFER_FATES) as TransferFate;
+    this.stats.transfers[fate] = (this.stats.transfers[fate] ?? 0) + 1;
+    const currency = org.currency;
+    const dueMinor = Money.of(due, currency).toMinorUnits();
+    const amount = (minor: number) => Money.fromMinorUnits(minor, currency).toString();
+    const on = this.bank.settleDay(addDays(today, this.rng.int(0, 3)));
+    const short = Math.max(1, this.rng.int(1, Math.max(1, Math.floor(dueMinor / 2))));
+    switch (fate) {
+      case 'exact':
+        this.bank.book(on, { reference, amount: due, currency, kind: 'credit' });
+        break;
+      case 'short':
+        this.bank.book(on, { reference, amount: amount(dueMinor - short), currency, kind: 'credit' });
+        break;
+      case 'short then the rest':
+        this.bank.book(on, { reference, amount: amount(dueMinor - short), currency, kind: 'credit' });
+        this.bank.book(addDays(on, this.rng.int(1, 4)), { reference, amount: amount(short), currency, kind: 'credit' });
+        break;
+      case 'over':
+        this.bank.book(on, { reference, amount: amount(dueMinor + this.rng.int(1, 2000)), currency, kind: 'credit' });
+        break;
+      case 'exact, then taken back by their bank':
+        this.bank.book(on, { reference, amount: due, currency, kind: 'credit' });
+        this.bank.book(addDays(on, this.rng.int(1, 4)), { reference, amount: due, currency, kind: 'reversal' });
+        break;
+      case 'never':
+        break;
+    }
+  }
+
   private async topUp(today: IsoDate, org: Organisation): Promise<void> {
     const body = { amount: `${this.rng.int(20, 300)}.${String(this.rng.int(0, 99)).padStart(2, '0')}`, method: 'card', requestId: `chaos-${this.seed}-${today}-${++this.requests}` };
     const view = await this.request(() => startTopUp(this.deps, org.id, body, owner(org.id)));
     if (!view?.payment) return;
+    this.model.checkoutAsked({
+      orgId: org.id,
+      checkoutId: view.checkoutId,
+      date: today,
+      purpose: 'top-up',
+      method: 'card',
+      useBalance: false,
+      items: [],
+      amount: body.amount,
+      quoted: { total: view.total, balanceUsed: view.balanceUsed, amountDue: view.amountDue, items: [] },
+    });
     this.stats.topUps++;
     if (this.rng.chance(0.9)) await this.confirm(view.payment.paymentRef, 'pm_card_visa');
   }
@@ -202,7 +308,8 @@ export class Customers {
     const partial = this.rng.chance(0.25) && left.toMinorUnits() >= 2;
     const amount = partial ? Money.fromMinorUnits(Math.floor(left.toMinorUnits() / 2), left.currency) : left;
     try {
-      await this.gateway.dashboardRefund({ paymentRef: target.paymentRef, amount, idempotencyKey: `dashboard/${target.paymentRef}/${amount.toString()}`, metadata: { reason: 'requested_by_customer' } });
+      await this.gateway.dashboardRefund({ paymentRef: target.paymentRef, amount, idempotencyKey: `dashboard/${target.paymentRef}/${state.amountRefunded.toString()}/${amount.toString()}`, metadata: { reason: 'requested_by_customer' } });
+      this.model.dashboardRefund({ paymentRef: target.paymentRef, amount: amount.toString() });
       if (renewal) this.stats.renewalDashboardRefunds++;
       else this.stats.dashboardRefunds++;
       // What is left of a partial refund may be refunded another day.

@@ -12,6 +12,7 @@ import {
   type RefundRequest,
   type RefundResult,
 } from '../../shared/ports/payment-gateway.ts';
+import { plantedChargeAmount, type PlantedBug } from './plants.ts';
 import { keyedChance } from './random.ts';
 
 /** Names of the fault kinds, as printed; the e2e test checks each was injected at least once. */
@@ -188,6 +189,7 @@ export type KeyMode = 'forget' | 'stale-search';
  */
 export class ChaosGateway extends SandboxPaymentGateway {
   faults?: FaultLog;
+  plant?: PlantedBug | undefined;
   private keyMode: KeyMode = 'stale-search';
   private readonly staleSearch = new Set<string>();
   /**
@@ -225,7 +227,8 @@ export class ChaosGateway extends SandboxPaymentGateway {
     super.onWebhook(sink);
   }
 
-  override async charge(req: ChargeRequest): Promise<ChargeResult> {
+  override async charge(asked: ChargeRequest): Promise<ChargeResult> {
+    const req = { ...asked, amount: plantedChargeAmount(asked.amount, this.plant) };
     const f = this.faults;
     if (!f) return super.charge(req);
     if (f.decide(FAULT.chargeTimeoutBefore, req.idempotencyKey, f.rates.chargeTimeoutBefore, 1)) {

@@ -115,7 +115,8 @@ interface Line {
 function invoicedLines(books: Books): Map<string, Line[]> {
   const out = new Map<string, Line[]>();
   for (const inv of books.invoices) {
-    if (inv.series !== 'INV') continue;
+    // An invoice a bank reversal opened again pays no period until it is paid again.
+    if (inv.series !== 'INV' || inv.status === 'open') continue;
     for (const l of inv.lines) {
       if (!l.productId || !l.periodFrom || !l.periodTo) continue;
       const list = out.get(l.productId) ?? [];

@@ -28,6 +28,17 @@ export class Rng {
     return xs[Math.floor(this.next() * xs.length)]!;
   }
 
+  /** One of `[value, weight]` pairs, in proportion to the weights. */
+  weighted<T>(xs: readonly (readonly [T, number])[]): T {
+    const total = xs.reduce((s, [, w]) => s + w, 0);
+    let r = this.next() * total;
+    for (const [x, w] of xs) {
+      r -= w;
+      if (r < 0) return x;
+    }
+    return xs[xs.length - 1]![0];
+  }
+
   /** Up to `n` distinct elements, in a random order. */
   sample<T>(xs: readonly T[], n: number): T[] {
     return this.shuffle(xs).slice(0, Math.max(0, n));

@@ -1,3 +1,4 @@
+import { BANK_FAULT } from './bank.ts';
 import { CORE_CRASH_STEPS, crashKind, FAULT } from './faults.ts';
 import type { ChaosReport } from './run.ts';
 
@@ -12,6 +13,7 @@ function table(head: string[], rows: (string | number)[][]): string[] {
 export function expectedFaultKinds(): string[] {
   return [
     ...Object.values(FAULT),
+    ...Object.values(BANK_FAULT),
     ...CORE_CRASH_STEPS.flatMap((s) => [crashKind('before', s), crashKind('after', s)]),
   ];
 }
@@ -32,6 +34,10 @@ export function formatReport(r: ChaosReport, maxDetails = 15): string[] {
       `top-ups ${s.customers.topUps}, dashboard refunds ${s.customers.dashboardRefunds} (+${s.customers.renewalDashboardRefunds} of renewal charges); ` +
       `webhooks captured ${s.wire.captured}, delivered ${s.wire.delivered} (${s.wire.duplicatesAcknowledged} acknowledged as duplicates), ` +
       `stale replays refused ${s.wire.staleRefused}, found by reconciliation ${s.reconciled}`,
+  );
+  out.push(
+    `bank: ${s.bankFiles} camt.054 files; pro-formas ${Object.entries(s.customers.transfers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
+      `clicks at once: ${s.customers.bursts.sameKey} double clicks, ${s.customers.bursts.otherKeys} three tabs`,
   );
   out.push('');
   out.push(...table(['invariant', 'checks', 'violations'], r.invariants.map((i) => [i.name, i.checks, i.violations.length])));

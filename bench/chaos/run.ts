@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
 import { seedPortfolio } from '../../functions/cli/demo-portfolio.ts';
 import { openLocalRuntime, type EngineDeps, type LocalRuntime } from '../../functions/local-runtime.ts';
 import { parseLifecycleMessage, parseRenewalMessage, parseSettlementMessage } from '../../functions/messages.ts';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
+import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
 import type { SqsHandler } from '../../shared/adapters/local/in-process-queue.ts';
 import { SANDBOX_WEBHOOK_SECRET } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
@@ -19,10 +20,13 @@ import { checkoutHousekeeping } from '../../shared/use-cases/checkout/settle-che
 import { republishPendingLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
 import { planNight } from '../../shared/use-cases/plan-night.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
+import { Bank } from './bank.ts';
 import { Customers, type CustomerRates, type CustomerStats } from './customers.ts';
 import { ChaosGateway, countingQueue, crashingStore, FAULT, FaultLog, isInjected, type FaultRates } from './faults.ts';
 import { checkAll, readBooks, type InvariantResult } from './invariants.ts';
+import { plantedSeller, plantingStore, type PlantedBug } from './plants.ts';
 import { Rng } from './random.ts';
+import { ReferenceModel } from './reference-model.ts';
 import { secondsOf, SimClock } from './sim-clock.ts';
 import { WebhookWire, type WireRates, type WireStats } from './webhook-wire.ts';
 
@@ -49,6 +53,9 @@ export interface ChaosOptions {
   faults: FaultRates;
   wire: WireRates;
   customers: CustomerRates;
+  bank: { fileTwice: number; bookingRepeated: number };
+  /** A bug planted in the engine for this run, to show the checks catch it (tests only). */
+  plant?: PlantedBug;
   log?: (line: string) => void;
 }
 
@@ -74,7 +81,10 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
     abandon: 0.08,
     dashboardRefundsPerDay: 0.5,
     renewalRefundShare: 0.3,
+    byTransfer: 0.15,
+    burst: 0.1,
   },
+  bank: { fileTwice: 0.15, bookingRepeated: 0.1 },
 };
 
 /**
@@ -96,8 +106,12 @@ export const SMALL_OPTIONS: ChaosOptions = {
   reconcileEvery: 2,
   faults: { crashBefore: 0.08, crashAfter: 0.12, chargeTimeoutBefore: 0.1, chargeTimeoutAfter: 0.15, createPaymentTimeout: 0.15, getPaymentError: 0.05 },
   wire: { drop: 0.1, duplicate: 0.3, delay: 0.3, staleReplay: 0.1 },
-  customers: { ...DEFAULT_OPTIONS.customers, checkoutsPerOrgDay: 0.15, topUpsPerOrgDay: 0.03, dashboardRefundsPerDay: 1 },
+  customers: { ...DEFAULT_OPTIONS.customers, checkoutsPerOrgDay: 0.15, topUpsPerOrgDay: 0.03, dashboardRefundsPerDay: 1, byTransfer: 0.2, burst: 0.15 },
+  bank: { fileTwice: 0.3, bookingRepeated: 0.2 },
 };
+
+/** The shorter run each planted bug gets in `npm test`: the small run's rates, fewer products and nights. */
+export const PLANT_OPTIONS: ChaosOptions = { ...SMALL_OPTIONS, nights: 6, products: 80, orgs: 12 };
 
 export interface ChaosReport {
   options: ChaosOptions;
@@ -118,6 +132,7 @@ export interface ChaosReport {
     wire: WireStats;
     reconciled: number;
     deadLetters: number;
+    bankFiles: number;
   };
 }
 
@@ -163,10 +178,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const wire = new WebhookWire(o.seed, faults, clock, o.wire);
   gateway.attachWire(wire.capture);
   let rt: LocalRuntime | undefined;
+  const tableName = `chaos-${o.seed}-${process.pid}-${Date.now()}`;
+  const raw = { client: localClient(endpoint), tableName };
+  gateway.plant = o.plant;
   try {
     rt = await openLocalRuntime({
       endpoint,
-      tableName: `chaos-${o.seed}-${process.pid}-${Date.now()}`,
+      tableName,
       clock,
       gateway,
       verifier: new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET, { now: () => clock.seconds() * 1000 }),
@@ -176,6 +194,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return await live(rt);
   } finally {
     await rt?.close();
+    raw.client.destroy();
     await db?.stop();
     rmSync(outDir, { recursive: true, force: true });
   }
@@ -186,7 +205,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const seeded = await seedPortfolio(rt, { orgs: o.orgs, products: o.products, today: o.start, seed: o.seed, spreadDays: o.spreadDays, firstExpiryInDays: o.firstExpiryInDays });
     const orgs = (await Promise.all(seeded.orgIds.map((id) => rt.store.getOrganisation(id)))).filter((x): x is Organisation => !!x);
     const initialExpiry = new Map<string, IsoDate>();
-    for (const org of orgs) for (const p of await rt.store.listProducts(org.id)) initialExpiry.set(p.id, p.expiry);
+    const openingProducts = [];
+    for (const org of orgs) {
+      for (const p of await rt.store.listProducts(org.id)) {
+        initialExpiry.set(p.id, p.expiry);
+        openingProducts.push({ id: p.id, orgId: p.orgId, typeId: p.typeId, periodMonths: p.periodMonths, openingExpiry: p.expiry });
+      }
+    }
+    // The opening books are the model's starting point; from here on it learns only what happens outside the engine.
+    const model = new ReferenceModel(
+      orgs.map((x) => ({ id: x.id, currency: x.currency, country: x.country, ...(x.vatNumber ? { vatNumber: x.vatNumber } : {}), openingBalance: x.balance })),
+      openingProducts,
+    );
     const seedSeconds = (performance.now() - started) / 1000;
     log(`seeded in ${seedSeconds.toFixed(1)} s`);
 
@@ -195,7 +225,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const deps: EngineDeps = {
       ...rt.deps,
       clock,
-      store: crashingStore(rt.store, faults),
+      seller: plantedSeller(rt.deps.seller, o.plant),
+      store: plantingStore(crashingStore(rt.store, faults), o.plant, raw),
       lifecycleQueue: countingQueue(rt.lifecycleQueue, faults, true),
       settlementQueue: countingQueue(rt.settlementQueue, faults, true),
     };
@@ -204,7 +235,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const lifecycle = consumer('lifecycle', parseLifecycleMessage, (m) => gateway.work(() => applyLifecycle(deps, m)), errors);
     const settle = consumer('settlement', parseSettlementMessage, (m) => gateway.work(() => processGatewayEvent(deps, m)), errors);
     const rng = new Rng(o.seed);
-    const customers = new Customers(deps, gateway, orgs, new Rng(o.seed ^ 0xc0ffee), o.customers, o.seed);
+    const bank = new Bank(new Rng(o.seed ^ 0xba4c), faults, { CHF: deps.seller.iban, EUR: deps.seller.iban, qrIban: deps.seller.qrIban ?? deps.seller.iban }, o.bank);
+    const customers = new Customers(deps, gateway, orgs, new Rng(o.seed ^ 0xc0ffee), o.customers, o.seed, model, bank);
+    // The bank's files land in the bucket and the import function reads them, as S3's notification runs it.
+    const bucket = new Map<string, string>();
+    const importFile = makeImportStatementHandler(deps, async (_b, key) => bucket.get(key)!);
+    const deliverFile = async (name: string, xml: string) => {
+      bucket.set(name, xml);
+      const event = { Records: [{ s3: { bucket: { name: 'documents' }, object: { key: name, size: Buffer.byteLength(xml) } } }] } as unknown as S3Event;
+      // An asynchronous invocation that fails is retried by Lambda; a file is never dropped.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await gateway.work(() => importFile(event, {} as Context));
+          return;
+        } catch (err) {
+          if (isInjected(err) && attempt < 6) continue;
+          errors.problems.push(`bank file ${name}: ${describe(err)}`);
+          return;
+        }
+      }
+    };
     gateway.faults = faults;
     faults.enabled = true;
     let reconciled = 0;
@@ -230,6 +280,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         // The world does not wait for the night to end: late payers pay, webhooks arrive and settle meanwhile.
         first &&
           (async () => {
+            await customers.duringNight(date);
             await customers.payLate(date);
             await wire.deliver(deps);
             await drainAll();
@@ -272,6 +323,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       clock.set(date, '14:00:00.000Z');
       await wire.deliver(deps);
       await drainAll();
+      clock.set(date, '18:00:00.000Z');
+      await bank.close(date, deliverFile);
+      await drainAll();
       const outcomes = await rt.store.listNightOutcomes(date);
       log(
         `${date}: ${due.length} due, ${outcomes.filter((x) => x.paid).length} paid, ${outcomes.filter((x) => x.failed).length} failed, ` +
@@ -284,6 +338,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults.enabled = false;
     const end = addDays(o.start, o.nights);
     clock.set(end, '12:00:00.000Z');
+    await bank.close(end, deliverFile);
     await wire.deliver(deps, { all: true });
     await drainAll();
     await guarded('final reconcile', async () => {
@@ -301,6 +356,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const deadLetters = [rt.renewalQueue, rt.lifecycleQueue, rt.settlementQueue].flatMap((q) => q.deadLetters.map((d) => `dead letter on ${q.name}: ${d.body}`));
     const problems = [...deadLetters, ...errors.problems, ...wire.problems, ...customers.problems];
     invariants.push({ name: '7. the run converged (no dead letter, no error but injected ones)', checks: 1, violations: problems });
+    for (const b of bank.sent) model.banked(b);
+    const judged = model.judge(
+      {
+        orgs: books.orgs.map((x) => ({ id: x.id, balance: x.balance })),
+        products: books.products.map((p) => ({ id: p.id, orgId: p.orgId, expiry: p.expiry, status: p.status })),
+        invoices: books.invoices.map((i) => ({
+          number: i.number,
+          series: i.series,
+          orgId: i.orgId,
+          issueDate: i.issueDate,
+          status: i.status,
+          total: i.total,
+          ...(i.checkoutId ? { checkoutId: i.checkoutId } : {}),
+          lines: i.lines.map((l) => ({ ...(l.productId ? { productId: l.productId } : {}), ...(l.periodFrom ? { periodFrom: l.periodFrom } : {}), ...(l.periodTo ? { periodTo: l.periodTo } : {}), gross: l.gross })),
+          paidBy: i.payments.flatMap((p) => (p.ref ? [p.ref] : [])),
+        })),
+      },
+      gateway.chargeList(),
+    );
+    for (const orgId of (process.env.CHAOS_DUMP ?? '').split(',').filter(Boolean)) {
+      log(`--- ${orgId}`);
+      for (const c of books.checkouts.filter((x) => x.orgId === orgId)) log(`checkout ${JSON.stringify(c)}`);
+      for (const i of books.invoices.filter((x) => x.orgId === orgId)) log(`invoice ${i.number} ${i.status} ${i.total} ${i.checkoutId ?? ''} ${JSON.stringify(i.lines.map((l) => [l.productId, l.periodFrom, l.periodTo, l.gross]))} ${JSON.stringify(i.payments)}`);
+      for (const e of books.ledgers.get(orgId) ?? []) log(`ledger ${JSON.stringify(e)}`);
+      for (const p of books.products.filter((x) => x.orgId === orgId)) log(`product ${p.id} ${p.status} ${p.expiry} ${p.periodMonths}`);
+    }
+    judged.forEach((f, i) => invariants.push({ name: `${8 + i}. ${f.check}`, checks: f.checks, violations: f.violations }));
     const count = (xs: { status?: string; series?: string }[], k: 'status' | 'series') => xs.reduce<Record<string, number>>((m, x) => ((m[x[k]!] = (m[x[k]!] ?? 0) + 1), m), {});
     const sum = (f: (x: (typeof books.outcomes)[number]) => boolean | number) => books.outcomes.reduce((s, x) => s + Number(f(x)), 0);
     return {
@@ -328,6 +410,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         wire: wire.stats,
         reconciled,
         deadLetters: deadLetters.length,
+        bankFiles: bank.filesDelivered,
       },
     };
   }
