@@ -145,6 +145,10 @@ export function plusMonths(date: string, months: number): string {
   return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(day, last)).padStart(2, '0')}`;
 }
 
+function plusDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** The whole number of months from `from` to `to`, if `to` is a whole number of months later. */
 function monthsBetween(from: string, to: string): number | undefined {
   for (let n = 1; n <= 240; n++) {
@@ -225,7 +229,8 @@ export class ReferenceModel {
     return net;
   }
 
-  judge(books: EngineBooks, charges: ProviderCharge[]): ModelFinding[] {
+  /** The findings on the engine's books as they stand on `today`. */
+  judge(books: EngineBooks, charges: ProviderCharge[], today: string): ModelFinding[] {
     const quotes: ModelFinding = { check: 'model: every checkout quoted at the price list', checks: 0, violations: [] };
     const invoices: ModelFinding = { check: 'model: every invoice totals its lines at the price list', checks: 0, violations: [] };
     const periods: ModelFinding = { check: 'model: every product holds its opening expiry plus the periods asked for', checks: 0, violations: [] };
@@ -402,8 +407,11 @@ export class ReferenceModel {
       const who = `pro-forma of checkout ${c.checkoutId} (${c.orgId}, ${c.quoted.amountDue} due, ${money(net)} arrived)`;
       if (net.gte(owed) && !paidInvoice) transfers.violations.push(`${who}: paid in full, yet no final invoice`);
       if (net.lessThan(owed) && paidInvoice) transfers.violations.push(`${who}: not paid in full, yet ${paidInvoice.number} says paid`);
-      // Until it is paid in full, what arrived waits on the pro-forma and the balance hold waits with it.
-      if (net.lessThan(owed)) add(parked, c.orgId, net.plus(c.quoted.balanceUsed));
+      // Until it is paid in full, what arrived waits on the pro-forma and the balance hold waits with it;
+      // a pro-forma unpaid for 30 days is void, and both go back to the balance.
+      const credited = [...this.bank.values()].filter((b) => b.reference === c.quoted.paymentReference && b.kind === 'credit').reduce((x, b) => x.plus(b.amount), d(0));
+      const expired = credited.lessThan(owed) && plusDays(c.date, 30) <= today;
+      if (net.lessThan(owed) && !expired) add(parked, c.orgId, net.plus(c.quoted.balanceUsed));
     }
 
     // A period whose whole payment staff gave back is free (what the balance paid of it came back too).

@@ -374,6 +374,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         })),
       },
       gateway.chargeList(),
+      end,
     );
     for (const orgId of (process.env.CHAOS_DUMP ?? '').split(',').filter(Boolean)) {
       log(`--- ${orgId}`);

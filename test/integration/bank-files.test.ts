@@ -202,6 +202,24 @@ describe('camt.054 files dropped for import', () => {
     await rt.close();
   });
 
+  it('a part payment is never lost: when its pro-forma expires after 30 days, what arrived goes to the balance', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const a = await orderByTransfer(rt, 'part-expired');
+    const drop = bucket(rt);
+    // 10.00 of the 14.05 asked: a part payment, the order waits for the rest.
+    await drop('bank/incoming/pe.xml', camt('MSG-PE', [ntry({ ref: 'B-PE-1', amount: '10.00', txs: [tx({ amount: '10.00', qrr: a.qrr })] })]));
+    expect((await rt.store.getOrganisation(a.orgId))!.balance).toBe('0.00');
+
+    // The rest never comes; 30 days later the night's housekeeping cancels the order and voids the pro-forma.
+    const { runNight } = await import('../../functions/local-runtime.ts');
+    await runNight(rt, '2027-01-13');
+    expect((await getCheckout(rt.deps, a.orgId, a.view.checkoutId, owner(a.orgId))).status).toBe('canceled');
+    expect((await rt.store.findInvoice(a.view.proformaNumber!))!.status).toBe('void');
+    expect((await rt.store.getOrganisation(a.orgId))!.balance).toBe('10.00');
+    expect((await rt.store.listLedger(a.orgId)).map((e) => [e.reason, e.amount, e.ref])).toEqual([['overpayment', '10.00', a.view.proformaNumber]]);
+    await rt.close();
+  });
+
   it('lists a reversal it cannot tie to a credit, and a reversal imported twice is booked once', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
     const drop = bucket(rt);

@@ -165,15 +165,27 @@ async function cancel(deps: CheckoutDeps, checkout: Checkout, reason: string): P
     { type: 'checkout', checkout: { ...checkout, status: 'canceled', lastFailure: { code: reason, message: 'The checkout was cancelled before payment' }, version: checkout.version + 1 }, expected: expected(checkout) },
   ];
   const held = Money.of(checkout.balancePart, checkout.currency);
-  if (held.isPositive()) {
-    changes.push(balanceMove(org, held, { id: `hold-release-${checkout.id}`, date: today, reason: 'hold-release', ref: checkout.id, createdAt: now }).change);
-  }
+  let partPaid = Money.zero(checkout.currency);
+  let proformaNumber: string | undefined;
   if (checkout.proformaNumber) {
     // Nothing is due on it any more; a transfer that still quotes it goes to the balance, for finance to see.
     const proforma = await deps.store.findInvoice(checkout.proformaNumber);
     if (proforma?.status === 'open') {
+      proformaNumber = proforma.number;
       changes.push({ type: 'invoiceUpdate', invoice: { ...proforma, status: 'void' }, expected: { status: 'open', ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) } });
+      // Part payments received for it are the customer's money: they go to the balance with the hold.
+      partPaid = Money.sum(
+        proforma.payments.filter((p) => p.method === 'transfer').map((p) => Money.of(p.amount, checkout.currency)),
+        checkout.currency,
+      );
     }
+  }
+  const back = held.plus(partPaid.isPositive() ? partPaid : Money.zero(checkout.currency));
+  if (back.isPositive()) {
+    const entry = partPaid.isPositive()
+      ? { id: `proforma-void-${proformaNumber}`, reason: 'overpayment' as const, ref: proformaNumber! }
+      : { id: `hold-release-${checkout.id}`, reason: 'hold-release' as const, ref: checkout.id };
+    changes.push(balanceMove(org, back, { ...entry, date: today, createdAt: now }).change);
   }
   await deps.store.commit(changes);
   return 'canceled';
