@@ -4,6 +4,7 @@ import { Money } from '../../shared/domain/money.ts';
 import type { Organisation } from '../../shared/domain/organisation.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
+import { releaseHold } from '../../shared/use-cases/checkout/settle-checkout.ts';
 import { startCheckout, startTopUp, type CheckoutView } from '../../shared/use-cases/checkout/start-checkout.ts';
 import type { Bank } from './bank.ts';
 import type { ChaosGateway } from './faults.ts';
@@ -64,6 +65,7 @@ export interface CustomerStats {
   retriedRequests: number;
   transfers: Record<string, number>;
   bursts: { sameKey: number; otherKeys: number };
+  holdsReleased: number;
 }
 
 const owner = (orgId: string): Actor => ({ kind: 'user', userId: `user-${orgId}` });
@@ -92,6 +94,7 @@ export class Customers {
     retriedRequests: 0,
     transfers: {},
     bursts: { sameKey: 0, otherKeys: 0 },
+    holdsReleased: 0,
   };
   readonly problems: string[] = [];
   private requests = 0;
@@ -124,6 +127,29 @@ export class Customers {
     for (let i = 0; i < topUps; i++) await this.topUp(today, this.rng.pick(this.orgs));
     const refunds = this.count(this.rates.dashboardRefundsPerDay);
     for (let i = 0; i < refunds; i++) await this.dashboardRefund();
+  }
+
+  /**
+   * Finance checks the identity of organisations whose orders are held: some
+   * each day (all of them with `all`); the rest the night refunds after ten days.
+   */
+  async releaseHolds(today: IsoDate, all = false): Promise<void> {
+    for (const ref of await this.deps.store.listCheckoutsInStatus('held', today)) {
+      if (!all && !this.rng.chance(0.15)) continue;
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        try {
+          await this.gateway.work(() => releaseHold(this.deps, ref.orgId, ref.checkoutId));
+          this.stats.holdsReleased++;
+          break;
+        } catch (err) {
+          if (isInjected(err)) continue;
+          // Refunded by the night meanwhile, or released by a retry that died after its commit.
+          if (err instanceof DomainError && err.code === 'checkout_not_held') break;
+          this.problems.push(`release of ${ref.checkoutId}: ${err instanceof Error ? err.message : String(err)}`);
+          break;
+        }
+      }
+    }
   }
 
   /** A whole number of events whose mean is `x`. */

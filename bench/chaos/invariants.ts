@@ -114,9 +114,12 @@ interface Line {
 
 function invoicedLines(books: Books): Map<string, Line[]> {
   const out = new Map<string, Line[]>();
+  // An order the engine refunded itself (held past its identity check) delivered nothing, though invoiced and credited.
+  // (A refund made at the provider leaves no `refund` of the engine's own on the checkout.)
+  const undone = new Set(books.checkouts.filter((c) => c.status === 'refunded' && c.refund && c.refund.reason !== 'refunded_by_provider').map((c) => c.id));
   for (const inv of books.invoices) {
     // An invoice a bank reversal opened again pays no period until it is paid again.
-    if (inv.series !== 'INV' || inv.status === 'open') continue;
+    if (inv.series !== 'INV' || inv.status === 'open' || (inv.checkoutId && undone.has(inv.checkoutId))) continue;
     for (const l of inv.lines) {
       if (!l.productId || !l.periodFrom || !l.periodTo) continue;
       const list = out.get(l.productId) ?? [];

@@ -277,7 +277,7 @@ export class ReferenceModel {
       const seen = q.items.map((i) => `${i.productId} ${i.periodFrom ?? '?'}..${i.periodTo ?? '?'}`).join(', ');
       if (!d(q.total).equals(expected)) quotes.violations.push(`${who}: quoted ${q.total} for [${seen}], the price list says ${money(expected)} for [${asked}]`);
       if (!d(q.amountDue).plus(q.balanceUsed).equals(q.total)) quotes.violations.push(`${who}: ${q.amountDue} due + ${q.balanceUsed} from the balance is not the total ${q.total}`);
-      if (d(q.balanceUsed).isNegative() || (!c.useBalance && !d(q.balanceUsed).isZero())) quotes.violations.push(`${who}: takes ${q.balanceUsed} from the balance (asked: ${c.useBalance ? 'use it' : 'do not'})`);
+      if (d(q.balanceUsed).lt(0) || (!c.useBalance && !d(q.balanceUsed).isZero())) quotes.violations.push(`${who}: takes ${q.balanceUsed} from the balance (asked: ${c.useBalance ? 'use it' : 'do not'})`);
       for (const item of c.items) {
         const line = q.items.find((i) => i.productId === item.productId);
         if (!line?.periodFrom || !line.periodTo) continue;
@@ -319,9 +319,11 @@ export class ReferenceModel {
     // Periods: the periods of each product tile its opening expiry up to its expiry, in lengths someone asked
     // for. A period is paid (a paid final invoice) or owed (its invoice opened again when the bank took the
     // money back, while a later period was already bought: the product keeps its expiry, the customer owes it).
+    // A payment the engine gave back itself (an order held past its identity check) delivered nothing, though invoiced.
+    const givenBack = new Set(charges.filter((c) => d(c.refunded).minus(this.dashboardRefunded(c.paymentRef)).gt(0)).map((c) => c.paymentRef));
     const tiles = new Map<string, { from: string; to: string; invoice: string; orgId: string; owed: boolean }[]>();
     for (const inv of books.invoices) {
-      if (inv.series !== 'INV' || (inv.status !== 'paid' && inv.status !== 'open')) continue;
+      if (inv.series !== 'INV' || (inv.status !== 'paid' && inv.status !== 'open') || inv.paidBy.some((ref) => givenBack.has(ref))) continue;
       for (const line of inv.lines) {
         if (!line.productId || !line.periodFrom || !line.periodTo) continue;
         tiles.set(line.productId, [...(tiles.get(line.productId) ?? []), { from: line.periodFrom, to: line.periodTo, invoice: inv.number, orgId: inv.orgId, owed: inv.status === 'open' }]);
@@ -373,7 +375,7 @@ export class ReferenceModel {
       note(org.id, `${c.paymentRef} ${c.metadata.checkoutId ?? c.metadata.attemptId} +${c.received} -${c.refunded}`);
       const byStaff = this.dashboardRefunded(c.paymentRef);
       const byEngine = d(c.refunded).minus(byStaff);
-      const givenAway = byEngine.isZero() && byStaff.isPositive();
+      const givenAway = byEngine.isZero() && byStaff.gt(0);
       if (givenAway && d(c.refunded).gte(c.received)) wholly.add(c.paymentRef);
       const checkout = c.metadata.checkoutId ? this.checkouts.get(c.metadata.checkoutId) : undefined;
       if (c.metadata.checkoutId) {
@@ -391,7 +393,7 @@ export class ReferenceModel {
       } else {
         charged.violations.push(`${what}: neither a checkout nor a renewal`);
       }
-      if (byEngine.isNegative()) charged.violations.push(`${what}: staff refunded ${money(byStaff)}, the provider shows ${c.refunded}`);
+      if (byEngine.lt(0)) charged.violations.push(`${what}: staff refunded ${money(byStaff)}, the provider shows ${c.refunded}`);
     }
 
     // Bank: a pro-forma is settled exactly when what arrived for its reference reaches what it asked for.

@@ -37,7 +37,7 @@ export function formatReport(r: ChaosReport, maxDetails = 15): string[] {
   );
   out.push(
     `bank: ${s.bankFiles} camt.054 files; pro-formas ${Object.entries(s.customers.transfers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
-      `clicks at once: ${s.customers.bursts.sameKey} double clicks, ${s.customers.bursts.otherKeys} three tabs`,
+      `clicks at once: ${s.customers.bursts.sameKey} double clicks, ${s.customers.bursts.otherKeys} three tabs; orders held for an identity check released: ${s.customers.holdsReleased}`,
   );
   out.push('');
   out.push(...table(['invariant', 'checks', 'violations'], r.invariants.map((i) => [i.name, i.checks, i.violations.length])));

@@ -272,6 +272,24 @@ describe('orders held for an identity check', () => {
     await rt.close();
   });
 
+  it('refunds a held order instead of renewing a product the night terminated meanwhile', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-08' });
+    const { org } = await anOrg(rt);
+    await rt.store.commit([{ type: 'identityCheck', orgId: org.id, state: 'required' }]);
+    // A .ch domain lapsed on 1 November: blocked at once, terminated 40 days after expiry (11 December).
+    await aProduct(rt, org.id, { id: 'late-kyc', expiry: '2026-11-01', autoRenew: false });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'late-kyc' }], method: 'card', requestId: 'req-kyc-late' }, owner(org.id));
+    await customerPays(rt, view.payment!.paymentRef);
+    await runNight(rt, '2026-12-11');
+    expect((await rt.store.getProduct(org.id, 'late-kyc'))!.status).toBe('terminated');
+
+    await releaseHold(rt.deps, org.id, view.checkoutId);
+    expect(await rt.store.getProduct(org.id, 'late-kyc')).toMatchObject({ status: 'terminated', expiry: '2026-11-01' });
+    expect((await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).status).toBe('refunded');
+    expect((await rt.gateway.getPayment(view.payment!.paymentRef))!.amountRefunded.toString()).toBe('14.05');
+    await rt.close();
+  });
+
   it('neither charges automatically nor sells again a product whose paid order is held, so its period is paid once', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org, method } = await anOrg(rt, { method: 'pm_card_visa' });

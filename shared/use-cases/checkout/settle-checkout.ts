@@ -316,6 +316,11 @@ export function releaseHold(deps: CheckoutDeps, orgId: string, checkoutId: strin
       // As at settlement: the customer's payment wins over an automatic charge started meanwhile.
       if (await supersedePendingAttempts(deps, checkout)) throw new WriteConflict(['attempt']);
       const products = await loadCheckoutProducts(deps, checkout);
+      // Terminated while the order was held: nothing left to renew, the money goes back (as at settlement).
+      if ([...products.values()].some((p) => p.status === 'terminated')) {
+        await refundCheckout(deps, checkout, 'product_terminated');
+        return (await deps.store.getCheckout(orgId, checkoutId)) ?? checkout;
+      }
       for (const p of products.values()) changes.push({ type: 'noPendingAttempt', orgId: p.orgId, attemptId: renewalAttemptId(p) });
       const saved = checkout.savedMethodId ? await deps.store.getPaymentMethod(orgId, checkout.savedMethodId) : undefined;
       const renewed = renewCheckoutProducts(deps, checkout, org, products, today, saved);
