@@ -88,6 +88,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
     renewalRefundShare: 0.3,
     byTransfer: 0.15,
     burst: 0.1,
+    duringNight: 0,
   },
   bank: { fileTwice: 0.15, bookingRepeated: 0.1 },
   identityChecks: 0,
