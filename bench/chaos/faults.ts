@@ -14,6 +14,7 @@ import {
 } from '../../shared/ports/payment-gateway.ts';
 import { plantedChargeAmount, type PlantedBug } from './plants.ts';
 import { keyedChance } from './random.ts';
+import { withCommit } from './store-wrap.ts';
 
 /** Names of the fault kinds, as printed; the e2e test checks each was injected at least once. */
 export const FAULT = {
@@ -159,13 +160,7 @@ export function crashingStore(inner: BillingStore, faults: FaultLog): BillingSto
       throw new InjectedCrash(`[chaos] worker died after committing: ${step} (${key})`);
     }
   };
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'commit') return commit;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return withCommit(inner, commit);
 }
 
 /** A queue that counts what is sent through it (each message is also delivered twice by the runtime's queue). */

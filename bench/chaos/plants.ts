@@ -3,6 +3,7 @@ import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { addMonths } from '../../shared/domain/calendar.ts';
 import { Money } from '../../shared/domain/money.ts';
 import type { Seller } from '../../shared/domain/seller.ts';
+import { withCommit } from './store-wrap.ts';
 import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
 
 /**
@@ -84,13 +85,7 @@ export function plantingStore(inner: BillingStore, bug: PlantedBug | undefined, 
       );
     }
   };
-  return new Proxy(inner, {
-    get(target, prop) {
-      if (prop === 'commit') return commit;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return withCommit(inner, commit);
 }
 
 /** The seller as the engine sees it: with `vat-rate`, VAT is worked out as if it sat in Germany. */
