@@ -110,6 +110,8 @@ interface Line {
   from: IsoDate;
   to: IsoDate;
   invoice: Invoice;
+  /** Its invoice was opened again by a bank reversal: the period is owed, not paid. */
+  owed: boolean;
 }
 
 function invoicedLines(books: Books): Map<string, Line[]> {
@@ -118,12 +120,13 @@ function invoicedLines(books: Books): Map<string, Line[]> {
   // (A refund made at the provider leaves no `refund` of the engine's own on the checkout.)
   const undone = new Set(books.checkouts.filter((c) => c.status === 'refunded' && c.refund && c.refund.reason !== 'refunded_by_provider').map((c) => c.id));
   for (const inv of books.invoices) {
-    // An invoice a bank reversal opened again pays no period until it is paid again.
-    if (inv.series !== 'INV' || inv.status === 'open' || (inv.checkoutId && undone.has(inv.checkoutId))) continue;
+    // An invoice a bank reversal opened again pays no period until it is paid again; the period is owed instead.
+    const owed = inv.status === 'open' && inv.reopenedBy !== undefined;
+    if (inv.series !== 'INV' || (inv.status === 'open' && !owed) || (inv.checkoutId && undone.has(inv.checkoutId))) continue;
     for (const l of inv.lines) {
       if (!l.productId || !l.periodFrom || !l.periodTo) continue;
       const list = out.get(l.productId) ?? [];
-      list.push({ productId: l.productId, from: l.periodFrom, to: l.periodTo, invoice: inv });
+      list.push({ productId: l.productId, from: l.periodFrom, to: l.periodTo, invoice: inv, owed });
       out.set(l.productId, list);
     }
   }
@@ -162,7 +165,9 @@ export function noPeriodPaidTwice(books: Books): InvariantResult {
   const r: InvariantResult = { name: '1. no product period paid twice (expiry = initial + invoiced periods)', checks: 0, violations: [] };
   const lines = invoicedLines(books);
   for (const p of books.products) {
-    const list = lines.get(p.id) ?? [];
+    // An owed period still under the expiry is one the product kept (later periods were bought on top of it,
+    // so the reversal could not take it back); one at or past the expiry is one the product gave back.
+    const list = (lines.get(p.id) ?? []).filter((l) => !l.owed || l.to <= p.expiry);
     const seen = new Map<string, string[]>();
     for (const l of list) {
       r.checks++;
@@ -349,7 +354,7 @@ export function noBlockedProductPaid(books: Books): InvariantResult {
     if (p.status === 'blocked') {
       r.checks++;
       if (p.expiry > books.today) r.violations.push(`product ${p.id} (${p.orgId}) is blocked but paid up to ${p.expiry}`);
-      const paid = (lines.get(p.id) ?? []).find((l) => l.from === p.expiry);
+      const paid = (lines.get(p.id) ?? []).find((l) => !l.owed && l.from === p.expiry);
       if (paid) r.violations.push(`product ${p.id} (${p.orgId}) is blocked though ${paid.invoice.number} paid its period from ${p.expiry}`);
       if (last.get(p.id) !== 'block') r.violations.push(`product ${p.id} (${p.orgId}) is blocked in the books but its provisioning last got ${last.get(p.id) ?? 'nothing'}; ${history(books, p.id)}`);
     } else if (p.status === 'active') {
@@ -377,7 +382,7 @@ export function noTerminatedProductPaid(books: Books): InvariantResult {
       r.violations.push(`product ${p.id} (${p.orgId}) is terminated but no night terminated it`);
       continue;
     }
-    for (const l of lines.get(p.id) ?? []) {
+    for (const l of (lines.get(p.id) ?? []).filter((x) => !x.owed)) {
       if (l.to > p.expiry || l.to >= on) r.violations.push(`product ${p.id} (${p.orgId}) terminated on ${on}: ${l.invoice.number} invoices ${l.from}..${l.to}`);
       if (l.invoice.issueDate >= on) r.violations.push(`product ${p.id} (${p.orgId}) terminated on ${on}: ${l.invoice.number} issued ${l.invoice.issueDate} invoices it`);
     }
