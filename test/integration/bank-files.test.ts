@@ -202,6 +202,34 @@ describe('camt.054 files dropped for import', () => {
     await rt.close();
   });
 
+  it('a checkout opened before the bank took a period back is still sold as quoted: the next period, the one taken back stays owed', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const a = await orderByTransfer(rt, 'quoted-before');
+    const drop = bucket(rt);
+    await drop('bank/incoming/qb-in.xml', camt('MSG-QB-IN', [ntry({ ref: 'B-QB-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: a.qrr })] })]));
+    // Paid to 2027-12-31; the customer opens a card checkout for the year after and pays it later.
+    const card = await startCheckout(rt.deps, a.orgId, { items: [{ productId: a.productId }], method: 'card', requestId: 'req-qb-card' }, owner(a.orgId));
+    expect(card.items[0]).toMatchObject({ periodFrom: '2027-12-31', periodTo: '2028-12-31' });
+    rt.clock.day = '2026-12-16';
+    await drop('bank/incoming/qb-back.xml', camt('MSG-QB-BACK', [
+      ntry({ ref: 'B-QB-2', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: a.qrr, rtr: 'AC04' })] }),
+    ]));
+    expect((await rt.store.getProduct(a.orgId, a.productId))!.expiry).toBe('2026-12-31');
+
+    await rt.sandbox.confirmPayment(card.payment!.paymentRef, 'pm_card_visa');
+    await drainQueues(rt);
+    expect(rt.settlementQueue.deadLetters).toEqual([]);
+    // The card paid what it was told (2027-12-31..2028-12-31, 14.05); 2026-12-31..2027-12-31 is still owed on the first invoice.
+    const invoices = (await rt.store.listInvoices(a.orgId)).filter((i) => i.series === 'INV');
+    expect(invoices.map((i) => [i.number, i.status, i.amountDue ?? '0.00', i.lines[0]!.periodFrom, i.lines[0]!.periodTo])).toEqual([
+      ['INV-CH-2026-000001', 'open', '14.05', '2026-12-31', '2027-12-31'],
+      ['INV-CH-2026-000002', 'paid', '0.00', '2027-12-31', '2028-12-31'],
+    ]);
+    expect(await rt.store.getProduct(a.orgId, a.productId)).toMatchObject({ expiry: '2028-12-31', status: 'active' });
+    expect((await getCheckout(rt.deps, a.orgId, card.checkoutId, owner(a.orgId))).status).toBe('paid');
+    await rt.close();
+  });
+
   it('a part payment is never lost: when its pro-forma expires after 30 days, what arrived goes to the balance', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
     const a = await orderByTransfer(rt, 'part-expired');

@@ -96,8 +96,28 @@ export async function issueCheckoutInvoice(
   });
 }
 
+/**
+ * The checkout's products, each as the period it quoted sees it. One case
+ * moves an expiry under an open checkout: a bank reversal took back the
+ * period before the quoted one (the product waits for that reopened
+ * invoice). The checkout still sells what it quoted, on top of the period
+ * now owed, so the product is seen at the quoted start; the owed invoice
+ * stays open for its own money.
+ */
 export async function loadCheckoutProducts(deps: Pick<CheckoutDeps, 'store'>, checkout: Checkout): Promise<Map<string, Product>> {
-  const list = await Promise.all(checkout.items.map((i) => loadProduct(deps.store, checkout.orgId, i.productId)));
+  const list = await Promise.all(
+    checkout.items.map(async (item) => {
+      const product = await loadProduct(deps.store, checkout.orgId, item.productId);
+      if (!product.awaitsInvoice || !item.periodFrom || item.periodFrom === product.expiry) return product;
+      const owed = await deps.store.findInvoice(product.awaitsInvoice);
+      const taken = owed?.lines.find((l) => l.productId === product.id && l.periodFrom === product.expiry && l.periodTo === item.periodFrom);
+      if (!taken) return product;
+      const seen: Product = { ...product, expiry: item.periodFrom };
+      // Sold on top of it, the product no longer waits for the owed invoice to be charged or sold again.
+      delete seen.awaitsInvoice;
+      return seen;
+    }),
+  );
   return new Map(list.map((p) => [p.id, p]));
 }
 

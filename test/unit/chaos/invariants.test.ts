@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { noPeriodPaidTwice, noTerminatedProductPaid, type Books } from '../../../bench/chaos/invariants.js';
-import type { Invoice, Product } from '../../../shared/ports/billing-store.js';
+import { noPeriodPaidTwice, noTerminatedProductPaid, type Books } from '../../../bench/chaos/invariants.ts';
+import type { Invoice } from '../../../shared/domain/invoice.ts';
+import type { Product } from '../../../shared/domain/product.ts';
 
 // The chaos invariants judge books written by hand here: a harness that cries wolf hides the real alarms.
 const product = (expiry: string, status: Product['status'] = 'active') => ({ id: 'p1', orgId: 'o1', expiry, status }) as Product;
