@@ -38,8 +38,8 @@ export class Bank {
   ) {}
 
   /** A transfer (or the bank taking one back) booked on `on`. */
-  book(on: IsoDate, b: Omit<BankBooking, 'bankRef'>): BankBooking {
-    const booking = { ...b, bankRef: `BK-${on.replaceAll('-', '')}-${String(++this.sequence).padStart(5, '0')}` };
+  book(on: IsoDate, b: Omit<BankBooking, 'bankRef' | 'deliveredOn'>): BankBooking {
+    const booking = { ...b, deliveredOn: on, bankRef: `BK-${on.replaceAll('-', '')}-${String(++this.sequence).padStart(5, '0')}` };
     this.scheduled.push({ on, booking });
     return booking;
   }
@@ -56,7 +56,7 @@ export class Bank {
       if (entries.length === 0) continue;
       const msgId = `CAMT-${today.replaceAll('-', '')}-${currency}`;
       const xml = this.camt054(msgId, today, currency, entries);
-      for (const s of due) if (s.booking.currency === currency) this.sent.push(s.booking);
+      for (const s of due) if (s.booking.currency === currency) this.sent.push({ ...s.booking, deliveredOn: today });
       await deliver(`bank/incoming/${msgId}.xml`, xml);
       this.filesDelivered++;
       if (this.faults.enabled && this.rng.chance(this.rates.fileTwice)) {

@@ -37,6 +37,17 @@ const PRICE_LIST: Readonly<Record<string, { base: number; CHF: string; EUR: stri
   streaming: { base: 1, CHF: '19.00', EUR: '18.00' },
 };
 
+/** Days after its expiry an unpaid product is terminated, from the same published rules. */
+const TERMINATE_DAYS: Readonly<Record<string, number>> = {
+  'domain-ch': 40,
+  'domain-com': 40,
+  'web-hosting': 30,
+  'mail-service': 30,
+  'cloud-storage': 60,
+  'cloud-server': 21,
+  streaming: 30,
+};
+
 /**
  * VAT of a Swiss seller's electronic services in 2025-2027, by where the
  * buyer is: Switzerland and Liechtenstein 8.1 %; an EU business with a VAT
@@ -84,6 +95,8 @@ export interface BankBooking {
   amount: string;
   currency: Currency;
   kind: 'credit' | 'reversal';
+  /** The evening its file reached the engine (after that day's night). */
+  deliveredOn: string;
 }
 
 /** The same selection clicked several times at once, and the checkouts the answers named. */
@@ -220,6 +233,17 @@ export class ReferenceModel {
 
   private dashboardRefunded(paymentRef: string): Decimal {
     return this.dashboard.filter((r) => r.paymentRef === paymentRef).reduce((s, r) => s.plus(r.amount), d(0));
+  }
+
+  /** The evening the credits for a reference first reached `owed`. */
+  private completedOn(reference: string, owed: Decimal): string | undefined {
+    let sum = d(0);
+    const credits = [...this.bank.values()].filter((b) => b.reference === reference && b.kind === 'credit').sort((a, b) => (a.deliveredOn < b.deliveredOn ? -1 : a.deliveredOn > b.deliveredOn ? 1 : 0));
+    for (const b of credits) {
+      sum = sum.plus(b.amount);
+      if (sum.gte(owed)) return b.deliveredOn;
+    }
+    return undefined;
   }
 
   /** Net of the bank's credits and reversals for one reference. */
@@ -407,7 +431,15 @@ export class ReferenceModel {
       const owed = d(c.quoted.amountDue);
       const paidInvoice = books.invoices.find((i) => i.series === 'INV' && i.checkoutId === c.checkoutId && i.status === 'paid');
       const who = `pro-forma of checkout ${c.checkoutId} (${c.orgId}, ${c.quoted.amountDue} due, ${money(net)} arrived)`;
-      if (net.gte(owed) && !paidInvoice) transfers.violations.push(`${who}: paid in full, yet no final invoice`);
+      // The night may terminate a product before the transfer that pays its order arrives: that order renews
+      // nothing, and the money is the customer's, on the balance (the books count it as money in, nothing granted).
+      const tooLate = this.completedOn(c.quoted.paymentReference, owed);
+      const terminatedFirst = c.items.some((i) => {
+        const p = books.products.find((x) => x.id === i.productId);
+        const model = this.products.get(i.productId);
+        return p?.status === 'terminated' && model && tooLate !== undefined && tooLate >= plusDays(p.expiry, TERMINATE_DAYS[model.typeId] ?? 0);
+      });
+      if (net.gte(owed) && !paidInvoice && !terminatedFirst) transfers.violations.push(`${who}: paid in full, yet no final invoice`);
       if (net.lessThan(owed) && paidInvoice) transfers.violations.push(`${who}: not paid in full, yet ${paidInvoice.number} says paid`);
       // Until it is paid in full, what arrived waits on the pro-forma and the balance hold waits with it;
       // a pro-forma unpaid for 30 days is void, and both go back to the balance.

@@ -388,16 +388,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       gateway.chargeList(),
       end,
     );
-    for (const orgId of (process.env.CHAOS_DUMP ?? '').split(',').filter(Boolean)) {
-      log(`--- ${orgId}`);
-      for (const c of books.checkouts.filter((x) => x.orgId === orgId)) log(`checkout ${JSON.stringify(c)}`);
-      for (const i of books.invoices.filter((x) => x.orgId === orgId)) log(`invoice ${i.number} ${i.status} ${i.total} ${i.checkoutId ?? ''} ${JSON.stringify(i.lines.map((l) => [l.productId, l.periodFrom, l.periodTo, l.gross]))} ${JSON.stringify(i.payments)}`);
-      for (const e of books.ledgers.get(orgId) ?? []) log(`ledger ${JSON.stringify(e)}`);
-      for (const p of books.products.filter((x) => x.orgId === orgId)) log(`product ${p.id} ${p.status} ${p.expiry} ${p.periodMonths}`);
-    }
     judged.forEach((f, i) => invariants.push({ name: `${8 + i}. ${f.check}`, checks: f.checks, violations: f.violations }));
     const count = (xs: { status?: string; series?: string }[], k: 'status' | 'series') => xs.reduce<Record<string, number>>((m, x) => ((m[x[k]!] = (m[x[k]!] ?? 0) + 1), m), {});
     const sum = (f: (x: (typeof books.outcomes)[number]) => boolean | number) => books.outcomes.reduce((s, x) => s + Number(f(x)), 0);
+    // The books of the organisations a violation names are printed with it, so a failure seen once can be read.
+    const named = invariants.flatMap((r) => r.violations).flatMap((v) => [...v.matchAll(/\((org-[\w-]+)\)/g)].map((m) => m[1]!));
+    const dumped = [...new Set([...(process.env.CHAOS_DUMP ?? '').split(',').filter(Boolean), ...named.slice(0, 3)])];
+    for (const orgId of dumped) {
+      log(`--- books of ${orgId}`);
+      for (const c of books.checkouts.filter((x) => x.orgId === orgId)) log(`checkout ${JSON.stringify(c)}`);
+      for (const i of books.invoices.filter((x) => x.orgId === orgId)) log(`invoice ${i.number} ${i.issueDate} ${i.status} ${i.total} ${i.checkoutId ?? ''} ${i.reopenedBy ?? ''} ${JSON.stringify(i.lines.map((l) => [l.productId, l.periodFrom, l.periodTo, l.gross]))} ${JSON.stringify(i.payments)}`);
+      for (const e of books.ledgers.get(orgId) ?? []) log(`ledger ${JSON.stringify(e)}`);
+      for (const p of books.products.filter((x) => x.orgId === orgId)) {
+        log(`product ${p.id} ${p.status} ${p.expiry} ${p.periodMonths}`);
+        for (const x of books.outcomes.filter((y) => y.productId === p.id)) log(`  night ${JSON.stringify(x)}`);
+        for (const x of books.lifecycle.filter((y) => y.productId === p.id)) log(`  command ${x.id} ${x.date} ${x.status}`);
+      }
+    }
     return {
       options: o,
       invariants,

@@ -230,6 +230,28 @@ describe('camt.054 files dropped for import', () => {
     await rt.close();
   });
 
+  it('a transfer for a product terminated while its pro-forma waited renews nothing: the money goes to the balance, the order is cancelled', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const { org } = await anOrg(rt, { id: 'too-late' });
+    // Expired on 2026-11-10: a .ch domain is terminated 40 days after, on the night of 2026-12-20.
+    await aProduct(rt, org.id, { id: 'too-late-ch', expiry: '2026-11-10', autoRenew: false });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'too-late-ch' }], method: 'iban', requestId: 'req-too-late' }, owner(org.id));
+    const { runNight } = await import('../../functions/local-runtime.ts');
+    await runNight(rt, '2026-12-20');
+    expect((await rt.store.getProduct(org.id, 'too-late-ch'))!.status).toBe('terminated');
+
+    rt.clock.day = '2026-12-21';
+    const drop = bucket(rt);
+    const report = await drop('bank/incoming/tl.xml', camt('MSG-TL', [ntry({ ref: 'B-TL-1', amount: '14.05', date: '2026-12-21', txs: [tx({ amount: '14.05', qrr: view.paymentReference! })] })]));
+    expect(report.credits.map((x) => [x.outcome, x.amount])).toEqual([['credited-to-balance', '14.05']]);
+    expect((await rt.store.listBankCreditsToReview()).map((x) => x.note)).toEqual([expect.stringContaining('too-late-ch was terminated')]);
+    expect(await rt.store.getProduct(org.id, 'too-late-ch')).toMatchObject({ status: 'terminated', expiry: '2026-11-10' });
+    expect((await rt.store.listInvoices(org.id)).map((i) => [i.number, i.status])).toEqual([[view.proformaNumber, 'void']]);
+    expect((await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).status).toBe('canceled');
+    expect((await rt.store.getOrganisation(org.id))!.balance).toBe('14.05');
+    await rt.close();
+  });
+
   it('a part payment is never lost: when its pro-forma expires after 30 days, what arrived goes to the balance', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
     const a = await orderByTransfer(rt, 'part-expired');

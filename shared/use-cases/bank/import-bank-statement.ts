@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { isCurrency, Money } from '../../domain/money.ts';
 import { paymentReferenceFor } from '../../domain/payment-reference.ts';
+import type { Checkout } from '../../domain/checkout.ts';
 import type { Invoice } from '../../domain/invoice.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import { nextActionDate, type Product } from '../../domain/product.ts';
@@ -15,6 +16,7 @@ import {
   renewCheckoutProducts,
   type ReceivedPayment,
 } from '../checkout/fulfil-checkout.ts';
+import { cancellation } from '../checkout/settle-checkout.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
 
 type Reference = { type: string; value: string };
@@ -200,6 +202,11 @@ async function commitOnce(deps: CheckoutDeps, changes: Change[], record: BankCre
   }
 }
 
+async function terminatedIn(deps: CheckoutDeps, checkout: Checkout): Promise<string[]> {
+  const products = await loadCheckoutProducts(deps, checkout);
+  return [...products.values()].filter((p) => p.status === 'terminated').map((p) => p.id);
+}
+
 const transfersOf = (doc: Invoice, currency: Invoice['currency']): ReceivedPayment[] =>
   doc.payments.filter((p) => p.method === 'transfer').map((p) => ({ ref: p.ref ?? doc.number, amount: Money.of(p.amount, currency), via: 'transfer' as const }));
 
@@ -214,10 +221,16 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
   const record: BankCreditRecord = { ...base, documentNumber: proforma.number, orgId: proforma.orgId, outcome: 'settled' };
   const expectedProforma = { status: proforma.status, ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) };
 
+  const gone = checkout?.status === 'awaiting_payment' && checkout.purpose === 'renewal' ? await terminatedIn(deps, checkout) : [];
   if (!checkout || checkout.status !== 'awaiting_payment') {
     // Paid already (a second transfer) or cancelled: the money is the customer's, on their balance.
     changes.push(balanceMove(org, received, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: proforma.number, createdAt: now }).change);
     Object.assign(record, { outcome: 'credited-to-balance', toBalance: received.toString(), note: `${proforma.number} was already ${checkout?.status ?? 'settled'}: ${received.format()} credited to the balance` });
+  } else if (gone.length > 0) {
+    // The night terminated a product while its transfer was on its way: nothing can be renewed, so the order
+    // is cancelled and the customer's money (this transfer, earlier part payments, the balance it held) is theirs.
+    changes.push(...(await cancellation(deps, org, checkout, 'product_terminated', { amount: received, entryId: `overpayment-${base.id}` })));
+    Object.assign(record, { outcome: 'credited-to-balance', toBalance: received.toString(), note: `${gone.join(', ')} was terminated before ${proforma.number} was paid: the order is cancelled, ${received.format()} credited to the balance` });
   } else {
     // What is still due: the pro-forma's rest after earlier part payments.
     const due = Money.of(proforma.amountDue ?? checkout.chargePart, checkout.currency);

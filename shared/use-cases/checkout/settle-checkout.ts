@@ -2,6 +2,7 @@ import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { checkoutExpiryDays, paymentCovers, SECURITY_HOLD_DAYS, type Checkout } from '../../domain/checkout.ts';
 import { BusinessRuleError, NotFoundError } from '../../domain/errors.ts';
 import { Money } from '../../domain/money.ts';
+import type { Organisation } from '../../domain/organisation.ts';
 import { renewalAttemptId } from '../../domain/product.ts';
 import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/payment-methods.ts';
 import { WriteConflict, type Change, type LifecycleCommand, type PaymentRecord } from '../../ports/billing-store.ts';
@@ -159,10 +160,28 @@ function paymentRecord(checkout: Checkout, state: PaymentState, today: IsoDate, 
 /** An unpaid checkout is given up: the balance it held goes back. */
 async function cancel(deps: CheckoutDeps, checkout: Checkout, reason: string): Promise<SettleOutcome> {
   const org = await loadOrg(deps.store, checkout.orgId);
+  await deps.store.commit(await cancellation(deps, org, checkout, reason));
+  return 'canceled';
+}
+
+/**
+ * What giving up an unpaid checkout writes: the checkout cancelled, its
+ * pro-forma void, and one move back to the balance of what it held and what
+ * transfers brought for it. `late` is a transfer that arrived for an order
+ * that can no longer be fulfilled: it goes to the balance with the rest, in
+ * the same ledger entry (one balance write per transaction).
+ */
+export async function cancellation(
+  deps: CheckoutDeps,
+  org: Organisation,
+  checkout: Checkout,
+  reason: string,
+  late?: { amount: Money; entryId: string },
+): Promise<Change[]> {
   const today = deps.clock.today();
   const now = deps.clock.now();
   const changes: Change[] = [
-    { type: 'checkout', checkout: { ...checkout, status: 'canceled', lastFailure: { code: reason, message: 'The checkout was cancelled before payment' }, version: checkout.version + 1 }, expected: expected(checkout) },
+    { type: 'checkout', checkout: { ...checkout, status: 'canceled', lastFailure: { code: reason, message: CANCEL_REASONS[reason] ?? 'The checkout was cancelled before payment' }, version: checkout.version + 1 }, expected: expected(checkout) },
   ];
   const held = Money.of(checkout.balancePart, checkout.currency);
   let partPaid = Money.zero(checkout.currency);
@@ -180,16 +199,22 @@ async function cancel(deps: CheckoutDeps, checkout: Checkout, reason: string): P
       );
     }
   }
-  const back = held.plus(partPaid.isPositive() ? partPaid : Money.zero(checkout.currency));
+  const transfers = partPaid.plus(late?.amount ?? Money.zero(checkout.currency));
+  const back = held.plus(transfers.isPositive() ? transfers : Money.zero(checkout.currency));
   if (back.isPositive()) {
-    const entry = partPaid.isPositive()
-      ? { id: `proforma-void-${proformaNumber}`, reason: 'overpayment' as const, ref: proformaNumber! }
-      : { id: `hold-release-${checkout.id}`, reason: 'hold-release' as const, ref: checkout.id };
+    const entry = late
+      ? { id: late.entryId, reason: 'overpayment' as const, ref: checkout.proformaNumber ?? checkout.id }
+      : partPaid.isPositive()
+        ? { id: `proforma-void-${proformaNumber}`, reason: 'overpayment' as const, ref: proformaNumber! }
+        : { id: `hold-release-${checkout.id}`, reason: 'hold-release' as const, ref: checkout.id };
     changes.push(balanceMove(org, back, { ...entry, date: today, createdAt: now }).change);
   }
-  await deps.store.commit(changes);
-  return 'canceled';
+  return changes;
 }
+
+const CANCEL_REASONS: Record<string, string> = {
+  product_terminated: 'A product of the order was terminated before the transfer arrived',
+};
 
 /**
  * Gives a paid checkout's money back in full: the provider part through a
