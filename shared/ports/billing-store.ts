@@ -160,6 +160,7 @@ export interface OutboxEmail {
     | 'checkout-held'
     | 'order-refunded'
     | 'top-up-credited'
+    | 'invoice-reopened'
     | 'payment-method-removed';
   data: Record<string, string>;
   createdAt: string;

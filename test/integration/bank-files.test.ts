@@ -153,6 +153,10 @@ describe('camt.054 files dropped for import', () => {
     const invoice = (await rt.store.findInvoice('INV-CH-2026-000001'))!;
     expect(invoice).toMatchObject({ status: 'open', amountDue: '14.05' });
     expect(invoice.paymentReference).toMatch(/^\d{27}$/);
+    // The customer is told: which invoice is open again, for how much, and the reference to pay it with.
+    expect((await rt.store.listOutbox('2026-12-16')).filter((m) => m.orgId === a.orgId).map((m) => [m.template, m.data])).toEqual([
+      ['invoice-reopened', expect.objectContaining({ invoice: 'INV-CH-2026-000001', amountDue: '14.05', currency: 'CHF', reference: invoice.paymentReference, reason: 'AC04' })],
+    ]);
     // 14.05 in, 14.05 out: the books say nothing was received.
     expect((await rt.store.listPayments(a.orgId)).map((p) => p.amount).sort()).toEqual(['-14.05', '14.05']);
     expect((await rt.store.getProduct(a.orgId, a.productId))!.expiry).toBe('2026-12-31');

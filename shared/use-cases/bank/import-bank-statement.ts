@@ -405,6 +405,19 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
       reopened.paymentReference = paidDoc.paymentReference ?? paymentReferenceFor(deps.seller, paidDoc);
       changes.push({ type: 'invoiceUpdate', invoice: reopened, expected: { status: paidDoc.status, ...(paidDoc.amountDue !== undefined ? { amountDue: paidDoc.amountDue } : {}) } });
       notes.push(`${paidDoc.number} open again for ${owed.toString()} ${currency} (reference ${reopened.paymentReference})`);
+      // The customer learns it from us, not from a block: what is open again, for how much, and how to pay it.
+      changes.push({
+        type: 'email',
+        email: {
+          id: `${paidDoc.number}#invoice-reopened#${rev.id}`,
+          date: today,
+          orgId: org.id,
+          to: org.billingContacts,
+          template: 'invoice-reopened',
+          data: { invoice: paidDoc.number, amountDue: owed.toString(), currency, reference: reopened.paymentReference, reason: rev.reason ?? rev.kind },
+          createdAt: now,
+        },
+      });
       if (paidDoc.series === 'INV' && paidDoc.status === 'paid') {
         const undone = await undoPeriods(deps, org, paidDoc, today);
         changes.push(...undone.changes);
