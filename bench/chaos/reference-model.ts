@@ -431,21 +431,24 @@ export class ReferenceModel {
       const owed = d(c.quoted.amountDue);
       const paidInvoice = books.invoices.find((i) => i.series === 'INV' && i.checkoutId === c.checkoutId && i.status === 'paid');
       const who = `pro-forma of checkout ${c.checkoutId} (${c.orgId}, ${c.quoted.amountDue} due, ${money(net)} arrived)`;
-      // The night may terminate a product before the transfer that pays its order arrives: that order renews
-      // nothing, and the money is the customer's, on the balance (the books count it as money in, nothing granted).
-      const tooLate = this.completedOn(c.quoted.paymentReference, owed);
-      const terminatedFirst = c.items.some((i) => {
-        const p = books.products.find((x) => x.id === i.productId);
-        const model = this.products.get(i.productId);
-        return p?.status === 'terminated' && model && tooLate !== undefined && tooLate >= plusDays(p.expiry, TERMINATE_DAYS[model.typeId] ?? 0);
-      });
-      if (net.gte(owed) && !paidInvoice && !terminatedFirst) transfers.violations.push(`${who}: paid in full, yet no final invoice`);
+      // The night may terminate a product while its order waits for the transfer: a transfer arriving after
+      // that renews nothing, the order is cancelled, and what arrived is the customer's, on the balance (the
+      // books count it as money in, nothing granted, nothing parked).
+      const ended = c.items
+        .map((i) => ({ p: books.products.find((x) => x.id === i.productId), typeId: this.products.get(i.productId)?.typeId }))
+        .filter((x) => x.p?.status === 'terminated' && x.typeId !== undefined)
+        .map((x) => plusDays(x.p!.expiry, TERMINATE_DAYS[x.typeId!] ?? 0))
+        .sort()[0];
+      const completed = this.completedOn(c.quoted.paymentReference, owed);
+      const cancelledByTermination =
+        ended !== undefined && (completed === undefined || completed >= ended) && [...this.bank.values()].some((b) => b.reference === c.quoted.paymentReference && b.kind === 'credit' && b.deliveredOn >= ended);
+      if (net.gte(owed) && !paidInvoice && !cancelledByTermination) transfers.violations.push(`${who}: paid in full, yet no final invoice`);
       if (net.lessThan(owed) && paidInvoice) transfers.violations.push(`${who}: not paid in full, yet ${paidInvoice.number} says paid`);
       // Until it is paid in full, what arrived waits on the pro-forma and the balance hold waits with it;
       // a pro-forma unpaid for 30 days is void, and both go back to the balance.
       const credited = [...this.bank.values()].filter((b) => b.reference === c.quoted.paymentReference && b.kind === 'credit').reduce((x, b) => x.plus(b.amount), d(0));
       const expired = credited.lessThan(owed) && plusDays(c.date, 30) <= today;
-      if (net.lessThan(owed) && !expired) add(parked, c.orgId, net.plus(c.quoted.balanceUsed));
+      if (net.lessThan(owed) && !expired && !cancelledByTermination) add(parked, c.orgId, net.plus(c.quoted.balanceUsed));
     }
 
     // A period whose whole payment staff gave back is free (what the balance paid of it came back too).

@@ -392,7 +392,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const count = (xs: { status?: string; series?: string }[], k: 'status' | 'series') => xs.reduce<Record<string, number>>((m, x) => ((m[x[k]!] = (m[x[k]!] ?? 0) + 1), m), {});
     const sum = (f: (x: (typeof books.outcomes)[number]) => boolean | number) => books.outcomes.reduce((s, x) => s + Number(f(x)), 0);
     // The books of the organisations a violation names are printed with it, so a failure seen once can be read.
-    const named = invariants.flatMap((r) => r.violations).flatMap((v) => [...v.matchAll(/\((org-[\w-]+)\)/g)].map((m) => m[1]!));
+    const named = invariants.flatMap((r) => r.violations).flatMap((v) => [...v.matchAll(/\b(org-[\w-]+\d)\b/g)].map((m) => m[1]!));
     const dumped = [...new Set([...(process.env.CHAOS_DUMP ?? '').split(',').filter(Boolean), ...named.slice(0, 3)])];
     for (const orgId of dumped) {
       log(`--- books of ${orgId}`);

@@ -82,3 +82,30 @@ export function functionPermissions(s: SynthesizedApp, id: string, name: (v: Jso
   return permissionsOf(s, logicalIdOf(s.stateless, s.stateless.functions[id]!.role), name);
 }
 
+
+/**
+ * The grants the Lambda service itself uses with a function's role, not the
+ * handler: its log group, X-Ray, polling the queue its event source mapping
+ * reads, and sending to its on-failure destination. Each is read from the
+ * synthesized template (the mapping, the invoke config), not listed by hand,
+ * so a grant for a queue the function neither reads nor fails to is still
+ * reported as unused.
+ */
+export function platformPermissions(s: SynthesizedApp, id: string, name: (v: Json) => string): string[] {
+  const fnId = logicalIdOf(s.stateless, s.stateless.functions[id]!.function);
+  const refersToFn = (v: Json) => JSON.stringify(v).includes(`"${fnId}"`);
+  const out = [`logs:CreateLogStream log-group:${id}.Arn`, `logs:PutLogEvents log-group:${id}.Arn`, 'xray:PutTraceSegments *', 'xray:PutTelemetryRecords *'];
+  for (const m of Object.values(resourcesOf(s.statelessTemplate, 'AWS::Lambda::EventSourceMapping'))) {
+    if (!refersToFn(m.Properties.FunctionName)) continue;
+    const queue = name(m.Properties.EventSourceArn);
+    for (const action of ['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes', 'GetQueueUrl']) out.push(`sqs:${action} ${queue}`);
+  }
+  for (const c of Object.values(resourcesOf(s.statelessTemplate, 'AWS::Lambda::EventInvokeConfig'))) {
+    if (!refersToFn(c.Properties.FunctionName)) continue;
+    const target = (c.Properties.DestinationConfig as { OnFailure?: { Destination: Json } } | undefined)?.OnFailure?.Destination;
+    if (target === undefined) continue;
+    const queue = name(target);
+    for (const action of ['SendMessage', 'GetQueueAttributes', 'GetQueueUrl']) out.push(`sqs:${action} ${queue}`);
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
 import type { Context, S3Event } from 'aws-lambda';
+import { Decimal } from 'decimal.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
 import { makeNightlyCheckoutsHandler } from '../../functions/checkout/nightly-checkouts.ts';
@@ -10,6 +11,7 @@ import { makeApplyLifecycleHandler } from '../../functions/lifecycle/apply-lifec
 import { makeSweepLifecycleHandler } from '../../functions/lifecycle/sweep-lifecycle.ts';
 import { type LocalRuntime } from '../../functions/local-runtime.ts';
 import { makePlanNightHandler } from '../../functions/renewal/plan-night.ts';
+import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { makeRenewProductHandler } from '../../functions/renewal/renew-product.ts';
 import { HTTP_HANDLERS } from '../../infra/stateless-stack.ts';
 import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
@@ -22,7 +24,7 @@ import type { DocumentStore } from '../../shared/ports/documents.ts';
 import type { MessageQueue } from '../../shared/ports/message-queue.ts';
 import type { PaymentGateway, WebhookVerifier } from '../../shared/ports/payment-gateway.ts';
 import type { EngineDeps } from '../../functions/local-runtime.ts';
-import { functionPermissions, namer } from '../infra/permissions.ts';
+import { functionPermissions, namer, platformPermissions } from '../infra/permissions.ts';
 import { synthBillingApp } from '../infra/synth-billing-app.ts';
 import { tableOf } from '../support/table-digest.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
@@ -200,7 +202,9 @@ function apiEvent(method: string, path: string, route: string, opts: { sub?: str
 
 describe('IAM, from the calls each function really makes', () => {
   it('grants every deployed function each AWS action its handler performs', { timeout: 300_000 }, async () => {
-    const sandbox = new SandboxPaymentGateway();
+    // The provider stamps its events with the simulated day, so the nightly reconciliation finds the lost ones.
+    let providerDay = '2026-12-10';
+    const sandbox = new SandboxPaymentGateway({ nowSeconds: () => Math.floor(Date.parse(`${providerDay}T01:00:00Z`) / 1000) });
     const rt = await runtime(db.endpoint(), { today: '2026-12-10', gateway: sandbox, separateCharges: true });
     // Our webhook deliveries are signed at a fixed instant; the runtime's own intake keeps the wall clock.
     const fixedVerifier = new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET, { now: () => Date.parse('2026-12-17T02:00:00Z') });
@@ -228,9 +232,14 @@ describe('IAM, from the calls each function really makes', () => {
     await aProduct(rt, card.id, { id: 'iam-c1', expiry: '2026-12-31', paymentMethodId: method!.id });
     const { org: declined, method: bad } = await anOrg(rt, { id: 'iam-declined', method: 'pm_card_chargeDeclined' });
     await aProduct(rt, declined.id, { id: 'iam-d1', typeId: 'cloud-server', expiry: '2026-12-31', paymentMethodId: bad!.id });
+    // A .ch domain is blocked on its expiry day: the night of 2026-12-31 makes its last attempt and, when the
+    // charge worker sees it declined, blocks it there.
+    await aProduct(rt, declined.id, { id: 'iam-d2', expiry: '2026-12-31', paymentMethodId: bad!.id });
     await aProduct(rt, card.id, { id: 'iam-pay', expiry: '2027-01-20', autoRenew: false });
     await aProduct(rt, card.id, { id: 'iam-iban', expiry: '2027-01-25', autoRenew: false });
     const owner = 'owner-iam-card';
+    // Unpaid at expiry, these are blocked on the night of 2027-01-03; each is then paid another way (below).
+    for (const id of ['iam-k-balance', 'iam-k-card', 'iam-k-iban', 'iam-k-lost']) await aProduct(rt, card.id, { id, expiry: '2027-01-03', autoRenew: false });
 
     // The customer API.
     const get = async (fn: string, path: string, pathParameters: Record<string, string>, query?: Record<string, string>) => {
@@ -250,6 +259,7 @@ describe('IAM, from the calls each function really makes', () => {
     const topUp = await post('StartTopUp', '/v1/orgs/iam-card/balance/top-ups', { orgId: 'iam-card' }, { amount: '20', method: 'card' }, 'iam-topup-00001');
     expect(topUp.statusCode).toBe(201);
     await sandbox.confirmPayment(view.payment.paymentRef, 'pm_card_visa');
+    await sandbox.confirmPayment((JSON.parse(topUp.body!) as { payment: { paymentRef: string } }).payment.paymentRef, 'pm_card_visa');
     await deliver();
     expect((await get('GetCheckout', `/v1/orgs/iam-card/checkouts/${view.checkoutId}`, { orgId: 'iam-card', checkoutId: view.checkoutId })).statusCode).toBe(200);
 
@@ -270,6 +280,7 @@ describe('IAM, from the calls each function really makes', () => {
     const nights = ['2026-12-17', '2026-12-20', '2026-12-31', '2027-01-03', '2027-01-24'];
     for (const night of nights) {
       rt.clock.day = night;
+      providerDay = night;
       await makePlanNightHandler({ ...depsFor(rt, 'PlanNight', night) } as never)({ night }, {} as never);
       await rt.renewalQueue.drain(makeRenewProductHandler(depsFor(rt, 'RenewProduct', night), false));
       const { chargeQueue: _deferTo, ...charging } = depsFor(rt, 'ChargeRenewal', night);
@@ -281,18 +292,61 @@ describe('IAM, from the calls each function really makes', () => {
       await deliver();
     }
 
+    // Paying a blocked product unblocks it, whichever function takes the money: the balance at checkout,
+    // a card through settlement, a transfer through the bank import, a lost webhook through the nightly reconciliation.
+    rt.clock.day = providerDay = '2027-01-24';
+    expect((await rt.store.getProduct(card.id, 'iam-k-balance'))!.status).toBe('blocked');
+    // A deposit booked by hand, so the balance pays one order whole and part of another.
+    const before = (await rt.store.getOrganisation(card.id))!.balance;
+    const deposit = new Decimal('50.00').minus(before);
+    await rt.store.commit([{ type: 'balance', orgId: card.id, from: before, to: '50.00', entry: { id: 'iam-deposit', orgId: card.id, date: '2027-01-24', amount: deposit.toFixed(2), currency: 'CHF', balanceAfter: '50.00', reason: 'top-up', ref: 'iam', createdAt: '2027-01-24T01:00:00Z' } }]);
+    const byBalance = await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-balance' }], method: 'card' }, 'iam-checkout-k001');
+    expect([byBalance.statusCode, (await rt.store.getOrganisation(card.id))!.balance, byBalance.body]).toEqual([201, '35.95', expect.stringContaining('"status":"paid"')]);
+    expect((await rt.store.getProduct(card.id, 'iam-k-balance'))!.status).toBe('active');
+    const byCard = JSON.parse((await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-card' }], method: 'card', useBalance: false }, 'iam-checkout-k002')).body!) as { payment: { paymentRef: string } };
+    await sandbox.confirmPayment(byCard.payment.paymentRef, 'pm_card_visa');
+    await deliver();
+    const byTransfer = JSON.parse((await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-iban' }], method: 'iban', useBalance: false }, 'iam-checkout-k003')).body!) as { paymentReference: string; amountDue: string };
+    const xml2 = xml.replaceAll('IAM-1', 'IAM-2').replace('IAM-E1', 'IAM-E2').replace(`>${proforma?.amountDue ?? '14.05'}<`, `>${byTransfer.amountDue}<`).replace(`<Ref>${proforma?.paymentReference ?? ''}</Ref>`, `<Ref>${byTransfer.paymentReference}</Ref>`);
+    files.set('bank/incoming/iam-2.xml', xml2);
+    await importer({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'bank/incoming/iam-2.xml', size: xml2.length } } }] } as unknown as S3Event, {} as Context);
+    const lost = JSON.parse((await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-lost' }], method: 'card', useBalance: false }, 'iam-checkout-k004')).body!) as { payment: { paymentRef: string } };
+    await sandbox.withoutDelivery(() => sandbox.confirmPayment(lost.payment.paymentRef, 'pm_card_visa'));
+    // Saved cards removed at the provider: one announcement arrives, the other is lost and found by the reconciliation.
+    await sandbox.simulateEvent('payment_method.detached', { id: bad!.gatewayRef, object: 'payment_method', customer: null });
+    await deliver();
+    await sandbox.withoutDelivery(() => sandbox.simulateEvent('payment_method.detached', { id: method!.gatewayRef, object: 'payment_method', customer: null }));
+    // An abandoned card checkout that holds part of the balance: released by the nightly chores.
+    await aProduct(rt, card.id, { id: 'iam-abandoned', expiry: '2027-02-20', autoRenew: false, typeId: 'cloud-server', periodMonths: 1 });
+    const abandoned = await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-abandoned' }], method: 'card' }, 'iam-checkout-k005');
+    expect([abandoned.statusCode, abandoned.body]).toEqual([201, expect.stringContaining('"balanceUsed":"35.95"')]);
+    // A command a crashed worker committed but never queued: the sweep sends it.
+    await rt.store.commit([{ type: 'lifecycle', command: { id: 'iam-b1#block#stray', date: '2027-01-27', orgId: balance.id, productId: 'iam-b1', action: 'block', status: 'pending', createdAt: '2027-01-27T00:00:00Z' }, expectedStatus: null }]);
+    rt.clock.day = providerDay = '2027-01-27';
+    await makeNightlyCheckoutsHandler(depsFor(rt, 'NightlyCheckouts', '2027-01-27'))({ night: '2027-01-27' }, {} as never);
+    await makeSweepLifecycleHandler(depsFor(rt, 'SweepLifecycle', '2027-01-27'))({}, {} as never);
+    await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle', '2027-01-27'), false));
+    for (const id of ['iam-k-balance', 'iam-k-card', 'iam-k-iban', 'iam-k-lost']) expect([id, (await rt.store.getProduct(card.id, id))!.status]).toEqual([id, 'active']);
+    expect((await rt.store.getPaymentMethod(card.id, method!.id))!.detachedAt).toBeDefined();
+
     // Finance: a PDF, an export requested, run and fetched.
     const invoice = (await rt.store.listInvoices('iam-card')).find((i) => i.series === 'INV')!;
     expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${invoice.number}.pdf`, { orgId: 'iam-card', file: `${invoice.number}.pdf` })).statusCode).toBe(200);
     const requested = await post('RequestExport', '/v1/exports', {}, { from: '2026-12-01', to: '2027-01-31', orgId: 'iam-card', pdf: true }, 'iam-export-0001');
     expect(requested.statusCode).toBe(202);
     const exportId = (JSON.parse(requested.body!) as { exportId: string }).exportId;
+    // A partner's export covers its clients (found by a Query on the partner).
+    await setPartnerProfile(rt.deps, balance.id, { discountPercent: '10' });
+    await linkToPartner(rt.deps, card.id, { partnerId: balance.id });
+    const forPartner = await post('RequestExport', '/v1/exports', {}, { from: '2026-12-01', to: '2027-01-31', partnerId: balance.id }, 'iam-export-0002');
+    expect(forPartner.statusCode).toBe(202);
     await rt.exportsQueue.drain(makeRunExportHandler(depsFor(rt, 'RunExport'), false));
     expect((await get('GetExport', `/v1/exports/${exportId}`, { exportId })).statusCode).toBe(200);
     await rt.close();
 
     // Every function ran; every action each one took is granted to it.
     const missing: string[] = [];
+    const unused: string[] = [];
     for (const fn of Object.keys(app.stateless.functions).sort()) {
       const recorded = calls.get(fn) ?? [];
       expect(recorded.length, `${fn} was exercised`).toBeGreaterThan(0);
@@ -300,7 +354,11 @@ describe('IAM, from the calls each function really makes', () => {
       for (const call of recorded) {
         if (!granted.some((g) => covers(g, call))) missing.push(`${fn}: ${call.permission}${call.pk ? ` (${call.pk})` : ''}`);
       }
+      // And nothing beyond them: every grant is used by some call the function made, or by Lambda on its behalf.
+      const platform = new Set(platformPermissions(app, fn, name));
+      for (const g of granted) if (!platform.has(g) && !recorded.some((call) => covers(g, call))) unused.push(`${fn}: ${g}`);
     }
     expect([...new Set(missing)].sort()).toEqual([]);
+    expect(unused.sort()).toEqual([]);
   });
 });
