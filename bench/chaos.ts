@@ -6,10 +6,9 @@
  * --small starts from the small run `npm test` makes (200 products, 28 nights,
  * higher fault rates); the other options override either preset. --plant BUG
  * plants one known bug (see chaos/plants.ts) to show the checks catch it.
- * --holds puts a tenth of the organisations under an identity check (their
- * paid orders held until finance releases them; off by default for now);
- * --night-clicks has customers start checkouts while the night runs (off
- * by default for now: it finds a race with termination still to fix).
+ * --no-holds runs without identity checks (a tenth of the organisations
+ * otherwise have their paid orders held until finance releases them);
+ * --no-night-clicks without checkouts started while the night runs.
  * CHAOS_DUMP=org-a,org-b prints those organisations' books at the end, to
  * read a violation against.
  *
@@ -36,12 +35,12 @@ function parseArgs(argv: string[]): ChaosOptions {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--small') continue;
-    if (flag === '--night-clicks') {
-      opts.customers = { ...opts.customers, duringNight: 0.05 };
+    if (flag === '--no-night-clicks') {
+      opts.customers = { ...opts.customers, duringNight: 0 };
       continue;
     }
-    if (flag === '--holds') {
-      opts.identityChecks = 0.1;
+    if (flag === '--no-holds') {
+      opts.identityChecks = 0;
       continue;
     }
     if (flag === '--plant') {
@@ -64,7 +63,7 @@ function parseArgs(argv: string[]): ChaosOptions {
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD] [--holds] [--night-clicks] [--plant BUG]`);
+  console.error(`${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD] [--no-holds] [--no-night-clicks] [--plant BUG]`);
   process.exit(2);
 }
 

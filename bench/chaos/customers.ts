@@ -29,10 +29,7 @@ export interface CustomerRates {
   byTransfer: number;
   /** Share of checkouts clicked several times at once (same key: a double click; other keys: two tabs). */
   burst: number;
-  /**
-   * Checkouts started while the night's renewals run, per organisation. Off in the presets for now:
-   * a checkout racing the night's termination of its product can leave it terminated yet paid (`--night-clicks`).
-   */
+  /** Checkouts started while the night's renewals run, per organisation: they race the night's attempts and terminations. */
   duringNight: number;
 }
 
@@ -141,6 +138,8 @@ export class Customers {
   async releaseHolds(today: IsoDate, all = false): Promise<void> {
     for (const ref of await this.deps.store.listCheckoutsInStatus('held', today)) {
       if (!all && !this.rng.chance(0.15)) continue;
+      // Finance's decision, told the model once, whether or not the call's answer comes back.
+      this.model.released(ref.checkoutId);
       for (let attempt = 1; attempt <= 5; attempt++) {
         try {
           await this.gateway.work(() => releaseHold(this.deps, ref.orgId, ref.checkoutId));

@@ -31,6 +31,9 @@ export const FAULT = {
   webhookReordered: 'webhook: batch delivered out of order',
   webhookDropped: 'webhook: never delivered (left to reconciliation)',
   webhookStaleReplay: 'webhook: replayed with a stale signature (must be refused)',
+  settlementOutage: 'outage: settlement worker fails every receive (dead letters, redriven next morning)',
+  lifecycleOutage: 'outage: provisioning down for every receive (dead letters, redriven next morning)',
+  redriven: 'dead letters redriven',
 } as const;
 
 export const crashKind = (when: 'before' | 'after', step: string) => `crash ${when} commit: ${step}`;

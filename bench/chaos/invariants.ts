@@ -118,7 +118,8 @@ function invoicedLines(books: Books): Map<string, Line[]> {
   const out = new Map<string, Line[]>();
   // An order the engine refunded itself (held past its identity check) delivered nothing, though invoiced and credited.
   // (A refund made at the provider leaves no `refund` of the engine's own on the checkout.)
-  const undone = new Set(books.checkouts.filter((c) => c.status === 'refunded' && c.refund && c.refund.reason !== 'refunded_by_provider').map((c) => c.id));
+  // So did an order refunded at the provider while it was held (its products were never renewed).
+  const undone = new Set(books.checkouts.filter((c) => c.status === 'refunded' && ((c.refund && c.refund.reason !== 'refunded_by_provider') || c.heldSince)).map((c) => c.id));
   for (const inv of books.invoices) {
     // An invoice a bank reversal opened again pays no period until it is paid again; the period is owed instead.
     const owed = inv.status === 'open' && inv.reopenedBy !== undefined;

@@ -179,6 +179,9 @@ export class ReferenceModel {
   private readonly bank = new Map<string, BankBooking>();
   private readonly dashboard: DashboardRefund[] = [];
   private readonly clicks: Clicks[] = [];
+  /** Organisations the provider asked for an identity check, and the held orders finance released. */
+  private readonly checked = new Set<string>();
+  private readonly releasedOrders = new Set<string>();
 
   constructor(orgs: ModelOrg[], products: ModelProduct[]) {
     for (const o of orgs) this.orgs.set(o.id, o);
@@ -192,6 +195,22 @@ export class ReferenceModel {
   /** A booking the bank made; the same booking in a file sent again is the same booking. */
   banked(b: BankBooking): void {
     if (!this.bank.has(b.bankRef)) this.bank.set(b.bankRef, b);
+  }
+
+  /** The provider asks the organisation for an identity check: what it pays through the provider is held until released. */
+  identityChecked(orgId: string): void {
+    this.checked.add(orgId);
+  }
+
+  /** Finance released a held order (the customer passed the check). */
+  released(checkoutId: string): void {
+    this.releasedOrders.add(checkoutId);
+  }
+
+  /** An order paid through the provider by an organisation under identity check and never released delivers nothing. */
+  private neverReleased(checkoutId: string | undefined): boolean {
+    const c = checkoutId ? this.checkouts.get(checkoutId) : undefined;
+    return !!c && c.purpose === 'renewal' && this.checked.has(c.orgId) && c.method !== 'iban' && d(c.quoted.amountDue).gt(0) && !this.releasedOrders.has(c.checkoutId);
   }
 
   clicked(c: Clicks): void {
@@ -348,6 +367,8 @@ export class ReferenceModel {
     const tiles = new Map<string, { from: string; to: string; invoice: string; orgId: string; owed: boolean }[]>();
     for (const inv of books.invoices) {
       if (inv.series !== 'INV' || (inv.status !== 'paid' && inv.status !== 'open') || inv.paidBy.some((ref) => givenBack.has(ref))) continue;
+      // Held and never released: refunded in the end (by the engine after 10 days, or by staff), nothing delivered.
+      if (this.neverReleased(inv.checkoutId)) continue;
       for (const line of inv.lines) {
         if (!line.productId || !line.periodFrom || !line.periodTo) continue;
         tiles.set(line.productId, [...(tiles.get(line.productId) ?? []), { from: line.periodFrom, to: line.periodTo, invoice: inv.number, orgId: inv.orgId, owed: inv.status === 'open' }]);

@@ -22,7 +22,7 @@ import { planNight } from '../../shared/use-cases/plan-night.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { Bank } from './bank.ts';
 import { Customers, type CustomerRates, type CustomerStats } from './customers.ts';
-import { ChaosGateway, countingQueue, crashingStore, FAULT, FaultLog, isInjected, type FaultRates } from './faults.ts';
+import { ChaosGateway, countingQueue, crashingStore, FAULT, FaultLog, InjectedCrash, isInjected, type FaultRates } from './faults.ts';
 import { checkAll, readBooks, type InvariantResult } from './invariants.ts';
 import { plantedSeller, plantingStore, type PlantedBug } from './plants.ts';
 import { Rng } from './random.ts';
@@ -54,10 +54,9 @@ export interface ChaosOptions {
   wire: WireRates;
   customers: CustomerRates;
   bank: { fileTwice: number; bookingRepeated: number };
-  /**
-   * Share of organisations put under an identity check (paid orders held until finance releases them).
-   * Off in the presets for now: with holds the run still reports violations that are being worked on.
-   */
+  /** Every this many days the settlement or (next time) the lifecycle worker fails all afternoon: its messages reach the DLQ and are redriven next morning. */
+  outageEvery: number;
+  /** Share of organisations put under an identity check (paid orders held until finance releases them, or refunded after 10 days). */
   identityChecks: number;
   /** A bug planted in the engine for this run, to show the checks catch it (tests only). */
   plant?: PlantedBug;
@@ -88,10 +87,11 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
     renewalRefundShare: 0.3,
     byTransfer: 0.15,
     burst: 0.1,
-    duringNight: 0,
+    duringNight: 0.05,
   },
   bank: { fileTwice: 0.15, bookingRepeated: 0.1 },
-  identityChecks: 0,
+  outageEvery: 10,
+  identityChecks: 0.1,
 };
 
 /**
@@ -115,6 +115,7 @@ export const SMALL_OPTIONS: ChaosOptions = {
   wire: { drop: 0.1, duplicate: 0.3, delay: 0.3, staleReplay: 0.1 },
   customers: { ...DEFAULT_OPTIONS.customers, checkoutsPerOrgDay: 0.15, topUpsPerOrgDay: 0.03, dashboardRefundsPerDay: 1, byTransfer: 0.2, burst: 0.15 },
   bank: { fileTwice: 0.3, bookingRepeated: 0.2 },
+  outageEvery: 4,
 };
 
 /** The shorter run each planted bug gets in `npm test`: the small run's rates, fewer products and nights. */
@@ -227,6 +228,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       orgs.map((x) => ({ id: x.id, currency: x.currency, country: x.country, ...(x.vatNumber ? { vatNumber: x.vatNumber } : {}), openingBalance: x.balance })),
       openingProducts,
     );
+    for (const x of checked) model.identityChecked(x.id);
     const seedSeconds = (performance.now() - started) / 1000;
     log(`seeded in ${seedSeconds.toFixed(1)} s`);
 
@@ -242,8 +244,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     const renewalQueue = countingQueue(rt.renewalQueue, faults, true);
     const renew = consumer('renewal', parseRenewalMessage, (m) => gateway.work(() => renewProduct(deps, m)), errors);
-    const lifecycle = consumer('lifecycle', parseLifecycleMessage, (m) => gateway.work(() => applyLifecycle(deps, m)), errors);
-    const settle = consumer('settlement', parseSettlementMessage, (m) => gateway.work(() => processGatewayEvent(deps, m)), errors);
+    // An outage: every receive of one worker fails for a while, so its messages run out of receives.
+    let down: 'settlement' | 'lifecycle' | undefined;
+    const outage = (worker: 'settlement' | 'lifecycle') => {
+      if (down === worker) throw new InjectedCrash(`[chaos] ${worker} worker down`);
+    };
+    const lifecycle = consumer('lifecycle', parseLifecycleMessage, (m) => gateway.work(async () => (outage('lifecycle'), applyLifecycle(deps, m))), errors);
+    const settle = consumer('settlement', parseSettlementMessage, (m) => gateway.work(async () => (outage('settlement'), processGatewayEvent(deps, m))), errors);
+    const redrive = async () => {
+      const moved = rt.settlementQueue.redrive() + rt.lifecycleQueue.redrive();
+      if (moved > 0) faults.add(FAULT.redriven, moved);
+      await drainAll();
+    };
     const rng = new Rng(o.seed);
     const bank = new Bank(new Rng(o.seed ^ 0xba4c), faults, { CHF: deps.seller.iban, EUR: deps.seller.iban, qrIban: deps.seller.qrIban ?? deps.seller.iban }, o.bank);
     const customers = new Customers(deps, gateway, orgs, new Rng(o.seed ^ 0xc0ffee), o.customers, o.seed, model, bank);
@@ -329,11 +341,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           reconciled += (await reconcileGatewayEvents(deps, secondsOf(addDays(date, -4)))).missing;
         });
       }
+      // The operator redrives what an outage sent to the dead-letter queues yesterday.
+      await redrive();
       await customers.day(date);
       await customers.releaseHolds(date);
       clock.set(date, '14:00:00.000Z');
+      if (i % o.outageEvery === o.outageEvery - 1) {
+        down = Math.floor(i / o.outageEvery) % 2 === 0 ? 'settlement' : 'lifecycle';
+        faults.add(down === 'settlement' ? FAULT.settlementOutage : FAULT.lifecycleOutage);
+      }
       await wire.deliver(deps);
       await drainAll();
+      down = undefined;
       clock.set(date, '18:00:00.000Z');
       await bank.close(date, deliverFile);
       await drainAll();
@@ -351,7 +370,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     clock.set(end, '12:00:00.000Z');
     await bank.close(end, deliverFile);
     await wire.deliver(deps, { all: true });
-    await drainAll();
+    await redrive();
     await guarded('final reconcile', async () => {
       reconciled += (await reconcileGatewayEvents(deps, secondsOf(o.start))).missing;
     });

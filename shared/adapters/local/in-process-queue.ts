@@ -70,6 +70,16 @@ export class InProcessQueue<T> implements MessageQueue<T> {
     }
   }
 
+  /**
+   * What an operator does once the cause is fixed (SQS's dead-letter queue redrive): every dead letter goes
+   * back to the queue, with its receive count started again. Returns how many were moved.
+   */
+  redrive(): number {
+    const moved = this.deadLetters.splice(0);
+    for (const d of moved) this.pending.push({ messageId: d.messageId, body: d.body, receiveCount: 0, sentAt: ++this.seq });
+    return moved.length;
+  }
+
   get depth(): number {
     return this.pending.length;
   }

@@ -22,6 +22,12 @@ describe('invariant 1: each period paid once, the expiry tiled by invoices', () 
     expect(noPeriodPaidTwice(books(product('2026-11-11'), [reopened])).violations).toEqual([]);
   });
 
+  it('counts nothing for an order refunded at the provider while it was held for an identity check', () => {
+    const held = invoice('INV-1', '2026-11-11', '2026-12-11', { checkoutId: 'co-held' });
+    const b = { ...books(product('2026-12-11'), [held, invoice('INV-2', '2026-11-11', '2026-12-11')]), checkouts: [{ id: 'co-held', status: 'refunded', heldSince: '2026-11-05' }] } as unknown as Books;
+    expect(noPeriodPaidTwice(b).violations).toEqual([]);
+  });
+
   it('still reports a gap, and a period bought twice', () => {
     expect(noPeriodPaidTwice(books(product('2027-01-11'), [invoice('INV-2', '2026-12-11', '2027-01-11')])).violations).toHaveLength(1);
     const twice = noPeriodPaidTwice(books(product('2026-12-11'), [invoice('INV-1', '2026-11-11', '2026-12-11'), invoice('INV-2', '2026-11-11', '2026-12-11')]));
