@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { isCurrency, Money } from '../../domain/money.ts';
 import { paymentReferenceFor } from '../../domain/payment-reference.ts';
-import type { Checkout } from '../../domain/checkout.ts';
 import type { Invoice } from '../../domain/invoice.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import { nextActionDate, type Product } from '../../domain/product.ts';
@@ -202,11 +201,6 @@ async function commitOnce(deps: CheckoutDeps, changes: Change[], record: BankCre
   }
 }
 
-async function terminatedIn(deps: CheckoutDeps, checkout: Checkout): Promise<string[]> {
-  const products = await loadCheckoutProducts(deps, checkout);
-  return [...products.values()].filter((p) => p.status === 'terminated').map((p) => p.id);
-}
-
 const transfersOf = (doc: Invoice, currency: Invoice['currency']): ReceivedPayment[] =>
   doc.payments.filter((p) => p.method === 'transfer').map((p) => ({ ref: p.ref ?? doc.number, amount: Money.of(p.amount, currency), via: 'transfer' as const }));
 
@@ -221,7 +215,9 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
   const record: BankCreditRecord = { ...base, documentNumber: proforma.number, orgId: proforma.orgId, outcome: 'settled' };
   const expectedProforma = { status: proforma.status, ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) };
 
-  const gone = checkout?.status === 'awaiting_payment' && checkout.purpose === 'renewal' ? await terminatedIn(deps, checkout) : [];
+  // The products are read once: to see whether one was terminated, then to renew them.
+  const products = checkout?.status === 'awaiting_payment' && checkout.purpose === 'renewal' ? await loadCheckoutProducts(deps, checkout) : new Map<string, Product>();
+  const gone = [...products.values()].filter((p) => p.status === 'terminated').map((p) => p.id);
   if (!checkout || checkout.status !== 'awaiting_payment') {
     // Paid already (a second transfer) or cancelled: the money is the customer's, on their balance.
     changes.push(balanceMove(org, received, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: proforma.number, createdAt: now }).change);
@@ -256,7 +252,6 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
         changes.push(move.change);
         balanceAfter = { ...org, balance: move.after.toString() };
       } else {
-        const products = await loadCheckoutProducts(deps, checkout);
         const transfers = [...transfersOf(proforma, checkout.currency), { ref, amount: applied, via: 'transfer' as const }];
         const invoice = await issueCheckoutInvoice(deps, checkout, org, products, today, transfers);
         const short = due.minus(applied);
