@@ -9,7 +9,7 @@ import { startCheckout, startTopUp, type CheckoutView } from '../../shared/use-c
 import type { Bank } from './bank.ts';
 import type { ChaosGateway } from './faults.ts';
 import { isInjected } from './faults.ts';
-import type { Rng } from './random.ts';
+import { keyedChance, type Rng } from './random.ts';
 import type { CheckoutAsked, ReferenceModel } from './reference-model.ts';
 
 export interface CustomerRates {
@@ -68,6 +68,8 @@ export interface CustomerStats {
   transfers: Record<string, number>;
   bursts: { sameKey: number; otherKeys: number };
   holdsReleased: number;
+  /** Checkout requests a partner's user made for its client (retries and tabs count). */
+  byPartner: number;
 }
 
 const owner = (orgId: string): Actor => ({ kind: 'user', userId: `user-${orgId}` });
@@ -97,6 +99,7 @@ export class Customers {
     transfers: {},
     bursts: { sameKey: 0, otherKeys: 0 },
     holdsReleased: 0,
+    byPartner: 0,
   };
   readonly problems: string[] = [];
   private requests = 0;
@@ -111,6 +114,13 @@ export class Customers {
     private readonly model: ReferenceModel,
     private readonly bank: Bank,
   ) {}
+
+  /** Who clicks: for a client entrusted to a partner, half the time the partner's own user, who acts for it. */
+  private clicker(org: Organisation, requestId: string): Actor {
+    if (!org.partnerId || !keyedChance(this.seed, 0.5, 'partner-clicks', requestId)) return owner(org.id);
+    this.stats.byPartner++;
+    return owner(org.partnerId);
+  }
 
   /** Customers who pay a checkout started days ago: run while the night's renewals are under way. */
   async payLate(today: IsoDate): Promise<void> {
@@ -193,7 +203,7 @@ export class Customers {
       items,
       quoted: { total: view.total, balanceUsed: view.balanceUsed, amountDue: view.amountDue, items: view.items, ...(view.paymentReference ? { paymentReference: view.paymentReference } : {}) },
     });
-    const view = this.rng.chance(this.rates.burst) ? await this.burst(org, body, items.map((i) => i.productId)) : await this.request(() => startCheckout(this.deps, org.id, body, owner(org.id)));
+    const view = this.rng.chance(this.rates.burst) ? await this.burst(org, body, items.map((i) => i.productId)) : await this.request(() => startCheckout(this.deps, org.id, body, this.clicker(org, requestId)));
     if (!view) return;
     this.model.checkoutAsked(asked(view));
     this.stats.checkoutsStarted++;
@@ -238,7 +248,7 @@ export class Customers {
     if (sameKey) this.stats.bursts.sameKey++;
     else this.stats.bursts.otherKeys++;
     const bodies = [0, 1, 2].map((i) => (sameKey || i === 0 ? body : { ...body, requestId: `${body.requestId}-tab${i}` }));
-    const answers = await Promise.all(bodies.map((b) => this.request(() => startCheckout(this.deps, org.id, b, owner(org.id)))));
+    const answers = await Promise.all(bodies.map((b) => this.request(() => startCheckout(this.deps, org.id, b, this.clicker(org, body.requestId)))));
     const opened = [...new Set(answers.filter((a): a is CheckoutView => !!a).map((a) => a.checkoutId))];
     this.model.clicked({ orgId: org.id, productIds, sameKey, checkoutIds: opened });
     return answers.find((a) => !!a);

@@ -62,6 +62,8 @@ export interface ModelOrg {
   country: string;
   vatNumber?: string;
   openingBalance: string;
+  /** The partner the organisation entrusted its products to: its discount applies to them, and when `billed`, its renewals are invoiced to the partner. */
+  partner?: { id: string; discountPercent: string; billed: boolean };
 }
 
 export interface ModelProduct {
@@ -229,14 +231,33 @@ export class ReferenceModel {
     return org.vatNumber ? d(0) : d(rate);
   }
 
-  /** What one period of `months` of a product type costs an organisation, VAT included (VAT rounded half-up per line). */
-  linePrice(org: ModelOrg, typeId: string, months: number): Decimal {
+  /**
+   * What one period of `months` of a product type costs the organisation
+   * billed for it, VAT included: the partner's discount (if any) off the
+   * list price, rounded half-up to the cent, then VAT at the billed
+   * organisation's rate, rounded half-up per line.
+   */
+  linePrice(billed: ModelOrg, typeId: string, months: number, discountPercent?: string): Decimal {
     const item = PRICE_LIST[typeId];
     if (!item) throw new Error(`reference model: ${typeId} is not on the price list`);
     if (months % item.base !== 0) throw new Error(`reference model: ${months} months is not a whole number of ${typeId} periods`);
-    const net = d(item[org.currency]).times(months / item.base);
-    const vat = net.times(this.vatRate(org)).dividedBy(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
+    const list = d(item[billed.currency]).times(months / item.base);
+    const discount = discountPercent ? list.times(discountPercent).dividedBy(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP) : d(0);
+    const net = list.minus(discount);
+    const vat = net.times(this.vatRate(billed)).dividedBy(100).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
     return net.plus(vat);
+  }
+
+  /** A product's period, priced for the organisation billed: its owner's partner discount applies whoever pays. */
+  private periodPrice(billed: ModelOrg, productId: string, months: number): Decimal {
+    const p = this.products.get(productId)!;
+    return this.linePrice(billed, p.typeId, months, this.orgs.get(p.orgId)?.partner?.discountPercent);
+  }
+
+  /** Who may be invoiced for a product's renewal: its organisation, or the partner it lets be invoiced. */
+  private mayBill(orgId: string, productId: string): boolean {
+    const owner = this.orgs.get(this.products.get(productId)?.orgId ?? '');
+    return owner?.id === orgId || (owner?.partner?.billed === true && owner.partner.id === orgId);
   }
 
   /** The periods a product may be renewed for: its own, and any a customer chose for it (up to `until`). */
@@ -313,7 +334,7 @@ export class ReferenceModel {
       if (c.purpose === 'top-up') expected = d(c.amount ?? '0');
       else {
         expected = d(0);
-        for (const item of c.items) expected = expected.plus(this.linePrice(org, this.products.get(item.productId)!.typeId, monthsOf(item)));
+        for (const item of c.items) expected = expected.plus(this.periodPrice(org, item.productId, monthsOf(item)));
       }
       const who = `checkout ${c.checkoutId} (${c.orgId}, ${c.date}, ${c.method})`;
       const asked = c.items.map((i) => `${i.productId}${i.periodMonths ? ` ${i.periodMonths} months` : ''}`).join(', ');
@@ -349,7 +370,11 @@ export class ReferenceModel {
           invoices.violations.push(`${inv.number}: line ${line.productId} ${line.periodFrom}..${line.periodTo} is no product period the model knows`);
           continue;
         }
-        const price = this.linePrice(org, product.typeId, months);
+        // A checkout's invoice goes to the organisation that ordered; a renewal's may go to its partner.
+        if (inv.checkoutId ? product.orgId !== org.id : !this.mayBill(org.id, product.id)) {
+          invoices.violations.push(`${inv.number}: invoices ${org.id} for ${product.id} of ${product.orgId}`);
+        }
+        const price = this.periodPrice(org, product.id, months);
         if (!price.equals(line.gross)) invoices.violations.push(`${inv.number}: ${product.id} for ${months} months is ${line.gross}, the price list says ${money(price)}`);
       }
       if (!sum.equals(inv.total)) invoices.violations.push(`${inv.number}: total ${inv.total}, its lines add up to ${money(sum)}`);
@@ -374,7 +399,7 @@ export class ReferenceModel {
         tiles.set(line.productId, [...(tiles.get(line.productId) ?? []), { from: line.periodFrom, to: line.periodTo, invoice: inv.number, orgId: inv.orgId, owed: inv.status === 'open' }]);
       }
     }
-    const granted: { orgId: string; invoice: string; key: string; typeId: string; months: number }[] = [];
+    const granted: { orgId: string; invoice: string; key: string; productId: string; months: number }[] = [];
     for (const p of books.products) {
       periods.checks++;
       const model = this.products.get(p.id);
@@ -390,7 +415,7 @@ export class ReferenceModel {
         const months = monthsBetween(t.from, t.to);
         if (t.from !== at) periods.violations.push(`product ${p.id}: ${t.invoice} ${t.owed ? 'asks for' : 'pays'} ${t.from}..${t.to}, but it was paid up to ${at}`);
         if (months === undefined || !allowed.has(months)) periods.violations.push(`product ${p.id}: ${t.invoice} pays ${t.from}..${t.to}, a period no one asked for (asked: ${[...allowed].join(', ')} months)`);
-        else if (!t.owed) granted.push({ orgId: t.orgId, invoice: t.invoice, key: `${p.id}@${t.from}`, typeId: model.typeId, months });
+        else if (!t.owed) granted.push({ orgId: t.orgId, invoice: t.invoice, key: `${p.id}@${t.from}`, productId: p.id, months });
         at = t.to > at ? t.to : at;
       }
       if (p.expiry !== at) periods.violations.push(`product ${p.id} (${p.orgId}): expires ${p.expiry}, but its opening expiry ${model.openingExpiry} and the periods paid make ${at}`);
@@ -431,8 +456,9 @@ export class ReferenceModel {
         const product = this.products.get(c.metadata.productId ?? '');
         if (!product) charged.violations.push(`${what}: renews ${c.metadata.productId}, which no one ordered`);
         else {
-          const cap = Math.max(...[...this.monthsAsked(product.id)].map((m) => this.linePrice(org, product.typeId, m).toNumber()));
-          if (d(c.received).greaterThan(cap)) charged.violations.push(`${what}: renews ${product.id}, one period of which costs at most ${money(d(cap))}`);
+          const cap = Decimal.max(...[...this.monthsAsked(product.id)].map((m) => this.periodPrice(org, product.id, m)));
+          if (d(c.received).greaterThan(cap)) charged.violations.push(`${what}: renews ${product.id}, one period of which costs at most ${money(cap)}`);
+          if (!this.mayBill(org.id, product.id)) charged.violations.push(`${what}: charges ${org.id} for ${product.id} of ${product.orgId}`);
         }
         if (givenAway && !wholly.has(c.paymentRef)) add(goodwill, org.id, byStaff);
       } else {
@@ -478,8 +504,9 @@ export class ReferenceModel {
     for (const g of granted) {
       const org = this.orgs.get(g.orgId);
       if (org && !free.has(g.invoice)) {
-        add(delivered, org.id, this.linePrice(org, g.typeId, g.months));
-        note(org.id, `period ${g.key} ${g.months} months -${money(this.linePrice(org, g.typeId, g.months))}`);
+        const price = this.periodPrice(org, g.productId, g.months);
+        add(delivered, org.id, price);
+        note(org.id, `period ${g.key} ${g.months} months -${money(price)}`);
       }
     }
     for (const org of this.orgs.values()) {

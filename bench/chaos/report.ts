@@ -39,6 +39,11 @@ export function formatReport(r: ChaosReport, maxDetails = 15): string[] {
     `bank: ${s.bankFiles} camt.054 files; pro-formas ${Object.entries(s.customers.transfers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
       `clicks at once: ${s.customers.bursts.sameKey} double clicks, ${s.customers.bursts.otherKeys} three tabs; orders held for an identity check released: ${s.customers.holdsReleased}`,
   );
+  out.push(
+    `partners: ${s.partners.partners} with ${s.partners.clients} clients (${s.partners.billed} invoicing the partner); ` +
+      `invoices to a partner for a client's product ${s.partners.invoicedToPartner}, discounted lines ${s.partners.discountedLines}; ` +
+      `checkout requests by a partner's user for its client ${s.customers.byPartner}`,
+  );
   out.push('');
   out.push(...table(['invariant', 'checks', 'violations'], r.invariants.map((i) => [i.name, i.checks, i.violations.length])));
   out.push('');

@@ -18,6 +18,7 @@ import { applyLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
 import { processGatewayEvent, reconcileGatewayEvents } from '../../shared/use-cases/checkout/gateway-events.ts';
 import { checkoutHousekeeping } from '../../shared/use-cases/checkout/settle-checkout.ts';
 import { republishPendingLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
+import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { planNight } from '../../shared/use-cases/plan-night.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { Bank } from './bank.ts';
@@ -58,6 +59,8 @@ export interface ChaosOptions {
   outageEvery: number;
   /** Share of organisations put under an identity check (paid orders held until finance releases them, or refunded after 10 days). */
   identityChecks: number;
+  /** Share of organisations that are partners (resellers with a discount), and share of the others entrusted to one of them. */
+  partners: { share: number; clients: number };
   /** A bug planted in the engine for this run, to show the checks catch it (tests only). */
   plant?: PlantedBug;
   log?: (line: string) => void;
@@ -92,6 +95,7 @@ export const DEFAULT_OPTIONS: ChaosOptions = {
   bank: { fileTwice: 0.15, bookingRepeated: 0.1 },
   outageEvery: 10,
   identityChecks: 0.1,
+  partners: { share: 0.04, clients: 0.2 },
 };
 
 /**
@@ -116,6 +120,7 @@ export const SMALL_OPTIONS: ChaosOptions = {
   customers: { ...DEFAULT_OPTIONS.customers, checkoutsPerOrgDay: 0.15, topUpsPerOrgDay: 0.03, dashboardRefundsPerDay: 1, byTransfer: 0.2, burst: 0.15 },
   bank: { fileTwice: 0.3, bookingRepeated: 0.2 },
   outageEvery: 4,
+  partners: { share: 0.1, clients: 0.3 },
 };
 
 /** The shorter run each planted bug gets in `npm test`: the small run's rates, fewer products and nights. */
@@ -141,6 +146,7 @@ export interface ChaosReport {
     reconciled: number;
     deadLetters: number;
     bankFiles: number;
+    partners: { partners: number; clients: number; billed: number; invoicedToPartner: number; discountedLines: number };
   };
 }
 
@@ -160,6 +166,37 @@ function consumer<T>(queue: string, parse: (body: string) => T, work: (msg: T) =
     });
     return { batchItemFailures };
   };
+}
+
+/** A discount with a half cent in it now and then, so that the rounding of discounts is exercised. */
+const DISCOUNTS = ['10', '12.5', '20', '35'] as const;
+
+/**
+ * A few organisations become partners (the provider's decision), with their
+ * first saved method as the one that renews their clients; some others
+ * entrust their products to one, half of those (in the same currency)
+ * letting the partner be invoiced. Returns what the model is told: each
+ * client's partner, the discount and whether the partner is billed.
+ */
+async function makePartners(rt: LocalRuntime, orgs: Organisation[], rng: Rng, rates: ChaosOptions['partners']) {
+  const links = new Map<string, { id: string; discountPercent: string; billed: boolean }>();
+  const partners = rng.sample(orgs, Math.round(orgs.length * rates.share));
+  const discounts = new Map<string, string>();
+  for (const p of partners) {
+    const discountPercent = rng.pick(DISCOUNTS);
+    const [method] = await rt.store.listPaymentMethods(p.id);
+    await setPartnerProfile(rt.deps, p.id, { discountPercent, ...(method ? { renewalMethodId: method.id } : {}) });
+    discounts.set(p.id, discountPercent);
+  }
+  if (partners.length === 0) return links;
+  for (const client of orgs) {
+    if (discounts.has(client.id) || !rng.chance(rates.clients)) continue;
+    const partner = rng.pick(partners);
+    const billed = partner.currency === client.currency && rng.chance(0.5);
+    await linkToPartner(rt.deps, client.id, { partnerId: partner.id, billToPartner: billed });
+    links.set(client.id, { id: partner.id, discountPercent: discounts.get(partner.id)!, billed });
+  }
+  return links;
 }
 
 function describe(err: unknown): string {
@@ -215,6 +252,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // A few organisations the provider asks for an identity check: their paid orders are held until finance releases them.
     const checked = new Rng(o.seed ^ 0x1d).sample(orgs, Math.round(orgs.length * o.identityChecks));
     if (checked.length > 0) await rt.store.commit(checked.map((x) => ({ type: 'identityCheck' as const, orgId: x.id, state: 'required' as const })));
+    const links = await makePartners(rt, orgs, new Rng(o.seed ^ 0x9a27), o.partners);
     const initialExpiry = new Map<string, IsoDate>();
     const openingProducts = [];
     for (const org of orgs) {
@@ -225,7 +263,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     // The opening books are the model's starting point; from here on it learns only what happens outside the engine.
     const model = new ReferenceModel(
-      orgs.map((x) => ({ id: x.id, currency: x.currency, country: x.country, ...(x.vatNumber ? { vatNumber: x.vatNumber } : {}), openingBalance: x.balance })),
+      orgs.map((x) => ({
+        id: x.id,
+        currency: x.currency,
+        country: x.country,
+        ...(x.vatNumber ? { vatNumber: x.vatNumber } : {}),
+        openingBalance: x.balance,
+        ...(links.has(x.id) ? { partner: links.get(x.id)! } : {}),
+      })),
       openingProducts,
     );
     for (const x of checked) model.identityChecked(x.id);
@@ -258,7 +303,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     const rng = new Rng(o.seed);
     const bank = new Bank(new Rng(o.seed ^ 0xba4c), faults, { CHF: deps.seller.iban, EUR: deps.seller.iban, qrIban: deps.seller.qrIban ?? deps.seller.iban }, o.bank);
-    const customers = new Customers(deps, gateway, orgs, new Rng(o.seed ^ 0xc0ffee), o.customers, o.seed, model, bank);
+    // The customers see their organisations as they stand after the partner links.
+    const linked = (await Promise.all(orgs.map((x) => rt.store.getOrganisation(x.id)))).filter((x): x is Organisation => !!x);
+    const customers = new Customers(deps, gateway, linked, new Rng(o.seed ^ 0xc0ffee), o.customers, o.seed, model, bank);
     // The bank's files land in the bucket and the import function reads them, as S3's notification runs it.
     const bucket = new Map<string, string>();
     const importFile = makeImportStatementHandler(deps, async (_b, key) => bucket.get(key)!);
@@ -450,6 +497,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         reconciled,
         deadLetters: deadLetters.length,
         bankFiles: bank.filesDelivered,
+        partners: {
+          partners: new Set([...links.values()].map((l) => l.id)).size,
+          clients: links.size,
+          billed: [...links.values()].filter((l) => l.billed).length,
+          invoicedToPartner: books.invoices.filter((i) => i.series === 'INV' && i.lines.some((l) => l.productId && books.products.find((p) => p.id === l.productId)?.orgId !== i.orgId)).length,
+          discountedLines: books.invoices.filter((i) => i.series === 'INV').flatMap((i) => i.lines).filter((l) => l.discountPercent).length,
+        },
       },
     };
   }

@@ -8,11 +8,13 @@
  * the money is there (settlement), a pro-forma gets one from its own series
  * when it is issued for a bank transfer.
  */
+import { Decimal } from 'decimal.js';
 import type { IsoDate } from './calendar.ts';
 import { BusinessRuleError, ValidationError } from './errors.ts';
 import type { Currency } from './money.ts';
 import { Money } from './money.ts';
 import { assertMethodAcceptsCurrency, type PaymentMethodKind } from './payment-methods.ts';
+import type { PriceLineInput } from './pricing.ts';
 
 /** Ways to pay a checkout: an on-session provider method, a bank transfer against a pro-forma, or the balance alone. */
 export type CheckoutMethod = PaymentMethodKind | 'iban' | 'balance';
@@ -78,6 +80,8 @@ export interface Checkout {
   chargePart: string;
   /** VAT treatment fixed when priced, so the invoice issued at settlement totals exactly what was paid. */
   vat: { kind: string; rate: string; country: string; mention?: string };
+  /** The partner's discount on every line, fixed when priced for the same reason (DOMAIN.md: partners). */
+  discountPercent?: string;
   method: CheckoutMethod;
   saveMethod: boolean;
   /** The request's content: a key reused with another request is refused. */
@@ -99,6 +103,21 @@ export interface Checkout {
   savedMethodId?: string;
   settledAt?: string;
   version: number;
+}
+
+/**
+ * The invoice line of one item as the customer was quoted it: the same for
+ * the quote, the pro-forma and the final invoice, so the three cannot differ.
+ */
+export function checkoutLine(checkout: Pick<Checkout, 'currency' | 'discountPercent'>, item: CheckoutItem, period?: { from: IsoDate; to: IsoDate }): PriceLineInput {
+  return {
+    description: `${item.productName} (${item.periodMonths} months)`,
+    productId: item.productId,
+    ...(period ? { periodFrom: period.from, periodTo: period.to } : {}),
+    unitPrice: Money.of(item.unitPrice, checkout.currency),
+    quantity: item.quantity,
+    ...(checkout.discountPercent ? { discountPercent: new Decimal(checkout.discountPercent) } : {}),
+  };
 }
 
 /** A checkout still to be paid, or paid and held: its products are taken until it ends. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runNight } from '../../functions/local-runtime.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { listSelectableProducts } from '../../shared/use-cases/manage-products.ts';
 import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
@@ -23,6 +24,32 @@ describe('partners', () => {
     expect(invoice!.lines[0]).toMatchObject({ unitPrice: '13.00', discountPercent: '20', discount: '2.60', net: '10.40', vat: '0.84', gross: '11.24' });
     expect(invoice!.total).toBe('11.24');
     expect((await rt.store.getOrganisation(client.id))!.balance).toBe('38.76');
+    await rt.close();
+  });
+
+  it("quotes, invoices and asks by pro-forma the partner's discount when the client or its partner pays a selection", async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-01' });
+    const { org: partner } = await anOrg(rt);
+    await setPartnerProfile(rt.deps, partner.id, { discountPercent: '20' });
+    const { org: client } = await anOrg(rt, { balance: '50.00' });
+    await linkToPartner(rt.deps, client.id, { partnerId: partner.id }, { kind: 'user', userId: `owner-${client.id}` });
+    await aProduct(rt, client.id, { id: 'by-balance', expiry: '2026-12-31' });
+    await aProduct(rt, client.id, { id: 'by-transfer', expiry: '2027-01-15' });
+
+    // 13.00 less 20 % = 10.40 net, VAT 8.1 % = 0.84: 11.24, as on the automatic renewal.
+    const paid = await startCheckout(rt.deps, client.id, { items: [{ productId: 'by-balance' }], method: 'card', useBalance: true, requestId: 'selection-1' }, { kind: 'user', userId: `owner-${client.id}` });
+    expect(paid).toMatchObject({ status: 'paid', total: '11.24', balanceUsed: '11.24', amountDue: '0.00' });
+    const [invoice] = await rt.store.listInvoices(client.id);
+    expect(invoice).toMatchObject({ orgId: client.id, total: '11.24' });
+    expect(invoice!.lines[0]).toMatchObject({ unitPrice: '13.00', discountPercent: '20', discount: '2.60', net: '10.40', vat: '0.84', gross: '11.24' });
+    expect((await rt.store.getOrganisation(client.id))!.balance).toBe('38.76');
+
+    // The partner's billing user pays another by transfer: the client's pro-forma asks the discounted price.
+    const byPartner = await startCheckout(rt.deps, client.id, { items: [{ productId: 'by-transfer' }], method: 'iban', useBalance: false, requestId: 'selection-2' }, { kind: 'user', userId: `owner-${partner.id}` });
+    expect(byPartner).toMatchObject({ total: '11.24', amountDue: '11.24' });
+    const proforma = (await rt.store.listInvoices(client.id)).find((i) => i.series === 'PRO');
+    expect(proforma).toMatchObject({ total: '11.24', amountDue: '11.24' });
+    expect(proforma!.lines[0]).toMatchObject({ discountPercent: '20', discount: '2.60', net: '10.40' });
     await rt.close();
   });
 

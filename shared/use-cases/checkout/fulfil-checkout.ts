@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { addMonths, type IsoDate } from '../../domain/calendar.ts';
-import type { Checkout } from '../../domain/checkout.ts';
+import { checkoutLine, type Checkout } from '../../domain/checkout.ts';
 import { toInvoice, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
@@ -65,14 +65,7 @@ export async function issueCheckoutInvoice(
       if (item.periodFrom && (item.periodFrom !== period.from || item.periodTo !== period.to)) {
         throw new WriteConflict(['product']);
       }
-      return {
-        description: `${item.productName} (${item.periodMonths} months)`,
-        productId: item.productId,
-        periodFrom: period.from,
-        periodTo: period.to,
-        unitPrice: Money.of(item.unitPrice, currency),
-        quantity: item.quantity,
-      };
+      return checkoutLine(checkout, item, period);
     }),
     vatOf(checkout),
     currency,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   assertChargeable,
   assertCheckoutMethod,
+  checkoutLine,
   CHECKOUT_METHODS,
   MAX_SELECTION,
   MIN_CHARGE,
@@ -29,6 +30,7 @@ import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
 import { parseInput } from '../validation.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
 import { ensureCustomer } from '../provider-customer.ts';
+import { billingContext } from '../manage-partners.ts';
 import { assertNotInOpenCheckout } from './open-checkout.ts';
 import {
   balanceMove,
@@ -207,6 +209,7 @@ interface Priced {
   totalVat: Money;
   total: Money;
   vat: Checkout['vat'];
+  discountPercent?: string;
   products?: Map<string, Product>;
 }
 
@@ -259,8 +262,11 @@ async function priceSelection(
     });
   }
   const vat = vatTreatment({ sellerCountry: deps.seller.country, buyerCountry: org.country, buyerVatNumber: org.vatNumber, date: today });
+  // A partner's client pays its partner's prices, whoever clicks (README: partners).
+  const { discountPercent } = await billingContext(deps.store, org);
+  const discount = discountPercent ? { discountPercent: discountPercent.toString() } : {};
   const priced = priceInvoice(
-    items.map((i) => ({ description: i.productName, productId: i.productId, unitPrice: Money.of(i.unitPrice, org.currency), quantity: i.quantity })),
+    items.map((i) => checkoutLine({ currency: org.currency, ...discount }, i)),
     vat,
     org.currency,
   );
@@ -274,6 +280,7 @@ async function priceSelection(
     totalVat: priced.totalVat,
     total: priced.total,
     vat: { kind: vat.kind, rate: vat.rate.toString(), country: vat.country, ...(vat.mention ? { mention: vat.mention } : {}) },
+    ...discount,
     products,
   };
 }
@@ -324,6 +331,7 @@ async function begin(
       totalVat: p.totalVat.toString(),
       total: p.total.toString(),
       vat: p.vat,
+      ...(p.discountPercent ? { discountPercent: p.discountPercent } : {}),
       balancePart: balancePart.toString(),
       chargePart: chargePart.toString(),
       // Nothing left for a method: the balance pays it all, whatever was chosen.
@@ -481,7 +489,7 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
   const lines =
     checkout.purpose === 'top-up'
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
-      : checkout.items.map((i) => ({ description: `${i.productName} (${i.periodMonths} months)`, productId: i.productId, unitPrice: Money.of(i.unitPrice, currency), quantity: i.quantity }));
+      : checkout.items.map((i) => checkoutLine(checkout, i));
   const priced = priceInvoice(lines, vatOf(checkout), currency);
   const proforma = toInvoice(priced, { series: 'PRO', seller: deps.seller, seriesId, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
     status: 'open',
