@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertChargeable, assertCheckoutMethod, checkoutExpiryDays, splitPayment } from '../../../shared/domain/checkout.ts';
+import { assertChargeable, assertCheckoutMethod, checkoutExpiryDays, checkoutLine, holdsItsProducts, paymentCovers, splitPayment, type Checkout, type CheckoutStatus } from '../../../shared/domain/checkout.ts';
 import { creditNoteFor, creditNoteForPart, toInvoice, uncredited, type Invoice } from '../../../shared/domain/invoice.ts';
 import { Money } from '../../../shared/domain/money.ts';
 import type { Organisation } from '../../../shared/domain/organisation.ts';
@@ -63,6 +63,80 @@ describe('methods a checkout may use', () => {
   it('gives a bank transfer a month and an abandoned card form two days', () => {
     expect(checkoutExpiryDays('iban')).toBe(30);
     expect(checkoutExpiryDays('card')).toBe(2);
+  });
+});
+
+describe('which methods each purpose and currency take, all of them', () => {
+  it('follows the published table', () => {
+    // Renewals: every method in CHF; in EUR all but PostFinance and Twint. Top-ups: card, PostFinance (CHF) and transfer.
+    const allowed = (method: Parameters<typeof assertCheckoutMethod>[0], currency: 'CHF' | 'EUR', purpose: Checkout['purpose']) => {
+      try {
+        assertCheckoutMethod(method, currency, purpose);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const methods = ['card', 'postfinance', 'twint', 'paypal', 'iban', 'balance'] as const;
+    const table = Object.fromEntries(methods.map((m) => [m, [allowed(m, 'CHF', 'renewal'), allowed(m, 'EUR', 'renewal'), allowed(m, 'CHF', 'top-up'), allowed(m, 'EUR', 'top-up')]]));
+    expect(table).toEqual({
+      card: [true, true, true, true],
+      postfinance: [true, false, true, false],
+      twint: [true, false, false, false],
+      paypal: [true, true, false, false],
+      iban: [true, true, true, true],
+      balance: [true, true, false, false],
+    });
+  });
+
+  it('says why, with a code', () => {
+    const refusal = (f: () => void) => {
+      try {
+        f();
+      } catch (err) {
+        return [(err as Error).message, (err as { code?: string }).code];
+      }
+      return [];
+    };
+    expect(refusal(() => assertCheckoutMethod('balance', 'CHF', 'top-up'))).toEqual(['A top-up cannot be paid from the balance itself', 'method_not_allowed']);
+    expect(refusal(() => assertCheckoutMethod('twint', 'CHF', 'top-up'))).toEqual(['Prepaid balance top-ups are paid by card, PostFinance (CHF) or bank transfer', 'method_not_allowed']);
+    expect(refusal(() => splitPayment(chf('10.00'), chf('9.99'), false, 'balance'))).toEqual([
+      'The prepaid balance (CHF 9.99) does not cover CHF 10.00; choose a method for the remaining CHF 0.01',
+      'insufficient_balance',
+    ]);
+    expect(refusal(() => assertChargeable(chf('0.49')))).toEqual([
+      "The amount left to pay (CHF 0.49) is below the provider's minimum of 0.50; top up the balance or pay without it",
+      'amount_too_small',
+    ]);
+  });
+
+  it('takes the balance for a balance-only checkout even when "use my balance" is off', () => {
+    const { balancePart, chargePart } = splitPayment(chf('10.00'), chf('12.00'), false, 'balance');
+    expect([balancePart.toString(), chargePart.toString()]).toEqual(['10.00', '0.00']);
+  });
+});
+
+describe('a checkout and its products', () => {
+  const base = { id: 'co', orgId: 'o', currency: 'CHF', chargePart: '37.16' } as unknown as Checkout;
+
+  it('holds its products while it waits for the money or is held, not once it is over', () => {
+    const holds: Record<CheckoutStatus, boolean> = { awaiting_payment: true, held: true, paid: false, canceled: false, refunding: false, refunded: false };
+    for (const [status, expected] of Object.entries(holds)) expect(holdsItsProducts({ status: status as CheckoutStatus }), status).toBe(expected);
+  });
+
+  it('is settled only by exactly what it asked, in its currency', () => {
+    expect(paymentCovers(base, chf('37.16'))).toBe(true);
+    expect(paymentCovers(base, chf('37.15'))).toBe(false);
+    expect(paymentCovers(base, chf('37.17'))).toBe(false);
+    expect(paymentCovers(base, Money.of('37.16', 'EUR'))).toBe(false);
+  });
+
+  it('gives the quote, the pro-forma and the invoice the same line, with the partner discount fixed at the quote', () => {
+    const item = { productId: 'p1', productName: 'acme.ch', typeId: 'domain-ch', periodMonths: 24, kind: 'renewal' as const, unitPrice: '13.00', quantity: 2 };
+    expect(checkoutLine({ currency: 'CHF' }, item)).toEqual({ description: 'acme.ch (24 months)', productId: 'p1', unitPrice: chf('13.00'), quantity: 2 });
+    const withPeriod = checkoutLine({ currency: 'CHF', discountPercent: '12.5' }, item, { from: '2026-12-31', to: '2028-12-31' });
+    expect(withPeriod).toMatchObject({ periodFrom: '2026-12-31', periodTo: '2028-12-31', quantity: 2 });
+    expect(withPeriod.discountPercent?.toString()).toBe('12.5');
   });
 });
 

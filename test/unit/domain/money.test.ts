@@ -217,3 +217,34 @@ describe('Money properties', () => {
     );
   });
 });
+
+describe('refusals of amounts, with the value named', () => {
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return [(err as Error).message, (err as { code?: string }).code];
+    }
+    return [];
+  };
+
+  it('names what is wrong with an amount, a currency or a count', () => {
+    expect(refusal(() => Money.of('1,50', 'CHF'))).toEqual(['amount is not a decimal number: "1,50"', 'invalid_amount']);
+    expect(refusal(() => Money.of(new Decimal('NaN'), 'CHF'))).toEqual(['amount is not a finite decimal number: NaN', 'invalid_amount']);
+    expect(refusal(() => Money.of('1.005', 'CHF'))).toEqual(['amount has more than 2 decimals: 1.005', 'invalid_amount']);
+    expect(refusal(() => Money.round('x', 'CHF'))).toEqual(['value is not a decimal number: "x"', 'invalid_amount']);
+    expect(refusal(() => Money.of('1.00', 'USD' as 'CHF'))).toEqual(['unsupported currency: USD', 'invalid_currency']);
+    expect(refusal(() => Money.fromMinorUnits(1.5, 'CHF'))).toEqual(['minor units must be a safe integer: 1.5', 'invalid_amount']);
+    expect(refusal(() => Money.of('1.00', 'CHF').times(0.5))).toEqual(['quantity must be a safe integer: 0.5', 'invalid_quantity']);
+    expect(refusal(() => Money.of('1.00', 'CHF').plus(Money.of('1.00', 'EUR')))).toEqual(['currency mismatch: CHF and EUR', 'currency_mismatch']);
+    expect(refusal(() => Money.of('100000000000000000000.00', 'CHF').toMinorUnits())).toEqual(['amount too large for minor units: CHF 100000000000000000000.00', 'invalid_amount']);
+  });
+
+  it('rounds half-up at 40 digits of precision, so a long computation loses nothing', () => {
+    // 1/3 x 3 at 40 digits is 0.999...9 (40 nines), which rounds to 1.00; 2.675 rounds up to 2.68, never down by a float.
+    expect(Money.round(new Decimal(1).dividedBy(3).times(3), 'CHF').toString()).toBe('1.00');
+    expect(Money.round('2.675', 'CHF').toString()).toBe('2.68');
+    expect(Money.round('-2.675', 'CHF').toString()).toBe('-2.68');
+    expect(Money.round('12345678901234567890123456789012345.675', 'CHF').toString()).toBe('12345678901234567890123456789012345.68');
+  });
+});

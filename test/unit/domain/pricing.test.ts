@@ -144,6 +144,48 @@ describe('priceInvoice', () => {
   it('refuses a negative VAT rate', () => {
     expect(() => priceInvoice([line(chf('1.00'))], domestic('-8.1'), 'CHF')).toThrow(ValidationError);
   });
+
+  it('says which line is wrong and how, with a code a caller can act on', () => {
+    const ok = line(chf('1.00'));
+    const refusal = (lines: PriceLineInput[], vat = domestic('8.1'), currency: Currency = 'CHF') => {
+      try {
+        priceInvoice(lines, vat, currency);
+      } catch (err) {
+        return err instanceof ValidationError ? { message: err.message, code: err.code } : { message: String(err), code: 'not a ValidationError' };
+      }
+      return { message: 'accepted', code: '' };
+    };
+    expect(refusal([])).toEqual({ message: 'an invoice needs at least one line', code: 'empty_invoice' });
+    expect(refusal([ok, line(Money.of('10.00', 'EUR'))])).toEqual({ message: 'line 2: unit price is in EUR, invoice is in CHF', code: 'currency_mismatch' });
+    expect(refusal([line(chf('-0.01'))])).toEqual({ message: 'line 1: unit price must not be negative (CHF -0.01)', code: 'invalid_price' });
+    expect(refusal([ok, ok, line(chf('1.00'), 0)])).toEqual({ message: 'line 3: quantity must be a positive whole number, got 0', code: 'invalid_quantity' });
+    expect(refusal([line(chf('1.00'), 1, { periodTo: '2026-02-30' })])).toEqual({ message: 'line 1: not a calendar date: 2026-02-30', code: 'invalid_date' });
+    expect(refusal([line(chf('1.00'), 1, { periodFrom: '2026-13-01' })])).toEqual({ message: 'line 1: not a calendar date: 2026-13-01', code: 'invalid_date' });
+    expect(refusal([line(chf('1.00'), 1, { discountPercent: new Decimal('Infinity') })])).toEqual({ message: 'line 1: discount must be between 0 and 35 %, got Infinity', code: 'invalid_discount' });
+    expect(refusal([line(chf('1.00'), 1, { discountPercent: 20 as unknown as Decimal })])).toMatchObject({ code: 'invalid_discount' });
+    expect(refusal([line(chf('1.00'), 1, { periodFrom: '2026-02-01', periodTo: '2026-01-31' })])).toEqual({
+      message: 'line 1: period ends (2026-01-31) before it starts (2026-02-01)',
+      code: 'invalid_period',
+    });
+    expect(refusal([ok], domestic('-8.1'))).toEqual({ message: 'VAT rate must be between 0 and 100 %, got -8.1', code: 'invalid_vat_rate' });
+    expect(refusal([ok], { ...domestic('8.1'), rate: new Decimal('NaN') })).toMatchObject({ code: 'invalid_vat_rate' });
+    expect(refusal([ok], { ...domestic('8.1'), rate: '8.1' as unknown as Decimal })).toMatchObject({ code: 'invalid_vat_rate' });
+    expect(refusal([ok], domestic('8.1'), 'USD' as Currency)).toEqual({ message: 'unsupported currency: USD', code: 'invalid_currency' });
+  });
+
+  it('accepts a one-day period, a line without any period, and a zero discount it does not print', () => {
+    const priced = priceInvoice(
+      [line(chf('1.00'), 1, { periodFrom: '2026-01-31', periodTo: '2026-01-31' }), line(chf('2.00'), 1, { periodFrom: '2026-01-31' }), line(chf('3.00'), 1, { discountPercent: new Decimal(0) })],
+      domestic('8.1'),
+      'CHF',
+    );
+    expect(priced.lines[0]).toMatchObject({ periodFrom: '2026-01-31', periodTo: '2026-01-31' });
+    expect('periodTo' in priced.lines[1]!).toBe(false);
+    expect('discountPercent' in priced.lines[2]!).toBe(false);
+    expect(priced.lines[2]!.discount.toString()).toBe('0.00');
+    // 1.00 + 2.00 + 3.00 = 6.00 net; VAT 0.081 -> 0.08, 0.162 -> 0.16, 0.243 -> 0.24: 0.48.
+    expect([priced.totalNet.toString(), priced.totalVat.toString(), priced.total.toString()]).toEqual(['6.00', '0.48', '6.48']);
+  });
 });
 
 describe('priceInvoice properties', () => {

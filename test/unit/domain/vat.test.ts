@@ -92,6 +92,56 @@ describe('standard VAT rates', () => {
     expect(rate('EL', '2024-01-01')).toBe('24');
   });
 
+  it("follows every standard-rate change since 2011 of the European Commission's published history, to the day", () => {
+    // Standard rates by country: the rate from 2011-01-01, then [first day, new rate] per change.
+    const history: Record<string, [string, ...[string, string][]]> = {
+      CH: ['8.0', ['2018-01-01', '7.7'], ['2024-01-01', '8.1']],
+      LI: ['8.0', ['2018-01-01', '7.7'], ['2024-01-01', '8.1']],
+      AT: ['20'], BE: ['21'], BG: ['20'], DK: ['25'], LT: ['21'], MT: ['18'], PL: ['23'], PT: ['23'], SE: ['25'],
+      CY: ['15', ['2012-03-01', '17'], ['2013-01-14', '18'], ['2014-01-13', '19']],
+      CZ: ['20', ['2013-01-01', '21']],
+      DE: ['19', ['2020-07-01', '16'], ['2021-01-01', '19']],
+      EE: ['20', ['2024-01-01', '22'], ['2025-07-01', '24']],
+      ES: ['18', ['2012-09-01', '21']],
+      FI: ['23', ['2013-01-01', '24'], ['2024-09-01', '25.5']],
+      FR: ['19.6', ['2014-01-01', '20']],
+      GR: ['23', ['2016-06-01', '24']],
+      HR: ['23', ['2012-03-01', '25']],
+      HU: ['25', ['2012-01-01', '27']],
+      IE: ['21', ['2012-01-01', '23'], ['2020-09-01', '21'], ['2021-03-01', '23']],
+      IT: ['20', ['2011-09-17', '21'], ['2013-10-01', '22']],
+      LU: ['15', ['2015-01-01', '17'], ['2023-01-01', '16'], ['2024-01-01', '17']],
+      LV: ['22', ['2012-07-01', '21']],
+      NL: ['19', ['2012-10-01', '21']],
+      RO: ['24', ['2016-01-01', '20'], ['2017-01-01', '19'], ['2025-08-01', '21']],
+      SI: ['20', ['2013-07-01', '22']],
+      SK: ['20', ['2025-01-01', '23']],
+    };
+    for (const [country, [first, ...changes]] of Object.entries(history)) {
+      expect(rate(country, '2011-01-01'), `${country} 2011-01-01`).toBe(new Decimal(first).toString());
+      let before = first;
+      for (const [from, to] of changes) {
+        expect(rate(country, addDays(from, -1)), `${country} the day before ${from}`).toBe(new Decimal(before).toString());
+        expect(rate(country, from), `${country} on ${from}`).toBe(new Decimal(to).toString());
+        before = to;
+      }
+      expect(rate(country, '2026-12-01'), `${country} today`).toBe(new Decimal(before).toString());
+      expect(() => standardRate(country, '2010-12-31')).toThrow(`no VAT rate known for ${country} before 2011-01-01 (asked for 2010-12-31)`);
+    }
+    expect(Object.keys(history).sort()).toEqual(['CH', 'LI', ...EU_COUNTRIES].sort());
+  });
+
+  it('names what it does not know in its refusals', () => {
+    expect(() => standardRate('US', '2024-01-01')).toThrow('no VAT rates known for country US');
+    expect(() => standardRate(' us ', '2024-01-01')).toThrow('no VAT rates known for country  us ');
+    expect(() => standardRate('CH', '2024-02-30')).toThrow('not a calendar date (YYYY-MM-DD): 2024-02-30');
+    expect(rate(' ch ', '2024-01-01')).toBe('8.1');
+    expect(() => vatTreatment({ sellerCountry: 'US', buyerCountry: 'CH', date: '2024-01-01' })).toThrow('seller country US is not in a supported VAT area');
+    expect(() => vatTreatment({ sellerCountry: 'CH', buyerCountry: 'Germany', date: '2024-01-01' })).toThrow('buyer country must be an ISO country code: "Germany"');
+    expect(() => vatTreatment({ sellerCountry: 'CH', buyerCountry: 'DE', date: '2025-13-01' })).toThrow('not a calendar date (YYYY-MM-DD): 2025-13-01');
+    expect(() => vatTreatment({ sellerCountry: 'CH', buyerCountry: 'US', date: '2025-13-01' })).toThrow('not a calendar date (YYYY-MM-DD): 2025-13-01');
+  });
+
   it('throws for an unknown country', () => {
     expect(() => standardRate('US', '2024-01-01')).toThrow(ValidationError);
     expect(() => standardRate('XX', '2024-01-01')).toThrow(/no VAT rates known/);
@@ -117,6 +167,16 @@ describe('EU membership', () => {
 });
 
 describe('VAT number validation', () => {
+  it('checks an all-digit French number by its key alone, as the official rule does', () => {
+    // Key = (12 + 3 x (SIREN mod 97)) mod 97: SIREN 123456789 gives 32. That SIREN fails Luhn,
+    // which only numbers whose key holds a letter are checked against (their key has no check).
+    expect(isValidVatNumber('FR', 'FR32123456789')).toBe(true);
+    expect(isValidVatNumber('FR', 'FR33123456789')).toBe(false);
+    // SIREN 123456782 passes Luhn, 123456789 does not.
+    expect(isValidVatNumber('FR', 'FRA1123456782')).toBe(true);
+    expect(isValidVatNumber('FR', 'FRA1123456789')).toBe(false);
+  });
+
   it('accepts numbers with a correct check digit', () => {
     expect(isValidVatNumber('DE', VALID_DE)).toBe(true);
     expect(isValidVatNumber('AT', VALID_AT)).toBe(true);
