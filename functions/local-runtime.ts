@@ -1,8 +1,12 @@
 import { join, resolve } from 'node:path';
+import type { BillingStore } from '../shared/ports/billing-store.ts';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
+import { InMemoryBillingStore } from '../shared/adapters/memory/in-memory-billing-store.ts';
+import { InMemoryRateLimiter } from '../shared/adapters/memory/in-memory-rate-limiter.ts';
 import { DynamoDbRateLimiter } from '../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
 import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.ts';
 import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
+import { connectLocalStore } from '../shared/adapters/local/local-store.ts';
 import { InProcessQueue, type DeadLetter } from '../shared/adapters/local/in-process-queue.ts';
 import { RecordingProvisioning } from '../shared/adapters/local/recording-provisioning.ts';
 import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
@@ -38,7 +42,7 @@ export const TABLE_NAME = 'billing';
 
 export interface LocalRuntime {
   deps: EngineDeps;
-  store: DynamoDbBillingStore;
+  store: BillingStore;
   renewalQueue: InProcessQueue<RenewalMessage>;
   /** Renewals that need a provider charge, consumed at the provider's pace (when charges run apart). */
   chargeQueue: InProcessQueue<RenewalMessage>;
@@ -68,6 +72,8 @@ export interface LocalRuntimeOptions {
   duplicateDeliveries?: boolean;
   /** Reuse a running DynamoDB Local (tests share one per file). */
   endpoint?: string;
+  /** No DynamoDB at all: the in-memory store and rate limiter (unit tests of the use cases, mutation testing). */
+  memory?: boolean;
   tableName?: string;
   /** The rate limiter's clock, in epoch milliseconds (the wall clock by default: windows are real minutes). */
   rateLimitNow?: () => number;
@@ -81,14 +87,19 @@ export interface LocalRuntimeOptions {
 export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   let db: DynamoDbLocal | undefined;
   let endpoint = opts.endpoint;
-  if (!endpoint) {
-    db = await startDynamoDbLocal(opts.home ? { dbPath: join(resolve(opts.home), 'dynamodb') } : {});
+  if (opts.memory) {
+    endpoint = 'memory';
+  } else if (!endpoint && opts.home) {
+    // A data folder's store outlives the command: the next one finds it running (see local-store.ts).
+    endpoint = await connectLocalStore(opts.home);
+  } else if (!endpoint) {
+    db = await startDynamoDbLocal();
     endpoint = db.endpoint;
   }
-  const client = localClient(endpoint);
+  const client = opts.memory ? undefined : localClient(endpoint!);
   const tableName = opts.tableName ?? TABLE_NAME;
-  await createTableIfMissing(client, tableName);
-  const store = new DynamoDbBillingStore(client, tableName);
+  if (client) await createTableIfMissing(client, tableName);
+  const store: BillingStore = client ? new DynamoDbBillingStore(client, tableName) : new InMemoryBillingStore();
   const queueOpts = { duplicateDeliveries: opts.duplicateDeliveries ?? false };
   const renewalQueue = new InProcessQueue<RenewalMessage>('renewal', queueOpts);
   const chargeQueue = new InProcessQueue<RenewalMessage>('charge', queueOpts);
@@ -119,7 +130,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     settlementQueue,
     verifier,
     // The API's per-client limit, counted on the same table as in AWS.
-    rateLimiter: new DynamoDbRateLimiter(client, tableName, opts.rateLimitNow ? { now: opts.rateLimitNow } : {}),
+    rateLimiter: client ? new DynamoDbRateLimiter(client, tableName, opts.rateLimitNow ? { now: opts.rateLimitNow } : {}) : new InMemoryRateLimiter(opts.rateLimitNow),
   };
   // The sandbox announces outcomes as signed webhooks; they enter through the same intake as Stripe's.
   if (gateway instanceof SandboxPaymentGateway) gateway.onWebhook(async (raw, signature) => void (await receiveWebhook(deps, raw, signature)));
@@ -133,9 +144,9 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     exportsQueue,
     provisioning,
     gateway,
-    endpoint,
+    endpoint: endpoint!,
     close: async () => {
-      client.destroy();
+      client?.destroy();
       await db?.stop();
     },
   };

@@ -8,6 +8,7 @@ import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';
 import { systemClock } from '../../shared/adapters/system-clock.ts';
 import { JavaMissingError } from '../../shared/adapters/local/dynamodb-local.ts';
+import { stopLocalStore } from '../../shared/adapters/local/local-store.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
 import { addProduct, listProducts, switchAutoRenew, topUpBalance } from '../../shared/use-cases/manage-products.ts';
 import { loadOrg } from '../../shared/use-cases/renewal-deps.ts';
@@ -85,9 +86,18 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
   program
     .command('reset')
     .description('wipe the local data folder')
-    .action(() => {
+    .action(async () => {
+      await stopLocalStore(c().opts.home);
       rmSync(resolve(c().opts.home), { recursive: true, force: true });
       c().print(`removed ${c().opts.home}`, { reset: true, home: c().opts.home });
+    });
+
+  program
+    .command('stop')
+    .description('stop the local store of the data folder (it also stops after 15 idle minutes; the next command starts it again)')
+    .action(async () => {
+      const stopped = await stopLocalStore(c().opts.home);
+      c().print(stopped ? `stopped the store of ${c().opts.home}` : `no store was running for ${c().opts.home}`, { stopped, home: c().opts.home });
     });
 
   program

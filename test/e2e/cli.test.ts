@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBilling } from '../support/cli.ts';
+import { stopLocalStore } from '../../shared/adapters/local/local-store.ts';
 import { writeCamt054 } from '../../shared/adapters/bank/camt054-writer.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -16,7 +17,10 @@ describe('billing CLI on the embedded stack', () => {
   beforeAll(() => {
     home = join(mkdtempSync(join(tmpdir(), 'billing-cli-')), '.billing');
   });
-  afterAll(() => rmSync(join(home, '..'), { recursive: true, force: true }));
+  afterAll(async () => {
+    await stopLocalStore(home);
+    rmSync(join(home, '..'), { recursive: true, force: true });
+  });
 
   it('creates an organisation, a product and a deposit that later commands see', async () => {
     const today = ['--today', '2026-12-01'];
@@ -165,7 +169,8 @@ describe('billing CLI on the embedded stack', () => {
     const saved = process.env.JAVA_HOME;
     process.env.JAVA_HOME = join(tmpdir(), 'no-java-here');
     try {
-      const res = await billing(home, 'run-night', '--date', '2026-12-17');
+      // A folder whose store is not running yet: the command must start one, and needs Java for it.
+      const res = await billing(join(home, '..', 'no-store-yet'), 'run-night', '--date', '2026-12-17');
       expect(res.code).toBe(1);
       expect(res.err).toMatch(/Java 17 or newer is needed/);
       expect(res.err).toMatch(/apt-get install -y openjdk-17-jre-headless/);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { stopLocalStore } from '../../shared/adapters/local/local-store.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBilling, type CliRun } from '../support/cli.ts';
 import { signLocalToken } from '../../functions/http/local-tokens.ts';
@@ -859,8 +860,9 @@ describe('hostile input on the CLI', () => {
     expect(before.count).toBeGreaterThan(5);
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     console.info(`hostile CLI runs per command: ${JSON.stringify(runs)}`);
+    await stopLocalStore(home);
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'shell-quote';
+import { stopLocalStore } from '../../shared/adapters/local/local-store.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalServer } from '../../functions/http/local-server.ts';
 import { openLocalRuntime } from '../../functions/local-runtime.ts';
@@ -86,7 +87,12 @@ function findPairs(value: unknown, found: Map<string, unknown[]>): void {
 
 describe('the README example sessions', () => {
   const homes: string[] = [];
-  afterAll(() => homes.forEach((h) => rmSync(h, { recursive: true, force: true })));
+  afterAll(async () => {
+    for (const h of homes) {
+      await stopLocalStore(join(h, '.billing'));
+      rmSync(h, { recursive: true, force: true });
+    }
+  });
   const all = sessions();
 
   it('finds the two sessions to run', () => {

@@ -56,7 +56,7 @@ export async function startHttpStack(endpoint: string, today: IsoDate): Promise<
   const rt = await openLocalRuntime({
     // PDFs and exports of a test go to a folder of its own, never into the checkout's out/.
     outDir: mkdtempSync(join(tmpdir(), 'billing-out-')),
-    endpoint,
+    ...(endpoint === 'memory' ? { memory: true } : { endpoint }),
     tableName: `http${process.pid}-${++tables}`,
     clock,
     gateway: sandbox,

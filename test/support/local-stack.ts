@@ -13,8 +13,16 @@ import { openLocalRuntime, type LocalRuntime } from '../../functions/local-runti
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+/**
+ * Whether the use-case tests run on the in-memory store instead of DynamoDB Local
+ * (`BILLING_TEST_STORE=memory`: the mutation tier, where a JVM per run is too slow).
+ * The contract suite (test/contract) holds the two stores to the same behaviour.
+ */
+export const IN_MEMORY = process.env.BILLING_TEST_STORE === 'memory';
+
 /** One in-memory DynamoDB Local per test file, on a free port; each test gets its own table. */
 export function useDynamoDbLocal(): { endpoint: () => string } {
+  if (IN_MEMORY) return { endpoint: () => 'memory' };
   let db: DynamoDbLocal | undefined;
   beforeAll(async () => {
     db = await startDynamoDbLocal();
@@ -47,7 +55,7 @@ export async function runtime(
   const rt = await openLocalRuntime({
     // PDFs and exports of a test go to a folder of its own, never into the checkout's out/.
     outDir: mkdtempSync(join(tmpdir(), 'billing-out-')),
-    endpoint,
+    ...(endpoint === 'memory' ? { memory: true } : { endpoint }),
     tableName: `t${process.pid}-${++tables}`,
     clock,
     gateway: opts.gateway ?? sandbox,

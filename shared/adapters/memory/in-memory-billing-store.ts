@@ -1,0 +1,484 @@
+import { addDays, type IsoDate } from '../../domain/calendar.ts';
+import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
+import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
+import type { Member, Organisation } from '../../domain/organisation.ts';
+import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
+import type { Product } from '../../domain/product.ts';
+import {
+  WriteConflict,
+  type BankCreditRecord,
+  type BillingStore,
+  type Change,
+  type DueProductRef,
+  type ExportJob,
+  type LedgerEntry,
+  type LifecycleCommand,
+  type NightOutcome,
+  type NightRun,
+  type OutboxEmail,
+  type PaymentAttempt,
+  type PaymentRecord,
+  type ReadStats,
+  type StoredGatewayEvent,
+} from '../../ports/billing-store.ts';
+
+type Statement = { id: string; fileDigest: string; credits: number; importedAt: string };
+type SeriesEntry = { number: string; orgId: string; issueDate: IsoDate };
+
+/**
+ * The billing store in memory, for unit tests of the use cases: the same
+ * records, the same conditions and the same all-or-nothing commits as the
+ * DynamoDB store (`test/contract/billing-store.contract.ts` runs one suite
+ * against both), without a JVM. Like a DynamoDB transaction, a commit
+ * evaluates every condition against the state before it, fails whole with a
+ * `WriteConflict` naming the changes whose condition failed, refuses two
+ * writes to one item and more than 100 items; records are copied in and out,
+ * so a caller never holds the store's own objects.
+ */
+export class InMemoryBillingStore implements BillingStore {
+  private readonly orgs = new Map<string, Organisation>();
+  private readonly partnerClients = new Map<string, Set<string>>();
+  private readonly members = new Map<string, Member>();
+  private readonly methods = new Map<string, SavedPaymentMethod>();
+  private readonly methodRefs = new Map<string, { orgId: string; methodId: string }>();
+  private readonly products = new Map<string, Product>();
+  private readonly attempts = new Map<string, PaymentAttempt>();
+  private readonly ledger = new Map<string, LedgerEntry>();
+  private readonly payments = new Map<string, PaymentRecord>();
+  private readonly invoices = new Map<string, Invoice>();
+  private readonly counters = new Map<string, number>();
+  private readonly seriesNumbers = new Map<string, SeriesEntry>();
+  private readonly payRefs = new Map<string, SeriesEntry>();
+  private readonly emails = new Map<string, OutboxEmail>();
+  private readonly lifecycle = new Map<string, LifecycleCommand>();
+  private readonly outcomes = new Map<string, NightOutcome>();
+  private readonly checkouts = new Map<string, Checkout>();
+  private readonly bankCredits = new Map<string, BankCreditRecord>();
+  private readonly review = new Map<string, BankCreditRecord>();
+  private readonly exportJobs = new Map<string, ExportJob>();
+  private readonly statements = new Map<string, Statement>();
+  private readonly events = new Map<string, StoredGatewayEvent>();
+  private readonly nights = new Map<string, NightRun>();
+
+  async commit(changes: Change[]): Promise<void> {
+    await Promise.resolve();
+    const items = changes.flatMap((c) => itemsOf(c));
+    if (items.length === 0) return;
+    if (items.length > 100) throw new Error(`a commit of ${items.length} writes exceeds DynamoDB's 100`);
+    const seen = new Set<string>();
+    for (const item of items) {
+      // DynamoDB refuses a transaction that names one item twice (a ValidationException, not a conflict).
+      if (seen.has(item)) throw new Error(`Transaction request cannot include multiple operations on one item: ${item}`);
+      seen.add(item);
+    }
+    const failed = changes.filter((c) => !this.holds(c)).map((c) => c.type);
+    if (failed.length > 0) throw new WriteConflict([...new Set(failed)]);
+    for (const c of changes) this.apply(c);
+  }
+
+  /** The change's condition, on the state before the commit. */
+  private holds(c: Change): boolean {
+    switch (c.type) {
+      case 'organisation':
+        return this.orgs.has(c.org.id) !== c.isNew;
+      case 'customerRef': {
+        const org = this.orgs.get(c.orgId);
+        return !!org && (org.gatewayCustomerRef === undefined || org.gatewayCustomerRef === c.ref);
+      }
+      case 'partnerProfile':
+      case 'partnerLink':
+      case 'identityCheck':
+        return this.orgs.has(c.orgId);
+      case 'member':
+      case 'paymentMethod':
+      case 'bankStatement':
+        return true;
+      case 'product': {
+        const current = this.products.get(key(c.product.orgId, c.product.id));
+        return c.expectedVersion === null ? !current : current?.version === c.expectedVersion;
+      }
+      case 'productUnchanged':
+        return this.products.get(key(c.orgId, c.productId))?.version === c.version;
+      case 'noPendingAttempt':
+        return this.attempts.get(key(c.orgId, c.attemptId))?.status !== 'pending';
+      case 'balance':
+        return this.orgs.get(c.orgId)?.balance === c.from && !this.ledger.has(key(c.orgId, c.entry.id));
+      case 'attempt': {
+        const current = this.attempts.get(key(c.attempt.orgId, c.attempt.id));
+        return c.expectedStatus === null ? !current : current?.status === c.expectedStatus;
+      }
+      case 'invoice': {
+        const inv = c.invoice;
+        const series = seriesKey(inv.series, inv.seriesId ?? inv.sellerId, inv.year);
+        const last = this.counters.get(series);
+        // Gapless: the number is taken only if the counter still stands at the one before it.
+        const counterOk = inv.sequence === 1 ? last === undefined : last === inv.sequence - 1;
+        return (
+          counterOk &&
+          !this.invoices.has(invoiceKey(inv)) &&
+          !this.seriesNumbers.has(key(series, String(inv.sequence))) &&
+          (!inv.paymentReference || !this.payRefs.has(inv.paymentReference))
+        );
+      }
+      case 'invoiceUpdate': {
+        const current = this.invoices.get(invoiceKey(c.invoice));
+        if (!current || current.status !== c.expected.status) return false;
+        return c.expected.amountDue === undefined ? current.amountDue === undefined : current.amountDue === c.expected.amountDue;
+      }
+      case 'payment':
+        return !this.payments.has(key(c.payment.orgId, c.payment.date, c.payment.id));
+      case 'email':
+        return !this.emails.has(key(c.email.date, c.email.id));
+      case 'lifecycle': {
+        const current = this.lifecycle.get(key(c.command.date, c.command.id));
+        return c.expectedStatus === null ? !current : current?.status === c.expectedStatus;
+      }
+      case 'outcome':
+        return !this.outcomes.has(key(c.outcome.night, c.outcome.productId));
+      case 'checkout': {
+        const current = this.checkouts.get(key(c.checkout.orgId, c.checkout.id));
+        return c.expected === null ? !current : current?.version === c.expected.version && current.status === c.expected.status;
+      }
+      case 'bankCredit': {
+        const current = this.bankCredits.get(c.credit.id);
+        return c.expectedUnreversed ? !!current && current.reversedBy === undefined : !current;
+      }
+      case 'exportJob': {
+        const current = this.exportJobs.get(c.job.id);
+        if (c.expectedStatus === null) return !current;
+        return current?.status === c.expectedStatus && (c.expectedLease === undefined || current.leaseUntil === c.expectedLease);
+      }
+      case 'gatewayEvent': {
+        const current = this.events.get(c.event.id);
+        return c.expectedStatus === null ? !current : current?.status === c.expectedStatus;
+      }
+    }
+  }
+
+  private apply(c: Change): void {
+    switch (c.type) {
+      case 'organisation':
+        this.orgs.set(c.org.id, copy(c.org));
+        return;
+      case 'customerRef':
+        this.orgs.get(c.orgId)!.gatewayCustomerRef = c.ref;
+        return;
+      case 'partnerProfile':
+        this.orgs.get(c.orgId)!.partner = copy(c.partner);
+        return;
+      case 'partnerLink': {
+        const org = this.orgs.get(c.orgId)!;
+        org.partnerId = c.partnerId;
+        org.billToPartner = c.billToPartner;
+        this.partnerClients.set(c.partnerId, new Set([...(this.partnerClients.get(c.partnerId) ?? []), c.orgId]));
+        return;
+      }
+      case 'identityCheck':
+        this.orgs.get(c.orgId)!.identityCheck = c.state;
+        return;
+      case 'member':
+        this.members.set(key(c.member.orgId, c.member.userId), copy(c.member));
+        return;
+      case 'paymentMethod':
+        this.methods.set(key(c.method.orgId, c.method.id), copy(c.method));
+        this.methodRefs.set(c.method.gatewayRef, { orgId: c.method.orgId, methodId: c.method.id });
+        return;
+      case 'product':
+        this.products.set(key(c.product.orgId, c.product.id), copy(c.product));
+        return;
+      case 'productUnchanged':
+      case 'noPendingAttempt':
+        return;
+      case 'balance':
+        this.orgs.get(c.orgId)!.balance = c.to;
+        this.ledger.set(key(c.orgId, c.entry.id), copy(c.entry));
+        return;
+      case 'attempt':
+        this.attempts.set(key(c.attempt.orgId, c.attempt.id), copy(c.attempt));
+        return;
+      case 'invoice': {
+        const inv = c.invoice;
+        const series = seriesKey(inv.series, inv.seriesId ?? inv.sellerId, inv.year);
+        const entry = { number: inv.number, orgId: inv.orgId, issueDate: inv.issueDate };
+        this.counters.set(series, inv.sequence);
+        this.invoices.set(invoiceKey(inv), copy(inv));
+        this.seriesNumbers.set(key(series, String(inv.sequence)), entry);
+        if (inv.paymentReference) this.payRefs.set(inv.paymentReference, entry);
+        return;
+      }
+      case 'invoiceUpdate': {
+        const inv = c.invoice;
+        this.invoices.set(invoiceKey(inv), copy(inv));
+        if (inv.paymentReference) this.payRefs.set(inv.paymentReference, { number: inv.number, orgId: inv.orgId, issueDate: inv.issueDate });
+        return;
+      }
+      case 'payment':
+        this.payments.set(key(c.payment.orgId, c.payment.date, c.payment.id), copy(c.payment));
+        return;
+      case 'email':
+        this.emails.set(key(c.email.date, c.email.id), copy(c.email));
+        return;
+      case 'lifecycle':
+        this.lifecycle.set(key(c.command.date, c.command.id), copy(c.command));
+        return;
+      case 'outcome':
+        this.outcomes.set(key(c.outcome.night, c.outcome.productId), copy(c.outcome));
+        return;
+      case 'checkout':
+        this.checkouts.set(key(c.checkout.orgId, c.checkout.id), copy(c.checkout));
+        return;
+      case 'bankCredit':
+        this.bankCredits.set(c.credit.id, copy(c.credit));
+        if (!c.expectedUnreversed && c.credit.note) this.review.set(key(c.credit.importedAt, c.credit.id), copy(c.credit));
+        return;
+      case 'exportJob':
+        this.exportJobs.set(c.job.id, copy(c.job));
+        return;
+      case 'bankStatement':
+        this.statements.set(c.statement.id, copy(c.statement));
+        return;
+      case 'gatewayEvent':
+        this.events.set(c.event.id, copy(c.event));
+        return;
+    }
+  }
+
+  async getOrganisation(orgId: string) {
+    return out(this.orgs.get(orgId));
+  }
+  async listOrganisations() {
+    return sorted([...this.orgs.values()], (o) => o.id).map(copy);
+  }
+  async listPartnerClients(partnerId: string) {
+    return [...(this.partnerClients.get(partnerId) ?? [])].sort();
+  }
+  async getMember(orgId: string, userId: string) {
+    return out(this.members.get(key(orgId, userId)));
+  }
+  async listMembers(orgId: string) {
+    return this.inOrg(this.members, orgId, (m) => m.userId);
+  }
+  async getPaymentMethod(orgId: string, id: string) {
+    return out(this.methods.get(key(orgId, id)));
+  }
+  async findPaymentMethodByRef(gatewayRef: string) {
+    const ref = this.methodRefs.get(gatewayRef);
+    return ref ? out(this.methods.get(key(ref.orgId, ref.methodId))) : undefined;
+  }
+  async listPaymentMethods(orgId: string) {
+    return this.inOrg(this.methods, orgId, (m) => m.id);
+  }
+  async getProduct(orgId: string, productId: string) {
+    return out(this.products.get(key(orgId, productId)));
+  }
+  async listProducts(orgId: string, opts: { expiryUpTo?: IsoDate } = {}) {
+    const all = this.inOrg(this.products, orgId, (p) => `${p.expiry}#${p.id}`);
+    return opts.expiryUpTo ? all.filter((p) => p.expiry <= opts.expiryUpTo!) : all;
+  }
+  async listDueProducts(date: IsoDate, stats?: ReadStats): Promise<DueProductRef[]> {
+    const due = sorted(
+      [...this.products.values()].filter((p) => p.nextActionDate === date),
+      (p) => p.id,
+    ).map((p) => ({ orgId: p.orgId, productId: p.id }));
+    if (stats) stats.items += due.length;
+    return due;
+  }
+  async getAttempt(orgId: string, attemptId: string) {
+    return out(this.attempts.get(key(orgId, attemptId)));
+  }
+  async listAttempts(orgId: string, productId: string) {
+    return this.inOrg(this.attempts, orgId, (a) => a.id).filter((a) => a.id.startsWith(`${productId}#`));
+  }
+  async listLedger(orgId: string) {
+    // As the DynamoDB store: by id, then by the time of the move.
+    return sorted(this.inOrg(this.ledger, orgId, (e) => e.id), (e) => e.createdAt);
+  }
+  async listPayments(orgId: string) {
+    return this.inOrg(this.payments, orgId, (p) => `${p.date}#${p.id}`);
+  }
+  async listInvoices(orgId: string) {
+    return sorted(
+      [...this.invoices.values()].filter((i) => i.orgId === orgId),
+      (i) => `${i.issueDate}#${i.number}`,
+    ).map(copy);
+  }
+  async findInvoice(number: string) {
+    const m = /^(INV|PRO|CN)-([A-Z0-9]+)-(\d{4})-(\d+)$/.exec(number);
+    if (!m) return undefined;
+    const entry = this.seriesNumbers.get(key(seriesKey(m[1]!, m[2]!.toLowerCase(), Number(m[3])), String(Number(m[4]))));
+    return entry ? out(this.invoices.get(key(entry.orgId, entry.issueDate, entry.number))) : undefined;
+  }
+  async findDocumentByReference(reference: string) {
+    const entry = this.payRefs.get(reference.replace(/\s+/g, '').toUpperCase());
+    return entry ? out(this.invoices.get(key(entry.orgId, entry.issueDate, entry.number))) : undefined;
+  }
+  async *iterateDocuments(from: IsoDate, to: IsoDate): AsyncIterable<Invoice> {
+    for (let date = from; date <= to; date = addDays(date, 1)) {
+      yield* sorted(
+        [...this.invoices.values()].filter((i) => i.issueDate === date),
+        (i) => i.number,
+      ).map(copy);
+    }
+  }
+  async lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number) {
+    return this.counters.get(seriesKey(series, sellerId, year)) ?? 0;
+  }
+  async listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number) {
+    const prefix = key(seriesKey(series, sellerId, year), '');
+    return [...this.seriesNumbers.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => ({ seq: Number(k.slice(prefix.length)), v }))
+      .sort((a, b) => a.seq - b.seq)
+      .map((x) => copy(x.v));
+  }
+  async getLifecycleCommand(date: IsoDate, id: string) {
+    return out(this.lifecycle.get(key(date, id)));
+  }
+  async listLifecycleCommands(date: IsoDate) {
+    return sorted(
+      [...this.lifecycle.values()].filter((c) => c.date === date),
+      (c) => c.id,
+    ).map(copy);
+  }
+  async listOutbox(date: IsoDate) {
+    return sorted(
+      [...this.emails.values()].filter((e) => e.date === date),
+      (e) => e.id,
+    ).map(copy);
+  }
+  async listNightOutcomes(night: IsoDate) {
+    return sorted(
+      [...this.outcomes.values()].filter((o) => o.night === night),
+      (o) => o.productId,
+    ).map(copy);
+  }
+  async getCheckout(orgId: string, checkoutId: string) {
+    return out(this.checkouts.get(key(orgId, checkoutId)));
+  }
+  async listCheckouts(orgId: string) {
+    return this.inOrg(this.checkouts, orgId, (c) => c.id);
+  }
+  async listCheckoutsInStatus(status: 'awaiting_payment' | 'held' | 'refunding', upTo: IsoDate) {
+    const since = (c: Checkout) => (status === 'held' ? (c.heldSince ?? c.createdOn) : status === 'refunding' ? (c.refund?.since ?? c.createdOn) : c.createdOn);
+    return sorted(
+      [...this.checkouts.values()].filter((c) => c.status === status && since(c) <= upTo),
+      (c) => `${since(c)}#${c.orgId}#${c.id}`,
+    ).map((c) => ({ orgId: c.orgId, checkoutId: c.id, date: since(c) }));
+  }
+  async getGatewayEvent(id: string) {
+    return out(this.events.get(id));
+  }
+  async getBankCredit(id: string) {
+    return out(this.bankCredits.get(id));
+  }
+  async getExportJob(id: string) {
+    return out(this.exportJobs.get(id));
+  }
+  async getBankStatement(id: string) {
+    return out(this.statements.get(id));
+  }
+  async listBankCreditsToReview() {
+    return sorted([...this.review.entries()], ([k]) => k).map(([, v]) => copy(v));
+  }
+  async lastNightRun() {
+    return out(sorted([...this.nights.values()], (n) => n.date).at(-1));
+  }
+  async listNightRuns() {
+    return sorted([...this.nights.values()], (n) => n.date).map(copy);
+  }
+  async putNightRun(run: NightRun): Promise<void> {
+    this.nights.set(run.date, copy(run));
+  }
+
+  /** The records of one organisation in a map keyed `orgId|...`, in the order of `by`. */
+  private inOrg<T>(map: Map<string, T>, orgId: string, by: (x: T) => string): T[] {
+    const prefix = key(orgId, '');
+    return sorted(
+      [...map.entries()].filter(([k]) => k.startsWith(prefix)).map(([, v]) => v),
+      by,
+    ).map(copy);
+  }
+}
+
+const key = (...parts: string[]) => parts.join('|');
+const seriesKey = (series: string, range: string, year: number) => key(series, range, String(year));
+const invoiceKey = (inv: Pick<Invoice, 'orgId' | 'issueDate' | 'number'>) => key(inv.orgId, inv.issueDate, inv.number);
+
+/** As DynamoDB stores it: a copy, undefined fields dropped. */
+function copy<T>(x: T): T {
+  return JSON.parse(JSON.stringify(x)) as T;
+}
+const out = <T>(x: T | undefined): T | undefined => (x === undefined ? undefined : copy(x));
+
+function sorted<T>(xs: T[], by: (x: T) => string): T[] {
+  return xs.map((x) => ({ x, k: by(x) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.x);
+}
+
+/**
+ * The items a change writes in the DynamoDB layout, named so that two
+ * writes to one item in a commit, or more than 100, fail as they would there.
+ */
+function itemsOf(c: Change): string[] {
+  switch (c.type) {
+    case 'organisation':
+      return c.isNew ? [`org:${c.org.id}`, `orgref:${c.org.id}`] : [`org:${c.org.id}`];
+    case 'customerRef':
+    case 'partnerProfile':
+    case 'identityCheck':
+      return [`org:${c.orgId}`];
+    case 'partnerLink':
+      return [`org:${c.orgId}`, `partner-client:${c.partnerId}:${c.orgId}`];
+    case 'member':
+      return [`member:${c.member.orgId}:${c.member.userId}`, `membership:${c.member.userId}:${c.member.orgId}`];
+    case 'paymentMethod':
+      return [`pm:${c.method.orgId}:${c.method.id}`, `pmref:${c.method.gatewayRef}`];
+    case 'product':
+      return [`product:${c.product.orgId}:${c.product.id}`];
+    case 'productUnchanged':
+      return [`product:${c.orgId}:${c.productId}`];
+    case 'noPendingAttempt':
+      return [`attempt:${c.orgId}:${c.attemptId}`];
+    case 'balance':
+      return [`org:${c.orgId}`, `ledger:${c.orgId}:${c.entry.id}`];
+    case 'attempt':
+      return [`attempt:${c.attempt.orgId}:${c.attempt.id}`];
+    case 'invoice': {
+      const inv = c.invoice;
+      const s = seriesKey(inv.series, inv.seriesId ?? inv.sellerId, inv.year);
+      return [`counter:${s}`, `invoice:${invoiceKey(inv)}`, `number:${s}:${inv.sequence}`, ...(inv.paymentReference ? [`payref:${inv.paymentReference}`] : [])];
+    }
+    case 'invoiceUpdate':
+      return [`invoice:${invoiceKey(c.invoice)}`, ...(c.invoice.paymentReference ? [`payref:${c.invoice.paymentReference}`] : [])];
+    case 'payment':
+      return [`payment:${c.payment.orgId}:${c.payment.date}:${c.payment.id}`];
+    case 'email':
+      return [`email:${c.email.date}:${c.email.id}`];
+    case 'lifecycle':
+      return [`lifecycle:${c.command.date}:${c.command.id}`];
+    case 'outcome':
+      return [`outcome:${c.outcome.night}:${c.outcome.productId}`];
+    case 'checkout':
+      return [`checkout:${c.checkout.orgId}:${c.checkout.id}`, ...checkoutPointers(c.checkout, c.expected)];
+    case 'bankCredit':
+      return [`bank-credit:${c.credit.id}`, ...(!c.expectedUnreversed && c.credit.note ? [`bank-review:${c.credit.importedAt}:${c.credit.id}`] : [])];
+    case 'exportJob':
+      return [`export:${c.job.id}`];
+    case 'bankStatement':
+      return [`statement:${c.statement.id}`];
+    case 'gatewayEvent':
+      return [`event:${c.event.id}`];
+  }
+}
+
+/** The waiting-list entries a checkout write moves (deleted under the old status, written under the new). */
+function checkoutPointers(c: Checkout, expected: { status: CheckoutStatus } | null): string[] {
+  const pointer = (status: CheckoutStatus) => {
+    if (status === 'awaiting_payment') return `pointer:${status}:${c.createdOn}:${c.orgId}:${c.id}`;
+    if (status === 'held') return `pointer:${status}:${c.heldSince ?? c.createdOn}:${c.orgId}:${c.id}`;
+    if (status === 'refunding') return `pointer:${status}:${c.refund?.since ?? c.createdOn}:${c.orgId}:${c.id}`;
+    return undefined;
+  };
+  const before = expected ? pointer(expected.status) : undefined;
+  const after = pointer(c.status);
+  return before === after ? [] : [before, after].filter((p): p is string => p !== undefined);
+}
