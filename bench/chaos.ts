@@ -9,6 +9,8 @@
  * --no-holds runs without identity checks (a tenth of the organisations
  * otherwise have their paid orders held until finance releases them);
  * --no-night-clicks without checkouts started while the night runs.
+ * --memory runs on the in-memory store instead of DynamoDB Local (what the
+ * planted-bug runs of `npm test` use: they test the checks, not the store).
  * CHAOS_DUMP=org-a,org-b prints those organisations' books at the end, to
  * read a violation against.
  *
@@ -37,6 +39,10 @@ function parseArgs(argv: string[]): ChaosOptions {
     if (flag === '--small') continue;
     if (flag === '--no-night-clicks') {
       opts.customers = { ...opts.customers, duringNight: 0 };
+      continue;
+    }
+    if (flag === '--memory') {
+      opts.memory = true;
       continue;
     }
     if (flag === '--no-holds') {

@@ -297,8 +297,9 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
 
 /**
  * 3. Every organisation's balance equals the sum of its ledger, and the engine
- * never spends what is not there: only a deposit given back at the provider
- * after it was spent may take a balance below zero (the customer owes it).
+ * never spends what is not there: only money taken back from outside after
+ * it was spent (a deposit given back at the provider, a transfer returned by
+ * the bank) may take a balance below zero (the customer owes it).
  */
 export function balancesMatchLedgers(books: Books): InvariantResult {
   const r: InvariantResult = { name: '3. balances equal the sum of their ledger', checks: 0, violations: [] };
@@ -310,7 +311,7 @@ export function balancesMatchLedgers(books: Books): InvariantResult {
     for (const e of ledger) {
       if (!dec(e.amount).isNegative()) continue;
       r.checks++;
-      if (e.reason !== 'top-up-refund' && dec(e.balanceAfter).isNegative()) {
+      if (e.reason !== 'top-up-refund' && e.reason !== 'bank-reversal' && dec(e.balanceAfter).isNegative()) {
         r.violations.push(`organisation ${o.id}: ${e.reason} ${e.id} of ${e.amount} took the balance to ${e.balanceAfter}`);
       }
     }

@@ -1,7 +1,6 @@
-import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { addMonths } from '../../shared/domain/calendar.ts';
 import { Money } from '../../shared/domain/money.ts';
+import type { InvoiceSeries } from '../../shared/domain/invoice.ts';
 import type { Seller } from '../../shared/domain/seller.ts';
 import { withCommit } from './store-wrap.ts';
 import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
@@ -31,7 +30,10 @@ export function isPlantedBug(name: string): name is PlantedBug {
 const cent = (m: Money) => m.plus(Money.of('0.01', m.currency));
 
 /** The engine's commits with the bug in them. */
-export function plantingStore(inner: BillingStore, bug: PlantedBug | undefined, raw: { client: DynamoDBClient; tableName: string }): BillingStore {
+/** Advances a series counter with no document written, straight in the store (what a lost write would leave). */
+export type TakeNumber = (series: InvoiceSeries, range: string, year: number) => Promise<void>;
+
+export function plantingStore(inner: BillingStore, bug: PlantedBug | undefined, takeNumber: TakeNumber): BillingStore {
   if (!bug) return inner;
   let skipped = false;
   const rewrite = (changes: Change[]): Change[] => {
@@ -73,16 +75,7 @@ export function plantingStore(inner: BillingStore, bug: PlantedBug | undefined, 
       // The next number is taken as if a document had been written with it, and none ever is.
       skipped = true;
       const inv = invoice.invoice;
-      const key = keys.seriesCounter(inv.series, inv.seriesId ?? inv.sellerId, inv.year);
-      await raw.client.send(
-        new UpdateItemCommand({
-          TableName: raw.tableName,
-          Key: { pk: { S: key.pk }, sk: { S: key.sk } },
-          UpdateExpression: 'SET #last = #last + :one',
-          ExpressionAttributeNames: { '#last': 'last' },
-          ExpressionAttributeValues: { ':one': { N: '1' } },
-        }),
-      );
+      await takeNumber(inv.series, inv.seriesId ?? inv.sellerId, inv.year);
     }
   };
   return withCommit(inner, commit);

@@ -498,6 +498,17 @@ export class ReferenceModel {
       if (net.lessThan(owed) && !expired && !cancelledByTermination) add(parked, c.orgId, net.plus(c.quoted.balanceUsed));
     }
 
+    // A card, Twint or PayPal checkout still waiting for its payment at the end holds the balance it uses:
+    // an abandoned one gives it back when it is cancelled, two days after it was opened.
+    const chargedFor = new Set(charges.filter((x) => x.metadata.checkoutId && d(x.received).gt(0)).map((x) => x.metadata.checkoutId!));
+    for (const c of this.checkouts.values()) {
+      if (c.method === 'iban' || chargedFor.has(c.checkoutId) || !d(c.quoted.balanceUsed).gt(0) || !d(c.quoted.amountDue).gt(0)) continue;
+      if (plusDays(c.date, 2) > today) {
+        add(parked, c.orgId, d(c.quoted.balanceUsed));
+        note(c.orgId, `checkout ${c.checkoutId} waiting since ${c.date} holds ${c.quoted.balanceUsed}`);
+      }
+    }
+
     // A period whose whole payment staff gave back is free (what the balance paid of it came back too).
     const free = new Set(books.invoices.filter((i) => i.paidBy.some((ref) => wholly.has(ref))).map((i) => i.number));
     const delivered = new Map<string, Decimal>();

@@ -25,7 +25,10 @@ import { Bank } from './bank.ts';
 import { Customers, type CustomerRates, type CustomerStats } from './customers.ts';
 import { ChaosGateway, countingQueue, crashingStore, FAULT, FaultLog, InjectedCrash, isInjected, type FaultRates } from './faults.ts';
 import { checkAll, readBooks, type InvariantResult } from './invariants.ts';
-import { plantedSeller, plantingStore, type PlantedBug } from './plants.ts';
+import { plantedSeller, plantingStore, type PlantedBug, type TakeNumber } from './plants.ts';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { keys } from '../../shared/adapters/dynamodb/keys.ts';
+import { InMemoryBillingStore } from '../../shared/adapters/memory/in-memory-billing-store.ts';
 import { Rng } from './random.ts';
 import { ReferenceModel } from './reference-model.ts';
 import { secondsOf, SimClock } from './sim-clock.ts';
@@ -44,6 +47,11 @@ export interface ChaosOptions {
   firstExpiryInDays: number;
   /** A running DynamoDB Local to use (tests share one); otherwise one is started in memory. */
   endpoint?: string;
+  /**
+   * The in-memory store instead of DynamoDB Local (held to the same behaviour by the store contract suite):
+   * for the planted-bug runs, which test the run's checks rather than the store.
+   */
+  memory?: boolean;
   /** Renewal batches in flight at once, as Lambda's event source mapping would run them. */
   concurrency: number;
   /** Share of a night's due products that a second and third worker renew at the same time. */
@@ -168,6 +176,26 @@ function consumer<T>(queue: string, parse: (body: string) => T, work: (msg: T) =
   };
 }
 
+/** Takes a series number without writing a document, on whichever store the run uses (the `number-skipped` plant). */
+function numberTaker(rt: LocalRuntime, client: ReturnType<typeof localClient> | undefined, tableName: string): TakeNumber {
+  if (rt.store instanceof InMemoryBillingStore) {
+    const store = rt.store;
+    return async (series, range, year) => store.takeNumber(series, range, year);
+  }
+  return async (series, range, year) => {
+    const key = keys.seriesCounter(series, range, year);
+    await client!.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
+        UpdateExpression: 'SET #last = #last + :one',
+        ExpressionAttributeNames: { '#last': 'last' },
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+    );
+  };
+}
+
 /** A discount with a half cent in it now and then, so that the rounding of discounts is exercised. */
 const DISCOUNTS = ['10', '12.5', '20', '35'] as const;
 
@@ -215,7 +243,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = o.log ?? (() => {});
   const started = performance.now();
   let db: DynamoDbLocal | undefined;
-  const endpoint = o.endpoint ?? (db = await startDynamoDbLocal()).endpoint;
+  const endpoint = o.memory ? undefined : (o.endpoint ?? (db = await startDynamoDbLocal()).endpoint);
   const outDir = mkdtempSync(join(tmpdir(), 'billing-chaos-'));
   const clock = new SimClock(o.start, '00:30:00.000Z');
   const faults = new FaultLog(o.seed, o.faults);
@@ -224,11 +252,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   gateway.attachWire(wire.capture);
   let rt: LocalRuntime | undefined;
   const tableName = `chaos-${o.seed}-${process.pid}-${Date.now()}`;
-  const raw = { client: localClient(endpoint), tableName };
+  const client = endpoint ? localClient(endpoint) : undefined;
   gateway.plant = o.plant;
   try {
     rt = await openLocalRuntime({
-      endpoint,
+      ...(endpoint ? { endpoint } : { memory: true }),
       tableName,
       clock,
       gateway,
@@ -239,7 +267,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return await live(rt);
   } finally {
     await rt?.close();
-    raw.client.destroy();
+    client?.destroy();
     await db?.stop();
     rmSync(outDir, { recursive: true, force: true });
   }
@@ -283,7 +311,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ...rt.deps,
       clock,
       seller: plantedSeller(rt.deps.seller, o.plant),
-      store: plantingStore(crashingStore(rt.store, faults), o.plant, raw),
+      store: plantingStore(crashingStore(rt.store, faults), o.plant, numberTaker(rt, client, tableName)),
       lifecycleQueue: countingQueue(rt.lifecycleQueue, faults, true),
       settlementQueue: countingQueue(rt.settlementQueue, faults, true),
     };

@@ -14,7 +14,8 @@ export interface LedgerEntry {
   /** Signed decimal string: credit positive, debit negative. */
   amount: string;
   currency: Currency;
-  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund' | 'top-up-refund' | 'overpayment';
+  /** `bank-reversal`: the bank took back a transfer whose money had gone to the balance (below zero if spent). */
+  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund' | 'top-up-refund' | 'overpayment' | 'bank-reversal';
   ref: string;
   balanceAfter: string;
   createdAt: string;

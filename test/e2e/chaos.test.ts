@@ -17,3 +17,16 @@ describe('chaos run', () => {
     expect(report.violations, printed).toBe(0);
   }, 300_000);
 });
+
+/**
+ * More seeds of the same small run, on the in-memory store (held to the DynamoDB store by the contract
+ * suite): other interleavings, other customers, other faults, in seconds each.
+ */
+describe('chaos run, more seeds in memory', () => {
+  it.each([11, 23, 47, 101, 20261202])('seed %i keeps every invariant', async (seed) => {
+    const report = await runChaos({ ...SMALL_OPTIONS, seed, memory: true });
+    const printed = formatReport(report).join('\n');
+    expect(report.invariants.filter((i) => i.checks === 0).map((i) => i.name), printed).toEqual([]);
+    expect(report.violations, printed).toBe(0);
+  }, 120_000);
+});

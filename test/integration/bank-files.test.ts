@@ -256,6 +256,39 @@ describe('camt.054 files dropped for import', () => {
     await rt.close();
   });
 
+  it('a transfer that went to the balance and was spent, then returned by the bank, leaves a debt the ledger names as the bank taking it back', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
+    const { org } = await anOrg(rt, { id: 'spent' });
+    // Terminated on the night of 2026-12-20 (expired 2026-11-10, 40 days): the transfer then goes to the balance.
+    await aProduct(rt, org.id, { id: 'spent-old', expiry: '2026-11-10', autoRenew: false });
+    await aProduct(rt, org.id, { id: 'spent-new', expiry: '2027-01-31', autoRenew: false });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'spent-old' }], method: 'iban', requestId: 'req-spent-old' }, owner(org.id));
+    const { runNight } = await import('../../functions/local-runtime.ts');
+    await runNight(rt, '2026-12-20');
+    rt.clock.day = '2026-12-21';
+    const drop = bucket(rt);
+    await drop('bank/incoming/sp.xml', camt('MSG-SP', [ntry({ ref: 'B-SP-1', amount: '14.05', date: '2026-12-21', txs: [tx({ amount: '14.05', qrr: view.paymentReference! })] })]));
+    expect((await rt.store.getOrganisation(org.id))!.balance).toBe('14.05');
+    // Spent on the other domain: 14.05 from the balance.
+    await startCheckout(rt.deps, org.id, { items: [{ productId: 'spent-new' }], method: 'balance', requestId: 'req-spent-new' }, owner(org.id));
+    expect((await rt.store.getOrganisation(org.id))!.balance).toBe('0.00');
+
+    rt.clock.day = '2026-12-22';
+    const back = await drop('bank/incoming/sp-return.xml', camt('MSG-SP-RET', [
+      ntry({ ref: 'B-SP-RET', amount: '14.05', cd: 'DBIT', date: '2026-12-22', txs: [tx({ amount: '14.05', qrr: view.paymentReference!, rtr: 'AC04' })] }),
+    ]));
+    expect(back.credits.map((x) => x.outcome)).toEqual(['reversed']);
+    // The bank took back money already spent: the customer owes it, and the ledger says who took it (not a refund).
+    expect((await rt.store.getOrganisation(org.id))!.balance).toBe('-14.05');
+    // (Moves of one test day share a time, so they are compared as a set.)
+    expect((await rt.store.listLedger(org.id)).map((e) => [e.reason, e.amount, e.balanceAfter]).sort()).toEqual([
+      ['bank-reversal', '-14.05', '-14.05'],
+      ['overpayment', '14.05', '14.05'],
+      ['renewal', '-14.05', '0.00'],
+    ]);
+    await rt.close();
+  });
+
   it('a part payment is never lost: when its pro-forma expires after 30 days, what arrived goes to the balance', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-14' });
     const a = await orderByTransfer(rt, 'part-expired');

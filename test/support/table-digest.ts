@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { localClient } from '../../shared/adapters/local/dynamodb-local.ts';
 import type { LocalRuntime } from '../../functions/local-runtime.ts';
+import { InMemoryBillingStore } from '../../shared/adapters/memory/in-memory-billing-store.ts';
 
 /**
  * The whole content of a table, for "nothing changed" assertions: every item
@@ -31,6 +32,12 @@ export function tableOf(rt: LocalRuntime): string {
 }
 
 export async function tableDigest(rt: LocalRuntime, opts: DigestOptions = {}): Promise<TableDigest> {
+  if (rt.store instanceof InMemoryBillingStore) {
+    const rows = Object.entries(rt.store.snapshot())
+      .map(([k, v]) => [k, sha(v)] as [string, string])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { hash: sha(rows.map(([k, h]) => `${k}\n${h}`).join('\n')), count: rows.length, items: Object.fromEntries(rows) };
+  }
   return digestOf(rt.endpoint, tableOf(rt), opts);
 }
 

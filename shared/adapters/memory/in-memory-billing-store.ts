@@ -390,6 +390,22 @@ export class InMemoryBillingStore implements BillingStore {
     this.nights.set(run.date, copy(run));
   }
 
+  /** Advances a series counter with no document (what a write lost after taking its number would leave): the chaos run plants it. */
+  takeNumber(series: InvoiceSeries, range: string, year: number): void {
+    const k = seriesKey(series, range, year);
+    this.counters.set(k, (this.counters.get(k) ?? 0) + 1);
+  }
+
+  /** Every record held, by kind and key, as stored: what a "nothing changed" assertion compares. */
+  snapshot(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [kind, map] of Object.entries(this) as [string, unknown][]) {
+      if (!(map instanceof Map)) continue;
+      for (const [k, v] of map as Map<string, unknown>) out[`${kind} | ${k}`] = JSON.stringify(v instanceof Set ? [...v].sort() : v);
+    }
+    return out;
+  }
+
   /** The records of one organisation in a map keyed `orgId|...`, in the order of `by`. */
   private inOrg<T>(map: Map<string, T>, orgId: string, by: (x: T) => string): T[] {
     const prefix = key(orgId, '');

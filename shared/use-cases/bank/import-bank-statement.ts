@@ -381,7 +381,7 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
   const notes: string[] = [];
   if (toBalance.isPositive()) {
     // The part that went to the balance comes off it (below zero if it was spent: the customer owes it).
-    changes.push(balanceMove(org, toBalance.negate(), { id: `reversal-${rev.id}`, date: today, reason: 'refund', ref: doc.number, createdAt: now }).change);
+    changes.push(balanceMove(org, toBalance.negate(), { id: `reversal-${rev.id}`, date: today, reason: 'bank-reversal', ref: doc.number, createdAt: now }).change);
     notes.push(`${toBalance.format()} taken off the balance`);
   }
   if (toDocument.isPositive()) {
