@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Integration tests each start a JVM; two cores do not gain from more forks.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -149,7 +149,7 @@ export class Customers {
     for (const ref of await this.deps.store.listCheckoutsInStatus('held', today)) {
       if (!all && !this.rng.chance(0.15)) continue;
       // Finance's decision, told the model once, whether or not the call's answer comes back.
-      this.model.released(ref.checkoutId);
+      this.model.released(ref.checkoutId, today);
       for (let attempt = 1; attempt <= 5; attempt++) {
         try {
           await this.gateway.work(() => releaseHold(this.deps, ref.orgId, ref.checkoutId));

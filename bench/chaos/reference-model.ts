@@ -183,7 +183,7 @@ export class ReferenceModel {
   private readonly clicks: Clicks[] = [];
   /** Organisations the provider asked for an identity check, and the held orders finance released. */
   private readonly checked = new Set<string>();
-  private readonly releasedOrders = new Set<string>();
+  private readonly releasedOrders = new Map<string, string>();
 
   constructor(orgs: ModelOrg[], products: ModelProduct[]) {
     for (const o of orgs) this.orgs.set(o.id, o);
@@ -204,15 +204,26 @@ export class ReferenceModel {
     this.checked.add(orgId);
   }
 
-  /** Finance released a held order (the customer passed the check). */
-  released(checkoutId: string): void {
-    this.releasedOrders.add(checkoutId);
+  /** Finance released a held order (the customer passed the check), on that day (after its night). */
+  released(checkoutId: string, date: string): void {
+    if (!this.releasedOrders.has(checkoutId)) this.releasedOrders.set(checkoutId, date);
   }
 
-  /** An order paid through the provider by an organisation under identity check and never released delivers nothing. */
-  private neverReleased(checkoutId: string | undefined): boolean {
+  /**
+   * An order paid through the provider by an organisation under identity check waits for finance: never
+   * released, it delivers nothing (refunded after 10 days); released on or after the night one of its
+   * products was terminated, it delivers nothing either (there is nothing left to renew: it is refunded).
+   */
+  private heldAndUndelivered(checkoutId: string | undefined, products: EngineBooks['products']): boolean {
     const c = checkoutId ? this.checkouts.get(checkoutId) : undefined;
-    return !!c && c.purpose === 'renewal' && this.checked.has(c.orgId) && c.method !== 'iban' && d(c.quoted.amountDue).gt(0) && !this.releasedOrders.has(c.checkoutId);
+    if (!c || c.purpose !== 'renewal' || !this.checked.has(c.orgId) || c.method === 'iban' || !d(c.quoted.amountDue).gt(0)) return false;
+    const on = this.releasedOrders.get(c.checkoutId);
+    if (on === undefined) return true;
+    return c.items.some((i) => {
+      const p = products.find((x) => x.id === i.productId);
+      const typeId = this.products.get(i.productId)?.typeId;
+      return p?.status === 'terminated' && typeId !== undefined && plusDays(p.expiry, TERMINATE_DAYS[typeId] ?? 0) <= on;
+    });
   }
 
   clicked(c: Clicks): void {
@@ -392,8 +403,8 @@ export class ReferenceModel {
     const tiles = new Map<string, { from: string; to: string; invoice: string; orgId: string; owed: boolean }[]>();
     for (const inv of books.invoices) {
       if (inv.series !== 'INV' || (inv.status !== 'paid' && inv.status !== 'open') || inv.paidBy.some((ref) => givenBack.has(ref))) continue;
-      // Held and never released: refunded in the end (by the engine after 10 days, or by staff), nothing delivered.
-      if (this.neverReleased(inv.checkoutId)) continue;
+      // Held and never released (or released once a product of it was terminated): refunded, nothing delivered.
+      if (this.heldAndUndelivered(inv.checkoutId, books.products)) continue;
       for (const line of inv.lines) {
         if (!line.productId || !line.periodFrom || !line.periodTo) continue;
         tiles.set(line.productId, [...(tiles.get(line.productId) ?? []), { from: line.periodFrom, to: line.periodTo, invoice: inv.number, orgId: inv.orgId, owed: inv.status === 'open' }]);

@@ -20,9 +20,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
  */
 export const IN_MEMORY = process.env.BILLING_TEST_STORE === 'memory';
 
-/** One in-memory DynamoDB Local per test file, on a free port; each test gets its own table. */
+/**
+ * The DynamoDB Local of the run (test/global-setup.ts), or one of this file's own
+ * when a file runs without it; each test gets its own table.
+ */
 export function useDynamoDbLocal(): { endpoint: () => string } {
   if (IN_MEMORY) return { endpoint: () => 'memory' };
+  const shared = process.env.BILLING_TEST_DYNAMODB_ENDPOINT;
+  if (shared) return { endpoint: () => shared };
   let db: DynamoDbLocal | undefined;
   beforeAll(async () => {
     db = await startDynamoDbLocal();
