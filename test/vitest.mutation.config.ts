@@ -16,6 +16,7 @@ export default defineConfig({
       'test/unit/domain/**/*.test.ts',
       'test/unit/use-cases/**/*.test.ts',
       'test/unit/adapters/**/*.test.ts',
+      'test/e2e/chaos-short-memory.test.ts',
       ...[
         'renewal',
         'checkout',
