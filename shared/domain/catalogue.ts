@@ -1,7 +1,7 @@
 import type { Currency } from './money.ts';
 
 /**
- * A product type's commercial and non-payment settings. DOMAIN.md fixes the
+ * A product type's commercial and non-payment settings. docs/domain.md R-9 and R-7 fix the
  * 14-day first attempt and the auto-renew cut-off; everything else here is a
  * provider setting with the defaults below.
  */
@@ -23,9 +23,9 @@ export interface ProductType {
   terminateDaysAfterExpiry: number;
 }
 
-/** DOMAIN.md: the first automatic payment attempt is 14 days before expiry. */
+/** docs/domain.md R-9: the first automatic payment attempt is 14 days before expiry. */
 export const FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY = 14;
-/** DOMAIN.md: auto-renew cannot be switched on less than 14 days before expiry. */
+/** docs/domain.md R-7: auto-renew cannot be switched on less than 14 days before expiry. */
 export const AUTO_RENEW_CUTOFF_DAYS = 14;
 
 const yearly = (maxYears: number) => Array.from({ length: maxYears }, (_, i) => 12 * (i + 1));

@@ -24,7 +24,7 @@ export const CHECKOUT_METHODS = ['card', 'postfinance', 'twint', 'paypal', 'iban
 /** One transaction settles the whole selection (DynamoDB takes 100 writes): 25 products leave ample room. */
 export const MAX_SELECTION = 25;
 
-/** DOMAIN.md: an order blocked for security is cancelled and refunded after 10 days without reaction. */
+/** docs/domain.md R-34: an order blocked for security is cancelled and refunded after 10 days without reaction. */
 export const SECURITY_HOLD_DAYS = 10;
 
 /** An unpaid card/Twint/PayPal checkout is abandoned after this: its balance hold is released. */
@@ -80,7 +80,7 @@ export interface Checkout {
   chargePart: string;
   /** VAT treatment fixed when priced, so the invoice issued at settlement totals exactly what was paid. */
   vat: { kind: string; rate: string; country: string; mention?: string };
-  /** The partner's discount on every line, fixed when priced for the same reason (DOMAIN.md: partners). */
+  /** The partner's discount on every line, fixed when priced for the same reason (docs/domain.md R-5: partners). */
   discountPercent?: string;
   method: CheckoutMethod;
   saveMethod: boolean;
@@ -125,7 +125,7 @@ export function holdsItsProducts(checkout: Pick<Checkout, 'status'>): boolean {
   return checkout.status === 'awaiting_payment' || checkout.status === 'held';
 }
 
-/** DOMAIN.md: which methods a checkout can use, given the organisation's currency. */
+/** docs/domain.md R-20: which methods a checkout can use, given the organisation's currency. */
 export function assertCheckoutMethod(method: CheckoutMethod, currency: Currency, purpose: Checkout['purpose']): void {
   if (method === 'iban' || method === 'balance') {
     if (purpose === 'top-up' && method === 'balance') {
@@ -141,7 +141,7 @@ export function assertCheckoutMethod(method: CheckoutMethod, currency: Currency,
 
 /**
  * Splits a total between the prepaid balance and the method: the balance
- * first (DOMAIN.md), the rest on the method. A balance-only checkout must be
+ * first (docs/domain.md R-21), the rest on the method. A balance-only checkout must be
  * covered in full.
  */
 export function splitPayment(total: Money, balance: Money, useBalance: boolean, method: CheckoutMethod): { balancePart: Money; chargePart: Money } {

@@ -55,7 +55,7 @@ export interface Member {
 }
 
 /**
- * DOMAIN.md: only a legal owner, an administrator, or a collaborator with
+ * docs/domain.md R-2: only a legal owner, an administrator, or a collaborator with
  * billing rights may pay, change auto-renewal, top up or read invoices.
  */
 export function hasBillingRights(member: Member): boolean {

@@ -24,7 +24,7 @@ export function savedMethodId(gatewayRef: string): string {
   return `pm-${gatewayRef.replace(/[^A-Za-z0-9_]/g, '')}`;
 }
 
-/** DOMAIN.md and Stripe: PostFinance and Twint take CHF only. */
+/** docs/domain.md R-20 and Stripe: PostFinance and Twint take CHF only. */
 const CHF_ONLY: ReadonlySet<PaymentMethodKind> = new Set(['postfinance', 'twint']);
 
 export function assertMethodAcceptsCurrency(kind: PaymentMethodKind, currency: Currency): void {

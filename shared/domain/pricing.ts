@@ -30,11 +30,11 @@ export interface PriceLineInput {
   unitPrice: Money;
   /** A positive whole number of periods. */
   quantity: number;
-  /** Partner discount on this line, a percentage from 0 to 35 (DOMAIN.md). */
+  /** Partner discount on this line, a percentage from 0 to 35 (docs/domain.md R-5). */
   discountPercent?: Decimal;
 }
 
-/** DOMAIN.md: partners get discounts of up to 35 %. */
+/** docs/domain.md R-5: partners get discounts of up to 35 %. */
 export const MAX_DISCOUNT_PERCENT = 35;
 
 export interface PricedLine extends PriceLineInput {

@@ -119,7 +119,7 @@ export function dueActions(
 }
 
 /**
- * DOMAIN.md: auto-renew cannot be switched on less than 14 days before the
+ * docs/domain.md R-7: auto-renew cannot be switched on less than 14 days before the
  * normal expiry; the product must be renewed manually first. Off is always allowed.
  */
 export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate): void {
@@ -146,7 +146,7 @@ export function assertAllowedPeriod(type: ProductType, periodMonths: number): vo
 }
 
 /**
- * DOMAIN.md: a product is never paid beyond its type's longest allowed period
+ * docs/domain.md R-16: a product is never paid beyond its type's longest allowed period
  * from today (registries stop at 10 years for domains), whatever the number
  * of payments.
  */

@@ -1,5 +1,5 @@
 /**
- * DOMAIN.md: the public API takes at most 60 requests per minute per client,
+ * docs/domain.md R-42: the public API takes at most 60 requests per minute per client,
  * a limit that is not raisable. Counted outside the function instance (Lambda
  * runs many), so every instance sees the same count.
  */

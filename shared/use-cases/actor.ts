@@ -17,7 +17,7 @@ export function isFinance(actor: Actor): boolean {
 
 export const SYSTEM: Actor = { kind: 'system' };
 
-/** DOMAIN.md rights: billing actions need billing rights in the organisation (and access to the product). */
+/** docs/domain.md R-2 rights: billing actions need billing rights in the organisation (and access to the product). */
 export async function authoriseBilling(
   store: BillingStore,
   actor: Actor,
@@ -31,7 +31,7 @@ export async function authoriseBilling(
 }
 
 /**
- * DOMAIN.md: a partner manages its clients' products. A partner's user with
+ * docs/domain.md R-5: a partner manages its clients' products. A partner's user with
  * billing rights acts on a client as that client's administrator would.
  */
 async function asPartner(store: BillingStore, userId: string, orgId: string): Promise<Member | undefined> {

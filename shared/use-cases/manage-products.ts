@@ -3,6 +3,7 @@ import { addMonths, isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
+import { assertDepositInRange } from '../domain/top-up.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
 import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, type Product } from '../domain/product.ts';
@@ -148,10 +149,6 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
   return result;
 }
 
-/** DOMAIN.md: each deposit is between 0.1 and 9999 in the organisation's currency. */
-export const TOP_UP_MIN = '0.10';
-export const TOP_UP_MAX = '9999.00';
-
 export const TopUpInput = z.object({
   amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
   /** Makes a retried request a no-op. */
@@ -172,12 +169,7 @@ export async function topUpBalance(
   await authoriseBilling(deps.store, actor, orgId);
   const org0 = await loadOrg(deps.store, orgId);
   const amount = Money.of(input.amount, org0.currency);
-  if (amount.lt(Money.of(TOP_UP_MIN, org0.currency)) || amount.gt(Money.of(TOP_UP_MAX, org0.currency))) {
-    throw new ValidationError(
-      `A deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${org0.currency}, got ${amount.toString()}`,
-      'top_up_out_of_range',
-    );
-  }
+  assertDepositInRange(amount);
   return retryOnConflict(async () => {
     const org = await loadOrg(deps.store, orgId);
     const after = Money.of(org.balance, org.currency).plus(amount);
@@ -213,7 +205,7 @@ export async function topUpBalance(
 
 export type DueWindow = '2m' | 'all';
 
-/** DOMAIN.md: by default the customer sees what falls due in the next 2 months, or everything. */
+/** docs/domain.md R-13: by default the customer sees what falls due in the next 2 months, or everything. */
 export async function listProducts(
   deps: { store: BillingStore; clock: Clock },
   orgId: string,
@@ -244,7 +236,7 @@ export interface SelectableProduct {
   periods: { months: number; price: string }[];
 }
 
-/** DOMAIN.md "pay a selection": the products due in the next 2 months (or all), with prices and allowed periods. */
+/** docs/domain.md R-13 "pay a selection": the products due in the next 2 months (or all), with prices and allowed periods. */
 export async function listSelectableProducts(
   deps: { store: BillingStore; clock: Clock; catalogue: Catalogue },
   orgId: string,

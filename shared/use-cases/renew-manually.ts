@@ -89,7 +89,7 @@ export async function renewManually(deps: BillingDeps, orgId: string, raw: unkno
     // A customer waiting for an answer is charged now, never deferred.
     if (paid.kind === 'deferred') throw new Error('a manual renewal is never deferred');
     const next: Product = { ...paid.product, periodMonths, version: product.version + 1 };
-    // DOMAIN.md: paying with a method that can renew automatically makes it the one that renews.
+    // docs/domain.md R-8: paying with a method that can renew automatically makes it the one that renews.
     const charged = paid.invoice.payments.some((p) => p.method !== 'balance');
     if (method && charged && servesAutomaticRenewal(method) && !method.detachedAt) {
       next.paymentMethodId = method.id;

@@ -10,7 +10,7 @@ import { renewManually } from '../../shared/use-cases/renew-manually.ts';
 import { startHttpStack, type HttpStack } from '../support/http-client.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
-// DOMAIN.md: one period is bought once. A product inside an open checkout is
+// docs/domain.md R-17: one period is bought once. A product inside an open checkout is
 // not charged by the night, two checkouts cannot take the same product, and
 // no payment goes past the type's longest period from today.
 //

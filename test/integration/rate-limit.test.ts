@@ -18,7 +18,7 @@ import { TestClock, aProduct, anOrg, useDynamoDbLocal } from '../support/local-s
 import { digestOf, tableOf } from '../support/table-digest.ts';
 
 /**
- * DOMAIN.md: 60 requests per minute per client. The limit is counted on the
+ * docs/domain.md R-42: 60 requests per minute per client. The limit is counted on the
  * table, so each "container" below is a runtime of its own (its own DynamoDB
  * client and limiter) in front of one shared table. Time is one variable the
  * test moves; nothing sleeps.

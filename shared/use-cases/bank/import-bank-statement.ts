@@ -232,7 +232,7 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
     const due = Money.of(proforma.amountDue ?? checkout.chargePart, checkout.currency);
     const tolerance = Money.of(deps.seller.transferTolerance ?? '0.00', checkout.currency);
     if (checkout.purpose !== 'top-up' && received.plus(tolerance).lt(due)) {
-      // DOMAIN.md: less than due is a part payment. Nothing is fulfilled: the pro-forma stays open for the
+      // docs/domain.md R-31: less than due is a part payment. Nothing is fulfilled: the pro-forma stays open for the
       // rest, with its reference, and its QR-bill asks for what is left.
       const rest = due.minus(received);
       changes.push({

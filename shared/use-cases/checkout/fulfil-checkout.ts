@@ -118,7 +118,7 @@ export async function loadCheckoutProducts(deps: Pick<CheckoutDeps, 'store'>, ch
  * Applies a paid renewal checkout to its products: each is extended by its
  * period from its current expiry (a pending order starts today), unblocked
  * if it was blocked, and switched to auto-renewal with the method just used
- * when the customer saved it (DOMAIN.md). Every product write is conditioned
+ * when the customer saved it (docs/domain.md R-8). Every product write is conditioned
  * on the version read.
  */
 export function renewCheckoutProducts(

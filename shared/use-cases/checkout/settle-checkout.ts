@@ -432,7 +432,7 @@ export interface HousekeepingResult {
 
 /**
  * The nightly checkout clean-up: held orders past 10 days are cancelled and
- * refunded (DOMAIN.md); abandoned card/Twint/PayPal checkouts (2 days) release
+ * refunded (docs/domain.md R-34); abandoned card/Twint/PayPal checkouts (2 days) release
  * their balance hold, unless the provider says they were paid after all; a
  * pro-forma unpaid after 30 days is voided and its checkout cancelled.
  */

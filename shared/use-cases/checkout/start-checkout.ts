@@ -24,7 +24,7 @@ import { assertAllowedPeriod, assertWithinLongestPeriod, renewalAttemptId, type 
 import { vatTreatment } from '../../domain/vat.ts';
 import { WriteConflict, type Change } from '../../ports/billing-store.ts';
 import { GatewayRequestError } from '../../ports/payment-gateway.ts';
-import { TOP_UP_MAX, TOP_UP_MIN } from '../manage-products.ts';
+import { assertDepositInRange, TOP_UP_MIN } from '../../domain/top-up.ts';
 import { authoriseBilling, type Actor } from '../actor.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
 import { parseInput } from '../validation.ts';
@@ -139,7 +139,7 @@ function providerKinds(method: CheckoutMethod): PaymentMethodKind[] {
 }
 
 /**
- * Pays a selection of products at once (DOMAIN.md: one invoice groups the
+ * Pays a selection of products at once (docs/domain.md R-14: one invoice groups the
  * selected products), or a pending order.
  *
  * 1. Check billing rights on the organisation and on every product chosen.
@@ -174,9 +174,7 @@ export async function startTopUp(deps: CheckoutDeps, orgId: string, raw: unknown
   const { requestId: key, ...request } = input;
   return begin(deps, orgId, actor, `top-up/${key}`, fingerprint(request), async (org) => {
     const amount = Money.of(input.amount, org.currency);
-    if (amount.lt(Money.of(TOP_UP_MIN, org.currency)) || amount.gt(Money.of(TOP_UP_MAX, org.currency))) {
-      throw new ValidationError(`amount: a deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${org.currency}, got ${amount.toString()}`, 'top_up_out_of_range');
-    }
+    assertDepositInRange(amount);
     assertCheckoutMethod(input.method, org.currency, 'top-up');
     return {
       purpose: 'top-up' as const,

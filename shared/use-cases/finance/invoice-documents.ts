@@ -10,7 +10,7 @@ export function pdfKey(invoice: Pick<Invoice, 'sellerId' | 'year' | 'number'>): 
 }
 
 /**
- * An invoice, pro-forma or credit note as PDF (DOMAIN.md: invoices can be
+ * An invoice, pro-forma or credit note as PDF (docs/domain.md R-27: invoices can be
  * generated and printed as PDF).
  *
  * 1. Check the actor may read the organisation's invoices (billing rights),
