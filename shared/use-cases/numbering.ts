@@ -53,21 +53,25 @@ function inTurn<T>(key: string, task: () => Promise<T>): Promise<T> {
   return run;
 }
 
-function renumbered(changes: Change[], oldNumber: string, sequence: number, number: string): Change[] {
+/**
+ * The changes with the invoice's number taken afresh. Every value that *is*
+ * the old number, wherever a change quotes it (a payment, a ledger entry, an
+ * attempt, an e-mail, a checkout, any record added later), becomes the new
+ * one: no list of fields to forget. A number is unique, so nothing else can
+ * equal it.
+ */
+export function renumbered(changes: readonly Change[], oldNumber: string, sequence: number, number: string): Change[] {
   return changes.map((c): Change => {
-    switch (c.type) {
-      case 'invoice':
-        return c.invoice.number === oldNumber ? { ...c, invoice: { ...c.invoice, sequence, number } } : c;
-      case 'balance':
-        return c.entry.ref === oldNumber ? { ...c, entry: { ...c.entry, ref: number } } : c;
-      case 'payment':
-        return c.payment.invoiceNumber === oldNumber ? { ...c, payment: { ...c.payment, invoiceNumber: number } } : c;
-      case 'attempt':
-        return c.attempt.invoiceNumber === oldNumber ? { ...c, attempt: { ...c.attempt, invoiceNumber: number } } : c;
-      case 'email':
-        return c.email.data.invoice === oldNumber ? { ...c, email: { ...c.email, data: { ...c.email.data, invoice: number } } } : c;
-      default:
-        return c;
-    }
+    const swapped = swap(c, oldNumber, number) as Change;
+    return swapped.type === 'invoice' && c.type === 'invoice' && c.invoice.number === oldNumber ? { ...swapped, invoice: { ...swapped.invoice, sequence } } : swapped;
   });
+}
+
+function swap(value: unknown, from: string, to: string): unknown {
+  if (value === from) return to;
+  if (Array.isArray(value)) return value.map((v) => swap(v, from, to));
+  if (value !== null && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v, from, to)]));
+  }
+  return value;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { Invoice } from '../../../shared/domain/invoice.ts';
 import { WriteConflict, type BillingStore, type Change } from '../../../shared/ports/billing-store.ts';
-import { commitNumbered } from '../../../shared/use-cases/numbering.ts';
+import { commitNumbered, renumbered } from '../../../shared/use-cases/numbering.ts';
 
 const invoice = { number: 'INV-CH-2026-000004', series: 'INV', sellerId: 'ch', year: 2026, sequence: 4 } as Invoice;
 
@@ -49,5 +50,62 @@ describe('committing an invoice whose number another worker took', () => {
     const { store, commits } = racingStore(1, ['invoice', 'product']);
     await expect(commitNumbered(store, changes())).rejects.toBeInstanceOf(WriteConflict);
     expect(commits).toHaveLength(1);
+  });
+});
+
+describe('renumbering a unit of work', () => {
+  const OLD = 'INV-CH-2026-000004';
+  const NEW = 'INV-CH-2026-000009';
+  type Sample = { [K in Change['type']]: Extract<Change, { type: K }> };
+  // One change of every type, the old number wherever such a record can quote a document. A new change
+  // type does not compile here until it has its sample, and then it must come out with the new number.
+  const sample = {
+    organisation: { type: 'organisation', org: { id: 'o' } as never, isNew: false },
+    customerRef: { type: 'customerRef', orgId: 'o', ref: 'cus_1' },
+    identityCheck: { type: 'identityCheck', orgId: 'o', state: 'passed' },
+    partnerProfile: { type: 'partnerProfile', orgId: 'o', partner: {} as never },
+    partnerLink: { type: 'partnerLink', orgId: 'o', partnerId: 'p', billToPartner: true },
+    member: { type: 'member', member: { orgId: 'o', userId: 'u' } as never },
+    paymentMethod: { type: 'paymentMethod', method: { id: 'm' } as never },
+    product: { type: 'product', product: { id: 'p', lastInvoiceNumber: OLD } as never, expectedVersion: 1 },
+    productUnchanged: { type: 'productUnchanged', orgId: 'o', productId: 'p', version: 1 },
+    noPendingAttempt: { type: 'noPendingAttempt', orgId: 'o', attemptId: 'a' },
+    balance: { type: 'balance', orgId: 'o', from: '1.00', to: '0.00', entry: { id: 'e', ref: OLD } as never },
+    attempt: { type: 'attempt', attempt: { id: 'a', invoiceNumber: OLD } as never, expectedStatus: 'pending' },
+    invoice: { type: 'invoice', invoice: { ...invoice, number: OLD, sequence: 4 } },
+    invoiceUpdate: { type: 'invoiceUpdate', invoice: { number: 'PF-CH-2026-000001', finalInvoiceNumber: OLD } as never, expected: { status: 'open' } },
+    payment: { type: 'payment', payment: { id: 'pi', invoiceNumber: OLD } as never },
+    email: { type: 'email', email: { id: 'm', data: { invoice: OLD, creditNote: 'CN-CH-2026-000001' } } as never },
+    lifecycle: { type: 'lifecycle', command: { id: 'l' } as never, expectedStatus: null },
+    outcome: { type: 'outcome', outcome: { invoiceNumber: OLD } as never },
+    checkout: { type: 'checkout', checkout: { id: 'c', invoiceNumber: OLD, items: [{ productId: 'p', invoice: OLD }] } as never, expected: null },
+    gatewayEvent: { type: 'gatewayEvent', event: { id: 'ev' } as never, expectedStatus: null },
+    bankCredit: { type: 'bankCredit', credit: { id: 'b', settled: [OLD] } as never },
+    exportJob: { type: 'exportJob', job: { id: 'x' } as never, expectedStatus: null },
+    bankStatement: { type: 'bankStatement', statement: { id: 's', fileDigest: 'd', credits: 1, importedAt: '' } },
+  } satisfies Sample;
+
+  it('gives every change of every type the new number wherever it quoted the old one, and the invoice its sequence', () => {
+    const before = Object.values(sample) as Change[];
+    const after = renumbered(before, OLD, 9, NEW);
+    const text = JSON.stringify(after);
+    expect(text).not.toContain(OLD);
+    expect(text.split(NEW).length).toBe(JSON.stringify(before).split(OLD).length);
+    expect(after.find((c) => c.type === 'invoice')).toMatchObject({ invoice: { number: NEW, sequence: 9 } });
+    // Other documents' numbers, and values that merely contain the number, are left as they were.
+    expect(text).toContain('PF-CH-2026-000001');
+    expect(text).toContain('CN-CH-2026-000001');
+    expect(JSON.stringify(before)).not.toContain(NEW);
+  });
+
+  it('changes only values equal to the number, at any depth (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        const change = { type: 'outcome', outcome: { a, quoted: [OLD, { deeper: OLD }], near: `${OLD}-x`, b } } as unknown as Change;
+        const [out] = renumbered([change], OLD, 9, NEW);
+        const expected = JSON.parse(JSON.stringify({ type: 'outcome', outcome: { a, quoted: [NEW, { deeper: NEW }], near: `${OLD}-x`, b } }).split(`"${OLD}"`).join(`"${NEW}"`));
+        expect(JSON.parse(JSON.stringify(out))).toEqual(expected);
+      }),
+    );
   });
 });
