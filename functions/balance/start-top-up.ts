@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
-import { startTopUp } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { startTopUp } from '../../shared/use-cases/checkout/start-top-up.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
 import { apiHandler, IdempotencyHeaders, lazyLambda, resourceId, type Logger } from '../http/api-handler.ts';
 

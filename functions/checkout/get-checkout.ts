@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
-import { getCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
 import { apiHandler, lazyLambda, resourceId, type Logger } from '../http/api-handler.ts';
 

@@ -2,7 +2,8 @@ import { addDays, type IsoDate } from '../../shared/domain/calendar.ts';
 import type { Currency } from '../../shared/domain/money.ts';
 import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
-import { addProduct, topUpBalance } from '../../shared/use-cases/manage-products.ts';
+import { addProduct } from '../../shared/use-cases/manage-products.ts';
+import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
 import type { LocalRuntime } from '../local-runtime.ts';
 
 /** Small, seeded PRNG so a demo portfolio (and a chaos run) is the same on every machine. */
@@ -114,7 +115,7 @@ export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promis
     const type = deps.catalogue.get(typeId)!;
     const expiry = addDays(opts.today, (opts.firstExpiryInDays ?? 1) + Math.floor(rnd() * spread));
     const methodId = methodOf.get(orgId);
-    // A new order paid with a saved method switches auto-renew on (DOMAIN.md); some customers turned it off.
+    // A new order paid with a saved method switches auto-renew on (docs/domain.md R-8); some customers turned it off.
     const autoRenew = rnd() < 0.75;
     const name = typeId.startsWith('domain') ? `site-${j + 1}${typeId === 'domain-ch' ? '.ch' : '.com'}` : `${type.name} #${j + 1}`;
     await addProduct(deps, orgId, {

@@ -32,7 +32,7 @@ export interface ApiOptions<A extends boolean, P extends z.ZodType, Q extends z.
   logger?: Logger;
   /**
    * Counts each authenticated request against its OAuth client's window
-   * (DOMAIN.md: 60 per minute); the request past the limit gets 429 before
+   * (docs/domain.md R-42: 60 per minute); the request past the limit gets 429 before
    * anything else is read. Public routes (Stripe's webhooks) pass none.
    */
   rateLimiter?: RateLimiter;
@@ -172,7 +172,7 @@ export function apiHandler<
  */
 /**
  * What one rate-limit window counts: the OAuth client and the user together
- * (`<client_id or azp>|<sub>`). DOMAIN.md gives 60 requests a minute per
+ * (`<client_id or azp>|<sub>`). docs/domain.md R-42 gives 60 requests a minute per
  * client; keyed on the client alone, every customer of one front end (the
  * provider's Manager) would share 60 a minute, and one user's burst would
  * lock out all the others. A token without a client id counts by its subject.

@@ -2,7 +2,8 @@ import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
-import { listProducts, switchAutoRenew, topUpBalance } from '../../shared/use-cases/manage-products.ts';
+import { listProducts, switchAutoRenew } from '../../shared/use-cases/manage-products.ts';
+import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 const db = useDynamoDbLocal();

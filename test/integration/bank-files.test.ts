@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
 import { drainQueues } from '../../functions/local-runtime.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
-import { getCheckout, startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 // Bank files as a bank writes them (camt.054.001.08 and .02, written out by hand

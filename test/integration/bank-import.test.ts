@@ -4,7 +4,9 @@ import { drainQueues, type LocalRuntime } from '../../functions/local-runtime.ts
 import { isQrReference } from '../../shared/domain/payment-reference.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { importBankStatement, type BankStatementInput } from '../../shared/use-cases/bank/import-bank-statement.ts';
-import { getCheckout, startCheckout, startTopUp } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { startTopUp } from '../../shared/use-cases/checkout/start-top-up.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 const db = useDynamoDbLocal();

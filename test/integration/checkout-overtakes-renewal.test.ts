@@ -3,7 +3,8 @@ import { drainQueues, runNight } from '../../functions/local-runtime.ts';
 import { renewalAttemptId } from '../../shared/domain/product.ts';
 import { WriteConflict, type BillingStore, type Change, type PaymentAttempt } from '../../shared/ports/billing-store.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
-import { getCheckout, startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 // A customer pays a product by hand while the night wants to charge it: whichever takes the

@@ -5,7 +5,9 @@ import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET } from '../../shared/adapter
 import { InvalidSignatureError } from '../../shared/ports/payment-gateway.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { reconcileGatewayEvents, receiveWebhook } from '../../shared/use-cases/checkout/gateway-events.ts';
-import { getCheckout, startCheckout, startTopUp } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { startTopUp } from '../../shared/use-cases/checkout/start-top-up.ts';
 import { releaseHold } from '../../shared/use-cases/checkout/settle-checkout.ts';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { drainQueues, runNight, type LocalRuntime } from '../../functions/local-runtime.ts';
 import { Money } from '../../shared/domain/money.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
-import { getCheckout, startCheckout, startTopUp } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
+import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { startTopUp } from '../../shared/use-cases/checkout/start-top-up.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 // Refunds made at the provider (its dashboard, a dispute) arrive as the payment's refunded *total*:

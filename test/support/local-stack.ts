@@ -8,7 +8,8 @@ import type { IsoDate } from '../../shared/domain/calendar.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { PaymentGateway } from '../../shared/ports/payment-gateway.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
-import { addProduct, topUpBalance } from '../../shared/use-cases/manage-products.ts';
+import { addProduct } from '../../shared/use-cases/manage-products.ts';
+import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/local-runtime.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -24,9 +24,10 @@ import { assertAllowedPeriod, assertWithinLongestPeriod, renewalAttemptId, type 
 import { vatTreatment } from '../../domain/vat.ts';
 import { WriteConflict, type Change } from '../../ports/billing-store.ts';
 import { GatewayRequestError } from '../../ports/payment-gateway.ts';
-import { assertDepositInRange, TOP_UP_MIN } from '../../domain/top-up.ts';
+import { TOP_UP_MIN } from '../../domain/top-up.ts';
 import { authoriseBilling, type Actor } from '../actor.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
+import { viewOf, type CheckoutView } from './checkout-view.ts';
 import { parseInput } from '../validation.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
 import { ensureCustomer } from '../provider-customer.ts';
@@ -41,7 +42,7 @@ import {
   vatOf,
 } from './fulfil-checkout.ts';
 
-const requestId = z.string().trim().min(8, 'must be at least 8 characters (use a UUID)').max(100);
+export const requestId = z.string().trim().min(8, 'must be at least 8 characters (use a UUID)').max(100);
 
 export const CheckoutInput = z.object({
   items: z
@@ -61,75 +62,12 @@ export const CheckoutInput = z.object({
   // A misspelt field (usebalance) must be refused, not silently ignored with its default applied.
   .strict();
 
-export const TopUpCheckoutInput = z.object({
-  amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
-  method: z.enum(['card', 'postfinance', 'iban'], { message: 'must be card, postfinance or iban' }),
-  requestId,
-}).strict();
-
-/** What the customer (and the front end) sees of a checkout. */
-export interface CheckoutView {
-  checkoutId: string;
-  purpose: Checkout['purpose'];
-  status: Checkout['status'];
-  currency: string;
-  items: (CheckoutItem & { periodFrom?: string; periodTo?: string })[];
-  totalNet: string;
-  totalVat: string;
-  total: string;
-  vatMention?: string;
-  balanceUsed: string;
-  amountDue: string;
-  method: CheckoutMethod;
-  /** For Stripe.js: confirm this PaymentIntent in the browser. */
-  payment?: { provider: 'stripe'; paymentRef: string; clientSecret: string };
-  /** Bank transfer: the pro-forma to pay against, and the reference to quote. */
-  proformaNumber?: string;
-  paymentReference?: string;
-  invoiceNumber?: string;
-  creditNoteNumber?: string;
-  lastFailure?: { code: string; message: string };
-}
-
-export function viewOf(c: Checkout, products?: Map<string, Product>, today?: string): CheckoutView {
-  return {
-    checkoutId: c.id,
-    purpose: c.purpose,
-    status: c.status,
-    currency: c.currency,
-    items: c.items.map((i) => {
-      const p = products?.get(i.productId);
-      return p && today && c.status === 'awaiting_payment' ? { ...i, ...periodFrom(p, i.periodMonths, today) } : i;
-    }),
-    totalNet: c.totalNet,
-    totalVat: c.totalVat,
-    total: c.total,
-    ...(c.vat.mention ? { vatMention: c.vat.mention } : {}),
-    balanceUsed: c.balancePart,
-    amountDue: c.chargePart,
-    method: c.method,
-    ...(c.paymentRef && c.clientSecret && c.status === 'awaiting_payment'
-      ? { payment: { provider: 'stripe' as const, paymentRef: c.paymentRef, clientSecret: c.clientSecret } }
-      : {}),
-    ...(c.proformaNumber ? { proformaNumber: c.proformaNumber } : {}),
-    ...(c.paymentReference ? { paymentReference: c.paymentReference } : {}),
-    ...(c.invoiceNumber ? { invoiceNumber: c.invoiceNumber } : {}),
-    ...(c.creditNoteNumber ? { creditNoteNumber: c.creditNoteNumber } : {}),
-    ...(c.lastFailure ? { lastFailure: c.lastFailure } : {}),
-  };
-}
-
-function periodFrom(p: Product, months: number, today: string) {
-  const { from, to } = periodFor(p, months, today);
-  return { periodFrom: from, periodTo: to };
-}
-
 /** The same request (organisation and key) always names the same checkout. */
 function checkoutIdFor(orgId: string, requestKey: string): string {
   return `co_${createHash('sha256').update(`${orgId}\n${requestKey}`).digest('hex').slice(0, 24)}`;
 }
 
-function fingerprint(input: unknown): string {
+export function fingerprint(input: unknown): string {
   return createHash('sha256').update(JSON.stringify(input)).digest('hex').slice(0, 32);
 }
 
@@ -167,37 +105,7 @@ export async function startCheckout(deps: CheckoutDeps, orgId: string, raw: unkn
   return begin(deps, orgId, actor, key, fingerprint(request), (org, today, id) => priceSelection(deps, org, input, today, id, firstSeen));
 }
 
-/** Tops up the prepaid balance through a payment (card, PostFinance in CHF, or bank transfer); credited only when paid. */
-export async function startTopUp(deps: CheckoutDeps, orgId: string, raw: unknown, actor: Actor): Promise<CheckoutView> {
-  const input = parseInput(TopUpCheckoutInput, raw);
-  await authoriseBilling(deps.store, actor, orgId);
-  const { requestId: key, ...request } = input;
-  return begin(deps, orgId, actor, `top-up/${key}`, fingerprint(request), async (org) => {
-    const amount = Money.of(input.amount, org.currency);
-    assertDepositInRange(amount);
-    assertCheckoutMethod(input.method, org.currency, 'top-up');
-    return {
-      purpose: 'top-up' as const,
-      items: [],
-      method: input.method,
-      useBalance: false,
-      saveMethod: false,
-      totalNet: amount,
-      totalVat: Money.zero(org.currency),
-      total: amount,
-      vat: { kind: 'none', rate: '0', country: org.country },
-    };
-  });
-}
-
-export async function getCheckout(deps: CheckoutDeps, orgId: string, checkoutId: string, actor: Actor): Promise<CheckoutView> {
-  await authoriseBilling(deps.store, actor, orgId);
-  const checkout = await deps.store.getCheckout(orgId, checkoutId);
-  if (!checkout) throw new NotFoundError(`Checkout ${checkoutId} not found`, 'checkout_not_found');
-  return viewOf(checkout);
-}
-
-interface Priced {
+export interface Priced {
   purpose: Checkout['purpose'];
   items: CheckoutItem[];
   method: CheckoutMethod;
@@ -283,7 +191,7 @@ async function priceSelection(
   };
 }
 
-async function begin(
+export async function begin(
   deps: CheckoutDeps,
   orgId: string,
   actor: Actor,
