@@ -36,7 +36,7 @@ import { makeApplyLifecycleHandler } from '../functions/lifecycle/apply-lifecycl
 import { parseRenewalMessage } from '../functions/messages.ts';
 import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.ts';
 import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
-import { SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SandboxPaymentGateway } from '../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
 import { fixedClock } from '../shared/ports/clock.ts';
 import { checkoutHousekeeping } from '../shared/use-cases/checkout/settle-checkout.ts';

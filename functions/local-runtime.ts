@@ -8,8 +8,8 @@ import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.t
 import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
 import { connectLocalStore } from '../shared/adapters/local/local-store.ts';
 import { InProcessQueue, type DeadLetter } from '../shared/adapters/local/in-process-queue.ts';
-import { RecordingProvisioning } from '../shared/adapters/local/recording-provisioning.ts';
-import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapters/local/sandbox-payment-gateway.ts';
+import { RecordingProvisioning } from '../shared/adapters/sandbox/recording-provisioning.ts';
+import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { readStripeConfig } from '../shared/adapters/stripe/stripe-config.ts';
 import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';

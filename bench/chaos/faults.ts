@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SandboxPaymentGateway, type SandboxOptions } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SandboxPaymentGateway, type SandboxOptions } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
 import type { MessageQueue } from '../../shared/ports/message-queue.ts';
 import {

@@ -8,7 +8,7 @@ import { openLocalRuntime, type EngineDeps, type LocalRuntime } from '../../func
 import { parseLifecycleMessage, parseRenewalMessage, parseSettlementMessage } from '../../functions/messages.ts';
 import { localClient, startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
 import type { SqsHandler } from '../../shared/adapters/local/in-process-queue.ts';
-import { SANDBOX_WEBHOOK_SECRET } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { addDays, datesBetween, type IsoDate } from '../../shared/domain/calendar.ts';
 import type { Organisation } from '../../shared/domain/organisation.ts';

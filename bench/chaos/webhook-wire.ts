@@ -1,4 +1,4 @@
-import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { addDays, type IsoDate } from '../../shared/domain/calendar.ts';
 import { InvalidSignatureError } from '../../shared/ports/payment-gateway.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';

@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { errors as joseErrors } from 'jose';
 import { z } from 'zod';
-import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../shared/domain/errors.ts';
 import { GatewayRequestError } from '../../shared/ports/payment-gateway.ts';
 import { parseInput } from '../../shared/use-cases/validation.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBilling, type CliRun } from '../support/cli.ts';
 import { signLocalToken } from '../../functions/http/local-tokens.ts';
 import { openLocalRuntime } from '../../functions/local-runtime.ts';
-import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { isIsoDate } from '../../shared/domain/calendar.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';
 import { SYSTEM } from '../../shared/use-cases/actor.ts';

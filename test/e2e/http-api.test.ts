@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { SYSTEM } from '../../shared/use-cases/actor.ts';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
 import { startLocalServer, type LocalServer } from '../../functions/http/local-server.ts';

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runNight, type LocalRuntime } from '../../functions/local-runtime.ts';
-import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import type { IsoDate } from '../../shared/domain/calendar.ts';
 import { startHttpStack, type HttpAnswer, type HttpStack } from '../support/http-client.ts';
 import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { drainQueues, runNight, type LocalRuntime } from '../../functions/local-runtime.ts';
-import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { InvalidSignatureError } from '../../shared/ports/payment-gateway.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { reconcileGatewayEvents, receiveWebhook } from '../../shared/use-cases/checkout/gateway-events.ts';

@@ -17,7 +17,7 @@ import { HTTP_HANDLERS } from '../../infra/stateless-stack.ts';
 import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
 import { DynamoDbRateLimiter } from '../../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
 import { localClient } from '../../shared/adapters/local/dynamodb-local.ts';
-import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';
 import type { DocumentStore } from '../../shared/ports/documents.ts';

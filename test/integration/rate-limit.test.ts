@@ -11,7 +11,7 @@ import { ROUTES } from '../../functions/http/routes.ts';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/local-runtime.ts';
 import { DynamoDbRateLimiter } from '../../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
 import { localClient } from '../../shared/adapters/local/dynamodb-local.ts';
-import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import type { RateLimiter } from '../../shared/ports/rate-limiter.ts';
 import { TestClock, aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';

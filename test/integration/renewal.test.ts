@@ -8,7 +8,7 @@ import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { renewManually } from '../../shared/use-cases/renew-manually.ts';
 import { addPaymentMethod } from '../../shared/use-cases/manage-organisation.ts';
 import { runLifecycle } from '../../functions/local-runtime.ts';
-import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 const db = useDynamoDbLocal();

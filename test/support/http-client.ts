@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startLocalServer, type LocalServer } from '../../functions/http/local-server.ts';
 import { signLocalToken } from '../../functions/http/local-tokens.ts';
 import { openLocalRuntime, type LocalRuntime } from '../../functions/local-runtime.ts';
-import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway, signWebhookPayload } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import type { IsoDate } from '../../shared/domain/calendar.ts';
 import { TestClock } from './local-stack.ts';

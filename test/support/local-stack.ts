@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
-import { SandboxPaymentGateway } from '../../shared/adapters/local/sandbox-payment-gateway.ts';
+import { SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import type { IsoDate } from '../../shared/domain/calendar.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { PaymentGateway } from '../../shared/ports/payment-gateway.ts';
