@@ -13,6 +13,7 @@ import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
+import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
 
 export function env(name: string): string {
   const value = process.env[name];
@@ -55,8 +56,9 @@ export function awsCheckoutDeps(): AwsDeps {
     ids: randomIds,
     lifecycleQueue: queue<LifecycleMessage>('LIFECYCLE_QUEUE_URL'),
     renewalQueue: queue<RenewalMessage>('RENEWAL_QUEUE_URL'),
-    // Set for renew-product only: renewals needing a charge go to the throttled charge queue.
-    ...(process.env.CHARGE_QUEUE_URL ? { chargeQueue: new SqsQueue<RenewalMessage>(sqs, process.env.CHARGE_QUEUE_URL) } : {}),
+    // The stack gives the charge queue to renew-product only: its renewals needing a charge go to that throttled
+    // queue, whose consumer (charge-renewal) charges inline. Every other function never charges a renewal.
+    charges: process.env.CHARGE_QUEUE_URL ? { mode: 'deferred', queue: new SqsQueue<RenewalMessage>(sqs, process.env.CHARGE_QUEUE_URL) } : CHARGE_INLINE,
     settlementQueue: queue<SettlementMessage>('SETTLEMENT_QUEUE_URL'),
     provisioning: new RecordingProvisioning(),
   };

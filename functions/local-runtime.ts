@@ -35,6 +35,7 @@ export type EngineDeps = CheckoutDeps & FinanceDeps;
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
+import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
 import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
 import { makeRenewProductHandler } from './renewal/renew-product.ts';
 
@@ -115,7 +116,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
   const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
   const deps: EngineDeps = {
-    ...(opts.separateCharges ? { chargeQueue } : {}),
+    charges: opts.separateCharges ? { mode: 'deferred', queue: chargeQueue } : CHARGE_INLINE,
     renderer: new FileFormatsRenderer(DEFAULT_SELLER),
     documents: new FileDocumentStore(opts.outDir ?? 'out'),
     exportsQueue,
@@ -206,8 +207,7 @@ export async function runNight(
     },
   });
   // The charge queue's consumer charges inline: it is the one place charges happen.
-  const { chargeQueue: _deferTo, ...charging } = deps;
-  await rt.chargeQueue.drain(makeRenewProductHandler(charging, false), { concurrency: Math.min(opts.concurrency ?? 4, CHARGE_CONCURRENCY) });
+  await rt.chargeQueue.drain(makeRenewProductHandler({ ...deps, charges: CHARGE_INLINE }, false), { concurrency: Math.min(opts.concurrency ?? 4, CHARGE_CONCURRENCY) });
   const checkouts = await checkoutHousekeeping(deps, night);
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false), { concurrency: opts.concurrency ?? 4 });
   await republishPendingLifecycle(deps, night);

@@ -1,4 +1,5 @@
 import type { SQSEvent } from 'aws-lambda';
+import { CHARGE_INLINE } from '../../shared/use-cases/renewal-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
 import { makeRenewProductHandler } from './renew-product.ts';
 
@@ -8,8 +9,7 @@ import { makeRenewProductHandler } from './renew-product.ts';
  * the provider under its rate limit; balance-paid renewals never come here.
  */
 function makeChargeRenewalHandler() {
-  const { chargeQueue: _deferTo, ...deps } = awsDeps();
-  return makeRenewProductHandler(deps);
+  return makeRenewProductHandler({ ...awsDeps(), charges: CHARGE_INLINE });
 }
 
 let cached: ReturnType<typeof makeRenewProductHandler> | undefined;

@@ -99,6 +99,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
     const saved = methodId ? await store.getPaymentMethod(payer.id, methodId) : undefined;
     // A method removed at the provider cannot be charged: the balance alone pays, or the attempt fails.
     const method = saved && !saved.detachedAt ? saved : undefined;
+    const deferTo = deps.charges.mode === 'deferred' ? deps.charges.queue : undefined;
     const paid = await payRenewal(deps, {
       org: payer,
       ...(payer.id !== org.id ? { client: org } : {}),
@@ -109,11 +110,11 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       periodMonths: product.periodMonths,
       attemptId: renewalAttemptId(product),
       ...(method ? { method } : {}),
-      deferCharge: deps.chargeQueue !== undefined,
+      deferCharge: deferTo !== undefined,
     });
     if (paid.kind === 'deferred') {
       // Nothing was written: the charge queue's worker runs this same night for the product.
-      await deps.chargeQueue!.send([msg]);
+      await deferTo?.send([msg]);
       return { status: 'deferred' };
     }
     changes.push(...paid.changes);

@@ -18,12 +18,17 @@ export interface BillingDeps {
   clock: Clock;
   lifecycleQueue: MessageQueue<LifecycleMessage>;
   provisioning: Provisioning;
-  /**
-   * Where renewals that need a provider charge go, when charges run apart
-   * (a queue consumed at the provider's rate limit); absent: charge inline.
-   */
-  chargeQueue?: MessageQueue<RenewalMessage>;
+  /** How a renewal that needs a provider charge is charged: a setting of each deployment, never implied. */
+  charges: ChargeMode;
 }
+
+export type ChargeMode =
+  /** The renewal worker charges the provider itself. */
+  | { mode: 'inline' }
+  /** The renewal worker hands the product-night to a queue consumed at the provider's rate limit, whose worker charges inline. */
+  | { mode: 'deferred'; queue: MessageQueue<RenewalMessage> };
+
+export const CHARGE_INLINE: ChargeMode = { mode: 'inline' };
 
 export async function loadOrg(store: BillingStore, orgId: string): Promise<Organisation> {
   const org = await store.getOrganisation(orgId);

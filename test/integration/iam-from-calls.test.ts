@@ -12,6 +12,7 @@ import { makeSweepLifecycleHandler } from '../../functions/lifecycle/sweep-lifec
 import { type LocalRuntime } from '../../functions/local-runtime.ts';
 import { makePlanNightHandler } from '../../functions/renewal/plan-night.ts';
 import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
+import { CHARGE_INLINE } from '../../shared/use-cases/renewal-deps.ts';
 import { makeRenewProductHandler } from '../../functions/renewal/renew-product.ts';
 import { HTTP_HANDLERS } from '../../infra/stateless-stack.ts';
 import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
@@ -44,7 +45,6 @@ afterAll(() => app.cleanup());
 
 const QUEUE_OF: Record<string, string> = {
   lifecycleQueue: 'lifecycle-queue',
-  chargeQueue: 'charge-queue',
   renewalQueue: 'renewal-queue',
   settlementQueue: 'settlement-queue',
   exportsQueue: 'exports-queue',
@@ -158,6 +158,8 @@ function depsFor(rt: LocalRuntime, fn: string, night?: string): EngineDeps {
     verifier: recordingVerifier(fn, rt.deps.verifier),
     documents: recordingDocuments(fn, rt.deps.documents),
     ...(night ? { clock: fixedClock(night) } : {}),
+    // As deployed: renew-product hands charges to the charge queue (the consumer's own deps say inline).
+    charges: { mode: 'deferred', queue: recordingQueue(fn, 'charge-queue', rt.chargeQueue) },
   };
   for (const [port, queue] of Object.entries(QUEUE_OF)) {
     const inner = (rt.deps as unknown as Record<string, MessageQueue<unknown> | undefined>)[port] ?? (rt as unknown as Record<string, MessageQueue<unknown>>)[port];
@@ -283,8 +285,7 @@ describe('IAM, from the calls each function really makes', () => {
       providerDay = night;
       await makePlanNightHandler({ ...depsFor(rt, 'PlanNight', night) } as never)({ night }, {} as never);
       await rt.renewalQueue.drain(makeRenewProductHandler(depsFor(rt, 'RenewProduct', night), false));
-      const { chargeQueue: _deferTo, ...charging } = depsFor(rt, 'ChargeRenewal', night);
-      await rt.chargeQueue.drain(makeRenewProductHandler(charging, false));
+      await rt.chargeQueue.drain(makeRenewProductHandler({ ...depsFor(rt, 'ChargeRenewal', night), charges: CHARGE_INLINE }, false));
       await deliver();
       await makeNightlyCheckoutsHandler(depsFor(rt, 'NightlyCheckouts', night))({ night }, {} as never);
       await makeSweepLifecycleHandler(depsFor(rt, 'SweepLifecycle', night))({}, {} as never);
