@@ -5,6 +5,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
-    include: ['test/unit/domain/**/*.test.ts', 'test/unit/use-cases/**/*.test.ts', 'test/unit/docs/**/*.test.ts'],
+    include: ['test/unit/domain/**/*.test.ts', 'test/unit/use-cases/**/*.test.ts', 'test/unit/docs/**/*.test.ts', 'test/unit/functions/**/*.test.ts'],
   },
 });

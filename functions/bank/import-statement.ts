@@ -6,6 +6,7 @@ import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { importBankStatement, type ImportReport } from '../../shared/use-cases/bank/import-bank-statement.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
+import { lazyHandler } from '../entry-points.ts';
 
 /**
  * A camt.054 file dropped in the bucket under `bank/incoming/`: read, parsed
@@ -34,5 +35,4 @@ async function readObject(bucket: string, key: string): Promise<string> {
   return res.Body ? res.Body.transformToString('utf-8') : '';
 }
 
-let cached: ReturnType<typeof makeImportStatementHandler> | undefined;
-export const handler = (event: S3Event, context: never) => (cached ??= makeImportStatementHandler(awsCheckoutDeps(), readObject))(event, context);
+export const handler = lazyHandler(() => makeImportStatementHandler(awsCheckoutDeps(), readObject));

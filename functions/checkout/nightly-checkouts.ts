@@ -5,6 +5,7 @@ import { reconcileGatewayEvents, type ReconcileResult } from '../../shared/use-c
 import { checkoutHousekeeping, type HousekeepingResult } from '../../shared/use-cases/checkout/settle-checkout.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
 import { republishPendingLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
+import { lazyHandler } from '../entry-points.ts';
 
 /** EventBridge Scheduler sends `{ "night": "YYYY-MM-DD" }` or nothing (tonight by the clock). */
 export interface NightlyCheckoutsEvent {
@@ -32,5 +33,4 @@ export function makeNightlyCheckoutsHandler(deps: CheckoutDeps) {
   });
 }
 
-let cached: ReturnType<typeof makeNightlyCheckoutsHandler> | undefined;
-export const handler = (event: NightlyCheckoutsEvent, context: never) => (cached ??= makeNightlyCheckoutsHandler(awsCheckoutDeps()))(event, context);
+export const handler = lazyHandler(() => makeNightlyCheckoutsHandler(awsCheckoutDeps()));

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { z } from 'zod';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
 import type { RateLimitDecision, RateLimiter } from '../../shared/ports/rate-limiter.ts';
+import { lazyHandler } from '../entry-points.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type ApiResult = APIGatewayProxyStructuredResultV2;
@@ -267,6 +268,5 @@ export const IdempotencyHeaders = z.object({
 
 /** A Lambda entry point that builds its handler on the first invocation, so cold imports stay cheap and testable. */
 export function lazyLambda<D>(deps: () => D, make: (deps: D) => ApiLambda): ApiLambda {
-  let cached: ApiLambda | undefined;
-  return (event, context) => (cached ??= make(deps()))(event, context);
+  return lazyHandler(() => make(deps()));
 }

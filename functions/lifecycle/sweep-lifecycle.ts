@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { sweepLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
 import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
+import { lazyHandler } from '../entry-points.ts';
 
 /**
  * Every 5 minutes (EventBridge Scheduler): lifecycle commands committed with a
@@ -16,5 +17,4 @@ export function makeSweepLifecycleHandler(deps: Pick<BillingDeps, 'store' | 'lif
   });
 }
 
-let cached: ReturnType<typeof makeSweepLifecycleHandler> | undefined;
-export const handler = (event: unknown, context: never) => (cached ??= makeSweepLifecycleHandler(awsDeps()))(event, context);
+export const handler = lazyHandler(() => makeSweepLifecycleHandler(awsDeps()));

@@ -1,7 +1,7 @@
-import type { SQSEvent } from 'aws-lambda';
 import { CHARGE_INLINE } from '../../shared/use-cases/renewal-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
 import { makeRenewProductHandler } from './renew-product.ts';
+import { lazyHandler } from '../entry-points.ts';
 
 /**
  * The charge queue's consumer: the same product-night as renew-product, with
@@ -12,5 +12,4 @@ function makeChargeRenewalHandler() {
   return makeRenewProductHandler({ ...awsDeps(), charges: CHARGE_INLINE });
 }
 
-let cached: ReturnType<typeof makeRenewProductHandler> | undefined;
-export const handler = (event: SQSEvent, context: never) => (cached ??= makeChargeRenewalHandler())(event, context);
+export const handler = lazyHandler(() => makeChargeRenewalHandler());

@@ -4,6 +4,7 @@ import type { MessageQueue, RenewalMessage } from '../../shared/ports/message-qu
 import { planNight, type PlanNightResult } from '../../shared/use-cases/plan-night.ts';
 import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
+import { lazyHandler } from '../entry-points.ts';
 
 /** EventBridge Scheduler sends `{ "night": "YYYY-MM-DD" }` or nothing (tonight by the clock). */
 export interface PlanNightEvent {
@@ -20,5 +21,4 @@ export function makePlanNightHandler(deps: Deps) {
   });
 }
 
-let cached: ReturnType<typeof makePlanNightHandler> | undefined;
-export const handler = (event: PlanNightEvent, context: never) => (cached ??= makePlanNightHandler(awsDeps()))(event, context);
+export const handler = lazyHandler(() => makePlanNightHandler(awsDeps()));
