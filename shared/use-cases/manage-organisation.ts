@@ -112,3 +112,13 @@ export async function addPaymentMethod(
   await deps.store.commit([{ type: 'paymentMethod', method }]);
   return method;
 }
+
+/**
+ * docs/domain.md R-34: an organisation whose identity must be checked has its
+ * paid orders held; once the check passes, new orders are fulfilled at once
+ * (the held ones are released one by one).
+ */
+export async function setIdentityCheck(deps: { store: BillingStore }, orgId: string, state: 'required' | 'passed'): Promise<void> {
+  const org = await loadOrg(deps.store, orgId);
+  await deps.store.commit([{ type: 'identityCheck', orgId: org.id, state }]);
+}

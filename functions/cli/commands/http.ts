@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
-import { ValidationError } from '../../shared/domain/errors.ts';
-import { fixedClock } from '../../shared/ports/clock.ts';
-import { startLocalServer } from '../http/local-server.ts';
-import { MAX_TTL_SECONDS, signLocalToken } from '../http/local-tokens.ts';
-import { openLocalRuntime, type LocalRuntime } from '../local-runtime.ts';
+import { ValidationError } from '../../../shared/domain/errors.ts';
+import { fixedClock } from '../../../shared/ports/clock.ts';
+import { startLocalServer } from '../../http/local-server.ts';
+import { MAX_TTL_SECONDS, signLocalToken } from '../../http/local-tokens.ts';
+import { openLocalRuntime, type LocalRuntime } from '../../local-runtime.ts';
 
 /** The part of main.ts's CliContext these commands use. */
 export interface HttpCliContext {

@@ -1,0 +1,73 @@
+import { Option } from 'commander';
+import { ValidationError } from '../../../shared/domain/errors.ts';
+import { SYSTEM } from '../../../shared/use-cases/actor.ts';
+import { exportInvoices } from '../../../shared/use-cases/finance/export-invoices.ts';
+import { invoicePdf } from '../../../shared/use-cases/finance/invoice-documents.ts';
+import { loadOrg } from '../../../shared/use-cases/renewal-deps.ts';
+import { dateArg } from '../context.ts';
+import { progress, table } from '../output.ts';
+import type { Command } from 'commander';
+import type { Ctx } from '../context.ts';
+
+export function registerFinanceCommands(program: Command, c: Ctx): void {
+  program
+    .command('invoices')
+    .argument('<action>', 'list')
+    .requiredOption('--org <id>')
+    .action(async (action: string, o: { org: string }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const invoices = await c().withRuntime(async (rt) => {
+        await loadOrg(rt.store, o.org);
+        return rt.store.listInvoices(o.org);
+      });
+      c().print(table(invoices as unknown as Record<string, unknown>[], ['number', 'issueDate', 'currency', 'totalNet', 'totalVat', 'total', 'status']), invoices);
+    });
+
+  const invoice = program.command('invoice').description('finance documents');
+  invoice
+    .command('pdf')
+    .description('write an invoice, pro-forma or credit note as PDF (with a QR-bill while unpaid)')
+    .argument('<number>', 'e.g. INV-CH-2026-000001')
+    .option('--out <dir>', 'folder to write into', 'out')
+    .action(async (number: string, o: { out: string }) => {
+      const res = await c().withRuntime(async (rt) => {
+        const doc = await rt.store.findInvoice(number);
+        if (!doc) throw new ValidationError(`no document numbered ${number}`, 'invoice_not_found');
+        const { key } = await invoicePdf(rt.deps, doc.orgId, number, SYSTEM);
+        return { number, orgId: doc.orgId, path: await rt.deps.documents.link(key, 0) };
+      }, o.out);
+      c().print(`wrote ${res.path}`, res);
+    });
+
+  program
+    .command('export')
+    .description('finance export of a period: CSV (one row per document, or per line), optionally a zip of the PDFs')
+    .addOption(new Option('--from <date>').argParser(dateArg('--from')).makeOptionMandatory())
+    .addOption(new Option('--to <date>').argParser(dateArg('--to')).makeOptionMandatory())
+    .option('--org <id>', 'one organisation')
+    .option('--partner <id>', 'a partner and its clients')
+    .option('--lines', 'one row per invoice line')
+    .option('--pdf', 'also a zip of the PDFs')
+    .option('--out <dir>', 'folder to write into', 'out')
+    .action(async (o: { from: string; to: string; org?: string; partner?: string; lines?: boolean; pdf?: boolean; out: string }) => {
+      const bar = progress('export', c().json);
+      const name = `export-${o.from}-${o.to}${o.org ? `-${o.org}` : ''}${o.partner ? `-partner-${o.partner}` : ''}${o.lines ? '-lines' : ''}`;
+      const res = await c().withRuntime(async (rt) => {
+        const started = performance.now();
+        const out = await exportInvoices(
+          rt.deps,
+          { from: o.from, to: o.to, lines: o.lines === true, pdf: o.pdf === true, ...(o.org ? { orgId: o.org } : {}), ...(o.partner ? { partnerId: o.partner } : {}) },
+          SYSTEM,
+          { name, onProgress: (rows) => bar.update(rows, Math.max(rows, 1)) },
+        );
+        const seconds = (performance.now() - started) / 1000;
+        return { ...out, csv: await rt.deps.documents.link(out.csvKey, 0), ...(out.zipKey ? { zip: await rt.deps.documents.link(out.zipKey, 0) } : {}), seconds };
+      }, o.out);
+      bar.stop();
+      const sums = Object.entries(res.totals.byCurrency).map(([cur, t]) => `${cur} net ${t.net}, VAT ${t.vat}, gross ${t.gross}`);
+      c().print(
+        [`wrote ${res.csv} (${res.totals.documents} documents, ${res.totals.rows} rows in ${res.seconds.toFixed(1)} s)`, ...(res.zip ? [`wrote ${res.zip}`] : []), ...sums].join('\n'),
+        { csv: res.csv, ...(res.zip ? { zip: res.zip } : {}), totals: res.totals, seconds: Number(res.seconds.toFixed(3)) },
+      );
+    });
+}

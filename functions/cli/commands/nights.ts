@@ -1,0 +1,73 @@
+import { Option } from 'commander';
+import { addDays, datesBetween, type IsoDate } from '../../../shared/domain/calendar.ts';
+import { ValidationError } from '../../../shared/domain/errors.ts';
+import { runNight, type LocalRuntime, type NightReport } from '../../local-runtime.ts';
+import { dateArg, intArg } from '../context.ts';
+import { nightJson, nightTable, progress, table } from '../output.ts';
+import type { Command } from 'commander';
+import type { Ctx } from '../context.ts';
+
+export function registerNightCommands(program: Command, c: Ctx): void {
+  program
+    .command('run-night')
+    .description('run one night: plan, renew, apply lifecycle')
+    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
+    .addOption(new Option('--concurrency <n>').default(4).argParser(intArg('--concurrency', 1, 64)))
+    .action(async (o: { date?: string; concurrency: number }) => {
+      const night = o.date ?? c().today();
+      const bar = progress(night, c().json);
+      const report = await c().withRuntime((rt) => runNight(rt, night, { concurrency: o.concurrency, onProgress: bar.update }));
+      bar.stop();
+      c().print(nightTable([report]), nightJson(report));
+    });
+
+  program
+    .command('simulate')
+    .description('run consecutive nights')
+    .addOption(new Option('--from <date>').argParser(dateArg('--from')).makeOptionMandatory())
+    .addOption(new Option('--days <n>').argParser(intArg('--days', 1, 3660)).makeOptionMandatory())
+    .addOption(new Option('--concurrency <n>').default(4).argParser(intArg('--concurrency', 1, 64)))
+    .action(async (o: { from: string; days: number; concurrency: number }) => {
+      const reports = await c().withRuntime((rt) => simulate(rt, o.from, o.days, o.concurrency, c().json));
+      c().print(nightTable(reports), reports.map(nightJson));
+    });
+
+  program
+    .command('outbox')
+    .argument('<action>', 'list')
+    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
+    .action(async (action: string, o: { date?: string }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const mails = await c().withRuntime(async (rt) => {
+        const dates = o.date ? [o.date] : (await rt.store.listNightRuns()).map((n) => n.date);
+        return (await Promise.all(dates.map((d) => rt.store.listOutbox(d)))).flat();
+      });
+      c().print(table(mails as unknown as Record<string, unknown>[], ['date', 'template', 'to', 'productId']), mails);
+    });
+
+  program
+    .command('lifecycle')
+    .argument('<action>', 'list')
+    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
+    .action(async (action: string, o: { date?: string }) => {
+      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
+      const commands = await c().withRuntime(async (rt) => {
+        const dates = o.date ? [o.date] : (await rt.store.listNightRuns()).map((n) => n.date);
+        return (await Promise.all(dates.map((d) => rt.store.listLifecycleCommands(d)))).flat();
+      });
+      c().print(table(commands as unknown as Record<string, unknown>[], ['date', 'action', 'orgId', 'productId', 'status', 'appliedAt']), commands);
+    });
+}
+
+/** Runs consecutive nights, with a progress bar. */
+export async function simulate(rt: LocalRuntime, from: IsoDate, days: number, concurrency: number, json: boolean): Promise<NightReport[]> {
+  const bar = progress('nights', json);
+  const reports: NightReport[] = [];
+  const nights = datesBetween(from, addDays(from, days - 1));
+  for (const night of nights) {
+    reports.push(await runNight(rt, night, { concurrency }));
+    bar.update(reports.length, nights.length);
+  }
+  bar.stop();
+  return reports;
+}
