@@ -88,9 +88,6 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
     commands.push({ id: `${product.id}#${action}`, date: night, orgId: org.id, productId: product.id, action, status: 'pending', createdAt: now });
 
   let next: Product = { ...product };
-  // A mark left by a checkout that has ended means nothing: drop it with this write.
-  if (product.openCheckoutId && !inCheckout) delete next.openCheckoutId;
-  if (product.awaitsInvoice && !reopened) delete next.awaitsInvoice;
   if (due.has('attempt')) {
     outcome.attempted = true;
     // A client that lets its partner be invoiced is paid from the partner's balance and renewal method.
@@ -140,6 +137,10 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       }
     }
   }
+
+  // A mark left by a checkout that has ended means nothing: drop it with this write (paid or not).
+  if (product.openCheckoutId && !inCheckout) delete next.openCheckoutId;
+  if (product.awaitsInvoice && !reopened) delete next.awaitsInvoice;
 
   if (!outcome.paid) {
     if (due.has('terminate')) {
