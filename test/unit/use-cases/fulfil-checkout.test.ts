@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { Money } from '../../../shared/domain/money.ts';
+import type { Product } from '../../../shared/domain/product.ts';
+import { WriteConflict } from '../../../shared/ports/billing-store.ts';
+import { issueCheckoutInvoice, periodFor, renewCheckoutProducts, savedMethodFrom, vatOf } from '../../../shared/use-cases/checkout/fulfil-checkout.ts';
+import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
+import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';
+
+// What a paid checkout does to its products and its invoice, on the in-memory store. By hand: web hosting
+// is CHF 9.90 a month, 10.70 with 8.1 % VAT (10.7019); it is blocked 3 days after expiry; auto-renewal may
+// be switched on only 14 days or more before the new expiry.
+
+const TODAY = '2026-12-10';
+const owner = (orgId: string) => ({ kind: 'user' as const, userId: `owner-${orgId}` });
+const visa = { id: 'pm-pm_card_visa', orgId: 'acme', kind: 'card' as const, brand: 'visa' as const, label: 'Visa •••• 4242', gatewayRef: 'pm_card_visa', createdAt: `${TODAY}T02:00:00.000Z` };
+
+async function hostingCheckout(expiry: string, opts: { status?: Product['status']; lastNight?: string; method?: 'card' | 'iban'; balance?: string } = {}) {
+  const rt = await runtime('memory', { today: TODAY });
+  const { org } = await anOrg(rt, { id: 'acme', ...(opts.balance ? { balance: opts.balance } : {}) });
+  const p = await aProduct(rt, org.id, { id: 'web', typeId: 'web-hosting', expiry, autoRenew: false, periodMonths: 1 });
+  if (opts.status || opts.lastNight) {
+    await rt.store.commit([{ type: 'product', product: { ...p, ...(opts.status ? { status: opts.status } : {}), ...(opts.lastNight ? { lastNight: opts.lastNight } : {}), version: p.version + 1 }, expectedVersion: p.version }]);
+  }
+  const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'web', periodMonths: 1 }], method: opts.method ?? 'card', requestId: `req-${expiry}-01` }, owner(org.id));
+  const checkout = (await rt.store.getCheckout(org.id, view.checkoutId))!;
+  const product = (await rt.store.getProduct(org.id, 'web'))!;
+  return { rt, org: (await rt.store.getOrganisation(org.id))!, checkout, product, products: new Map([[product.id, product]]) };
+}
+
+describe('the products of a paid checkout', () => {
+  it('are extended by their period, freed from the checkout, and unblocked with a command of their own', async () => {
+    const { rt, org, checkout, product, products } = await hostingCheckout('2026-11-24', { status: 'blocked' });
+    const { changes, commands } = renewCheckoutProducts(rt.deps, checkout, org, products, TODAY, undefined);
+    const command = { id: `web#unblock#${checkout.id}`, date: TODAY, orgId: 'acme', productId: 'web', action: 'unblock', status: 'pending', createdAt: `${TODAY}T02:00:00.000Z` };
+    expect(commands).toEqual([command]);
+    expect(changes).toHaveLength(2);
+    expect(changes[1]).toEqual({ type: 'lifecycle', command, expectedStatus: null });
+    const next = (changes[0] as { product: Product }).product;
+    expect(changes[0]).toMatchObject({ type: 'product', expectedVersion: product.version });
+    expect(next).toMatchObject({ expiry: '2026-12-24', status: 'active', periodMonths: 1, version: product.version + 1, autoRenew: false, nextActionDate: '2026-12-17' });
+    expect(next.openCheckoutId).toBeUndefined();
+  });
+
+  it('switch auto-renewal on with the saved card from 14 days before the new expiry, not 13, and never with PostFinance', async () => {
+    const on = await hostingCheckout('2026-11-24');
+    expect((renewCheckoutProducts(on.rt.deps, on.checkout, on.org, on.products, TODAY, visa).changes[0] as { product: Product }).product).toMatchObject({
+      expiry: '2026-12-24',
+      autoRenew: true,
+      paymentMethodId: 'pm-pm_card_visa',
+      // Attempts 14 days before the new expiry (today), then 3, 7 and 12 days later: the next is 12-13.
+      nextActionDate: '2026-12-13',
+    });
+    const off = await hostingCheckout('2026-11-23');
+    const late = (renewCheckoutProducts(off.rt.deps, off.checkout, off.org, off.products, TODAY, visa).changes[0] as { product: Product }).product;
+    expect(late).toMatchObject({ expiry: '2026-12-23', autoRenew: false });
+    expect(late.paymentMethodId).toBeUndefined();
+    // PostFinance cannot be charged off-session.
+    const postfinance = { ...visa, id: 'pm-pm_postfinance', kind: 'postfinance' as const, gatewayRef: 'pm_postfinance', label: 'PostFinance' };
+    const far = await hostingCheckout('2027-01-31');
+    expect((renewCheckoutProducts(far.rt.deps, far.checkout, far.org, far.products, TODAY, postfinance).changes[0] as { product: Product }).product).toMatchObject({ expiry: '2027-02-28', autoRenew: false });
+  });
+
+  it('start a pending order on the day it is paid', async () => {
+    const { rt, org, checkout, products } = await hostingCheckout('2027-03-01', { status: 'pending' });
+    const next = (renewCheckoutProducts(rt.deps, checkout, org, products, TODAY, undefined).changes[0] as { product: Product }).product;
+    expect(next).toMatchObject({ status: 'active', expiry: '2027-01-10' });
+    expect(periodFor(products.get('web')!, 1, TODAY)).toEqual({ from: TODAY, to: '2027-01-10' });
+    expect(periodFor({ ...products.get('web')!, status: 'active' }, 2, TODAY)).toEqual({ from: '2027-03-01', to: '2027-05-01' });
+  });
+
+  it('take their next action after the last night run, when one ran ahead of today', async () => {
+    const { rt, org, checkout, products } = await hostingCheckout('2026-12-20', { lastNight: '2026-12-11' });
+    // New expiry 2027-01-20: reminders 30 and 7 days before (12-21, 01-13); with 12-11 already run, 12-21 is next.
+    const next = (renewCheckoutProducts(rt.deps, checkout, org, products, TODAY, undefined).changes[0] as { product: Product }).product;
+    expect(next).toMatchObject({ expiry: '2027-01-20', nextActionDate: '2026-12-21' });
+  });
+});
+
+describe('the invoice of a paid checkout', () => {
+  it('lists the balance part first, then what the provider received, by the checkout method or as given', async () => {
+    const { rt, org, checkout, products } = await hostingCheckout('2027-01-31');
+    const invoice = await issueCheckoutInvoice(rt.deps, checkout, org, products, TODAY, { ref: 'pi_1', amount: Money.of('10.70', 'CHF') });
+    expect(invoice).toMatchObject({ number: 'INV-CH-2026-000001', total: '10.70', checkoutId: checkout.id, payments: [{ method: 'card', amount: '10.70', ref: 'pi_1' }] });
+    expect(invoice.refersTo).toBeUndefined();
+    const two = await issueCheckoutInvoice(rt.deps, checkout, org, products, TODAY, [
+      { ref: 'bank-1', amount: Money.of('6.00', 'CHF'), via: 'transfer' },
+      { ref: 'bank-2', amount: Money.of('4.70', 'CHF'), via: 'transfer' },
+    ]);
+    expect(two.payments).toEqual([
+      { method: 'transfer', amount: '6.00', ref: 'bank-1' },
+      { method: 'transfer', amount: '4.70', ref: 'bank-2' },
+    ]);
+    expect((await issueCheckoutInvoice(rt.deps, checkout, org, products, TODAY, undefined)).payments).toEqual([]);
+
+    const mixed = await hostingCheckout('2027-01-31', { balance: '5.00' });
+    expect(mixed.checkout).toMatchObject({ balancePart: '5.00', chargePart: '5.70' });
+    expect((await issueCheckoutInvoice(mixed.rt.deps, mixed.checkout, mixed.org, mixed.products, TODAY, { ref: 'pi_2', amount: Money.of('5.70', 'CHF') })).payments).toEqual([
+      { method: 'balance', amount: '5.00' },
+      { method: 'card', amount: '5.70', ref: 'pi_2' },
+    ]);
+  });
+
+  it('names the pro-forma it settles and books a transfer as such', async () => {
+    const { rt, org, checkout, products } = await hostingCheckout('2027-01-31', { method: 'iban' });
+    const invoice = await issueCheckoutInvoice(rt.deps, checkout, org, products, TODAY, { ref: 'bank-1', amount: Money.of('10.70', 'CHF') });
+    expect(invoice).toMatchObject({ refersTo: checkout.proformaNumber, payments: [{ method: 'transfer', amount: '10.70', ref: 'bank-1' }] });
+    expect(checkout.proformaNumber).toBe('PRO-CH-2026-000001');
+  });
+
+  it('refuses a period other than the one quoted, and a total other than the one accepted', async () => {
+    const { rt, org, checkout, product, products } = await hostingCheckout('2027-01-31');
+    const moved = new Map([[product.id, { ...product, expiry: '2027-02-28' }]]);
+    await expect(issueCheckoutInvoice(rt.deps, checkout, org, moved, TODAY, undefined)).rejects.toBeInstanceOf(WriteConflict);
+    await expect(issueCheckoutInvoice(rt.deps, { ...checkout, total: '10.71' }, org, products, TODAY, undefined)).rejects.toThrow(
+      `checkout ${checkout.id}: invoice total CHF 10.70 differs from the 10.71 accepted`,
+    );
+  });
+
+  it('keeps the VAT the customer accepted, with its mention', async () => {
+    const { checkout } = await hostingCheckout('2027-01-31');
+    expect(vatOf(checkout)).toEqual({ kind: 'domestic', rate: expect.anything(), country: 'CH' });
+    expect(vatOf(checkout).rate.toString()).toBe('8.1');
+    expect(vatOf({ ...checkout, vat: { kind: 'reverse-charge', rate: '0', country: 'DE', mention: 'Reverse charge' } })).toMatchObject({ kind: 'reverse-charge', country: 'DE', mention: 'Reverse charge' });
+  });
+});
+
+describe('a method saved at payment', () => {
+  it('is the provider method under our id, with its brand when it has one', () => {
+    expect(savedMethodFrom('acme', undefined, 't')).toBeUndefined();
+    expect(savedMethodFrom('acme', { ref: 'pm_card_visa', kind: 'card', brand: 'visa', label: 'Visa •••• 4242' }, 't')).toEqual({ id: 'pm-pm_card_visa', orgId: 'acme', kind: 'card', brand: 'visa', label: 'Visa •••• 4242', gatewayRef: 'pm_card_visa', createdAt: 't' });
+    expect(savedMethodFrom('acme', { ref: 'pm_twint', kind: 'twint', label: 'Twint' }, 't')).toEqual({ id: 'pm-pm_twint', orgId: 'acme', kind: 'twint', label: 'Twint', gatewayRef: 'pm_twint', createdAt: 't' });
+  });
+});
