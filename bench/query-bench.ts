@@ -21,7 +21,7 @@ import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
 import { Catalogue } from '../shared/domain/catalogue.ts';
 import type { Organisation, Member } from '../shared/domain/organisation.ts';
 import { nextActionDate, type Product } from '../shared/domain/product.ts';
-import type { Change } from '../shared/ports/billing-store.ts';
+import type { Change } from '../shared/ports/unit-of-work.ts';
 import { fixedClock } from '../shared/ports/clock.ts';
 import type { RenewalMessage } from '../shared/ports/message-queue.ts';
 import { planNight } from '../shared/use-cases/plan-night.ts';

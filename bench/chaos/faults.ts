@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SandboxPaymentGateway, type SandboxOptions } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
-import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
+import type { BillingStore } from '../../shared/ports/billing-store.ts';
+import type { Change } from '../../shared/ports/unit-of-work.ts';
 import type { MessageQueue } from '../../shared/ports/message-queue.ts';
 import {
   TransientGatewayError,

@@ -4,7 +4,8 @@ import type { Checkout } from '../../shared/domain/checkout.ts';
 import type { Invoice, InvoiceSeries } from '../../shared/domain/invoice.ts';
 import type { Organisation } from '../../shared/domain/organisation.ts';
 import type { Product } from '../../shared/domain/product.ts';
-import type { BillingStore, LedgerEntry, LifecycleCommand, NightOutcome, PaymentAttempt, PaymentRecord } from '../../shared/ports/billing-store.ts';
+import type { BillingStore } from '../../shared/ports/billing-store.ts';
+import type { LedgerEntry, LifecycleCommand, NightOutcome, PaymentAttempt, PaymentRecord } from '../../shared/domain/records.ts';
 import type { PaymentGateway, PaymentState } from '../../shared/ports/payment-gateway.ts';
 
 export interface InvariantResult {

@@ -3,7 +3,8 @@ import { Money } from '../../shared/domain/money.ts';
 import type { InvoiceSeries } from '../../shared/domain/invoice.ts';
 import type { Seller } from '../../shared/domain/seller.ts';
 import { withCommit } from './store-wrap.ts';
-import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
+import type { BillingStore } from '../../shared/ports/billing-store.ts';
+import type { Change } from '../../shared/ports/unit-of-work.ts';
 
 /**
  * Bugs the chaos run can plant, one at a time, to prove its checks catch

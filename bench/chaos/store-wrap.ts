@@ -1,4 +1,5 @@
-import type { BillingStore, Change } from '../../shared/ports/billing-store.ts';
+import type { BillingStore } from '../../shared/ports/billing-store.ts';
+import type { Change } from '../../shared/ports/unit-of-work.ts';
 
 /** The store with its commit replaced; every read goes straight through. */
 export function withCommit(inner: BillingStore, commit: (changes: Change[]) => Promise<void>): BillingStore {

@@ -1,5 +1,5 @@
 import { assertBillingRights, hasBillingRights, type Member } from '../domain/organisation.ts';
-import type { BillingStore } from '../ports/billing-store.ts';
+import type { OrganisationReads } from '../ports/billing-store.ts';
 
 /**
  * Who asks: the operator's own tools (CLI, scheduler) or a signed-in user.
@@ -19,7 +19,7 @@ export const SYSTEM: Actor = { kind: 'system' };
 
 /** docs/domain.md R-2 rights: billing actions need billing rights in the organisation (and access to the product). */
 export async function authoriseBilling(
-  store: BillingStore,
+  store: OrganisationReads,
   actor: Actor,
   orgId: string,
   productId?: string,
@@ -34,7 +34,7 @@ export async function authoriseBilling(
  * docs/domain.md R-5: a partner manages its clients' products. A partner's user with
  * billing rights acts on a client as that client's administrator would.
  */
-async function asPartner(store: BillingStore, userId: string, orgId: string): Promise<Member | undefined> {
+async function asPartner(store: OrganisationReads, userId: string, orgId: string): Promise<Member | undefined> {
   const org = await store.getOrganisation(orgId);
   if (!org?.partnerId) return undefined;
   const partnerMember = await store.getMember(org.partnerId, userId);

@@ -1,6 +1,6 @@
 import { addDays, type IsoDate } from '../domain/calendar.ts';
 import { administrators } from '../domain/organisation.ts';
-import type { Change } from '../ports/billing-store.ts';
+import type { Change } from '../ports/unit-of-work.ts';
 import type { LifecycleMessage } from '../ports/message-queue.ts';
 import { loadOrg, loadProduct, retryOnConflict, type BillingDeps } from './renewal-deps.ts';
 

@@ -4,12 +4,13 @@ import { Money } from '../domain/money.ts';
 import { assertCanAssignRole, assertKeepsALegalOwner, type Member, type Organisation } from '../domain/organisation.ts';
 import { assertMethodAcceptsCurrency, savedMethodId, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { isValidVatNumber } from '../domain/vat.ts';
-import type { BillingStore } from '../ports/billing-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
 import { loadOrg } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
+import type { OrganisationReads } from '../ports/billing-store.ts';
+import type { UnitOfWork } from '../ports/unit-of-work.ts';
 
 const email = z.string().trim().email('must be an e-mail address');
 
@@ -27,7 +28,7 @@ export const NewOrganisation = z.object({
 
 /** Creates an organisation with its first legal owner, in one transaction. */
 export async function createOrganisation(
-  deps: { store: BillingStore; clock: Clock; ids: IdGenerator },
+  deps: { store: OrganisationReads & UnitOfWork; clock: Clock; ids: IdGenerator },
   raw: unknown,
 ): Promise<Organisation> {
   const input = parseInput(NewOrganisation, raw);
@@ -66,7 +67,7 @@ export const MemberInput = z.object({
 });
 
 /** Adds or changes a member; only a legal owner makes legal owners, and one always remains. */
-export async function setMember(deps: { store: BillingStore }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
+export async function setMember(deps: { store: OrganisationReads & UnitOfWork }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
   const input = parseInput(MemberInput, raw);
   const members = await deps.store.listMembers(orgId);
   if (actor.kind === 'user') assertCanAssignRole(members.find((m) => m.userId === actor.userId), input.role);
@@ -90,7 +91,7 @@ export const PaymentMethodInput = z.object({
 
 /** Saves a reference to a method held by the payment provider (never card data). */
 export async function addPaymentMethod(
-  deps: { store: BillingStore; clock: Clock; ids: IdGenerator },
+  deps: { store: OrganisationReads & UnitOfWork; clock: Clock; ids: IdGenerator },
   orgId: string,
   raw: unknown,
   actor: Actor = SYSTEM,
@@ -118,7 +119,7 @@ export async function addPaymentMethod(
  * paid orders held; once the check passes, new orders are fulfilled at once
  * (the held ones are released one by one).
  */
-export async function setIdentityCheck(deps: { store: BillingStore }, orgId: string, state: 'required' | 'passed'): Promise<void> {
+export async function setIdentityCheck(deps: { store: OrganisationReads & UnitOfWork }, orgId: string, state: 'required' | 'passed'): Promise<void> {
   const org = await loadOrg(deps.store, orgId);
   await deps.store.commit([{ type: 'identityCheck', orgId: org.id, state }]);
 }

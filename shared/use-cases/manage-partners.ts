@@ -4,10 +4,11 @@ import { BusinessRuleError, ForbiddenError, NotFoundError, ValidationError } fro
 import type { Organisation } from '../domain/organisation.ts';
 import { MAX_DISCOUNT_PERCENT } from '../domain/pricing.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
-import type { BillingStore } from '../ports/billing-store.ts';
 import { SYSTEM, type Actor } from './actor.ts';
 import { loadOrg } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
+import type { OrganisationReads } from '../ports/billing-store.ts';
+import type { UnitOfWork } from '../ports/unit-of-work.ts';
 
 export const PartnerProfileInput = z.object({
   discountPercent: z
@@ -19,7 +20,7 @@ export const PartnerProfileInput = z.object({
 });
 
 /** Makes an organisation a partner (the provider's decision, so the system actor only). */
-export async function setPartnerProfile(deps: { store: BillingStore }, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<Organisation> {
+export async function setPartnerProfile(deps: { store: OrganisationReads & UnitOfWork }, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<Organisation> {
   if (actor.kind !== 'system') throw new ForbiddenError('Only the provider makes an organisation a partner');
   const input = parseInput(PartnerProfileInput, raw);
   const org = await loadOrg(deps.store, orgId);
@@ -45,7 +46,7 @@ export const PartnerLinkInput = z.object({
  * partner be invoiced for them. Only the client's legal owner or an
  * administrator decides; billing the partner needs one currency for both.
  */
-export async function linkToPartner(deps: { store: BillingStore }, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<Organisation> {
+export async function linkToPartner(deps: { store: OrganisationReads & UnitOfWork }, orgId: string, raw: unknown, actor: Actor = SYSTEM): Promise<Organisation> {
   const input = parseInput(PartnerLinkInput, raw);
   if (actor.kind === 'user') {
     const member = await deps.store.getMember(orgId, actor.userId);
@@ -72,7 +73,7 @@ export interface BillingContext {
   discountPercent?: Decimal;
 }
 
-export async function billingContext(store: BillingStore, org: Organisation): Promise<BillingContext> {
+export async function billingContext(store: OrganisationReads, org: Organisation): Promise<BillingContext> {
   if (!org.partnerId) return { payer: org };
   const partner = await store.getOrganisation(org.partnerId);
   if (!partner?.partner) return { payer: org };

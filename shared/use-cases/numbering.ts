@@ -1,5 +1,6 @@
 import { formatInvoiceNumber } from '../domain/invoice.ts';
-import { WriteConflict, type BillingStore, type Change } from '../ports/billing-store.ts';
+import { WriteConflict, type Change, type UnitOfWork } from '../ports/unit-of-work.ts';
+import type { DocumentReads } from '../ports/billing-store.ts';
 
 /** A number lost to another worker is retaken this many times before the whole unit of work is retried. */
 const RENUMBER_ATTEMPTS = 8;
@@ -13,7 +14,7 @@ const RENUMBER_ATTEMPTS = 8;
  * and one transaction, not a re-run of the whole product-night (reads,
  * payment, pricing). Any other conflict is rethrown for the caller's retry.
  */
-export async function commitNumbered(store: BillingStore, changes: Change[]): Promise<void> {
+export async function commitNumbered(store: UnitOfWork & Pick<DocumentReads, 'lastInvoiceSequence'>, changes: Change[]): Promise<void> {
   const invoice = changes.find((c): c is Extract<Change, { type: 'invoice' }> => c.type === 'invoice')?.invoice;
   if (!invoice) return store.commit(changes);
   const range = invoice.seriesId ?? invoice.sellerId;

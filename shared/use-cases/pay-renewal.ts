@@ -7,7 +7,8 @@ import type { Organisation } from '../domain/organisation.ts';
 import { seriesIdFor } from '../domain/seller.ts';
 import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { renewed, type Product } from '../domain/product.ts';
-import { WriteConflict, type Change, type PaymentAttempt } from '../ports/billing-store.ts';
+import { WriteConflict, type Change } from '../ports/unit-of-work.ts';
+import type { PaymentAttempt } from '../domain/records.ts';
 import type { BillingDeps } from './renewal-deps.ts';
 import { ensureCustomer } from './provider-customer.ts';
 

@@ -1,13 +1,13 @@
 import type { Organisation } from '../domain/organisation.ts';
-import type { BillingStore } from '../ports/billing-store.ts';
 import type { PaymentGateway } from '../ports/payment-gateway.ts';
+import type { UnitOfWork } from '../ports/unit-of-work.ts';
 
 /**
  * The organisation's customer at the provider, created once (keyed by the
  * organisation, so two callers get the same one) and remembered on the
  * organisation. Saved methods belong to it, and an off-session charge names it.
  */
-export async function ensureCustomer(deps: { store: BillingStore; gateway: PaymentGateway }, org: Organisation): Promise<string> {
+export async function ensureCustomer(deps: { store: UnitOfWork; gateway: PaymentGateway }, org: Organisation): Promise<string> {
   if (org.gatewayCustomerRef) return org.gatewayCustomerRef;
   const ref = await deps.gateway.ensureCustomer({
     orgId: org.id,

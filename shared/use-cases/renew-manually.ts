@@ -5,7 +5,8 @@ import { BusinessRuleError, ConflictError, ValidationError } from '../domain/err
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { assertAllowedPeriod, assertWithinLongestPeriod, nextActionDate, renewalPeriod, type Product } from '../domain/product.ts';
 import { assertNotInOpenCheckout } from './checkout/open-checkout.ts';
-import type { Change, LifecycleCommand } from '../ports/billing-store.ts';
+import type { Change } from '../ports/unit-of-work.ts';
+import type { LifecycleCommand } from '../domain/records.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
 import { payRenewal } from './pay-renewal.ts';
 import { loadOrg, loadProduct, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';

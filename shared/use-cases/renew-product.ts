@@ -1,6 +1,7 @@
 import { daysBetween, type IsoDate } from '../domain/calendar.ts';
 import { attemptDates, dueActions, nextActionDate, renewalAttemptId, type Product } from '../domain/product.ts';
-import type { Change, LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../ports/billing-store.ts';
+import type { Change } from '../ports/unit-of-work.ts';
+import type { LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../domain/records.ts';
 import type { RenewalMessage } from '../ports/message-queue.ts';
 import { billingContext } from './manage-partners.ts';
 import { commitNumbered } from './numbering.ts';

@@ -3,11 +3,12 @@ import { NotFoundError } from '../domain/errors.ts';
 import type { Organisation } from '../domain/organisation.ts';
 import type { Product } from '../domain/product.ts';
 import type { Seller } from '../domain/seller.ts';
-import { WriteConflict, type BillingStore } from '../ports/billing-store.ts';
+import { WriteConflict } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../ports/message-queue.ts';
 import type { PaymentGateway } from '../ports/payment-gateway.ts';
 import type { Provisioning } from '../ports/provisioning.ts';
+import type { BillingStore, OrganisationReads, ProductReads } from '../ports/billing-store.ts';
 
 /** Everything the billing use cases need from the outside world. */
 export interface BillingDeps {
@@ -30,13 +31,13 @@ export type ChargeMode =
 
 export const CHARGE_INLINE: ChargeMode = { mode: 'inline' };
 
-export async function loadOrg(store: BillingStore, orgId: string): Promise<Organisation> {
+export async function loadOrg(store: Pick<OrganisationReads, 'getOrganisation'>, orgId: string): Promise<Organisation> {
   const org = await store.getOrganisation(orgId);
   if (!org) throw new NotFoundError(`Organisation ${orgId} not found`, 'org_not_found');
   return org;
 }
 
-export async function loadProduct(store: BillingStore, orgId: string, productId: string): Promise<Product> {
+export async function loadProduct(store: Pick<ProductReads, 'getProduct'>, orgId: string, productId: string): Promise<Product> {
   const product = await store.getProduct(orgId, productId);
   if (!product) throw new NotFoundError(`Product ${productId} not found in organisation ${orgId}`, 'product_not_found');
   return product;

@@ -1,6 +1,6 @@
 import type { IsoDate } from '../domain/calendar.ts';
 import { CURRENCIES, Money, type Currency } from '../domain/money.ts';
-import type { BillingStore } from '../ports/billing-store.ts';
+import type { OperationReads } from '../ports/billing-store.ts';
 
 export interface NightSummary {
   date: IsoDate;
@@ -21,7 +21,7 @@ export interface NightSummary {
  * done before this run: a second run of a night reports only what it did
  * itself (nothing, when the first run finished).
  */
-export async function summariseNight(store: Pick<BillingStore, 'listNightOutcomes'>, night: IsoDate, already: ReadonlySet<string> = new Set()): Promise<NightSummary> {
+export async function summariseNight(store: Pick<OperationReads, 'listNightOutcomes'>, night: IsoDate, already: ReadonlySet<string> = new Set()): Promise<NightSummary> {
   const outcomes = (await store.listNightOutcomes(night)).filter((o) => !already.has(`${o.orgId}/${o.productId}`));
   const collected = Object.fromEntries(CURRENCIES.map((c) => [c, Money.zero(c)])) as Record<Currency, Money>;
   const summary: NightSummary = {
@@ -50,6 +50,6 @@ export async function summariseNight(store: Pick<BillingStore, 'listNightOutcome
 }
 
 /** The products a night has already done, for `summariseNight` of a later run of the same night. */
-export async function doneInNight(store: Pick<BillingStore, 'listNightOutcomes'>, night: IsoDate): Promise<Set<string>> {
+export async function doneInNight(store: Pick<OperationReads, 'listNightOutcomes'>, night: IsoDate): Promise<Set<string>> {
   return new Set((await store.listNightOutcomes(night)).map((o) => `${o.orgId}/${o.productId}`));
 }

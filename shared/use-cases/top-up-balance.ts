@@ -2,11 +2,12 @@ import { z } from 'zod';
 import { ConflictError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
 import { assertDepositInRange } from '../domain/top-up.ts';
-import type { BillingStore, Change } from '../ports/billing-store.ts';
+import type { Change, UnitOfWork } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
 import { loadOrg, retryOnConflict } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
+import type { OrganisationReads, PaymentReads } from '../ports/billing-store.ts';
 
 export const TopUpInput = z.object({
   amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
@@ -19,7 +20,7 @@ export const TopUpInput = z.object({
  * transaction, and the reference makes a replay fail instead of crediting twice.
  */
 export async function topUpBalance(
-  deps: { store: BillingStore; clock: Clock },
+  deps: { store: OrganisationReads & PaymentReads & UnitOfWork; clock: Clock },
   orgId: string,
   raw: unknown,
   actor: Actor = SYSTEM,

@@ -3,7 +3,9 @@ import type { Checkout } from '../../shared/domain/checkout.ts';
 import type { Invoice } from '../../shared/domain/invoice.ts';
 import type { Organisation } from '../../shared/domain/organisation.ts';
 import type { Product } from '../../shared/domain/product.ts';
-import { WriteConflict, type BankCreditRecord, type BillingStore, type Change, type LedgerEntry } from '../../shared/ports/billing-store.ts';
+import { type BillingStore } from '../../shared/ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../shared/ports/unit-of-work.ts';
+import type { BankCreditRecord, LedgerEntry } from '../../shared/domain/records.ts';
 
 /**
  * What every billing store must do, written once and run against each of

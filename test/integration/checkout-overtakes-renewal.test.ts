@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { drainQueues, runNight } from '../../functions/local-runtime.ts';
 import { renewalAttemptId } from '../../shared/domain/product.ts';
-import { WriteConflict, type BillingStore, type Change, type PaymentAttempt } from '../../shared/ports/billing-store.ts';
+import { type BillingStore } from '../../shared/ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../shared/ports/unit-of-work.ts';
+import type { PaymentAttempt } from '../../shared/domain/records.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';

@@ -12,23 +12,9 @@ import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
 import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
-import {
-  WriteConflict,
-  type BillingStore,
-  type Change,
-  type DueProductRef,
-  type LedgerEntry,
-  type LifecycleCommand,
-  type NightOutcome,
-  type NightRun,
-  type OutboxEmail,
-  type PaymentAttempt,
-  type PaymentRecord,
-  type ReadStats,
-  type StoredGatewayEvent,
-  type BankCreditRecord,
-  type ExportJob,
-} from '../../ports/billing-store.ts';
+import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
+import type { LedgerEntry, LifecycleCommand, NightOutcome, NightRun, OutboxEmail, PaymentAttempt, PaymentRecord, StoredGatewayEvent, BankCreditRecord, ExportJob } from '../../domain/records.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import { DUE_SHARDS, keys, shardOf } from './keys.ts';
 import { TABLE_KEYS } from './table-schema.ts';

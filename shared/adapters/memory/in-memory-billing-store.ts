@@ -4,23 +4,9 @@ import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
 import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
-import {
-  WriteConflict,
-  type BankCreditRecord,
-  type BillingStore,
-  type Change,
-  type DueProductRef,
-  type ExportJob,
-  type LedgerEntry,
-  type LifecycleCommand,
-  type NightOutcome,
-  type NightRun,
-  type OutboxEmail,
-  type PaymentAttempt,
-  type PaymentRecord,
-  type ReadStats,
-  type StoredGatewayEvent,
-} from '../../ports/billing-store.ts';
+import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
+import type { BankCreditRecord, ExportJob, LedgerEntry, LifecycleCommand, NightOutcome, NightRun, OutboxEmail, PaymentAttempt, PaymentRecord, StoredGatewayEvent } from '../../domain/records.ts';
 
 type Statement = { id: string; fileDigest: string; credits: number; importedAt: string };
 type SeriesEntry = { number: string; orgId: string; issueDate: IsoDate };

@@ -5,7 +5,8 @@ import { paymentReferenceFor } from '../../domain/payment-reference.ts';
 import type { Invoice } from '../../domain/invoice.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import { nextActionDate, type Product } from '../../domain/product.ts';
-import { WriteConflict, type BankCreditRecord, type Change, type LifecycleCommand } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
+import type { BankCreditRecord, LifecycleCommand } from '../../domain/records.ts';
 import type { CheckoutDeps } from '../checkout/checkout-deps.ts';
 import {
   balanceMove,

@@ -1,5 +1,6 @@
 import { Money } from '../../domain/money.ts';
-import { WriteConflict, type Change, type StoredGatewayEvent } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
+import type { StoredGatewayEvent } from '../../domain/records.ts';
 import type { GatewayEvent, PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps, SettlementMessage } from './checkout-deps.ts';

@@ -2,7 +2,9 @@ import type { IsoDate } from '../../domain/calendar.ts';
 import { creditNoteForPart, uncredited, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
 import { Money, type Currency } from '../../domain/money.ts';
 import { seriesIdFor, type Seller } from '../../domain/seller.ts';
-import { WriteConflict, type BillingStore, type PaymentRecord } from '../../ports/billing-store.ts';
+import { WriteConflict } from '../../ports/unit-of-work.ts';
+import type { PaymentRecord } from '../../domain/records.ts';
+import type { DocumentReads } from '../../ports/billing-store.ts';
 
 /** What the records already book as given back of one provider payment, as a positive amount. */
 export function refundsBooked(payments: readonly PaymentRecord[], paymentRef: string, currency: Currency): Money {
@@ -29,7 +31,7 @@ export function nextRefundRecordId(paymentRef: string, booked: Money): string {
  * series. The number is checked at commit like any other.
  */
 export async function nextCreditNote(
-  deps: { store: BillingStore; seller: Seller },
+  deps: { store: DocumentReads; seller: Seller },
   invoice: Invoice,
   today: IsoDate,
   amount: Money | 'rest',

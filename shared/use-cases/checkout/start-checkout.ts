@@ -22,7 +22,7 @@ import type { PaymentMethodKind } from '../../domain/payment-methods.ts';
 import { priceInvoice } from '../../domain/pricing.ts';
 import { assertAllowedPeriod, assertWithinLongestPeriod, renewalAttemptId, type Product } from '../../domain/product.ts';
 import { vatTreatment } from '../../domain/vat.ts';
-import { WriteConflict, type Change } from '../../ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import { GatewayRequestError } from '../../ports/payment-gateway.ts';
 import { TOP_UP_MIN } from '../../domain/top-up.ts';
 import { authoriseBilling, type Actor } from '../actor.ts';

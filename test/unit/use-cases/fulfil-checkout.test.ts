@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Money } from '../../../shared/domain/money.ts';
 import type { Product } from '../../../shared/domain/product.ts';
-import { WriteConflict } from '../../../shared/ports/billing-store.ts';
+import { WriteConflict } from '../../../shared/ports/unit-of-work.ts';
 import { issueCheckoutInvoice, periodFor, renewCheckoutProducts, savedMethodFrom, vatOf } from '../../../shared/use-cases/checkout/fulfil-checkout.ts';
 import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
 import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';

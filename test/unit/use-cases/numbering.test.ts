@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Invoice } from '../../../shared/domain/invoice.ts';
-import { WriteConflict, type BillingStore, type Change } from '../../../shared/ports/billing-store.ts';
+import { type BillingStore } from '../../../shared/ports/billing-store.ts';
+import { WriteConflict, type Change } from '../../../shared/ports/unit-of-work.ts';
 import { commitNumbered, renumbered } from '../../../shared/use-cases/numbering.ts';
 
 const invoice = { number: 'INV-CH-2026-000004', series: 'INV', sellerId: 'ch', year: 2026, sequence: 4 } as Invoice;

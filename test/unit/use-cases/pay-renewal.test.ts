@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Money } from '../../../shared/domain/money.ts';
-import { WriteConflict, type PaymentAttempt } from '../../../shared/ports/billing-store.ts';
+import { WriteConflict } from '../../../shared/ports/unit-of-work.ts';
+import type { PaymentAttempt } from '../../../shared/domain/records.ts';
 import { addPaymentMethod } from '../../../shared/use-cases/manage-organisation.ts';
 import { payRenewal, type RenewalPaymentInput } from '../../../shared/use-cases/pay-renewal.ts';
 import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';

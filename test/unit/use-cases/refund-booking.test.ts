@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Money } from '../../../shared/domain/money.ts';
-import { WriteConflict, type PaymentRecord } from '../../../shared/ports/billing-store.ts';
+import { WriteConflict } from '../../../shared/ports/unit-of-work.ts';
+import type { PaymentRecord } from '../../../shared/domain/records.ts';
 import { nextCreditNote, nextRefundRecordId, refundsBooked } from '../../../shared/use-cases/checkout/refund-booking.ts';
 import { renewProduct } from '../../../shared/use-cases/renew-product.ts';
 import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';

@@ -1,0 +1,208 @@
+import type { IsoDate } from './calendar.ts';
+import type { Currency } from './money.ts';
+import type { PaymentMethodKind } from './payment-methods.ts';
+
+// The engine's records beside the aggregates (organisations, products, documents, checkouts): money
+// movements, attempts, bank credits, e-mails, lifecycle commands, nights and jobs. Plain data, written
+// only through a unit of work (ports/unit-of-work.ts).
+
+/** One movement of the prepaid balance; the balance always equals the sum of its ledger. */
+export interface LedgerEntry {
+  id: string;
+  orgId: string;
+  date: IsoDate;
+  /** Signed decimal string: credit positive, debit negative. */
+  amount: string;
+  currency: Currency;
+  /** `bank-reversal`: the bank took back a transfer whose money had gone to the balance (below zero if spent). */
+  reason: 'top-up' | 'renewal' | 'renewal-hold' | 'hold-release' | 'checkout-hold' | 'refund' | 'top-up-refund' | 'overpayment' | 'bank-reversal';
+  ref: string;
+  balanceAfter: string;
+  createdAt: string;
+}
+
+/** Money received from (or, negative, refunded through) a payment provider, and what justifies it. */
+export interface PaymentRecord {
+  id: string;
+  orgId: string;
+  date: IsoDate;
+  /** `transfer`: a bank credit read from a camt.054 statement. */
+  method: PaymentMethodKind | 'transfer';
+  /** Signed: a refund is negative. */
+  amount: string;
+  currency: Currency;
+  gatewayRef: string;
+  /** The invoice paid, or the credit note of a refund; absent for a top-up (the ledger justifies it). */
+  invoiceNumber?: string;
+  productId?: string;
+  checkoutId?: string;
+  /** For a refund: the provider's payment it gives back. */
+  refundOf?: string;
+  createdAt: string;
+}
+
+/** A bank credit read from a statement, recorded once by the bank's id with what it settled. */
+export interface BankCreditRecord {
+  id: string;
+  statementId: string;
+  amount: string;
+  currency: string;
+  bookingDate?: IsoDate;
+  reference?: string;
+  message?: string;
+  debtorName?: string;
+  outcome:
+    | 'settled'
+    | 'partial'
+    | 'overpaid'
+    | 'credited-to-balance'
+    | 'unmatched'
+    | 'wrong-currency'
+    /** An entry of the file that could not be read as it stands; nothing was credited. */
+    | 'unreadable'
+    /** The bank's reference was booked before with other content: not settled, finance decides. */
+    | 'conflicting'
+    /** A reversal or return of an earlier credit: what that credit paid was reopened. */
+    | 'reversed'
+    /** A reversal or return the engine could not tie to a credit it booked. */
+    | 'reversal-unmatched';
+  /** The creditor account it arrived on. */
+  account?: string;
+  /** Of the amount, what went to the prepaid balance (an overpayment, or a document already paid). */
+  toBalance?: string;
+  /** For a reversal: the credit it takes back. */
+  reverses?: string;
+  /** Set on a credit once a reversal has taken it back. */
+  reversedBy?: string;
+  /** The document it paid, and its organisation. */
+  documentNumber?: string;
+  orgId?: string;
+  /** Why finance must look at it (unmatched, wrong currency, paid twice). */
+  note?: string;
+  importedAt: string;
+}
+
+/** A finance export asked through the API, run by the exports queue's worker. */
+export interface ExportJob {
+  id: string;
+  requestedBy: string;
+  params: { from: IsoDate; to: IsoDate; orgId?: string; partnerId?: string; lines: boolean; pdf: boolean };
+  status: 'queued' | 'running' | 'done' | 'failed';
+  createdAt: string;
+  csvKey?: string;
+  zipKey?: string;
+  totals?: { documents: number; rows: number; byCurrency: Record<string, { net: string; vat: string; gross: string; paid: Record<string, string> }> };
+  finishedAt?: string;
+  error?: string;
+  /** While running: the worker's hold on the job; once past, another delivery may take it over. */
+  leaseUntil?: string;
+  /** Workers that have taken the job so far. */
+  runs?: number;
+}
+
+/** An inbound provider event, stored once by its id before anything acts on it. */
+export interface StoredGatewayEvent {
+  id: string;
+  type: string;
+  /** Unix seconds, the provider's creation time. */
+  created: number;
+  /** The id of the object it is about (PaymentIntent, SetupIntent, Charge, PaymentMethod). */
+  objectId: string;
+  payload: string;
+  status: 'received' | 'processed';
+  receivedAt: string;
+  processedAt?: string;
+  /** What settlement did, for the audit trail. */
+  outcome?: string;
+  /** Unix seconds after which DynamoDB's TTL may delete it. */
+  expiresAt: number;
+}
+
+/**
+ * One automatic payment attempt for one product period, recorded before the
+ * provider is called so a crash after the charge finds it and its provider id.
+ */
+export interface PaymentAttempt {
+  id: string;
+  orgId: string;
+  productId: string;
+  periodStart: IsoDate;
+  attempt: number;
+  night: IsoDate;
+  idempotencyKey: string;
+  currency: Currency;
+  total: string;
+  balancePart: string;
+  chargePart: string;
+  paymentMethodId?: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  gatewayRef?: string;
+  failureCode?: string;
+  /** The final invoice that settled it: a replayed manual renewal answers with it. */
+  invoiceNumber?: string;
+  createdAt: string;
+}
+
+export interface OutboxEmail {
+  id: string;
+  date: IsoDate;
+  orgId: string;
+  productId?: string;
+  to: string[];
+  template:
+    | 'renewal-reminder'
+    | 'auto-renewal-notice'
+    | 'payment-failed'
+    | 'authentication-required'
+    | 'renewal-paid'
+    | 'product-blocked'
+    | 'product-terminated'
+    | 'checkout-paid'
+    | 'checkout-held'
+    | 'order-refunded'
+    | 'top-up-credited'
+    | 'invoice-reopened'
+    | 'payment-method-removed';
+  data: Record<string, string>;
+  createdAt: string;
+}
+
+export type LifecycleAction = 'block' | 'unblock' | 'terminate';
+
+export interface LifecycleCommand {
+  id: string;
+  date: IsoDate;
+  orgId: string;
+  productId: string;
+  action: LifecycleAction;
+  status: 'pending' | 'applied';
+  appliedAt?: string;
+  /** Why it was not carried out: the product had moved past it when it arrived. */
+  skipped?: string;
+  createdAt: string;
+}
+
+/** What one night did to one product, written with the product so it is counted once. */
+export interface NightOutcome {
+  night: IsoDate;
+  orgId: string;
+  productId: string;
+  currency: Currency;
+  reminders: number;
+  attempted: boolean;
+  paid: boolean;
+  failed: boolean;
+  collected: string;
+  blocked: boolean;
+  unblocked: boolean;
+  terminated: boolean;
+}
+
+export interface NightRun {
+  date: IsoDate;
+  /** Nights caught up by this run, oldest first (includes `date`). */
+  coveredDates: IsoDate[];
+  planned: number;
+  startedAt: string;
+}
+
