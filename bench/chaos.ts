@@ -69,7 +69,9 @@ function parseArgs(argv: string[]): ChaosOptions {
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD] [--no-holds] [--no-night-clicks] [--plant BUG]`);
+  console.error(
+    `${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD] [--no-holds] [--no-night-clicks] [--plant BUG]`,
+  );
   process.exit(2);
 }
 

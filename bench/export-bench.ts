@@ -47,9 +47,7 @@ const template = toInvoice(priced, { series: 'INV', seller: DEFAULT_SELLER, year
   { method: 'balance', amount: Money.of('5.00', 'CHF') },
   { method: 'card', amount: priced.total.minus(Money.of('5.00', 'CHF')), ref: 'pi_3PqRsTuVwXyZ0123456789ab' },
 ]);
-const note = creditNoteFor(template, { seller: DEFAULT_SELLER, year: 2026, sequence: 1 }, '2026-12-20', [
-  { method: 'card', amount: priced.total, ref: 're_1' },
-]);
+const note = creditNoteFor(template, { seller: DEFAULT_SELLER, year: 2026, sequence: 1 }, '2026-12-20', [{ method: 'card', amount: priced.total, ref: 're_1' }]);
 
 /** Every tenth document is a credit note, so both signs go through the sums. */
 async function* documents(): AsyncGenerator<Invoice> {

@@ -61,7 +61,9 @@ const priced = priceInvoice(
   'CHF',
 );
 /** An invoice paid in part from the balance: open, with the rest to pay by QR-bill. */
-const invoice: Invoice = toInvoice(priced, { series: 'INV', seller, year: 2026, sequence: 42 }, org, '2026-12-17', [{ method: 'balance', amount: Money.of('5.00', 'CHF') }], { status: 'open' });
+const invoice: Invoice = toInvoice(priced, { series: 'INV', seller, year: 2026, sequence: 42 }, org, '2026-12-17', [{ method: 'balance', amount: Money.of('5.00', 'CHF') }], {
+  status: 'open',
+});
 invoice.amountDue = priced.total.minus(Money.of('5.00', 'CHF')).toString();
 invoice.paymentReference = paymentReferenceFor(seller, { series: 'INV', year: 2026, sequence: 42 });
 
@@ -73,9 +75,40 @@ type Op = { method: string; args: unknown[] } | { method: 'qrbill'; data: Data; 
 /** Reads a page; the floor needs none of these. */
 const MEASURES = new Set(['heightOfString', 'widthOfString', 'bufferedPageRange']);
 const DRAWING = [
-  'addPage', 'image', 'font', 'fontSize', 'fillColor', 'strokeColor', 'fillOpacity', 'strokeOpacity', 'text', 'save', 'restore',
-  'moveTo', 'lineTo', 'lineWidth', 'undash', 'dash', 'stroke', 'fill', 'fillAndStroke', 'rect', 'roundedRect', 'rotate', 'translate',
-  'scale', 'switchToPage', 'circle', 'polygon', 'path', 'closePath', 'bezierCurveTo', 'quadraticCurveTo', 'opacity', 'lineCap', 'lineJoin',
+  'addPage',
+  'image',
+  'font',
+  'fontSize',
+  'fillColor',
+  'strokeColor',
+  'fillOpacity',
+  'strokeOpacity',
+  'text',
+  'save',
+  'restore',
+  'moveTo',
+  'lineTo',
+  'lineWidth',
+  'undash',
+  'dash',
+  'stroke',
+  'fill',
+  'fillAndStroke',
+  'rect',
+  'roundedRect',
+  'rotate',
+  'translate',
+  'scale',
+  'switchToPage',
+  'circle',
+  'polygon',
+  'path',
+  'closePath',
+  'bezierCurveTo',
+  'quadraticCurveTo',
+  'opacity',
+  'lineCap',
+  'lineJoin',
   ...MEASURES,
 ];
 
@@ -102,7 +135,16 @@ async function recordEnginePage(): Promise<{ ops: Op[]; pdf: Buffer }> {
   const attachTo = billProto.attachTo;
   billProto.attachTo = function (this: SwissQRBill, doc: Doc, x?: number, y?: number) {
     const input = qrBillInput(invoice, seller)!;
-    ops.push({ method: 'qrbill', data: input.data, language: (invoice.language ?? 'fr').toUpperCase(), x: x ?? 0, y: y ?? 0, docX: doc.x, docY: doc.y, marginBottom: doc.page.margins.bottom });
+    ops.push({
+      method: 'qrbill',
+      data: input.data,
+      language: (invoice.language ?? 'fr').toUpperCase(),
+      x: x ?? 0,
+      y: y ?? 0,
+      docX: doc.x,
+      docY: doc.y,
+      marginBottom: doc.page.margins.bottom,
+    });
     depth++;
     try {
       attachTo.call(this, doc, x, y);
@@ -205,7 +247,15 @@ const enginePerSecond = median(engineRates);
 const floorPerSecond = median(floorRates);
 process.stderr.write(`pdf: engine ${enginePerSecond.toFixed(1)}/s, floor ${floorPerSecond.toFixed(1)}/s, ratio ${(enginePerSecond / floorPerSecond).toFixed(2)}\n`);
 emit({
-  document: { number: invoice.number, status: invoice.status, amountDue: invoice.amountDue, lines: invoice.lines.length, bytes: enginePdf.length, floorBytes: floorPdf.length, pdfkitCalls: ops.length },
+  document: {
+    number: invoice.number,
+    status: invoice.status,
+    amountDue: invoice.amountDue,
+    lines: invoice.lines.length,
+    bytes: enginePdf.length,
+    floorBytes: floorPdf.length,
+    pdfkitCalls: ops.length,
+  },
   rounds,
   docsPerBlock,
   enginePerSecond: round(enginePerSecond, 1),

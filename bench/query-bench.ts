@@ -180,7 +180,9 @@ try {
       },
       scan: { itemsRead: scanned, matched, capacityUnits: scanUnits, itemsPerDue: scanned / due, capacityPerDue: scanUnits / due, calls: scanCalls, ms: Math.round(scanMs) },
     });
-    process.stderr.write(`query: ${size} products, ${due} due: index ${plan.read.items} items / ${plan.read.capacityUnits} RCU, scan ${scanned} items / ${scanUnits} RCU (seeded in ${seedSeconds.toFixed(1)} s)\n`);
+    process.stderr.write(
+      `query: ${size} products, ${due} due: index ${plan.read.items} items / ${plan.read.capacityUnits} RCU, scan ${scanned} items / ${scanUnits} RCU (seeded in ${seedSeconds.toFixed(1)} s)\n`,
+    );
   }
 } finally {
   client.destroy();

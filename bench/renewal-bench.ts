@@ -243,7 +243,8 @@ async function engineRun(items: RawItem[], concurrency: number): Promise<EngineR
     });
   }
   await rt.close();
-  if (report.paid + report.deadLetters.length !== renewals) throw new Error(`engine at concurrency ${concurrency}: ${report.paid} of ${renewals} paid, ${report.deadLetters.length} dead letters`);
+  if (report.paid + report.deadLetters.length !== renewals)
+    throw new Error(`engine at concurrency ${concurrency}: ${report.paid} of ${renewals} paid, ${report.deadLetters.length} dead letters`);
   return {
     concurrency,
     seconds: round(report.seconds, 3),
@@ -255,7 +256,9 @@ async function engineRun(items: RawItem[], concurrency: number): Promise<EngineR
     failedCallsPerRenewal: round(counter.failed / report.paid),
     failures: counter.failures,
     cpuMsPerRenewal: round((used.user + used.system) / 1000 / report.paid),
-    queues: Object.fromEntries(Object.entries(queues).map(([name, q]) => [name, { messages: round(q.messages / report.paid, 3), sendRequests: round(q.sendRequests / report.paid, 3) }])),
+    queues: Object.fromEntries(
+      Object.entries(queues).map(([name, q]) => [name, { messages: round(q.messages / report.paid, 3), sendRequests: round(q.sendRequests / report.paid, 3) }]),
+    ),
     documentWritesPerRenewal: round(documentWrites / report.paid, 3),
     deadLetters,
   };
@@ -404,14 +407,18 @@ function describe(rec: Recording) {
   const byKind = new Map<Kind, RenewalRecording[]>();
   for (const r of rec.renewals) byKind.set(r.kind, [...(byKind.get(r.kind) ?? []), r]);
   const avg = (rs: RenewalRecording[], f: (r: RenewalRecording) => number) => rs.reduce((s, r) => s + f(r), 0) / Math.max(1, rs.length);
-  const commands = (calls: CallRecord[]) => calls.map((c) => `${c.command.replace('Command', '')}${c.command === 'TransactWriteCommand' ? `(${(c.input.TransactItems as unknown[]).length})` : ''} ${keyOf(c)}`);
+  const commands = (calls: CallRecord[]) =>
+    calls.map((c) => `${c.command.replace('Command', '')}${c.command === 'TransactWriteCommand' ? `(${(c.input.TransactItems as unknown[]).length})` : ''} ${keyOf(c)}`);
   const units = (calls: CallRecord[]) => calls.reduce((s, c) => ({ write: s.write + unitsOf(c).write, read: s.read + unitsOf(c).read }), { write: 0, read: 0 });
   const isWebhook = (c: CallRecord) => keyOf(c).startsWith('EVENT#');
   const kinds = [...byKind.entries()].map(([kind, rs]) => ({
     kind,
     renewals: rs.length,
     calls: round(avg(rs, (r) => r.calls.length)),
-    byCommand: countBy(rs.flatMap((r) => r.calls.map((c) => c.command)), rs.length),
+    byCommand: countBy(
+      rs.flatMap((r) => r.calls.map((c) => c.command)),
+      rs.length,
+    ),
     writeUnits: round(avg(rs, (r) => units(r.calls).write)),
     readUnits: round(avg(rs, (r) => units(r.calls).read)),
     awsWriteUnits: round(avg(rs, (r) => awsUnits(r.calls).write)),
@@ -432,7 +439,9 @@ function describe(rec: Recording) {
       awsWriteUnits: round(avg(all, (r) => awsUnits(r.calls).write)),
       awsReadUnits: round(avg(all, (r) => awsUnits(r.calls).read)),
       transactions: round(avg(all, (r) => r.calls.filter((c) => c.command === 'TransactWriteCommand').length)),
-      webhookEvents: round(avg(all, (r) => r.calls.filter((c) => isWebhook(c) && c.command === 'TransactWriteCommand' && JSON.stringify(c.input).includes('attribute_not_exists')).length)),
+      webhookEvents: round(
+        avg(all, (r) => r.calls.filter((c) => isWebhook(c) && c.command === 'TransactWriteCommand' && JSON.stringify(c.input).includes('attribute_not_exists')).length),
+      ),
       cardCharges: round(all.filter((r) => r.kind !== 'balance').length / all.length),
     },
     night: {
@@ -477,7 +486,9 @@ try {
   process.stderr.write(`renewal: seeded ${renewals} renewals (${items.length} items) in ${seedSeconds.toFixed(1)} s\n`);
   const rec = await record(items);
   const recording = describe(rec);
-  process.stderr.write(`renewal: recorded ${recording.perRenewal.calls} DynamoDB calls per renewal, ${recording.perRenewal.writeUnits} WCU, ${recording.perRenewal.readUnits} RCU\n`);
+  process.stderr.write(
+    `renewal: recorded ${recording.perRenewal.calls} DynamoDB calls per renewal, ${recording.perRenewal.writeUnits} WCU, ${recording.perRenewal.readUnits} RCU\n`,
+  );
 
   const engine: EngineRun[] = [];
   const floor: FloorRun[] = [];
@@ -486,7 +497,13 @@ try {
     const before = await floorRun(items, rec, c);
     engine.push(await engineRun(items, c));
     const after = await floorRun(items, rec, c);
-    floor.push({ concurrency: c, seconds: round((before.seconds + after.seconds) / 2, 3), renewalsPerSecond: round((before.renewalsPerSecond + after.renewalsPerSecond) / 2, 1), calls: before.calls, runs: [before.renewalsPerSecond, after.renewalsPerSecond] });
+    floor.push({
+      concurrency: c,
+      seconds: round((before.seconds + after.seconds) / 2, 3),
+      renewalsPerSecond: round((before.renewalsPerSecond + after.renewalsPerSecond) / 2, 1),
+      calls: before.calls,
+      runs: [before.renewalsPerSecond, after.renewalsPerSecond],
+    });
     const e = engine.at(-1)!;
     const f = floor.at(-1)!;
     process.stderr.write(

@@ -203,7 +203,10 @@ const output = {
   command: `npx tsx bench/run.ts${quick ? ' --quick' : ''}${argValue('--parts') ? ` --parts ${argValue('--parts')}` : ''}`,
   seconds: Math.round((performance.now() - suiteStart) / 1000),
   machine: machine(),
-  cost: cost && costAwsRules ? { prices: PRICES, assumptions: ASSUMPTIONS, inputs: costInputs, measuredUnits: cost, awsRuleUnits: costAwsRules, stripeBilling: stripeBillingChf() } : null,
+  cost:
+    cost && costAwsRules
+      ? { prices: PRICES, assumptions: ASSUMPTIONS, inputs: costInputs, measuredUnits: cost, awsRuleUnits: costAwsRules, stripeBilling: stripeBillingChf() }
+      : null,
   parts: results,
 };
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(output, null, 2)}\n`);

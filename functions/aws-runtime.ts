@@ -73,4 +73,3 @@ export function queueFromEnv<T>(sqs: SQSClient, name: string): MessageQueue<T> {
   const url = process.env[name];
   return url ? new SqsQueue<T>(sqs, url) : { send: () => Promise.reject(new Error(`environment variable ${name} is not set`)) };
 }
-

@@ -110,9 +110,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const stripe = opts.gateway ? undefined : readStripeConfig();
   const gateway =
     opts.gateway ??
-    (stripe
-      ? StripePaymentGateway.fromConfig(stripe)
-      : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
+    (stripe ? StripePaymentGateway.fromConfig(stripe) : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
   const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
   const deps: EngineDeps = {
@@ -186,11 +184,7 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps):
 /** Like the charge queue's event source in AWS: few consumers, so the provider's rate limit holds. */
 const CHARGE_CONCURRENCY = 4;
 
-export async function runNight(
-  rt: LocalRuntime,
-  night: IsoDate,
-  opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<NightReport> {
+export async function runNight(rt: LocalRuntime, night: IsoDate, opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<NightReport> {
   const started = performance.now();
   const deps = { ...rt.deps, clock: fixedClock(night) };
   const already = await doneInNight(rt.store, night);

@@ -39,13 +39,7 @@ export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
  * IAM action: DynamoDB authorises each item of a transaction with PutItem,
  * UpdateItem, DeleteItem or ConditionCheckItem. Scan is deliberately absent.
  */
-export type DynamoDbAction =
-  | 'dynamodb:GetItem'
-  | 'dynamodb:Query'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem'
-  | 'dynamodb:ConditionCheckItem';
+export type DynamoDbAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
 
 /**
  * Object actions a function may be granted under one prefix of a bucket.
@@ -126,9 +120,7 @@ export class BillingFunction extends Construct {
         ...(props.rendersPdfs ? { BILLING_FONTS_DIR: FONTS_DIR_IN_BUNDLE } : {}),
         ...props.environment,
       },
-      ...(props.onFailureQueue
-        ? { onFailure: new SqsDestination(props.onFailureQueue), retryAttempts: 2, maxEventAge: Duration.hours(2) }
-        : {}),
+      ...(props.onFailureQueue ? { onFailure: new SqsDestination(props.onFailureQueue), retryAttempts: 2, maxEventAge: Duration.hours(2) } : {}),
       bundling: {
         // Local esbuild (a devDependency): synth needs no Docker.
         forceDockerBundling: false,
@@ -148,9 +140,7 @@ export class BillingFunction extends Construct {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
                 // Local bundling runs this in the repository (cwd), where tsx is installed.
-                afterBundling: (inputDir: string, outputDir: string) => [
-                  `node --import tsx "${join(inputDir, relative(REPO_ROOT, PDF_BUNDLE_FILES_SCRIPT))}" "${outputDir}"`,
-                ],
+                afterBundling: (inputDir: string, outputDir: string) => [`node --import tsx "${join(inputDir, relative(REPO_ROOT, PDF_BUNDLE_FILES_SCRIPT))}" "${outputDir}"`],
               },
             }
           : {}),
@@ -188,10 +178,7 @@ export class BillingFunction extends Construct {
 
   /** dynamodb:Query on the table and/or on named global secondary indexes only. */
   public grantQuery(table: ITableV2, on: { table?: boolean; indexes?: readonly string[] }): this {
-    const resources = [
-      ...(on.table ? [table.tableArn] : []),
-      ...(on.indexes ?? []).map((index) => `${table.tableArn}/index/${index}`),
-    ];
+    const resources = [...(on.table ? [table.tableArn] : []), ...(on.indexes ?? []).map((index) => `${table.tableArn}/index/${index}`)];
     if (resources.length === 0) throw new Error('grantQuery needs the table or at least one index');
     this.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources }));
     return this;
@@ -199,9 +186,7 @@ export class BillingFunction extends Construct {
 
   /** sqs:SendMessage (which also authorises SendMessageBatch) on these queues only. */
   public grantSend(...queues: IQueue[]): this {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }),
-    );
+    this.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sqs:SendMessage'], resources: queues.map((q) => q.queueArn) }));
     return this;
   }
 
@@ -229,9 +214,7 @@ export class BillingFunction extends Construct {
   public grantObjects(bucket: IBucket, prefix: string, actions: readonly S3ObjectAction[], why: string): this {
     if (!/^[a-z0-9-]+(\/[a-z0-9-]+)*\/$/.test(prefix)) throw new Error(`grantObjects needs a folder prefix such as "exports/", got ${JSON.stringify(prefix)}`);
     const resource = bucket.arnForObjects(`${prefix}*`);
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [resource] }),
-    );
+    this.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [resource] }));
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagName(Stack.of(this).resolve(resource))}]`,
       reason: `${actions.join(', ')} on the objects under ${prefix} of the documents bucket only: ${why}. Object keys are made at run time, so the prefix ends in a wildcard.`,
@@ -241,9 +224,7 @@ export class BillingFunction extends Construct {
 
   /** secretsmanager:GetSecretValue on this secret only. */
   public grantSecretValue(secret: ISecret): this {
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
-    );
+    this.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
     return this;
   }
 }

@@ -74,9 +74,7 @@ export function isStage(value: unknown): value is Stage {
 export function parseStage(value: unknown): Stage {
   if (value === undefined || value === null) return 'dev';
   if (isStage(value)) return value;
-  throw new Error(
-    `Invalid stage ${JSON.stringify(value)}: expected one of ${STAGES.join(', ')} (pass it as -c stage=<stage>).`,
-  );
+  throw new Error(`Invalid stage ${JSON.stringify(value)}: expected one of ${STAGES.join(', ')} (pass it as -c stage=<stage>).`);
 }
 
 export interface StatefulStackProps extends StackProps {
@@ -179,8 +177,7 @@ export class StatefulStack extends Stack {
     this.schedulerDlq = this.deadLetterQueue('SchedulerDlq', removalPolicy);
     Validations.of(this.schedulerDlq).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself a dead-letter queue: EventBridge Scheduler and the scheduled functions (on failure) send to it; a DLQ of a DLQ would only hide failures.',
+      reason: 'This queue is itself a dead-letter queue: EventBridge Scheduler and the scheduled functions (on failure) send to it; a DLQ of a DLQ would only hide failures.',
     });
 
     this.bankImportDlq = this.deadLetterQueue('BankImportDlq', removalPolicy);

@@ -258,11 +258,7 @@ export class StatelessStack extends Stack {
       .grantObjects(documents, BANK_INCOMING_PREFIX, ['s3:GetObject'], 'import-statement reads the camt.054 file it was notified of');
     // S3 invokes it for each new object under bank/incoming/ (asynchronously: retried twice, then parked on the bank import DLQ).
     // The bucket is the stateful stack's, imported: the notification lives here and the stateful stack never refers to a function.
-    documents.addEventNotification(
-      EventType.OBJECT_CREATED,
-      new LambdaDestination(importStatement.function),
-      { prefix: BANK_INCOMING_PREFIX },
-    );
+    documents.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(importStatement.function), { prefix: BANK_INCOMING_PREFIX });
     const notificationsHandler = this.node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER_ID);
     if (!notificationsHandler) throw new Error(`no ${BUCKET_NOTIFICATIONS_HANDLER_ID}: CDK changed how it writes bucket notifications`);
     Validations.of(notificationsHandler).acknowledge({
@@ -449,7 +445,13 @@ export class StatelessStack extends Stack {
     // ---- Alarms
 
     this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `Billing ${stage} alarms`, enforceSSL: true });
-    const alarm = (id: string, metric: IMetric, threshold: number, description: string, options: { missing?: TreatMissingData; periods?: number; comparison?: ComparisonOperator } = {}) => {
+    const alarm = (
+      id: string,
+      metric: IMetric,
+      threshold: number,
+      description: string,
+      options: { missing?: TreatMissingData; periods?: number; comparison?: ComparisonOperator } = {},
+    ) => {
       const created = new Alarm(this, id, {
         metric,
         threshold,
@@ -473,7 +475,12 @@ export class StatelessStack extends Stack {
       ['BankImport', data.bankImportDlq],
     ];
     for (const [name, dlq] of dlqs) {
-      alarm(`${name}DlqDepthAlarm`, dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1, `Messages are parked on the ${name} dead-letter queue`);
+      alarm(
+        `${name}DlqDepthAlarm`,
+        dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        1,
+        `Messages are parked on the ${name} dead-letter queue`,
+      );
     }
 
     for (const [name, fn] of Object.entries(this.functions)) {
@@ -483,7 +490,10 @@ export class StatelessStack extends Stack {
 
     // The night did not finish: no successful plan-night (or checkout chores) run in 24 hours,
     // or renewal or charge messages still waiting hours after the night began.
-    for (const [name, fn] of [['PlanNight', planNight], ['NightlyCheckouts', nightlyCheckouts]] as const) {
+    for (const [name, fn] of [
+      ['PlanNight', planNight],
+      ['NightlyCheckouts', nightlyCheckouts],
+    ] as const) {
       const successes = new MathExpression({
         expression: 'FILL(invocations, 0) - FILL(errors, 0)',
         usingMetrics: {
@@ -499,7 +509,10 @@ export class StatelessStack extends Stack {
         missing: TreatMissingData.BREACHING,
       });
     }
-    for (const [name, queue] of [['Renewal', data.renewalQueue], ['Charge', data.chargeQueue]] as const) {
+    for (const [name, queue] of [
+      ['Renewal', data.renewalQueue],
+      ['Charge', data.chargeQueue],
+    ] as const) {
       alarm(
         `${name}BacklogAlarm`,
         queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
@@ -513,8 +526,11 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: apiStage.url });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${apiStage.url}v1/webhooks/stripe`, description: 'Register this endpoint in Stripe' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe the on-call address to it' });
-    // For the runbook (README, "Deploying to AWS"): a night run by hand, and the bank import's logs.
-    new CfnOutput(this, 'PlanNightFunctionName', { value: planNight.function.functionName, description: 'aws lambda invoke it with {"night":"YYYY-MM-DD"} to run a night by hand' });
+    // For the runbook (docs/operations.md): a night run by hand, and the bank import's logs.
+    new CfnOutput(this, 'PlanNightFunctionName', {
+      value: planNight.function.functionName,
+      description: 'aws lambda invoke it with {"night":"YYYY-MM-DD"} to run a night by hand',
+    });
     new CfnOutput(this, 'PlanNightScheduleName', { value: planNightSchedule.scheduleName, description: "The nightly schedule; its target's role can run a one-off night" });
     new CfnOutput(this, 'ImportStatementFunctionName', { value: importStatement.function.functionName, description: 'Settles camt.054 files dropped under bank/incoming/' });
   }

@@ -180,9 +180,7 @@ export class Customers {
   }
 
   private async checkout(today: IsoDate, org: Organisation): Promise<void> {
-    const products = (await this.deps.store.listProducts(org.id)).filter(
-      (p) => (p.status === 'active' || p.status === 'blocked') && daysBetween(today, p.expiry) <= 45,
-    );
+    const products = (await this.deps.store.listProducts(org.id)).filter((p) => (p.status === 'active' || p.status === 'blocked') && daysBetween(today, p.expiry) <= 45);
     if (products.length === 0) return;
     const blocked = products.filter((p) => p.status === 'blocked');
     const chosen = blocked.length > 0 && this.rng.chance(0.5) ? [this.rng.pick(blocked)] : this.rng.sample(products, this.rng.int(1, 3));
@@ -191,7 +189,17 @@ export class Customers {
       return this.rng.chance(0.2) ? { productId: p.id, periodMonths: this.rng.pick(type.allowedPeriodsMonths.slice(0, 3)) } : { productId: p.id };
     });
     const roll = this.rng.float();
-    const method = this.rng.chance(this.rates.byTransfer) ? 'iban' : org.currency === 'CHF' ? (roll < 0.7 ? 'card' : roll < 0.9 ? 'twint' : 'paypal') : roll < 0.85 ? 'card' : 'paypal';
+    const method = this.rng.chance(this.rates.byTransfer)
+      ? 'iban'
+      : org.currency === 'CHF'
+        ? roll < 0.7
+          ? 'card'
+          : roll < 0.9
+            ? 'twint'
+            : 'paypal'
+        : roll < 0.85
+          ? 'card'
+          : 'paypal';
     const useBalance = this.rng.chance(0.5);
     const requestId = `chaos-${this.seed}-${today}-${++this.requests}`;
     const body = { items, method, useBalance, saveMethod: method !== 'iban' && this.rng.chance(0.5), requestId };
@@ -203,9 +211,21 @@ export class Customers {
       method,
       useBalance,
       items,
-      quoted: { total: view.total, balanceUsed: view.balanceUsed, amountDue: view.amountDue, items: view.items, ...(view.paymentReference ? { paymentReference: view.paymentReference } : {}) },
+      quoted: {
+        total: view.total,
+        balanceUsed: view.balanceUsed,
+        amountDue: view.amountDue,
+        items: view.items,
+        ...(view.paymentReference ? { paymentReference: view.paymentReference } : {}),
+      },
     });
-    const view = this.rng.chance(this.rates.burst) ? await this.burst(org, body, items.map((i) => i.productId)) : await this.request(() => startCheckout(this.deps, org.id, body, this.clicker(org, requestId)));
+    const view = this.rng.chance(this.rates.burst)
+      ? await this.burst(
+          org,
+          body,
+          items.map((i) => i.productId),
+        )
+      : await this.request(() => startCheckout(this.deps, org.id, body, this.clicker(org, requestId)));
     if (!view) return;
     this.model.checkoutAsked(asked(view));
     this.stats.checkoutsStarted++;
@@ -289,7 +309,11 @@ export class Customers {
   }
 
   private async topUp(today: IsoDate, org: Organisation): Promise<void> {
-    const body = { amount: `${this.rng.int(20, 300)}.${String(this.rng.int(0, 99)).padStart(2, '0')}`, method: 'card', requestId: `chaos-${this.seed}-${today}-${++this.requests}` };
+    const body = {
+      amount: `${this.rng.int(20, 300)}.${String(this.rng.int(0, 99)).padStart(2, '0')}`,
+      method: 'card',
+      requestId: `chaos-${this.seed}-${today}-${++this.requests}`,
+    };
     const view = await this.request(() => startTopUp(this.deps, org.id, body, owner(org.id)));
     if (!view?.payment) return;
     this.model.checkoutAsked({
@@ -350,7 +374,12 @@ export class Customers {
     const partial = this.rng.chance(0.25) && left.toMinorUnits() >= 2;
     const amount = partial ? Money.fromMinorUnits(Math.floor(left.toMinorUnits() / 2), left.currency) : left;
     try {
-      await this.gateway.dashboardRefund({ paymentRef: target.paymentRef, amount, idempotencyKey: `dashboard/${target.paymentRef}/${state.amountRefunded.toString()}/${amount.toString()}`, metadata: { reason: 'requested_by_customer' } });
+      await this.gateway.dashboardRefund({
+        paymentRef: target.paymentRef,
+        amount,
+        idempotencyKey: `dashboard/${target.paymentRef}/${state.amountRefunded.toString()}/${amount.toString()}`,
+        metadata: { reason: 'requested_by_customer' },
+      });
       this.model.dashboardRefund({ paymentRef: target.paymentRef, amount: amount.toString() });
       if (renewal) this.stats.renewalDashboardRefunds++;
       else this.stats.dashboardRefunds++;

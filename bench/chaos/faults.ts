@@ -115,9 +115,7 @@ export function classifyCommit(changes: Change[]): { step: string; key: string }
   if (attempt && attempt.expectedStatus === null) return { step: 'renewal: attempt + balance hold', key: attempt.attempt.id };
   const event = find('gatewayEvent');
   if (event) {
-    return event.expectedStatus === null
-      ? { step: 'webhook: event stored', key: event.event.id }
-      : { step: 'settlement: event marked processed', key: event.event.id };
+    return event.expectedStatus === null ? { step: 'webhook: event stored', key: event.event.id } : { step: 'settlement: event marked processed', key: event.event.id };
   }
   const checkout = find('checkout');
   const payment = find('payment');

@@ -62,7 +62,12 @@ export async function readBooks(args: {
     entries: (await store.listInvoicesOfSeries(g.series, g.seriesId, g.year)).map((e) => ({ number: e.number, orgId: e.orgId, issueDate: e.issueDate })),
     counter: await store.lastInvoiceSequence(g.series, g.seriesId, g.year),
   }));
-  const refs = new Set(gateway.eventLog().filter((e) => e.type === 'payment_intent.succeeded').map((e) => String(e.object.id)));
+  const refs = new Set(
+    gateway
+      .eventLog()
+      .filter((e) => e.type === 'payment_intent.succeeded')
+      .map((e) => String(e.object.id)),
+  );
   const charges = (await mapLimit([...refs], 16, (ref) => gateway.getPayment(ref))).filter((s): s is PaymentState => s?.status === 'succeeded');
   const attempts = new Map<string, PaymentAttempt>();
   for (const c of charges) {
@@ -226,7 +231,10 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
       const a = c.metadata.attemptId ? books.attempts.get(c.metadata.attemptId) : undefined;
       const product = books.products.find((p) => p.id === c.metadata.productId);
       const context = a
-        ? `; attempt ${a.status} since ${a.night} (balance part ${a.balancePart}, provider ref ${a.gatewayRef ?? 'none'}; charges of this attempt at the provider: ${books.charges.filter((x) => x.metadata.attemptId === a.id).map((x) => x.paymentRef).join(', ')}), product ${product?.id} now ${product?.status} to ${product?.expiry}, invoiced ` +
+        ? `; attempt ${a.status} since ${a.night} (balance part ${a.balancePart}, provider ref ${a.gatewayRef ?? 'none'}; charges of this attempt at the provider: ${books.charges
+            .filter((x) => x.metadata.attemptId === a.id)
+            .map((x) => x.paymentRef)
+            .join(', ')}), product ${product?.id} now ${product?.status} to ${product?.expiry}, invoiced ` +
           `[${(invoicedLines(books).get(product?.id ?? '') ?? []).map((l) => `${l.invoice.number} ${l.invoice.issueDate} ${l.from}..${l.to}${l.invoice.checkoutId ? ` checkout ${l.invoice.checkoutId}` : ''}`).join('; ')}]`
         : '';
       r.violations.push(`${what} of ${c.amountReceived.format()}: ${recs.length} payment records${context}`);
@@ -263,7 +271,8 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
         r.checks++;
         const debits = ledger.filter((e) => e.reason === 'top-up-refund' && e.id.startsWith(`refund-${ref}-`)).reduce((s, e) => s.plus(e.amount), new Decimal(0));
         const kept = c.amountReceived.minus(c.amountRefunded).toString();
-        if (!credit.plus(debits).equals(kept)) r.violations.push(`${what}: top-up ${checkout.id} leaves ${credit.plus(debits).toFixed(2)} on the balance, the provider kept ${kept}`);
+        if (!credit.plus(debits).equals(kept))
+          r.violations.push(`${what}: top-up ${checkout.id} leaves ${credit.plus(debits).toFixed(2)} on the balance, the provider kept ${kept}`);
       }
     }
     if (c.amountRefunded.isPositive()) {
@@ -282,7 +291,8 @@ export function everyChargeRecordedOnce(books: Books): InvariantResult {
         r.checks++;
         const credited = books.invoices.filter((i) => i.series === 'CN' && i.refersTo === inv.number).reduce((s, i) => s.plus(i.total), new Decimal(0));
         const expected = full ? dec(inv.total).negated() : new Decimal(c.amountRefunded.toString()).negated();
-        if (!credited.equals(expected)) r.violations.push(`${what}: ${c.amountRefunded.format()} refunded, invoice ${inv.number} of ${inv.total} credited by ${credited.toFixed(2)}`);
+        if (!credited.equals(expected))
+          r.violations.push(`${what}: ${c.amountRefunded.format()} refunded, invoice ${inv.number} of ${inv.total} credited by ${credited.toFixed(2)}`);
       }
     }
   }
@@ -359,12 +369,15 @@ export function noBlockedProductPaid(books: Books): InvariantResult {
       if (p.expiry > books.today) r.violations.push(`product ${p.id} (${p.orgId}) is blocked but paid up to ${p.expiry}`);
       const paid = (lines.get(p.id) ?? []).find((l) => !l.owed && l.from === p.expiry);
       if (paid) r.violations.push(`product ${p.id} (${p.orgId}) is blocked though ${paid.invoice.number} paid its period from ${p.expiry}`);
-      if (last.get(p.id) !== 'block') r.violations.push(`product ${p.id} (${p.orgId}) is blocked in the books but its provisioning last got ${last.get(p.id) ?? 'nothing'}; ${history(books, p.id)}`);
+      if (last.get(p.id) !== 'block')
+        r.violations.push(`product ${p.id} (${p.orgId}) is blocked in the books but its provisioning last got ${last.get(p.id) ?? 'nothing'}; ${history(books, p.id)}`);
     } else if (p.status === 'active') {
       r.checks++;
       const action = last.get(p.id);
       if (action === 'block' || action === 'terminate') {
-        r.violations.push(`product ${p.id} (${p.orgId}) is active and paid up to ${p.expiry}, but provisioning last got '${action}' (suspended while paid); ${history(books, p.id)}`);
+        r.violations.push(
+          `product ${p.id} (${p.orgId}) is active and paid up to ${p.expiry}, but provisioning last got '${action}' (suspended while paid); ${history(books, p.id)}`,
+        );
       }
     }
   }
@@ -390,7 +403,8 @@ export function noTerminatedProductPaid(books: Books): InvariantResult {
       if (l.invoice.issueDate >= on) r.violations.push(`product ${p.id} (${p.orgId}) terminated on ${on}: ${l.invoice.number} issued ${l.invoice.issueDate} invoices it`);
     }
     if (p.expiry >= on) r.violations.push(`product ${p.id} (${p.orgId}) terminated on ${on} while paid up to ${p.expiry}`);
-    if (last.get(p.id) !== 'terminate') r.violations.push(`product ${p.id} (${p.orgId}) terminated on ${on} but provisioning last got '${last.get(p.id) ?? 'nothing'}'; ${history(books, p.id)}`);
+    if (last.get(p.id) !== 'terminate')
+      r.violations.push(`product ${p.id} (${p.orgId}) terminated on ${on} but provisioning last got '${last.get(p.id) ?? 'nothing'}'; ${history(books, p.id)}`);
   }
   return r;
 }

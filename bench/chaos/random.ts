@@ -62,6 +62,8 @@ export class Rng {
  */
 export function keyedChance(seed: number, p: number, ...parts: (string | number)[]): boolean {
   if (p <= 0) return false;
-  const h = createHash('sha256').update(`${seed}\u0000${parts.join('\u0000')}`).digest();
+  const h = createHash('sha256')
+    .update(`${seed}\u0000${parts.join('\u0000')}`)
+    .digest();
   return h.readUInt32BE(0) / 4294967296 < p;
 }

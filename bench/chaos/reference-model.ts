@@ -289,7 +289,9 @@ export class ReferenceModel {
   /** The evening the credits for a reference first reached `owed`. */
   private completedOn(reference: string, owed: Decimal): string | undefined {
     let sum = d(0);
-    const credits = [...this.bank.values()].filter((b) => b.reference === reference && b.kind === 'credit').sort((a, b) => (a.deliveredOn < b.deliveredOn ? -1 : a.deliveredOn > b.deliveredOn ? 1 : 0));
+    const credits = [...this.bank.values()]
+      .filter((b) => b.reference === reference && b.kind === 'credit')
+      .sort((a, b) => (a.deliveredOn < b.deliveredOn ? -1 : a.deliveredOn > b.deliveredOn ? 1 : 0));
     for (const b of credits) {
       sum = sum.plus(b.amount);
       if (sum.gte(owed)) return b.deliveredOn;
@@ -352,12 +354,14 @@ export class ReferenceModel {
       const seen = q.items.map((i) => `${i.productId} ${i.periodFrom ?? '?'}..${i.periodTo ?? '?'}`).join(', ');
       if (!d(q.total).equals(expected)) quotes.violations.push(`${who}: quoted ${q.total} for [${seen}], the price list says ${money(expected)} for [${asked}]`);
       if (!d(q.amountDue).plus(q.balanceUsed).equals(q.total)) quotes.violations.push(`${who}: ${q.amountDue} due + ${q.balanceUsed} from the balance is not the total ${q.total}`);
-      if (d(q.balanceUsed).lt(0) || (!c.useBalance && !d(q.balanceUsed).isZero())) quotes.violations.push(`${who}: takes ${q.balanceUsed} from the balance (asked: ${c.useBalance ? 'use it' : 'do not'})`);
+      if (d(q.balanceUsed).lt(0) || (!c.useBalance && !d(q.balanceUsed).isZero()))
+        quotes.violations.push(`${who}: takes ${q.balanceUsed} from the balance (asked: ${c.useBalance ? 'use it' : 'do not'})`);
       for (const item of c.items) {
         const line = q.items.find((i) => i.productId === item.productId);
         if (!line?.periodFrom || !line.periodTo) continue;
         const months = monthsOf(item);
-        if (plusMonths(line.periodFrom, months) !== line.periodTo) quotes.violations.push(`${who}: quotes ${item.productId} for ${line.periodFrom}..${line.periodTo}, not the ${months} months asked`);
+        if (plusMonths(line.periodFrom, months) !== line.periodTo)
+          quotes.violations.push(`${who}: quotes ${item.productId} for ${line.periodFrom}..${line.periodTo}, not the ${months} months asked`);
       }
     }
 
@@ -407,7 +411,10 @@ export class ReferenceModel {
       if (this.heldAndUndelivered(inv.checkoutId, books.products)) continue;
       for (const line of inv.lines) {
         if (!line.productId || !line.periodFrom || !line.periodTo) continue;
-        tiles.set(line.productId, [...(tiles.get(line.productId) ?? []), { from: line.periodFrom, to: line.periodTo, invoice: inv.number, orgId: inv.orgId, owed: inv.status === 'open' }]);
+        tiles.set(line.productId, [
+          ...(tiles.get(line.productId) ?? []),
+          { from: line.periodFrom, to: line.periodTo, invoice: inv.number, orgId: inv.orgId, owed: inv.status === 'open' },
+        ]);
       }
     }
     const granted: { orgId: string; invoice: string; key: string; productId: string; months: number }[] = [];
@@ -425,11 +432,13 @@ export class ReferenceModel {
       for (const t of list) {
         const months = monthsBetween(t.from, t.to);
         if (t.from !== at) periods.violations.push(`product ${p.id}: ${t.invoice} ${t.owed ? 'asks for' : 'pays'} ${t.from}..${t.to}, but it was paid up to ${at}`);
-        if (months === undefined || !allowed.has(months)) periods.violations.push(`product ${p.id}: ${t.invoice} pays ${t.from}..${t.to}, a period no one asked for (asked: ${[...allowed].join(', ')} months)`);
+        if (months === undefined || !allowed.has(months))
+          periods.violations.push(`product ${p.id}: ${t.invoice} pays ${t.from}..${t.to}, a period no one asked for (asked: ${[...allowed].join(', ')} months)`);
         else if (!t.owed) granted.push({ orgId: t.orgId, invoice: t.invoice, key: `${p.id}@${t.from}`, productId: p.id, months });
         at = t.to > at ? t.to : at;
       }
-      if (p.expiry !== at) periods.violations.push(`product ${p.id} (${p.orgId}): expires ${p.expiry}, but its opening expiry ${model.openingExpiry} and the periods paid make ${at}`);
+      if (p.expiry !== at)
+        periods.violations.push(`product ${p.id} (${p.orgId}): expires ${p.expiry}, but its opening expiry ${model.openingExpiry} and the periods paid make ${at}`);
     }
 
     // Charges: a checkout's is what the customer was told to pay; a renewal's never more than one period.
@@ -461,7 +470,8 @@ export class ReferenceModel {
       const checkout = c.metadata.checkoutId ? this.checkouts.get(c.metadata.checkoutId) : undefined;
       if (c.metadata.checkoutId) {
         if (!checkout) charged.violations.push(`${what}: for checkout ${c.metadata.checkoutId}, which no customer started`);
-        else if (!d(c.received).equals(checkout.quoted.amountDue)) charged.violations.push(`${what}: checkout ${checkout.checkoutId} told the customer ${checkout.quoted.amountDue}`);
+        else if (!d(c.received).equals(checkout.quoted.amountDue))
+          charged.violations.push(`${what}: checkout ${checkout.checkoutId} told the customer ${checkout.quoted.amountDue}`);
         if (checkout?.purpose === 'renewal' && givenAway && !wholly.has(c.paymentRef)) add(goodwill, org.id, byStaff);
       } else if (c.metadata.attemptId) {
         const product = this.products.get(c.metadata.productId ?? '');
@@ -499,7 +509,9 @@ export class ReferenceModel {
         .sort()[0];
       const completed = this.completedOn(c.quoted.paymentReference, owed);
       const cancelledByTermination =
-        ended !== undefined && (completed === undefined || completed >= ended) && [...this.bank.values()].some((b) => b.reference === c.quoted.paymentReference && b.kind === 'credit' && b.deliveredOn >= ended);
+        ended !== undefined &&
+        (completed === undefined || completed >= ended) &&
+        [...this.bank.values()].some((b) => b.reference === c.quoted.paymentReference && b.kind === 'credit' && b.deliveredOn >= ended);
       if (net.gte(owed) && !paidInvoice && !cancelledByTermination) transfers.violations.push(`${who}: paid in full, yet no final invoice`);
       if (net.lessThan(owed) && paidInvoice) transfers.violations.push(`${who}: not paid in full, yet ${paidInvoice.number} says paid`);
       // Until it is paid in full, what arrived waits on the pro-forma and the balance hold waits with it;

@@ -11,11 +11,7 @@ function table(head: string[], rows: (string | number)[][]): string[] {
 
 /** Every fault kind the issue asks for, so a kind that never fired shows up as 0. */
 export function expectedFaultKinds(): string[] {
-  return [
-    ...Object.values(FAULT),
-    ...Object.values(BANK_FAULT),
-    ...CORE_CRASH_STEPS.flatMap((s) => [crashKind('before', s), crashKind('after', s)]),
-  ];
+  return [...Object.values(FAULT), ...Object.values(BANK_FAULT), ...CORE_CRASH_STEPS.flatMap((s) => [crashKind('before', s), crashKind('after', s)])];
 }
 
 /** The report as printed: invariants with checks and violations, faults by kind, the details; `violations: N` last. */
@@ -30,13 +26,21 @@ export function formatReport(r: ChaosReport, maxDetails = 15): string[] {
       `blocked ${s.renewals.blocked}, unblocked ${s.renewals.unblocked}, terminated ${s.renewals.terminated}`,
   );
   out.push(
-    `documents: ${Object.entries(s.documents).map(([k, v]) => `${k} ${v}`).join(', ')}; checkouts: ${Object.entries(s.checkouts).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
+    `documents: ${Object.entries(s.documents)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; checkouts: ${Object.entries(s.checkouts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; ` +
       `top-ups ${s.customers.topUps}, dashboard refunds ${s.customers.dashboardRefunds} (+${s.customers.renewalDashboardRefunds} of renewal charges); ` +
       `webhooks captured ${s.wire.captured}, delivered ${s.wire.delivered} (${s.wire.duplicatesAcknowledged} acknowledged as duplicates), ` +
       `stale replays refused ${s.wire.staleRefused}, found by reconciliation ${s.reconciled}`,
   );
   out.push(
-    `bank: ${s.bankFiles} camt.054 files; pro-formas ${Object.entries(s.customers.transfers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; ` +
+    `bank: ${s.bankFiles} camt.054 files; pro-formas ${
+      Object.entries(s.customers.transfers)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }; ` +
       `clicks at once: ${s.customers.bursts.sameKey} double clicks, ${s.customers.bursts.otherKeys} three tabs; orders held for an identity check released: ${s.customers.holdsReleased}`,
   );
   out.push(
@@ -45,11 +49,21 @@ export function formatReport(r: ChaosReport, maxDetails = 15): string[] {
       `checkout requests by a partner's user for its client ${s.customers.byPartner}`,
   );
   out.push('');
-  out.push(...table(['invariant', 'checks', 'violations'], r.invariants.map((i) => [i.name, i.checks, i.violations.length])));
+  out.push(
+    ...table(
+      ['invariant', 'checks', 'violations'],
+      r.invariants.map((i) => [i.name, i.checks, i.violations.length]),
+    ),
+  );
   out.push('');
   const kinds = expectedFaultKinds();
   for (const k of [...r.faults.keys()].sort()) if (!kinds.includes(k)) kinds.push(k);
-  out.push(...table(['fault injected', 'count'], kinds.map((k) => [k, r.faults.get(k) ?? 0])));
+  out.push(
+    ...table(
+      ['fault injected', 'count'],
+      kinds.map((k) => [k, r.faults.get(k) ?? 0]),
+    ),
+  );
   for (const inv of r.invariants) {
     if (inv.violations.length === 0) continue;
     out.push('');

@@ -475,7 +475,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           status: i.status,
           total: i.total,
           ...(i.checkoutId ? { checkoutId: i.checkoutId } : {}),
-          lines: i.lines.map((l) => ({ ...(l.productId ? { productId: l.productId } : {}), ...(l.periodFrom ? { periodFrom: l.periodFrom } : {}), ...(l.periodTo ? { periodTo: l.periodTo } : {}), gross: l.gross })),
+          lines: i.lines.map((l) => ({
+            ...(l.productId ? { productId: l.productId } : {}),
+            ...(l.periodFrom ? { periodFrom: l.periodFrom } : {}),
+            ...(l.periodTo ? { periodTo: l.periodTo } : {}),
+            gross: l.gross,
+          })),
           paidBy: i.payments.flatMap((p) => (p.ref ? [p.ref] : [])),
         })),
       },
@@ -491,7 +496,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const orgId of dumped) {
       log(`--- books of ${orgId}`);
       for (const c of books.checkouts.filter((x) => x.orgId === orgId)) log(`checkout ${JSON.stringify(c)}`);
-      for (const i of books.invoices.filter((x) => x.orgId === orgId)) log(`invoice ${i.number} ${i.issueDate} ${i.status} ${i.total} ${i.checkoutId ?? ''} ${i.reopenedBy ?? ''} ${JSON.stringify(i.lines.map((l) => [l.productId, l.periodFrom, l.periodTo, l.gross]))} ${JSON.stringify(i.payments)}`);
+      for (const i of books.invoices.filter((x) => x.orgId === orgId))
+        log(
+          `invoice ${i.number} ${i.issueDate} ${i.status} ${i.total} ${i.checkoutId ?? ''} ${i.reopenedBy ?? ''} ${JSON.stringify(i.lines.map((l) => [l.productId, l.periodFrom, l.periodTo, l.gross]))} ${JSON.stringify(i.payments)}`,
+        );
       for (const e of books.ledgers.get(orgId) ?? []) log(`ledger ${JSON.stringify(e)}`);
       for (const p of books.products.filter((x) => x.orgId === orgId)) {
         log(`product ${p.id} ${p.status} ${p.expiry} ${p.periodMonths}`);
@@ -529,8 +537,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           partners: new Set([...links.values()].map((l) => l.id)).size,
           clients: links.size,
           billed: [...links.values()].filter((l) => l.billed).length,
-          invoicedToPartner: books.invoices.filter((i) => i.series === 'INV' && i.lines.some((l) => l.productId && books.products.find((p) => p.id === l.productId)?.orgId !== i.orgId)).length,
-          discountedLines: books.invoices.filter((i) => i.series === 'INV').flatMap((i) => i.lines).filter((l) => l.discountPercent).length,
+          invoicedToPartner: books.invoices.filter(
+            (i) => i.series === 'INV' && i.lines.some((l) => l.productId && books.products.find((p) => p.id === l.productId)?.orgId !== i.orgId),
+          ).length,
+          discountedLines: books.invoices
+            .filter((i) => i.series === 'INV')
+            .flatMap((i) => i.lines)
+            .filter((l) => l.discountPercent).length,
         },
       },
     };

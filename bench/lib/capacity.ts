@@ -87,7 +87,12 @@ export function awsUnits(calls: CallRecord[]): { read: number; write: number; in
       read += factor * kb(c.item ? itemSize(c.item) : 1, 4096);
       if (c.item && input.Key) seen.set(keyOf(input.Key), c.item);
     } else if (c.command === 'QueryCommand') {
-      read += factor * kb((c.items ?? []).reduce((s, it) => s + itemSize(it), 0), 4096);
+      read +=
+        factor *
+        kb(
+          (c.items ?? []).reduce((s, it) => s + itemSize(it), 0),
+          4096,
+        );
     } else if (c.command === 'PutCommand' && input.Item) {
       write += kb(itemSize(input.Item), 1024);
       indexWrite += indexWrites(seen.get(keyOf(input.Item)), input.Item);

@@ -89,7 +89,11 @@ export function costOfMillion(i: CostInputs, opts: { awsRules?: boolean } = {}):
   const lines: CostLine[] = [
     { item: 'DynamoDB write request units', quantity: `${fmt(write)} per renewal → ${fmt((write * n) / 1e6)} M`, usd: ((write * n) / 1e6) * PRICES.dynamoWritePerMillion },
     { item: 'DynamoDB read request units', quantity: `${fmt(read)} per renewal → ${fmt((read * n) / 1e6)} M`, usd: ((read * n) / 1e6) * PRICES.dynamoReadPerMillion },
-    { item: 'SQS requests (send, receive, delete)', quantity: `${fmt(sqsRequests)} per renewal → ${fmt((sqsRequests * n) / 1e6)} M`, usd: ((sqsRequests * n) / 1e6) * PRICES.sqsPerMillionRequests },
+    {
+      item: 'SQS requests (send, receive, delete)',
+      quantity: `${fmt(sqsRequests)} per renewal → ${fmt((sqsRequests * n) / 1e6)} M`,
+      usd: ((sqsRequests * n) / 1e6) * PRICES.sqsPerMillionRequests,
+    },
     {
       item: 'Lambda arm64 duration (renew-product, webhook intake)',
       quantity: `${fmt(batchMs)} ms per batch of ${ASSUMPTIONS.batchSize} at ${ASSUMPTIONS.lambdaMemoryGb * 1024} MB → ${fmt(renewGbS + webhookGbS)} GB-s`,

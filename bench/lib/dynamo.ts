@@ -4,13 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BatchWriteItemCommand,
-  DynamoDBClient,
-  ScanCommand,
-  type AttributeValue,
-  type ConsumedCapacity,
-} from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, ScanCommand, type AttributeValue, type ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
 import { emulatorDir, localClient } from '../../shared/adapters/local/dynamodb-local.ts';

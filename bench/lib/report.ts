@@ -100,16 +100,46 @@ function renewalTables(r: Renewal): string {
   const out: string[] = [];
   out.push(
     table(
-      ['renewal-queue concurrency (batches of 10 in flight)', 'engine renewals/s', 'floor renewals/s (before, after)', 'engine ÷ floor', 'engine DynamoDB calls / renewal', 'of which failed (cancelled transactions)', 'engine CPU ms / renewal', 'dead-lettered'],
-      r.runs.map((x) => [x.concurrency, n(x.engine.renewalsPerSecond, 1), `${n(x.floor.renewalsPerSecond, 1)} (${(x.floor.runs ?? []).map((f) => n(f, 1)).join(', ')})`, n(x.ratio, 2), n(x.engine.callsPerRenewal, 1), n(x.engine.failedCallsPerRenewal, 2), n(x.engine.cpuMsPerRenewal, 1), x.engine.deadLetters.length]),
+      [
+        'renewal-queue concurrency (batches of 10 in flight)',
+        'engine renewals/s',
+        'floor renewals/s (before, after)',
+        'engine ÷ floor',
+        'engine DynamoDB calls / renewal',
+        'of which failed (cancelled transactions)',
+        'engine CPU ms / renewal',
+        'dead-lettered',
+      ],
+      r.runs.map((x) => [
+        x.concurrency,
+        n(x.engine.renewalsPerSecond, 1),
+        `${n(x.floor.renewalsPerSecond, 1)} (${(x.floor.runs ?? []).map((f) => n(f, 1)).join(', ')})`,
+        n(x.ratio, 2),
+        n(x.engine.callsPerRenewal, 1),
+        n(x.engine.failedCallsPerRenewal, 2),
+        n(x.engine.cpuMsPerRenewal, 1),
+        x.engine.deadLetters.length,
+      ]),
     ),
   );
   out.push('');
-  out.push(`Best: engine ${n(r.best.engine.renewalsPerSecond, 1)}/s at concurrency ${r.best.engine.concurrency}, floor ${n(r.best.floor.renewalsPerSecond, 1)}/s at concurrency ${r.best.floor.concurrency}: **${n(r.renewalsPerSecondRatio, 2)}**.`);
+  out.push(
+    `Best: engine ${n(r.best.engine.renewalsPerSecond, 1)}/s at concurrency ${r.best.engine.concurrency}, floor ${n(r.best.floor.renewalsPerSecond, 1)}/s at concurrency ${r.best.floor.concurrency}: **${n(r.renewalsPerSecondRatio, 2)}**.`,
+  );
   out.push('');
   out.push('Why transactions were cancelled (cancelled items by reason and key, whole run):');
   out.push('');
-  out.push(table(['concurrency', 'cancelled items'], r.runs.map((x) => [x.concurrency, Object.entries(x.engine.failures).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'])));
+  out.push(
+    table(
+      ['concurrency', 'cancelled items'],
+      r.runs.map((x) => [
+        x.concurrency,
+        Object.entries(x.engine.failures)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ') || 'none',
+      ]),
+    ),
+  );
   const dead = r.runs.flatMap((x) => x.engine.deadLetters.map((d) => ({ ...d, concurrency: x.concurrency })));
   if (dead.length > 0) {
     out.push('', 'Renewals dead-lettered (5 deliveries, each losing its 12 tries) and the state they were left in:', '');
@@ -127,16 +157,28 @@ export function renderMarkdown(o: Output): string {
   const out: string[] = [];
   out.push(`# Benchmark run ${o.date.slice(0, 10)}`);
   out.push('');
-  out.push(`\`${o.command}\` — ${o.seconds} s. Machine: ${o.machine.cores} cores (${o.machine.cpu}), ${o.machine.memoryGb} GB, Node ${o.machine.node}, ${o.machine.java}, DynamoDB Local ${o.machine.dynamoDbLocal}.`);
+  out.push(
+    `\`${o.command}\` — ${o.seconds} s. Machine: ${o.machine.cores} cores (${o.machine.cpu}), ${o.machine.memoryGb} GB, Node ${o.machine.node}, ${o.machine.java}, DynamoDB Local ${o.machine.dynamoDbLocal}.`,
+  );
   out.push('');
   out.push(
     table(
       ['figure', 'measured', 'target', ''],
       [
         ['items read per due product (worse size)', o.itemsReadPerDueProduct ?? '–', o.targets.itemsReadPerDueProduct!.target, yes(o.targets.itemsReadPerDueProduct!.met)],
-        ['renewals/s, engine ÷ floor (best concurrency of each)', o.renewalsPerSecondRatio ?? '–', o.targets.renewalsPerSecondRatio!.target, yes(o.targets.renewalsPerSecondRatio!.met)],
+        [
+          'renewals/s, engine ÷ floor (best concurrency of each)',
+          o.renewalsPerSecondRatio ?? '–',
+          o.targets.renewalsPerSecondRatio!.target,
+          yes(o.targets.renewalsPerSecondRatio!.met),
+        ],
         ['PDFs/s, engine ÷ floor', o.pdfRatio ?? '–', o.targets.pdfRatio!.target, yes(o.targets.pdfRatio!.met)],
-        ['export rows/s (100,000 invoices)', o.exportRowsPerSecond === null ? '–' : n(o.exportRowsPerSecond), o.targets.exportRowsPerSecond!.target, yes(o.targets.exportRowsPerSecond!.met)],
+        [
+          'export rows/s (100,000 invoices)',
+          o.exportRowsPerSecond === null ? '–' : n(o.exportRowsPerSecond),
+          o.targets.exportRowsPerSecond!.target,
+          yes(o.targets.exportRowsPerSecond!.met),
+        ],
         ['export peak RSS, MB (largest of all counts)', o.exportPeakRssMb ?? '–', o.targets.exportPeakRssMb!.target, yes(o.targets.exportPeakRssMb!.met)],
         ['AWS cost of 1,000,000 renewals in a night, USD', o.costPerMillionRenewalsUsd === null ? '–' : n(o.costPerMillionRenewalsUsd, 2), '', ''],
       ],
@@ -148,7 +190,21 @@ export function renderMarkdown(o: Output): string {
     out.push('', '## Nightly query cost', '');
     out.push(
       table(
-        ['products (table items)', 'due tonight', 'date index: items read', 'per due product', 'RCU', 'RCU per due product', 'calls', 'ms', 'Scan: items read', 'per due product', 'RCU', 'RCU per due product', 'ms'],
+        [
+          'products (table items)',
+          'due tonight',
+          'date index: items read',
+          'per due product',
+          'RCU',
+          'RCU per due product',
+          'calls',
+          'ms',
+          'Scan: items read',
+          'per due product',
+          'RCU',
+          'RCU per due product',
+          'ms',
+        ],
         query.sizes.map((s) => [
           `${n(s.products)} (${n(s.tableItems)})`,
           n(s.due),
@@ -172,15 +228,32 @@ export function renderMarkdown(o: Output): string {
   if (renewal) {
     out.push('', `## Renewals per second (${renewal.renewals} renewals, ${renewal.ranges} invoice number range${renewal.ranges > 1 ? 's' : ''})`, '');
     out.push(renewalTables(renewal));
-    out.push('', "The engine's own sequence of DynamoDB calls per renewal (recording run, one renewal at a time, no lost race); units from DynamoDB Local's ReturnConsumedCapacity, and by DynamoDB's billing rules from the items' sizes:", '');
+    out.push(
+      '',
+      "The engine's own sequence of DynamoDB calls per renewal (recording run, one renewal at a time, no lost race); units from DynamoDB Local's ReturnConsumedCapacity, and by DynamoDB's billing rules from the items' sizes:",
+      '',
+    );
     out.push(
       table(
         ['payment', 'renewals', 'calls', 'transactions (items each)', 'WCU (Local)', 'WCU (AWS rules)', 'RCU (Local)', 'RCU (AWS rules)', 'sequence'],
-        renewal.recording.kinds.map((k) => [k.kind, k.renewals, k.calls, k.transactItems.join(' + '), n(k.writeUnits, 1), n(k.awsWriteUnits, 1), n(k.readUnits, 1), n(k.awsReadUnits, 1), k.sequence.map((s) => s.split(' ')[0]).join(' → ')]),
+        renewal.recording.kinds.map((k) => [
+          k.kind,
+          k.renewals,
+          k.calls,
+          k.transactItems.join(' + '),
+          n(k.writeUnits, 1),
+          n(k.awsWriteUnits, 1),
+          n(k.readUnits, 1),
+          n(k.awsReadUnits, 1),
+          k.sequence.map((s) => s.split(' ')[0]).join(' → '),
+        ]),
       ),
     );
     const p = renewal.recording.perRenewal;
-    out.push('', `Average per renewal: ${n(p.calls, 2)} calls, ${n(p.writeUnits, 1)} WCU / ${n(p.readUnits, 1)} RCU (Local), ${n(p.awsWriteUnits, 1)} WCU / ${n(p.awsReadUnits, 1)} RCU (AWS rules); ${renewal.recording.night.calls} calls per night besides (plan, housekeeping, summary).`);
+    out.push(
+      '',
+      `Average per renewal: ${n(p.calls, 2)} calls, ${n(p.writeUnits, 1)} WCU / ${n(p.readUnits, 1)} RCU (Local), ${n(p.awsWriteUnits, 1)} WCU / ${n(p.awsReadUnits, 1)} RCU (AWS rules); ${renewal.recording.night.calls} calls per night besides (plan, housekeeping, summary).`,
+    );
   }
   const ranges = o.parts.ranges as Renewal | undefined;
   if (ranges) {
@@ -194,7 +267,16 @@ export function renderMarkdown(o: Output): string {
     out.push(
       table(
         ['document', 'engine PDFs/s (median)', 'floor PDFs/s (median)', 'engine ÷ floor', 'engine blocks', 'floor blocks'],
-        [[`${pdf.document.number}, open, QR-bill, ${n(pdf.document.bytes)} bytes, ${pdf.document.pdfkitCalls} pdfkit calls`, n(pdf.enginePerSecond, 1), n(pdf.floorPerSecond, 1), n(pdf.pdfRatio, 2), pdf.engineRates.join(', '), pdf.floorRates.join(', ')]],
+        [
+          [
+            `${pdf.document.number}, open, QR-bill, ${n(pdf.document.bytes)} bytes, ${pdf.document.pdfkitCalls} pdfkit calls`,
+            n(pdf.enginePerSecond, 1),
+            n(pdf.floorPerSecond, 1),
+            n(pdf.pdfRatio, 2),
+            pdf.engineRates.join(', '),
+            pdf.floorRates.join(', '),
+          ],
+        ],
       ),
     );
   }
@@ -213,9 +295,13 @@ export function renderMarkdown(o: Output): string {
   if (o.cost) {
     const c = o.cost;
     out.push('', `## Cost of 1,000,000 renewals in one night (${c.prices.region}, ${c.prices.asOf})`, '');
-    out.push(table(['item', 'quantity', 'USD'], [...c.measuredUnits.lines.map((l) => [l.item, l.quantity, n(l.usd, 2)]), ['**total**', '', `**${n(c.measuredUnits.totalUsd, 2)}**`]]));
+    out.push(
+      table(['item', 'quantity', 'USD'], [...c.measuredUnits.lines.map((l) => [l.item, l.quantity, n(l.usd, 2)]), ['**total**', '', `**${n(c.measuredUnits.totalUsd, 2)}**`]]),
+    );
     out.push('');
-    out.push(`With the units computed by DynamoDB's billing rules instead of DynamoDB Local's report: **USD ${n(c.awsRuleUnits.totalUsd, 2)}**. Stripe Billing at 0.7 % of a CHF ${c.prices.renewalChf} renewal: CHF ${n(c.stripeBilling.perRenewal, 2)} per renewal, **CHF ${n(c.stripeBilling.total)}** for 1,000,000.`);
+    out.push(
+      `With the units computed by DynamoDB's billing rules instead of DynamoDB Local's report: **USD ${n(c.awsRuleUnits.totalUsd, 2)}**. Stripe Billing at 0.7 % of a CHF ${c.prices.renewalChf} renewal: CHF ${n(c.stripeBilling.perRenewal, 2)} per renewal, **CHF ${n(c.stripeBilling.total)}** for 1,000,000.`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -22,7 +22,16 @@ export function makeImportStatementHandler(deps: CheckoutDeps, read: (bucket: st
       assertCamt054Size(record.s3.object.size, key);
       const xml = await read(record.s3.bucket.name, key);
       const report = await importBankStatement(deps, parseCamt054(xml), createHash('sha256').update(xml).digest('hex'));
-      console.log(JSON.stringify({ msg: 'bank statement imported', key, statementId: report.statementId, duplicate: report.alreadyImported, settled: report.settled, toReview: report.toReview }));
+      console.log(
+        JSON.stringify({
+          msg: 'bank statement imported',
+          key,
+          statementId: report.statementId,
+          duplicate: report.alreadyImported,
+          settled: report.settled,
+          toReview: report.toReview,
+        }),
+      );
       reports.push(report);
     }
     return reports;

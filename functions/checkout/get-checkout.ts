@@ -6,9 +6,8 @@ import { apiHandler, lazyLambda, resourceId, type Logger } from '../http/api-han
 
 /** GET /v1/orgs/{orgId}/checkouts/{checkoutId}: what the front end polls after the customer paid. */
 export function makeGetCheckoutHandler(deps: CheckoutDeps, logger?: Logger) {
-  return apiHandler(
-    { auth: true, params: z.object({ orgId: resourceId, checkoutId: resourceId }), logger, rateLimiter: deps.rateLimiter },
-    ({ actor, params }) => getCheckout(deps, params.orgId, params.checkoutId, actor),
+  return apiHandler({ auth: true, params: z.object({ orgId: resourceId, checkoutId: resourceId }), logger, rateLimiter: deps.rateLimiter }, ({ actor, params }) =>
+    getCheckout(deps, params.orgId, params.checkoutId, actor),
   );
 }
 

@@ -8,8 +8,7 @@ import { apiHandler, IdempotencyHeaders, lazyLambda, resourceId, type Logger } f
 export function makeStartCheckoutHandler(deps: CheckoutDeps, logger?: Logger) {
   return apiHandler(
     { auth: true, params: z.object({ orgId: resourceId }), headers: IdempotencyHeaders, body: 'json', status: 201, logger, rateLimiter: deps.rateLimiter },
-    ({ actor, params, headers, body }) =>
-      startCheckout(deps, params.orgId, { ...body, requestId: headers['idempotency-key'] }, actor),
+    ({ actor, params, headers, body }) => startCheckout(deps, params.orgId, { ...body, requestId: headers['idempotency-key'] }, actor),
   );
 }
 

@@ -6,7 +6,9 @@ import { apiHandler, lazyLambda, resourceId, type Logger } from '../http/api-han
 
 /** GET /v1/exports/{exportId}: its state, and time-limited links once written (only for the one who asked, or finance). */
 export function makeGetExportHandler(deps: Omit<FinanceDeps, 'renderer'>, logger?: Logger) {
-  return apiHandler({ auth: true, params: z.object({ exportId: resourceId }), logger, rateLimiter: deps.rateLimiter }, ({ actor, params }) => getExport(deps, params.exportId, actor));
+  return apiHandler({ auth: true, params: z.object({ exportId: resourceId }), logger, rateLimiter: deps.rateLimiter }, ({ actor, params }) =>
+    getExport(deps, params.exportId, actor),
+  );
 }
 
 export const handler = lazyLambda(awsExportDeps, makeGetExportHandler);

@@ -133,11 +133,7 @@ export function apiHandler<
       const limitHeaders = rate && options.rateLimiter ? rateLimitHeaders(options.rateLimiter, rate) : {};
       if (rate && !rate.allowed) {
         return withHeaders(
-          errorResponse(
-            429,
-            'rate_limited',
-            `Too many requests: each user of a client may send ${options.rateLimiter!.limit} per minute; retry in ${rate.retryAfterSeconds} s`,
-          ),
+          errorResponse(429, 'rate_limited', `Too many requests: each user of a client may send ${options.rateLimiter!.limit} per minute; retry in ${rate.retryAfterSeconds} s`),
           { ...limitHeaders, 'retry-after': String(rate.retryAfterSeconds) },
         );
       }
@@ -249,9 +245,7 @@ function readBody(event: ApiEvent, mode: BodyMode): unknown {
 }
 
 /** Ids in paths: checked before any lookup, so a crafted path never reaches the store. */
-export const resourceId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be an id of letters, digits, dots, dashes and underscores');
+export const resourceId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be an id of letters, digits, dots, dashes and underscores');
 
 /**
  * `Idempotency-Key` (the Stripe convention): a retried POST carries the same

@@ -9,17 +9,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../shared/doma
 import { GatewayRequestError } from '../../shared/ports/payment-gateway.ts';
 import { parseInput } from '../../shared/use-cases/validation.ts';
 import { drainQueues, type LocalRuntime } from '../local-runtime.ts';
-import {
-  apiHandler,
-  defaultLogger,
-  errorResponse,
-  resourceId,
-  toErrorResponse,
-  type ApiEvent,
-  type ApiLambda,
-  type ApiResult,
-  type Logger,
-} from './api-handler.ts';
+import { apiHandler, defaultLogger, errorResponse, resourceId, toErrorResponse, type ApiEvent, type ApiLambda, type ApiResult, type Logger } from './api-handler.ts';
 import { verifyLocalToken, type LocalClaims } from './local-tokens.ts';
 import { ROUTES, routeKey, type HttpMethod } from './routes.ts';
 
@@ -67,9 +57,7 @@ export async function startLocalServer(rt: LocalRuntime, opts: LocalServerOption
   let draining: Promise<void> = Promise.resolve();
   const drain = () => {
     // One drain at a time: concurrent drains would hand the same queue to two consumers.
-    draining = draining
-      .then(() => drainQueues(rt))
-      .catch((err: unknown) => log({ level: 'error', message: 'draining the local queues failed', error: describe(err) }));
+    draining = draining.then(() => drainQueues(rt)).catch((err: unknown) => log({ level: 'error', message: 'draining the local queues failed', error: describe(err) }));
     return draining;
   };
 
@@ -221,9 +209,7 @@ function toEvent(req: IncomingMessage, url: URL, route: ServedRoute, body: Buffe
 
 /** The authorizer hands claims over as strings (numbers included). */
 function gatewayClaims(claims: LocalClaims): Record<string, string | string[]> {
-  return Object.fromEntries(
-    Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
-  );
+  return Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : typeof v === 'object' ? JSON.stringify(v) : String(v)]));
 }
 
 /** A malformed escape stays as sent; the handler's validation then refuses it. */
@@ -291,22 +277,19 @@ function write(res: ServerResponse, result: ApiResult): void {
  */
 function sandboxConfirmHandler(rt: LocalRuntime, logger: Logger): ApiLambda {
   const ConfirmInput = z.object({ paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]+$/, 'must be a test method such as pm_card_visa') });
-  return apiHandler(
-    { auth: false, params: z.object({ paymentRef: resourceId }), body: 'json', logger },
-    async ({ params, body }) => {
-      const input = parseInput(ConfirmInput, body);
-      const gateway = rt.gateway;
-      if (!(gateway instanceof SandboxPaymentGateway)) {
-        throw new NotFoundError('Payments are confirmed in the browser with Stripe.js: the sandbox gateway is not in use', 'sandbox_unavailable');
-      }
-      try {
-        const status = await gateway.confirmPayment(params.paymentRef, input.paymentMethod);
-        return { paymentRef: params.paymentRef, status };
-      } catch (err) {
-        if (!(err instanceof GatewayRequestError)) throw err;
-        if (err.code === 'resource_missing') throw new NotFoundError(err.message, 'payment_not_found');
-        throw new ValidationError(err.message, err.code);
-      }
-    },
-  );
+  return apiHandler({ auth: false, params: z.object({ paymentRef: resourceId }), body: 'json', logger }, async ({ params, body }) => {
+    const input = parseInput(ConfirmInput, body);
+    const gateway = rt.gateway;
+    if (!(gateway instanceof SandboxPaymentGateway)) {
+      throw new NotFoundError('Payments are confirmed in the browser with Stripe.js: the sandbox gateway is not in use', 'sandbox_unavailable');
+    }
+    try {
+      const status = await gateway.confirmPayment(params.paymentRef, input.paymentMethod);
+      return { paymentRef: params.paymentRef, status };
+    } catch (err) {
+      if (!(err instanceof GatewayRequestError)) throw err;
+      if (err.code === 'resource_missing') throw new NotFoundError(err.message, 'payment_not_found');
+      throw new ValidationError(err.message, err.code);
+    }
+  });
 }

@@ -158,9 +158,7 @@ export function toInvoice(
     totalNet: priced.totalNet.toString(),
     totalVat: priced.totalVat.toString(),
     total: priced.total.toString(),
-    payments: payments
-      .filter((p) => !p.amount.isZero())
-      .map((p) => ({ method: p.method, amount: p.amount.toString(), ...(p.ref ? { ref: p.ref } : {}) })),
+    payments: payments.filter((p) => !p.amount.isZero()).map((p) => ({ method: p.method, amount: p.amount.toString(), ...(p.ref ? { ref: p.ref } : {}) })),
     status: extra.status ?? 'paid',
     ...(extra.refersTo ? { refersTo: extra.refersTo } : {}),
     ...(extra.checkoutId ? { checkoutId: extra.checkoutId } : {}),
@@ -181,7 +179,13 @@ export function uncredited(invoice: Invoice, creditNotes: readonly Invoice[]): {
     const less = (field: 'net' | 'vat' | 'gross') => notes.reduce((acc, n) => acc.plus(M.of(n.lines[i]?.[field] ?? '0', cur)), M.of(l[field], cur));
     return { net: less('net'), vat: less('vat'), gross: less('gross') };
   });
-  return { lines, total: M.sum(lines.map((l) => l.gross), cur) };
+  return {
+    lines,
+    total: M.sum(
+      lines.map((l) => l.gross),
+      cur,
+    ),
+  };
 }
 
 /**
@@ -231,15 +235,39 @@ export function creditNoteForPart(
   const rates = [...new Set(invoice.lines.map((l) => l.vatRate))];
   const vatBreakdown = rates.map((rate) => {
     const of = parts.filter((_, i) => invoice.lines[i]!.vatRate === rate);
-    return { rate, net: M.sum(of.map((p) => p.net), cur).negate().toString(), vat: M.sum(of.map((p) => p.vat), cur).negate().toString() };
+    return {
+      rate,
+      net: M.sum(
+        of.map((p) => p.net),
+        cur,
+      )
+        .negate()
+        .toString(),
+      vat: M.sum(
+        of.map((p) => p.vat),
+        cur,
+      )
+        .negate()
+        .toString(),
+    };
   });
   const full = creditNoteFor(invoice, ids, issueDate, refunds);
   return {
     ...full,
     lines,
     vatBreakdown,
-    totalNet: M.sum(parts.map((p) => p.net), cur).negate().toString(),
-    totalVat: M.sum(parts.map((p) => p.vat), cur).negate().toString(),
+    totalNet: M.sum(
+      parts.map((p) => p.net),
+      cur,
+    )
+      .negate()
+      .toString(),
+    totalVat: M.sum(
+      parts.map((p) => p.vat),
+      cur,
+    )
+      .negate()
+      .toString(),
     total: amount.negate().toString(),
   };
 }

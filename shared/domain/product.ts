@@ -1,9 +1,5 @@
 import { addDays, addMonths, daysBetween, type IsoDate } from './calendar.ts';
-import {
-  AUTO_RENEW_CUTOFF_DAYS,
-  FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY,
-  type ProductType,
-} from './catalogue.ts';
+import { AUTO_RENEW_CUTOFF_DAYS, FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY, type ProductType } from './catalogue.ts';
 import { BusinessRuleError, ValidationError } from './errors.ts';
 
 /** `pending`: ordered, not paid yet; it starts on the day it is paid. */
@@ -86,12 +82,7 @@ export function scheduleOf(product: Product, type: ProductType, orgReminderDays?
 }
 
 /** The first night strictly after `after` on which the product has something to do. */
-export function nextActionDate(
-  product: Product,
-  type: ProductType,
-  after: IsoDate,
-  orgReminderDays?: number[],
-): IsoDate | undefined {
+export function nextActionDate(product: Product, type: ProductType, after: IsoDate, orgReminderDays?: number[]): IsoDate | undefined {
   return scheduleOf(product, type, orgReminderDays).find((a) => a.date > after)?.date;
 }
 
@@ -100,12 +91,7 @@ export function nextActionDate(
  * nights does each kind of action once: one payment attempt, the latest
  * reminder, and the furthest non-payment step.
  */
-export function dueActions(
-  product: Product,
-  type: ProductType,
-  night: IsoDate,
-  orgReminderDays?: number[],
-): Set<NightAction> {
+export function dueActions(product: Product, type: ProductType, night: IsoDate, orgReminderDays?: number[]): Set<NightAction> {
   const since = product.lastNight ?? addDays(product.nextActionDate ?? night, -1);
   const due = new Set<NightAction>();
   for (const a of scheduleOf(product, type, orgReminderDays)) {
@@ -129,8 +115,7 @@ export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate): vo
   const daysLeft = daysBetween(today, product.expiry);
   if (daysLeft < AUTO_RENEW_CUTOFF_DAYS) {
     throw new BusinessRuleError(
-      `Auto-renewal cannot be switched on for ${product.name}: it expires on ${product.expiry}, ` +
-        `less than ${AUTO_RENEW_CUTOFF_DAYS} days away. Renew it manually first.`,
+      `Auto-renewal cannot be switched on for ${product.name}: it expires on ${product.expiry}, ` + `less than ${AUTO_RENEW_CUTOFF_DAYS} days away. Renew it manually first.`,
       'auto_renew_too_late',
     );
   }
@@ -138,10 +123,7 @@ export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate): vo
 
 export function assertAllowedPeriod(type: ProductType, periodMonths: number): void {
   if (!type.allowedPeriodsMonths.includes(periodMonths)) {
-    throw new ValidationError(
-      `Period of ${periodMonths} months is not allowed for ${type.name}; allowed: ${type.allowedPeriodsMonths.join(', ')} months`,
-      'period_not_allowed',
-    );
+    throw new ValidationError(`Period of ${periodMonths} months is not allowed for ${type.name}; allowed: ${type.allowedPeriodsMonths.join(', ')} months`, 'period_not_allowed');
   }
 }
 
@@ -154,10 +136,7 @@ export function assertWithinLongestPeriod(type: ProductType, newExpiry: IsoDate,
   const longest = Math.max(...type.allowedPeriodsMonths);
   const limit = addMonths(today, longest);
   if (newExpiry > limit) {
-    throw new BusinessRuleError(
-      `${name} cannot be paid until ${newExpiry}: ${type.name} is paid at most ${longest} months ahead, until ${limit}`,
-      'beyond_longest_period',
-    );
+    throw new BusinessRuleError(`${name} cannot be paid until ${newExpiry}: ${type.name} is paid at most ${longest} months ahead, until ${limit}`, 'beyond_longest_period');
   }
 }
 

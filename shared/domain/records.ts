@@ -205,4 +205,3 @@ export interface NightRun {
   planned: number;
   startedAt: string;
 }
-

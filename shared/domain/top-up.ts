@@ -8,9 +8,6 @@ export const TOP_UP_MAX = '9999.00';
 /** Refuses a deposit outside the limits, naming them in the deposit's currency. */
 export function assertDepositInRange(amount: Money): void {
   if (amount.lt(Money.of(TOP_UP_MIN, amount.currency)) || amount.gt(Money.of(TOP_UP_MAX, amount.currency))) {
-    throw new ValidationError(
-      `amount: a deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${amount.currency}, got ${amount.toString()}`,
-      'top_up_out_of_range',
-    );
+    throw new ValidationError(`amount: a deposit must be between ${TOP_UP_MIN} and ${TOP_UP_MAX} ${amount.currency}, got ${amount.toString()}`, 'top_up_out_of_range');
   }
 }

@@ -44,8 +44,7 @@ export interface VatTreatment {
   mention?: string;
 }
 
-export const REVERSE_CHARGE_MENTION =
-  'Reverse charge: VAT to be accounted for by the recipient (Art. 196 Council Directive 2006/112/EC)';
+export const REVERSE_CHARGE_MENTION = 'Reverse charge: VAT to be accounted for by the recipient (Art. 196 Council Directive 2006/112/EC)';
 export const EXPORT_MENTION = "Service not subject to VAT: place of supply outside the seller's VAT area";
 export const SWISS_EXPORT_MENTION = 'Not subject to Swiss VAT: place of supply abroad (Art. 8 MWSTG)';
 
@@ -168,8 +167,33 @@ const STANDARD_RATES: Readonly<Record<string, readonly RateEntry[]>> = {
 };
 
 export const EU_COUNTRIES = [
-  'AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU',
-  'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK',
+  'AT',
+  'BE',
+  'BG',
+  'CY',
+  'CZ',
+  'DE',
+  'DK',
+  'EE',
+  'ES',
+  'FI',
+  'FR',
+  'GR',
+  'HR',
+  'HU',
+  'IE',
+  'IT',
+  'LT',
+  'LU',
+  'LV',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SE',
+  'SI',
+  'SK',
 ] as const;
 
 const SWISS_AREA = new Set(['CH', 'LI']);
@@ -269,12 +293,7 @@ export function isValidVatNumber(country: string, vatNumber: string): boolean {
   return checkVAT(cleaned, [spec]).isValid && passesExtraChecks(c, cleaned);
 }
 
-export function vatTreatment(ctx: {
-  sellerCountry: string;
-  buyerCountry: string;
-  buyerVatNumber?: string | undefined;
-  date: IsoDate;
-}): VatTreatment {
+export function vatTreatment(ctx: { sellerCountry: string; buyerCountry: string; buyerVatNumber?: string | undefined; date: IsoDate }): VatTreatment {
   const seller = normaliseCountry(ctx.sellerCountry);
   const buyer = normaliseCountry(ctx.buyerCountry);
   if (!STANDARD_RATES[seller]) {

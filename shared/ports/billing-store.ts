@@ -111,12 +111,4 @@ export interface NightLog {
 }
 
 /** Everything the engine reads and writes, as the adapters implement it. */
-export interface BillingStore
-  extends UnitOfWork,
-    OrganisationReads,
-    ProductReads,
-    PaymentReads,
-    DocumentReads,
-    CheckoutReads,
-    OperationReads,
-    NightLog {}
+export interface BillingStore extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog {}

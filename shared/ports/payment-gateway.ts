@@ -63,13 +63,7 @@ export interface PaymentRequest {
   metadata: Record<string, string>;
 }
 
-export type PaymentStatus =
-  | 'requires_payment_method'
-  | 'requires_confirmation'
-  | 'requires_action'
-  | 'processing'
-  | 'succeeded'
-  | 'canceled';
+export type PaymentStatus = 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'succeeded' | 'canceled';
 
 /** The provider's current view of a payment: settlement acts on this, never on event order. */
 export interface PaymentState {

@@ -18,12 +18,7 @@ export function isFinance(actor: Actor): boolean {
 export const SYSTEM: Actor = { kind: 'system' };
 
 /** docs/domain.md R-2 rights: billing actions need billing rights in the organisation (and access to the product). */
-export async function authoriseBilling(
-  store: OrganisationReads,
-  actor: Actor,
-  orgId: string,
-  productId?: string,
-): Promise<Member | undefined> {
+export async function authoriseBilling(store: OrganisationReads, actor: Actor, orgId: string, productId?: string): Promise<Member | undefined> {
   if (actor.kind === 'system') return undefined;
   const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
   assertBillingRights(member, productId);

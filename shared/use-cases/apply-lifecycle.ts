@@ -15,10 +15,7 @@ export type ApplyLifecycleResult = { status: 'applied' | 'already-applied' | 'no
  * 3. Termination: record that backups are gone and notify the organisation's administrators.
  * 4. Mark the command applied, conditioned on it still being pending.
  */
-export function applyLifecycle(
-  deps: Pick<BillingDeps, 'store' | 'provisioning' | 'clock'>,
-  msg: LifecycleMessage,
-): Promise<ApplyLifecycleResult> {
+export function applyLifecycle(deps: Pick<BillingDeps, 'store' | 'provisioning' | 'clock'>, msg: LifecycleMessage): Promise<ApplyLifecycleResult> {
   return retryOnConflict(() => applyOnce(deps, msg));
 }
 
@@ -83,11 +80,7 @@ export const LIFECYCLE_SWEEP_DAYS = 7;
  * pending. The nightly sweep queues again every command still pending from
  * the previous nights (applying one is idempotent), so none is lost.
  */
-export async function republishPendingLifecycle(
-  deps: Pick<BillingDeps, 'store' | 'lifecycleQueue'>,
-  today: IsoDate,
-  days = LIFECYCLE_SWEEP_DAYS,
-): Promise<number> {
+export async function republishPendingLifecycle(deps: Pick<BillingDeps, 'store' | 'lifecycleQueue'>, today: IsoDate, days = LIFECYCLE_SWEEP_DAYS): Promise<number> {
   let sent = 0;
   // Tonight's commands are still on their way through the queue: the sweep looks at earlier nights only.
   for (let i = days; i >= 1; i--) {

@@ -15,7 +15,10 @@ import type { UnitOfWork } from '../ports/unit-of-work.ts';
 const email = z.string().trim().email('must be an e-mail address');
 
 export const NewOrganisation = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'lower-case letters, digits and dashes, 2 to 41 characters').optional(),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,40}$/, 'lower-case letters, digits and dashes, 2 to 41 characters')
+    .optional(),
   name: z.string().trim().min(1, 'is required').max(200),
   currency: z.enum(['CHF', 'EUR'], { message: 'must be CHF or EUR' }),
   country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code such as CH'),
@@ -27,10 +30,7 @@ export const NewOrganisation = z.object({
 });
 
 /** Creates an organisation with its first legal owner, in one transaction. */
-export async function createOrganisation(
-  deps: { store: OrganisationReads & UnitOfWork; clock: Clock; ids: IdGenerator },
-  raw: unknown,
-): Promise<Organisation> {
+export async function createOrganisation(deps: { store: OrganisationReads & UnitOfWork; clock: Clock; ids: IdGenerator }, raw: unknown): Promise<Organisation> {
   const input = parseInput(NewOrganisation, raw);
   if (input.vatNumber && !isValidVatNumber(input.country, input.vatNumber)) {
     throw new ValidationError(`VAT number ${input.vatNumber} is not valid for ${input.country}`, 'invalid_vat_number');
@@ -70,7 +70,11 @@ export const MemberInput = z.object({
 export async function setMember(deps: { store: OrganisationReads & UnitOfWork }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
   const input = parseInput(MemberInput, raw);
   const members = await deps.store.listMembers(orgId);
-  if (actor.kind === 'user') assertCanAssignRole(members.find((m) => m.userId === actor.userId), input.role);
+  if (actor.kind === 'user')
+    assertCanAssignRole(
+      members.find((m) => m.userId === actor.userId),
+      input.role,
+    );
   await loadOrg(deps.store, orgId);
   assertKeepsALegalOwner(members, { userId: input.userId, newRole: input.role });
   const member: Member = {

@@ -16,7 +16,10 @@ import { parseInput } from './validation.ts';
 const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
 
 export const NewProduct = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,80}$/, 'lower-case letters, digits, dots and dashes').optional(),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,80}$/, 'lower-case letters, digits, dots and dashes')
+    .optional(),
   typeId: z.string().min(1),
   name: z.string().trim().min(1).max(200),
   expiry: isoDate,
@@ -41,7 +44,10 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
   const type = deps.catalogue.get(input.typeId);
   if (!type) {
     throw new ValidationError(
-      `Unknown product type ${input.typeId}; known: ${deps.catalogue.all().map((t) => t.id).join(', ')}`,
+      `Unknown product type ${input.typeId}; known: ${deps.catalogue
+        .all()
+        .map((t) => t.id)
+        .join(', ')}`,
       'unknown_product_type',
     );
   }
@@ -111,9 +117,7 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
   const org = await loadOrg(deps.store, orgId);
   if (input.paymentMethodId) await assertUsableMethod(deps.store, orgId, input.paymentMethodId);
   const today = deps.clock.today();
-  const targets = input.productId
-    ? [await loadProduct(deps.store, orgId, input.productId)]
-    : (await deps.store.listProducts(orgId)).filter((p) => p.status !== 'terminated');
+  const targets = input.productId ? [await loadProduct(deps.store, orgId, input.productId)] : (await deps.store.listProducts(orgId)).filter((p) => p.status !== 'terminated');
   const result: AutoRenewResult = { changed: [], unchanged: [], refused: [] };
 
   for (const target of targets) {
@@ -151,12 +155,7 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
 export type DueWindow = '2m' | 'all';
 
 /** docs/domain.md R-13: by default the customer sees what falls due in the next 2 months, or everything. */
-export async function listProducts(
-  deps: { store: BillingStore; clock: Clock },
-  orgId: string,
-  due: DueWindow = '2m',
-  actor: Actor = SYSTEM,
-): Promise<Product[]> {
+export async function listProducts(deps: { store: BillingStore; clock: Clock }, orgId: string, due: DueWindow = '2m', actor: Actor = SYSTEM): Promise<Product[]> {
   const member = await authoriseBilling(deps.store, actor, orgId);
   await loadOrg(deps.store, orgId);
   const upTo: IsoDate | undefined = due === '2m' ? addMonths(deps.clock.today(), 2) : undefined;

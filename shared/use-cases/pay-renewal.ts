@@ -80,7 +80,13 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   }
   if (attempt?.status === 'failed') {
     // A replayed request whose attempt already failed reports the same failure and moves nothing.
-    return { kind: 'failed', changes: [], code: attempt.failureCode ?? 'payment_failed', message: `Payment attempt ${attempt.id} already failed`, requiresCustomer: attempt.failureCode === 'authentication_required' };
+    return {
+      kind: 'failed',
+      changes: [],
+      code: attempt.failureCode ?? 'payment_failed',
+      message: `Payment attempt ${attempt.id} already failed`,
+      requiresCustomer: attempt.failureCode === 'authentication_required',
+    };
   }
   if (resumed && input.deferCharge) return { kind: 'deferred' };
 
@@ -145,10 +151,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
       };
     }
     if (!method) {
-      return failure(
-        'insufficient_balance',
-        `The prepaid balance (${balance.format()}) does not cover ${total.format()} and no payment method is saved for automatic renewal`,
-      );
+      return failure('insufficient_balance', `The prepaid balance (${balance.format()}) does not cover ${total.format()} and no payment method is saved for automatic renewal`);
     }
     try {
       assertMethodAcceptsCurrency(method.kind, org.currency);
@@ -195,16 +198,18 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   // A retry of an attempt recorded earlier: its charge may have gone through before a crash, and the
   // provider forgets idempotency keys after 24 hours, so ask for that charge before making one.
   const earlier = resumed ? await gateway.findChargeByAttempt(attempt.id) : undefined;
-  const result = earlier ?? await gateway.charge({
-    orgId: org.id,
-    customerRef: await ensureCustomer(deps, org),
-    paymentMethodRef: charging.gatewayRef,
-    methodKind: charging.kind,
-    amount: chargePart,
-    idempotencyKey: attempt.idempotencyKey,
-    description: `Renewal of ${product.name} from ${product.expiry}`,
-    metadata: { orgId: org.id, productId: product.id, attemptId: attempt.id, periodStart: attempt.periodStart },
-  });
+  const result =
+    earlier ??
+    (await gateway.charge({
+      orgId: org.id,
+      customerRef: await ensureCustomer(deps, org),
+      paymentMethodRef: charging.gatewayRef,
+      methodKind: charging.kind,
+      amount: chargePart,
+      idempotencyKey: attempt.idempotencyKey,
+      description: `Renewal of ${product.name} from ${product.expiry}`,
+      metadata: { orgId: org.id, productId: product.id, attemptId: attempt.id, periodStart: attempt.periodStart },
+    }));
 
   if (result.status === 'succeeded') {
     const invoice = await issue([
@@ -252,13 +257,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     return { kind: 'failed', changes: [], code, message, requiresCustomer: false };
   }
 
-  function balanceChange(
-    current: string,
-    delta: Money,
-    reason: 'renewal-hold' | 'hold-release',
-    a: PaymentAttempt,
-    createdAt: string,
-  ): Change {
+  function balanceChange(current: string, delta: Money, reason: 'renewal-hold' | 'hold-release', a: PaymentAttempt, createdAt: string): Change {
     const after = Money.of(current, org.currency).plus(delta);
     return {
       type: 'balance',

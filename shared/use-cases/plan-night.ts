@@ -23,10 +23,7 @@ export interface PlanNightResult {
  * 4. Record the run, so the next night knows where this one stopped.
  * Running it twice re-sends the messages; each product's night is applied once.
  */
-export async function planNight(
-  deps: Pick<BillingDeps, 'store' | 'clock'> & { renewalQueue: MessageQueue<RenewalMessage> },
-  night: IsoDate,
-): Promise<PlanNightResult> {
+export async function planNight(deps: Pick<BillingDeps, 'store' | 'clock'> & { renewalQueue: MessageQueue<RenewalMessage> }, night: IsoDate): Promise<PlanNightResult> {
   const { store, clock } = deps;
   const last = await store.lastNightRun();
   // The first run ever cannot know which nights were missed: it looks back as far as any catch-up does.

@@ -10,9 +10,7 @@ import { payRenewal } from './pay-renewal.ts';
 import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
 
 export type RenewProductResult =
-  | { status: 'done'; outcome: NightOutcome }
-  | { status: 'skipped'; reason: 'already-processed' | 'nothing-due' | 'not-found' }
-  | { status: 'deferred' };
+  { status: 'done'; outcome: NightOutcome } | { status: 'skipped'; reason: 'already-processed' | 'nothing-due' | 'not-found' } | { status: 'deferred' };
 
 /**
  * One product's night.
@@ -185,5 +183,8 @@ async function publish(deps: BillingDeps, commands: LifecycleCommand[]): Promise
 async function republishLifecycle(deps: BillingDeps, product: Product, night: IsoDate): Promise<void> {
   const actions: LifecycleAction[] = ['block', 'unblock', 'terminate'];
   const found = await Promise.all(actions.map((a) => deps.store.getLifecycleCommand(night, `${product.id}#${a}`)));
-  await publish(deps, found.filter((c): c is LifecycleCommand => c !== undefined && c.status === 'pending'));
+  await publish(
+    deps,
+    found.filter((c): c is LifecycleCommand => c !== undefined && c.status === 'pending'),
+  );
 }

@@ -15,7 +15,16 @@ import type { BankCreditRecord, LedgerEntry } from '../../shared/domain/records.
  */
 export function billingStoreContract(name: string, makeStore: () => Promise<BillingStore>): void {
   describe(`billing store contract: ${name}`, () => {
-    const org = (id: string, over: Partial<Organisation> = {}): Organisation => ({ id, name: `Org ${id}`, currency: 'CHF', country: 'CH', balance: '0.00', billingContacts: [], createdAt: '2026-12-01T00:00:00Z', ...over });
+    const org = (id: string, over: Partial<Organisation> = {}): Organisation => ({
+      id,
+      name: `Org ${id}`,
+      currency: 'CHF',
+      country: 'CH',
+      balance: '0.00',
+      billingContacts: [],
+      createdAt: '2026-12-01T00:00:00Z',
+      ...over,
+    });
     const product = (orgId: string, id: string, over: Partial<Product> = {}): Product => ({
       id,
       orgId,
@@ -30,7 +39,17 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       version: 1,
       ...over,
     });
-    const entry = (orgId: string, id: string, amount: string, balanceAfter: string, createdAt = '2026-12-01T00:00:00Z'): LedgerEntry => ({ id, orgId, date: '2026-12-01', amount, currency: 'CHF', reason: 'top-up', ref: id, balanceAfter, createdAt });
+    const entry = (orgId: string, id: string, amount: string, balanceAfter: string, createdAt = '2026-12-01T00:00:00Z'): LedgerEntry => ({
+      id,
+      orgId,
+      date: '2026-12-01',
+      amount,
+      currency: 'CHF',
+      reason: 'top-up',
+      ref: id,
+      balanceAfter,
+      createdAt,
+    });
     const invoice = (orgId: string, sequence: number, over: Partial<Invoice> = {}): Invoice =>
       ({
         number: `INV-CH-2026-${String(sequence).padStart(6, '0')}`,
@@ -190,7 +209,21 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
 
     it('records an attempt once and moves it only from the status read; a pending one blocks what must wait', async () => {
       const s = await makeStore();
-      const attempt = { id: 'p#2026-12-31#1', orgId: 'a', productId: 'p', periodStart: '2026-12-31', attempt: 1, night: '2026-12-17', idempotencyKey: 'k', currency: 'CHF' as const, total: '14.05', balancePart: '0.00', chargePart: '14.05', status: 'pending' as const, createdAt: '' };
+      const attempt = {
+        id: 'p#2026-12-31#1',
+        orgId: 'a',
+        productId: 'p',
+        periodStart: '2026-12-31',
+        attempt: 1,
+        night: '2026-12-17',
+        idempotencyKey: 'k',
+        currency: 'CHF' as const,
+        total: '14.05',
+        balancePart: '0.00',
+        chargePart: '14.05',
+        status: 'pending' as const,
+        createdAt: '',
+      };
       await s.commit([{ type: 'noPendingAttempt', orgId: 'a', attemptId: attempt.id }]);
       await s.commit([{ type: 'attempt', attempt, expectedStatus: null }]);
       expect(await conflict(s, [{ type: 'attempt', attempt, expectedStatus: null }])).toEqual(['attempt']);
@@ -223,7 +256,14 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
 
     it('imports a bank credit once, reverses it once, and lists for review only what has a note', async () => {
       const s = await makeStore();
-      const credit: BankCreditRecord = { id: 'acct|ref|14.05|2026-12-01', statementId: 'st', amount: '14.05', currency: 'CHF', outcome: 'settled', importedAt: '2026-12-01T18:00:00Z' };
+      const credit: BankCreditRecord = {
+        id: 'acct|ref|14.05|2026-12-01',
+        statementId: 'st',
+        amount: '14.05',
+        currency: 'CHF',
+        outcome: 'settled',
+        importedAt: '2026-12-01T18:00:00Z',
+      };
       await s.commit([{ type: 'bankCredit', credit }]);
       expect(await conflict(s, [{ type: 'bankCredit', credit }])).toEqual(['bankCredit']);
       expect(await conflict(s, [{ type: 'bankCredit', credit: { ...credit, id: 'missing' }, expectedUnreversed: true }])).toEqual(['bankCredit']);
@@ -248,7 +288,14 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       await s.commit([{ type: 'lifecycle', command: { ...command, status: 'applied' }, expectedStatus: 'pending' }]);
       expect(await conflict(s, [{ type: 'lifecycle', command: { ...command, status: 'applied' }, expectedStatus: 'pending' }])).toEqual(['lifecycle']);
       expect((await s.listLifecycleCommands('2026-12-31')).map((c) => c.status)).toEqual(['applied']);
-      const job = { id: 'x1', requestedBy: 'u', params: { from: '2026-12-01', to: '2026-12-31', lines: false, pdf: false }, status: 'running' as const, createdAt: '', leaseUntil: 'L1' };
+      const job = {
+        id: 'x1',
+        requestedBy: 'u',
+        params: { from: '2026-12-01', to: '2026-12-31', lines: false, pdf: false },
+        status: 'running' as const,
+        createdAt: '',
+        leaseUntil: 'L1',
+      };
       await s.commit([{ type: 'exportJob', job, expectedStatus: null }]);
       expect(await conflict(s, [{ type: 'exportJob', job: { ...job, leaseUntil: 'L2' }, expectedStatus: 'running', expectedLease: 'L0' }])).toEqual(['exportJob']);
       await s.commit([{ type: 'exportJob', job: { ...job, leaseUntil: 'L2' }, expectedStatus: 'running', expectedLease: 'L1' }]);
@@ -257,7 +304,10 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
 
     it('keeps a customer reference once set, and partner links, members and methods', async () => {
       const s = await makeStore();
-      await s.commit([{ type: 'organisation', org: org('a'), isNew: true }, { type: 'organisation', org: org('p'), isNew: true }]);
+      await s.commit([
+        { type: 'organisation', org: org('a'), isNew: true },
+        { type: 'organisation', org: org('p'), isNew: true },
+      ]);
       expect(await conflict(s, [{ type: 'customerRef', orgId: 'missing', ref: 'cus_1' }])).toEqual(['customerRef']);
       await s.commit([{ type: 'customerRef', orgId: 'a', ref: 'cus_1' }]);
       await s.commit([{ type: 'customerRef', orgId: 'a', ref: 'cus_1' }]);
@@ -269,7 +319,10 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       await s.commit([{ type: 'identityCheck', orgId: 'a', state: 'required' }]);
       expect((await s.getOrganisation('a'))?.identityCheck).toBe('required');
       const member = (userId: string) => ({ orgId: 'a', userId, email: `${userId}@a.ch`, name: userId, role: 'administrator' as const, billingRights: true, productIds: [] });
-      await s.commit([{ type: 'member', member: member('zed') }, { type: 'member', member: member('amy') }]);
+      await s.commit([
+        { type: 'member', member: member('zed') },
+        { type: 'member', member: member('amy') },
+      ]);
       expect((await s.listMembers('a')).map((m) => m.userId)).toEqual(['amy', 'zed']);
       expect((await s.getMember('a', 'amy'))?.email).toBe('amy@a.ch');
       const method = { id: 'pm-pm_card_visa', orgId: 'a', kind: 'card' as const, label: 'Visa', gatewayRef: 'pm_card_visa', createdAt: '' };
@@ -299,8 +352,46 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       await s.putNightRun({ date: '2026-12-16', coveredDates: ['2026-12-16'], planned: 1, startedAt: '' });
       expect((await s.lastNightRun())?.date).toBe('2026-12-17');
       expect((await s.listNightRuns()).map((n) => n.date)).toEqual(['2026-12-16', '2026-12-17']);
-      await s.commit([{ type: 'outcome', outcome: { night: '2026-12-17', orgId: 'a', productId: 'p', currency: 'CHF', reminders: 0, attempted: true, paid: true, failed: false, collected: '14.05', blocked: false, unblocked: false, terminated: false } }]);
-      expect(await conflict(s, [{ type: 'outcome', outcome: { night: '2026-12-17', orgId: 'a', productId: 'p', currency: 'CHF', reminders: 0, attempted: true, paid: true, failed: false, collected: '14.05', blocked: false, unblocked: false, terminated: false } }])).toEqual(['outcome']);
+      await s.commit([
+        {
+          type: 'outcome',
+          outcome: {
+            night: '2026-12-17',
+            orgId: 'a',
+            productId: 'p',
+            currency: 'CHF',
+            reminders: 0,
+            attempted: true,
+            paid: true,
+            failed: false,
+            collected: '14.05',
+            blocked: false,
+            unblocked: false,
+            terminated: false,
+          },
+        },
+      ]);
+      expect(
+        await conflict(s, [
+          {
+            type: 'outcome',
+            outcome: {
+              night: '2026-12-17',
+              orgId: 'a',
+              productId: 'p',
+              currency: 'CHF',
+              reminders: 0,
+              attempted: true,
+              paid: true,
+              failed: false,
+              collected: '14.05',
+              blocked: false,
+              unblocked: false,
+              terminated: false,
+            },
+          },
+        ]),
+      ).toEqual(['outcome']);
       expect((await s.listNightOutcomes('2026-12-17')).map((o) => o.productId)).toEqual(['p']);
     });
   });

@@ -10,14 +10,18 @@ import { PLANT_OPTIONS, runChaos } from '../../bench/chaos/run.ts';
  * only the reference model (which prices from the price list) can catch them.
  */
 describe('chaos run with a planted bug', () => {
-  it.each(Object.keys(PLANTED_BUGS) as PlantedBug[])('%s is caught', async (plant) => {
-    // On the in-memory store: these runs test the checks, not the store (the contract suite holds the two alike).
-    const report = await runChaos({ ...PLANT_OPTIONS, plant, memory: true });
-    const printed = formatReport(report, 3).join('\n');
-    expect(report.violations, printed).toBeGreaterThan(0);
-    if (plant === 'overcharge' || plant === 'vat-rate') {
-      const byModel = report.invariants.filter((i) => / model: /.test(i.name)).reduce((n, i) => n + i.violations.length, 0);
-      expect(byModel, printed).toBeGreaterThan(0);
-    }
-  }, 240_000);
+  it.each(Object.keys(PLANTED_BUGS) as PlantedBug[])(
+    '%s is caught',
+    async (plant) => {
+      // On the in-memory store: these runs test the checks, not the store (the contract suite holds the two alike).
+      const report = await runChaos({ ...PLANT_OPTIONS, plant, memory: true });
+      const printed = formatReport(report, 3).join('\n');
+      expect(report.violations, printed).toBeGreaterThan(0);
+      if (plant === 'overcharge' || plant === 'vat-rate') {
+        const byModel = report.invariants.filter((i) => / model: /.test(i.name)).reduce((n, i) => n + i.violations.length, 0);
+        expect(byModel, printed).toBeGreaterThan(0);
+      }
+    },
+    240_000,
+  );
 });

@@ -13,7 +13,10 @@ describe('chaos run', () => {
 
     const missing = expectedFaultKinds().filter((kind) => (report.faults.get(kind) ?? 0) === 0);
     expect(missing, printed).toEqual([]);
-    expect(report.invariants.filter((i) => i.checks === 0).map((i) => i.name), printed).toEqual([]);
+    expect(
+      report.invariants.filter((i) => i.checks === 0).map((i) => i.name),
+      printed,
+    ).toEqual([]);
     expect(report.violations, printed).toBe(0);
   }, 300_000);
 });
@@ -23,10 +26,17 @@ describe('chaos run', () => {
  * suite): other interleavings, other customers, other faults, in seconds each.
  */
 describe('chaos run, more seeds in memory', () => {
-  it.each([11, 23, 47, 101, 20261202])('seed %i keeps every invariant', async (seed) => {
-    const report = await runChaos({ ...SMALL_OPTIONS, seed, memory: true });
-    const printed = formatReport(report).join('\n');
-    expect(report.invariants.filter((i) => i.checks === 0).map((i) => i.name), printed).toEqual([]);
-    expect(report.violations, printed).toBe(0);
-  }, 120_000);
+  it.each([11, 23, 47, 101, 20261202])(
+    'seed %i keeps every invariant',
+    async (seed) => {
+      const report = await runChaos({ ...SMALL_OPTIONS, seed, memory: true });
+      const printed = formatReport(report).join('\n');
+      expect(
+        report.invariants.filter((i) => i.checks === 0).map((i) => i.name),
+        printed,
+      ).toEqual([]);
+      expect(report.violations, printed).toBe(0);
+    },
+    120_000,
+  );
 });

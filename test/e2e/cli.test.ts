@@ -27,7 +27,24 @@ describe('billing CLI on the embedded stack', () => {
     expect((await billing(home, ...today, 'org', 'create', '--id', 'acme', '--name', 'Acme Sàrl', '--currency', 'CHF', '--country', 'CH')).code).toBe(0);
     const topUp = await billing(home, ...today, '--json', 'balance', 'top-up', '--org', 'acme', '--amount', '20', '--reference', 'dep-1');
     expect(json(topUp.out)).toEqual({ balance: '20.00', credited: '20.00' });
-    const added = await billing(home, ...today, '--json', 'product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'acme.ch', '--id', 'acme-ch', '--expiry', '2026-12-31', '--auto-renew');
+    const added = await billing(
+      home,
+      ...today,
+      '--json',
+      'product',
+      'add',
+      '--org',
+      'acme',
+      '--type',
+      'domain-ch',
+      '--name',
+      'acme.ch',
+      '--id',
+      'acme-ch',
+      '--expiry',
+      '2026-12-31',
+      '--auto-renew',
+    );
     expect(json<{ nextActionDate: string }>(added.out).nextActionDate).toBe('2026-12-01');
     const listed = await billing(home, ...today, '--json', 'products', 'list', '--org', 'acme', '--due', '2m');
     expect(json<{ id: string }[]>(listed.out).map((p) => p.id)).toEqual(['acme-ch']);
@@ -68,15 +85,29 @@ describe('billing CLI on the embedded stack', () => {
 
   it('lists the e-mails of the outbox and the lifecycle commands', async () => {
     const outbox = await billing(home, '--json', 'outbox', 'list', '--date', '2026-12-17');
-    expect(json<{ template: string; to: string[] }[]>(outbox.out)).toEqual([
-      expect.objectContaining({ template: 'renewal-paid', to: ['owner@example.ch'] }),
-    ]);
+    expect(json<{ template: string; to: string[] }[]>(outbox.out)).toEqual([expect.objectContaining({ template: 'renewal-paid', to: ['owner@example.ch'] })]);
     const lifecycle = await billing(home, '--json', 'lifecycle', 'list');
     expect(json<unknown[]>(lifecycle.out)).toEqual([]);
   });
 
   it('adds a product without auto-renewal close to its expiry', async () => {
-    const res = await billing(home, '--today', '2026-12-21', 'product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'late.ch', '--id', 'late-ch', '--expiry', '2027-01-01');
+    const res = await billing(
+      home,
+      '--today',
+      '2026-12-21',
+      'product',
+      'add',
+      '--org',
+      'acme',
+      '--type',
+      'domain-ch',
+      '--name',
+      'late.ch',
+      '--id',
+      'late-ch',
+      '--expiry',
+      '2027-01-01',
+    );
     expect(res.code).toBe(0);
   });
 
@@ -88,18 +119,18 @@ describe('billing CLI on the embedded stack', () => {
     ];
     const before = await snapshot();
     const cases: [string[], RegExp][] = [
-    [['balance', 'top-up', '--org', 'nobody', '--amount', '10'], /Organisation nobody not found/],
-    [['balance', 'top-up', '--org', 'acme', '--amount', '-5'], /positive amount/],
-    [['balance', 'top-up', '--org', 'acme', '--amount', '10000'], /between 0.10 and 9999.00 CHF/],
-    [['run-night', '--date', '2026-02-30'], /--date must be a date as YYYY-MM-DD/],
-    [['simulate', '--from', '2026-12-01', '--days', '0'], /--days must be a whole number/],
-    [['product', 'add', '--org', 'acme', '--type', 'ufo', '--name', 'x', '--expiry', '2027-01-01'], /Unknown product type ufo/],
-    [['product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'x', '--expiry', '2027-01-01', '--period', '5'], /Period of 5 months is not allowed/],
-    [['--today', '2026-12-21', 'auto-renew', 'on', '--org', 'acme', '--product', 'late-ch'], /Renew it manually first/],
-    [['auto-renew', 'maybe', '--org', 'acme', '--all'], /on or off/],
-    [['org', 'create', '--name', 'X', '--currency', 'USD', '--country', 'CH'], /must be CHF or EUR/],
-    [['frobnicate'], /unknown command/],
-    [['pay', '--org', 'acme', '--product', 'acme-ch', '--method', 'postfinance'], /PostFinance cards are not offered/],
+      [['balance', 'top-up', '--org', 'nobody', '--amount', '10'], /Organisation nobody not found/],
+      [['balance', 'top-up', '--org', 'acme', '--amount', '-5'], /positive amount/],
+      [['balance', 'top-up', '--org', 'acme', '--amount', '10000'], /between 0.10 and 9999.00 CHF/],
+      [['run-night', '--date', '2026-02-30'], /--date must be a date as YYYY-MM-DD/],
+      [['simulate', '--from', '2026-12-01', '--days', '0'], /--days must be a whole number/],
+      [['product', 'add', '--org', 'acme', '--type', 'ufo', '--name', 'x', '--expiry', '2027-01-01'], /Unknown product type ufo/],
+      [['product', 'add', '--org', 'acme', '--type', 'domain-ch', '--name', 'x', '--expiry', '2027-01-01', '--period', '5'], /Period of 5 months is not allowed/],
+      [['--today', '2026-12-21', 'auto-renew', 'on', '--org', 'acme', '--product', 'late-ch'], /Renew it manually first/],
+      [['auto-renew', 'maybe', '--org', 'acme', '--all'], /on or off/],
+      [['org', 'create', '--name', 'X', '--currency', 'USD', '--country', 'CH'], /must be CHF or EUR/],
+      [['frobnicate'], /unknown command/],
+      [['pay', '--org', 'acme', '--product', 'acme-ch', '--method', 'postfinance'], /PostFinance cards are not offered/],
     ];
     for (const [args, message] of cases) {
       const res = await billing(home, ...args);
@@ -119,9 +150,12 @@ describe('billing CLI on the embedded stack', () => {
     expect(view).toMatchObject({ proformaNumber: 'PRO-CH-2026-000001', amountDue: '14.05' });
     const file = join(out, 'statement.xml');
     mkdirSync(out, { recursive: true });
-    writeFileSync(file, writeCamt054('CLI-1', '2026-12-22T06:00:00+01:00', [
-      { id: 'CLI-E1', amount: '14.05', currency: 'CHF', bookingDate: '2026-12-22', reference: { type: 'QRR', value: view.paymentReference }, account: 'CH4431999123000889012' },
-    ]));
+    writeFileSync(
+      file,
+      writeCamt054('CLI-1', '2026-12-22T06:00:00+01:00', [
+        { id: 'CLI-E1', amount: '14.05', currency: 'CHF', bookingDate: '2026-12-22', reference: { type: 'QRR', value: view.paymentReference }, account: 'CH4431999123000889012' },
+      ]),
+    );
     const imported = await billing(home, '--today', '2026-12-22', '--json', 'bank', 'import', file);
     expect(json<{ credits: { outcome: string }[] }>(imported.out).credits).toEqual([expect.objectContaining({ outcome: 'settled', documentNumber: 'PRO-CH-2026-000001' })]);
     const again = await billing(home, '--today', '2026-12-22', '--json', 'bank', 'import', file);

@@ -102,7 +102,14 @@ const INVALID_JSON = [
   '--x\r\nContent-Disposition: form-data; name="method"\r\n\r\niban\r\n--x--',
 ];
 
-const CONTENT_TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json; charset=utf-16'];
+const CONTENT_TYPES = [
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/json; charset=utf-16',
+];
 
 function isJsonObject(text: string): boolean {
   try {
@@ -117,7 +124,10 @@ function isJsonObject(text: string): boolean {
 const notAJsonObject = fc.oneof(
   fc.constantFrom(...INVALID_JSON),
   fc.string({ unit: 'grapheme', maxLength: 60 }).filter((t) => !isJsonObject(t)),
-  fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)).map((v) => JSON.stringify(v) ?? 'null'),
+  fc
+    .jsonValue({ maxDepth: 2 })
+    .filter((v) => typeof v !== 'object' || v === null || Array.isArray(v))
+    .map((v) => JSON.stringify(v) ?? 'null'),
   fc.array(fc.record({ items: fc.constant([{ productId: 'acme-ch' }]), method: fc.constant('iban') }), { minLength: 1, maxLength: 2 }).map((v) => JSON.stringify(v)),
 );
 
@@ -128,7 +138,7 @@ const notAJsonObject = fc.oneof(
  */
 function withExtras(extra: Record<string, unknown>, expected: Expect): Expect {
   if (Object.keys(extra).length === 0) return expected;
-  const field = typeof expected.names === 'string' ? escapeRegExp(expected.names) : expected.names?.source ?? '';
+  const field = typeof expected.names === 'string' ? escapeRegExp(expected.names) : (expected.names?.source ?? '');
   return { status: 400, names: new RegExp(`Unrecognized key|${field}`) };
 }
 
@@ -138,7 +148,9 @@ function escapeRegExp(s: string): string {
 
 const extraFields = (known: string[]) =>
   fc.dictionary(
-    fc.oneof(fc.constantFrom('__proto__', 'constructor', 'admin', 'orgId', 'amount', 'status', 'total'), fc.string({ minLength: 1, maxLength: 10 })).filter((k) => !known.includes(k)),
+    fc
+      .oneof(fc.constantFrom('__proto__', 'constructor', 'admin', 'orgId', 'amount', 'status', 'total'), fc.string({ minLength: 1, maxLength: 10 }))
+      .filter((k) => !known.includes(k)),
     fc.jsonValue({ maxDepth: 1 }),
     { maxKeys: 3 },
   );
@@ -163,7 +175,31 @@ function wrongType(kind: 'string' | 'boolean' | 'array' | 'number'): fc.Arbitrar
   return fc.oneof(...all).filter(keep[kind]);
 }
 
-const BAD_AMOUNTS = ['1e3', '0x10', 'Infinity', '-Infinity', 'NaN', '-0.00', '-5', '1.001', '12.345', '1,50', "1'000", '', ' 50', '50 ', '+50', '٥٠', '５０', '50CHF', 'CHF 50', '.5', '5.', '5.5.5', '1_000'];
+const BAD_AMOUNTS = [
+  '1e3',
+  '0x10',
+  'Infinity',
+  '-Infinity',
+  'NaN',
+  '-0.00',
+  '-5',
+  '1.001',
+  '12.345',
+  '1,50',
+  "1'000",
+  '',
+  ' 50',
+  '50 ',
+  '+50',
+  '٥٠',
+  '５０',
+  '50CHF',
+  'CHF 50',
+  '.5',
+  '5.',
+  '5.5.5',
+  '1_000',
+];
 const badAmount = fc.oneof(
   fc.constantFrom(...BAD_AMOUNTS),
   fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => !/^\d+(\.\d{1,2})?$/.test(s)),
@@ -171,13 +207,30 @@ const badAmount = fc.oneof(
   wrongType('string'),
 );
 
-const BAD_DATES = ['2026-02-30', '26-12-01', '2026-13-01', '2026-12-1', '2026/12/01', '01.12.2026', '2026-12-01T00:00:00Z', '２０２６-１２-０１', '0000-00-00', '2026-02-29', '+2026-12-01', ' 2026-12-01', '2026-12-01 '];
+const BAD_DATES = [
+  '2026-02-30',
+  '26-12-01',
+  '2026-13-01',
+  '2026-12-1',
+  '2026/12/01',
+  '01.12.2026',
+  '2026-12-01T00:00:00Z',
+  '２０２６-１２-０１',
+  '0000-00-00',
+  '2026-02-29',
+  '+2026-12-01',
+  ' 2026-12-01',
+  '2026-12-01 ',
+];
 const badDate = fc.oneof(
   fc.constantFrom(...BAD_DATES),
   fc.string({ unit: 'grapheme', maxLength: 12 }).filter((s) => !isIsoDate(s)),
 );
 const BAD_INTS = ['1e3', '0x10', 'Infinity', 'NaN', '-0', '-1', '1.5', '', ' 7', '7 ', '١٢', '1_000', '+5', '99999999999999999999'];
-const badInt = fc.oneof(fc.constantFrom(...BAD_INTS), fc.string({ unit: 'grapheme', maxLength: 8 }).filter((s) => !/^\d+$/.test(s)));
+const badInt = fc.oneof(
+  fc.constantFrom(...BAD_INTS),
+  fc.string({ unit: 'grapheme', maxLength: 8 }).filter((s) => !/^\d+$/.test(s)),
+);
 
 /** CLI values: anything but line breaks (see the report: a value with one splits the error line). */
 const noBreaks = (s: string) => !/[\r\n\u2028\u2029]/.test(s);
@@ -395,8 +448,12 @@ describe('hostile input over HTTP', () => {
         unauthenticated('GET', `${path}?due=all`),
         wrongMethod(path, 'GET'),
         // Past Node's limit on the request line and headers, answered before any handler.
-        fc.integer({ min: 17_000, max: 40_000 }).map((n) => ({ method: 'GET', path: `/v1/orgs/${'a'.repeat(n)}/products`, expect: { status: 431, code: 'headers_too_large', names: /exceed/ } })),
-        fc.integer({ min: 17_000, max: 40_000 }).map((n) => ({ method: 'GET', path, headers: { 'x-pad': 'p'.repeat(n) }, expect: { status: 431, code: 'headers_too_large', names: /exceed/ } })),
+        fc
+          .integer({ min: 17_000, max: 40_000 })
+          .map((n) => ({ method: 'GET', path: `/v1/orgs/${'a'.repeat(n)}/products`, expect: { status: 431, code: 'headers_too_large', names: /exceed/ } })),
+        fc
+          .integer({ min: 17_000, max: 40_000 })
+          .map((n) => ({ method: 'GET', path, headers: { 'x-pad': 'p'.repeat(n) }, expect: { status: 431, code: 'headers_too_large', names: /exceed/ } })),
       ),
       45,
     );
@@ -441,14 +498,21 @@ describe('hostile input over HTTP', () => {
           .filter((id) => id !== 'acme-ch')
           .map((productId) => ({ ...valid(), items: [{ productId }] })),
       },
-      { names: 'Period', expect: { code: 'period_not_allowed' }, body: fc.integer({ min: 1, max: 120 }).filter((n) => n % 12 !== 0).map((periodMonths) => ({ ...valid(), items: [{ productId: 'acme-ch', periodMonths }] })) },
+      {
+        names: 'Period',
+        expect: { code: 'period_not_allowed' },
+        body: fc
+          .integer({ min: 1, max: 120 })
+          .filter((n) => n % 12 !== 0)
+          .map((periodMonths) => ({ ...valid(), items: [{ productId: 'acme-ch', periodMonths }] })),
+      },
       { names: 'items', expect: { code: 'duplicate_product' }, body: fc.constant({ ...valid(), items: [{ productId: 'acme-ch' }, { productId: 'acme-ch', periodMonths: 24 }] }) },
     ];
     const bodies = fc.oneof(
       ...fields.map((f) =>
-        fc.tuple(f.body, extraFields(['items', 'method', 'useBalance', 'saveMethod']), key).map(([body, extra, k]) =>
-          jsonPost(path, { ...extra, ...body }, { expect: withExtras(extra, { status: 400, names: f.names, ...f.expect }) }, k),
-        ),
+        fc
+          .tuple(f.body, extraFields(['items', 'method', 'useBalance', 'saveMethod']), key)
+          .map(([body, extra, k]) => jsonPost(path, { ...extra, ...body }, { expect: withExtras(extra, { status: 400, names: f.names, ...f.expect }) }, k)),
       ),
     );
 
@@ -459,7 +523,10 @@ describe('hostile input over HTTP', () => {
           { weight: 8, arbitrary: bodies },
           { weight: 2, arbitrary: brokenBody(path, true) },
           { weight: 2, arbitrary: badKey.map((k) => ({ ...jsonPost(path, valid(), {}, k), expect: { status: 400, code: 'invalid_header', names: 'header idempotency-key' } })) },
-          { weight: 1, arbitrary: badPath('POST', (id) => `/v1/orgs/${id}/checkout`, 'orgId', { headers: { 'idempotency-key': 'hostile-path-0001' }, body: JSON.stringify(valid()) }) },
+          {
+            weight: 1,
+            arbitrary: badPath('POST', (id) => `/v1/orgs/${id}/checkout`, 'orgId', { headers: { 'idempotency-key': 'hostile-path-0001' }, body: JSON.stringify(valid()) }),
+          },
           { weight: 1, arbitrary: tooLarge(path, true) },
           { weight: 1, arbitrary: unauthenticated('POST', path) },
         ),
@@ -491,7 +558,9 @@ describe('hostile input over HTTP', () => {
       fc
         .oneof(fc.constantFrom('0', '0.00', '0.09', '0.01', '00000', '9999.01', '10000', '123456789012345678901234567890'), fc.integer({ min: 10_000, max: 2 ** 40 }).map(String))
         .map((amount) => ({ body: { ...valid, amount }, expect: { status: 400, code: 'top_up_out_of_range', names: /deposit/ } as Expect })),
-      fc.oneof(wrongType('string'), fc.constantFrom('twint', 'paypal', 'balance', 'bitcoin', 'IBAN', '')).map((method) => ({ body: { ...valid, method }, expect: { status: 400, names: 'method' } as Expect })),
+      fc
+        .oneof(wrongType('string'), fc.constantFrom('twint', 'paypal', 'balance', 'bitcoin', 'IBAN', ''))
+        .map((method) => ({ body: { ...valid, method }, expect: { status: 400, names: 'method' } as Expect })),
       fc.constantFrom('amount', 'method').map((field) => {
         const body: Record<string, unknown> = { ...valid };
         delete body[field];
@@ -501,10 +570,18 @@ describe('hostile input over HTTP', () => {
     await hostile(
       'POST top-ups',
       fc.oneof(
-        { weight: 6, arbitrary: fc.tuple(bodies, extraFields(['amount', 'method']), key).map(([b, extra, k]) => jsonPost(path, { ...extra, ...b.body }, { expect: withExtras(extra, b.expect) }, k)) },
+        {
+          weight: 6,
+          arbitrary: fc
+            .tuple(bodies, extraFields(['amount', 'method']), key)
+            .map(([b, extra, k]) => jsonPost(path, { ...extra, ...b.body }, { expect: withExtras(extra, b.expect) }, k)),
+        },
         { weight: 2, arbitrary: brokenBody(path, true) },
         { weight: 1, arbitrary: badKey.map((k) => ({ ...jsonPost(path, valid, {}, k), expect: { status: 400, code: 'invalid_header', names: 'idempotency-key' } })) },
-        { weight: 1, arbitrary: badPath('POST', (id) => `/v1/orgs/${id}/balance/top-ups`, 'orgId', { headers: { 'idempotency-key': 'hostile-path-0002' }, body: JSON.stringify(valid) }) },
+        {
+          weight: 1,
+          arbitrary: badPath('POST', (id) => `/v1/orgs/${id}/balance/top-ups`, 'orgId', { headers: { 'idempotency-key': 'hostile-path-0002' }, body: JSON.stringify(valid) }),
+        },
         { weight: 1, arbitrary: unauthenticated('POST', path) },
       ),
       50,
@@ -533,7 +610,11 @@ describe('hostile input over HTTP', () => {
     await hostile(
       'GET invoice pdf',
       fc.oneof(
-        badFile.map((f) => ({ method: 'GET', path: `/v1/orgs/acme/invoices/${encodeURIComponent(f)}`, expect: { status: 400, code: 'invalid_path', names: 'path parameter file' } })),
+        badFile.map((f) => ({
+          method: 'GET',
+          path: `/v1/orgs/acme/invoices/${encodeURIComponent(f)}`,
+          expect: { status: 400, code: 'invalid_path', names: 'path parameter file' },
+        })),
         badPath('GET', (id) => `/v1/orgs/${id}/invoices/INV-CH-2026-000001.pdf`, 'orgId'),
         fc
           .tuple(fc.constantFrom('INV', 'PRO', 'CN'), fc.constantFrom('CH', 'LI', 'EU'), fc.integer({ min: 2000, max: 2099 }), fc.integer({ min: 100, max: 999_999 }))
@@ -557,17 +638,17 @@ describe('hostile input over HTTP', () => {
         return { body, names: field };
       }),
       fc.constantFrom('lines', 'pdf').chain((field) => wrongType('boolean').map((v) => ({ body: { ...valid, [field]: v }, names: field }))),
-      fc.constantFrom('orgId', 'partnerId').chain((field) =>
-        fc.oneof(wrongType('string'), fc.constant(''), fc.string({ minLength: 101, maxLength: 200 })).map((v) => ({ body: { ...valid, [field]: v }, names: field })),
-      ),
-      fc.constant({ body: { ...valid, partnerId: 'acme' }, names: 'partnerId' }),
       fc
-        .tuple(fc.date({ min: new Date('2000-01-02'), max: new Date('2099-12-31'), noInvalidDate: true }), fc.integer({ min: 1, max: 3000 }))
-        .map(([d, days]) => {
-          const to = d.toISOString().slice(0, 10);
-          const from = new Date(d.getTime() + days * 86_400_000).toISOString().slice(0, 10);
-          return { body: { ...valid, from, to }, names: 'to' };
-        }),
+        .constantFrom('orgId', 'partnerId')
+        .chain((field) =>
+          fc.oneof(wrongType('string'), fc.constant(''), fc.string({ minLength: 101, maxLength: 200 })).map((v) => ({ body: { ...valid, [field]: v }, names: field })),
+        ),
+      fc.constant({ body: { ...valid, partnerId: 'acme' }, names: 'partnerId' }),
+      fc.tuple(fc.date({ min: new Date('2000-01-02'), max: new Date('2099-12-31'), noInvalidDate: true }), fc.integer({ min: 1, max: 3000 })).map(([d, days]) => {
+        const to = d.toISOString().slice(0, 10);
+        const from = new Date(d.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+        return { body: { ...valid, from, to }, names: 'to' };
+      }),
       fc.integer({ min: 400, max: 5000 }).map((days) => ({
         body: { ...valid, from: '2020-01-01', to: new Date(Date.UTC(2020, 0, 1) + days * 86_400_000).toISOString().slice(0, 10) },
         names: 'to',
@@ -583,7 +664,12 @@ describe('hostile input over HTTP', () => {
       await hostile(
         'POST exports',
         fc.oneof(
-          { weight: 6, arbitrary: fc.tuple(bodies, extraFields(['from', 'to', 'orgId', 'partnerId', 'lines', 'pdf'])).map(([b, extra]) => jsonPost(path, { ...extra, ...b.body }, { expect: withExtras(extra, { status: 400, names: b.names }) })) },
+          {
+            weight: 6,
+            arbitrary: fc
+              .tuple(bodies, extraFields(['from', 'to', 'orgId', 'partnerId', 'lines', 'pdf']))
+              .map(([b, extra]) => jsonPost(path, { ...extra, ...b.body }, { expect: withExtras(extra, { status: 400, names: b.names }) })),
+          },
           { weight: 2, arbitrary: forbidden.map((body) => jsonPost(path, body, { expect: { status: 403, code: 'forbidden' } })) },
           { weight: 2, arbitrary: brokenBody(path, false) },
           { weight: 1, arbitrary: tooLarge(path, false) },
@@ -623,14 +709,20 @@ describe('hostile input over HTTP', () => {
       'POST sandbox confirm',
       fc.oneof(
         fc
-          .oneof(wrongType('string'), fc.constantFrom('', 'card', 'pm-card-visa', 'pm_card visa', 'pm_', 'pm_card_visa\n', "pm_' OR 1=1", 'pm_🙂'), fc.string({ minLength: 1, maxLength: 30 }).filter((m) => !/^pm_[A-Za-z0-9_]+$/.test(m)))
+          .oneof(
+            wrongType('string'),
+            fc.constantFrom('', 'card', 'pm-card-visa', 'pm_card visa', 'pm_', 'pm_card_visa\n', "pm_' OR 1=1", 'pm_🙂'),
+            fc.string({ minLength: 1, maxLength: 30 }).filter((m) => !/^pm_[A-Za-z0-9_]+$/.test(m)),
+          )
           .map((paymentMethod) => jsonPost(path, { paymentMethod }, { user: null, expect: { status: 400, names: 'paymentMethod' } })),
         fc.constant(jsonPost(path, {}, { user: null, expect: { status: 400, names: 'paymentMethod' } })),
         brokenBody(path, false).map((p) => ({ ...p, user: null })),
         badPath('POST', (id) => `/sandbox/payments/${id}/confirm`, 'paymentRef', { user: null, body: '{"paymentMethod":"pm_card_visa"}' }),
         fc
           .tuple(fc.stringMatching(/^pi_[a-z0-9]{4,20}$/), fc.constantFrom('pm_card_visa', 'pm_twint', 'pm_card_chargeDeclined'))
-          .map(([ref, paymentMethod]) => jsonPost(`/sandbox/payments/${ref}/confirm`, { paymentMethod }, { user: null, expect: { status: 404, code: 'payment_not_found', names: ref } })),
+          .map(([ref, paymentMethod]) =>
+            jsonPost(`/sandbox/payments/${ref}/confirm`, { paymentMethod }, { user: null, expect: { status: 404, code: 'payment_not_found', names: ref } }),
+          ),
       ),
       25,
     );
@@ -644,7 +736,9 @@ describe('hostile input over HTTP', () => {
       const now = s.nowSeconds();
       const evtId = fc.stringMatching(/^evt_[A-Za-z0-9]{6,20}$/);
       const payload = fc.oneof(
-        evtId.map((id) => event(id, now, { id: globex.proformaCheckout, object: 'payment_intent', status: 'succeeded', metadata: { orgId: 'globex', checkoutId: globex.proformaCheckout } })),
+        evtId.map((id) =>
+          event(id, now, { id: globex.proformaCheckout, object: 'payment_intent', status: 'succeeded', metadata: { orgId: 'globex', checkoutId: globex.proformaCheckout } }),
+        ),
         fc.string({ unit: 'grapheme', maxLength: 200 }),
         fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? 'null'),
       );
@@ -652,7 +746,9 @@ describe('hostile input over HTTP', () => {
       const attack = fc.oneof(
         // No header, or one that is not Stripe's format.
         payload.map((body) => ({ body, signature: undefined as string | undefined })),
-        fc.tuple(payload, fc.oneof(fc.constantFrom('', 't=', 'v1=', 't=abc,v1=def', 'garbage', `t=${now}`), fc.string({ maxLength: 80 }))).map(([body, signature]) => ({ body, signature })),
+        fc
+          .tuple(payload, fc.oneof(fc.constantFrom('', 't=', 'v1=', 't=abc,v1=def', 'garbage', `t=${now}`), fc.string({ maxLength: 80 })))
+          .map(([body, signature]) => ({ body, signature })),
         // Stripe's format, a made-up signature.
         fc.tuple(payload, hex).map(([body, h]) => ({ body, signature: `t=${now},v1=${h}` })),
         // Signed with another secret.
@@ -721,7 +817,10 @@ describe('hostile input over HTTP', () => {
     for (const user of ['owner-acme', 'mallory', 'collab-globex']) {
       for (const p of probes) {
         const body = p.body === undefined ? undefined : JSON.stringify(p.body);
-        const headers: Record<string, string> = { 'content-type': 'application/json', ...(p.key ? { 'idempotency-key': p.body && JSON.stringify(p.body).includes('"balance"') ? 'globex-paid-0001' : 'probe-key-0001' } : {}) };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          ...(p.key ? { 'idempotency-key': p.body && JSON.stringify(p.body).includes('"balance"') ? 'globex-paid-0001' : 'probe-key-0001' } : {}),
+        };
         const res = await send({ method: p.method, path: p.path, user, headers, ...(body !== undefined ? { body } : {}), expect: { status: 0 } }, 'cross-organisation probes');
         const where = `${user} ${p.method} ${p.path} ${body ?? ''}`;
         expect([403, 404], where).toContain(res.status);
@@ -776,8 +875,16 @@ describe('hostile input over HTTP', () => {
 
   it('answers what is not HTTP at all in the same error shape', async () => {
     const garbage = fc.oneof(
-      fc.constantFrom('GARBAGE\r\n\r\n', 'GET /v1/orgs/acme/products HTTP/9.9\r\n\r\n', 'GET /v1/orgs/acme/products HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 'POST /v1/exports HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'),
-      fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 }).filter((t) => !/^[A-Z]+ \//.test(t)).map((t) => `${t}\r\n\r\n`),
+      fc.constantFrom(
+        'GARBAGE\r\n\r\n',
+        'GET /v1/orgs/acme/products HTTP/9.9\r\n\r\n',
+        'GET /v1/orgs/acme/products HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n',
+        'POST /v1/exports HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      ),
+      fc
+        .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 40 })
+        .filter((t) => !/^[A-Z]+ \//.test(t))
+        .map((t) => `${t}\r\n\r\n`),
     );
     const before = await tableDigest(s.rt, { ignore: RATE_COUNTERS });
     const { port } = new URL(s.server.url);
@@ -878,7 +985,11 @@ describe('hostile input on the CLI', () => {
 
   const specs = (): CommandSpec[] => [
     { name: 'reset', args: ['reset'] },
-    { name: 'seed', args: ['seed', '--orgs', '1', '--products', '0', '--seed', '1'], values: { '--orgs': badIntArg(100_000), '--products': badIntArg(1_000_000), '--seed': badIntArg(2 ** 31) } },
+    {
+      name: 'seed',
+      args: ['seed', '--orgs', '1', '--products', '0', '--seed', '1'],
+      values: { '--orgs': badIntArg(100_000), '--products': badIntArg(1_000_000), '--seed': badIntArg(2 ** 31) },
+    },
     {
       name: 'org create',
       args: ['org', 'create', '--name', 'X', '--currency', 'CHF', '--country', 'CH', '--reminder-days', '30,7'],
@@ -904,17 +1015,32 @@ describe('hostile input on the CLI', () => {
       required: ['--org', '--type', '--name', '--expiry'],
       values: { '--expiry': badDateArg, '--period': badIntArg(120) },
     },
-    { name: 'products list', args: ['products', 'list', '--org', 'acme', '--due', 'all'], required: ['--org'], values: { '--due': choiceOf(['2m', 'all']) }, positional: { index: 1, valid: ['list'] } },
+    {
+      name: 'products list',
+      args: ['products', 'list', '--org', 'acme', '--due', 'all'],
+      required: ['--org'],
+      values: { '--due': choiceOf(['2m', 'all']) },
+      positional: { index: 1, valid: ['list'] },
+    },
     { name: 'auto-renew', args: ['auto-renew', 'on', '--org', 'acme', '--product', 'acme-ch'], required: ['--org'], positional: { index: 1, valid: ['on', 'off'] } },
     { name: 'renew', args: ['renew', '--org', 'acme', '--product', 'acme-ch', '--period', '12'], required: ['--org', '--product'], values: { '--period': badIntArg(120) } },
     { name: 'balance top-up', args: ['balance', 'top-up', '--org', 'acme', '--amount', '5'], required: ['--org', '--amount'] },
     { name: 'balance show', args: ['balance', 'show', '--org', 'acme'], required: ['--org'] },
     { name: 'run-night', args: ['run-night', '--date', '2026-12-17', '--concurrency', '4'], values: { '--date': badDateArg, '--concurrency': badIntArg(64) } },
-    { name: 'simulate', args: ['simulate', '--from', '2026-12-18', '--days', '3', '--concurrency', '2'], required: ['--from', '--days'], values: { '--from': badDateArg, '--days': badIntArg(3660), '--concurrency': badIntArg(64) } },
+    {
+      name: 'simulate',
+      args: ['simulate', '--from', '2026-12-18', '--days', '3', '--concurrency', '2'],
+      required: ['--from', '--days'],
+      values: { '--from': badDateArg, '--days': badIntArg(3660), '--concurrency': badIntArg(64) },
+    },
     { name: 'invoices list', args: ['invoices', 'list', '--org', 'acme'], required: ['--org'], positional: { index: 1, valid: ['list'] } },
     { name: 'outbox list', args: ['outbox', 'list', '--date', '2026-12-17'], values: { '--date': badDateArg }, positional: { index: 1, valid: ['list'] } },
     { name: 'lifecycle list', args: ['lifecycle', 'list', '--date', '2026-12-17'], values: { '--date': badDateArg }, positional: { index: 1, valid: ['list'] } },
-    { name: 'demo', args: ['demo', '--nights', '1', '--orgs', '1', '--products', '1'], values: { '--nights': badIntArg(366), '--orgs': badIntArg(10_000), '--products': badIntArg(100_000) } },
+    {
+      name: 'demo',
+      args: ['demo', '--nights', '1', '--orgs', '1', '--products', '1'],
+      values: { '--nights': badIntArg(366), '--orgs': badIntArg(10_000), '--products': badIntArg(100_000) },
+    },
     {
       name: 'pay',
       args: ['pay', '--org', 'acme', '--product', 'acme-ch', '--period', '12', '--method', 'iban'],
@@ -924,7 +1050,12 @@ describe('hostile input on the CLI', () => {
     { name: 'bank import', args: ['bank', 'import', join(tmpdir(), 'never-read.xml')] },
     { name: 'bank review', args: ['bank', 'review'] },
     { name: 'invoice pdf', args: ['invoice', 'pdf', 'INV-CH-2026-000001', '--out', join(tmpdir(), 'never-written')] },
-    { name: 'export', args: ['export', '--from', '2026-12-01', '--to', '2026-12-31', '--out', join(tmpdir(), 'never-written')], required: ['--from', '--to'], values: { '--from': badDateArg, '--to': badDateArg } },
+    {
+      name: 'export',
+      args: ['export', '--from', '2026-12-01', '--to', '2026-12-31', '--out', join(tmpdir(), 'never-written')],
+      required: ['--from', '--to'],
+      values: { '--from': badDateArg, '--to': badDateArg },
+    },
     { name: 'serve', args: ['serve', '--port', '0'], values: { '--port': badIntArg(65535) } },
     { name: 'token', args: ['token', '--user', 'u', '--ttl', '60'], required: ['--user'], values: { '--ttl': badIntArg(30 * 24 * 3600) } },
     { name: 'stripe reconcile', args: ['stripe', 'reconcile', '--since', '2026-12-01'], values: { '--since': badDateArg } },

@@ -230,7 +230,7 @@ describe('customer flows through the local HTTP API', () => {
     expect(s.rt.settlementQueue.deadLetters).toEqual([]);
   });
 
-  it('accepts a validly signed event of 450 and 600 KB (over an item\'s 400 KB) and settles from it', async () => {
+  it("accepts a validly signed event of 450 and 600 KB (over an item's 400 KB) and settles from it", async () => {
     const s = await stack('2026-12-10');
     await anOrg(s.rt, { id: 'big' });
     await aProduct(s.rt, 'big', { id: 'big-ch', expiry: '2026-12-31', autoRenew: false });
@@ -240,7 +240,10 @@ describe('customer flows through the local HTTP API', () => {
     const view = asCheckout(await postCheckout(s, 'big', token, 'flow-big-0001', { items: [{ productId: 'big-ch' }], method: 'card' }));
     await s.confirm(view.payment!.paymentRef, 'pm_card_visa');
     const success = JSON.parse(captured.find((raw) => raw.includes('"payment_intent.succeeded"'))!) as { id: string; data: { object: Record<string, unknown> } };
-    for (const [id, kb] of [['evt_big_450', 450], ['evt_big_600', 600]] as const) {
+    for (const [id, kb] of [
+      ['evt_big_450', 450],
+      ['evt_big_600', 600],
+    ] as const) {
       // An expanded object as Stripe may send it: the payment with a long list of line items.
       const lines = Array.from({ length: kb * 4 }, (_, i) => ({ id: `li_${i}`, description: 'x'.repeat(220) }));
       const raw = JSON.stringify({ ...success, id, data: { object: { ...success.data.object, line_items: { data: lines } } } });
@@ -260,7 +263,14 @@ describe('customer flows through the local HTTP API', () => {
     await anOrg(s.rt, { id: 'docs', balance: '100' });
     await aProduct(s.rt, 'docs', { id: 'docs-a', expiry: '2026-12-31', autoRenew: false });
     await aProduct(s.rt, 'docs', { id: 'docs-b', expiry: '2026-12-31', autoRenew: false });
-    await setMember(s.rt.deps, { kind: 'user', userId: 'owner-docs' }, 'docs', { userId: 'collab-a', email: 'a@docs.ch', name: 'A', role: 'collaborator', billingRights: true, productIds: ['docs-a'] });
+    await setMember(s.rt.deps, { kind: 'user', userId: 'owner-docs' }, 'docs', {
+      userId: 'collab-a',
+      email: 'a@docs.ch',
+      name: 'A',
+      role: 'collaborator',
+      billingRights: true,
+      productIds: ['docs-a'],
+    });
     const owner = await s.tokenFor('owner-docs');
     const collab = await s.tokenFor('collab-a');
     // One invoice for both products, one for docs-a alone (paid from the balance, so issued at once).
@@ -274,7 +284,11 @@ describe('customer flows through the local HTTP API', () => {
     expect(await pdf('INV-CH-2026-000001', owner)).toMatchObject({ status: 200, head: expect.stringMatching(/^%PDF-/) });
     expect(await pdf('INV-CH-2026-000001', collab)).toEqual({ status: 403, head: expect.stringContaining('"code":"forbidden"') });
     expect(await pdf('INV-CH-2026-000002', collab)).toMatchObject({ status: 200, head: expect.stringMatching(/^%PDF-/) });
-    const exported = await s.call('POST', '/v1/exports', { token: collab, headers: { 'idempotency-key': 'docs-export-01' }, body: { from: '2026-12-01', to: '2026-12-31', orgId: 'docs' } });
+    const exported = await s.call('POST', '/v1/exports', {
+      token: collab,
+      headers: { 'idempotency-key': 'docs-export-01' },
+      body: { from: '2026-12-01', to: '2026-12-31', orgId: 'docs' },
+    });
     expectError(exported, 403, 'forbidden');
   });
 
@@ -444,7 +458,7 @@ describe('customer flows through the local HTTP API', () => {
 
   // Two requests with one key racing: the second's lookup misses, the first then commits, and the
   // second must still answer with the first's checkout, not "product in another open checkout".
-  it('answers a request racing its twin (same Idempotency-Key) with the twin\'s checkout', async () => {
+  it("answers a request racing its twin (same Idempotency-Key) with the twin's checkout", async () => {
     const s = await stack('2026-12-10');
     await anOrg(s.rt, { id: 'race' });
     await aProduct(s.rt, 'race', { id: 'race-ch', expiry: '2026-12-31', autoRenew: false });

@@ -49,9 +49,7 @@ function assetDir(id: string): string {
 /** The function's environment as deployed; references to other resources become stand-in strings. */
 function environmentOf(id: string, real: Record<string, string> = {}): Record<string, string> {
   const { Variables } = functionResource(id).Properties.Environment as { Variables: Record<string, unknown> };
-  return Object.fromEntries(
-    Object.entries(Variables).map(([name, value]) => [name, real[name] ?? (typeof value === 'string' ? value : `stand-in-for-${name}`)]),
-  );
+  return Object.fromEntries(Object.entries(Variables).map(([name, value]) => [name, real[name] ?? (typeof value === 'string' ? value : `stand-in-for-${name}`)]));
 }
 
 function filesUnder(dir: string): string[] {
@@ -65,14 +63,21 @@ const sizeOf = (dir: string) => filesUnder(dir).reduce((sum, file) => sum + stat
 const carriesPdfkit = (id: string) => readFileSync(join(assetDir(id), 'index.mjs'), 'utf8').includes('#standard-fonts/Helvetica');
 
 describe('function bundles (esbuild, in the cloud assembly)', () => {
-  it('reports every function\'s bundle size', () => {
+  it("reports every function's bundle size", () => {
     const rows = FUNCTION_IDS.map((id) => ({
       function: id,
       'index.mjs (KiB)': Math.round(statSync(join(assetDir(id), 'index.mjs')).size / 1024),
       'asset (KiB)': Math.round(sizeOf(assetDir(id)) / 1024),
       pdfkit: carriesPdfkit(id),
     }));
-    console.info(rows.map((r) => `bundle ${r.function.padEnd(16)} index.mjs ${String(r['index.mjs (KiB)']).padStart(5)} KiB, asset ${String(r['asset (KiB)']).padStart(5)} KiB${r.pdfkit ? ', pdfkit' : ''}`).join('\n'));
+    console.info(
+      rows
+        .map(
+          (r) =>
+            `bundle ${r.function.padEnd(16)} index.mjs ${String(r['index.mjs (KiB)']).padStart(5)} KiB, asset ${String(r['asset (KiB)']).padStart(5)} KiB${r.pdfkit ? ', pdfkit' : ''}`,
+        )
+        .join('\n'),
+    );
     expect(rows).toHaveLength(17);
   });
 
@@ -87,14 +92,11 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
-  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))(
-    '%s does not carry pdfkit and stays under 1.5 MiB',
-    (id) => {
-      expect(carriesPdfkit(id)).toBe(false);
-      expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(BUNDLE_BUDGET_BYTES);
-      expect(filesUnder(assetDir(id))).toEqual(['index.mjs', 'index.mjs.map']);
-    },
-  );
+  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))('%s does not carry pdfkit and stays under 1.5 MiB', (id) => {
+    expect(carriesPdfkit(id)).toBe(false);
+    expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(BUNDLE_BUDGET_BYTES);
+    expect(filesUnder(assetDir(id))).toEqual(['index.mjs', 'index.mjs.map']);
+  });
 
   it('carries pdfkit exactly in the PDF renderers (request-export and get-export are wired without the renderer)', () => {
     expect(FUNCTION_IDS.filter(carriesPdfkit)).toEqual([...PDF_RENDERERS].sort());
@@ -103,11 +105,17 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     }
   });
 
-  it.each(PDF_RENDERERS)('%s ships the DejaVu fonts and pdfkit\'s run-time files, and names the fonts in BILLING_FONTS_DIR', (id) => {
+  it.each(PDF_RENDERERS)("%s ships the DejaVu fonts and pdfkit's run-time files, and names the fonts in BILLING_FONTS_DIR", (id) => {
     const dir = assetDir(id);
     const expected = pdfBundleFiles().map((f) => f.to);
     expect(expected).toEqual(
-      expect.arrayContaining(['fonts/DejaVuSans.ttf', 'fonts/DejaVuSans-Bold.ttf', 'pdfkit/standard-fonts/Helvetica.cjs', 'pdfkit/standard-fonts/HelveticaBold.cjs', 'data/sRGB_IEC61966_2_1.icc']),
+      expect.arrayContaining([
+        'fonts/DejaVuSans.ttf',
+        'fonts/DejaVuSans-Bold.ttf',
+        'pdfkit/standard-fonts/Helvetica.cjs',
+        'pdfkit/standard-fonts/HelveticaBold.cjs',
+        'data/sRGB_IEC61966_2_1.icc',
+      ]),
     );
     expect(filesUnder(dir)).toEqual(['index.mjs', 'index.mjs.map', 'package.json', ...expected].sort());
     for (const file of pdfBundleFiles()) expect(readFileSync(join(dir, file.to)).equals(readFileSync(file.from)), file.to).toBe(true);
@@ -222,7 +230,7 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
   const local = () => ({ AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
   const text = async (pdf: Buffer) => ((await extractText(new Uint8Array(pdf), { mergePages: true })).text as string).replace(/\s+/g, ' ');
 
-  it('GET /v1/orgs/{orgId}/invoices/{file}: invoice-pdf\'s bundle answers the PDF, accents and QR-bill included, and keeps it under invoices/', async () => {
+  it("GET /v1/orgs/{orgId}/invoices/{file}: invoice-pdf's bundle answers the PDF, accents and QR-bill included, and keeps it under invoices/", async () => {
     const env = environmentOf('InvoicePdf', { TABLE_NAME: TABLE, DOCUMENTS_BUCKET: BUCKET });
     const { BILLING_FONTS_DIR: _fonts, ...withoutFonts } = env;
     const event = apiEvent({
@@ -257,11 +265,17 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
     expect(s3.objects.get(`${BUCKET}/invoices/${invoice.sellerId}/${invoice.year}/${invoice.number}.pdf`)?.equals(pdf)).toBe(true);
   }, 120_000);
 
-  it('exports queue: run-export\'s bundle writes the CSV and a zip of the period\'s PDFs under exports/ (documents from gsi3)', async () => {
+  it("exports queue: run-export's bundle writes the CSV and a zip of the period's PDFs under exports/ (documents from gsi3)", async () => {
     await store.commit([
       {
         type: 'exportJob',
-        job: { id: 'exp-1', requestedBy: 'u-finance', params: { from: '2026-12-01', to: '2026-12-31', lines: false, pdf: true }, status: 'queued', createdAt: `${ISSUED}T10:00:00.000Z` },
+        job: {
+          id: 'exp-1',
+          requestedBy: 'u-finance',
+          params: { from: '2026-12-01', to: '2026-12-31', lines: false, pdf: true },
+          status: 'queued',
+          createdAt: `${ISSUED}T10:00:00.000Z`,
+        },
         expectedStatus: null,
       },
     ]);

@@ -52,10 +52,7 @@ function expectedAcknowledgments(stage: string): string[] {
     `Billing-${stage}-Stateful/AccessLogsBucket AwsSolutions-S1`,
     `Billing-${stage}-Stateful/StripeSecret AwsSolutions-SMG4`,
     `Billing-${stage}-Stateful/StripeWebhookSecret AwsSolutions-SMG4`,
-    ...FUNCTIONS.flatMap((id) => [
-      `Billing-${stage}-Stateless/${id}/Role AwsSolutions-IAM5[Resource::*]`,
-      `Billing-${stage}-Stateless/${id}/Function AwsSolutions-L1`,
-    ]),
+    ...FUNCTIONS.flatMap((id) => [`Billing-${stage}-Stateless/${id}/Role AwsSolutions-IAM5[Resource::*]`, `Billing-${stage}-Stateless/${id}/Function AwsSolutions-L1`]),
     `Billing-${stage}-Stateless/PlanNightScheduleRole AwsSolutions-IAM5[Resource::<PlanNightFunction63F1A602.Arn>:*]`,
     `Billing-${stage}-Stateless/NightlyCheckoutsScheduleRole AwsSolutions-IAM5[Resource::<NightlyCheckoutsFunction857FC39D.Arn>:*]`,
     `Billing-${stage}-Stateless/SweepLifecycleScheduleRole AwsSolutions-IAM5[Resource::<SweepLifecycleFunction033587E7.Arn>:*]`,
@@ -92,8 +89,10 @@ export function describeNagChecks(dev: SynthesizedApp, prod: SynthesizedApp): vo
     });
 
     it('writes the acknowledgments and their reasons into the templates (audit trail)', () => {
-      const suppressed = Object.values({ ...dev.statefulTemplate.toJSON().Resources, ...dev.statelessTemplate.toJSON().Resources } as Record<string, { Metadata?: Record<string, unknown> }>)
-        .flatMap((r) => ((r.Metadata?.cdk_nag as { rules_to_suppress?: { id: string; reason: string }[] } | undefined)?.rules_to_suppress ?? []));
+      const suppressed = Object.values({ ...dev.statefulTemplate.toJSON().Resources, ...dev.statelessTemplate.toJSON().Resources } as Record<
+        string,
+        { Metadata?: Record<string, unknown> }
+      >).flatMap((r) => (r.Metadata?.cdk_nag as { rules_to_suppress?: { id: string; reason: string }[] } | undefined)?.rules_to_suppress ?? []);
       expect(suppressed.length).toBeGreaterThan(0);
       for (const rule of suppressed) expect(rule.reason.length).toBeGreaterThanOrEqual(60);
     });
@@ -103,7 +102,12 @@ export function describeNagChecks(dev: SynthesizedApp, prod: SynthesizedApp): vo
       const stack = new Stack(app, 'Careless');
       new Queue(stack, 'NoDlqNoTls');
       new Bucket(stack, 'Unlogged');
-      new LambdaFunction(stack, 'OldRuntime', { runtime: Runtime.NODEJS_20_X, handler: 'index.handler', code: Code.fromInline('exports.handler=()=>1'), timeout: Duration.seconds(3) });
+      new LambdaFunction(stack, 'OldRuntime', {
+        runtime: Runtime.NODEJS_20_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler=()=>1'),
+        timeout: Duration.seconds(3),
+      });
       const rules = new AwsSolutionsChecks(app).validateScope(app).violations.map((v) => v.ruleName);
       expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4', 'AwsSolutions-S1', 'AwsSolutions-S10', 'AwsSolutions-L1']));
       expect(rules.some((r) => r.startsWith('AwsSolutions-IAM4'))).toBe(true);

@@ -82,7 +82,6 @@ export function functionPermissions(s: SynthesizedApp, id: string, name: (v: Jso
   return permissionsOf(s, logicalIdOf(s.stateless, s.stateless.functions[id]!.role), name);
 }
 
-
 /**
  * The grants the Lambda service itself uses with a function's role, not the
  * handler: its log group, X-Ray, polling the queue its event source mapping

@@ -78,11 +78,7 @@ const workQueues = [
 ] as const;
 
 function allQueues(stack: StatefulStack): IQueue[] {
-  return [
-    ...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]),
-    stack.schedulerDlq,
-    stack.bankImportDlq,
-  ];
+  return [...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]), stack.schedulerDlq, stack.bankImportDlq];
 }
 
 describe('StatefulStack table', () => {
@@ -92,9 +88,7 @@ describe('StatefulStack table', () => {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
-    const attributes = (Properties.AttributeDefinitions as { AttributeName: string; AttributeType: string }[])
-      .map((a) => `${a.AttributeName}:${a.AttributeType}`)
-      .sort();
+    const attributes = (Properties.AttributeDefinitions as { AttributeName: string; AttributeType: string }[]).map((a) => `${a.AttributeName}:${a.AttributeType}`).sort();
     expect(attributes).toEqual(['gsi1pk:S', 'gsi1sk:S', 'gsi2pk:S', 'gsi2sk:S', 'gsi3pk:S', 'gsi3sk:S', 'pk:S', 'sk:S']);
   });
 
@@ -183,7 +177,7 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it('creates the five work queues, one dead-letter queue for each, and the schedules\' and bank import\'s dead-letter queues', () => {
+  it("creates the five work queues, one dead-letter queue for each, and the schedules' and bank import's dead-letter queues", () => {
     dev.template.resourceCountIs('AWS::SQS::Queue', 12);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
     expect(ids.size).toBe(12);
@@ -198,7 +192,10 @@ describe('StatefulStack queues', () => {
     ]);
     for (const [id, queue] of Object.entries(dev.template.findResources('AWS::SQS::Queue') as Record<string, CfnResource>)) {
       if (dlqIds.has(id)) expect(queue.Properties.RedrivePolicy).toBeUndefined();
-      else expect((queue.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } }).deadLetterTargetArn['Fn::GetAtt'][0]).toSatisfy((dlq: string) => dlqIds.has(dlq));
+      else
+        expect((queue.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } }).deadLetterTargetArn['Fn::GetAtt'][0]).toSatisfy((dlq: string) =>
+          dlqIds.has(dlq),
+        );
     }
   });
 
@@ -207,12 +204,12 @@ describe('StatefulStack queues', () => {
     expect(resource(dev, logicalId(dev, dev.stack.bankImportDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
   });
 
-  it('hides an in-flight export for at least 6 × the export consumer\'s (15 minute) timeout', () => {
+  it("hides an in-flight export for at least 6 × the export consumer's (15 minute) timeout", () => {
     expect(EXPORT_CONSUMER_TIMEOUT_SECONDS).toBe(900);
     expect(resource(dev, logicalId(dev, dev.stack.exportsQueue)).Properties.VisibilityTimeout).toBe(6 * EXPORT_CONSUMER_TIMEOUT_SECONDS);
   });
 
-  it('lets an export\'s lease outlast its worker but run out before the message comes back', () => {
+  it("lets an export's lease outlast its worker but run out before the message comes back", () => {
     expect(EXPORT_LEASE_SECONDS).toBeGreaterThan(EXPORT_CONSUMER_TIMEOUT_SECONDS);
     expect(EXPORT_LEASE_SECONDS).toBeLessThan(resource(dev, logicalId(dev, dev.stack.exportsQueue)).Properties.VisibilityTimeout as number);
   });
@@ -322,9 +319,7 @@ describe('StatefulStack documents bucket', () => {
 
   it('expires exports (and their old versions) but never the PDFs', () => {
     const rules = (bucket(dev).Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    expect(rules).toContainEqual(
-      expect.objectContaining({ Id: 'expire-exports', Prefix: EXPORTS_PREFIX, ExpirationInDays: EXPORTS_EXPIRY_DAYS, Status: 'Enabled' }),
-    );
+    expect(rules).toContainEqual(expect.objectContaining({ Id: 'expire-exports', Prefix: EXPORTS_PREFIX, ExpirationInDays: EXPORTS_EXPIRY_DAYS, Status: 'Enabled' }));
     // The only rule that expires current objects is the exports one.
     expect(rules.filter((r) => r.ExpirationInDays !== undefined).map((r) => r.Prefix)).toEqual([EXPORTS_PREFIX]);
     expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }));
@@ -374,7 +369,7 @@ describe('StatefulStack outputs', () => {
     template.hasOutput('StripeWebhookSecretArn', { Value: { Ref: logicalId(dev, stack.stripeWebhookSecret) } });
   });
 
-  it('exports the documents bucket ARN under a per-stage name (the stateless stack\'s S3 grants import it)', () => {
+  it("exports the documents bucket ARN under a per-stage name (the stateless stack's S3 grants import it)", () => {
     dev.template.hasOutput('DocumentsBucketArn', {
       Value: { 'Fn::GetAtt': [logicalId(dev, dev.stack.documentsBucket), 'Arn'] },
       Export: { Name: 'Billing-dev-DocumentsBucketArn' },
@@ -429,13 +424,21 @@ describe('stage selection', () => {
       }
     }
 
-    it.concurrent('synthesizes the dev stacks when no stage is given', async () => {
-      expect((await runApp({})).stackNames.sort()).toEqual(['Billing-dev-Stateful', 'Billing-dev-Stateless']);
-    }, APP_RUN_TIMEOUT_MS);
+    it.concurrent(
+      'synthesizes the dev stacks when no stage is given',
+      async () => {
+        expect((await runApp({})).stackNames.sort()).toEqual(['Billing-dev-Stateful', 'Billing-dev-Stateless']);
+      },
+      APP_RUN_TIMEOUT_MS,
+    );
 
-    it.concurrent('synthesizes the prod stacks for -c stage=prod', async () => {
-      expect((await runApp({ stage: 'prod' })).stackNames.sort()).toEqual(['Billing-prod-Stateful', 'Billing-prod-Stateless']);
-    }, APP_RUN_TIMEOUT_MS);
+    it.concurrent(
+      'synthesizes the prod stacks for -c stage=prod',
+      async () => {
+        expect((await runApp({ stage: 'prod' })).stackNames.sort()).toEqual(['Billing-prod-Stateful', 'Billing-prod-Stateless']);
+      },
+      APP_RUN_TIMEOUT_MS,
+    );
 
     it.concurrent('exits non-zero with a one-line message for -c stage=staging', async () => {
       await expect(runApp({ stage: 'staging' })).rejects.toMatchObject({

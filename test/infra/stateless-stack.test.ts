@@ -3,13 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeKey } from '../../functions/http/routes.ts';
-import {
-  BUCKET_NOTIFICATIONS_HANDLER_ID,
-  CHARGE_MAX_CONCURRENCY,
-  CHECKOUT_STRIPE_RESERVE,
-  HTTP_HANDLERS,
-  STRIPE_RATE_LIMIT_PER_SECOND,
-} from '../../infra/stateless-stack.ts';
+import { BUCKET_NOTIFICATIONS_HANDLER_ID, CHARGE_MAX_CONCURRENCY, CHECKOUT_STRIPE_RESERVE, HTTP_HANDLERS, STRIPE_RATE_LIMIT_PER_SECOND } from '../../infra/stateless-stack.ts';
 import { EXPORT_CONSUMER_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, type WorkQueueName } from '../../infra/stateful-stack.ts';
 import { BillingFunction } from '../../infra/billing-function.ts';
 import { describeNagChecks } from './nag-checks.ts';
@@ -37,14 +31,8 @@ function functionResource(s: SynthesizedApp, id: string): CfnResource {
   return resource;
 }
 
-const own = (id: string) => [
-  `logs:CreateLogStream log-group:${id}.Arn`,
-  `logs:PutLogEvents log-group:${id}.Arn`,
-  'xray:PutTelemetryRecords *',
-  'xray:PutTraceSegments *',
-];
-const consume = (queue: string) =>
-  ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map((a) => `sqs:${a} ${queue}.Arn`);
+const own = (id: string) => [`logs:CreateLogStream log-group:${id}.Arn`, `logs:PutLogEvents log-group:${id}.Arn`, 'xray:PutTelemetryRecords *', 'xray:PutTraceSegments *'];
+const consume = (queue: string) => ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map((a) => `sqs:${a} ${queue}.Arn`);
 const item = (actions: string[], resource = 'table.Arn') => actions.map((a) => `dynamodb:${a} ${resource}`);
 const stripeSecret = 'secretsmanager:GetSecretValue stripe-secret.Ref';
 const webhookSecret = 'secretsmanager:GetSecretValue stripe-webhook-secret.Ref';
@@ -165,17 +153,18 @@ const ENTRIES: Record<string, string> = {
 };
 const FUNCTION_IDS = Object.keys(ENTRIES).sort();
 /** Functions behind the JWT authorizer: each counts its client's requests on the table. */
-const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth).map((r) => HTTP_HANDLERS[routeKey(r)]!.id).sort();
+const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
+  .map((r) => HTTP_HANDLERS[routeKey(r)]!.id)
+  .sort();
 
 describe('StatelessStack functions', () => {
-  it('deploys exactly the seventeen handlers (and CDK\'s bucket-notifications handler)', () => {
+  it("deploys exactly the seventeen handlers (and CDK's bucket-notifications handler)", () => {
     expect(FUNCTION_IDS).toHaveLength(17);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
     expect(functions.filter((f) => !ours.includes(f))).toEqual([expect.stringMatching(new RegExp(`^${BUCKET_NOTIFICATIONS_HANDLER_ID}`))]);
   });
-
 
   it.each(FUNCTION_IDS)('%s runs Node 22 on arm64 with JSON logs into its own log group, X-Ray and source maps', (id) => {
     const { Properties } = functionResource(dev, id);
@@ -192,7 +181,11 @@ describe('StatelessStack functions', () => {
 
   it.each(FUNCTION_IDS)('%s gets exactly the environment its handler reads', (id) => {
     const { Variables } = functionResource(dev, id).Properties.Environment as { Variables: Record<string, Json> };
-    const named = Object.fromEntries(Object.entries(Variables).filter(([k]) => k !== 'NODE_OPTIONS').map(([k, v]) => [k, devName(v)]));
+    const named = Object.fromEntries(
+      Object.entries(Variables)
+        .filter(([k]) => k !== 'NODE_OPTIONS')
+        .map(([k, v]) => [k, devName(v)]),
+    );
     expect(named).toEqual(EXPECTED_ENVIRONMENT[id]);
   });
 
@@ -259,7 +252,11 @@ describe('StatelessStack functions', () => {
   });
 
   it('limits every S3 grant to the prefix its function uses, never the bucket or another prefix', () => {
-    const s3 = FUNCTION_IDS.flatMap((id) => functionPermissions(dev, id, devName).filter((p) => p.startsWith('s3:')).map((p) => `${id} ${p}`));
+    const s3 = FUNCTION_IDS.flatMap((id) =>
+      functionPermissions(dev, id, devName)
+        .filter((p) => p.startsWith('s3:'))
+        .map((p) => `${id} ${p}`),
+    );
     expect(s3.sort()).toEqual(
       [
         'GetExport s3:GetObject documents-bucket.Arn/exports/*',
@@ -271,7 +268,7 @@ describe('StatelessStack functions', () => {
     );
   });
 
-  it('attaches no managed policy to any role but CDK\'s bucket-notifications handler\'s', () => {
+  it("attaches no managed policy to any role but CDK's bucket-notifications handler's", () => {
     for (const [id, role] of Object.entries(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Role'))) {
       if (id.startsWith(BUCKET_NOTIFICATIONS_HANDLER_ID)) continue;
       expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
@@ -279,7 +276,10 @@ describe('StatelessStack functions', () => {
   });
 
   it('keeps function logs for a month in dev and a year (retained) in prod', () => {
-    for (const [s, days, policy] of [[dev, 30, 'Delete'], [prod, 365, 'Retain']] as const) {
+    for (const [s, days, policy] of [
+      [dev, 30, 'Delete'],
+      [prod, 365, 'Retain'],
+    ] as const) {
       for (const id of FUNCTION_IDS) {
         const logGroup = s.statelessTemplate.toJSON().Resources[logicalIdOf(s.stateless, s.stateless.functions[id]!.logGroup)] as CfnResource;
         expect(logGroup.Properties.RetentionInDays).toBe(days);
@@ -309,7 +309,11 @@ describe('StatelessStack queue consumers', () => {
 
   it('consumes every work queue, each with one function', () => {
     const sources = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping')).map((m) => devName(m.Properties.EventSourceArn));
-    expect(sources.sort()).toEqual(Object.keys(dev.stateful.workQueues).map((q) => `${q}-queue.Arn`).sort());
+    expect(sources.sort()).toEqual(
+      Object.keys(dev.stateful.workQueues)
+        .map((q) => `${q}-queue.Arn`)
+        .sort(),
+    );
   });
 
   it.each(Object.entries(consumers))('%s reads %s in batches and reports partial batch failures', (id, queue) => {
@@ -320,7 +324,7 @@ describe('StatelessStack queue consumers', () => {
     expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
-  it('gives run-export Lambda\'s longest timeout, and its queue 6 × that', () => {
+  it("gives run-export Lambda's longest timeout, and its queue 6 × that", () => {
     expect(functionResource(dev, 'RunExport').Properties.Timeout).toBe(EXPORT_CONSUMER_TIMEOUT_SECONDS);
     expect(EXPORT_CONSUMER_TIMEOUT_SECONDS).toBe(900);
   });
@@ -336,14 +340,14 @@ describe('StatelessStack queue consumers', () => {
   const concurrencyOf = (id: string) => (mappingOf(id).ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency;
   const rpsOf = (id: string) => Number((functionResource(dev, id).Properties.Environment as { Variables: Record<string, string> }).Variables.STRIPE_MAX_RPS);
 
-  it('charge-renewal leaves checkouts their share of Stripe\'s rate limit: maxConcurrency × STRIPE_MAX_RPS + reserve ≤ 25', () => {
+  it("charge-renewal leaves checkouts their share of Stripe's rate limit: maxConcurrency × STRIPE_MAX_RPS + reserve ≤ 25", () => {
     expect(concurrencyOf('ChargeRenewal')).toBe(CHARGE_MAX_CONCURRENCY);
     expect(rpsOf('ChargeRenewal')).toBeGreaterThan(0);
     expect(CHECKOUT_STRIPE_RESERVE).toBeGreaterThanOrEqual(5);
     expect(concurrencyOf('ChargeRenewal')! * rpsOf('ChargeRenewal') + CHECKOUT_STRIPE_RESERVE).toBeLessThanOrEqual(STRIPE_RATE_LIMIT_PER_SECOND);
   });
 
-  it('settle-payment stays under Stripe\'s rate limit: maxConcurrency × STRIPE_MAX_RPS ≤ 25', () => {
+  it("settle-payment stays under Stripe's rate limit: maxConcurrency × STRIPE_MAX_RPS ≤ 25", () => {
     expect(concurrencyOf('SettlePayment')).toBeGreaterThanOrEqual(2);
     expect(concurrencyOf('SettlePayment')! * rpsOf('SettlePayment')).toBeLessThanOrEqual(STRIPE_RATE_LIMIT_PER_SECOND);
   });
@@ -386,15 +390,13 @@ describe('StatelessStack bank notifications', () => {
 
   it('retries a failed import twice, then parks the S3 event on the bank import DLQ', () => {
     const fnId = logicalIdOf(dev.stateless, dev.stateless.functions.ImportStatement!.function);
-    const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter(
-      (c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId,
-    );
+    const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter((c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId);
     expect(configs).toHaveLength(1);
     expect(configs[0]!.Properties.MaximumRetryAttempts).toBe(2);
     expect(devName((configs[0]!.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('bank-import-dlq.Arn');
   });
 
-  it('lets CDK\'s notifications handler configure only the documents bucket', () => {
+  it("lets CDK's notifications handler configure only the documents bucket", () => {
     const policies = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::IAM::Policy')).filter((p) =>
       (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(BUCKET_NOTIFICATIONS_HANDLER_ID)),
     );
@@ -433,9 +435,7 @@ describe('StatelessStack nightly schedules', () => {
 
   it.each(['PlanNight', 'NightlyCheckouts'])('%s: a failed asynchronous run is retried twice, then parked on the scheduler DLQ', (id) => {
     const fnId = logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function);
-    const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter(
-      (c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId,
-    );
+    const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter((c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId);
     expect(configs).toHaveLength(1);
     expect(configs[0]!.Properties.MaximumRetryAttempts).toBe(2);
     expect(devName((configs[0]!.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('scheduler-dlq.Arn');
@@ -489,7 +489,11 @@ describe('StatelessStack HTTP API', () => {
   });
 
   it('leaves exactly the Stripe webhook without an authorizer', () => {
-    expect(routes().filter((r) => r.AuthorizationType !== 'JWT').map((r) => r.RouteKey)).toEqual(['POST /v1/webhooks/stripe']);
+    expect(
+      routes()
+        .filter((r) => r.AuthorizationType !== 'JWT')
+        .map((r) => r.RouteKey),
+    ).toEqual(['POST /v1/webhooks/stripe']);
   });
 
   it.each(Object.entries(FUNCTION_OF_ROUTE))('%s invokes %s with the v2 payload', (key, fnId) => {
@@ -579,9 +583,7 @@ describe('StatelessStack alarms', () => {
   });
 
   it.each(['PlanNight', 'NightlyCheckouts'])('alarms when %s has not finished a run for 24 hours', (id) => {
-    const found = alarms().filter(
-      (a) => Array.isArray(a.Metrics) && JSON.stringify(a.Metrics).includes(logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function)),
-    );
+    const found = alarms().filter((a) => Array.isArray(a.Metrics) && JSON.stringify(a.Metrics).includes(logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function)));
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ ComparisonOperator: 'LessThanThreshold', Threshold: 1, EvaluationPeriods: 24, DatapointsToAlarm: 24, TreatMissingData: 'breaching' });
   });

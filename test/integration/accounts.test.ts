@@ -75,7 +75,7 @@ describe('auto-renewal switch', () => {
     await rt.close();
   });
 
-  it('switches all of an organisation\'s products at once and lists those it had to refuse', async () => {
+  it("switches all of an organisation's products at once and lists those it had to refuse", async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-01' });
     const { org } = await anOrg(rt);
     await aProduct(rt, org.id, { id: 'a', expiry: '2026-12-05', autoRenew: false });

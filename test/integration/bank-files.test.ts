@@ -67,11 +67,17 @@ describe('camt.054 files dropped for import', () => {
     const a = await orderByTransfer(rt, 'inflated');
     const b = await orderByTransfer(rt, 'honest');
     const drop = bucket(rt);
-    const report = await drop('bank/incoming/inflated.xml', camt('MSG-INFL', [
-      ntry({ ref: 'B-INFL-1', amount: '1.00', txs: [tx({ amount: '1000.00', qrr: a.qrr })] }),
-      ntry({ ref: 'B-OK-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: b.qrr })] }),
-    ]));
-    expect(report.credits.map((c) => [c.outcome, c.amount])).toEqual([['settled', '14.05'], ['unreadable', '1.00']]);
+    const report = await drop(
+      'bank/incoming/inflated.xml',
+      camt('MSG-INFL', [
+        ntry({ ref: 'B-INFL-1', amount: '1.00', txs: [tx({ amount: '1000.00', qrr: a.qrr })] }),
+        ntry({ ref: 'B-OK-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: b.qrr })] }),
+      ]),
+    );
+    expect(report.credits.map((c) => [c.outcome, c.amount])).toEqual([
+      ['settled', '14.05'],
+      ['unreadable', '1.00'],
+    ]);
     expect(report.settled).toEqual({ CHF: '14.05' });
     expect((await rt.store.listBankCreditsToReview()).map((c) => [c.outcome, c.note])).toEqual([
       ['unreadable', 'not credited: the transactions of Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1] add up to 1000.00 CHF, the entry says 1.00 CHF'],
@@ -92,10 +98,13 @@ describe('camt.054 files dropped for import', () => {
     const v02 = await drop('bank/incoming/v02.xml', camt('MSG-V02', [ntry({ ref: 'B-V02-1', amount: '14.05', txs: [tx({ qrr: a.qrr })] })], '02'));
     expect(v02.credits.map((x) => x.outcome)).toEqual(['settled']);
     // Two transactions sharing one bank reference (different amounts): the first is booked, the second is for finance.
-    const shared = await drop('bank/incoming/shared.xml', camt('MSG-SHARED', [
-      ntry({ ref: 'B-SH', amount: '24.05', txs: [tx({ ref: 'B-SH-T', amount: '14.05', qrr: b.qrr }), tx({ ref: 'B-SH-T', amount: '10.00', qrr: c.qrr })] }),
-      ntry({ ref: 'B-AFTER', amount: '14.05', txs: [tx({ amount: '14.05', qrr: c.qrr })] }),
-    ]));
+    const shared = await drop(
+      'bank/incoming/shared.xml',
+      camt('MSG-SHARED', [
+        ntry({ ref: 'B-SH', amount: '24.05', txs: [tx({ ref: 'B-SH-T', amount: '14.05', qrr: b.qrr }), tx({ ref: 'B-SH-T', amount: '10.00', qrr: c.qrr })] }),
+        ntry({ ref: 'B-AFTER', amount: '14.05', txs: [tx({ amount: '14.05', qrr: c.qrr })] }),
+      ]),
+    );
     expect(shared.credits.map((x) => [x.id, x.outcome])).toEqual([
       ['B-SH-T', 'settled'],
       [expect.stringMatching(/^B-SH-T#/), 'conflicting'],
@@ -144,9 +153,10 @@ describe('camt.054 files dropped for import', () => {
 
     // The debtor's bank sends it back (AC04, closed account): a DBIT with return information, repeating the reference.
     rt.clock.day = '2026-12-16';
-    const back = await drop('bank/incoming/return.xml', camt('MSG-RET', [
-      ntry({ ref: 'B-RET-1', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: a.qrr, rtr: 'AC04' })] }),
-    ]));
+    const back = await drop(
+      'bank/incoming/return.xml',
+      camt('MSG-RET', [ntry({ ref: 'B-RET-1', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: a.qrr, rtr: 'AC04' })] })]),
+    );
     expect(back.credits.map((x) => x.outcome)).toEqual(['reversed']);
     const review = await rt.store.listBankCreditsToReview();
     expect(review.map((x) => [x.outcome, x.amount])).toEqual([['reversed', '14.05']]);
@@ -169,9 +179,10 @@ describe('camt.054 files dropped for import', () => {
 
     // The customer pays the reopened invoice with its new reference: the period is theirs again, unblocked.
     rt.clock.day = '2027-01-04';
-    const paid = await drop('bank/incoming/again.xml', camt('MSG-AGAIN', [
-      ntry({ ref: 'B-AGAIN-1', amount: '14.05', date: '2027-01-04', txs: [tx({ amount: '14.05', qrr: invoice.paymentReference! })] }),
-    ]));
+    const paid = await drop(
+      'bank/incoming/again.xml',
+      camt('MSG-AGAIN', [ntry({ ref: 'B-AGAIN-1', amount: '14.05', date: '2027-01-04', txs: [tx({ amount: '14.05', qrr: invoice.paymentReference! })] })]),
+    );
     expect(paid.credits.map((x) => [x.outcome, x.documentNumber])).toEqual([['settled', 'INV-CH-2026-000001']]);
     expect(await rt.store.getProduct(a.orgId, a.productId)).toMatchObject({ expiry: '2027-12-31', status: 'active' });
     expect(await rt.store.findInvoice('INV-CH-2026-000001')).toMatchObject({ status: 'paid', amountDue: '0.00' });
@@ -186,9 +197,10 @@ describe('camt.054 files dropped for import', () => {
     const drop = bucket(rt);
     await drop('bank/incoming/tb-in.xml', camt('MSG-TB-IN', [ntry({ ref: 'B-TB-1', amount: '14.05', txs: [tx({ amount: '14.05', qrr: view.paymentReference! })] })]));
     rt.clock.day = '2026-12-16';
-    await drop('bank/incoming/tb-back.xml', camt('MSG-TB-BACK', [
-      ntry({ ref: 'B-TB-2', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: view.paymentReference!, rtr: 'AC04' })] }),
-    ]));
+    await drop(
+      'bank/incoming/tb-back.xml',
+      camt('MSG-TB-BACK', [ntry({ ref: 'B-TB-2', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: view.paymentReference!, rtr: 'AC04' })] })]),
+    );
     expect(await rt.store.findInvoice('INV-CH-2026-000001')).toMatchObject({ status: 'open', amountDue: '14.05' });
 
     // 14 days before expiry the night would charge the saved card; the period is owed on INV-CH-2026-000001.
@@ -216,9 +228,10 @@ describe('camt.054 files dropped for import', () => {
     const card = await startCheckout(rt.deps, a.orgId, { items: [{ productId: a.productId }], method: 'card', requestId: 'req-qb-card' }, owner(a.orgId));
     expect(card.items[0]).toMatchObject({ periodFrom: '2027-12-31', periodTo: '2028-12-31' });
     rt.clock.day = '2026-12-16';
-    await drop('bank/incoming/qb-back.xml', camt('MSG-QB-BACK', [
-      ntry({ ref: 'B-QB-2', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: a.qrr, rtr: 'AC04' })] }),
-    ]));
+    await drop(
+      'bank/incoming/qb-back.xml',
+      camt('MSG-QB-BACK', [ntry({ ref: 'B-QB-2', amount: '14.05', cd: 'DBIT', date: '2026-12-16', txs: [tx({ amount: '14.05', qrr: a.qrr, rtr: 'AC04' })] })]),
+    );
     expect((await rt.store.getProduct(a.orgId, a.productId))!.expiry).toBe('2026-12-31');
 
     await rt.sandbox.confirmPayment(card.payment!.paymentRef, 'pm_card_visa');
@@ -247,7 +260,10 @@ describe('camt.054 files dropped for import', () => {
 
     rt.clock.day = '2026-12-21';
     const drop = bucket(rt);
-    const report = await drop('bank/incoming/tl.xml', camt('MSG-TL', [ntry({ ref: 'B-TL-1', amount: '14.05', date: '2026-12-21', txs: [tx({ amount: '14.05', qrr: view.paymentReference! })] })]));
+    const report = await drop(
+      'bank/incoming/tl.xml',
+      camt('MSG-TL', [ntry({ ref: 'B-TL-1', amount: '14.05', date: '2026-12-21', txs: [tx({ amount: '14.05', qrr: view.paymentReference! })] })]),
+    );
     expect(report.credits.map((x) => [x.outcome, x.amount])).toEqual([['credited-to-balance', '14.05']]);
     expect((await rt.store.listBankCreditsToReview()).map((x) => x.note)).toEqual([expect.stringContaining('too-late-ch was terminated')]);
     expect(await rt.store.getProduct(org.id, 'too-late-ch')).toMatchObject({ status: 'terminated', expiry: '2026-11-10' });
@@ -275,9 +291,10 @@ describe('camt.054 files dropped for import', () => {
     expect((await rt.store.getOrganisation(org.id))!.balance).toBe('0.00');
 
     rt.clock.day = '2026-12-22';
-    const back = await drop('bank/incoming/sp-return.xml', camt('MSG-SP-RET', [
-      ntry({ ref: 'B-SP-RET', amount: '14.05', cd: 'DBIT', date: '2026-12-22', txs: [tx({ amount: '14.05', qrr: view.paymentReference!, rtr: 'AC04' })] }),
-    ]));
+    const back = await drop(
+      'bank/incoming/sp-return.xml',
+      camt('MSG-SP-RET', [ntry({ ref: 'B-SP-RET', amount: '14.05', cd: 'DBIT', date: '2026-12-22', txs: [tx({ amount: '14.05', qrr: view.paymentReference!, rtr: 'AC04' })] })]),
+    );
     expect(back.credits.map((x) => x.outcome)).toEqual(['reversed']);
     // The bank took back money already spent: the customer owes it, and the ledger says who took it (not a refund).
     expect((await rt.store.getOrganisation(org.id))!.balance).toBe('-14.05');
@@ -332,4 +349,3 @@ describe('camt.054 files dropped for import', () => {
     await rt.close();
   });
 });
-

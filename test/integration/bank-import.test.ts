@@ -34,7 +34,11 @@ describe('bank transfers against a pro-forma (camt.054)', () => {
     expect(isQrReference(view.paymentReference!)).toBe(true);
     rt.clock.day = '2026-12-14';
 
-    const report = await importBankStatement(rt.deps, statement('MSG-1', [{ id: 'E1', amount: '14.05', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]), 'digest-1');
+    const report = await importBankStatement(
+      rt.deps,
+      statement('MSG-1', [{ id: 'E1', amount: '14.05', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]),
+      'digest-1',
+    );
 
     expect(report).toMatchObject({ alreadyImported: false, settled: { CHF: '14.05' }, toReview: 0 });
     expect(report.credits).toEqual([expect.objectContaining({ outcome: 'settled', documentNumber: 'PRO-CH-2026-000001', duplicate: false })]);
@@ -57,11 +61,15 @@ describe('bank transfers against a pro-forma (camt.054)', () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org, view, productId } = await proformaFor(rt);
     const ref = { type: 'QRR', value: view.paymentReference! };
-    const parts = await importBankStatement(rt.deps, statement('MSG-2', [
-      { id: 'E2a', amount: '0.00', currency: 'CHF', reference: ref },
-      { id: 'E2b', amount: '0.01', currency: 'CHF', reference: ref },
-      { id: 'E2c', amount: '13.55', currency: 'CHF', reference: ref },
-    ]), 'd2');
+    const parts = await importBankStatement(
+      rt.deps,
+      statement('MSG-2', [
+        { id: 'E2a', amount: '0.00', currency: 'CHF', reference: ref },
+        { id: 'E2b', amount: '0.01', currency: 'CHF', reference: ref },
+        { id: 'E2c', amount: '13.55', currency: 'CHF', reference: ref },
+      ]),
+      'd2',
+    );
     // 14.05 - 0.00 - 0.01 - 13.55 = 0.49 still due, worked out by hand.
     expect(parts.credits.map((c) => [c.outcome, c.note])).toEqual([
       ['partial', 'part payment: PRO-CH-2026-000001 stays open for 14.05 CHF; the order is fulfilled once it is paid'],
@@ -89,11 +97,15 @@ describe('bank transfers against a pro-forma (camt.054)', () => {
     await rt.close();
   });
 
-  it('settles a transfer short by no more than the seller\'s tolerance, and says so', async () => {
+  it("settles a transfer short by no more than the seller's tolerance, and says so", async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org, view, productId } = await proformaFor(rt);
     const deps = { ...rt.deps, seller: { ...rt.deps.seller, transferTolerance: '0.50' } };
-    const report = await importBankStatement(deps, statement('MSG-T', [{ id: 'ET', amount: '13.55', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]), 'dt');
+    const report = await importBankStatement(
+      deps,
+      statement('MSG-T', [{ id: 'ET', amount: '13.55', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]),
+      'dt',
+    );
     expect(report.credits[0]).toMatchObject({ outcome: 'settled', note: "CHF 0.50 short of PRO-CH-2026-000001, within the seller's tolerance of CHF 0.50: settled" });
     expect((await rt.store.getProduct(org.id, productId))!.expiry).toBe('2027-12-31');
     await rt.close();
@@ -103,7 +115,11 @@ describe('bank transfers against a pro-forma (camt.054)', () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org, view } = await proformaFor(rt, { balance: '4.00' });
     expect(view.amountDue).toBe('10.05');
-    const report = await importBankStatement(rt.deps, statement('MSG-4', [{ id: 'E4', amount: '20.00', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]), 'd4');
+    const report = await importBankStatement(
+      rt.deps,
+      statement('MSG-4', [{ id: 'E4', amount: '20.00', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }]),
+      'd4',
+    );
     expect(report.credits[0]).toMatchObject({ outcome: 'overpaid' });
     expect((await rt.store.getOrganisation(org.id))!.balance).toBe('9.95');
     expect(await ledgerSum(rt, org.id)).toBe('9.95');

@@ -69,9 +69,10 @@ describe('a checkout and the night racing for one product', () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
     const { org, hold } = await setUp(rt, 'busy');
     await rt.store.commit(hold);
-    await expect(
-      startCheckout(rt.deps, org.id, { items: [{ productId: 'busy' }], method: 'card', requestId: 'req-busy-0001' }, owner(org.id)),
-    ).rejects.toMatchObject({ status: 409, code: 'payment_in_progress' });
+    await expect(startCheckout(rt.deps, org.id, { items: [{ productId: 'busy' }], method: 'card', requestId: 'req-busy-0001' }, owner(org.id))).rejects.toMatchObject({
+      status: 409,
+      code: 'payment_in_progress',
+    });
     expect(await rt.store.listCheckouts(org.id)).toEqual([]);
     await rt.close();
   });

@@ -86,7 +86,10 @@ describe('checkouts the provider cannot take', () => {
       body: { amount: '0.20', method: 'card' },
     });
     expect(small.status).toBe(422);
-    expect(small.json.error).toMatchObject({ code: 'amount_too_small', message: expect.stringMatching(/at least 0\.50 CHF.*bank transfer \(method iban\) takes any deposit from 0\.10/) });
+    expect(small.json.error).toMatchObject({
+      code: 'amount_too_small',
+      message: expect.stringMatching(/at least 0\.50 CHF.*bank transfer \(method iban\) takes any deposit from 0\.10/),
+    });
     const iban = await stack!.call('POST', `/v1/orgs/${orgId}/balance/top-ups`, {
       token,
       headers: { 'idempotency-key': 'small-iban-001' },

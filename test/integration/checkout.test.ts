@@ -33,7 +33,12 @@ describe('pay a selection', () => {
     await aProduct(rt, org.id, { id: 'a-ch', expiry: '2026-12-31', autoRenew: false });
     await aProduct(rt, org.id, { id: 'b-ch', expiry: '2027-01-15', autoRenew: false });
 
-    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'a-ch' }, { productId: 'b-ch', periodMonths: 24 }], method: 'card', requestId: 'req-00000001' }, owner(org.id));
+    const view = await startCheckout(
+      rt.deps,
+      org.id,
+      { items: [{ productId: 'a-ch' }, { productId: 'b-ch', periodMonths: 24 }], method: 'card', requestId: 'req-00000001' },
+      owner(org.id),
+    );
 
     // 13.00 + 26.00 = 39.00 net, VAT 8.1 % per line: 1.05 + 2.11 = 3.16
     expect(view).toMatchObject({ status: 'awaiting_payment', total: '42.16', totalVat: '3.16', balanceUsed: '5.00', amountDue: '37.16' });
@@ -158,7 +163,10 @@ describe('pay a selection', () => {
     const [a, b] = await Promise.all([startCheckout(rt.deps, org.id, body, owner(org.id)), startCheckout(rt.deps, org.id, body, owner(org.id))]);
     expect(b.checkoutId).toBe(a.checkoutId);
     expect(b.payment?.paymentRef).toBe(a.payment?.paymentRef);
-    await expect(startCheckout(rt.deps, org.id, { ...body, items: [{ productId: 'other' }] }, owner(org.id))).rejects.toMatchObject({ status: 409, code: 'idempotency_key_reused' });
+    await expect(startCheckout(rt.deps, org.id, { ...body, items: [{ productId: 'other' }] }, owner(org.id))).rejects.toMatchObject({
+      status: 409,
+      code: 'idempotency_key_reused',
+    });
     await expect(startCheckout(rt.deps, org.id, { ...body, requestId: 'req-idem-0002' }, owner(org.id))).rejects.toMatchObject({ status: 409, code: 'product_in_open_checkout' });
     await rt.close();
   });
@@ -171,8 +179,14 @@ describe('pay a selection', () => {
     await aProduct(rt, other.id, { id: 'theirs', expiry: '2026-12-31', autoRenew: false });
     const req = (over: object) => ({ items: [{ productId: 'eur' }], method: 'card', requestId: 'req-rules-001', ...over });
     await expect(startCheckout(rt.deps, org.id, req({ method: 'postfinance' }), owner(org.id))).rejects.toMatchObject({ status: 422, code: 'method_currency_not_supported' });
-    await expect(startCheckout(rt.deps, org.id, req({ method: 'twint' }), owner(org.id))).rejects.toMatchObject({ status: 422, message: expect.stringMatching(/Twint accepts only invoices in CHF/) });
-    await expect(startCheckout(rt.deps, org.id, req({ items: [{ productId: 'eur', periodMonths: 5 }] }), owner(org.id))).rejects.toMatchObject({ status: 400, code: 'period_not_allowed' });
+    await expect(startCheckout(rt.deps, org.id, req({ method: 'twint' }), owner(org.id))).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringMatching(/Twint accepts only invoices in CHF/),
+    });
+    await expect(startCheckout(rt.deps, org.id, req({ items: [{ productId: 'eur', periodMonths: 5 }] }), owner(org.id))).rejects.toMatchObject({
+      status: 400,
+      code: 'period_not_allowed',
+    });
     await expect(startCheckout(rt.deps, org.id, req({ items: [{ productId: 'eur' }, { productId: 'eur' }] }), owner(org.id))).rejects.toMatchObject({ status: 400 });
     await expect(startCheckout(rt.deps, org.id, req({ method: 'balance' }), owner(org.id))).rejects.toMatchObject({ status: 422, code: 'insufficient_balance' });
     await expect(startCheckout(rt.deps, org.id, req({ items: [] }), owner(org.id))).rejects.toMatchObject({ status: 400, message: 'items: select at least one product' });

@@ -9,7 +9,14 @@ describe('the embedded DynamoDB Local', () => {
   it('never takes another DynamoDB Local that answers on the port it picked for its own', { timeout: 300_000 }, async () => {
     const foreign = await startDynamoDbLocal();
     const fc = localClient(foreign.endpoint);
-    await fc.send(new CreateTableCommand({ TableName: 'foreign-only', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }));
+    await fc.send(
+      new CreateTableCommand({
+        TableName: 'foreign-only',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
     const picked: number[] = [];
     // The first port offered is the foreign one, as if it had been taken right after our look.
     const ours = await startDynamoDbLocal({ pickPort: async () => (picked.push(picked.length === 0 ? foreign.port : await freePort()), picked.at(-1)!) });

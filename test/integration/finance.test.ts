@@ -16,7 +16,10 @@ const owner = (orgId: string): Actor => ({ kind: 'user', userId: `owner-${orgId}
 const financeUser: Actor = { kind: 'user', userId: 'finance@provider', finance: true };
 
 function readCsv(path: string): Record<string, string>[] {
-  const [header, ...rows] = readFileSync(path, 'utf8').replace(/^\uFEFF/, '').trim().split('\r\n');
+  const [header, ...rows] = readFileSync(path, 'utf8')
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split('\r\n');
   const columns = header!.split(',');
   // The fixtures' names have no commas or quotes, so a plain split reads them back.
   return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [columns[i]!, v])));
@@ -60,7 +63,11 @@ describe('finance export', () => {
 
     const lines = await exportInvoices(rt.deps, { from: '2026-12-01', to: '2026-12-31', lines: true, pdf: true }, financeUser, { name: 'december-lines' });
     expect(lines.totals.byCurrency).toEqual(res.totals.byCurrency);
-    expect(readFileSync(await rt.deps.documents.link(lines.zipKey!, 0)).subarray(0, 2).toString()).toBe('PK');
+    expect(
+      readFileSync(await rt.deps.documents.link(lines.zipKey!, 0))
+        .subarray(0, 2)
+        .toString(),
+    ).toBe('PK');
     await rt.close();
   });
 
@@ -76,13 +83,20 @@ describe('finance export', () => {
     const period = { from: '2026-12-01', to: '2026-12-31' };
 
     const byPartner = await exportInvoices(rt.deps, { ...period, partnerId: partner.id }, owner(partner.id), { name: 'partner' });
-    expect(readCsv(await rt.deps.documents.link(byPartner.csvKey, 0)).map((r) => r.org_id).sort()).toEqual([client.id, partner.id].sort());
+    expect(
+      readCsv(await rt.deps.documents.link(byPartner.csvKey, 0))
+        .map((r) => r.org_id)
+        .sort(),
+    ).toEqual([client.id, partner.id].sort());
     const mine = await exportInvoices(rt.deps, { ...period, orgId: other.id }, owner(other.id), { name: 'mine' });
     expect(mine.totals.documents).toBe(1);
     await expect(exportInvoices(rt.deps, { ...period, orgId: client.id }, owner(other.id), { name: 'x' })).rejects.toMatchObject({ status: 403 });
     await expect(exportInvoices(rt.deps, { ...period, partnerId: partner.id }, owner(client.id), { name: 'x' })).rejects.toMatchObject({ status: 403 });
     await expect(exportInvoices(rt.deps, period, owner(partner.id), { name: 'x' })).rejects.toMatchObject({ status: 403 });
-    await expect(exportInvoices(rt.deps, { from: '2026-12-31', to: '2026-12-01' }, financeUser, { name: 'x' })).rejects.toMatchObject({ status: 400, message: 'to: from must not be after to' });
+    await expect(exportInvoices(rt.deps, { from: '2026-12-31', to: '2026-12-01' }, financeUser, { name: 'x' })).rejects.toMatchObject({
+      status: 400,
+      message: 'to: from must not be after to',
+    });
 
     const [invoice] = await rt.store.listInvoices(client.id);
     await expect(invoicePdf(rt.deps, client.id, invoice!.number, owner(other.id))).rejects.toMatchObject({ status: 403 });

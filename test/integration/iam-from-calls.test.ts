@@ -74,7 +74,7 @@ const TRANSACT_ACTIONS: Record<string, string> = { Put: 'PutItem', Update: 'Upda
 
 const pkOf = (key: unknown): string | undefined => {
   const pk = (key as { pk?: unknown } | undefined)?.pk;
-  return typeof pk === 'string' ? pk : typeof (pk as { S?: unknown })?.S === 'string' ? ((pk as { S: string }).S) : undefined;
+  return typeof pk === 'string' ? pk : typeof (pk as { S?: unknown })?.S === 'string' ? (pk as { S: string }).S : undefined;
 };
 
 /** A DynamoDB client that records, for `fn`, every action each command needs. */
@@ -91,7 +91,8 @@ function recordingClient(endpoint: string, fn: string) {
       } else if (command === 'TransactWriteCommand' || command === 'TransactWriteItemsCommand') {
         for (const item of input.TransactItems as Record<string, { Key?: unknown; Item?: unknown }>[]) {
           for (const [kind, action] of Object.entries(TRANSACT_ACTIONS)) {
-            if (item[kind]) record(fn, { permission: `dynamodb:${action} table.Arn`, ...(pkOf(item[kind]!.Key ?? item[kind]!.Item) ? { pk: pkOf(item[kind]!.Key ?? item[kind]!.Item)! } : {}) });
+            if (item[kind])
+              record(fn, { permission: `dynamodb:${action} table.Arn`, ...(pkOf(item[kind]!.Key ?? item[kind]!.Item) ? { pk: pkOf(item[kind]!.Key ?? item[kind]!.Item)! } : {}) });
           }
         }
       } else {
@@ -108,7 +109,12 @@ function recordingClient(endpoint: string, fn: string) {
 }
 
 function recordingQueue<T>(fn: string, queue: string, inner: MessageQueue<T>): MessageQueue<T> {
-  return { send: async (messages) => { record(fn, { permission: `sqs:SendMessage ${queue}.Arn` }); return inner.send(messages); } };
+  return {
+    send: async (messages) => {
+      record(fn, { permission: `sqs:SendMessage ${queue}.Arn` });
+      return inner.send(messages);
+    },
+  };
 }
 
 /** In AWS any call of the gateway first reads the Stripe API key's secret; the verifier reads the webhook secret. */
@@ -126,15 +132,26 @@ function recordingGateway(fn: string, inner: PaymentGateway): PaymentGateway {
 }
 
 function recordingVerifier(fn: string, inner: WebhookVerifier): WebhookVerifier {
-  return { verify: (raw, sig) => { record(fn, { permission: 'secretsmanager:GetSecretValue stripe-webhook-secret.Ref' }); return inner.verify(raw, sig); } };
+  return {
+    verify: (raw, sig) => {
+      record(fn, { permission: 'secretsmanager:GetSecretValue stripe-webhook-secret.Ref' });
+      return inner.verify(raw, sig);
+    },
+  };
 }
 
 /** The S3 actions the bucket adapter performs for each document store call, on the key's prefix. */
 function recordingDocuments(fn: string, inner: DocumentStore): DocumentStore {
   const prefix = (key: string) => `documents-bucket.Arn/${key.slice(0, key.indexOf('/') + 1)}*`;
   return {
-    put: (key, body, type) => { record(fn, { permission: `s3:PutObject ${prefix(key)}` }); return inner.put(key, body, type); },
-    get: (key) => { record(fn, { permission: `s3:GetObject ${prefix(key)}` }); return inner.get(key); },
+    put: (key, body, type) => {
+      record(fn, { permission: `s3:PutObject ${prefix(key)}` });
+      return inner.put(key, body, type);
+    },
+    get: (key) => {
+      record(fn, { permission: `s3:GetObject ${prefix(key)}` });
+      return inner.get(key);
+    },
     writer: (key, type) => {
       // lib-storage's multipart upload: PutObject for the parts, AbortMultipartUpload when it fails.
       record(fn, { permission: `s3:PutObject ${prefix(key)}` });
@@ -142,7 +159,10 @@ function recordingDocuments(fn: string, inner: DocumentStore): DocumentStore {
       return inner.writer(key, type);
     },
     // A presigned GET link carries the function's own permission to read the object.
-    link: (key, seconds) => { record(fn, { permission: `s3:GetObject ${prefix(key)}` }); return inner.link(key, seconds); },
+    link: (key, seconds) => {
+      record(fn, { permission: `s3:GetObject ${prefix(key)}` });
+      return inner.link(key, seconds);
+    },
   };
 }
 
@@ -182,7 +202,12 @@ function covers(grant: string, call: Call): boolean {
   return false;
 }
 
-function apiEvent(method: string, path: string, route: string, opts: { sub?: string; body?: string; pathParameters?: Record<string, string>; query?: Record<string, string>; headers?: Record<string, string> }): ApiEvent {
+function apiEvent(
+  method: string,
+  path: string,
+  route: string,
+  opts: { sub?: string; body?: string; pathParameters?: Record<string, string>; query?: Record<string, string>; headers?: Record<string, string> },
+): ApiEvent {
   return {
     version: '2.0',
     routeKey: route,
@@ -221,7 +246,13 @@ describe('IAM, from the calls each function really makes', () => {
     sandbox.onWebhook(async (raw) => void hooks.push(raw));
     const deliver = async () => {
       for (const raw of hooks.splice(0)) {
-        const res = await webhook(apiEvent('POST', '/v1/webhooks/stripe', 'POST /v1/webhooks/stripe', { body: raw, headers: { 'stripe-signature': signWebhookPayload(raw, SANDBOX_WEBHOOK_SECRET, Math.floor(Date.parse('2026-12-17T02:00:00Z') / 1000)) } }), {} as Context);
+        const res = await webhook(
+          apiEvent('POST', '/v1/webhooks/stripe', 'POST /v1/webhooks/stripe', {
+            body: raw,
+            headers: { 'stripe-signature': signWebhookPayload(raw, SANDBOX_WEBHOOK_SECRET, Math.floor(Date.parse('2026-12-17T02:00:00Z') / 1000)) },
+          }),
+          {} as Context,
+        );
         expect(res.statusCode).toBe(200);
       }
       await rt.settlementQueue.drain(makeSettlePaymentHandler(depsFor(rt, 'SettlePayment'), false));
@@ -300,18 +331,76 @@ describe('IAM, from the calls each function really makes', () => {
     // A deposit booked by hand, so the balance pays one order whole and part of another.
     const before = (await rt.store.getOrganisation(card.id))!.balance;
     const deposit = new Decimal('50.00').minus(before);
-    await rt.store.commit([{ type: 'balance', orgId: card.id, from: before, to: '50.00', entry: { id: 'iam-deposit', orgId: card.id, date: '2027-01-24', amount: deposit.toFixed(2), currency: 'CHF', balanceAfter: '50.00', reason: 'top-up', ref: 'iam', createdAt: '2027-01-24T01:00:00Z' } }]);
-    const byBalance = await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-balance' }], method: 'card' }, 'iam-checkout-k001');
+    await rt.store.commit([
+      {
+        type: 'balance',
+        orgId: card.id,
+        from: before,
+        to: '50.00',
+        entry: {
+          id: 'iam-deposit',
+          orgId: card.id,
+          date: '2027-01-24',
+          amount: deposit.toFixed(2),
+          currency: 'CHF',
+          balanceAfter: '50.00',
+          reason: 'top-up',
+          ref: 'iam',
+          createdAt: '2027-01-24T01:00:00Z',
+        },
+      },
+    ]);
+    const byBalance = await post(
+      'StartCheckout',
+      '/v1/orgs/iam-card/checkout',
+      { orgId: 'iam-card' },
+      { items: [{ productId: 'iam-k-balance' }], method: 'card' },
+      'iam-checkout-k001',
+    );
     expect([byBalance.statusCode, (await rt.store.getOrganisation(card.id))!.balance, byBalance.body]).toEqual([201, '35.95', expect.stringContaining('"status":"paid"')]);
     expect((await rt.store.getProduct(card.id, 'iam-k-balance'))!.status).toBe('active');
-    const byCard = JSON.parse((await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-card' }], method: 'card', useBalance: false }, 'iam-checkout-k002')).body!) as { payment: { paymentRef: string } };
+    const byCard = JSON.parse(
+      (
+        await post(
+          'StartCheckout',
+          '/v1/orgs/iam-card/checkout',
+          { orgId: 'iam-card' },
+          { items: [{ productId: 'iam-k-card' }], method: 'card', useBalance: false },
+          'iam-checkout-k002',
+        )
+      ).body!,
+    ) as { payment: { paymentRef: string } };
     await sandbox.confirmPayment(byCard.payment.paymentRef, 'pm_card_visa');
     await deliver();
-    const byTransfer = JSON.parse((await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-iban' }], method: 'iban', useBalance: false }, 'iam-checkout-k003')).body!) as { paymentReference: string; amountDue: string };
-    const xml2 = xml.replaceAll('IAM-1', 'IAM-2').replace('IAM-E1', 'IAM-E2').replace(`>${proforma?.amountDue ?? '14.05'}<`, `>${byTransfer.amountDue}<`).replace(`<Ref>${proforma?.paymentReference ?? ''}</Ref>`, `<Ref>${byTransfer.paymentReference}</Ref>`);
+    const byTransfer = JSON.parse(
+      (
+        await post(
+          'StartCheckout',
+          '/v1/orgs/iam-card/checkout',
+          { orgId: 'iam-card' },
+          { items: [{ productId: 'iam-k-iban' }], method: 'iban', useBalance: false },
+          'iam-checkout-k003',
+        )
+      ).body!,
+    ) as { paymentReference: string; amountDue: string };
+    const xml2 = xml
+      .replaceAll('IAM-1', 'IAM-2')
+      .replace('IAM-E1', 'IAM-E2')
+      .replace(`>${proforma?.amountDue ?? '14.05'}<`, `>${byTransfer.amountDue}<`)
+      .replace(`<Ref>${proforma?.paymentReference ?? ''}</Ref>`, `<Ref>${byTransfer.paymentReference}</Ref>`);
     files.set('bank/incoming/iam-2.xml', xml2);
     await importer({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'bank/incoming/iam-2.xml', size: xml2.length } } }] } as unknown as S3Event, {} as Context);
-    const lost = JSON.parse((await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-k-lost' }], method: 'card', useBalance: false }, 'iam-checkout-k004')).body!) as { payment: { paymentRef: string } };
+    const lost = JSON.parse(
+      (
+        await post(
+          'StartCheckout',
+          '/v1/orgs/iam-card/checkout',
+          { orgId: 'iam-card' },
+          { items: [{ productId: 'iam-k-lost' }], method: 'card', useBalance: false },
+          'iam-checkout-k004',
+        )
+      ).body!,
+    ) as { payment: { paymentRef: string } };
     await sandbox.withoutDelivery(() => sandbox.confirmPayment(lost.payment.paymentRef, 'pm_card_visa'));
     // Saved cards removed at the provider: one announcement arrives, the other is lost and found by the reconciliation.
     await sandbox.simulateEvent('payment_method.detached', { id: bad!.gatewayRef, object: 'payment_method', customer: null });
@@ -319,10 +408,22 @@ describe('IAM, from the calls each function really makes', () => {
     await sandbox.withoutDelivery(() => sandbox.simulateEvent('payment_method.detached', { id: method!.gatewayRef, object: 'payment_method', customer: null }));
     // An abandoned card checkout that holds part of the balance: released by the nightly chores.
     await aProduct(rt, card.id, { id: 'iam-abandoned', expiry: '2027-02-20', autoRenew: false, typeId: 'cloud-server', periodMonths: 1 });
-    const abandoned = await post('StartCheckout', '/v1/orgs/iam-card/checkout', { orgId: 'iam-card' }, { items: [{ productId: 'iam-abandoned' }], method: 'card' }, 'iam-checkout-k005');
+    const abandoned = await post(
+      'StartCheckout',
+      '/v1/orgs/iam-card/checkout',
+      { orgId: 'iam-card' },
+      { items: [{ productId: 'iam-abandoned' }], method: 'card' },
+      'iam-checkout-k005',
+    );
     expect([abandoned.statusCode, abandoned.body]).toEqual([201, expect.stringContaining('"balanceUsed":"35.95"')]);
     // A command a crashed worker committed but never queued: the sweep sends it.
-    await rt.store.commit([{ type: 'lifecycle', command: { id: 'iam-b1#block#stray', date: '2027-01-27', orgId: balance.id, productId: 'iam-b1', action: 'block', status: 'pending', createdAt: '2027-01-27T00:00:00Z' }, expectedStatus: null }]);
+    await rt.store.commit([
+      {
+        type: 'lifecycle',
+        command: { id: 'iam-b1#block#stray', date: '2027-01-27', orgId: balance.id, productId: 'iam-b1', action: 'block', status: 'pending', createdAt: '2027-01-27T00:00:00Z' },
+        expectedStatus: null,
+      },
+    ]);
     rt.clock.day = providerDay = '2027-01-27';
     await makeNightlyCheckoutsHandler(depsFor(rt, 'NightlyCheckouts', '2027-01-27'))({ night: '2027-01-27' }, {} as never);
     await makeSweepLifecycleHandler(depsFor(rt, 'SweepLifecycle', '2027-01-27'))({}, {} as never);

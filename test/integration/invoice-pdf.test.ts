@@ -39,7 +39,14 @@ function org(language: Language, extra: Partial<Organisation> = {}): Organisatio
 function lines(currency: Currency, n = 2): PriceLineInput[] {
   return Array.from({ length: n }, (_, i) =>
     i % 2 === 0
-      ? { description: `Hébergement « Élan » ça-et-là.ch L${i + 1}`, productId: `p${i}`, periodFrom: '2026-12-31', periodTo: '2027-12-30', unitPrice: Money.of('13.00', currency), quantity: 1 }
+      ? {
+          description: `Hébergement « Élan » ça-et-là.ch L${i + 1}`,
+          productId: `p${i}`,
+          periodFrom: '2026-12-31',
+          periodTo: '2027-12-30',
+          unitPrice: Money.of('13.00', currency),
+          quantity: 1,
+        }
       : { description: `Domaine größe-straße.ch L${i + 1}`, productId: `p${i}`, unitPrice: Money.of('9.90', currency), quantity: 12 },
   );
 }
@@ -159,7 +166,9 @@ describe('invoice PDF', () => {
 
   it('prints a credit note with the invoice it refers to and negative amounts', async () => {
     const invoice = documentOf({ series: 'INV', language: 'de' });
-    const note = creditNoteFor(invoice, { seller: DEFAULT_SELLER, year: 2026, sequence: 1 }, '2026-12-20', [{ method: 'card', amount: Money.of(invoice.total, 'CHF'), ref: 're_1' }]);
+    const note = creditNoteFor(invoice, { seller: DEFAULT_SELLER, year: 2026, sequence: 1 }, '2026-12-20', [
+      { method: 'card', amount: Money.of(invoice.total, 'CHF'), ref: 're_1' },
+    ]);
     const { text } = await pdfText(await renderInvoicePdf(note, DEFAULT_SELLER));
     expect(text).toContain('Gutschrift');
     expect(text).toContain('CN-CH-2026-000001');
@@ -238,7 +247,33 @@ describe('invoice PDF', () => {
 
 describe('QR-bill payload', () => {
   /** Element positions of IG QR-bill v2.3, section 4.3, counted from 0. */
-  const F = { qrType: 0, version: 1, coding: 2, iban: 3, cdtrAdrTp: 4, cdtrName: 5, cdtrStreet: 6, cdtrBldg: 7, cdtrZip: 8, cdtrTown: 9, cdtrCtry: 10, ultmtCdtr: 11, amount: 18, currency: 19, dbtrAdrTp: 20, dbtrName: 21, dbtrStreet: 22, dbtrBldg: 23, dbtrZip: 24, dbtrTown: 25, dbtrCtry: 26, refType: 27, ref: 28, message: 29, trailer: 30 };
+  const F = {
+    qrType: 0,
+    version: 1,
+    coding: 2,
+    iban: 3,
+    cdtrAdrTp: 4,
+    cdtrName: 5,
+    cdtrStreet: 6,
+    cdtrBldg: 7,
+    cdtrZip: 8,
+    cdtrTown: 9,
+    cdtrCtry: 10,
+    ultmtCdtr: 11,
+    amount: 18,
+    currency: 19,
+    dbtrAdrTp: 20,
+    dbtrName: 21,
+    dbtrStreet: 22,
+    dbtrBldg: 23,
+    dbtrZip: 24,
+    dbtrTown: 25,
+    dbtrCtry: 26,
+    refType: 27,
+    ref: 28,
+    message: 29,
+    trailer: 30,
+  };
 
   it('follows the standard with a QR-IBAN and a QR reference', () => {
     const proforma = documentOf({ series: 'PRO', amountDue: '10.05' });

@@ -28,7 +28,14 @@ describe('lifecycle commands committed with a payment', () => {
     const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'late' }], method: 'card', requestId: 'req-late-sweep' }, owner(org.id));
     // The provider's webhook is stored and queued; its settlement worker then dies right after its commit.
     await rt.sandbox.confirmPayment(view.payment!.paymentRef, 'pm_card_visa');
-    const dying = { ...rt.deps, lifecycleQueue: { send: async () => { throw new Error('worker killed after its commit'); } } };
+    const dying = {
+      ...rt.deps,
+      lifecycleQueue: {
+        send: async () => {
+          throw new Error('worker killed after its commit');
+        },
+      },
+    };
     await rt.settlementQueue.drain(makeSettlePaymentHandler(dying, false));
     expect((await rt.store.getProduct(org.id, 'late'))!.expiry).toBe('2027-12-31');
     expect(rt.lifecycleQueue.depth).toBe(0);

@@ -65,7 +65,14 @@ describe('the local store of a data folder', { timeout: 300_000 }, () => {
     const foreign = await startDynamoDbLocal();
     const fc = localClient(foreign.endpoint);
     try {
-      await fc.send(new CreateTableCommand({ TableName: 'foreign-only', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }));
+      await fc.send(
+        new CreateTableCommand({
+          TableName: 'foreign-only',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
       writeFileSync(join(home, 'store.json'), JSON.stringify({ ...ours, pid: process.pid, endpoint: foreign.endpoint }));
       const endpoint = await connectLocalStore(home);
       expect(endpoint).not.toBe(foreign.endpoint);

@@ -93,7 +93,14 @@ describe('a product inside an open checkout is not charged by the night', () => 
     rt.clock.day = '2026-12-28';
     const reference = view.paymentReference!;
     const xml = writeCamt054('MSG-IBAN-1', '2026-12-28T08:00:00', [
-      { id: 'BANK-IBAN-1', amount: '14.05', currency: 'CHF', bookingDate: '2026-12-28', reference: { type: /^\d{27}$/.test(reference) ? 'QRR' : 'SCOR', value: reference }, account: 'CH4431999123000889012' },
+      {
+        id: 'BANK-IBAN-1',
+        amount: '14.05',
+        currency: 'CHF',
+        bookingDate: '2026-12-28',
+        reference: { type: /^\d{27}$/.test(reference) ? 'QRR' : 'SCOR', value: reference },
+        account: 'CH4431999123000889012',
+      },
     ]);
     await importBankStatement(rt.deps, parseCamt054(xml), 'digest-iban-1');
     await drainQueues(rt);
@@ -226,9 +233,10 @@ describe('checkouts seen by their customer', () => {
     const org = await setUp(rt, 'seen');
     const first = await startCheckout(rt.deps, org.id, { items: [{ productId: 'seen' }], method: 'iban', requestId: 'req-seen-0001' }, owner(org.id));
     expect((await getCheckout(rt.deps, org.id, first.checkoutId, owner(org.id))).status).toBe('awaiting_payment');
-    await expect(
-      startCheckout(rt.deps, org.id, { items: [{ productId: 'seen' }], method: 'card', requestId: 'req-seen-0002' }, owner(org.id)),
-    ).rejects.toMatchObject({ status: 409, code: 'product_in_open_checkout' });
+    await expect(startCheckout(rt.deps, org.id, { items: [{ productId: 'seen' }], method: 'card', requestId: 'req-seen-0002' }, owner(org.id))).rejects.toMatchObject({
+      status: 409,
+      code: 'product_in_open_checkout',
+    });
     await rt.close();
   });
 });

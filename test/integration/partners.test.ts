@@ -37,7 +37,12 @@ describe('partners', () => {
     await aProduct(rt, client.id, { id: 'by-transfer', expiry: '2027-01-15' });
 
     // 13.00 less 20 % = 10.40 net, VAT 8.1 % = 0.84: 11.24, as on the automatic renewal.
-    const paid = await startCheckout(rt.deps, client.id, { items: [{ productId: 'by-balance' }], method: 'card', useBalance: true, requestId: 'selection-1' }, { kind: 'user', userId: `owner-${client.id}` });
+    const paid = await startCheckout(
+      rt.deps,
+      client.id,
+      { items: [{ productId: 'by-balance' }], method: 'card', useBalance: true, requestId: 'selection-1' },
+      { kind: 'user', userId: `owner-${client.id}` },
+    );
     expect(paid).toMatchObject({ status: 'paid', total: '11.24', balanceUsed: '11.24', amountDue: '0.00' });
     const [invoice] = await rt.store.listInvoices(client.id);
     expect(invoice).toMatchObject({ orgId: client.id, total: '11.24' });
@@ -45,7 +50,12 @@ describe('partners', () => {
     expect((await rt.store.getOrganisation(client.id))!.balance).toBe('38.76');
 
     // The partner's billing user pays another by transfer: the client's pro-forma asks the discounted price.
-    const byPartner = await startCheckout(rt.deps, client.id, { items: [{ productId: 'by-transfer' }], method: 'iban', useBalance: false, requestId: 'selection-2' }, { kind: 'user', userId: `owner-${partner.id}` });
+    const byPartner = await startCheckout(
+      rt.deps,
+      client.id,
+      { items: [{ productId: 'by-transfer' }], method: 'iban', useBalance: false, requestId: 'selection-2' },
+      { kind: 'user', userId: `owner-${partner.id}` },
+    );
     expect(byPartner).toMatchObject({ total: '11.24', amountDue: '11.24' });
     const proforma = (await rt.store.listInvoices(client.id)).find((i) => i.series === 'PRO');
     expect(proforma).toMatchObject({ total: '11.24', amountDue: '11.24' });

@@ -71,7 +71,12 @@ describe('refunds made at the provider', () => {
       ['CN-CH-2026-000002', '-14.05', [{ method: 'card', amount: '-14.05', ref }]],
       ['CN-CH-2026-000003', '-14.06', [{ method: 'card', amount: '-14.06', ref }]],
     ]);
-    expect((await rt.store.listPayments(org.id)).filter((p) => p.refundOf === ref).map((p) => p.invoiceNumber).sort()).toEqual(notes.map((n) => n.number));
+    expect(
+      (await rt.store.listPayments(org.id))
+        .filter((p) => p.refundOf === ref)
+        .map((p) => p.invoiceNumber)
+        .sort(),
+    ).toEqual(notes.map((n) => n.number));
     for (const field of ['total', 'totalNet', 'totalVat'] as const) expect(sum(documents.map((d) => d[field]))).toBe('0.00');
     await rt.close();
   });
@@ -88,7 +93,13 @@ describe('refunds made at the provider', () => {
     await dashboardRefund(rt, view.payment!.paymentRef, '9.05', 'mixed-dash');
     expect(await getCheckout(rt.deps, org.id, view.checkoutId, owner(org.id))).toMatchObject({ status: 'refunded', creditNoteNumber: 'CN-CH-2026-000001' });
     const note = (await rt.store.listInvoices(org.id)).find((i) => i.series === 'CN')!;
-    expect([note.total, note.payments]).toEqual(['-14.05', [{ method: 'balance', amount: '-5.00' }, { method: 'card', amount: '-9.05', ref: view.payment!.paymentRef }]]);
+    expect([note.total, note.payments]).toEqual([
+      '-14.05',
+      [
+        { method: 'balance', amount: '-5.00' },
+        { method: 'card', amount: '-9.05', ref: view.payment!.paymentRef },
+      ],
+    ]);
     expect((await rt.store.getOrganisation(org.id))!.balance).toBe('5.00');
     expect(await ledgerSum(rt, org.id)).toBe('5.00');
     await rt.close();

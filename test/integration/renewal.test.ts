@@ -158,7 +158,7 @@ describe('nightly renewal', () => {
     await aProduct(rt, org.id, { id: 'switch', expiry: '2026-12-31', paymentMethodId: declining!.id, autoRenew: false });
     const res = await renewManually(rt.deps, org.id, { productId: 'switch', paymentMethodId: good.id, requestId: 'switch-1' });
     expect(res.product).toMatchObject({ expiry: '2027-12-31', paymentMethodId: good.id, autoRenew: true });
-    expect((await rt.store.getProduct(org.id, 'switch'))).toMatchObject({ paymentMethodId: good.id, autoRenew: true });
+    expect(await rt.store.getProduct(org.id, 'switch')).toMatchObject({ paymentMethodId: good.id, autoRenew: true });
     // A year on, the night charges the good card: the sandbox declines pm_card_chargeDeclined, so a success proves it.
     const before = rt.sandbox.calls.length;
     const night = await runNight(rt, '2027-12-17');
@@ -167,7 +167,7 @@ describe('nightly renewal', () => {
     await rt.close();
   });
 
-  it('finds tonight\'s work through the date index, reading one item per due product', async () => {
+  it("finds tonight's work through the date index, reading one item per due product", async () => {
     const rt = await runtime(db.endpoint());
     const { org } = await anOrg(rt, { balance: '1000.00' });
     for (let i = 0; i < 120; i++) {
@@ -304,7 +304,13 @@ describe('idempotency', () => {
     const rt = await runtime(db.endpoint(), { gateway: sandbox });
     world.rt = rt;
     const { org, method } = await anOrg(rt, { method: 'pm_card_visa' });
-    await sandbox.simulateEvent('setup_intent.succeeded', { id: 'seti_2', object: 'setup_intent', payment_method: 'pm_card_mastercard', customer: null, metadata: { orgId: org.id } });
+    await sandbox.simulateEvent('setup_intent.succeeded', {
+      id: 'seti_2',
+      object: 'setup_intent',
+      payment_method: 'pm_card_mastercard',
+      customer: null,
+      metadata: { orgId: org.id },
+    });
     await drainQueues(rt);
     const other = (await rt.store.listPaymentMethods(org.id)).find((m) => m.gatewayRef === 'pm_card_mastercard')!;
     await aProduct(rt, org.id, { id: 'switch', expiry: '2026-12-31', paymentMethodId: method!.id });

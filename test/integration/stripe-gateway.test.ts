@@ -124,12 +124,17 @@ describe('StripePaymentGateway.charge', () => {
       }).then(async (r) => ({ status: r.status, error: ((await r.json()) as { error?: { message: string; param?: string } }).error }));
     const base = { amount: '1405', currency: 'chf', off_session: 'true', confirm: 'true' };
     // The engine's old shape: no type list, no customer.
-    expect(await post({ ...base, payment_method: owned })).toMatchObject({ status: 400, error: { param: 'return_url', message: expect.stringMatching(/^A return_url must be specified/) } });
+    expect(await post({ ...base, payment_method: owned })).toMatchObject({
+      status: 400,
+      error: { param: 'return_url', message: expect.stringMatching(/^A return_url must be specified/) },
+    });
     expect(await post({ ...base, payment_method: owned, 'allowed_payment_method_types[0]': 'card' })).toMatchObject({
       status: 400,
       error: { param: 'customer', message: expect.stringContaining(`belongs to the Customer ${customer}`) },
     });
-    expect(await post({ ...base, payment_method: owned, customer, 'automatic_payment_methods[enabled]': 'true', 'automatic_payment_methods[allow_redirects]': 'never' })).toMatchObject({ status: 200 });
+    expect(
+      await post({ ...base, payment_method: owned, customer, 'automatic_payment_methods[enabled]': 'true', 'automatic_payment_methods[allow_redirects]': 'never' }),
+    ).toMatchObject({ status: 200 });
   });
 
   it('sends EUR amounts in cents too', async () => {
@@ -261,14 +266,14 @@ describe('StripePaymentGateway.charge', () => {
     await expect(gw.charge(req)).rejects.toBeInstanceOf(TransientGatewayError);
   });
 
-  it('maps an invalid request (unknown payment method) to GatewayRequestError with Stripe\'s code', async () => {
+  it("maps an invalid request (unknown payment method) to GatewayRequestError with Stripe's code", async () => {
     const gw = gateway();
     const err = await gw.charge(aCharge(await aCustomer(gw), { paymentMethodRef: 'pm_does_not_exist' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayRequestError);
     expect(err).toMatchObject({ code: 'resource_missing', message: expect.stringContaining("No such PaymentMethod: 'pm_does_not_exist'") });
   });
 
-  it('treats a rejected API key as transient: a configuration fault must not settle customers\' payments', async () => {
+  it("treats a rejected API key as transient: a configuration fault must not settle customers' payments", async () => {
     const gw = gateway({ secretKey: 'sk_test_wrong' });
     await expect(gw.charge(aCharge('cus_x'))).rejects.toThrow(/STRIPE_SECRET_KEY/);
     await expect(gw.charge(aCharge('cus_x'))).rejects.toBeInstanceOf(TransientGatewayError);
@@ -486,7 +491,7 @@ describe('StripePaymentGateway.createPayment', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('passes on Stripe\'s refusal of Twint in EUR as a request error', async () => {
+  it("passes on Stripe's refusal of Twint in EUR as a request error", async () => {
     const gw = gateway();
     const customer = await aCustomer(gw);
     await expect(gw.createPayment({ ...payment(customer), amount: Money.of('50.00', 'EUR'), methodKinds: ['twint'] })).rejects.toMatchObject({
@@ -780,10 +785,9 @@ describe('fake Stripe search', () => {
       refs.push((result as { paymentRef: string }).paymentRef);
     }
     const page = async (extra: string) => {
-      const res = await fetch(
-        `http://${fake.host}:${fake.port}/v1/payment_intents/search?query=${encodeURIComponent(`metadata['attemptId']:'${attemptId}'`)}&limit=2${extra}`,
-        { headers: { authorization: `Bearer ${fake.apiKey}` } },
-      );
+      const res = await fetch(`http://${fake.host}:${fake.port}/v1/payment_intents/search?query=${encodeURIComponent(`metadata['attemptId']:'${attemptId}'`)}&limit=2${extra}`, {
+        headers: { authorization: `Bearer ${fake.apiKey}` },
+      });
       return (await res.json()) as { data: { id: string }[]; has_more: boolean; next_page: string | null };
     };
     const first = await page('');

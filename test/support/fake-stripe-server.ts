@@ -49,10 +49,7 @@ export type Fault = 'rate_limit' | 'server_error' | 'close' | 'hang';
 
 /** How a test payment method answers a confirmation. */
 export type MethodBehaviour =
-  | { outcome: 'succeed' }
-  | { outcome: 'decline'; code: string; declineCode?: string; message: string }
-  | { outcome: 'authenticate' }
-  | { outcome: 'process' };
+  { outcome: 'succeed' } | { outcome: 'decline'; code: string; declineCode?: string; message: string } | { outcome: 'authenticate' } | { outcome: 'process' };
 
 export interface FakeStripeOptions {
   apiKey?: string;
@@ -98,9 +95,22 @@ const TEST_METHODS: Record<string, { card: { brand: string; last4: string }; beh
 
 /** Parameters each endpoint accepts; anything else is refused as Stripe does. */
 const PI_PARAMS = new Set([
-  'amount', 'currency', 'customer', 'payment_method', 'off_session', 'confirm', 'description', 'metadata',
-  'allowed_payment_method_types', 'setup_future_usage', 'expand', 'receipt_email', 'statement_descriptor_suffix',
-  'capture_method', 'automatic_payment_methods', 'return_url',
+  'amount',
+  'currency',
+  'customer',
+  'payment_method',
+  'off_session',
+  'confirm',
+  'description',
+  'metadata',
+  'allowed_payment_method_types',
+  'setup_future_usage',
+  'expand',
+  'receipt_email',
+  'statement_descriptor_suffix',
+  'capture_method',
+  'automatic_payment_methods',
+  'return_url',
 ]);
 const CUSTOMER_PARAMS = new Set(['name', 'email', 'metadata', 'description', 'phone', 'preferred_locales', 'expand']);
 const REFUND_PARAMS = new Set(['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
@@ -294,7 +304,15 @@ export class FakeStripeServer {
     }
     if (fault === 'hang') return;
     if (fault === 'rate_limit') {
-      return send(res, 429, errorBody({ type: 'invalid_request_error', code: 'rate_limit', message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.' }));
+      return send(
+        res,
+        429,
+        errorBody({
+          type: 'invalid_request_error',
+          code: 'rate_limit',
+          message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+        }),
+      );
     }
     if (fault === 'server_error') {
       return send(res, 500, errorBody({ type: 'api_error', message: 'Sorry, something went wrong. We have already been notified of the problem.' }));
@@ -309,10 +327,15 @@ export class FakeStripeServer {
     if (key) {
       const stored = this.idempotency.get(key);
       if (stored && stored.fingerprint !== fingerprint) {
-        return send(res, 400, errorBody({
-          type: 'idempotency_error',
-          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
-        }), key);
+        return send(
+          res,
+          400,
+          errorBody({
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+          }),
+          key,
+        );
       }
       if (stored) return send(res, stored.status, stored.body, key, true);
     }
@@ -366,7 +389,12 @@ export class FakeStripeServer {
     for (const type of allowed) {
       if (!KNOWN_TYPES.has(type)) throw invalid(400, `The payment method type "${type}" is invalid.`, 'payment_method_unsupported_type', 'allowed_payment_method_types');
       if (CHF_ONLY_TYPES.has(type) && currency !== 'chf') {
-        throw invalid(400, `The currency provided (${currency}) is invalid for one or more payment method types on this PaymentIntent. The payment method type ${type} supports: chf.`, 'payment_intent_invalid_parameter', 'currency');
+        throw invalid(
+          400,
+          `The currency provided (${currency}) is invalid for one or more payment method types on this PaymentIntent. The payment method type ${type} supports: chf.`,
+          'payment_intent_invalid_parameter',
+          'currency',
+        );
       }
     }
     const pmType = pmId ? (this.paymentMethods.get(pmId)!.type as string) : undefined;
@@ -384,10 +412,20 @@ export class FakeStripeServer {
     // A saved method belongs to its customer: charging it off-session must name that customer.
     const owner = pmId ? (this.paymentMethods.get(pmId)!.customer as string | null) : null;
     if (offSession && owner && customer !== owner) {
-      throw invalid(400, `The provided PaymentMethod ${pmId} belongs to the Customer ${owner}. Please include the Customer in the \`customer\` parameter on the PaymentIntent.`, 'parameter_missing', 'customer');
+      throw invalid(
+        400,
+        `The provided PaymentMethod ${pmId} belongs to the Customer ${owner}. Please include the Customer in the \`customer\` parameter on the PaymentIntent.`,
+        'parameter_missing',
+        'customer',
+      );
     }
     if (pmType && allowed.length > 0 && !allowed.includes(pmType)) {
-      throw invalid(400, `The PaymentMethod provided (${pmType}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${allowed.join(', ')}.`, 'payment_intent_incompatible_payment_method', 'payment_method');
+      throw invalid(
+        400,
+        `The PaymentMethod provided (${pmType}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${allowed.join(', ')}.`,
+        'payment_intent_incompatible_payment_method',
+        'payment_method',
+      );
     }
 
     const id = newId('pi');
@@ -435,7 +473,12 @@ export class FakeStripeServer {
       } else {
         const failure: MethodBehaviour =
           behaviour.outcome === 'authenticate'
-            ? { outcome: 'decline', code: 'authentication_required', declineCode: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' }
+            ? {
+                outcome: 'decline',
+                code: 'authentication_required',
+                declineCode: 'authentication_required',
+                message: 'Your card was declined. This transaction requires authentication.',
+              }
             : behaviour;
         const error = this.fail(pi, pmId, failure, key);
         throw new StripeHttpError(402, { error: { ...error, payment_intent: structuredClone(pi) } });
@@ -686,7 +729,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 function canonical(value: FormValue): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k]!)}`).join(',')}}`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical(value[k]!)}`)
+    .join(',')}}`;
 }
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

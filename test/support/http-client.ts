@@ -104,8 +104,7 @@ export async function startHttpStack(endpoint: string, today: IsoDate): Promise<
           ...(signature === null ? {} : { 'stripe-signature': signature ?? signWebhookPayload(payload, SANDBOX_WEBHOOK_SECRET, nowSeconds()) }),
         },
       }),
-    confirm: (paymentRef, paymentMethod) =>
-      call('POST', `/sandbox/payments/${encodeURIComponent(paymentRef)}/confirm`, { body: { paymentMethod } }),
+    confirm: (paymentRef, paymentMethod) => call('POST', `/sandbox/payments/${encodeURIComponent(paymentRef)}/confirm`, { body: { paymentMethod } }),
     close: async () => {
       await server.close();
       await rt.close();

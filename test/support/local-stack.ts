@@ -74,10 +74,7 @@ export async function runtime(
 let ids = 0;
 
 /** An organisation with a saved method (or none) and an optional prepaid balance. */
-export async function anOrg(
-  rt: LocalRuntime,
-  opts: { currency?: 'CHF' | 'EUR'; country?: string; vatNumber?: string; method?: string; balance?: string; id?: string } = {},
-) {
+export async function anOrg(rt: LocalRuntime, opts: { currency?: 'CHF' | 'EUR'; country?: string; vatNumber?: string; method?: string; balance?: string; id?: string } = {}) {
   const id = opts.id ?? `org-${++ids}`;
   const org = await createOrganisation(rt.deps, {
     id,

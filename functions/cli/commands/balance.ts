@@ -12,9 +12,7 @@ export function registerBalanceCommands(program: Command, c: Ctx): void {
     .requiredOption('--amount <amount>')
     .option('--reference <ref>', 'makes a retried top-up a no-op')
     .action(async (o: { org: string; amount: string; reference?: string }) => {
-      const res = await c().withRuntime((rt) =>
-        topUpBalance(rt.deps, o.org, { amount: o.amount, reference: o.reference ?? rt.deps.ids.next('topup') }),
-      );
+      const res = await c().withRuntime((rt) => topUpBalance(rt.deps, o.org, { amount: o.amount, reference: o.reference ?? rt.deps.ids.next('topup') }));
       c().print(`credited ${res.credited}, balance ${res.balance}`, res);
     });
   balance

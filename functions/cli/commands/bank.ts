@@ -26,7 +26,11 @@ export function registerBankCommands(program: Command, c: Ctx): void {
       const lines = [
         `statement ${report.statementId}${report.alreadyImported ? ' (this file was imported before: nothing settled again)' : ''}: ${statement.credits.length} credit(s), ${statement.reversals.length} reversal(s), ${statement.unreadable.length} entr(ies) set aside as unreadable, ${statement.ignored.length} other entr(ies) ignored`,
         table(report.credits as unknown as Record<string, unknown>[], ['id', 'amount', 'currency', 'outcome', 'documentNumber', 'duplicate', 'note']),
-        `settled: ${Object.entries(report.settled).map(([cur, amount]) => `${cur} ${amount}`).join(', ') || 'nothing'}; ${report.toReview} for finance to review (npx billing bank review)`,
+        `settled: ${
+          Object.entries(report.settled)
+            .map(([cur, amount]) => `${cur} ${amount}`)
+            .join(', ') || 'nothing'
+        }; ${report.toReview} for finance to review (npx billing bank review)`,
       ];
       c().print(lines.join('\n'), { ...report, ignored: statement.ignored });
     });

@@ -18,9 +18,7 @@ export function registerDemoCommands(program: Command, c: Ctx): void {
     .addOption(new Option('--seed <n>').default(42).argParser(intArg('--seed', 0, 2 ** 31)))
     .action(async (o: { orgs: number; products: number; seed: number }) => {
       const bar = progress('seed', c().json);
-      const res = await c().withRuntime((rt) =>
-        seedPortfolio(rt, { orgs: o.orgs, products: o.products, seed: o.seed, today: c().today(), onProgress: bar.update }),
-      );
+      const res = await c().withRuntime((rt) => seedPortfolio(rt, { orgs: o.orgs, products: o.products, seed: o.seed, today: c().today(), onProgress: bar.update }));
       bar.stop();
       c().print(`seeded ${res.orgs} organisations and ${res.products} products`, { orgs: res.orgs, products: res.products });
     });
@@ -70,7 +68,9 @@ function financeLines(f: DemoFinance): string {
         (t.invoice ? `, final invoice ${t.invoice}` : '')
       : 'Bank transfer: no product without auto-renewal left to pay by transfer',
     `PDFs: ${f.pdfs.count} documents in ${f.pdfs.seconds.toFixed(1)} s (${(f.pdfs.count / Math.max(f.pdfs.seconds, 0.001)).toFixed(1)}/s) under ${f.pdfs.folder}`,
-    `Export: ${f.export.csv} (${f.export.documents} documents; ${Object.entries(f.export.totals).map(([cur, v]) => `${cur} ${v.gross}`).join(', ')} with VAT)`,
+    `Export: ${f.export.csv} (${f.export.documents} documents; ${Object.entries(f.export.totals)
+      .map(([cur, v]) => `${cur} ${v.gross}`)
+      .join(', ')} with VAT)`,
   ].join('\n');
 }
 

@@ -66,7 +66,9 @@ export function registerFinanceCommands(program: Command, c: Ctx): void {
       bar.stop();
       const sums = Object.entries(res.totals.byCurrency).map(([cur, t]) => `${cur} net ${t.net}, VAT ${t.vat}, gross ${t.gross}`);
       c().print(
-        [`wrote ${res.csv} (${res.totals.documents} documents, ${res.totals.rows} rows in ${res.seconds.toFixed(1)} s)`, ...(res.zip ? [`wrote ${res.zip}`] : []), ...sums].join('\n'),
+        [`wrote ${res.csv} (${res.totals.documents} documents, ${res.totals.rows} rows in ${res.seconds.toFixed(1)} s)`, ...(res.zip ? [`wrote ${res.zip}`] : []), ...sums].join(
+          '\n',
+        ),
         { csv: res.csv, ...(res.zip ? { zip: res.zip } : {}), totals: res.totals, seconds: Number(res.seconds.toFixed(3)) },
       );
     });

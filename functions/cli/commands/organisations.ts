@@ -39,7 +39,6 @@ export function registerOrganisationCommands(program: Command, c: Ctx): void {
     c().print(table(orgs as unknown as Record<string, unknown>[], ['id', 'name', 'currency', 'country', 'balance']), orgs);
   });
 
-
   org
     .command('identity-check')
     .description('require an identity check (paid orders are held) or record that it passed')
@@ -61,9 +60,7 @@ export function registerOrganisationCommands(program: Command, c: Ctx): void {
     .option('--label <text>')
     .action(async (action: string, o: Record<string, string>) => {
       if (action !== 'add') throw new ValidationError(`unknown action "${action}": use add`);
-      const pm = await c().withRuntime((rt) =>
-        addPaymentMethod(rt.deps, o.org!, { kind: o.kind, gatewayRef: o.ref, label: o.label ?? o.ref }),
-      );
+      const pm = await c().withRuntime((rt) => addPaymentMethod(rt.deps, o.org!, { kind: o.kind, gatewayRef: o.ref, label: o.label ?? o.ref }));
       c().print(`saved ${pm.id} (${pm.label})`, pm);
     });
 }

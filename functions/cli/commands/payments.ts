@@ -46,7 +46,7 @@ export function registerPaymentCommands(program: Command, c: Ctx): void {
   const stripe = program.command('stripe').description('payment provider');
   stripe
     .command('reconcile')
-    .description("settle provider events that never arrived as webhooks (the provider stops retrying after 3 days)")
+    .description('settle provider events that never arrived as webhooks (the provider stops retrying after 3 days)')
     .addOption(new Option('--since <date>', 'list events created since this day (default: 3 days ago)').argParser(dateArg('--since')))
     .action(async (o: { since?: string }) => {
       const since = o.since ?? addDays(c().today(), -3);

@@ -489,7 +489,10 @@ function readEntry(statement: BankStatement, ntry: El, notificationId: string, e
   const own = txs.map((tx) => readTxAmount(tx));
   if (txs.length > 1 && own.some((a) => a === undefined)) {
     const missing = own.findIndex((a) => a === undefined);
-    throw new Camt054Error(`missing element ${txs[missing]!.path}/Amt (or AmtDtls/TxAmt/Amt): an entry with ${txs.length} transactions needs each one's amount`, `${txs[missing]!.path}/Amt`);
+    throw new Camt054Error(
+      `missing element ${txs[missing]!.path}/Amt (or AmtDtls/TxAmt/Amt): an entry with ${txs.length} transactions needs each one's amount`,
+      `${txs[missing]!.path}/Amt`,
+    );
   }
   const stated = own.flatMap((a, t) => {
     if (!a) return [];
@@ -520,7 +523,14 @@ function readEntry(statement: BankStatement, ntry: El, notificationId: string, e
   if (txs.length === 0) {
     const kind = takenBack(undefined, creditDebit);
     if (kind) {
-      statement.reversals.push({ id: entryRef ?? `${notificationId}:${entryIndex}:1`, notificationId, kind, ...entry, ...base, ...(accountIban !== undefined && { account: accountIban }) });
+      statement.reversals.push({
+        id: entryRef ?? `${notificationId}:${entryIndex}:1`,
+        notificationId,
+        kind,
+        ...entry,
+        ...base,
+        ...(accountIban !== undefined && { account: accountIban }),
+      });
       return;
     }
     if (creditDebit !== 'CRDT') return ignore(entryId, 'debit', 'debit entry (CdtDbtInd=DBIT)', creditDebit, entry);

@@ -1,12 +1,5 @@
 import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
@@ -14,7 +7,18 @@ import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
 import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
-import type { LedgerEntry, LifecycleCommand, NightOutcome, NightRun, OutboxEmail, PaymentAttempt, PaymentRecord, StoredGatewayEvent, BankCreditRecord, ExportJob } from '../../domain/records.ts';
+import type {
+  LedgerEntry,
+  LifecycleCommand,
+  NightOutcome,
+  NightRun,
+  OutboxEmail,
+  PaymentAttempt,
+  PaymentRecord,
+  StoredGatewayEvent,
+  BankCreditRecord,
+  ExportJob,
+} from '../../domain/records.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import { DUE_SHARDS, keys, shardOf } from './keys.ts';
 import { TABLE_KEYS } from './table-schema.ts';
@@ -65,9 +69,7 @@ export class DynamoDbBillingStore implements BillingStore {
     } catch (err) {
       if (err instanceof TransactionCanceledException) {
         const reasons = err.CancellationReasons ?? [];
-        const failed = reasons
-          .map((r, i) => (r.Code === 'ConditionalCheckFailed' ? owners[i] : undefined))
-          .filter((t): t is Change['type'] => t !== undefined);
+        const failed = reasons.map((r, i) => (r.Code === 'ConditionalCheckFailed' ? owners[i] : undefined)).filter((t): t is Change['type'] => t !== undefined);
         if (failed.length > 0) throw new WriteConflict([...new Set(failed)]);
         // TransactionConflict: another transaction held an item; the caller retries like any conflict.
         if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new WriteConflict(['product']);
@@ -196,11 +198,7 @@ export class DynamoDbBillingStore implements BillingStore {
       case 'attempt': {
         const a = change.attempt;
         const item = { ...keys.attempt(a.orgId, a.id), entity: 'attempt', ...a };
-        return [
-          change.expectedStatus === null
-            ? this.put(item, NOT_EXISTS)
-            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
-        ];
+        return [change.expectedStatus === null ? this.put(item, NOT_EXISTS) : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' })];
       }
       case 'invoice': {
         const inv = change.invoice;
@@ -267,11 +265,7 @@ export class DynamoDbBillingStore implements BillingStore {
       case 'lifecycle': {
         const c = change.command;
         const item = { ...keys.lifecycle(c.date, c.id), entity: 'lifecycle', ...c };
-        return [
-          change.expectedStatus === null
-            ? this.put(item, NOT_EXISTS)
-            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
-        ];
+        return [change.expectedStatus === null ? this.put(item, NOT_EXISTS) : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' })];
       }
       case 'outcome': {
         const o = change.outcome;
@@ -306,11 +300,7 @@ export class DynamoDbBillingStore implements BillingStore {
       case 'gatewayEvent': {
         const e = change.event;
         const item = { ...keys.gatewayEvent(e.id), entity: 'gateway-event', ...e };
-        return [
-          change.expectedStatus === null
-            ? this.put(item, NOT_EXISTS)
-            : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' }),
-        ];
+        return [change.expectedStatus === null ? this.put(item, NOT_EXISTS) : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' })];
       }
     }
   }
@@ -322,9 +312,7 @@ export class DynamoDbBillingStore implements BillingStore {
   private checkoutItems(c: Checkout, expected: { version: number; status: CheckoutStatus } | null): TransactItem[] {
     const item = { ...keys.checkout(c.orgId, c.id), entity: 'checkout', ...c };
     const items: TransactItem[] = [
-      expected === null
-        ? this.put(item, NOT_EXISTS)
-        : this.put(item, 'version = :v AND #s = :s', { ':v': expected.version, ':s': expected.status }, { '#s': 'status' }),
+      expected === null ? this.put(item, NOT_EXISTS) : this.put(item, 'version = :v AND #s = :s', { ':v': expected.version, ':s': expected.status }, { '#s': 'status' }),
     ];
     const pointer = (status: CheckoutStatus) => {
       if (status === 'awaiting_payment') return keys.checkoutStatusPointer(status, c.createdOn, c.orgId, c.id);
@@ -366,9 +354,7 @@ export class DynamoDbBillingStore implements BillingStore {
       item[TABLE_KEYS.dueIndex.pk] = keys.dueIndexPk(p.nextActionDate, shardOf(p.id));
       item[TABLE_KEYS.dueIndex.sk] = p.id;
     }
-    return expectedVersion === null
-      ? this.put(item, NOT_EXISTS)
-      : this.put(item, 'version = :v', { ':v': expectedVersion });
+    return expectedVersion === null ? this.put(item, NOT_EXISTS) : this.put(item, 'version = :v', { ':v': expectedVersion });
   }
 
   private async get<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
@@ -422,7 +408,11 @@ export class DynamoDbBillingStore implements BillingStore {
   }
 
   async listPartnerClients(partnerId: string): Promise<string[]> {
-    const rows = await this.queryAll<Item>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `PARTNER#${partnerId}` }, ConsistentRead: true }, undefined, true);
+    const rows = await this.queryAll<Item>(
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `PARTNER#${partnerId}` }, ConsistentRead: true },
+      undefined,
+      true,
+    );
     return rows.map((r) => String(r.orgId));
   }
 

@@ -2,7 +2,7 @@ import type { IsoDate } from '../../domain/calendar.ts';
 
 /**
  * Key layout of the single table. Each function names one access pattern;
- * the README lists them all.
+ * docs/data-model.md lists them all.
  */
 export const DUE_SHARDS = 8;
 

@@ -202,8 +202,22 @@ function check(doc: Invoice): CheckedDocument {
     mismatch(`line ${i + 1} net + VAT`, line.net.plus(line.vat), line.gross);
     return line;
   });
-  mismatch('sum of the lines net', sum(lines.map((l) => l.net), currency), net);
-  mismatch('sum of the lines VAT', sum(lines.map((l) => l.vat), currency), vat);
+  mismatch(
+    'sum of the lines net',
+    sum(
+      lines.map((l) => l.net),
+      currency,
+    ),
+    net,
+  );
+  mismatch(
+    'sum of the lines VAT',
+    sum(
+      lines.map((l) => l.vat),
+      currency,
+    ),
+    vat,
+  );
 
   const byRate = new Map<string, { rate: string; net: Money; vat: Money }>();
   for (const b of doc.vatBreakdown) {
@@ -219,8 +233,22 @@ function check(doc: Invoice): CheckedDocument {
     }
   }
   const rates = [...byRate.values()];
-  mismatch('sum of the VAT breakdown net', sum(rates.map((r) => r.net), currency), net);
-  mismatch('sum of the VAT breakdown VAT', sum(rates.map((r) => r.vat), currency), vat);
+  mismatch(
+    'sum of the VAT breakdown net',
+    sum(
+      rates.map((r) => r.net),
+      currency,
+    ),
+    net,
+  );
+  mismatch(
+    'sum of the VAT breakdown VAT',
+    sum(
+      rates.map((r) => r.vat),
+      currency,
+    ),
+    vat,
+  );
 
   const paid = new Map<Method, Money>();
   for (const p of doc.payments) {
@@ -259,8 +287,14 @@ function documentRow(doc: Invoice, c: CheckedDocument): string[] {
     c.gross.toString(),
     c.rates.map((r) => `${r.rate}:${r.net.toString()}:${r.vat.toString()}`).join('|'),
     ...rateCells,
-    sum(others.map((r) => r.net), c.currency).toString(),
-    sum(others.map((r) => r.vat), c.currency).toString(),
+    sum(
+      others.map((r) => r.net),
+      c.currency,
+    ).toString(),
+    sum(
+      others.map((r) => r.vat),
+      c.currency,
+    ).toString(),
     ...PAYMENT_METHODS.map((m) => (c.paid.get(m) ?? Money.zero(c.currency)).toString()),
     text(refs.join('|')),
   ];
@@ -302,12 +336,7 @@ function lineRows(doc: Invoice, c: CheckedDocument): string[][] {
  * row is flushed; on an error (from `docs`, a document refused, or `out`
  * itself) both streams are destroyed and the promise rejects.
  */
-export async function writeInvoiceCsv(
-  docs: AsyncIterable<Invoice>,
-  out: NodeJS.WritableStream,
-  opts: ExportOptions,
-  onProgress?: (rows: number) => void,
-): Promise<ExportTotals> {
+export async function writeInvoiceCsv(docs: AsyncIterable<Invoice>, out: NodeJS.WritableStream, opts: ExportOptions, onProgress?: (rows: number) => void): Promise<ExportTotals> {
   const csv = stringify({
     header: true,
     columns: [...(opts.lines ? LINE_COLUMNS : DOCUMENT_COLUMNS)],

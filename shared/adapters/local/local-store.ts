@@ -191,7 +191,12 @@ export async function runKeeper(home: string, idleSeconds = Number(process.env.B
   const client = localClient(db.endpoint);
   try {
     await client.send(
-      new CreateTableCommand({ TableName: IDENTITY_TABLE, AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: IDENTITY_TABLE,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
     );
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;

@@ -6,7 +6,18 @@ import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
 import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
-import type { BankCreditRecord, ExportJob, LedgerEntry, LifecycleCommand, NightOutcome, NightRun, OutboxEmail, PaymentAttempt, PaymentRecord, StoredGatewayEvent } from '../../domain/records.ts';
+import type {
+  BankCreditRecord,
+  ExportJob,
+  LedgerEntry,
+  LifecycleCommand,
+  NightOutcome,
+  NightRun,
+  OutboxEmail,
+  PaymentAttempt,
+  PaymentRecord,
+  StoredGatewayEvent,
+} from '../../domain/records.ts';
 
 type Statement = { id: string; fileDigest: string; credits: number; importedAt: string };
 type SeriesEntry = { number: string; orgId: string; issueDate: IsoDate };
@@ -277,7 +288,10 @@ export class InMemoryBillingStore implements BillingStore {
   }
   async listLedger(orgId: string) {
     // As the DynamoDB store: by id, then by the time of the move.
-    return sorted(this.inOrg(this.ledger, orgId, (e) => e.id), (e) => e.createdAt);
+    return sorted(
+      this.inOrg(this.ledger, orgId, (e) => e.id),
+      (e) => e.createdAt,
+    );
   }
   async listPayments(orgId: string) {
     return this.inOrg(this.payments, orgId, (p) => `${p.date}#${p.id}`);
@@ -413,7 +427,10 @@ function copy<T>(x: T): T {
 const out = <T>(x: T | undefined): T | undefined => (x === undefined ? undefined : copy(x));
 
 function sorted<T>(xs: T[], by: (x: T) => string): T[] {
-  return xs.map((x) => ({ x, k: by(x) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((e) => e.x);
+  return xs
+    .map((x) => ({ x, k: by(x) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((e) => e.x);
 }
 
 /**

@@ -116,7 +116,10 @@ type Doc = PDFKit.PDFDocument;
 // ---------------------------------------------------------------- helpers
 
 function text(doc: Doc, s: string, x: number, y: number, o: { w: number; size: number; bold?: boolean; align?: 'left' | 'right' | 'center'; color?: string }): number {
-  doc.font(o.bold ? FONT_BOLD : FONT).fontSize(o.size).fillColor(o.color ?? 'black');
+  doc
+    .font(o.bold ? FONT_BOLD : FONT)
+    .fontSize(o.size)
+    .fillColor(o.color ?? 'black');
   const opts = { width: o.w, align: o.align ?? 'left', lineGap: 1 } as const;
   doc.text(s, x, y, opts);
   return doc.heightOfString(s, opts);
@@ -138,7 +141,10 @@ function period(line: Invoice['lines'][number], lang: Invoice['language']): stri
 }
 
 function formatIban(iban: string): string {
-  return iban.replace(/\s+/g, '').replace(/(.{4})/g, '$1 ').trim();
+  return iban
+    .replace(/\s+/g, '')
+    .replace(/(.{4})/g, '$1 ')
+    .trim();
 }
 
 // ---------------------------------------------------------------- the document
@@ -229,7 +235,10 @@ function stamp(c: Ctx): void {
   doc.save();
   doc.rotate(-10, { origin: [x + w / 2, y + h / 2] });
   doc.roundedRect(x, y, w, h, 4).lineWidth(2).strokeColor(STAMP_RED).strokeOpacity(0.85).undash().stroke();
-  doc.fillColor(STAMP_RED).fillOpacity(0.85).text(word, x, y + 7, { width: w, align: 'center', lineBreak: false });
+  doc
+    .fillColor(STAMP_RED)
+    .fillOpacity(0.85)
+    .text(word, x, y + 7, { width: w, align: 'center', lineBreak: false });
   doc.restore();
 }
 

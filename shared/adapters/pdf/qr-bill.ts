@@ -118,7 +118,13 @@ function payloadOf(input: QrBillInput): string {
     '1', // Coding: UTF-8 restricted to the Latin character set
     c.account, // IBAN or QR-IBAN, no spaces
     ...structured(c), // Cdtr: AdrTp, Name, StrtNmOrAdrLine1, BldgNbOrAdrLine2, PstCd, TwnNm, Ctry
-    '', '', '', '', '', '', '', // UltmtCdtr: reserved, 7 empty fields
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '', // UltmtCdtr: reserved, 7 empty fields
     input.amount, // Amt: 2 decimals, from the stored string
     data.currency, // Ccy
     ...structured(d), // UltmtDbtr: 7 fields, empty when unknown

@@ -296,11 +296,14 @@ export class SandboxPaymentGateway implements PaymentGateway {
 
   private async confirmIntent(pi: SandboxIntent, methodRef: string, offSession: boolean, shownRef = methodRef): Promise<ChargeResult> {
     pi.paymentMethodRef = shownRef;
-    const behaviour = methodRef === 'pm_card_visa_3ds' ? 'succeeds' : (BEHAVIOUR[methodRef] ?? {
-      status: 'declined' as const,
-      code: 'resource_missing',
-      message: `No such PaymentMethod: '${methodRef}'`,
-    });
+    const behaviour =
+      methodRef === 'pm_card_visa_3ds'
+        ? 'succeeds'
+        : (BEHAVIOUR[methodRef] ?? {
+            status: 'declined' as const,
+            code: 'resource_missing',
+            message: `No such PaymentMethod: '${methodRef}'`,
+          });
     if (behaviour !== 'succeeds') return this.fail(pi, behaviour, offSession);
     pi.status = 'succeeded';
     pi.amountReceived = pi.amount;
@@ -308,7 +311,8 @@ export class SandboxPaymentGateway implements PaymentGateway {
     delete pi.failureMessage;
     this.save(pi);
     await this.emit('payment_intent.succeeded', this.piObject(pi));
-    if (pi.saveMethod) await this.emit('setup_intent.succeeded', { id: `seti_${pi.id}`, object: 'setup_intent', customer: pi.customerRef ?? null, payment_method: shownRef, metadata: pi.metadata });
+    if (pi.saveMethod)
+      await this.emit('setup_intent.succeeded', { id: `seti_${pi.id}`, object: 'setup_intent', customer: pi.customerRef ?? null, payment_method: shownRef, metadata: pi.metadata });
     return { status: 'succeeded', paymentRef: pi.id };
   }
 
@@ -323,13 +327,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
       : { status: 'declined', paymentRef: pi.id, code: f.code, message: f.message };
   }
 
-  private newIntent(
-    amount: Money,
-    metadata: Record<string, string>,
-    customerRef: string | undefined,
-    methodKinds: PaymentMethodKind[],
-    saveMethod: boolean,
-  ): SandboxIntent {
+  private newIntent(amount: Money, metadata: Record<string, string>, customerRef: string | undefined, methodKinds: PaymentMethodKind[], saveMethod: boolean): SandboxIntent {
     return {
       id: `pi_sandbox_${this.nextSeq()}`,
       status: 'requires_payment_method',

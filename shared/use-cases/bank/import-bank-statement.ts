@@ -8,14 +8,7 @@ import { nextActionDate, type Product } from '../../domain/product.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { BankCreditRecord, LifecycleCommand } from '../../domain/records.ts';
 import type { CheckoutDeps } from '../checkout/checkout-deps.ts';
-import {
-  balanceMove,
-  checkoutEmail,
-  issueCheckoutInvoice,
-  loadCheckoutProducts,
-  renewCheckoutProducts,
-  type ReceivedPayment,
-} from '../checkout/fulfil-checkout.ts';
+import { balanceMove, checkoutEmail, issueCheckoutInvoice, loadCheckoutProducts, renewCheckoutProducts, type ReceivedPayment } from '../checkout/fulfil-checkout.ts';
 import { cancellation } from '../checkout/settle-checkout.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
 
@@ -130,7 +123,10 @@ type Settled = { record: BankCreditRecord; fresh: boolean };
 
 /** What makes two bookings the same credit: account, amount, currency and booking date (with the bank's reference as key). */
 function contentKey(c: { account?: string; amount?: string; currency?: string; bookingDate?: string }): string {
-  return createHash('sha256').update([c.account ?? '', c.amount ?? '', c.currency ?? '', c.bookingDate ?? ''].join('|')).digest('hex').slice(0, 12);
+  return createHash('sha256')
+    .update([c.account ?? '', c.amount ?? '', c.currency ?? '', c.bookingDate ?? ''].join('|'))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 function sameContent(a: BankCreditRecord, c: Credit): boolean {
@@ -222,12 +218,20 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
   if (!checkout || checkout.status !== 'awaiting_payment') {
     // Paid already (a second transfer) or cancelled: the money is the customer's, on their balance.
     changes.push(balanceMove(org, received, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: proforma.number, createdAt: now }).change);
-    Object.assign(record, { outcome: 'credited-to-balance', toBalance: received.toString(), note: `${proforma.number} was already ${checkout?.status ?? 'settled'}: ${received.format()} credited to the balance` });
+    Object.assign(record, {
+      outcome: 'credited-to-balance',
+      toBalance: received.toString(),
+      note: `${proforma.number} was already ${checkout?.status ?? 'settled'}: ${received.format()} credited to the balance`,
+    });
   } else if (gone.length > 0) {
     // The night terminated a product while its transfer was on its way: nothing can be renewed, so the order
     // is cancelled and the customer's money (this transfer, earlier part payments, the balance it held) is theirs.
     changes.push(...(await cancellation(deps, org, checkout, 'product_terminated', { amount: received, entryId: `overpayment-${base.id}` })));
-    Object.assign(record, { outcome: 'credited-to-balance', toBalance: received.toString(), note: `${gone.join(', ')} was terminated before ${proforma.number} was paid: the order is cancelled, ${received.format()} credited to the balance` });
+    Object.assign(record, {
+      outcome: 'credited-to-balance',
+      toBalance: received.toString(),
+      note: `${gone.join(', ')} was terminated before ${proforma.number} was paid: the order is cancelled, ${received.format()} credited to the balance`,
+    });
   } else {
     // What is still due: the pro-forma's rest after earlier part payments.
     const due = Money.of(proforma.amountDue ?? checkout.chargePart, checkout.currency);
@@ -241,7 +245,10 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
         invoice: { ...proforma, status: 'open', amountDue: rest.toString(), payments: [...proforma.payments, { method: 'transfer', amount: received.toString(), ref }] },
         expected: expectedProforma,
       });
-      Object.assign(record, { outcome: 'partial', note: `part payment: ${proforma.number} stays open for ${rest.toString()} ${proforma.currency}; the order is fulfilled once it is paid` });
+      Object.assign(record, {
+        outcome: 'partial',
+        note: `part payment: ${proforma.number} stays open for ${rest.toString()} ${proforma.currency}; the order is fulfilled once it is paid`,
+      });
     } else {
       const applied = received.min(due);
       const excess = received.minus(applied);
@@ -320,9 +327,12 @@ async function payOpenInvoice(deps: CheckoutDeps, invoice: Invoice, received: Mo
   }
   if (excess.isPositive()) {
     changes.push(balanceMove(org, excess, { id: `overpayment-${base.id}`, date: today, reason: 'overpayment', ref: invoice.number, createdAt: now }).change);
-    Object.assign(record, applied.isPositive()
-      ? { outcome: 'overpaid', toBalance: excess.toString(), note: `${excess.format()} more than due, credited to the prepaid balance` }
-      : { outcome: 'credited-to-balance', toBalance: excess.toString(), note: `${invoice.number} was already paid: ${excess.format()} credited to the balance` });
+    Object.assign(
+      record,
+      applied.isPositive()
+        ? { outcome: 'overpaid', toBalance: excess.toString(), note: `${excess.format()} more than due, credited to the prepaid balance` }
+        : { outcome: 'credited-to-balance', toBalance: excess.toString(), note: `${invoice.number} was already paid: ${excess.format()} credited to the balance` },
+    );
   }
   changes.push(paymentChange(invoice, received, base, today, now));
   changes.push({ type: 'bankCredit', credit: record });
@@ -399,7 +409,11 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
         payments: [...paidDoc.payments, { method: 'transfer', amount: toDocument.negate().toString(), ref: `bank:${rev.id}` }],
       };
       reopened.paymentReference = paidDoc.paymentReference ?? paymentReferenceFor(deps.seller, paidDoc);
-      changes.push({ type: 'invoiceUpdate', invoice: reopened, expected: { status: paidDoc.status, ...(paidDoc.amountDue !== undefined ? { amountDue: paidDoc.amountDue } : {}) } });
+      changes.push({
+        type: 'invoiceUpdate',
+        invoice: reopened,
+        expected: { status: paidDoc.status, ...(paidDoc.amountDue !== undefined ? { amountDue: paidDoc.amountDue } : {}) },
+      });
       notes.push(`${paidDoc.number} open again for ${owed.toString()} ${currency} (reference ${reopened.paymentReference})`);
       // The customer learns it from us, not from a block: what is open again, for how much, and how to pay it.
       changes.push({
@@ -480,7 +494,15 @@ async function restorePeriods(deps: CheckoutDeps, org: Organisation, invoice: In
     else delete next.nextActionDate;
     changes.push({ type: 'product', product: next, expectedVersion: product.version });
     if (product.status === 'blocked') {
-      const command: LifecycleCommand = { id: `${product.id}#unblock#${invoice.number}`, date: today, orgId: invoice.orgId, productId: product.id, action: 'unblock', status: 'pending', createdAt: now };
+      const command: LifecycleCommand = {
+        id: `${product.id}#unblock#${invoice.number}`,
+        date: today,
+        orgId: invoice.orgId,
+        productId: product.id,
+        action: 'unblock',
+        status: 'pending',
+        createdAt: now,
+      };
       commands.push(command);
       changes.push({ type: 'lifecycle', command, expectedStatus: null });
     }

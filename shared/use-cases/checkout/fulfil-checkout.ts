@@ -78,9 +78,7 @@ export async function issueCheckoutInvoice(
   const year = Number(today.slice(0, 4));
   const seriesId = seriesIdFor(deps.seller, org.id);
   const sequence = (await deps.store.lastInvoiceSequence('INV', seriesId, year)) + 1;
-  const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [
-    { method: 'balance', amount: Money.of(checkout.balancePart, currency) },
-  ];
+  const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }];
   for (const p of Array.isArray(payment) ? payment : payment ? [payment] : []) {
     payments.push({ method: p.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: p.amount, ref: p.ref });
   }
@@ -180,11 +178,7 @@ export function savedMethodFrom(orgId: string, method: GatewayPaymentMethod | un
 }
 
 /** A balance movement with its ledger entry, conditioned on the balance read. */
-export function balanceMove(
-  org: Organisation,
-  delta: Money,
-  entry: Pick<LedgerEntry, 'id' | 'date' | 'reason' | 'ref' | 'createdAt'>,
-): { change: Change; after: Money } {
+export function balanceMove(org: Organisation, delta: Money, entry: Pick<LedgerEntry, 'id' | 'date' | 'reason' | 'ref' | 'createdAt'>): { change: Change; after: Money } {
   const after = Money.of(org.balance, org.currency).plus(delta);
   return {
     after,
@@ -198,14 +192,7 @@ export function balanceMove(
   };
 }
 
-export function checkoutEmail(
-  org: Organisation,
-  checkout: Checkout,
-  template: OutboxEmail['template'],
-  date: IsoDate,
-  createdAt: string,
-  data: Record<string, string>,
-): Change {
+export function checkoutEmail(org: Organisation, checkout: Checkout, template: OutboxEmail['template'], date: IsoDate, createdAt: string, data: Record<string, string>): Change {
   return {
     type: 'email',
     email: {

@@ -104,9 +104,7 @@ export async function processGatewayEvent(deps: CheckoutDeps, msg: SettlementMes
   // Left unprocessed: the nightly reconciliation comes back to it once what it needs is recorded.
   if (outcome === RETRY_LATER) return outcome;
   try {
-    await deps.store.commit([
-      { type: 'gatewayEvent', event: { ...event, status: 'processed', processedAt: deps.clock.now(), outcome }, expectedStatus: 'received' },
-    ]);
+    await deps.store.commit([{ type: 'gatewayEvent', event: { ...event, status: 'processed', processedAt: deps.clock.now(), outcome }, expectedStatus: 'received' }]);
   } catch (err) {
     // A concurrent delivery of the same event finished first: its work is the same.
     if (!(err instanceof WriteConflict)) throw err;
@@ -262,7 +260,10 @@ async function recordRenewalRefund(deps: CheckoutDeps, orgId: string, state: Pay
     const changes: Change[] = [];
     // Undone in full, the renewal gives back what the balance paid of it too.
     const balanceBack = full
-      ? Money.sum(invoice.payments.filter((p) => p.method === 'balance').map((p) => Money.of(p.amount, invoice.currency)), invoice.currency)
+      ? Money.sum(
+          invoice.payments.filter((p) => p.method === 'balance').map((p) => Money.of(p.amount, invoice.currency)),
+          invoice.currency,
+        )
       : Money.zero(invoice.currency);
     // A partial refund credits its amount; the refund that completes it credits all the invoice has left.
     const note = await nextCreditNote(deps, invoice, today, full ? 'rest' : toBook, [

@@ -23,7 +23,11 @@ export async function reopenedInvoiceOf(store: Pick<DocumentReads, 'findInvoice'
 }
 
 /** One period is bought once: a product in an open checkout (or a reopened invoice) is paid there, or once that ends. */
-export async function assertNotInOpenCheckout(store: Pick<CheckoutReads, 'getCheckout'> & Pick<DocumentReads, 'findInvoice'>, product: Product, ownCheckoutId?: string): Promise<void> {
+export async function assertNotInOpenCheckout(
+  store: Pick<CheckoutReads, 'getCheckout'> & Pick<DocumentReads, 'findInvoice'>,
+  product: Product,
+  ownCheckoutId?: string,
+): Promise<void> {
   const reopened = await reopenedInvoiceOf(store, product);
   if (reopened) {
     throw new ConflictError(

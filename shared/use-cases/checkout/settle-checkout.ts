@@ -12,26 +12,10 @@ import type { PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
 import { ensureCustomer } from '../provider-customer.ts';
-import {
-  balanceMove,
-  checkoutEmail,
-  issueCheckoutInvoice,
-  loadCheckoutProducts,
-  renewCheckoutProducts,
-  savedMethodFrom,
-  type ReceivedPayment,
-} from './fulfil-checkout.ts';
+import { balanceMove, checkoutEmail, issueCheckoutInvoice, loadCheckoutProducts, renewCheckoutProducts, savedMethodFrom, type ReceivedPayment } from './fulfil-checkout.ts';
 import { nextCreditNote, refundsBooked } from './refund-booking.ts';
 
-export type SettleOutcome =
-  | 'paid'
-  | 'held'
-  | 'payment-failed'
-  | 'canceled'
-  | 'refunded'
-  | 'waiting'
-  | 'unchanged'
-  | 'not-found';
+export type SettleOutcome = 'paid' | 'held' | 'payment-failed' | 'canceled' | 'refunded' | 'waiting' | 'unchanged' | 'not-found';
 
 const expected = (c: Checkout) => ({ version: c.version, status: c.status });
 
@@ -172,17 +156,20 @@ async function cancel(deps: CheckoutDeps, checkout: Checkout, reason: string): P
  * that can no longer be fulfilled: it goes to the balance with the rest, in
  * the same ledger entry (one balance write per transaction).
  */
-export async function cancellation(
-  deps: CheckoutDeps,
-  org: Organisation,
-  checkout: Checkout,
-  reason: string,
-  late?: { amount: Money; entryId: string },
-): Promise<Change[]> {
+export async function cancellation(deps: CheckoutDeps, org: Organisation, checkout: Checkout, reason: string, late?: { amount: Money; entryId: string }): Promise<Change[]> {
   const today = deps.clock.today();
   const now = deps.clock.now();
   const changes: Change[] = [
-    { type: 'checkout', checkout: { ...checkout, status: 'canceled', lastFailure: { code: reason, message: CANCEL_REASONS[reason] ?? 'The checkout was cancelled before payment' }, version: checkout.version + 1 }, expected: expected(checkout) },
+    {
+      type: 'checkout',
+      checkout: {
+        ...checkout,
+        status: 'canceled',
+        lastFailure: { code: reason, message: CANCEL_REASONS[reason] ?? 'The checkout was cancelled before payment' },
+        version: checkout.version + 1,
+      },
+      expected: expected(checkout),
+    },
   ];
   const held = Money.of(checkout.balancePart, checkout.currency);
   let partPaid = Money.zero(checkout.currency);
@@ -192,7 +179,11 @@ export async function cancellation(
     const proforma = await deps.store.findInvoice(checkout.proformaNumber);
     if (proforma?.status === 'open') {
       proformaNumber = proforma.number;
-      changes.push({ type: 'invoiceUpdate', invoice: { ...proforma, status: 'void' }, expected: { status: 'open', ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) } });
+      changes.push({
+        type: 'invoiceUpdate',
+        invoice: { ...proforma, status: 'void' },
+        expected: { status: 'open', ...(proforma.amountDue !== undefined ? { amountDue: proforma.amountDue } : {}) },
+      });
       // Part payments received for it are the customer's money: they go to the balance with the hold.
       partPaid = Money.sum(
         proforma.payments.filter((p) => p.method === 'transfer').map((p) => Money.of(p.amount, checkout.currency)),
@@ -273,7 +264,9 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
     // The rest of the invoice: refunds made at the provider before were credited by notes of their own.
     const note = await nextCreditNote(deps, invoice, today, 'rest', [
       { method: 'balance', amount: Money.of(current.balancePart, currency) },
-      ...(current.method !== 'balance' && current.method !== 'iban' ? [{ method: current.method, amount: charged.minus(bookedBefore), ...(refundRef ? { ref: refundRef } : {}) }] : []),
+      ...(current.method !== 'balance' && current.method !== 'iban'
+        ? [{ method: current.method, amount: charged.minus(bookedBefore), ...(refundRef ? { ref: refundRef } : {}) }]
+        : []),
     ]);
     creditNoteNumber = note.number;
     changes.push({ type: 'invoice', invoice: note });
@@ -301,7 +294,13 @@ export async function refundCheckout(deps: CheckoutDeps, checkout: Checkout, rea
   if (balancePart.isPositive() && !wasCanceled) {
     changes.push(balanceMove(org, balancePart, { id: `refund-${current.id}`, date: today, reason: 'refund', ref: creditNoteNumber ?? current.id, createdAt: now }).change);
   }
-  const next: Checkout = { ...current, status: 'refunded', ...(creditNoteNumber ? { creditNoteNumber } : {}), lastFailure: { code: reason, message: refundReasons[reason] ?? reason }, version: current.version + 1 };
+  const next: Checkout = {
+    ...current,
+    status: 'refunded',
+    ...(creditNoteNumber ? { creditNoteNumber } : {}),
+    lastFailure: { code: reason, message: refundReasons[reason] ?? reason },
+    version: current.version + 1,
+  };
   changes.push({ type: 'checkout', checkout: next, expected: expected(current) });
   changes.push(checkoutEmail(org, next, 'order-refunded', today, now, { reason, ...(creditNoteNumber ? { creditNote: creditNoteNumber } : {}) }));
   await deps.store.commit(changes);
@@ -360,7 +359,9 @@ export function releaseHold(deps: CheckoutDeps, orgId: string, checkoutId: strin
         changes.push(balanceMove(org, credit, { id: `top-up-${checkout.id}`, date: today, reason: 'top-up', ref: checkout.id, createdAt: now }).change);
       }
     }
-    changes.push(checkoutEmail(org, next, checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid', today, now, next.invoiceNumber ? { invoice: next.invoiceNumber } : {}));
+    changes.push(
+      checkoutEmail(org, next, checkout.purpose === 'top-up' ? 'top-up-credited' : 'checkout-paid', today, now, next.invoiceNumber ? { invoice: next.invoiceNumber } : {}),
+    );
     await deps.store.commit(changes);
     if (commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
     return next;
@@ -411,9 +412,24 @@ async function supersedePendingAttempts(deps: CheckoutDeps, checkout: Checkout):
         const record = (id: string, amount: Money, extra: Partial<PaymentRecord>): Change => ({
           type: 'payment',
           // No invoice: the charge paid no period. The checkout that superseded it explains both records.
-          payment: { id, orgId: payer.id, date: today, method: method?.kind ?? 'card', amount: amount.toString(), currency: attempt.currency, gatewayRef: charge.paymentRef, productId: attempt.productId, checkoutId: checkout.id, createdAt: now, ...extra },
+          payment: {
+            id,
+            orgId: payer.id,
+            date: today,
+            method: method?.kind ?? 'card',
+            amount: amount.toString(),
+            currency: attempt.currency,
+            gatewayRef: charge.paymentRef,
+            productId: attempt.productId,
+            checkoutId: checkout.id,
+            createdAt: now,
+            ...extra,
+          },
         });
-        changes.push(record(charge.paymentRef, chargePart, {}), record(`refund-${charge.paymentRef}`, chargePart.negate(), { refundOf: charge.paymentRef, gatewayRef: refund.refundRef }));
+        changes.push(
+          record(charge.paymentRef, chargePart, {}),
+          record(`refund-${charge.paymentRef}`, chargePart.negate(), { refundOf: charge.paymentRef, gatewayRef: refund.refundRef }),
+        );
       }
       const held = Money.of(attempt.balancePart, attempt.currency);
       if (held.isPositive()) {

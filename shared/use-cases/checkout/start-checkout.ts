@@ -33,32 +33,26 @@ import type { CheckoutDeps } from './checkout-deps.ts';
 import { ensureCustomer } from '../provider-customer.ts';
 import { billingContext } from '../manage-partners.ts';
 import { assertNotInOpenCheckout } from './open-checkout.ts';
-import {
-  balanceMove,
-  checkoutEmail,
-  issueCheckoutInvoice,
-  periodFor,
-  renewCheckoutProducts,
-  vatOf,
-} from './fulfil-checkout.ts';
+import { balanceMove, checkoutEmail, issueCheckoutInvoice, periodFor, renewCheckoutProducts, vatOf } from './fulfil-checkout.ts';
 
 export const requestId = z.string().trim().min(8, 'must be at least 8 characters (use a UUID)').max(100);
 
-export const CheckoutInput = z.object({
-  items: z
-    .array(
-      z.object({
-        productId: z.string().min(1).max(100),
-        periodMonths: z.number().int().positive().max(120).optional(),
-      }),
-    )
-    .min(1, 'select at least one product')
-    .max(MAX_SELECTION, `select at most ${MAX_SELECTION} products at once`),
-  method: z.enum(CHECKOUT_METHODS, { message: `must be one of ${CHECKOUT_METHODS.join(', ')}` }),
-  useBalance: z.boolean().default(true),
-  saveMethod: z.boolean().default(true),
-  requestId,
-})
+export const CheckoutInput = z
+  .object({
+    items: z
+      .array(
+        z.object({
+          productId: z.string().min(1).max(100),
+          periodMonths: z.number().int().positive().max(120).optional(),
+        }),
+      )
+      .min(1, 'select at least one product')
+      .max(MAX_SELECTION, `select at most ${MAX_SELECTION} products at once`),
+    method: z.enum(CHECKOUT_METHODS, { message: `must be one of ${CHECKOUT_METHODS.join(', ')}` }),
+    useBalance: z.boolean().default(true),
+    saveMethod: z.boolean().default(true),
+    requestId,
+  })
   // A misspelt field (usebalance) must be refused, not silently ignored with its default applied.
   .strict();
 
@@ -168,7 +162,7 @@ async function priceSelection(
     });
   }
   const vat = vatTreatment({ sellerCountry: deps.seller.country, buyerCountry: org.country, buyerVatNumber: org.vatNumber, date: today });
-  // A partner's client pays its partner's prices, whoever clicks (README: partners).
+  // A partner's client pays its partner's prices, whoever clicks (docs/domain.md R-5).
   const { discountPercent } = await billingContext(deps.store, org);
   const discount = discountPercent ? { discountPercent: discountPercent.toString() } : {};
   const priced = priceInvoice(
@@ -349,11 +343,17 @@ async function cancelUnstarted(deps: CheckoutDeps, checkout: Checkout, cause: Ga
     if (!current || current.status !== 'awaiting_payment' || current.paymentRef) return;
     const org = await loadOrg(deps.store, checkout.orgId);
     const changes: Change[] = [
-      { type: 'checkout', checkout: { ...current, status: 'canceled', lastFailure: { code: cause.code, message: cause.message }, version: current.version + 1 }, expected: { version: current.version, status: current.status } },
+      {
+        type: 'checkout',
+        checkout: { ...current, status: 'canceled', lastFailure: { code: cause.code, message: cause.message }, version: current.version + 1 },
+        expected: { version: current.version, status: current.status },
+      },
     ];
     const held = Money.of(current.balancePart, current.currency);
     if (held.isPositive()) {
-      changes.push(balanceMove(org, held, { id: `hold-release-${current.id}`, date: deps.clock.today(), reason: 'hold-release', ref: current.id, createdAt: deps.clock.now() }).change);
+      changes.push(
+        balanceMove(org, held, { id: `hold-release-${current.id}`, date: deps.clock.today(), reason: 'hold-release', ref: current.id, createdAt: deps.clock.now() }).change,
+      );
     }
     await deps.store.commit(changes);
   });
@@ -397,10 +397,17 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
       : checkout.items.map((i) => checkoutLine(checkout, i));
   const priced = priceInvoice(lines, vatOf(checkout), currency);
-  const proforma = toInvoice(priced, { series: 'PRO', seller: deps.seller, seriesId, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
-    status: 'open',
-    checkoutId: checkout.id,
-  });
+  const proforma = toInvoice(
+    priced,
+    { series: 'PRO', seller: deps.seller, seriesId, year, sequence },
+    org,
+    today,
+    [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }],
+    {
+      status: 'open',
+      checkoutId: checkout.id,
+    },
+  );
   // What the transfer must bring, and the reference that lets the bank statement name this document.
   proforma.amountDue = checkout.chargePart;
   proforma.paymentReference = paymentReferenceFor(deps.seller, proforma);

@@ -8,11 +8,13 @@ import type { CheckoutDeps } from './checkout-deps.ts';
 import type { CheckoutView } from './checkout-view.ts';
 import { begin, fingerprint, requestId } from './start-checkout.ts';
 
-export const TopUpCheckoutInput = z.object({
-  amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
-  method: z.enum(['card', 'postfinance', 'iban'], { message: 'must be card, postfinance or iban' }),
-  requestId,
-}).strict();
+export const TopUpCheckoutInput = z
+  .object({
+    amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
+    method: z.enum(['card', 'postfinance', 'iban'], { message: 'must be card, postfinance or iban' }),
+    requestId,
+  })
+  .strict();
 
 /** Tops up the prepaid balance through a payment (card, PostFinance in CHF, or bank transfer); credited only when paid. */
 export async function startTopUp(deps: CheckoutDeps, orgId: string, raw: unknown, actor: Actor): Promise<CheckoutView> {

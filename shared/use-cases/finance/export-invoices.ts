@@ -209,7 +209,12 @@ export async function runExport(deps: FinanceDeps, exportId: string): Promise<Ex
     const res = await exportInvoices(deps, job.params, actor, { name: job.id });
     done = { ...mine, status: 'done', csvKey: res.csvKey, ...(res.zipKey ? { zipKey: res.zipKey } : {}), totals: res.totals, finishedAt: deps.clock.now() };
   } catch (err) {
-    done = { ...mine, status: 'failed', error: err instanceof ValidationError || err instanceof ConflictError ? err.message : 'the export failed; see the logs', finishedAt: deps.clock.now() };
+    done = {
+      ...mine,
+      status: 'failed',
+      error: err instanceof ValidationError || err instanceof ConflictError ? err.message : 'the export failed; see the logs',
+      finishedAt: deps.clock.now(),
+    };
     if (!(err instanceof ValidationError)) console.error(JSON.stringify({ msg: 'export failed', exportId, error: String(err) }));
   }
   delete done.leaseUntil;
@@ -222,4 +227,3 @@ export async function runExport(deps: FinanceDeps, exportId: string): Promise<Ex
   }
   return done.status;
 }
-

@@ -28,7 +28,11 @@ export async function invoicePdf(
   const member = isFinance(actor) ? undefined : await authoriseBilling(deps.store, actor, orgId);
   const invoice = await deps.store.findInvoice(number);
   if (!invoice || invoice.orgId !== orgId) throw new NotFoundError(`Invoice ${number} not found`, 'invoice_not_found');
-  if (member) assertCanSeeDocument(member, invoice.lines.flatMap((l) => (l.productId ? [l.productId] : [])));
+  if (member)
+    assertCanSeeDocument(
+      member,
+      invoice.lines.flatMap((l) => (l.productId ? [l.productId] : [])),
+    );
   const pdf = await deps.renderer.pdf(invoice);
   const key = pdfKey(invoice);
   await deps.documents.put(key, pdf, 'application/pdf');

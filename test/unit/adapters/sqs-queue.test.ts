@@ -25,7 +25,12 @@ describe('SQS queue adapter', () => {
     const fake = fakeClient();
     await new SqsQueue<{ n: number }>(fake.client, 'https://sqs.example/q', 4).send(Array.from({ length: 95 }, (_, n) => ({ n })));
     expect(fake.batches.map((b) => b.length).sort((a, b) => a - b)).toEqual([5, 10, 10, 10, 10, 10, 10, 10, 10, 10]);
-    expect(fake.batches.flat().map((b) => JSON.parse(b).n).sort((a, b) => a - b)).toEqual(Array.from({ length: 95 }, (_, n) => n));
+    expect(
+      fake.batches
+        .flat()
+        .map((b) => JSON.parse(b).n)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 95 }, (_, n) => n));
     expect(fake.maxInFlight()).toBe(4);
   });
 

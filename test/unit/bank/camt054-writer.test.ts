@@ -5,7 +5,15 @@ import { writeCamt054 } from '../../../shared/adapters/bank/camt054-writer.ts';
 describe('writing a camt.054 notification', () => {
   it('writes booked credits the parser reads back exactly', () => {
     const xml = writeCamt054('DEMO-1', '2026-12-14T06:00:00+01:00', [
-      { id: 'B-1', amount: '14.05', currency: 'CHF', bookingDate: '2026-12-14', reference: { type: 'QRR', value: '210000000003139471430009017' }, debtorName: 'Société Müller', account: 'CH4431999123000889012' },
+      {
+        id: 'B-1',
+        amount: '14.05',
+        currency: 'CHF',
+        bookingDate: '2026-12-14',
+        reference: { type: 'QRR', value: '210000000003139471430009017' },
+        debtorName: 'Société Müller',
+        account: 'CH4431999123000889012',
+      },
       { id: 'B-2', amount: '0.10', currency: 'EUR', bookingDate: '2026-12-14', reference: { type: 'SCOR', value: 'RF18539007547034' }, account: 'CH9300762011623852957' },
       { id: 'B-3', amount: '5.00', currency: 'CHF', bookingDate: '2026-12-14', message: 'merci', account: 'CH9300762011623852957' },
     ]);

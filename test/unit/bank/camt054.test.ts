@@ -293,7 +293,14 @@ describe('amounts are text, checked and written with exactly 2 decimals', () => 
     const inflated = '<NtryDtls><TxDtls><Amt Ccy="CHF">1000.00</Amt></TxDtls></NtryDtls>';
     const s = parseCamt054(camt(entry({ amt: '<Amt Ccy="CHF">1.00</Amt>', details: inflated }) + entry({ ref: '<AcctSvcrRef>R2</AcctSvcrRef>' })));
     expect(s.unreadable).toEqual([
-      { id: 'R1', notificationId: 'N1', reason: 'the transactions of Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1] add up to 1000.00 CHF, the entry says 1.00 CHF', amount: '1.00', currency: 'CHF', bookingDate: '2026-03-16' },
+      {
+        id: 'R1',
+        notificationId: 'N1',
+        reason: 'the transactions of Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1] add up to 1000.00 CHF, the entry says 1.00 CHF',
+        amount: '1.00',
+        currency: 'CHF',
+        bookingDate: '2026-03-16',
+      },
     ]);
     expect(s.credits.map((c) => [c.id, c.amount])).toEqual([['R2', '10.00']]);
     const euro = '<NtryDtls><TxDtls><Amt Ccy="EUR">10.00</Amt></TxDtls></NtryDtls>';
@@ -310,7 +317,10 @@ describe('entries and transactions', () => {
 
   it('collects the transactions of several NtryDtls blocks', () => {
     const details = '<NtryDtls><TxDtls><Amt Ccy="CHF">4.00</Amt></TxDtls></NtryDtls><NtryDtls><TxDtls><Amt Ccy="CHF">6.00</Amt></TxDtls></NtryDtls>';
-    expect(parseCamt054(camt(entry({ details }))).credits.map((c) => [c.id, c.amount])).toEqual([['R1:1', '4.00'], ['R1:2', '6.00']]);
+    expect(parseCamt054(camt(entry({ details }))).credits.map((c) => [c.id, c.amount])).toEqual([
+      ['R1:1', '4.00'],
+      ['R1:2', '6.00'],
+    ]);
   });
 
   it('ignores a debit transaction inside a credit entry', () => {
@@ -318,18 +328,34 @@ describe('entries and transactions', () => {
     const s = parseCamt054(camt(entry({ details })));
     expect(s.credits.map((c) => [c.id, c.amount])).toEqual([['R1:1', '12.00']]);
     expect(s.ignored).toEqual([
-      { id: 'R1:2', notificationId: 'N1', reason: 'debit', detail: 'debit transaction (TxDtls/CdtDbtInd=DBIT) in a credit entry', creditDebit: 'DBIT', status: 'BOOK', amount: '2.00', currency: 'CHF', bookingDate: '2026-03-16' },
+      {
+        id: 'R1:2',
+        notificationId: 'N1',
+        reason: 'debit',
+        detail: 'debit transaction (TxDtls/CdtDbtInd=DBIT) in a credit entry',
+        creditDebit: 'DBIT',
+        status: 'BOOK',
+        amount: '2.00',
+        currency: 'CHF',
+        bookingDate: '2026-03-16',
+      },
     ]);
   });
 
   it('ignores INFO and proprietary statuses, and reads RvslInd as xs:boolean', () => {
-    const s = parseCamt054(camt(
-      entry({ sts: '<Sts><Cd>INFO</Cd></Sts>', ref: '<AcctSvcrRef>A</AcctSvcrRef>' }) +
-        entry({ sts: '<Sts><Prtry>HOLD</Prtry></Sts>', ref: '<AcctSvcrRef>B</AcctSvcrRef>' }) +
-        entry({ ref: '<AcctSvcrRef>C</AcctSvcrRef>' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>1</RvslInd>') +
-        entry({ ref: '<AcctSvcrRef>D</AcctSvcrRef>' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>0</RvslInd>'),
-    ));
-    expect(s.ignored.map((i) => [i.id, i.reason, i.status])).toEqual([['A', 'not_booked', 'INFO'], ['B', 'not_booked', 'HOLD'], ['C', 'reversal', 'BOOK']]);
+    const s = parseCamt054(
+      camt(
+        entry({ sts: '<Sts><Cd>INFO</Cd></Sts>', ref: '<AcctSvcrRef>A</AcctSvcrRef>' }) +
+          entry({ sts: '<Sts><Prtry>HOLD</Prtry></Sts>', ref: '<AcctSvcrRef>B</AcctSvcrRef>' }) +
+          entry({ ref: '<AcctSvcrRef>C</AcctSvcrRef>' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>1</RvslInd>') +
+          entry({ ref: '<AcctSvcrRef>D</AcctSvcrRef>' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>0</RvslInd>'),
+      ),
+    );
+    expect(s.ignored.map((i) => [i.id, i.reason, i.status])).toEqual([
+      ['A', 'not_booked', 'INFO'],
+      ['B', 'not_booked', 'HOLD'],
+      ['C', 'reversal', 'BOOK'],
+    ]);
     expect(s.credits.map((c) => c.id)).toEqual(['D']);
   });
 
@@ -343,17 +369,33 @@ describe('entries and transactions', () => {
 
   it('reads two credits that share a booking reference, for the import to tell a duplicate from a conflict', () => {
     const s = parseCamt054(camt(entry() + entry({ amt: '<Amt Ccy="CHF">11.00</Amt>' })));
-    expect(s.credits.map((c) => [c.id, c.amount])).toEqual([['R1', '10.00'], ['R1', '11.00']]);
+    expect(s.credits.map((c) => [c.id, c.amount])).toEqual([
+      ['R1', '10.00'],
+      ['R1', '11.00'],
+    ]);
   });
 
   it('takes a returned payment and a reversal of a credit as reversals, with the reference they repeat', () => {
     const back = `<NtryDtls><TxDtls><Refs><EndToEndId>E2E-1</EndToEndId></Refs><Amt Ccy="CHF">10.00</Amt><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>${QRR}</Ref></CdtrRefInf></Strd></RmtInf><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls>`;
-    const s = parseCamt054(camt(
-      entry({ cd: 'DBIT', ref: '<AcctSvcrRef>RET-1</AcctSvcrRef>', details: back }) +
-        entry({ cd: 'DBIT', ref: '<AcctSvcrRef>RV-1</AcctSvcrRef>' }).replace('<CdtDbtInd>DBIT</CdtDbtInd>', '<CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>'),
-    ));
+    const s = parseCamt054(
+      camt(
+        entry({ cd: 'DBIT', ref: '<AcctSvcrRef>RET-1</AcctSvcrRef>', details: back }) +
+          entry({ cd: 'DBIT', ref: '<AcctSvcrRef>RV-1</AcctSvcrRef>' }).replace('<CdtDbtInd>DBIT</CdtDbtInd>', '<CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd>'),
+      ),
+    );
     expect(s.reversals).toEqual([
-      { id: 'RET-1', notificationId: 'N1', kind: 'return', amount: '10.00', currency: 'CHF', bookingDate: '2026-03-16', account: ACCOUNT, reference: { type: 'QRR', value: QRR }, endToEndId: 'E2E-1', reason: 'AC04' },
+      {
+        id: 'RET-1',
+        notificationId: 'N1',
+        kind: 'return',
+        amount: '10.00',
+        currency: 'CHF',
+        bookingDate: '2026-03-16',
+        account: ACCOUNT,
+        reference: { type: 'QRR', value: QRR },
+        endToEndId: 'E2E-1',
+        reason: 'AC04',
+      },
       { id: 'RV-1', notificationId: 'N1', kind: 'reversal', amount: '10.00', currency: 'CHF', bookingDate: '2026-03-16', account: ACCOUNT },
     ]);
     expect([s.credits, s.ignored]).toEqual([[], []]);
@@ -367,8 +409,7 @@ describe('entries and transactions', () => {
 });
 
 describe('remittance information', () => {
-  const withRmtInf = (rmtInf: string) =>
-    parseCamt054(camt(entry({ details: `<NtryDtls><TxDtls><RmtInf>${rmtInf}</RmtInf></TxDtls></NtryDtls>` }))).credits[0]!;
+  const withRmtInf = (rmtInf: string) => parseCamt054(camt(entry({ details: `<NtryDtls><TxDtls><RmtInf>${rmtInf}</RmtInf></TxDtls></NtryDtls>` }))).credits[0]!;
   const strd = (inner: string) => `<Strd><CdtrRefInf>${inner}</CdtrRefInf></Strd>`;
 
   it('classifies an untyped reference by its check digits, else NON', () => {
@@ -429,7 +470,10 @@ describe('errors name what is wrong', () => {
   });
 
   it('reports a truncated file', () => {
-    expectError(fixture('malformed-truncated.xml'), 'camt.054: malformed XML: the document ends before these elements are closed: Document/BkToCstmrDbtCdtNtfctn/Ntfctn/Ntry/BookgDt/Dt (truncated file?)');
+    expectError(
+      fixture('malformed-truncated.xml'),
+      'camt.054: malformed XML: the document ends before these elements are closed: Document/BkToCstmrDbtCdtNtfctn/Ntfctn/Ntry/BookgDt/Dt (truncated file?)',
+    );
   });
 
   it('reports malformed XML with line and column', () => {
@@ -440,10 +484,17 @@ describe('errors name what is wrong', () => {
   });
 
   it('refuses another message or another version', () => {
-    expectError(fixture('camt053-statement.xml'), 'camt.054: not a camt.054 document: namespace "urn:iso:std:iso:20022:tech:xsd:camt.053.001.04", expected urn:iso:std:iso:20022:tech:xsd:camt.054.001.NN', 'Document');
+    expectError(
+      fixture('camt053-statement.xml'),
+      'camt.054: not a camt.054 document: namespace "urn:iso:std:iso:20022:tech:xsd:camt.053.001.04", expected urn:iso:std:iso:20022:tech:xsd:camt.054.001.NN',
+      'Document',
+    );
     expectError(camt(entry()).replace('camt.054.001.08', 'pain.001.001.09'), /not a camt\.054 document: namespace "urn:iso:std:iso:20022:tech:xsd:pain\.001\.001\.09"/);
     expectError(camt(entry()).replace('camt.054.001.08', 'camt.054.001.99'), /unsupported camt\.054 version "99"/);
-    expectError(camt(entry()).replace(' xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"', ''), 'camt.054: the Document element has no namespace; expected urn:iso:std:iso:20022:tech:xsd:camt.054.001.NN');
+    expectError(
+      camt(entry()).replace(' xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"', ''),
+      'camt.054: the Document element has no namespace; expected urn:iso:std:iso:20022:tech:xsd:camt.054.001.NN',
+    );
     expectError('<Invoice><Id>1</Id></Invoice>', 'camt.054: the root element is <Invoice>, expected <Document>');
   });
 
@@ -453,12 +504,17 @@ describe('errors name what is wrong', () => {
 
   it('names the missing element by its path', () => {
     expectError(fixture('missing-msgid.xml'), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/GrpHdr/MsgId', 'Document/BkToCstmrDbtCdtNtfctn/GrpHdr/MsgId');
-    expectError(camt(entry()).replace('<BkToCstmrDbtCdtNtfctn>', '<BkToCstmrStmt>').replace('</BkToCstmrDbtCdtNtfctn>', '</BkToCstmrStmt>'), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn');
+    expectError(
+      camt(entry()).replace('<BkToCstmrDbtCdtNtfctn>', '<BkToCstmrStmt>').replace('</BkToCstmrDbtCdtNtfctn>', '</BkToCstmrStmt>'),
+      'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn',
+    );
     expectError(camt(entry()).replace(/<Ntfctn>[\s\S]*<\/Ntfctn>/, ''), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn');
     expectError(camt(entry()).replace('<Id>N1</Id>', ''), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Id');
     expectError(camt(entry()).replace(/<Acct>.*?<\/Acct>/, ''), 'camt.054: missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Acct');
     // An entry missing an element is set aside with the path; the file's other entries are read.
-    expect(unreadable(camt(entry() + entry({ ref: '' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '')))).toBe('missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]/CdtDbtInd');
+    expect(unreadable(camt(entry() + entry({ ref: '' }).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '')))).toBe(
+      'missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[2]/CdtDbtInd',
+    );
     expect(unreadable(camt(entry({ sts: '' })))).toBe('missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Sts');
     expect(unreadable(camt(entry({ amt: '' })))).toBe('missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt');
     expectError(camt(entry()).replace('<MsgId>MSG-1</MsgId>', '<MsgId></MsgId>'), 'camt.054: element Document/BkToCstmrDbtCdtNtfctn/GrpHdr/MsgId is empty');
@@ -467,16 +523,20 @@ describe('errors name what is wrong', () => {
   it('sets aside an amount with 3 decimals and a batch it cannot split, with the path', () => {
     expect(unreadable(fixture('amount-three-decimals.xml'))).toBe('element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/Amt has more than 2 decimals: "12.345"');
     expect(unreadable(fixture('batch-without-amounts.xml'))).toBe(
-      'missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt (or AmtDtls/TxAmt/Amt): an entry with 2 transactions needs each one\'s amount',
+      "missing element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/Amt (or AmtDtls/TxAmt/Amt): an entry with 2 transactions needs each one's amount",
     );
   });
 
   it('sets aside invalid codes, booleans and dates', () => {
     expect(unreadable(camt(entry({ cd: 'CREDIT' })))).toBe('element Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]/CdtDbtInd must be CRDT or DBIT, got "CREDIT"');
-    expect(unreadable(camt(entry()).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>yes</RvslInd>'))).toContain('Ntry[1]/RvslInd is not a boolean: "yes"');
+    expect(unreadable(camt(entry()).replace('<CdtDbtInd>CRDT</CdtDbtInd>', '<CdtDbtInd>CRDT</CdtDbtInd><RvslInd>yes</RvslInd>'))).toContain(
+      'Ntry[1]/RvslInd is not a boolean: "yes"',
+    );
     expect(unreadable(camt(entry()).replace('<Dt>2026-03-16</Dt>', '<Dt>16.03.2026</Dt>'))).toContain('Ntry[1]/BookgDt/Dt is not an ISO date: "16.03.2026"');
     expect(unreadable(camt(entry()).replace('<BookgDt><Dt>2026-03-16</Dt></BookgDt>', '<BookgDt></BookgDt>'))).toContain('Ntry[1]/BookgDt has neither Dt nor DtTm');
-    expect(unreadable(camt(entry()).replace('<Amt Ccy="CHF">10.00</Amt>', '<Amt Ccy="CHF">10.00</Amt><Amt Ccy="CHF">11.00</Amt>'))).toContain('Ntry[1]/Amt occurs 2 times, expected at most once');
+    expect(unreadable(camt(entry()).replace('<Amt Ccy="CHF">10.00</Amt>', '<Amt Ccy="CHF">10.00</Amt><Amt Ccy="CHF">11.00</Amt>'))).toContain(
+      'Ntry[1]/Amt occurs 2 times, expected at most once',
+    );
   });
 
   it('throws a Camt054Error, never a parser internal, and accounts for every entry it does not throw on', () => {

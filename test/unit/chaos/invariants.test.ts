@@ -6,9 +6,27 @@ import type { Product } from '../../../shared/domain/product.ts';
 // The chaos invariants judge books written by hand here: a harness that cries wolf hides the real alarms.
 const product = (expiry: string, status: Product['status'] = 'active') => ({ id: 'p1', orgId: 'o1', expiry, status }) as Product;
 const invoice = (number: string, from: string, to: string, extra: Partial<Invoice> = {}) =>
-  ({ number, series: 'INV', orgId: 'o1', status: 'paid', issueDate: from, lines: [{ productId: 'p1', periodFrom: from, periodTo: to }], payments: [], ...extra }) as unknown as Invoice;
+  ({
+    number,
+    series: 'INV',
+    orgId: 'o1',
+    status: 'paid',
+    issueDate: from,
+    lines: [{ productId: 'p1', periodFrom: from, periodTo: to }],
+    payments: [],
+    ...extra,
+  }) as unknown as Invoice;
 const books = (p: Product, invoices: Invoice[]): Books =>
-  ({ today: '2026-12-20', products: [p], invoices, checkouts: [], outcomes: [], provisioning: [], lifecycle: [], initialExpiry: new Map([['p1', '2026-11-11']]) }) as unknown as Books;
+  ({
+    today: '2026-12-20',
+    products: [p],
+    invoices,
+    checkouts: [],
+    outcomes: [],
+    provisioning: [],
+    lifecycle: [],
+    initialExpiry: new Map([['p1', '2026-11-11']]),
+  }) as unknown as Books;
 
 describe('invariant 1: each period paid once, the expiry tiled by invoices', () => {
   it('keeps a period the bank took back but the product kept, because a later period was bought on top of it', () => {
@@ -24,7 +42,10 @@ describe('invariant 1: each period paid once, the expiry tiled by invoices', () 
 
   it('counts nothing for an order refunded at the provider while it was held for an identity check', () => {
     const held = invoice('INV-1', '2026-11-11', '2026-12-11', { checkoutId: 'co-held' });
-    const b = { ...books(product('2026-12-11'), [held, invoice('INV-2', '2026-11-11', '2026-12-11')]), checkouts: [{ id: 'co-held', status: 'refunded', heldSince: '2026-11-05' }] } as unknown as Books;
+    const b = {
+      ...books(product('2026-12-11'), [held, invoice('INV-2', '2026-11-11', '2026-12-11')]),
+      checkouts: [{ id: 'co-held', status: 'refunded', heldSince: '2026-11-05' }],
+    } as unknown as Books;
     expect(noPeriodPaidTwice(b).violations).toEqual([]);
   });
 
@@ -38,7 +59,11 @@ describe('invariant 1: each period paid once, the expiry tiled by invoices', () 
 describe('invariant 6: nothing paid past a termination', () => {
   it('does not count an owed period as a paid one', () => {
     const reopened = invoice('INV-1', '2026-11-11', '2026-12-11', { status: 'open', reopenedBy: 'bank-1', amountDue: '14.05' });
-    const b = { ...books(product('2026-11-11', 'terminated'), [reopened]), outcomes: [{ productId: 'p1', night: '2026-12-15', terminated: true }], provisioning: [{ action: 'terminate', productId: 'p1' }] } as unknown as Books;
+    const b = {
+      ...books(product('2026-11-11', 'terminated'), [reopened]),
+      outcomes: [{ productId: 'p1', night: '2026-12-15', terminated: true }],
+      provisioning: [{ action: 'terminate', productId: 'p1' }],
+    } as unknown as Books;
     expect(noTerminatedProductPaid(b).violations).toEqual([]);
   });
 });

@@ -4,7 +4,20 @@ import { addDays, addMonths, datesBetween, daysBetween, isIsoDate, maxDate, minD
 describe('calendar dates', () => {
   it('are real days written YYYY-MM-DD, nothing before or after', () => {
     for (const ok of ['2026-12-01', '2028-02-29', '2000-02-29']) expect(isIsoDate(ok), ok).toBe(true);
-    for (const bad of ['2026-02-29', '1900-02-29', '2026-13-01', '2026-00-10', '2026-12-32', ' 2026-12-01', '2026-12-01 ', 'x2026-12-01', '2026-12-01x', '26-12-01', '2026-1-01', ''])
+    for (const bad of [
+      '2026-02-29',
+      '1900-02-29',
+      '2026-13-01',
+      '2026-00-10',
+      '2026-12-32',
+      ' 2026-12-01',
+      '2026-12-01 ',
+      'x2026-12-01',
+      '2026-12-01x',
+      '26-12-01',
+      '2026-1-01',
+      '',
+    ])
       expect(isIsoDate(bad), JSON.stringify(bad)).toBe(false);
   });
 

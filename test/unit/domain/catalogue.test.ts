@@ -3,12 +3,35 @@ import { Catalogue, DEFAULT_CATALOGUE, type ProductType } from '../../../shared/
 
 /**
  * The demo provider's published price list and non-payment settings, as the
- * README's "Product types" table states them, written out here by hand: the
+ * The "Product types" table of docs/architecture.md states them, written out here by hand: the
  * catalogue must say the same, since invoices are priced from it.
  */
-const PUBLISHED: Record<string, { name: string; CHF: string; EUR: string; base: number; periods: number[]; reminders: number[]; retries: number[]; block: number; terminate: number }> = {
-  'domain-ch': { name: '.ch domain name', CHF: '13.00', EUR: '13.50', base: 12, periods: [12, 24, 36, 48, 60, 72, 84, 96, 108, 120], reminders: [30, 7, 1], retries: [3, 7, 10, 13], block: 0, terminate: 40 },
-  'domain-com': { name: '.com domain name', CHF: '16.00', EUR: '16.50', base: 12, periods: [12, 24, 36, 48, 60, 72, 84, 96, 108, 120], reminders: [30, 7, 1], retries: [3, 7, 10, 13], block: 0, terminate: 40 },
+const PUBLISHED: Record<
+  string,
+  { name: string; CHF: string; EUR: string; base: number; periods: number[]; reminders: number[]; retries: number[]; block: number; terminate: number }
+> = {
+  'domain-ch': {
+    name: '.ch domain name',
+    CHF: '13.00',
+    EUR: '13.50',
+    base: 12,
+    periods: [12, 24, 36, 48, 60, 72, 84, 96, 108, 120],
+    reminders: [30, 7, 1],
+    retries: [3, 7, 10, 13],
+    block: 0,
+    terminate: 40,
+  },
+  'domain-com': {
+    name: '.com domain name',
+    CHF: '16.00',
+    EUR: '16.50',
+    base: 12,
+    periods: [12, 24, 36, 48, 60, 72, 84, 96, 108, 120],
+    reminders: [30, 7, 1],
+    retries: [3, 7, 10, 13],
+    block: 0,
+    terminate: 40,
+  },
   'web-hosting': { name: 'Web hosting', CHF: '9.90', EUR: '9.90', base: 1, periods: [1, 12, 24, 36], reminders: [30, 7], retries: [3, 7, 12], block: 3, terminate: 30 },
   'mail-service': { name: 'Mail service', CHF: '1.90', EUR: '1.90', base: 1, periods: [1, 12], reminders: [30, 7], retries: [3, 7, 12], block: 3, terminate: 30 },
   'cloud-storage': { name: 'Cloud storage 2 TB', CHF: '4.99', EUR: '4.99', base: 1, periods: [1, 12], reminders: [7], retries: [3, 7, 12], block: 7, terminate: 60 },

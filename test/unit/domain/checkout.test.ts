@@ -1,7 +1,17 @@
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertChargeable, assertCheckoutMethod, checkoutExpiryDays, checkoutLine, holdsItsProducts, paymentCovers, splitPayment, type Checkout, type CheckoutStatus } from '../../../shared/domain/checkout.ts';
+import {
+  assertChargeable,
+  assertCheckoutMethod,
+  checkoutExpiryDays,
+  checkoutLine,
+  holdsItsProducts,
+  paymentCovers,
+  splitPayment,
+  type Checkout,
+  type CheckoutStatus,
+} from '../../../shared/domain/checkout.ts';
 import { creditNoteFor, creditNoteForPart, toInvoice, uncredited, type Invoice } from '../../../shared/domain/invoice.ts';
 import { Money } from '../../../shared/domain/money.ts';
 import type { Organisation } from '../../../shared/domain/organisation.ts';
@@ -78,7 +88,9 @@ describe('which methods each purpose and currency take, all of them', () => {
       }
     };
     const methods = ['card', 'postfinance', 'twint', 'paypal', 'iban', 'balance'] as const;
-    const table = Object.fromEntries(methods.map((m) => [m, [allowed(m, 'CHF', 'renewal'), allowed(m, 'EUR', 'renewal'), allowed(m, 'CHF', 'top-up'), allowed(m, 'EUR', 'top-up')]]));
+    const table = Object.fromEntries(
+      methods.map((m) => [m, [allowed(m, 'CHF', 'renewal'), allowed(m, 'EUR', 'renewal'), allowed(m, 'CHF', 'top-up'), allowed(m, 'EUR', 'top-up')]]),
+    );
     expect(table).toEqual({
       card: [true, true, true, true],
       postfinance: [true, false, true, false],
@@ -99,7 +111,10 @@ describe('which methods each purpose and currency take, all of them', () => {
       return [];
     };
     expect(refusal(() => assertCheckoutMethod('balance', 'CHF', 'top-up'))).toEqual(['A top-up cannot be paid from the balance itself', 'method_not_allowed']);
-    expect(refusal(() => assertCheckoutMethod('twint', 'CHF', 'top-up'))).toEqual(['Prepaid balance top-ups are paid by card, PostFinance (CHF) or bank transfer', 'method_not_allowed']);
+    expect(refusal(() => assertCheckoutMethod('twint', 'CHF', 'top-up'))).toEqual([
+      'Prepaid balance top-ups are paid by card, PostFinance (CHF) or bank transfer',
+      'method_not_allowed',
+    ]);
     expect(refusal(() => splitPayment(chf('10.00'), chf('9.99'), false, 'balance'))).toEqual([
       'The prepaid balance (CHF 9.99) does not cover CHF 10.00; choose a method for the remaining CHF 0.01',
       'insufficient_balance',
@@ -206,7 +221,11 @@ describe('credit notes', () => {
         for (const field of ['total', 'totalNet', 'totalVat'] as const) expect(sumOf([invoice, ...notes], field).isZero()).toBe(true);
         for (const n of notes) {
           n.lines.forEach((l) => expect(Money.of(l.net, 'CHF').plus(Money.of(l.vat, 'CHF')).equals(Money.of(l.gross, 'CHF'))).toBe(true));
-          expect(sumOf([n], 'totalNet').plus(sumOf([n], 'totalVat')).equals(Money.of(n.total, 'CHF'))).toBe(true);
+          expect(
+            sumOf([n], 'totalNet')
+              .plus(sumOf([n], 'totalVat'))
+              .equals(Money.of(n.total, 'CHF')),
+          ).toBe(true);
         }
       }),
       { seed: 20261125, numRuns: 200 },

@@ -88,7 +88,12 @@ describe('the priced renewal of a product', () => {
 });
 
 describe('an invoice as stored', () => {
-  const buyer = org({ address: 'Rue 1, 1000 Lausanne', postal: { street: 'Rue', buildingNumber: '1', zip: '1000', city: 'Lausanne', country: 'CH' }, vatNumber: 'CHE-116.281.710 TVA', language: 'de' });
+  const buyer = org({
+    address: 'Rue 1, 1000 Lausanne',
+    postal: { street: 'Rue', buildingNumber: '1', zip: '1000', city: 'Lausanne', country: 'CH' },
+    vatNumber: 'CHE-116.281.710 TVA',
+    language: 'de',
+  });
 
   it('carries the buyer, lines, totals and the non-zero payments, paid by default', () => {
     // 13.00 + 8.1 % = 14.05: 5.00 from the balance, 9.05 by card, a zero part left out.
@@ -117,7 +122,18 @@ describe('an invoice as stored', () => {
     expect(inv.seriesId).toBeUndefined();
     expect(inv.buyer).toEqual({ name: 'Acme Sàrl', country: 'CH', address: 'Rue 1, 1000 Lausanne', postal: buyer.postal, vatNumber: 'CHE-116.281.710 TVA' });
     expect(inv.lines).toEqual([
-      { description: '.ch domain name: acme.ch', productId: 'acme-ch', periodFrom: '2026-12-31', periodTo: '2027-12-31', unitPrice: '13.00', quantity: 1, net: '13.00', vatRate: '8.1', vat: '1.05', gross: '14.05' },
+      {
+        description: '.ch domain name: acme.ch',
+        productId: 'acme-ch',
+        periodFrom: '2026-12-31',
+        periodTo: '2027-12-31',
+        unitPrice: '13.00',
+        quantity: 1,
+        net: '13.00',
+        vatRate: '8.1',
+        vat: '1.05',
+        gross: '14.05',
+      },
     ]);
     expect(inv.payments).toEqual([
       { method: 'balance', amount: '5.00' },
@@ -177,8 +193,22 @@ describe('credit notes', () => {
   it('reverse an invoice in full with the signs turned, referring to it, its number from the CN series', () => {
     const inv = { ...twoLineInvoice(), paymentReference: 'RF18', amountDue: '0.00' };
     expect(inv.total).toBe('142.47');
-    const cn = creditNoteFor(inv, { seller: DEFAULT_SELLER, year: 2027, sequence: 3 }, '2027-01-05', [{ method: 'card', amount: chf('142.47'), ref: 're_1' }, { method: 'balance', amount: chf('0') }]);
-    expect(cn).toMatchObject({ number: 'CN-CH-2027-000003', series: 'CN', year: 2027, sequence: 3, issueDate: '2027-01-05', status: 'paid', refersTo: inv.number, total: '-142.47', totalNet: '-131.80', totalVat: '-10.67' });
+    const cn = creditNoteFor(inv, { seller: DEFAULT_SELLER, year: 2027, sequence: 3 }, '2027-01-05', [
+      { method: 'card', amount: chf('142.47'), ref: 're_1' },
+      { method: 'balance', amount: chf('0') },
+    ]);
+    expect(cn).toMatchObject({
+      number: 'CN-CH-2027-000003',
+      series: 'CN',
+      year: 2027,
+      sequence: 3,
+      issueDate: '2027-01-05',
+      status: 'paid',
+      refersTo: inv.number,
+      total: '-142.47',
+      totalNet: '-131.80',
+      totalVat: '-10.67',
+    });
     expect(cn.lines.map((l) => [l.quantity, l.net, l.vat, l.gross])).toEqual([
       [-1, '-13.00', '-1.05', '-14.05'],
       [-12, '-118.80', '-9.62', '-128.42'],
@@ -192,7 +222,13 @@ describe('credit notes', () => {
 
   it('turn the sign of a discount and keep a zero amount unsigned', () => {
     const inv = twoLineInvoice();
-    const discounted: Invoice = { ...inv, lines: [{ ...inv.lines[0]!, discountPercent: '10', discount: '1.30' }, { ...inv.lines[1]!, vat: '0.00' }] };
+    const discounted: Invoice = {
+      ...inv,
+      lines: [
+        { ...inv.lines[0]!, discountPercent: '10', discount: '1.30' },
+        { ...inv.lines[1]!, vat: '0.00' },
+      ],
+    };
     const cn = creditNoteFor(discounted, { seller: DEFAULT_SELLER, year: 2027, sequence: 1, seriesId: 'ch01' }, '2027-01-05', []);
     expect(cn.lines[0]).toMatchObject({ discountPercent: '10', discount: '-1.30' });
     expect(cn.lines[1]!.vat).toBe('0.00');

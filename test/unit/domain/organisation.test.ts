@@ -54,7 +54,10 @@ describe('the rights of each role, as the rules list them', () => {
     collaborator: m('collaborator', { productIds: ['p1'] }),
     external: m('external', { billingRights: true, productIds: ['p1'] }),
   };
-  const expected: Record<keyof typeof people, { pays: boolean; whole: boolean; p1: boolean; p2: boolean; docP1: boolean; docP1P2: boolean; docNone: boolean; payP1: boolean; payP2: boolean }> = {
+  const expected: Record<
+    keyof typeof people,
+    { pays: boolean; whole: boolean; p1: boolean; p2: boolean; docP1: boolean; docP1P2: boolean; docNone: boolean; payP1: boolean; payP2: boolean }
+  > = {
     owner: { pays: true, whole: true, p1: true, p2: true, docP1: true, docP1P2: true, docNone: true, payP1: true, payP2: true },
     admin: { pays: true, whole: true, p1: true, p2: true, docP1: true, docP1P2: true, docNone: true, payP1: true, payP2: true },
     payingCollaborator: { pays: true, whole: false, p1: true, p2: false, docP1: true, docP1P2: false, docNone: false, payP1: true, payP2: false },
@@ -136,10 +139,7 @@ describe('roles', () => {
   });
 
   it('administrators are the owners and administrators', () => {
-    expect(administrators([m('legal-owner'), m('administrator'), m('collaborator'), m('external')]).map((x) => x.role)).toEqual([
-      'legal-owner',
-      'administrator',
-    ]);
+    expect(administrators([m('legal-owner'), m('administrator'), m('collaborator'), m('external')]).map((x) => x.role)).toEqual(['legal-owner', 'administrator']);
   });
 });
 

@@ -23,13 +23,7 @@ const line = (unitPrice: Money, quantity = 1, over: Partial<PriceLineInput> = {}
 });
 
 function allAmounts(inv: PricedInvoice): Money[] {
-  return [
-    ...inv.lines.flatMap((l) => [l.unitPrice, l.net, l.vat, l.gross]),
-    ...inv.vatBreakdown.flatMap((b) => [b.net, b.vat]),
-    inv.totalNet,
-    inv.totalVat,
-    inv.total,
-  ];
+  return [...inv.lines.flatMap((l) => [l.unitPrice, l.net, l.vat, l.gross]), ...inv.vatBreakdown.flatMap((b) => [b.net, b.vat]), inv.totalNet, inv.totalVat, inv.total];
 }
 
 describe('priceInvoice', () => {
@@ -105,10 +99,7 @@ describe('priceInvoice', () => {
 
   it('keeps the descriptive fields of each line and adds no undefined keys', () => {
     const inv = priceInvoice(
-      [
-        line(chf('10.00'), 1, { productId: 'p-1', periodFrom: '2025-01-01', periodTo: '2025-12-31', description: 'Domain example.ch' }),
-        line(chf('5.00')),
-      ],
+      [line(chf('10.00'), 1, { productId: 'p-1', periodFrom: '2025-01-01', periodTo: '2025-12-31', description: 'Domain example.ch' }), line(chf('5.00'))],
       domestic('8.1'),
       'CHF',
     );
@@ -161,7 +152,10 @@ describe('priceInvoice', () => {
     expect(refusal([ok, ok, line(chf('1.00'), 0)])).toEqual({ message: 'line 3: quantity must be a positive whole number, got 0', code: 'invalid_quantity' });
     expect(refusal([line(chf('1.00'), 1, { periodTo: '2026-02-30' })])).toEqual({ message: 'line 1: not a calendar date: 2026-02-30', code: 'invalid_date' });
     expect(refusal([line(chf('1.00'), 1, { periodFrom: '2026-13-01' })])).toEqual({ message: 'line 1: not a calendar date: 2026-13-01', code: 'invalid_date' });
-    expect(refusal([line(chf('1.00'), 1, { discountPercent: new Decimal('Infinity') })])).toEqual({ message: 'line 1: discount must be between 0 and 35 %, got Infinity', code: 'invalid_discount' });
+    expect(refusal([line(chf('1.00'), 1, { discountPercent: new Decimal('Infinity') })])).toEqual({
+      message: 'line 1: discount must be between 0 and 35 %, got Infinity',
+      code: 'invalid_discount',
+    });
     expect(refusal([line(chf('1.00'), 1, { discountPercent: 20 as unknown as Decimal })])).toMatchObject({ code: 'invalid_discount' });
     expect(refusal([line(chf('1.00'), 1, { periodFrom: '2026-02-01', periodTo: '2026-01-31' })])).toEqual({
       message: 'line 1: period ends (2026-01-31) before it starts (2026-02-01)',
@@ -175,7 +169,11 @@ describe('priceInvoice', () => {
 
   it('accepts a one-day period, a line without any period, and a zero discount it does not print', () => {
     const priced = priceInvoice(
-      [line(chf('1.00'), 1, { periodFrom: '2026-01-31', periodTo: '2026-01-31' }), line(chf('2.00'), 1, { periodFrom: '2026-01-31' }), line(chf('3.00'), 1, { discountPercent: new Decimal(0) })],
+      [
+        line(chf('1.00'), 1, { periodFrom: '2026-01-31', periodTo: '2026-01-31' }),
+        line(chf('2.00'), 1, { periodFrom: '2026-01-31' }),
+        line(chf('3.00'), 1, { discountPercent: new Decimal(0) }),
+      ],
       domestic('8.1'),
       'CHF',
     );
@@ -199,15 +197,13 @@ describe('priceInvoice properties', () => {
     fc.constantFrom('0', '2.5', '2.6', '3.7', '3.8', '7.7', '8', '8.1', '16', '19', '20', '21', '25.5', '27'),
     fc.integer({ min: 0, max: 5000 }).map(centsToString),
   );
-  const invoice = fc
-    .tuple(fc.array(lineSpec, { minLength: 1, maxLength: 20 }), rate, currency)
-    .map(([specs, r, cur]: [{ cents: number; quantity: number }[], string, Currency]) =>
-      priceInvoice(
-        specs.map((s, i) => ({ description: `line ${i}`, unitPrice: Money.of(centsToString(s.cents), cur), quantity: s.quantity })),
-        { kind: 'domestic', rate: new Decimal(r), country: 'CH' },
-        cur,
-      ),
-    );
+  const invoice = fc.tuple(fc.array(lineSpec, { minLength: 1, maxLength: 20 }), rate, currency).map(([specs, r, cur]: [{ cents: number; quantity: number }[], string, Currency]) =>
+    priceInvoice(
+      specs.map((s, i) => ({ description: `line ${i}`, unitPrice: Money.of(centsToString(s.cents), cur), quantity: s.quantity })),
+      { kind: 'domestic', rate: new Decimal(r), country: 'CH' },
+      cur,
+    ),
+  );
 
   it('makes the total equal the sum of the line grosses and totalNet + totalVat', () => {
     fc.assert(
@@ -251,8 +247,18 @@ describe('priceInvoice properties', () => {
   it('makes the VAT breakdown sum to totalVat and totalNet', () => {
     fc.assert(
       fc.property(invoice, (inv) => {
-        expect(Money.sum(inv.vatBreakdown.map((b) => b.vat), inv.currency).equals(inv.totalVat)).toBe(true);
-        expect(Money.sum(inv.vatBreakdown.map((b) => b.net), inv.currency).equals(inv.totalNet)).toBe(true);
+        expect(
+          Money.sum(
+            inv.vatBreakdown.map((b) => b.vat),
+            inv.currency,
+          ).equals(inv.totalVat),
+        ).toBe(true);
+        expect(
+          Money.sum(
+            inv.vatBreakdown.map((b) => b.net),
+            inv.currency,
+          ).equals(inv.totalNet),
+        ).toBe(true);
         const rates = new Set(inv.lines.map((l) => l.vatRate.toString()));
         expect(inv.vatBreakdown).toHaveLength(rates.size);
       }),
@@ -286,7 +292,9 @@ describe('partner discounts on lines', () => {
 
   it('refuses a discount above 35 % or below zero', () => {
     for (const d of ['35.01', '-1']) {
-      expect(() => priceInvoice([{ description: 'x', unitPrice: Money.of('10.00', 'CHF'), quantity: 1, discountPercent: new Decimal(d) }], domestic, 'CHF')).toThrow(/discount must be between 0 and 35/);
+      expect(() => priceInvoice([{ description: 'x', unitPrice: Money.of('10.00', 'CHF'), quantity: 1, discountPercent: new Decimal(d) }], domestic, 'CHF')).toThrow(
+        /discount must be between 0 and 35/,
+      );
     }
   });
 

@@ -47,13 +47,7 @@ describe('automatic renewal schedule', () => {
 
   it('schedules no attempt when auto-renew is off, but still reminds, blocks and terminates', () => {
     const actions = scheduleOf(product({ autoRenew: false }), domain).map((a) => `${a.date}:${a.action}`);
-    expect(actions).toEqual([
-      '2026-12-01:reminder',
-      '2026-12-24:reminder',
-      '2026-12-30:reminder',
-      '2026-12-31:block',
-      '2027-02-09:terminate',
-    ]);
+    expect(actions).toEqual(['2026-12-01:reminder', '2026-12-24:reminder', '2026-12-30:reminder', '2026-12-31:block', '2027-02-09:terminate']);
   });
 
   it('stops automatic attempts for the period once the bank asked for the customer', () => {

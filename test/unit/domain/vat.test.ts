@@ -46,9 +46,29 @@ describe('standard VAT rates', () => {
 
   it('knows the current standard rates of EU member states', () => {
     const expected: Record<string, string> = {
-      DE: '19', FR: '20', IT: '22', AT: '20', BE: '21', NL: '21', ES: '21', LU: '17', PT: '23', IE: '23',
-      DK: '25', SE: '25', PL: '23', CZ: '21', HU: '27', HR: '25', GR: '24', CY: '19', MT: '18', SI: '22',
-      LT: '21', LV: '21', BG: '20',
+      DE: '19',
+      FR: '20',
+      IT: '22',
+      AT: '20',
+      BE: '21',
+      NL: '21',
+      ES: '21',
+      LU: '17',
+      PT: '23',
+      IE: '23',
+      DK: '25',
+      SE: '25',
+      PL: '23',
+      CZ: '21',
+      HU: '27',
+      HR: '25',
+      GR: '24',
+      CY: '19',
+      MT: '18',
+      SI: '22',
+      LT: '21',
+      LV: '21',
+      BG: '20',
     };
     for (const [c, r] of Object.entries(expected)) expect(rate(c, '2025-06-01'), c).toBe(r);
   });
@@ -97,7 +117,15 @@ describe('standard VAT rates', () => {
     const history: Record<string, [string, ...[string, string][]]> = {
       CH: ['8.0', ['2018-01-01', '7.7'], ['2024-01-01', '8.1']],
       LI: ['8.0', ['2018-01-01', '7.7'], ['2024-01-01', '8.1']],
-      AT: ['20'], BE: ['21'], BG: ['20'], DK: ['25'], LT: ['21'], MT: ['18'], PL: ['23'], PT: ['23'], SE: ['25'],
+      AT: ['20'],
+      BE: ['21'],
+      BG: ['20'],
+      DK: ['25'],
+      LT: ['21'],
+      MT: ['18'],
+      PL: ['23'],
+      PT: ['23'],
+      SE: ['25'],
       CY: ['15', ['2012-03-01', '17'], ['2013-01-14', '18'], ['2014-01-13', '19']],
       CZ: ['20', ['2013-01-01', '21']],
       DE: ['19', ['2020-07-01', '16'], ['2021-01-01', '19']],
@@ -201,7 +229,7 @@ describe('VAT number validation', () => {
     expect(isValidVatNumber('DE', 'de 129273398')).toBe(true);
   });
 
-  it("rejects a valid number given for another country", () => {
+  it('rejects a valid number given for another country', () => {
     expect(isValidVatNumber('AT', VALID_DE)).toBe(false);
     expect(isValidVatNumber('FR', VALID_DE)).toBe(false);
   });
@@ -263,9 +291,7 @@ describe('VAT treatment', () => {
     expect(t.kind).toBe('reverse-charge');
     expect(t.rate.isZero()).toBe(true);
     expect(t.country).toBe('DE');
-    expect(t.mention).toBe(
-      'Reverse charge: VAT to be accounted for by the recipient (Art. 196 Council Directive 2006/112/EC)',
-    );
+    expect(t.mention).toBe('Reverse charge: VAT to be accounted for by the recipient (Art. 196 Council Directive 2006/112/EC)');
     expect(t.mention).toBe(REVERSE_CHARGE_MENTION);
   });
 
@@ -355,11 +381,7 @@ describe('VAT treatment properties', () => {
   const buyer = fc.constantFrom('CH', 'LI', ...EU_COUNTRIES, 'US', 'GB', 'NO', 'JP');
   const day = fc.integer({ min: 0, max: 365 * 15 }).map((n) => addDays('2011-01-01', n));
   // Arbitrary strings, shapes of real numbers with random digits, and the real valid ones.
-  const vatNumber = fc.oneof(
-    fc.string(),
-    fc.stringMatching(/^[A-Z]{2}[0-9A-Z]{8,12}$/),
-    fc.constantFrom(VALID_DE, VALID_AT, VALID_FR, VALID_CH),
-  );
+  const vatNumber = fc.oneof(fc.string(), fc.stringMatching(/^[A-Z]{2}[0-9A-Z]{8,12}$/), fc.constantFrom(VALID_DE, VALID_AT, VALID_FR, VALID_CH));
 
   it('never gives reverse charge unless the number is valid for the buyer country', () => {
     fc.assert(

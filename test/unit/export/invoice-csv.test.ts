@@ -2,14 +2,7 @@ import { Writable } from 'node:stream';
 import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DOCUMENT_COLUMNS,
-  ExportIntegrityError,
-  LINE_COLUMNS,
-  PAYMENT_METHODS,
-  writeInvoiceCsv,
-  type ExportOptions,
-} from '../../../shared/adapters/export/index.ts';
+import { DOCUMENT_COLUMNS, ExportIntegrityError, LINE_COLUMNS, PAYMENT_METHODS, writeInvoiceCsv, type ExportOptions } from '../../../shared/adapters/export/index.ts';
 import type { Invoice } from '../../../shared/domain/invoice.ts';
 import { Money } from '../../../shared/domain/money.ts';
 import { collector, creditNote, documentsArb, fromArray, invoice, org, readCsv } from './fixtures.ts';
@@ -36,10 +29,36 @@ describe('writeInvoiceCsv: format', () => {
     const { buffer, header } = await exportCsv([invoice()]);
     expect([...buffer.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(header).toEqual([
-      'document_type', 'number', 'issue_date', 'seller_id', 'org_id', 'buyer_name', 'buyer_country', 'buyer_vat_number',
-      'currency', 'status', 'refers_to', 'net', 'vat', 'gross', 'vat_rates',
-      'net_8_1', 'vat_8_1', 'net_7_7', 'vat_7_7', 'net_0', 'vat_0', 'net_other', 'vat_other',
-      'paid_balance', 'paid_card', 'paid_twint', 'paid_paypal', 'paid_postfinance', 'paid_transfer', 'payment_refs',
+      'document_type',
+      'number',
+      'issue_date',
+      'seller_id',
+      'org_id',
+      'buyer_name',
+      'buyer_country',
+      'buyer_vat_number',
+      'currency',
+      'status',
+      'refers_to',
+      'net',
+      'vat',
+      'gross',
+      'vat_rates',
+      'net_8_1',
+      'vat_8_1',
+      'net_7_7',
+      'vat_7_7',
+      'net_0',
+      'vat_0',
+      'net_other',
+      'vat_other',
+      'paid_balance',
+      'paid_card',
+      'paid_twint',
+      'paid_paypal',
+      'paid_postfinance',
+      'paid_transfer',
+      'payment_refs',
     ]);
     expect(header).toEqual(DOCUMENT_COLUMNS);
     expect(buffer.subarray(3).toString('utf8').split('\r\n')[0]).toBe(DOCUMENT_COLUMNS.join(','));
@@ -64,11 +83,35 @@ describe('writeInvoiceCsv: format', () => {
     const { records, totals } = await exportCsv([inv]);
     expect(records).toEqual([
       {
-        document_type: 'invoice', number: 'INV-CH-2026-000001', issue_date: '2026-12-10', seller_id: 'ch', org_id: 'acme',
-        buyer_name: 'Acme Sàrl', buyer_country: 'CH', buyer_vat_number: 'CHE-109.322.551', currency: 'CHF', status: 'paid', refers_to: '',
-        net: '131.80', vat: '10.67', gross: '142.47', vat_rates: '8.1:131.80:10.67',
-        net_8_1: '131.80', vat_8_1: '10.67', net_7_7: '0.00', vat_7_7: '0.00', net_0: '0.00', vat_0: '0.00', net_other: '0.00', vat_other: '0.00',
-        paid_balance: '5.00', paid_card: '137.47', paid_twint: '0.00', paid_paypal: '0.00', paid_postfinance: '0.00', paid_transfer: '0.00',
+        document_type: 'invoice',
+        number: 'INV-CH-2026-000001',
+        issue_date: '2026-12-10',
+        seller_id: 'ch',
+        org_id: 'acme',
+        buyer_name: 'Acme Sàrl',
+        buyer_country: 'CH',
+        buyer_vat_number: 'CHE-109.322.551',
+        currency: 'CHF',
+        status: 'paid',
+        refers_to: '',
+        net: '131.80',
+        vat: '10.67',
+        gross: '142.47',
+        vat_rates: '8.1:131.80:10.67',
+        net_8_1: '131.80',
+        vat_8_1: '10.67',
+        net_7_7: '0.00',
+        vat_7_7: '0.00',
+        net_0: '0.00',
+        vat_0: '0.00',
+        net_other: '0.00',
+        vat_other: '0.00',
+        paid_balance: '5.00',
+        paid_card: '137.47',
+        paid_twint: '0.00',
+        paid_paypal: '0.00',
+        paid_postfinance: '0.00',
+        paid_transfer: '0.00',
         payment_refs: 'card:pi_42',
       },
     ]);
@@ -105,8 +148,16 @@ describe('writeInvoiceCsv: format', () => {
     const { records } = await exportCsv([multi]);
     expect(records[0]).toMatchObject({
       vat_rates: '8.1:26.00:2.11|0:13.00:0.00|20:10.00:2.00|7.7:5.00:0.39',
-      net_8_1: '26.00', vat_8_1: '2.11', net_7_7: '5.00', vat_7_7: '0.39', net_0: '13.00', vat_0: '0.00', net_other: '10.00', vat_other: '2.00',
-      paid_transfer: '58.50', payment_refs: '',
+      net_8_1: '26.00',
+      vat_8_1: '2.11',
+      net_7_7: '5.00',
+      vat_7_7: '0.39',
+      net_0: '13.00',
+      vat_0: '0.00',
+      net_other: '10.00',
+      vat_other: '2.00',
+      paid_transfer: '58.50',
+      payment_refs: '',
     });
   });
 
@@ -155,10 +206,48 @@ describe('writeInvoiceCsv: one row per line', () => {
       ],
     });
     const { header, records, totals } = await exportCsv([inv, invoice({ sequence: 2, org: org({ id: 'eu', currency: 'EUR' }), rate: '0' })], { lines: true });
-    expect(header).toEqual(['document_type', 'number', 'issue_date', 'org_id', 'currency', 'status', 'refers_to', 'line_no', 'description', 'product_id', 'period_from', 'period_to', 'unit_price', 'quantity', 'vat_rate', 'net', 'vat', 'gross']);
+    expect(header).toEqual([
+      'document_type',
+      'number',
+      'issue_date',
+      'org_id',
+      'currency',
+      'status',
+      'refers_to',
+      'line_no',
+      'description',
+      'product_id',
+      'period_from',
+      'period_to',
+      'unit_price',
+      'quantity',
+      'vat_rate',
+      'net',
+      'vat',
+      'gross',
+    ]);
     expect(header).toEqual(LINE_COLUMNS);
     expect(records.map((r) => Object.values(r))).toEqual([
-      ['invoice', 'INV-CH-2026-000001', '2026-12-10', 'acme', 'CHF', 'paid', '', '1', 'Domain acme.ch', 'p-1', '2026-12-31', '2027-12-31', '13.00', '1', '8.1', '13.00', '1.05', '14.05'],
+      [
+        'invoice',
+        'INV-CH-2026-000001',
+        '2026-12-10',
+        'acme',
+        'CHF',
+        'paid',
+        '',
+        '1',
+        'Domain acme.ch',
+        'p-1',
+        '2026-12-31',
+        '2027-12-31',
+        '13.00',
+        '1',
+        '8.1',
+        '13.00',
+        '1.05',
+        '14.05',
+      ],
       ['invoice', 'INV-CH-2026-000001', '2026-12-10', 'acme', 'CHF', 'paid', '', '2', 'Hosting', 'p-2', '', '', '9.90', '12', '8.1', '118.80', '9.62', '128.42'],
       ['invoice', 'INV-CH-2026-000002', '2026-12-10', 'eu', 'EUR', 'paid', '', '1', 'Product 1', '', '', '', '13.00', '1', '0', '13.00', '0.00', '13.00'],
     ]);
@@ -171,7 +260,7 @@ describe('writeInvoiceCsv: one row per line', () => {
 });
 
 describe('writeInvoiceCsv: lines a spreadsheet can sum', () => {
-  it('names each line\'s document type, status and reference, so invoice and credit note lines sum to the documents and pro-formas stay out', async () => {
+  it("names each line's document type, status and reference, so invoice and credit note lines sum to the documents and pro-formas stay out", async () => {
     // A pro-forma of 14.05 (13.00 + 8.1 %) and the final invoice that settles it; a second invoice of
     // 128.42 (12 × 9.90 = 118.80 + 9.62) refunded by a credit note. By hand: the books hold 14.05.
     const pro = invoice({ series: 'PRO', status: 'paid', payments: () => [] });
@@ -283,9 +372,7 @@ describe('writeInvoiceCsv: reconciliation', () => {
     const bad: Invoice = { ...invoice({ sequence: 2 }), total: '14.06' };
     const sink = collector();
     await expect(writeInvoiceCsv(fromArray([good, bad]), sink.stream, { lines: false })).rejects.toThrow(ExportIntegrityError);
-    await expect(writeInvoiceCsv(fromArray([bad]), collector().stream, { lines: false })).rejects.toThrow(
-      'INV-CH-2026-000002: net + VAT 14.05 does not match 14.06',
-    );
+    await expect(writeInvoiceCsv(fromArray([bad]), collector().stream, { lines: false })).rejects.toThrow('INV-CH-2026-000002: net + VAT 14.05 does not match 14.06');
     expect(sink.stream.destroyed).toBe(true);
 
     const floaty: Invoice = { ...good, lines: good.lines.map((l) => ({ ...l, net: '13.001' })) };

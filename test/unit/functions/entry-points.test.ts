@@ -12,7 +12,12 @@ describe('an SQS consumer', () => {
     const store = { getLifecycleCommand: async (_date: string, id: string) => (looked.push(id), undefined) };
     const handler = makeApplyLifecycleHandler({ store, provisioning: {}, clock: {} } as never, false);
     const res = await handler(
-      batch(record('m1', '{"date":"2026-12-17","commandId":"c1"}'), record('m2', 'not json'), record('m3', '{"date":"17.12.2026","commandId":"c3"}'), record('m4', '{"date":"2026-12-18","commandId":"c4"}')),
+      batch(
+        record('m1', '{"date":"2026-12-17","commandId":"c1"}'),
+        record('m2', 'not json'),
+        record('m3', '{"date":"17.12.2026","commandId":"c3"}'),
+        record('m4', '{"date":"2026-12-18","commandId":"c4"}'),
+      ),
       {} as Context,
     );
     expect(res).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }] });

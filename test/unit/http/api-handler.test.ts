@@ -11,14 +11,16 @@ import { ROUTES } from '../../../functions/http/routes.ts';
 const context = {} as Context;
 
 /** An HTTP API payload v2 event as API Gateway delivers it after the JWT authorizer. */
-function anEvent(over: {
-  sub?: string;
-  body?: string;
-  isBase64Encoded?: boolean;
-  pathParameters?: Record<string, string>;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-} = {}): ApiEvent {
+function anEvent(
+  over: {
+    sub?: string;
+    body?: string;
+    isBase64Encoded?: boolean;
+    pathParameters?: Record<string, string>;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
+): ApiEvent {
   return {
     version: '2.0',
     routeKey: 'POST /v1/test/{id}',

@@ -12,16 +12,35 @@ import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';
 
 const TODAY = '2026-12-10';
 const owner = (orgId: string) => ({ kind: 'user' as const, userId: `owner-${orgId}` });
-const visa = { id: 'pm-pm_card_visa', orgId: 'acme', kind: 'card' as const, brand: 'visa' as const, label: 'Visa •••• 4242', gatewayRef: 'pm_card_visa', createdAt: `${TODAY}T02:00:00.000Z` };
+const visa = {
+  id: 'pm-pm_card_visa',
+  orgId: 'acme',
+  kind: 'card' as const,
+  brand: 'visa' as const,
+  label: 'Visa •••• 4242',
+  gatewayRef: 'pm_card_visa',
+  createdAt: `${TODAY}T02:00:00.000Z`,
+};
 
 async function hostingCheckout(expiry: string, opts: { status?: Product['status']; lastNight?: string; method?: 'card' | 'iban'; balance?: string } = {}) {
   const rt = await runtime('memory', { today: TODAY });
   const { org } = await anOrg(rt, { id: 'acme', ...(opts.balance ? { balance: opts.balance } : {}) });
   const p = await aProduct(rt, org.id, { id: 'web', typeId: 'web-hosting', expiry, autoRenew: false, periodMonths: 1 });
   if (opts.status || opts.lastNight) {
-    await rt.store.commit([{ type: 'product', product: { ...p, ...(opts.status ? { status: opts.status } : {}), ...(opts.lastNight ? { lastNight: opts.lastNight } : {}), version: p.version + 1 }, expectedVersion: p.version }]);
+    await rt.store.commit([
+      {
+        type: 'product',
+        product: { ...p, ...(opts.status ? { status: opts.status } : {}), ...(opts.lastNight ? { lastNight: opts.lastNight } : {}), version: p.version + 1 },
+        expectedVersion: p.version,
+      },
+    ]);
   }
-  const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'web', periodMonths: 1 }], method: opts.method ?? 'card', requestId: `req-${expiry}-01` }, owner(org.id));
+  const view = await startCheckout(
+    rt.deps,
+    org.id,
+    { items: [{ productId: 'web', periodMonths: 1 }], method: opts.method ?? 'card', requestId: `req-${expiry}-01` },
+    owner(org.id),
+  );
   const checkout = (await rt.store.getCheckout(org.id, view.checkoutId))!;
   const product = (await rt.store.getProduct(org.id, 'web'))!;
   return { rt, org: (await rt.store.getOrganisation(org.id))!, checkout, product, products: new Map([[product.id, product]]) };
@@ -57,7 +76,10 @@ describe('the products of a paid checkout', () => {
     // PostFinance cannot be charged off-session.
     const postfinance = { ...visa, id: 'pm-pm_postfinance', kind: 'postfinance' as const, gatewayRef: 'pm_postfinance', label: 'PostFinance' };
     const far = await hostingCheckout('2027-01-31');
-    expect((renewCheckoutProducts(far.rt.deps, far.checkout, far.org, far.products, TODAY, postfinance).changes[0] as { product: Product }).product).toMatchObject({ expiry: '2027-02-28', autoRenew: false });
+    expect((renewCheckoutProducts(far.rt.deps, far.checkout, far.org, far.products, TODAY, postfinance).changes[0] as { product: Product }).product).toMatchObject({
+      expiry: '2027-02-28',
+      autoRenew: false,
+    });
   });
 
   it('start a pending order on the day it is paid', async () => {
@@ -120,14 +142,33 @@ describe('the invoice of a paid checkout', () => {
     const { checkout } = await hostingCheckout('2027-01-31');
     expect(vatOf(checkout)).toEqual({ kind: 'domestic', rate: expect.anything(), country: 'CH' });
     expect(vatOf(checkout).rate.toString()).toBe('8.1');
-    expect(vatOf({ ...checkout, vat: { kind: 'reverse-charge', rate: '0', country: 'DE', mention: 'Reverse charge' } })).toMatchObject({ kind: 'reverse-charge', country: 'DE', mention: 'Reverse charge' });
+    expect(vatOf({ ...checkout, vat: { kind: 'reverse-charge', rate: '0', country: 'DE', mention: 'Reverse charge' } })).toMatchObject({
+      kind: 'reverse-charge',
+      country: 'DE',
+      mention: 'Reverse charge',
+    });
   });
 });
 
 describe('a method saved at payment', () => {
   it('is the provider method under our id, with its brand when it has one', () => {
     expect(savedMethodFrom('acme', undefined, 't')).toBeUndefined();
-    expect(savedMethodFrom('acme', { ref: 'pm_card_visa', kind: 'card', brand: 'visa', label: 'Visa •••• 4242' }, 't')).toEqual({ id: 'pm-pm_card_visa', orgId: 'acme', kind: 'card', brand: 'visa', label: 'Visa •••• 4242', gatewayRef: 'pm_card_visa', createdAt: 't' });
-    expect(savedMethodFrom('acme', { ref: 'pm_twint', kind: 'twint', label: 'Twint' }, 't')).toEqual({ id: 'pm-pm_twint', orgId: 'acme', kind: 'twint', label: 'Twint', gatewayRef: 'pm_twint', createdAt: 't' });
+    expect(savedMethodFrom('acme', { ref: 'pm_card_visa', kind: 'card', brand: 'visa', label: 'Visa •••• 4242' }, 't')).toEqual({
+      id: 'pm-pm_card_visa',
+      orgId: 'acme',
+      kind: 'card',
+      brand: 'visa',
+      label: 'Visa •••• 4242',
+      gatewayRef: 'pm_card_visa',
+      createdAt: 't',
+    });
+    expect(savedMethodFrom('acme', { ref: 'pm_twint', kind: 'twint', label: 'Twint' }, 't')).toEqual({
+      id: 'pm-pm_twint',
+      orgId: 'acme',
+      kind: 'twint',
+      label: 'Twint',
+      gatewayRef: 'pm_twint',
+      createdAt: 't',
+    });
   });
 });

@@ -17,7 +17,8 @@ const PF = 'PRO-CH-2026-000001';
 const owner = (orgId: string) => ({ kind: 'user' as const, userId: `owner-${orgId}` });
 
 /** The content key of a booking, as the import is documented to form it: sha256 of account|amount|currency|date. */
-const key = (account: string, amount: string, currency: string, date: string) => createHash('sha256').update([account, amount, currency, date].join('|')).digest('hex').slice(0, 12);
+const key = (account: string, amount: string, currency: string, date: string) =>
+  createHash('sha256').update([account, amount, currency, date].join('|')).digest('hex').slice(0, 12);
 
 async function proforma(opts: { tolerance?: string } = {}) {
   const rt = await runtime('memory', { today: '2026-12-10' });
@@ -30,9 +31,16 @@ async function proforma(opts: { tolerance?: string } = {}) {
   const deps = opts.tolerance ? { ...rt.deps, seller: { ...rt.deps.seller, transferTolerance: opts.tolerance } } : rt.deps;
   const ref = view.paymentReference!;
   const credit = (id: string, amount: string, extra: Partial<BankStatementInput['credits'][number]> = {}) => ({
-    id, amount, currency: 'CHF', bookingDate: TODAY, account: ACCOUNT, reference: { type: 'QRR', value: ref }, ...extra,
+    id,
+    amount,
+    currency: 'CHF',
+    bookingDate: TODAY,
+    account: ACCOUNT,
+    reference: { type: 'QRR', value: ref },
+    ...extra,
   });
-  const run = (msg: string, credits: BankStatementInput['credits'], rest: Partial<BankStatementInput> = {}, digest = msg) => importBankStatement(deps, { messageId: msg, credits, ...rest }, digest);
+  const run = (msg: string, credits: BankStatementInput['credits'], rest: Partial<BankStatementInput> = {}, digest = msg) =>
+    importBankStatement(deps, { messageId: msg, credits, ...rest }, digest);
   return { rt, view, ref, credit, run };
 }
 
@@ -42,12 +50,41 @@ describe('a transfer against a pro-forma', () => {
   it('settles it in full: final invoice, product renewed, every record to the field, and the same file again settles nothing', async () => {
     const { rt, view, ref, credit, run } = await proforma();
     const report = await run('MSG-1', [credit('B1', '14.05', { message: 'Thanks', debtor: { name: 'Acme AG' } })]);
-    expect(report).toEqual({ statementId: 'MSG-1', alreadyImported: false, credits: [line('B1', '14.05', 'settled', { reference: ref, documentNumber: PF })], settled: { CHF: '14.05' }, toReview: 0 });
+    expect(report).toEqual({
+      statementId: 'MSG-1',
+      alreadyImported: false,
+      credits: [line('B1', '14.05', 'settled', { reference: ref, documentNumber: PF })],
+      settled: { CHF: '14.05' },
+      toReview: 0,
+    });
     expect(await rt.store.getBankCredit('B1')).toEqual({
-      id: 'B1', statementId: 'MSG-1', amount: '14.05', currency: 'CHF', outcome: 'settled', importedAt: NOW, bookingDate: TODAY, account: ACCOUNT, reference: ref, message: 'Thanks', debtorName: 'Acme AG', documentNumber: PF, orgId: 'acme',
+      id: 'B1',
+      statementId: 'MSG-1',
+      amount: '14.05',
+      currency: 'CHF',
+      outcome: 'settled',
+      importedAt: NOW,
+      bookingDate: TODAY,
+      account: ACCOUNT,
+      reference: ref,
+      message: 'Thanks',
+      debtorName: 'Acme AG',
+      documentNumber: PF,
+      orgId: 'acme',
     });
     expect(await rt.store.listPayments('acme')).toEqual([
-      { id: 'bank-B1', orgId: 'acme', date: TODAY, method: 'transfer', amount: '14.05', currency: 'CHF', gatewayRef: 'B1', invoiceNumber: PF, checkoutId: view.checkoutId, createdAt: NOW },
+      {
+        id: 'bank-B1',
+        orgId: 'acme',
+        date: TODAY,
+        method: 'transfer',
+        amount: '14.05',
+        currency: 'CHF',
+        gatewayRef: 'B1',
+        invoiceNumber: PF,
+        checkoutId: view.checkoutId,
+        createdAt: NOW,
+      },
     ]);
     const docs = await rt.store.listInvoices('acme');
     expect(docs.find((d) => d.series === 'PRO')).toMatchObject({ status: 'paid', amountDue: '0.00', payments: [{ method: 'transfer', amount: '14.05', ref: 'bank:B1' }] });
@@ -60,7 +97,13 @@ describe('a transfer against a pro-forma', () => {
     expect(await rt.store.getBankStatement('MSG-1')).toMatchObject({ id: 'MSG-1', fileDigest: 'MSG-1', credits: 1, importedAt: NOW });
 
     const again = await run('MSG-1', [credit('B1', '14.05', { message: 'Thanks', debtor: { name: 'Acme AG' } })]);
-    expect(again).toEqual({ statementId: 'MSG-1', alreadyImported: true, credits: [line('B1', '14.05', 'settled', { reference: ref, documentNumber: PF, duplicate: true })], settled: {}, toReview: 0 });
+    expect(again).toEqual({
+      statementId: 'MSG-1',
+      alreadyImported: true,
+      credits: [line('B1', '14.05', 'settled', { reference: ref, documentNumber: PF, duplicate: true })],
+      settled: {},
+      toReview: 0,
+    });
     expect(await rt.store.listPayments('acme')).toHaveLength(1);
   });
 
@@ -85,7 +128,9 @@ describe('a transfer against a pro-forma', () => {
   it('puts an excess on the balance and says how much', async () => {
     const { rt, credit, run } = await proforma();
     const report = await run('MSG-4', [credit('B1', '20.00')]);
-    expect(report.credits).toEqual([line('B1', '20.00', 'overpaid', { reference: expect.any(String), documentNumber: PF, note: 'CHF 5.95 more than due, credited to the prepaid balance' })]);
+    expect(report.credits).toEqual([
+      line('B1', '20.00', 'overpaid', { reference: expect.any(String), documentNumber: PF, note: 'CHF 5.95 more than due, credited to the prepaid balance' }),
+    ]);
     expect(report).toMatchObject({ settled: { CHF: '20.00' }, toReview: 1 });
     expect(await rt.store.getBankCredit('B1')).toMatchObject({ toBalance: '5.95' });
     expect(await rt.store.listLedger('acme')).toEqual([
@@ -115,10 +160,24 @@ describe('a transfer against a pro-forma', () => {
     const rt = await runtime('memory', { today: TODAY });
     await anOrg(rt, { id: 'dep' });
     const view = await startTopUp(rt.deps, 'dep', { amount: '250.00', method: 'iban', requestId: 'req-dep-00001' }, owner('dep'));
-    const report = await importBankStatement(rt.deps, { messageId: 'MSG-9', credits: [{ id: 'B1', amount: '100.00', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }] }, 'd9');
+    const report = await importBankStatement(
+      rt.deps,
+      { messageId: 'MSG-9', credits: [{ id: 'B1', amount: '100.00', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }] },
+      'd9',
+    );
     expect(report.credits[0]).toMatchObject({ outcome: 'settled', documentNumber: view.proformaNumber });
     expect(await rt.store.listLedger('dep')).toEqual([
-      { id: `top-up-${view.checkoutId}`, orgId: 'dep', date: TODAY, reason: 'top-up', ref: view.checkoutId, amount: '100.00', currency: 'CHF', balanceAfter: '100.00', createdAt: NOW },
+      {
+        id: `top-up-${view.checkoutId}`,
+        orgId: 'dep',
+        date: TODAY,
+        reason: 'top-up',
+        ref: view.checkoutId,
+        amount: '100.00',
+        currency: 'CHF',
+        balanceAfter: '100.00',
+        createdAt: NOW,
+      },
     ]);
     expect((await rt.store.listOutbox(TODAY)).map((m) => [m.template, m.data])).toEqual([
       ['top-up-credited', { checkout: view.checkoutId, total: '250.00', currency: 'CHF', proforma: view.proformaNumber, received: '100.00' }],
@@ -152,7 +211,10 @@ describe('what a statement sets aside for finance', () => {
     const report = await run('MSG-12', [other]);
     const id = `B1#${key(ACCOUNT, '15.00', 'CHF', '2026-12-15')}`;
     expect(report.credits).toEqual([
-      line(id, '15.00', 'conflicting', { reference: expect.any(String), note: 'not settled: the bank reference B1 was booked before as 14.05 CHF on 2026-12-14 (statement MSG-11); this booking says 15.00 CHF on 2026-12-15' }),
+      line(id, '15.00', 'conflicting', {
+        reference: expect.any(String),
+        note: 'not settled: the bank reference B1 was booked before as 14.05 CHF on 2026-12-14 (statement MSG-11); this booking says 15.00 CHF on 2026-12-15',
+      }),
     ]);
     expect(report).toMatchObject({ settled: {}, toReview: 1 });
     const twice = await run('MSG-13', [other]);
@@ -165,7 +227,12 @@ describe('what a statement sets aside for finance', () => {
 
   it('lists an entry the file could not give as it stands, crediting nothing', async () => {
     const { rt, run } = await proforma();
-    const report = await run('MSG-15', [], { unreadable: [{ id: 'U1', reason: 'its transactions add up to 1000.00, not 1.00', amount: '1.00', currency: 'CHF', bookingDate: TODAY }, { id: 'U2', reason: 'no amount' }] });
+    const report = await run('MSG-15', [], {
+      unreadable: [
+        { id: 'U1', reason: 'its transactions add up to 1000.00, not 1.00', amount: '1.00', currency: 'CHF', bookingDate: TODAY },
+        { id: 'U2', reason: 'no amount' },
+      ],
+    });
     expect(report.credits).toEqual([
       line(`U1#unreadable#${key('', '1.00', 'CHF', TODAY)}`, '1.00', 'unreadable', { note: 'not credited: its transactions add up to 1000.00, not 1.00' }),
       { id: `U2#unreadable#${key('', '', '', '')}`, amount: '0.00', currency: '', outcome: 'unreadable', duplicate: false, note: 'not credited: no amount' },
@@ -184,7 +251,16 @@ describe('a transfer the bank takes back', () => {
   it('reopens the invoice it paid, puts the product back, tells the customer, and is booked once', async () => {
     const { rt, ref, credit, run } = await proforma();
     await paid(rt, run, credit);
-    const returned = { id: 'R1', kind: 'return' as const, amount: '14.05', currency: 'CHF', bookingDate: TODAY, account: ACCOUNT, reference: { type: 'QRR', value: ref }, reason: 'AC04' };
+    const returned = {
+      id: 'R1',
+      kind: 'return' as const,
+      amount: '14.05',
+      currency: 'CHF',
+      bookingDate: TODAY,
+      account: ACCOUNT,
+      reference: { type: 'QRR', value: ref },
+      reason: 'AC04',
+    };
     const report = await run('MSG-R', [], { reversals: [returned] });
     const invoice = (await rt.store.findInvoice('INV-CH-2026-000001'))!;
     expect(isQrReference(invoice.paymentReference!)).toBe(true);
@@ -201,12 +277,27 @@ describe('a transfer the bank takes back', () => {
     // Back at 2027-02-28, its schedule starts again at the 30-day reminder, 2027-01-29.
     expect((await rt.store.getProduct('acme', 'dom'))!).toMatchObject({ expiry: '2027-02-28', awaitsInvoice: 'INV-CH-2026-000001', nextActionDate: '2027-01-29' });
     expect((await rt.store.listPayments('acme')).find((p) => p.id === 'bank-reversal-R1')).toEqual({
-      id: 'bank-reversal-R1', orgId: 'acme', date: TODAY, method: 'transfer', amount: '-14.05', currency: 'CHF', gatewayRef: 'R1', invoiceNumber: PF, refundOf: 'B1', checkoutId: expect.any(String), createdAt: NOW,
+      id: 'bank-reversal-R1',
+      orgId: 'acme',
+      date: TODAY,
+      method: 'transfer',
+      amount: '-14.05',
+      currency: 'CHF',
+      gatewayRef: 'R1',
+      invoiceNumber: PF,
+      refundOf: 'B1',
+      checkoutId: expect.any(String),
+      createdAt: NOW,
     });
     expect(await rt.store.getBankCredit('B1')).toMatchObject({ reversedBy: 'reversal#R1' });
     expect((await rt.store.listOutbox(TODAY)).find((m) => m.template === 'invoice-reopened')).toEqual({
-      id: 'INV-CH-2026-000001#invoice-reopened#R1', date: TODAY, orgId: 'acme', to: ['owner@acme.ch'], template: 'invoice-reopened',
-      data: { invoice: 'INV-CH-2026-000001', amountDue: '14.05', currency: 'CHF', reference: invoice.paymentReference, reason: 'AC04' }, createdAt: NOW,
+      id: 'INV-CH-2026-000001#invoice-reopened#R1',
+      date: TODAY,
+      orgId: 'acme',
+      to: ['owner@acme.ch'],
+      template: 'invoice-reopened',
+      data: { invoice: 'INV-CH-2026-000001', amountDue: '14.05', currency: 'CHF', reference: invoice.paymentReference, reason: 'AC04' },
+      createdAt: NOW,
     });
     const again = await run('MSG-R2', [], { reversals: [returned] });
     expect(again.credits[0]).toMatchObject({ id: 'reversal#R1', duplicate: true });
@@ -228,7 +319,15 @@ describe('a transfer the bank takes back', () => {
     const report = await run('MSG-R3', [], { reversals: [{ id: 'R2', kind: 'reversal', amount: '20.00', currency: 'CHF', reference: { type: 'QRR', value: ref } }] });
     expect(report.credits[0]!.note).toMatch(/^reversal of credit B1: CHF 5\.95 taken off the balance; INV-CH-2026-000001 open again for 14\.05 CHF/);
     expect((await rt.store.listLedger('acme')).find((e) => e.id === 'reversal-R2')).toEqual({
-      id: 'reversal-R2', orgId: 'acme', date: TODAY, reason: 'bank-reversal', ref: PF, amount: '-5.95', currency: 'CHF', balanceAfter: '0.00', createdAt: NOW,
+      id: 'reversal-R2',
+      orgId: 'acme',
+      date: TODAY,
+      reason: 'bank-reversal',
+      ref: PF,
+      amount: '-5.95',
+      currency: 'CHF',
+      balanceAfter: '0.00',
+      createdAt: NOW,
     });
   });
 

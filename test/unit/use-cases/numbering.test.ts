@@ -10,8 +10,17 @@ const invoice = { number: 'INV-CH-2026-000004', series: 'INV', sellerId: 'ch', y
 function changes(): Change[] {
   return [
     { type: 'invoice', invoice },
-    { type: 'payment', payment: { id: 'pi_1', orgId: 'o', date: '2026-12-17', method: 'card', amount: '9.05', currency: 'CHF', gatewayRef: 'pi_1', invoiceNumber: invoice.number, createdAt: '' } },
-    { type: 'balance', orgId: 'o', from: '5.00', to: '0.00', entry: { id: 'e', orgId: 'o', date: '2026-12-17', amount: '-5.00', currency: 'CHF', reason: 'renewal', ref: invoice.number, balanceAfter: '0.00', createdAt: '' } },
+    {
+      type: 'payment',
+      payment: { id: 'pi_1', orgId: 'o', date: '2026-12-17', method: 'card', amount: '9.05', currency: 'CHF', gatewayRef: 'pi_1', invoiceNumber: invoice.number, createdAt: '' },
+    },
+    {
+      type: 'balance',
+      orgId: 'o',
+      from: '5.00',
+      to: '0.00',
+      entry: { id: 'e', orgId: 'o', date: '2026-12-17', amount: '-5.00', currency: 'CHF', reason: 'renewal', ref: invoice.number, balanceAfter: '0.00', createdAt: '' },
+    },
     { type: 'email', email: { id: 'm', date: '2026-12-17', orgId: 'o', to: [], template: 'renewal-paid', data: { invoice: invoice.number }, createdAt: '' } },
   ];
 }
@@ -41,9 +50,19 @@ describe('committing an invoice whose number another worker took', () => {
     await commitNumbered(store, changes());
     expect(commits).toHaveLength(3);
     const final = commits.at(-1)!;
-    expect(final.map((c) => (c.type === 'invoice' ? c.invoice.number : c.type === 'payment' ? c.payment.invoiceNumber : c.type === 'balance' ? c.entry.ref : c.type === 'email' ? c.email.data.invoice : ''))).toEqual(
-      Array(4).fill('INV-CH-2026-000006'),
-    );
+    expect(
+      final.map((c) =>
+        c.type === 'invoice'
+          ? c.invoice.number
+          : c.type === 'payment'
+            ? c.payment.invoiceNumber
+            : c.type === 'balance'
+              ? c.entry.ref
+              : c.type === 'email'
+                ? c.email.data.invoice
+                : '',
+      ),
+    ).toEqual(Array(4).fill('INV-CH-2026-000006'));
     expect((final[0] as Extract<Change, { type: 'invoice' }>).invoice.sequence).toBe(6);
   });
 
@@ -104,7 +123,11 @@ describe('renumbering a unit of work', () => {
       fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
         const change = { type: 'outcome', outcome: { a, quoted: [OLD, { deeper: OLD }], near: `${OLD}-x`, b } } as unknown as Change;
         const [out] = renumbered([change], OLD, 9, NEW);
-        const expected = JSON.parse(JSON.stringify({ type: 'outcome', outcome: { a, quoted: [NEW, { deeper: NEW }], near: `${OLD}-x`, b } }).split(`"${OLD}"`).join(`"${NEW}"`));
+        const expected = JSON.parse(
+          JSON.stringify({ type: 'outcome', outcome: { a, quoted: [NEW, { deeper: NEW }], near: `${OLD}-x`, b } })
+            .split(`"${OLD}"`)
+            .join(`"${NEW}"`),
+        );
         expect(JSON.parse(JSON.stringify(out))).toEqual(expected);
       }),
     );

@@ -67,7 +67,17 @@ describe('paying a renewal from the balance', () => {
         orgId: 'acme',
         from: '20.00',
         to: '5.95',
-        entry: { id: `renewal-${ATTEMPT}`, orgId: 'acme', date: NIGHT, amount: '-14.05', currency: 'CHF', reason: 'renewal', ref: 'INV-CH-2026-000001', balanceAfter: '5.95', createdAt: NOW },
+        entry: {
+          id: `renewal-${ATTEMPT}`,
+          orgId: 'acme',
+          date: NIGHT,
+          amount: '-14.05',
+          currency: 'CHF',
+          reason: 'renewal',
+          ref: 'INV-CH-2026-000001',
+          balanceAfter: '5.95',
+          createdAt: NOW,
+        },
       },
       { type: 'invoice', invoice: out.invoice },
     ]);
@@ -102,7 +112,10 @@ describe('paying a renewal from the balance', () => {
   });
 
   it('fails without a method when the balance is short, or below zero, saying both amounts', async () => {
-    for (const [balance, shown] of [['5.00', 'CHF 5.00'], [undefined, 'CHF 0.00']] as const) {
+    for (const [balance, shown] of [
+      ['5.00', 'CHF 5.00'],
+      [undefined, 'CHF 0.00'],
+    ] as const) {
       const { rt, input } = await setUp(balance ? { balance } : {});
       expect(await payRenewal(rt.deps, await input())).toEqual({
         kind: 'failed',
@@ -141,12 +154,28 @@ describe('paying a renewal with the saved method', () => {
     const recorded = pending({ id: attemptId, attempt: 2, idempotencyKey: `renewal/${attemptId}`, balancePart: '5.00', chargePart: '9.05', paymentMethodId: method!.id });
     expect(await rt.store.listAttempts('acme', 'dom-ch')).toEqual([recorded]);
     expect((await rt.store.listLedger('acme')).find((e) => e.reason === 'renewal-hold')).toEqual({
-      id: `renewal-hold-${attemptId}`, orgId: 'acme', date: NIGHT, amount: '-5.00', currency: 'CHF', reason: 'renewal-hold', ref: attemptId, balanceAfter: '0.00', createdAt: NOW,
+      id: `renewal-hold-${attemptId}`,
+      orgId: 'acme',
+      date: NIGHT,
+      amount: '-5.00',
+      currency: 'CHF',
+      reason: 'renewal-hold',
+      ref: attemptId,
+      balanceAfter: '0.00',
+      createdAt: NOW,
     });
     expect(given.org.balance).toBe('0.00');
     // At the provider: one charge of the rest, under the attempt's key.
     const [charge] = charges(rt);
-    expect(charges(rt)).toEqual([{ paymentRef: charge!.paymentRef, currency: 'CHF', received: '9.05', refunded: '0.00', metadata: { orgId: 'acme', productId: 'dom-ch', attemptId, periodStart: '2026-12-31' } }]);
+    expect(charges(rt)).toEqual([
+      {
+        paymentRef: charge!.paymentRef,
+        currency: 'CHF',
+        received: '9.05',
+        refunded: '0.00',
+        metadata: { orgId: 'acme', productId: 'dom-ch', attemptId, periodStart: '2026-12-31' },
+      },
+    ]);
     if (out.kind !== 'paid') throw new Error(out.kind);
     expect(out.collected.toString()).toBe('14.05');
     expect(out.invoice.payments).toEqual([
@@ -158,16 +187,41 @@ describe('paying a renewal with the saved method', () => {
       { type: 'invoice', invoice: out.invoice },
       {
         type: 'payment',
-        payment: { id: charge!.paymentRef, orgId: 'acme', date: NIGHT, method: 'card', amount: '9.05', currency: 'CHF', gatewayRef: charge!.paymentRef, invoiceNumber: 'INV-CH-2026-000001', productId: 'dom-ch', createdAt: NOW },
+        payment: {
+          id: charge!.paymentRef,
+          orgId: 'acme',
+          date: NIGHT,
+          method: 'card',
+          amount: '9.05',
+          currency: 'CHF',
+          gatewayRef: charge!.paymentRef,
+          invoiceNumber: 'INV-CH-2026-000001',
+          productId: 'dom-ch',
+          createdAt: NOW,
+        },
       },
     ]);
     // The same key replayed at the provider finds the same charge: the key was the attempt's.
-    const replay = await rt.sandbox.charge({ orgId: 'acme', customerRef: 'x', paymentMethodRef: 'pm_card_visa', methodKind: 'card', amount: Money.of('9.05', 'CHF'), idempotencyKey: `renewal/${attemptId}`, description: `Renewal of dom-ch.ch from 2026-12-31`, metadata: { orgId: 'acme', productId: 'dom-ch', attemptId, periodStart: '2026-12-31' } }).catch((e: Error) => e);
+    const replay = await rt.sandbox
+      .charge({
+        orgId: 'acme',
+        customerRef: 'x',
+        paymentMethodRef: 'pm_card_visa',
+        methodKind: 'card',
+        amount: Money.of('9.05', 'CHF'),
+        idempotencyKey: `renewal/${attemptId}`,
+        description: `Renewal of dom-ch.ch from 2026-12-31`,
+        metadata: { orgId: 'acme', productId: 'dom-ch', attemptId, periodStart: '2026-12-31' },
+      })
+      .catch((e: Error) => e);
     expect(replay).toMatchObject({ paymentRef: charge!.paymentRef });
   });
 
   it('fails a declined charge, giving the held balance back, and one needing the customer says so', async () => {
-    for (const [ref, code, requiresCustomer] of [['pm_card_chargeDeclined', 'card_declined', false], ['pm_card_authenticationRequired', 'authentication_required', true]] as const) {
+    for (const [ref, code, requiresCustomer] of [
+      ['pm_card_chargeDeclined', 'card_declined', false],
+      ['pm_card_authenticationRequired', 'authentication_required', true],
+    ] as const) {
       const { rt, input, method } = await setUp({ balance: '5.00', method: ref });
       const out = await payRenewal(rt.deps, await input());
       if (out.kind !== 'failed') throw new Error(out.kind);
@@ -187,7 +241,17 @@ describe('paying a renewal with the saved method', () => {
           orgId: 'acme',
           from: '0.00',
           to: '5.00',
-          entry: { id: `hold-release-${ATTEMPT}`, orgId: 'acme', date: NIGHT, amount: '5.00', currency: 'CHF', reason: 'hold-release', ref: ATTEMPT, balanceAfter: '5.00', createdAt: NOW },
+          entry: {
+            id: `hold-release-${ATTEMPT}`,
+            orgId: 'acme',
+            date: NIGHT,
+            amount: '5.00',
+            currency: 'CHF',
+            reason: 'hold-release',
+            ref: ATTEMPT,
+            balanceAfter: '5.00',
+            createdAt: NOW,
+          },
         },
       ]);
     }
@@ -218,7 +282,11 @@ describe('an attempt met again', () => {
   });
 
   it('reports the failure of an attempt that already failed and moves nothing', async () => {
-    for (const [failureCode, code, requiresCustomer] of [['card_declined', 'card_declined', false], ['authentication_required', 'authentication_required', true], [undefined, 'payment_failed', false]] as const) {
+    for (const [failureCode, code, requiresCustomer] of [
+      ['card_declined', 'card_declined', false],
+      ['authentication_required', 'authentication_required', true],
+      [undefined, 'payment_failed', false],
+    ] as const) {
       const { rt, input } = await setUp({ method: 'pm_card_visa' });
       await rt.store.commit([{ type: 'attempt', attempt: pending({ status: 'failed', ...(failureCode ? { failureCode } : {}) }), expectedStatus: null }]);
       expect(await payRenewal(rt.deps, await input())).toEqual({ kind: 'failed', changes: [], code, message: `Payment attempt ${ATTEMPT} already failed`, requiresCustomer });
@@ -229,7 +297,16 @@ describe('an attempt met again', () => {
   it('finds the charge a crashed worker made instead of charging again', async () => {
     const { rt, input, method } = await setUp({ method: 'pm_card_visa' });
     await rt.store.commit([{ type: 'attempt', attempt: pending({ paymentMethodId: method!.id }), expectedStatus: null }]);
-    const first = await rt.sandbox.charge({ orgId: 'acme', customerRef: 'cus', paymentMethodRef: 'pm_card_visa', methodKind: 'card', amount: Money.of('14.05', 'CHF'), idempotencyKey: 'another-key', description: 'x', metadata: { attemptId: ATTEMPT } });
+    const first = await rt.sandbox.charge({
+      orgId: 'acme',
+      customerRef: 'cus',
+      paymentMethodRef: 'pm_card_visa',
+      methodKind: 'card',
+      amount: Money.of('14.05', 'CHF'),
+      idempotencyKey: 'another-key',
+      description: 'x',
+      metadata: { attemptId: ATTEMPT },
+    });
     const out = await payRenewal(rt.deps, await input());
     expect(out).toMatchObject({ kind: 'paid', invoice: { payments: [{ method: 'card', amount: '14.05', ref: first.paymentRef }] } });
     expect(charges(rt)).toHaveLength(1);

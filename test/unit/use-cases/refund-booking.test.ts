@@ -7,7 +7,15 @@ import { renewProduct } from '../../../shared/use-cases/renew-product.ts';
 import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';
 
 const record = (id: string, amount: string, refundOf?: string): PaymentRecord => ({
-  id, orgId: 'o', date: '2026-12-10', method: 'card', amount, currency: 'CHF', gatewayRef: id, ...(refundOf ? { refundOf } : {}), createdAt: '',
+  id,
+  orgId: 'o',
+  date: '2026-12-10',
+  method: 'card',
+  amount,
+  currency: 'CHF',
+  gatewayRef: id,
+  ...(refundOf ? { refundOf } : {}),
+  createdAt: '',
 });
 
 describe('refunds already booked for a payment', () => {
@@ -38,7 +46,15 @@ describe('the next credit note of an invoice', () => {
   it('credits a part, then exactly the rest, numbered in turn in the CN series', async () => {
     const { rt, invoice } = await invoiced();
     const first = await nextCreditNote(rt.deps, invoice, '2026-12-20', Money.of('5.00', 'CHF'), [{ method: 'card', amount: Money.of('5.00', 'CHF'), ref: 're_1' }]);
-    expect(first).toMatchObject({ number: 'CN-CH-2026-000001', series: 'CN', sequence: 1, issueDate: '2026-12-20', refersTo: invoice.number, total: '-5.00', payments: [{ method: 'card', amount: '-5.00', ref: 're_1' }] });
+    expect(first).toMatchObject({
+      number: 'CN-CH-2026-000001',
+      series: 'CN',
+      sequence: 1,
+      issueDate: '2026-12-20',
+      refersTo: invoice.number,
+      total: '-5.00',
+      payments: [{ method: 'card', amount: '-5.00', ref: 're_1' }],
+    });
     await rt.store.commit([{ type: 'invoice', invoice: first }]);
     const rest = await nextCreditNote(rt.deps, invoice, '2026-12-21', 'rest', [{ method: 'balance', amount: Money.of('9.05', 'CHF') }]);
     expect(rest).toMatchObject({ number: 'CN-CH-2026-000002', sequence: 2, total: '-9.05', payments: [{ method: 'balance', amount: '-9.05' }] });

@@ -27,7 +27,19 @@ async function setUp(opts: { balance?: string; method?: string; autoRenew?: bool
 }
 
 const outcome = (night: IsoDate, extra: Record<string, unknown>) => ({
-  night, orgId: 'acme', productId: 'dom', currency: 'CHF', reminders: 0, attempted: false, paid: false, failed: false, collected: '0.00', blocked: false, unblocked: false, terminated: false, ...extra,
+  night,
+  orgId: 'acme',
+  productId: 'dom',
+  currency: 'CHF',
+  reminders: 0,
+  attempted: false,
+  paid: false,
+  failed: false,
+  collected: '0.00',
+  blocked: false,
+  unblocked: false,
+  terminated: false,
+  ...extra,
 });
 
 const mails = async (rt: Rt, day: IsoDate) => rt.store.listOutbox(day);
@@ -45,11 +57,18 @@ describe("a product's night", () => {
     expect(await product(rt)).toEqual(after);
   });
 
-  it('pays from the balance: extended, invoiced, announced, and the next action is next year\'s first reminder', async () => {
+  it("pays from the balance: extended, invoiced, announced, and the next action is next year's first reminder", async () => {
     const { rt, night } = await setUp({ balance: '20.00' });
     const before = await product(rt);
     expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, paid: true, collected: '14.05' }) });
-    expect(await product(rt)).toMatchObject({ expiry: '2027-12-31', lastNight: '2026-12-17', version: before.version + 1, nextActionDate: '2027-12-01', failedAttempts: 0, status: 'active' });
+    expect(await product(rt)).toMatchObject({
+      expiry: '2027-12-31',
+      lastNight: '2026-12-17',
+      version: before.version + 1,
+      nextActionDate: '2027-12-01',
+      failedAttempts: 0,
+      status: 'active',
+    });
     expect(await mails(rt, '2026-12-17')).toEqual([
       {
         id: 'dom#renewal-paid',
@@ -69,7 +88,11 @@ describe("a product's night", () => {
     expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, failed: true }) });
     expect(await product(rt)).toMatchObject({ expiry: '2026-12-31', failedAttempts: 1, nextActionDate: '2026-12-20' });
     const [mail] = await mails(rt, '2026-12-17');
-    expect(mail).toMatchObject({ id: 'dom#payment-failed', template: 'payment-failed', data: { product: 'dom.ch', productId: 'dom', expiry: '2026-12-31', code: 'card_declined', nextAttempt: '2026-12-20' } });
+    expect(mail).toMatchObject({
+      id: 'dom#payment-failed',
+      template: 'payment-failed',
+      data: { product: 'dom.ch', productId: 'dom', expiry: '2026-12-31', code: 'card_declined', nextAttempt: '2026-12-20' },
+    });
     expect(mail!.data.reason!.length).toBeGreaterThan(0);
     // The last attempt, on 12-30, has no next one to name.
     expect((await night('2026-12-30')).status).toBe('done');
@@ -86,12 +109,19 @@ describe("a product's night", () => {
     const { rt, night, sent } = await setUp({ autoRenew: false });
     expect(await night('2026-12-31')).toEqual({ status: 'done', outcome: outcome('2026-12-31', { blocked: true }) });
     expect(await product(rt)).toMatchObject({ status: 'blocked', nextActionDate: '2027-02-09' });
-    expect((await mails(rt, '2026-12-31')).map((m) => [m.id, m.template, m.data])).toEqual([['dom#product-blocked', 'product-blocked', { product: 'dom.ch', productId: 'dom', expiry: '2026-12-31' }]]);
-    expect(await rt.store.listLifecycleCommands('2026-12-31')).toEqual([{ id: 'dom#block', date: '2026-12-31', orgId: 'acme', productId: 'dom', action: 'block', status: 'pending', createdAt: NOW('2026-12-31') }]);
+    expect((await mails(rt, '2026-12-31')).map((m) => [m.id, m.template, m.data])).toEqual([
+      ['dom#product-blocked', 'product-blocked', { product: 'dom.ch', productId: 'dom', expiry: '2026-12-31' }],
+    ]);
+    expect(await rt.store.listLifecycleCommands('2026-12-31')).toEqual([
+      { id: 'dom#block', date: '2026-12-31', orgId: 'acme', productId: 'dom', action: 'block', status: 'pending', createdAt: NOW('2026-12-31') },
+    ]);
     expect(sent).toEqual([{ date: '2026-12-31', commandId: 'dom#block' }]);
     // Run again, the night re-sends the command a crash may have kept from going out, and changes nothing.
     expect(await night('2026-12-31')).toEqual({ status: 'skipped', reason: 'already-processed' });
-    expect(sent).toEqual([{ date: '2026-12-31', commandId: 'dom#block' }, { date: '2026-12-31', commandId: 'dom#block' }]);
+    expect(sent).toEqual([
+      { date: '2026-12-31', commandId: 'dom#block' },
+      { date: '2026-12-31', commandId: 'dom#block' },
+    ]);
 
     expect(await night('2027-02-09')).toEqual({ status: 'done', outcome: outcome('2027-02-09', { terminated: true }) });
     expect(await product(rt)).toMatchObject({ status: 'terminated' });
@@ -114,7 +144,12 @@ describe("a product's night", () => {
 
   it('makes no attempt for a product inside an open checkout, yet reminds; and drops the mark of an ended one', async () => {
     const { rt, night } = await setUp({ balance: '20.00', today: '2026-12-16' });
-    const view = await startCheckout(rt.deps, 'acme', { items: [{ productId: 'dom' }], method: 'iban', useBalance: false, requestId: 'req-open-0001' }, { kind: 'user', userId: 'owner-acme' });
+    const view = await startCheckout(
+      rt.deps,
+      'acme',
+      { items: [{ productId: 'dom' }], method: 'iban', useBalance: false, requestId: 'req-open-0001' },
+      { kind: 'user', userId: 'owner-acme' },
+    );
     // The attempt night passes with nothing done but the product moved on to its next date.
     expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', {}) });
     expect(await product(rt)).toMatchObject({ expiry: '2026-12-31', nextActionDate: '2026-12-20' });
@@ -124,7 +159,9 @@ describe("a product's night", () => {
 
     // The checkout ends (cancelled): the next write of the product drops the mark.
     const checkout = (await rt.store.getCheckout('acme', view.checkoutId))!;
-    await rt.store.commit([{ type: 'checkout', checkout: { ...checkout, status: 'canceled', version: checkout.version + 1 }, expected: { version: checkout.version, status: checkout.status } }]);
+    await rt.store.commit([
+      { type: 'checkout', checkout: { ...checkout, status: 'canceled', version: checkout.version + 1 }, expected: { version: checkout.version, status: checkout.status } },
+    ]);
     expect((await night('2026-12-27')).status).toBe('done');
     expect((await product(rt)).openCheckoutId).toBeUndefined();
   });
@@ -133,7 +170,10 @@ describe("a product's night", () => {
     const { rt, deps } = await setUp({ method: 'pm_card_visa' });
     const queued: unknown[] = [];
     const before = await product(rt);
-    const res = await renewProduct({ ...deps, charges: { mode: 'deferred', queue: { send: async (m) => void queued.push(...m) } } }, { orgId: 'acme', productId: 'dom', night: '2026-12-17' });
+    const res = await renewProduct(
+      { ...deps, charges: { mode: 'deferred', queue: { send: async (m) => void queued.push(...m) } } },
+      { orgId: 'acme', productId: 'dom', night: '2026-12-17' },
+    );
     expect(res).toEqual({ status: 'deferred' });
     expect(queued).toEqual([{ orgId: 'acme', productId: 'dom', night: '2026-12-17' }]);
     expect(await product(rt)).toEqual(before);

@@ -97,7 +97,10 @@ describe('settling a checkout from the state of its payment', () => {
     expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!.version).toBe(3);
     answer = state(c.paymentRef, { status: 'requires_payment_method', failureCode: 'card_declined', failureMessage: 'Your card has insufficient funds.' });
     expect(await settleCheckout(deps, c.orgId, c.checkoutId)).toBe('payment-failed');
-    expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({ version: 4, lastFailure: { code: 'card_declined', message: 'Your card has insufficient funds.' } });
+    expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({
+      version: 4,
+      lastFailure: { code: 'card_declined', message: 'Your card has insufficient funds.' },
+    });
     answer = state(c.paymentRef, { status: 'requires_payment_method', failureCode: 'expired_card', failureMessage: 'Your card has insufficient funds.' });
     expect(await settleCheckout(deps, c.orgId, c.checkoutId)).toBe('payment-failed');
     expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({ version: 5, lastFailure: { code: 'expired_card' } });
@@ -134,8 +137,28 @@ describe('settling a checkout from the state of its payment', () => {
       lastFailure: { code: 'payment_canceled', message: 'The checkout was cancelled before payment' },
     });
     expect((await ledger(rt, c.orgId)).filter((e) => e.reason !== 'top-up')).toEqual([
-      { id: `checkout-hold-${c.checkoutId}`, orgId: c.orgId, date: '2026-12-10', reason: 'checkout-hold', ref: c.checkoutId, amount: '-5.00', currency: 'CHF', balanceAfter: '0.00', createdAt: NOW('2026-12-10') },
-      { id: `hold-release-${c.checkoutId}`, orgId: c.orgId, date: '2026-12-10', reason: 'hold-release', ref: c.checkoutId, amount: '5.00', currency: 'CHF', balanceAfter: '5.00', createdAt: NOW('2026-12-10') },
+      {
+        id: `checkout-hold-${c.checkoutId}`,
+        orgId: c.orgId,
+        date: '2026-12-10',
+        reason: 'checkout-hold',
+        ref: c.checkoutId,
+        amount: '-5.00',
+        currency: 'CHF',
+        balanceAfter: '0.00',
+        createdAt: NOW('2026-12-10'),
+      },
+      {
+        id: `hold-release-${c.checkoutId}`,
+        orgId: c.orgId,
+        date: '2026-12-10',
+        reason: 'hold-release',
+        ref: c.checkoutId,
+        amount: '5.00',
+        currency: 'CHF',
+        balanceAfter: '5.00',
+        createdAt: NOW('2026-12-10'),
+      },
     ]);
     expect((await rt.store.getOrganisation(c.orgId))!.balance).toBe('5.00');
   });
@@ -151,7 +174,18 @@ describe('a paid checkout', () => {
     expect(checkout).toMatchObject({ status: 'paid', version: 3, settledAt: NOW('2026-12-10'), invoiceNumber: 'INV-CH-2026-000001', savedMethodId: 'pm-pm_card_visa' });
     expect(checkout.heldSince).toBeUndefined();
     expect(await rt.store.listPayments(c.orgId)).toEqual([
-      { id: c.paymentRef, orgId: c.orgId, date: '2026-12-10', method: 'card', amount: '9.05', currency: 'CHF', gatewayRef: c.paymentRef, checkoutId: c.checkoutId, invoiceNumber: 'INV-CH-2026-000001', createdAt: NOW('2026-12-10') },
+      {
+        id: c.paymentRef,
+        orgId: c.orgId,
+        date: '2026-12-10',
+        method: 'card',
+        amount: '9.05',
+        currency: 'CHF',
+        gatewayRef: c.paymentRef,
+        checkoutId: c.checkoutId,
+        invoiceNumber: 'INV-CH-2026-000001',
+        createdAt: NOW('2026-12-10'),
+      },
     ]);
     expect((await rt.store.getProduct(c.orgId, c.productId))!).toMatchObject({ expiry: '2027-12-31', autoRenew: true, paymentMethodId: 'pm-pm_card_visa' });
     expect((await emails(rt, '2026-12-10')).filter((e) => e.orgId === c.orgId)).toEqual([
@@ -201,7 +235,17 @@ describe('a paid checkout', () => {
     await paysQuietly(rt, view.payment!.paymentRef);
     expect(await settleCheckout(rt.deps, org.id, view.checkoutId)).toBe('paid');
     expect(await rt.store.listLedger(org.id)).toEqual([
-      { id: `top-up-${view.checkoutId}`, orgId: org.id, date: '2026-12-10', reason: 'top-up', ref: view.checkoutId, amount: '100.00', currency: 'CHF', balanceAfter: '100.00', createdAt: NOW('2026-12-10') },
+      {
+        id: `top-up-${view.checkoutId}`,
+        orgId: org.id,
+        date: '2026-12-10',
+        reason: 'top-up',
+        ref: view.checkoutId,
+        amount: '100.00',
+        currency: 'CHF',
+        balanceAfter: '100.00',
+        createdAt: NOW('2026-12-10'),
+      },
     ]);
     expect(await rt.store.listInvoices(org.id)).toEqual([]);
     expect((await emails(rt, '2026-12-10')).filter((e) => e.orgId === org.id).map((e) => [e.template, e.data])).toEqual([
@@ -223,7 +267,17 @@ describe('a checkout whose money goes back', () => {
     expect(rt.sandbox.chargeList().find((x) => x.paymentRef === c.paymentRef)).toMatchObject({ received: '9.05', refunded: '9.05' });
     const replay = await rt.sandbox.refund({ paymentRef: c.paymentRef, amount: Money.of('9.05', 'CHF'), idempotencyKey: `refund/${c.checkoutId}`, metadata: {} });
     expect(await rt.store.listPayments(c.orgId)).toEqual([
-      { id: c.paymentRef, orgId: c.orgId, date: '2026-12-10', method: 'card', amount: '9.05', currency: 'CHF', gatewayRef: c.paymentRef, checkoutId: c.checkoutId, createdAt: NOW('2026-12-10') },
+      {
+        id: c.paymentRef,
+        orgId: c.orgId,
+        date: '2026-12-10',
+        method: 'card',
+        amount: '9.05',
+        currency: 'CHF',
+        gatewayRef: c.paymentRef,
+        checkoutId: c.checkoutId,
+        createdAt: NOW('2026-12-10'),
+      },
       {
         id: `refund-${c.paymentRef}`,
         orgId: c.orgId,
@@ -238,7 +292,15 @@ describe('a checkout whose money goes back', () => {
       },
     ]);
     expect((await ledger(rt, c.orgId)).find((e) => e.reason === 'refund')).toEqual({
-      id: `refund-${c.checkoutId}`, orgId: c.orgId, date: '2026-12-10', reason: 'refund', ref: c.checkoutId, amount: '5.00', currency: 'CHF', balanceAfter: '5.00', createdAt: NOW('2026-12-10'),
+      id: `refund-${c.checkoutId}`,
+      orgId: c.orgId,
+      date: '2026-12-10',
+      reason: 'refund',
+      ref: c.checkoutId,
+      amount: '5.00',
+      currency: 'CHF',
+      balanceAfter: '5.00',
+      createdAt: NOW('2026-12-10'),
     });
     expect(await rt.store.listInvoices(c.orgId)).toEqual([]);
     expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({
@@ -270,7 +332,13 @@ describe('a checkout whose money goes back', () => {
       [c.paymentRef, '9.05', 'INV-CH-2026-000001'],
       [`refund-${c.paymentRef}`, '-9.05', 'CN-CH-2026-000001'],
     ]);
-    expect((await ledger(rt, c.orgId)).find((e) => e.reason === 'refund')).toMatchObject({ id: `refund-${c.checkoutId}`, reason: 'refund', ref: 'CN-CH-2026-000001', amount: '5.00', balanceAfter: '5.00' });
+    expect((await ledger(rt, c.orgId)).find((e) => e.reason === 'refund')).toMatchObject({
+      id: `refund-${c.checkoutId}`,
+      reason: 'refund',
+      ref: 'CN-CH-2026-000001',
+      amount: '5.00',
+      balanceAfter: '5.00',
+    });
     expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({
       status: 'refunded',
       creditNoteNumber: 'CN-CH-2026-000001',
@@ -289,7 +357,10 @@ describe('a checkout whose money goes back', () => {
     rt.clock.day = '2026-12-20';
     const down = { ...rt.deps, gateway: gatewayWith(rt, { refund: async () => Promise.reject(new Error('provider down')) }) };
     await expect(checkoutHousekeeping(down, '2026-12-20')).rejects.toThrow('provider down');
-    expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({ status: 'refunding', refund: { reason: 'security_hold_expired', from: 'held', since: '2026-12-20' } });
+    expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!).toMatchObject({
+      status: 'refunding',
+      refund: { reason: 'security_hold_expired', from: 'held', since: '2026-12-20' },
+    });
     // The next night finds it in the refunding list, not among the held: it is not counted again.
     rt.clock.day = '2026-12-21';
     expect(await checkoutHousekeeping(rt.deps, '2026-12-21')).toEqual({ holdsRefunded: 0, checkoutsCanceled: 0, checkoutsSettled: 0 });
@@ -307,7 +378,10 @@ describe('a checkout whose money goes back', () => {
     const down = { ...rt.deps, gateway: gatewayWith(rt, { refund: async () => Promise.reject(new Error('provider down')) }) };
     await expect(settleCheckout(down, c.orgId, c.checkoutId)).rejects.toThrow('provider down');
     expect(await settleCheckout(rt.deps, c.orgId, c.checkoutId)).toBe('refunded');
-    expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!.lastFailure).toEqual({ code: 'product_terminated', message: 'A product of the order was terminated before the payment arrived' });
+    expect((await rt.store.getCheckout(c.orgId, c.checkoutId))!.lastFailure).toEqual({
+      code: 'product_terminated',
+      message: 'A product of the order was terminated before the payment arrived',
+    });
     expect((await rt.store.listPayments(c.orgId)).map((x) => x.amount)).toEqual(['9.05', '-9.05']);
   });
 
@@ -353,7 +427,12 @@ describe('a checkout whose money goes back', () => {
     expect(await checkoutHousekeeping(rt.deps, '2026-12-31')).toEqual({ holdsRefunded: 0, checkoutsCanceled: 1, checkoutsSettled: 0 });
     expect((await rt.store.getCheckout(org.id, view.checkoutId))!).toMatchObject({ status: 'canceled', lastFailure: { code: 'proforma_expired' } });
     expect((await rt.store.findInvoice(view.proformaNumber!))!.status).toBe('void');
-    expect((await ledger(rt, org.id)).find((e) => e.reason === 'hold-release')).toMatchObject({ id: `hold-release-${view.checkoutId}`, reason: 'hold-release', amount: '5.00', balanceAfter: '5.00' });
+    expect((await ledger(rt, org.id)).find((e) => e.reason === 'hold-release')).toMatchObject({
+      id: `hold-release-${view.checkoutId}`,
+      reason: 'hold-release',
+      amount: '5.00',
+      balanceAfter: '5.00',
+    });
   });
 
   it('gives back a part payment of a voided pro-forma with the hold, as an overpayment naming the pro-forma', async () => {
@@ -362,11 +441,25 @@ describe('a checkout whose money goes back', () => {
     await aProduct(rt, org.id, { id: 'part-ch', expiry: '2027-02-28', autoRenew: false });
     const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'part-ch' }], method: 'iban', requestId: 'req-part-0001' }, owner(org.id));
     const pf = (await rt.store.findInvoice(view.proformaNumber!))!;
-    await rt.store.commit([{ type: 'invoiceUpdate', invoice: { ...pf, amountDue: '6.05', payments: [...pf.payments, { method: 'transfer', amount: '3.00' }] }, expected: { status: 'open', ...(pf.amountDue ? { amountDue: pf.amountDue } : {}) } }]);
+    await rt.store.commit([
+      {
+        type: 'invoiceUpdate',
+        invoice: { ...pf, amountDue: '6.05', payments: [...pf.payments, { method: 'transfer', amount: '3.00' }] },
+        expected: { status: 'open', ...(pf.amountDue ? { amountDue: pf.amountDue } : {}) },
+      },
+    ]);
     rt.clock.day = '2026-12-31';
     await checkoutHousekeeping(rt.deps, '2026-12-31');
     expect((await ledger(rt, org.id)).find((e) => e.reason === 'overpayment')).toEqual({
-      id: `proforma-void-${view.proformaNumber}`, orgId: org.id, date: '2026-12-31', reason: 'overpayment', ref: view.proformaNumber, amount: '8.00', currency: 'CHF', balanceAfter: '8.00', createdAt: NOW('2026-12-31'),
+      id: `proforma-void-${view.proformaNumber}`,
+      orgId: org.id,
+      date: '2026-12-31',
+      reason: 'overpayment',
+      ref: view.proformaNumber,
+      amount: '8.00',
+      currency: 'CHF',
+      balanceAfter: '8.00',
+      createdAt: NOW('2026-12-31'),
     });
   });
 });
@@ -376,7 +469,10 @@ describe('releasing a held order', () => {
     const rt = await runtime('memory', { today: '2026-12-10' });
     const c = await openCardCheckout(rt, { id: 'rel' });
     await expect(releaseHold(rt.deps, c.orgId, 'co_none')).rejects.toMatchObject({ code: 'checkout_not_found', message: 'Checkout co_none not found' });
-    await expect(releaseHold(rt.deps, c.orgId, c.checkoutId)).rejects.toMatchObject({ code: 'checkout_not_held', message: `Checkout ${c.checkoutId} is awaiting_payment, not held` });
+    await expect(releaseHold(rt.deps, c.orgId, c.checkoutId)).rejects.toMatchObject({
+      code: 'checkout_not_held',
+      message: `Checkout ${c.checkoutId} is awaiting_payment, not held`,
+    });
   });
 
   it('renews the products once the check has passed, and announces it', async () => {
@@ -458,7 +554,16 @@ describe('an automatic charge the customer overtook', () => {
       createdAt: NOW('2026-12-10'),
     };
     await topUpBalance(rt.deps, c.orgId, { amount: '2.00', reference: 'meanwhile' });
-    const entry = { orgId: c.orgId, date: '2026-12-10', amount: '-2.00', currency: 'CHF' as const, reason: 'renewal-hold' as const, ref: attemptId, balanceAfter: '0.00', createdAt: NOW('2026-12-10') };
+    const entry = {
+      orgId: c.orgId,
+      date: '2026-12-10',
+      amount: '-2.00',
+      currency: 'CHF' as const,
+      reason: 'renewal-hold' as const,
+      ref: attemptId,
+      balanceAfter: '0.00',
+      createdAt: NOW('2026-12-10'),
+    };
     await rt.store.commit([
       { type: 'attempt', attempt, expectedStatus: null },
       { type: 'balance', orgId: c.orgId, from: '2.00', to: '0.00', entry: { id: `renewal-hold-${attemptId}`, ...entry } },
@@ -467,7 +572,13 @@ describe('an automatic charge the customer overtook', () => {
     if (charged) {
       const customerRef = await rt.sandbox.ensureCustomer({ orgId: c.orgId, name: 'x', email: 'x@x.ch', idempotencyKey: `cus/${c.orgId}` } as never);
       const charge = await rt.sandbox.charge({
-        orgId: c.orgId, customerRef, paymentMethodRef: 'pm_card_visa', methodKind: 'card', amount: Money.of('12.05', 'CHF'), idempotencyKey: attempt.idempotencyKey, description: 'night',
+        orgId: c.orgId,
+        customerRef,
+        paymentMethodRef: 'pm_card_visa',
+        methodKind: 'card',
+        amount: Money.of('12.05', 'CHF'),
+        idempotencyKey: attempt.idempotencyKey,
+        description: 'night',
         metadata: { orgId: c.orgId, productId: c.productId, attemptId, periodStart: '2026-12-31' },
       });
       chargeRef = charge.paymentRef;
@@ -485,10 +596,38 @@ describe('an automatic charge the customer overtook', () => {
     const replay = await rt.sandbox.refund({ paymentRef: c.chargeRef!, amount: Money.of('12.05', 'CHF'), idempotencyKey: `refund/${c.attemptId}`, metadata: {} });
     const payments = await rt.store.listPayments(c.orgId);
     expect(payments.filter((p) => p.productId === c.productId)).toEqual([
-      { id: c.chargeRef, orgId: c.orgId, date: '2026-12-10', method: 'card', amount: '12.05', currency: 'CHF', gatewayRef: c.chargeRef, productId: c.productId, checkoutId: c.checkoutId, createdAt: NOW('2026-12-10') },
-      { id: `refund-${c.chargeRef}`, orgId: c.orgId, date: '2026-12-10', method: 'card', amount: '-12.05', currency: 'CHF', gatewayRef: replay.refundRef, productId: c.productId, checkoutId: c.checkoutId, refundOf: c.chargeRef, createdAt: NOW('2026-12-10') },
+      {
+        id: c.chargeRef,
+        orgId: c.orgId,
+        date: '2026-12-10',
+        method: 'card',
+        amount: '12.05',
+        currency: 'CHF',
+        gatewayRef: c.chargeRef,
+        productId: c.productId,
+        checkoutId: c.checkoutId,
+        createdAt: NOW('2026-12-10'),
+      },
+      {
+        id: `refund-${c.chargeRef}`,
+        orgId: c.orgId,
+        date: '2026-12-10',
+        method: 'card',
+        amount: '-12.05',
+        currency: 'CHF',
+        gatewayRef: replay.refundRef,
+        productId: c.productId,
+        checkoutId: c.checkoutId,
+        refundOf: c.chargeRef,
+        createdAt: NOW('2026-12-10'),
+      },
     ]);
-    expect((await rt.store.listLedger(c.orgId)).find((e) => e.id === `hold-release-${c.attemptId}`)).toMatchObject({ reason: 'hold-release', ref: c.attemptId, amount: '2.00', balanceAfter: '2.00' });
+    expect((await rt.store.listLedger(c.orgId)).find((e) => e.id === `hold-release-${c.attemptId}`)).toMatchObject({
+      reason: 'hold-release',
+      ref: c.attemptId,
+      amount: '2.00',
+      balanceAfter: '2.00',
+    });
     expect((await rt.store.getProduct(c.orgId, c.productId))!.expiry).toBe('2027-12-31');
   });
 
@@ -498,7 +637,15 @@ describe('an automatic charge the customer overtook', () => {
     await paysQuietly(rt, c.paymentRef);
     expect(await settleCheckout(rt.deps, c.orgId, c.checkoutId)).toBe('paid');
     const replayed = rt.sandbox.chargeList().filter((x) => x.metadata.attemptId === c.attemptId);
-    expect(replayed).toEqual([{ paymentRef: expect.any(String), currency: 'CHF', received: '12.05', refunded: '12.05', metadata: { orgId: c.orgId, productId: c.productId, attemptId: c.attemptId, periodStart: '2026-12-31' } }]);
+    expect(replayed).toEqual([
+      {
+        paymentRef: expect.any(String),
+        currency: 'CHF',
+        received: '12.05',
+        refunded: '12.05',
+        metadata: { orgId: c.orgId, productId: c.productId, attemptId: c.attemptId, periodStart: '2026-12-31' },
+      },
+    ]);
     expect((await rt.store.listPayments(c.orgId)).filter((p) => p.productId === c.productId).map((p) => [p.id, p.amount, p.method])).toEqual([
       [replayed[0]!.paymentRef, '12.05', 'card'],
       [`refund-${replayed[0]!.paymentRef}`, '-12.05', 'card'],

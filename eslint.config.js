@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '**/*.mjs', 'cdk.out/', '.billing/', 'out/', 'coverage/', 'reports/', '.stryker-tmp/'] },
+  { ignores: ['node_modules/', '**/*.mjs', 'cdk.out/', '.billing/', 'out/', 'coverage/', 'reports/', '.stryker-tmp*/', 'cdk.out*/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
