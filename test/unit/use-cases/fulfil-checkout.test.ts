@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Money } from '../../../shared/domain/money.ts';
 import type { Product } from '../../../shared/domain/product.ts';
 import { WriteConflict } from '../../../shared/ports/unit-of-work.ts';
-import { issueCheckoutInvoice, periodFor, renewCheckoutProducts, savedMethodFrom, vatOf } from '../../../shared/use-cases/checkout/fulfil-checkout.ts';
+import { issueCheckoutInvoice, loadCheckoutProducts, periodFor, renewCheckoutProducts, savedMethodFrom, vatOf } from '../../../shared/use-cases/checkout/fulfil-checkout.ts';
 import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
+import { renewProduct } from '../../../shared/use-cases/renew-product.ts';
 import { aProduct, anOrg, runtime } from '../../support/local-stack.ts';
 
 // What a paid checkout does to its products and its invoice, on the in-memory store. By hand: web hosting
@@ -90,6 +91,15 @@ describe('the products of a paid checkout', () => {
     expect(periodFor({ ...products.get('web')!, status: 'active' }, 2, TODAY)).toEqual({ from: '2027-03-01', to: '2027-05-01' });
   });
 
+  it('take their next action after today when the last night ran before, and leave what is not blocked without a command', async () => {
+    const { rt, org, checkout, products } = await hostingCheckout('2026-12-04', { lastNight: '2026-12-01' });
+    // New expiry 2027-01-04: reminders on 12-05 (30 days before) and 12-28; 12-05 is past today, so 12-28 is next.
+    const { changes, commands } = renewCheckoutProducts(rt.deps, checkout, org, products, TODAY, undefined);
+    expect((changes[0] as { product: Product }).product).toMatchObject({ expiry: '2027-01-04', nextActionDate: '2026-12-28' });
+    expect(commands).toEqual([]);
+    expect(changes).toHaveLength(1);
+  });
+
   it('take their next action after the last night run, when one ran ahead of today', async () => {
     const { rt, org, checkout, products } = await hostingCheckout('2026-12-20', { lastNight: '2026-12-11' });
     // New expiry 2027-01-20: reminders 30 and 7 days before (12-21, 01-13); with 12-11 already run, 12-21 is next.
@@ -132,7 +142,15 @@ describe('the invoice of a paid checkout', () => {
   it('refuses a period other than the one quoted, and a total other than the one accepted', async () => {
     const { rt, org, checkout, product, products } = await hostingCheckout('2027-01-31');
     const moved = new Map([[product.id, { ...product, expiry: '2027-02-28' }]]);
-    await expect(issueCheckoutInvoice(rt.deps, checkout, org, moved, TODAY, undefined)).rejects.toBeInstanceOf(WriteConflict);
+    await expect(issueCheckoutInvoice(rt.deps, checkout, org, moved, TODAY, undefined)).rejects.toMatchObject({ conflicts: ['product'] });
+    // Either end of the period differing is enough.
+    const item = checkout.items[0]!;
+    for (const tampered of [
+      { ...item, periodTo: '2027-03-31' },
+      { ...item, periodFrom: '2027-01-30' },
+    ]) {
+      await expect(issueCheckoutInvoice(rt.deps, { ...checkout, items: [tampered] }, org, products, TODAY, undefined)).rejects.toBeInstanceOf(WriteConflict);
+    }
     await expect(issueCheckoutInvoice(rt.deps, { ...checkout, total: '10.71' }, org, products, TODAY, undefined)).rejects.toThrow(
       `checkout ${checkout.id}: invoice total CHF 10.70 differs from the 10.71 accepted`,
     );
@@ -170,5 +188,54 @@ describe('a method saved at payment', () => {
       gatewayRef: 'pm_twint',
       createdAt: 't',
     });
+  });
+});
+
+describe('the products a checkout sells, as its quote sees them', () => {
+  // A bank took back the period 2026-12-31 to 2027-12-31 that INV-CH-2026-000001 paid: the product is back at
+  // 2026-12-31 and waits for that invoice. A checkout quoted the next period, from 2027-12-31.
+  async function owed() {
+    const rt = await runtime('memory', { today: '2026-12-17' });
+    await anOrg(rt, { id: 'acme', balance: '50.00' });
+    await aProduct(rt, 'acme', { id: 'dom', expiry: '2026-12-31' });
+    await aProduct(rt, 'acme', { id: 'two', expiry: '2026-12-31', autoRenew: false });
+    await renewProduct(rt.deps, { orgId: 'acme', productId: 'dom', night: '2026-12-17' });
+    for (const id of ['dom', 'two']) {
+      const p = (await rt.store.getProduct('acme', id))!;
+      await rt.store.commit([
+        { type: 'product', product: { ...p, expiry: '2026-12-31', awaitsInvoice: 'INV-CH-2026-000001', version: p.version + 1 }, expectedVersion: p.version },
+      ]);
+    }
+    const item = (productId: string, periodFrom?: string) => ({
+      productId,
+      productName: productId,
+      typeId: 'domain-ch',
+      periodMonths: 12,
+      kind: 'renewal' as const,
+      unitPrice: '13.00',
+      quantity: 1,
+      ...(periodFrom ? { periodFrom, periodTo: '2028-12-31' } : {}),
+    });
+    const load = (items: ReturnType<typeof item>[]) => loadCheckoutProducts(rt.deps, { orgId: 'acme', items } as never);
+    return { load, item };
+  }
+
+  it('sees a product at the quoted start, no longer waiting, when the owed invoice paid the period before it', async () => {
+    const { load, item } = await owed();
+    const seen = (await load([item('dom', '2027-12-31')])).get('dom')!;
+    expect(seen.expiry).toBe('2027-12-31');
+    expect(seen.awaitsInvoice).toBeUndefined();
+  });
+
+  it('sees it as it stands otherwise: quoted from its expiry, no quoted start, or an invoice that paid another product', async () => {
+    const { load, item } = await owed();
+    for (const [items, id] of [
+      [[item('dom', '2026-12-31')], 'dom'],
+      [[item('dom')], 'dom'],
+      [[item('two', '2027-12-31')], 'two'],
+      [[item('dom', '2028-03-31')], 'dom'],
+    ] as const) {
+      expect((await load([...items])).get(id)).toMatchObject({ expiry: '2026-12-31', awaitsInvoice: 'INV-CH-2026-000001' });
+    }
   });
 });

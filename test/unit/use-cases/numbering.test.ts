@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { Money } from '../../../shared/domain/money.ts';
 import type { Invoice } from '../../../shared/domain/invoice.ts';
 import { type BillingStore } from '../../../shared/ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../../shared/ports/unit-of-work.ts';
@@ -71,6 +72,40 @@ describe('committing an invoice whose number another worker took', () => {
     await expect(commitNumbered(store, changes())).rejects.toBeInstanceOf(WriteConflict);
     expect(commits).toHaveLength(1);
   });
+
+  it('rethrows an error that is no conflict at all, without a second try', async () => {
+    const commits: Change[][] = [];
+    const store = {
+      async commit(c: Change[]) {
+        commits.push(c);
+        throw new Error('disk full');
+      },
+      async lastInvoiceSequence() {
+        return 3;
+      },
+    } as unknown as BillingStore;
+    await expect(commitNumbered(store, changes())).rejects.toThrow('disk full');
+    expect(commits).toHaveLength(1);
+  });
+
+  it('gives up after 8 renumberings, the ninth lost commit going to the caller', async () => {
+    const { store, commits } = racingStore(1_000);
+    await expect(commitNumbered(store, changes())).rejects.toBeInstanceOf(WriteConflict);
+    expect(commits).toHaveLength(9);
+  });
+
+  it('finds the invoice wherever it stands in the unit of work', async () => {
+    const { store, commits } = racingStore(1);
+    const [inv, ...rest] = changes();
+    await commitNumbered(store, [...rest, inv!]);
+    expect(commits).toHaveLength(2);
+    expect(commits[1]!.map((c) => (c.type === 'invoice' ? c.invoice.number : c.type === 'payment' ? c.payment.invoiceNumber : ''))).toEqual([
+      'INV-CH-2026-000005',
+      '',
+      '',
+      'INV-CH-2026-000005',
+    ]);
+  });
 });
 
 describe('renumbering a unit of work', () => {
@@ -116,6 +151,20 @@ describe('renumbering a unit of work', () => {
     expect(text).toContain('PF-CH-2026-000001');
     expect(text).toContain('CN-CH-2026-000001');
     expect(JSON.stringify(before)).not.toContain(NEW);
+    // Only the invoice issued takes the sequence; every other change is the same change, renumbered.
+    expect(after.find((c) => c.type === 'payment')).toEqual({ type: 'payment', payment: { id: 'pi', invoiceNumber: NEW } });
+    expect(after.find((c) => c.type === 'invoiceUpdate')).toEqual({
+      type: 'invoiceUpdate',
+      invoice: { number: 'PF-CH-2026-000001', finalInvoiceNumber: NEW },
+      expected: { status: 'open' },
+    });
+  });
+
+  it('leaves values that are not plain data as they are', () => {
+    const amount = Money.of('14.05', 'CHF');
+    const [out] = renumbered([{ type: 'outcome', outcome: { amount, number: OLD } } as unknown as Change], OLD, 9, NEW);
+    expect((out as unknown as { outcome: { amount: Money; number: string } }).outcome.amount).toBe(amount);
+    expect((out as unknown as { outcome: { number: string } }).outcome.number).toBe(NEW);
   });
 
   it('changes only values equal to the number, at any depth (property)', () => {

@@ -71,6 +71,17 @@ describe('the next credit note of an invoice', () => {
     expect(await nextCreditNote(rt.deps, invoice, '2026-12-20', Money.of('14.05', 'CHF'), [])).toMatchObject({ total: '-14.05' });
   });
 
+  it('counts only the notes of this invoice, and says the conflict is on the invoice', async () => {
+    const { rt, invoice } = await invoiced();
+    await aProduct(rt, 'acme', { id: 'two', expiry: '2026-12-31' });
+    await renewProduct(rt.deps, { orgId: 'acme', productId: 'two', night: '2026-12-17' });
+    const other = (await rt.store.findInvoice('INV-CH-2026-000002'))!;
+    await rt.store.commit([{ type: 'invoice', invoice: await nextCreditNote(rt.deps, other, '2026-12-20', Money.of('5.00', 'CHF'), []) }]);
+    // The note on the other invoice leaves this one whole.
+    expect(await nextCreditNote(rt.deps, invoice, '2026-12-20', 'rest', [])).toMatchObject({ number: 'CN-CH-2026-000002', refersTo: invoice.number, total: '-14.05' });
+    await expect(nextCreditNote(rt.deps, invoice, '2026-12-20', Money.of('20.00', 'CHF'), [])).rejects.toMatchObject({ conflicts: ['invoice'] });
+  });
+
   it('numbers a note of the next year in that year, from 1', async () => {
     const { rt, invoice } = await invoiced();
     expect(await nextCreditNote(rt.deps, invoice, '2027-01-02', 'rest', [])).toMatchObject({ number: 'CN-CH-2027-000001', year: 2027 });
