@@ -84,6 +84,15 @@ describe('paying a renewal from the balance', () => {
     expect(charges(rt)).toEqual([]);
   });
 
+  it('numbers the invoice after those issued before it this year, and pays in full even when charges are deferred', async () => {
+    const { rt, input } = await setUp({ balance: '40.00' });
+    const first = await payRenewal(rt.deps, await input());
+    if (first.kind !== 'paid') throw new Error(first.kind);
+    await rt.store.commit([{ type: 'invoice', invoice: first.invoice }]);
+    const second = await payRenewal(rt.deps, await input({ attemptId: 'dom-ch#2027-12-31#1', deferCharge: true }));
+    expect(second).toMatchObject({ kind: 'paid', invoice: { number: 'INV-CH-2026-000002' } });
+  });
+
   it('records the attempt as settled when asked, for a replayed request to find', async () => {
     const { rt, input } = await setUp({ balance: '14.05' });
     const out = await payRenewal(rt.deps, await input({ recordBalanceAttempt: true }));
@@ -261,6 +270,7 @@ describe('paying a renewal with the saved method', () => {
     const { rt, input } = await setUp({ method: 'pm_card_chargeDeclined' });
     const out = await payRenewal(rt.deps, await input());
     expect(out.kind === 'failed' && out.changes.map((c) => c.type)).toEqual(['attempt']);
+    expect(await rt.store.listLedger('acme')).toEqual([]);
   });
 
   it('hands a charge to the charge queue without writing anything, the first time and when resumed', async () => {
@@ -278,6 +288,7 @@ describe('an attempt met again', () => {
   it('re-reads the product when its attempt already succeeded', async () => {
     const { rt, input } = await setUp({ method: 'pm_card_visa' });
     await rt.store.commit([{ type: 'attempt', attempt: pending({ status: 'succeeded' }), expectedStatus: null }]);
+    await expect(payRenewal(rt.deps, await input())).rejects.toMatchObject({ conflicts: ['attempt'] });
     await expect(payRenewal(rt.deps, await input())).rejects.toBeInstanceOf(WriteConflict);
   });
 

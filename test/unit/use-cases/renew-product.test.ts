@@ -128,6 +128,34 @@ describe("a product's night", () => {
     expect((await product(rt)).nextActionDate).toBeUndefined();
     expect(await mails(rt, '2027-02-09')).toEqual([]);
     expect(sent.at(-1)).toEqual({ date: '2027-02-09', commandId: 'dom#terminate' });
+    expect(Object.keys(await product(rt))).not.toContain('nextActionDate');
+    // Again: the termination is sent again while pending, and no longer once applied.
+    expect(await night('2027-02-09')).toEqual({ status: 'skipped', reason: 'already-processed' });
+    expect(sent.slice(-2)).toEqual([
+      { date: '2027-02-09', commandId: 'dom#terminate' },
+      { date: '2027-02-09', commandId: 'dom#terminate' },
+    ]);
+    const [command] = await rt.store.listLifecycleCommands('2027-02-09');
+    await rt.store.commit([{ type: 'lifecycle', command: { ...command!, status: 'applied', appliedAt: NOW('2027-02-09') }, expectedStatus: 'pending' }]);
+    const before = sent.length;
+    await night('2027-02-09');
+    expect(sent).toHaveLength(before);
+  });
+
+  it('sends no reminder the night it renews, even one that fell due on a missed night', async () => {
+    const { rt, night } = await setUp({ balance: '20.00', today: '2026-11-25' });
+    expect((await product(rt)).nextActionDate).toBe('2026-12-01');
+    // Nights 12-01 to 12-16 never ran: 12-17 catches up the 30-day reminder and makes the attempt.
+    expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, paid: true, collected: '14.05' }) });
+    expect((await mails(rt, '2026-12-17')).map((m) => m.template)).toEqual(['renewal-paid']);
+  });
+
+  it('drops the mark of an owed invoice that is paid again, with the next write', async () => {
+    const { rt, night } = await setUp({ balance: '0.10', today: '2026-12-01' });
+    const p = await product(rt);
+    await rt.store.commit([{ type: 'product', product: { ...p, awaitsInvoice: 'INV-CH-2026-000099', version: p.version + 1 }, expectedVersion: p.version }]);
+    expect((await night('2026-12-01')).status).toBe('done');
+    expect((await product(rt)).awaitsInvoice).toBeUndefined();
   });
 
   it('reminds a customer who renews by hand, and tells one renewing automatically, with the days left', async () => {
