@@ -10,7 +10,7 @@
  * output) and bench/results.md (the tables), and prints the headline.
  *
  *   --quick            smaller sizes
- *   --parts a,b        only these parts (query, renewal, ranges, pdf, export)
+ *   --parts a,b        only these parts (query, renewal, ranges, pdf, export, cli)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { renderMarkdown } from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = hasFlag('--quick');
-const parts = new Set((argValue('--parts') ?? 'query,renewal,ranges,pdf,export').split(','));
+const parts = new Set((argValue('--parts') ?? 'query,renewal,ranges,pdf,export,cli').split(','));
 
 const SIZES = quick
   ? { query: '2000,10000', renewals: '100', ranges: '100', pdfRounds: '3', pdfDocs: '15', exports: [10_000, 100_000] }
@@ -36,6 +36,9 @@ const TARGETS = {
   pdfRatio: 0.6,
   exportRowsPerSecond: 20_000,
   exportPeakRssMb: 250,
+  cliReadMedianMs: 1500,
+  cliHelpMedianMs: 500,
+  npmStartMs: 15_000,
 } as const;
 
 /** Runs `bench/<script>` in its own Node process (through tsx) and returns the JSON it printed. */
@@ -106,6 +109,11 @@ interface PdfResult {
   floorPerSecond: number;
   pdfRatio: number;
 }
+interface CliResult {
+  help: { medianMs: number };
+  read: { medianMs: number };
+  demoMs: number;
+}
 interface ExportResult {
   rows: number;
   rowsPerSecond: number;
@@ -137,6 +145,7 @@ if (parts.has('export')) {
   }
   results.export = runs;
 }
+if (parts.has('cli')) results.cli = await runPart('CLI answer times', 'cli-bench.ts', ['--repeats', quick ? '5' : '9']);
 
 // ------------------------------------------------------------------ headline figures
 
@@ -144,6 +153,7 @@ const query = results.query as QueryResult | undefined;
 const renewal = results.renewal as RenewalResult | undefined;
 const pdf = results.pdf as PdfResult | undefined;
 const exports = results.export as ExportResult[] | undefined;
+const cli = results.cli as CliResult | undefined;
 const export100k = exports?.find((e) => e.rows === 100_000) ?? exports?.at(-1);
 
 let cost: ReturnType<typeof costOfMillion> | undefined;
@@ -184,6 +194,9 @@ const headline = {
   exportRowsPerSecond: export100k ? export100k.rowsPerSecond : null,
   exportPeakRssMb: exports ? Math.max(...exports.map((e) => e.peakRssMb)) : null,
   costPerMillionRenewalsUsd: cost ? round(cost.totalUsd, 2) : null,
+  cliReadMedianMs: cli ? cli.read.medianMs : null,
+  cliHelpMedianMs: cli ? cli.help.medianMs : null,
+  npmStartMs: cli ? cli.demoMs : null,
 };
 const met = (x: number | null, ok: (v: number) => boolean) => (x === null ? null : ok(x));
 const targets = {
@@ -192,6 +205,9 @@ const targets = {
   pdfRatio: { target: `≥ ${TARGETS.pdfRatio}`, met: met(headline.pdfRatio, (v) => v >= TARGETS.pdfRatio) },
   exportRowsPerSecond: { target: `≥ ${TARGETS.exportRowsPerSecond}`, met: met(headline.exportRowsPerSecond, (v) => v >= TARGETS.exportRowsPerSecond) },
   exportPeakRssMb: { target: `< ${TARGETS.exportPeakRssMb}`, met: met(headline.exportPeakRssMb, (v) => v < TARGETS.exportPeakRssMb) },
+  cliReadMedianMs: { target: `≤ ${TARGETS.cliReadMedianMs}`, met: met(headline.cliReadMedianMs, (v) => v <= TARGETS.cliReadMedianMs) },
+  cliHelpMedianMs: { target: `≤ ${TARGETS.cliHelpMedianMs}`, met: met(headline.cliHelpMedianMs, (v) => v <= TARGETS.cliHelpMedianMs) },
+  npmStartMs: { target: `≤ ${TARGETS.npmStartMs}`, met: met(headline.npmStartMs, (v) => v <= TARGETS.npmStartMs) },
 };
 
 const output = {
