@@ -68,6 +68,8 @@ describe('a bank reversal', () => {
     const undone = (await rt.store.getProduct('acme', 'two'))!;
     await credit('M4', 'B3', '14.05', (await rt.store.findInvoice('INV-CH-2026-000002'))!.paymentReference!);
     expect((await rt.store.getProduct('acme', 'two'))!).toMatchObject({ expiry: '2028-02-28', version: undone.version + 1 });
+    // It was active all along: nothing to unblock.
+    expect(await rt.store.listLifecycleCommands(TODAY)).toEqual([]);
   });
 
   it('of a credit that went wholly to the balance takes it off the balance and leaves the paid invoice and its period alone', async () => {

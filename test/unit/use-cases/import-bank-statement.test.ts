@@ -185,6 +185,23 @@ describe('a transfer against a pro-forma', () => {
   });
 });
 
+describe('a deposit by transfer of more than it asked', () => {
+  it('credits what arrived once: the excess is not booked again as an overpayment', async () => {
+    const rt = await runtime('memory', { today: TODAY });
+    await anOrg(rt, { id: 'dep' });
+    const view = await startTopUp(rt.deps, 'dep', { amount: '50.00', method: 'iban', requestId: 'req-dep-00002' }, owner('dep'));
+    const report = await importBankStatement(
+      rt.deps,
+      { messageId: 'MSG-11', credits: [{ id: 'B1', amount: '60.00', currency: 'CHF', reference: { type: 'QRR', value: view.paymentReference! } }] },
+      'd11',
+    );
+    expect(report.credits[0]).toMatchObject({ outcome: 'settled', documentNumber: view.proformaNumber });
+    // By hand: the balance was 0.00, 60.00 arrived: 60.00, in one entry.
+    expect((await rt.store.listLedger('dep')).map((e) => [e.reason, e.amount, e.balanceAfter])).toEqual([['top-up', '60.00', '60.00']]);
+    expect((await rt.store.getOrganisation('dep'))!.balance).toBe('60.00');
+  });
+});
+
 describe('what a statement sets aside for finance', () => {
   it('names what it cannot match, in the report and the records, and settles none of it', async () => {
     const { rt, credit, run } = await proforma();
