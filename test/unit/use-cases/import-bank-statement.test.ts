@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isQrReference } from '../../../shared/domain/payment-reference.ts';
+import { WriteConflict } from '../../../shared/ports/unit-of-work.ts';
 import { importBankStatement, type BankStatementInput } from '../../../shared/use-cases/bank/import-bank-statement.ts';
 import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
 import { startTopUp } from '../../../shared/use-cases/checkout/start-top-up.ts';
@@ -240,6 +241,45 @@ describe('what a statement sets aside for finance', () => {
     // Without dates the note says so.
     const undated = await run('MSG-14', [credit('B1', '16.00', { bookingDate: undefined })]);
     expect(undated.credits[0]!.note).toBe('not settled: the bank reference B1 was booked before as 14.05 CHF on 2026-12-14 (statement MSG-11); this booking says 16.00 CHF on ?');
+  });
+
+  it('tells a booking apart by its date and its account, not by its amount alone; a missing account matches any', async () => {
+    const { rt, credit, run } = await proforma();
+    await run('MSG-21', [credit('B1', '14.05')]);
+    const otherDay = await run('MSG-22', [credit('B1', '14.05', { bookingDate: '2026-12-15' })]);
+    expect(otherDay.credits[0]).toMatchObject({ id: `B1#${key(ACCOUNT, '14.05', 'CHF', '2026-12-15')}`, outcome: 'conflicting' });
+    const otherAccount = await run('MSG-23', [credit('B1', '14.05', { account: 'CH9300762011623852957' })]);
+    expect(otherAccount.credits[0]).toMatchObject({ id: `B1#${key('CH9300762011623852957', '14.05', 'CHF', TODAY)}`, outcome: 'conflicting' });
+    // The same booking from a file that does not name the account: the same credit, settled once.
+    const noAccount = await run('MSG-24', [credit('B1', '14.05', { account: undefined })]);
+    expect(noAccount.credits[0]).toMatchObject({ id: 'B1', outcome: 'settled', duplicate: true });
+    expect((await rt.store.listPayments('acme')).map((p) => [p.id, p.amount])).toEqual([['bank-B1', '14.05']]);
+  });
+
+  it('answers with the record a concurrent import wrote first, and lets any other conflict through', async () => {
+    const { rt, credit, run } = await proforma();
+    const commit = rt.store.commit.bind(rt.store);
+    // The other import commits the same credit just before ours: our commit then meets its record.
+    rt.store.commit = async (changes) => {
+      if (changes.some((c) => c.type === 'bankCredit')) {
+        rt.store.commit = commit;
+        await commit(changes);
+        throw new WriteConflict(['bankCredit']);
+      }
+      return commit(changes);
+    };
+    const report = await run('MSG-25', [credit('B1', '14.05')]);
+    expect(report.credits[0]).toMatchObject({ id: 'B1', outcome: 'settled', duplicate: true });
+    expect(report.settled).toEqual({});
+    expect((await rt.store.listPayments('acme')).map((p) => [p.id, p.amount])).toEqual([['bank-B1', '14.05']]);
+
+    rt.store.commit = async (changes) => {
+      if (changes.some((c) => c.type === 'bankCredit')) throw new WriteConflict(['invoice']);
+      return commit(changes);
+    };
+    await expect(run('MSG-26', [credit('B2', '5.00')])).rejects.toBeInstanceOf(WriteConflict);
+    rt.store.commit = commit;
+    expect(await rt.store.getBankCredit('B2')).toBeUndefined();
   });
 
   it('lists an entry the file could not give as it stands, crediting nothing', async () => {
