@@ -7,20 +7,21 @@
  * throughput figure is measured beside its floor in the same child and given
  * as a ratio, because this machine is shared and noisy. Writes
  * bench/results.json (the headline figures, the targets, every part's
- * output) and bench/results.md (the tables), and prints the headline.
+ * output) and renders its tables into docs/benchmarks.md, and prints the headline.
  *
  *   --quick            smaller sizes
  *   --parts a,b        only these parts (query, renewal, ranges, pdf, export, cli)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argValue, hasFlag, RESULT_MARKER, round } from './lib/cli.ts';
 import { ASSUMPTIONS, costOfMillion, PRICES, stripeBillingChf, type CostInputs } from './lib/cost-model.ts';
 import { dynamoDbLocalVersion } from './lib/dynamo.ts';
-import { renderMarkdown } from './lib/report.ts';
+import { withResultsBlock } from './lib/docs-block.ts';
+import type { Output } from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = hasFlag('--quick');
@@ -226,6 +227,7 @@ const output = {
   parts: results,
 };
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(output, null, 2)}\n`);
-writeFileSync(join(here, 'results.md'), renderMarkdown(output));
-process.stderr.write(`\nwrote bench/results.json and bench/results.md in ${output.seconds} s\n`);
+const page = join(here, '..', 'docs', 'benchmarks.md');
+writeFileSync(page, withResultsBlock(readFileSync(page, 'utf8'), output as unknown as Output));
+process.stderr.write(`\nwrote bench/results.json and its figures in docs/benchmarks.md in ${output.seconds} s\n`);
 process.stdout.write(`${JSON.stringify({ ...headline, targets: Object.fromEntries(Object.entries(targets).map(([k, v]) => [k, v.met])) }, null, 2)}\n`);

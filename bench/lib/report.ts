@@ -1,7 +1,7 @@
-/** bench/results.md: the tables of one run of bench/run.ts, from what it writes to results.json. */
+/** The tables of one run of bench/run.ts, from what it writes to results.json (rendered into docs/benchmarks.md). */
 
 /* The run's output, as far as the tables read it. */
-interface Output {
+export interface Output {
   date: string;
   command: string;
   seconds: number;
@@ -13,6 +13,9 @@ interface Output {
   exportPeakRssMb: number | null;
   costPerMillionRenewalsUsd: number | null;
   costPerMillionRenewalsUsdByAwsRules: number | null;
+  cliReadMedianMs?: number | null;
+  cliHelpMedianMs?: number | null;
+  npmStartMs?: number | null;
   stripeBillingPerMillionRenewalsChf: number;
   targets: Record<string, { target: string; met: boolean | null }>;
   cost: null | {
@@ -69,6 +72,15 @@ interface Renewal {
   }[];
   best: { engine: { concurrency: number; renewalsPerSecond: number }; floor: { concurrency: number; renewalsPerSecond: number } };
   renewalsPerSecondRatio: number;
+}
+
+interface Cli {
+  repeats: number;
+  firstCallMs: number;
+  help: { medianMs: number; runsMs: number[] };
+  demoMs: number;
+  read: { medianMs: number; runsMs: number[] };
+  readAfterStopMs: number;
 }
 
 interface Pdf {
@@ -153,6 +165,19 @@ function renewalTables(r: Renewal): string {
   return out.join('\n');
 }
 
+function cliRows(o: Output): (string | number)[][] {
+  const row = (label: string, key: 'cliReadMedianMs' | 'cliHelpMedianMs' | 'npmStartMs') => {
+    const t = o.targets[key];
+    const v = o[key];
+    return [label, v === null || v === undefined ? '–' : n(v), t?.target ?? '', t ? yes(t.met) : 'not run'];
+  };
+  return [
+    row('CLI read command on a running store, median ms', 'cliReadMedianMs'),
+    row('`billing --help`, median ms', 'cliHelpMedianMs'),
+    row('`npm start` (the demo) on an empty store, ms', 'npmStartMs'),
+  ];
+}
+
 export function renderMarkdown(o: Output): string {
   const out: string[] = [];
   out.push(`# Benchmark run ${o.date.slice(0, 10)}`);
@@ -181,6 +206,7 @@ export function renderMarkdown(o: Output): string {
         ],
         ['export peak RSS, MB (largest of all counts)', o.exportPeakRssMb ?? '–', o.targets.exportPeakRssMb!.target, yes(o.targets.exportPeakRssMb!.met)],
         ['AWS cost of 1,000,000 renewals in a night, USD', o.costPerMillionRenewalsUsd === null ? '–' : n(o.costPerMillionRenewalsUsd, 2), '', ''],
+        ...cliRows(o),
       ],
     ),
   );
@@ -288,6 +314,23 @@ export function renderMarkdown(o: Output): string {
       table(
         ['invoices', 'seconds', 'rows/s', 'runs (rows/s; median kept)', 'peak RSS MB', 'CSV MB'],
         exports.map((e) => [n(e.rows), n(e.seconds, 1), n(e.rowsPerSecond), e.tries ? e.tries.map((t) => n(t)).join(', ') : '1 run', n(e.peakRssMb, 1), n(e.csvMb, 1)]),
+      ),
+    );
+  }
+
+  const cli = o.parts.cli as Cli | undefined;
+  if (cli) {
+    out.push('', '## CLI answer times (each command a new process, as typed)', '');
+    out.push(
+      table(
+        ['command', 'median ms', `runs (ms, ${cli.repeats} each)`],
+        [
+          ['`billing --help`', n(cli.help.medianMs), cli.help.runsMs.map((x) => n(x)).join(', ')],
+          ['`billing products list --org … --due all`, the store running', n(cli.read.medianMs), cli.read.runsMs.map((x) => n(x)).join(', ')],
+          ['the same after `billing stop` (the store starts again)', n(cli.readAfterStopMs), '1 run'],
+          ['`billing demo` (= `npm start`) on an empty data folder', n(cli.demoMs), '1 run'],
+          ['first call after an install (builds the compiled CLI)', n(cli.firstCallMs), '1 run'],
+        ],
       ),
     );
   }
