@@ -1,0 +1,192 @@
+import { Annotations, type CfnParameter, RemovalPolicy, Duration, Validations } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
+import { ROUTES, routeKey } from '../../functions/http/routes.ts';
+import type { BillingFunction } from '../billing-function.ts';
+import { EXPORTS_PREFIX, INVOICES_PREFIX } from '../stateful-stack.ts';
+import { HTTP_HANDLERS } from './settings.ts';
+import { billingFunction, type Wiring } from './wiring.ts';
+
+export interface BillingHttpApiProps {
+  /** Issuer (iss) and audiences of the bearer tokens, as stack parameters. */
+  readonly jwtIssuer: CfnParameter;
+  readonly jwtAudience: CfnParameter;
+}
+
+/**
+ * The HTTP API: a function per route of routes.ts (HTTP_HANDLERS maps them), the JWT authorizer, the
+ * throttled default stage and its access logs. A route without a function is left out, with a warning.
+ */
+export class BillingHttpApi extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly stage: HttpStage;
+  /** Routes of routes.ts without a function here (not deployed; a synth warning names them). */
+  public readonly undeployedRoutes: readonly string[];
+
+  constructor(scope: Construct, id: string, w: Wiring, props: BillingHttpApiProps) {
+    super(scope, id);
+    const { expiryIndex } = TABLE_KEYS;
+    // Every JWT route counts its client's requests on the table (RATE#… items) before anything else.
+    const http: Record<string, BillingFunction> = {
+      ListProducts: billingFunction(this, w, 'ListProducts', {
+        entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/products']!.entry,
+        description: 'GET /v1/orgs/{orgId}/products',
+        timeout: w.httpTimeout,
+        environment: { ...w.base },
+      })
+        .grantItems(w.data.table, ['dynamodb:GetItem'])
+        .grantQuery(w.data.table, { indexes: [expiryIndex.name] })
+        .grantRateLimit(w.data.table),
+      StartCheckout: billingFunction(this, w, 'StartCheckout', {
+        entry: HTTP_HANDLERS['POST /v1/orgs/{orgId}/checkout']!.entry,
+        description: 'POST /v1/orgs/{orgId}/checkout',
+        timeout: w.httpTimeout,
+        environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+      })
+        .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
+        .grantQuery(w.data.table, { table: true })
+        .grantSend(w.data.lifecycleQueue)
+        .grantSecretValue(w.data.stripeSecret)
+        .grantRateLimit(w.data.table),
+      GetCheckout: billingFunction(this, w, 'GetCheckout', {
+        entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/checkouts/{checkoutId}']!.entry,
+        description: 'GET /v1/orgs/{orgId}/checkouts/{checkoutId}',
+        timeout: w.httpTimeout,
+        environment: { ...w.base },
+      })
+        .grantItems(w.data.table, ['dynamodb:GetItem'])
+        .grantRateLimit(w.data.table),
+      StartTopUp: billingFunction(this, w, 'StartTopUp', {
+        entry: HTTP_HANDLERS['POST /v1/orgs/{orgId}/balance/top-ups']!.entry,
+        description: 'POST /v1/orgs/{orgId}/balance/top-ups',
+        timeout: w.httpTimeout,
+        environment: { ...w.base, ...w.stripe },
+      })
+        .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+        .grantSecretValue(w.data.stripeSecret)
+        .grantRateLimit(w.data.table),
+      StripeWebhook: billingFunction(this, w, 'StripeWebhook', {
+        entry: HTTP_HANDLERS['POST /v1/webhooks/stripe']!.entry,
+        description: 'POST /v1/webhooks/stripe (Stripe signature, no JWT)',
+        timeout: w.httpTimeout,
+        // The signing secret only: the public endpoint never calls Stripe and cannot read the API key.
+        environment: { ...w.base, STRIPE_WEBHOOK_SECRET_ID: w.data.stripeWebhookSecret.secretArn, SETTLEMENT_QUEUE_URL: w.data.settlementQueue.queueUrl },
+      })
+        .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem'])
+        .grantSend(w.data.settlementQueue)
+        .grantSecretValue(w.data.stripeWebhookSecret),
+      InvoicePdf: billingFunction(this, w, 'InvoicePdf', {
+        entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/invoices/{file}']!.entry,
+        description: 'GET /v1/orgs/{orgId}/invoices/{file} (renders the PDF)',
+        timeout: Duration.seconds(29),
+        memorySize: 1024,
+        rendersPdfs: true,
+        environment: { ...w.finance },
+      })
+        // The caller's membership, the organisation, the number's series entry and the document.
+        .grantItems(w.data.table, ['dynamodb:GetItem'])
+        .grantRateLimit(w.data.table)
+        .grantObjects(w.documents, INVOICES_PREFIX, ['s3:PutObject'], 'invoice-pdf keeps a copy of each document it renders at invoices/<seller>/<year>/<number>.pdf'),
+      RequestExport: billingFunction(this, w, 'RequestExport', {
+        entry: HTTP_HANDLERS['POST /v1/exports']!.entry,
+        description: 'POST /v1/exports (queues the export)',
+        timeout: w.httpTimeout,
+        environment: { ...w.finance, EXPORTS_QUEUE_URL: w.data.exportsQueue.queueUrl },
+      })
+        // Rights and scope (member, organisation, a partner's clients by Query), then the job (PutItem).
+        .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'])
+        .grantSend(w.data.exportsQueue)
+        .grantRateLimit(w.data.table),
+      GetExport: billingFunction(this, w, 'GetExport', {
+        entry: HTTP_HANDLERS['GET /v1/exports/{exportId}']!.entry,
+        description: 'GET /v1/exports/{exportId} (state and download links)',
+        timeout: w.httpTimeout,
+        environment: { ...w.finance },
+      })
+        .grantItems(w.data.table, ['dynamodb:GetItem'])
+        .grantRateLimit(w.data.table)
+        // A presigned link is a request signed by this role: it works only if the role may read the object.
+        .grantObjects(w.documents, EXPORTS_PREFIX, ['s3:GetObject'], 'get-export presigns download links of finished exports, which S3 authorises as this role'),
+    };
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `billing-${w.stage}`,
+      description: `Renewal billing engine API (${w.stage})`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: w.stage === 'prod' ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH,
+      removalPolicy: w.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'HttpApiDefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: w.stage === 'prod' ? 100 : 20, burstLimit: w.stage === 'prod' ? 200 : 40 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+            sub: '$context.authorizer.claims.sub',
+          }),
+        ),
+      },
+    });
+    const authorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer.valueAsString, {
+      jwtAudience: props.jwtAudience.valueAsList,
+      identitySource: ['$request.header.Authorization'],
+    });
+
+    const deployed = new Set<string>();
+    const undeployed: string[] = [];
+    for (const route of ROUTES) {
+      const key = routeKey(route);
+      const handler = HTTP_HANDLERS[key];
+      const fn = handler ? http[handler.id] : undefined;
+      if (!handler || !fn) {
+        // A route whose function is not wired here yet is left out (API Gateway answers 404), loudly:
+        // a warning at every synth and deploy, and the infra tests fail until it is deployed.
+        undeployed.push(key);
+        continue;
+      }
+      deployed.add(key);
+      const [created] = this.httpApi.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${handler.id}Integration`, fn.function),
+        authorizer: route.auth ? authorizer : new HttpNoneAuthorizer(),
+      });
+      if (!route.auth && created) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Stripe calls the webhook without a user token: the handler authenticates every request by the Stripe-Signature HMAC over the raw body (300 s tolerance) and refuses anything else with 400.',
+        });
+      }
+    }
+    this.undeployedRoutes = undeployed;
+    if (undeployed.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'billing:undeployed-routes',
+        `routes.ts lists routes this stack does not deploy yet (no function in HTTP_HANDLERS): ${undeployed.join(', ')}`,
+      );
+    }
+    const extra = Object.keys(HTTP_HANDLERS).filter((key) => !deployed.has(key));
+    if (extra.length > 0) throw new Error(`HTTP_HANDLERS maps routes that routes.ts does not list: ${extra.join(', ')}`);
+  }
+}

@@ -1,0 +1,42 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
+import type { BillingFunction } from '../billing-function.ts';
+import { NIGHTLY_CHECKOUTS_CRON, SETTLEMENT_MAX_CONCURRENCY } from './settings.ts';
+import { billingFunction, consume, nightly, type Wiring } from './wiring.ts';
+
+/** Payments: the settlement queue's consumer (Stripe events stored by the webhook), and the nightly reconciliation and housekeeping. */
+export class Payments extends Construct {
+  public readonly nightlyCheckouts: BillingFunction;
+
+  constructor(scope: Construct, id: string, w: Wiring) {
+    super(scope, id);
+    const { expiryIndex } = TABLE_KEYS;
+
+    const settlePayment = billingFunction(this, w, 'SettlePayment', {
+      entry: 'functions/checkout/settle-payment.ts',
+      description: 'Settles stored Stripe events (checkouts, refunds, saved and detached methods)',
+      timeout: w.consumerTimeout,
+      environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+    })
+      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
+      .grantQuery(w.data.table, { table: true, indexes: [expiryIndex.name] })
+      .grantSend(w.data.lifecycleQueue)
+      .grantSecretValue(w.data.stripeSecret);
+    consume(settlePayment, w.data.settlementQueue, { maxConcurrency: SETTLEMENT_MAX_CONCURRENCY });
+
+    this.nightlyCheckouts = billingFunction(this, w, 'NightlyCheckouts', {
+      entry: 'functions/checkout/nightly-checkouts.ts',
+      description: 'Nightly: settles missed Stripe events, refunds expired holds, releases abandoned checkouts',
+      timeout: Duration.minutes(15),
+      environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+      onFailureQueue: w.data.schedulerDlq,
+    })
+      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
+      .grantQuery(w.data.table, { table: true, indexes: [expiryIndex.name] })
+      .grantSend(w.data.lifecycleQueue)
+      .grantSecretValue(w.data.stripeSecret);
+
+    nightly(this, w, 'NightlyCheckoutsSchedule', this.nightlyCheckouts, NIGHTLY_CHECKOUTS_CRON, w.data.schedulerDlq, 'Reconciles Stripe events and checkouts');
+  }
+}

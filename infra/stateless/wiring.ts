@@ -1,0 +1,107 @@
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { TimeZone, Validations } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { BillingFunction } from '../billing-function.ts';
+import { CONSUMER_TIMEOUT_SECONDS, type Stage, type StatefulStack } from '../stateful-stack.ts';
+
+/** Nightly jobs, in Zurich time (the nights of the domain are Zurich nights). */
+export const NIGHTLY_TIME_ZONE = TimeZone.EUROPE_ZURICH;
+
+/** What every part of the stateless stack builds on: the stage, the data, shared settings and the one registry of functions. */
+export interface Wiring {
+  readonly stage: Stage;
+  readonly data: StatefulStack;
+  /** The documents bucket through its ARN export (see documentsBucketArnExportName). */
+  readonly documents: IBucket;
+  /** Every function of the stack by id: alarms and the infra tests find them here. */
+  readonly functions: Record<string, BillingFunction>;
+  /** Environment of functions on functions/aws-runtime.ts: the table, and the Stripe secret's id (read on the first Stripe call only). */
+  readonly base: Readonly<Record<string, string>>;
+  /** The per-container Stripe pace. */
+  readonly stripe: Readonly<Record<string, string>>;
+  /** Environment of functions on functions/aws-export-runtime.ts: the table and the bucket. */
+  readonly finance: Readonly<Record<string, string>>;
+  readonly consumerTimeout: Duration;
+  readonly httpTimeout: Duration;
+}
+
+export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, functions: Record<string, BillingFunction>, stripeMaxRps: number): Wiring {
+  return {
+    stage,
+    data,
+    documents,
+    functions,
+    base: { TABLE_NAME: data.table.tableName, STRIPE_SECRET_ID: data.stripeSecret.secretArn },
+    stripe: { STRIPE_MAX_RPS: String(stripeMaxRps) },
+    finance: { TABLE_NAME: data.table.tableName, DOCUMENTS_BUCKET: data.documentsBucket.bucketName },
+    consumerTimeout: Duration.seconds(CONSUMER_TIMEOUT_SECONDS),
+    httpTimeout: Duration.seconds(20),
+  };
+}
+
+/** A function of the stack, registered under its id. */
+export function billingFunction(scope: Construct, w: Wiring, id: string, props: Omit<ConstructorParameters<typeof BillingFunction>[2], 'stage'>): BillingFunction {
+  const created = new BillingFunction(scope, id, { ...props, stage: w.stage });
+  if (w.functions[id]) throw new Error(`two functions named ${id}`);
+  w.functions[id] = created;
+  return created;
+}
+
+/** SQS consumer: batches of 10 (unless told), partial batch failures, concurrency capped at the event source. */
+export function consume(fn: BillingFunction, queue: IQueue, options: { batchSize?: number; maxConcurrency?: number } = {}): void {
+  fn.function.addEventSource(
+    new SqsEventSource(queue, {
+      batchSize: options.batchSize ?? 10,
+      reportBatchItemFailures: true,
+      ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
+    }),
+  );
+}
+
+export function every(scope: Construct, w: Wiring, id: string, fn: BillingFunction, rate: Duration, dlq: IQueue, description: string): Schedule {
+  return scheduled(scope, w, id, fn, ScheduleExpression.rate(rate), dlq, `${description} (${w.stage}), every ${rate.toMinutes()} minutes`, Duration.minutes(10));
+}
+
+export function nightly(scope: Construct, w: Wiring, id: string, fn: BillingFunction, cron: { minute: string; hour: string }, dlq: IQueue, description: string): Schedule {
+  return scheduled(
+    scope,
+    w,
+    id,
+    fn,
+    ScheduleExpression.cron({ ...cron, timeZone: NIGHTLY_TIME_ZONE }),
+    dlq,
+    `${description} (${w.stage}), nightly at ${cron.hour.padStart(2, '0')}:${cron.minute.padStart(2, '0')} Europe/Zurich`,
+    Duration.hours(2),
+  );
+}
+
+function scheduled(scope: Construct, w: Wiring, id: string, fn: BillingFunction, schedule: ScheduleExpression, dlq: IQueue, description: string, maxEventAge: Duration): Schedule {
+  const stack = Stack.of(scope);
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    description: `Lets EventBridge Scheduler invoke ${fn.node.id} and park failed deliveries (${w.stage})`,
+  });
+  const functionLogicalId = stack.getLogicalId(fn.function.node.defaultChild as CfnElement);
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${functionLogicalId}.Arn>:*]`,
+    reason: `lambda:InvokeFunction on the versions and aliases (":*") of ${fn.node.id} only, as CDK's grantInvoke writes it; no other function or action.`,
+  });
+  return new Schedule(scope, id, {
+    description,
+    schedule,
+    target: new LambdaInvoke(fn.function, {
+      role,
+      // No `night`: the handler takes tonight from its Zurich clock.
+      input: ScheduleTargetInput.fromObject({}),
+      retryAttempts: 3,
+      maxEventAge,
+      deadLetterQueue: dlq,
+    }),
+  });
+}
