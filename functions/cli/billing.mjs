@@ -4,9 +4,9 @@
 // transpiling every module at each call. Builds go to a private folder and are renamed into place, so
 // commands started at once never read a half-written build.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -35,28 +35,37 @@ function newestSource(dir) {
   return t;
 }
 
-const built = (name) => join(cache, `${name}.mjs`);
-const builtAt = Math.min(...Object.keys(entries).map((n) => (existsSync(built(n)) ? statSync(built(n)).mtimeMs : 0)));
+// Each build is a folder of its own (code split: a command loads only the chunks it uses, so `--help` never
+// loads the AWS SDK or the local store); `current` names the newest and is replaced by a rename, so a command
+// started during a build runs the previous one whole. Older builds are removed once no command can still be
+// loading a chunk from them.
+const pointer = join(cache, 'current');
+const currentBuild = () => (existsSync(pointer) ? join(cache, readFileSync(pointer, 'utf8').trim()) : undefined);
+const builtAt = existsSync(pointer) && existsSync(currentBuild()) ? statSync(pointer).mtimeMs : 0;
 if (builtAt < Math.max(newestSource(join(root, 'functions')), newestSource(join(root, 'shared')))) {
   const { build } = await import('esbuild');
   mkdirSync(cache, { recursive: true });
-  const tmp = mkdtempSync(join(dirname(cache), 'billing-cli-'));
-  try {
-    await build({
-      entryPoints: Object.fromEntries(Object.entries(entries).map(([n, f]) => [n, join(root, f)])),
-      outdir: tmp,
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-    });
-    for (const n of Object.keys(entries)) renameSync(join(tmp, `${n}.mjs`), built(n));
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+  const dir = mkdtempSync(join(cache, 'build-'));
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([n, f]) => [n, join(root, f)])),
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  const next = `${pointer}.${process.pid}`;
+  writeFileSync(next, basename(dir));
+  renameSync(next, pointer);
+  for (const e of readdirSync(cache)) {
+    const p = join(cache, e);
+    if (e.startsWith('build-') && p !== dir && Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
   }
 }
-const { main } = await import(pathToFileURL(built('main')).href);
+const { main } = await import(pathToFileURL(join(currentBuild(), 'main.mjs')).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -3,7 +3,8 @@ import { isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';
 import { systemClock } from '../../shared/adapters/system-clock.ts';
-import { openLocalRuntime, type LocalRuntime } from '../local-runtime.ts';
+import type { LocalRuntime } from '../local-runtime.ts';
+import { openLocalRuntime } from './lazy-runtime.ts';
 
 export const EXIT_BAD_INPUT = 2;
 

@@ -7,7 +7,8 @@ import { importBankStatement } from '../../shared/use-cases/bank/import-bank-sta
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { exportInvoices } from '../../shared/use-cases/finance/export-invoices.ts';
 import { invoicePdf } from '../../shared/use-cases/finance/invoice-documents.ts';
-import { drainQueues, type LocalRuntime } from '../local-runtime.ts';
+import { drainQueues } from './lazy-runtime.ts';
+import type { LocalRuntime } from '../local-runtime.ts';
 
 export interface DemoFinance {
   transfer?: { proforma: string; reference: string; amount: string; statement: string; outcome: string; invoice?: string };

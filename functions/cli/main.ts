@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DomainError } from '../../shared/domain/errors.ts';
-import { JavaMissingError } from '../../shared/adapters/local/dynamodb-local.ts';
+import { JavaMissingError } from '../../shared/adapters/local/java-missing-error.ts';
 import { CliContext, dateArg, EXIT_BAD_INPUT, type GlobalOpts } from './context.ts';
 import { registerBalanceCommands } from './commands/balance.ts';
 import { registerBankCommands } from './commands/bank.ts';

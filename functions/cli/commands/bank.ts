@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { assertCamt054Size, parseCamt054 } from '../../../shared/adapters/bank/camt054.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { importBankStatement } from '../../../shared/use-cases/bank/import-bank-statement.ts';
-import { drainQueues } from '../../local-runtime.ts';
+import { drainQueues } from '../lazy-runtime.ts';
 import { table } from '../output.ts';
 import type { Command } from 'commander';
 import type { Ctx } from '../context.ts';

@@ -1,9 +1,9 @@
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { fixedClock } from '../../../shared/ports/clock.ts';
-import { startLocalServer } from '../../http/local-server.ts';
 import { MAX_TTL_SECONDS, signLocalToken } from '../../http/local-tokens.ts';
-import { openLocalRuntime, type LocalRuntime } from '../../local-runtime.ts';
+import { openLocalRuntime } from '../lazy-runtime.ts';
+import type { LocalRuntime } from '../../local-runtime.ts';
 
 /** The part of main.ts's CliContext these commands use. */
 export interface HttpCliContext {
@@ -32,6 +32,7 @@ export function registerHttpCommands(program: Command, ctx: HttpCliContext): voi
       // Without --today the server's day follows the wall clock, as a long-running API must.
       const rt = await openLocalRuntime({ home: cx.opts.home, ...(cx.opts.today ? { clock: fixedClock(cx.opts.today) } : {}) });
       try {
+        const { startLocalServer } = await import('../../http/local-server.ts');
         const server = await startLocalServer(rt, {
           port: o.port,
           home: cx.opts.home,

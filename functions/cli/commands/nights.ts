@@ -1,7 +1,8 @@
 import { Option } from 'commander';
 import { addDays, datesBetween, type IsoDate } from '../../../shared/domain/calendar.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
-import { runNight, type LocalRuntime, type NightReport } from '../../local-runtime.ts';
+import { runNight } from '../lazy-runtime.ts';
+import type { LocalRuntime, NightReport } from '../../local-runtime.ts';
 import { dateArg, intArg } from '../context.ts';
 import { nightJson, nightTable, progress, table } from '../output.ts';
 import type { Command } from 'commander';

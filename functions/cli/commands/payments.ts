@@ -4,7 +4,7 @@ import { SYSTEM } from '../../../shared/use-cases/actor.ts';
 import { reconcileGatewayEvents } from '../../../shared/use-cases/checkout/gateway-events.ts';
 import { releaseHold } from '../../../shared/use-cases/checkout/settle-checkout.ts';
 import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
-import { drainQueues } from '../../local-runtime.ts';
+import { drainQueues } from '../lazy-runtime.ts';
 import { dateArg, intArg } from '../context.ts';
 import type { Command } from 'commander';
 import type { Ctx } from '../context.ts';

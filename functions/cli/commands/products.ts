@@ -2,7 +2,7 @@ import { Option } from 'commander';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { addProduct, listProducts, switchAutoRenew } from '../../../shared/use-cases/manage-products.ts';
 import { renewManually } from '../../../shared/use-cases/renew-manually.ts';
-import { runLifecycle } from '../../local-runtime.ts';
+import { runLifecycle } from '../lazy-runtime.ts';
 import { dateArg, intArg } from '../context.ts';
 import { table } from '../output.ts';
 import type { Command } from 'commander';

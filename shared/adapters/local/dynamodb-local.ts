@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { JavaMissingError } from './java-missing-error.ts';
 
 /**
  * Runs AWS's own DynamoDB Local (the jar shipped in the
@@ -26,16 +27,7 @@ export interface DynamoDbLocalOptions {
   pickPort?: () => Promise<number>;
 }
 
-export class JavaMissingError extends Error {
-  constructor(detail: string) {
-    super(
-      `Java 17 or newer is needed to run DynamoDB Local (${detail}). ` +
-        'Install it with: apt-get install -y openjdk-17-jre-headless (Debian/Ubuntu), ' +
-        'brew install openjdk@17 (macOS), or set JAVA_HOME to a JDK 17+.',
-    );
-    this.name = 'JavaMissingError';
-  }
-}
+export { JavaMissingError };
 
 export function emulatorDir(): string {
   const require = createRequire(import.meta.url);

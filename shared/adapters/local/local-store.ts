@@ -127,10 +127,12 @@ function takeLock(file: string): boolean {
   }
 }
 
-/** The keeper's entry: built beside the CLI's build (functions/cli/billing.mjs), or the source through tsx. */
+/** The keeper's entry: built beside the CLI's build (functions/cli/billing.mjs; this code may sit in its chunks/ folder), or the source through tsx. */
 function keeperCommand(): string[] {
-  const built = fileURLToPath(new URL('./local-store-keeper.mjs', import.meta.url));
-  if (existsSync(built)) return [built];
+  for (const at of ['./local-store-keeper.mjs', '../local-store-keeper.mjs']) {
+    const built = fileURLToPath(new URL(at, import.meta.url));
+    if (existsSync(built)) return [built];
+  }
   // tsx by absolute URL: the command may run from any directory.
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return ['--import', tsx, fileURLToPath(new URL('./local-store-keeper.ts', import.meta.url))];
