@@ -532,7 +532,7 @@ describe('releasing a held order', () => {
 });
 
 describe('an automatic charge the customer overtook', () => {
-  async function withPendingAttempt(rt: Rt, id: string, charged: boolean) {
+  async function withPendingAttempt(rt: Rt, id: string, charged: boolean, card = 'pm_card_visa') {
     const c = await openCardCheckout(rt, { id });
     const saved = await addPaymentMethod(rt.deps, c.orgId, { kind: 'card', label: 'Visa', gatewayRef: 'pm_card_visa' });
     // The night read the product before the checkout took it, and held 2.00 of a deposit made meanwhile.
@@ -574,7 +574,7 @@ describe('an automatic charge the customer overtook', () => {
       const charge = await rt.sandbox.charge({
         orgId: c.orgId,
         customerRef,
-        paymentMethodRef: 'pm_card_visa',
+        paymentMethodRef: card,
         methodKind: 'card',
         amount: Money.of('12.05', 'CHF'),
         idempotencyKey: attempt.idempotencyKey,
@@ -628,6 +628,19 @@ describe('an automatic charge the customer overtook', () => {
       amount: '2.00',
       balanceAfter: '2.00',
     });
+    expect((await rt.store.getProduct(c.orgId, c.productId))!.expiry).toBe('2027-12-31');
+  });
+
+  it('refunds nothing and records no payment when the charge of the night was declined; the balance it held comes back', async () => {
+    const rt = await runtime('memory', { today: '2026-12-10' });
+    const c = await withPendingAttempt(rt, 'declined', true, 'pm_card_chargeDeclined');
+    await paysQuietly(rt, c.paymentRef);
+    expect(await settleCheckout(rt.deps, c.orgId, c.checkoutId)).toBe('paid');
+    expect((await rt.store.listAttempts(c.orgId, c.productId)).map((a) => [a.status, a.failureCode])).toEqual([['failed', 'superseded_by_checkout']]);
+    // The provider's list: the declined charge received nothing and nothing was given back.
+    expect(rt.sandbox.chargeList().filter((x) => x.metadata.attemptId === c.attemptId)).toEqual([]);
+    expect((await rt.store.listPayments(c.orgId)).filter((p) => p.productId === c.productId)).toEqual([]);
+    expect((await rt.store.listLedger(c.orgId)).filter((e) => e.id === `hold-release-${c.attemptId}`).map((e) => [e.amount, e.balanceAfter])).toEqual([['2.00', '2.00']]);
     expect((await rt.store.getProduct(c.orgId, c.productId))!.expiry).toBe('2027-12-31');
   });
 
