@@ -267,6 +267,22 @@ describe('credit notes', () => {
     expect(uncredited(inv, [cn, rest]).total.toString()).toBe('0.00');
   });
 
+  it('hand the cents left by largest remainder, not by size, and the first line on a tie', () => {
+    const inv = twoLineInvoice();
+    const at = (gross: string) => ({ ...inv.lines[0]!, gross, net: gross, vat: '0.00', vatRate: '0' });
+    const ids = { seller: DEFAULT_SELLER, year: 2026, sequence: 9 };
+    // 1.00 over 10.00 / 20.00 / 30.00: 100 x 1000 / 6000 = 16.67 -> 16, 33.33 -> 33, 50 -> 50; one cent left, to the
+    // largest remainder, the first line's (0.67; the others 0.33 and 0): 0.17, 0.33, 0.50.
+    const three = { ...inv, lines: [at('10.00'), at('20.00'), at('30.00')], total: '60.00' };
+    const cn = creditNoteForPart(three, [], ids, '2026-12-20', chf('1.00'), []);
+    expect(cn.lines.map((l) => l.gross)).toEqual(['-0.17', '-0.33', '-0.50']);
+    // 1.00 over three lines of 10.00: 33 each, the same remainder: the cent goes to the first line.
+    const tie = { ...inv, lines: [at('10.00'), at('10.00'), at('10.00')], total: '30.00' };
+    expect(creditNoteForPart(tie, [], ids, '2026-12-20', chf('1.00'), []).lines.map((l) => l.gross)).toEqual(['-0.34', '-0.33', '-0.33']);
+    // 2.00 over 10.00 / 10.00 / 10.00: 66 each, two cents left, to the first two lines.
+    expect(creditNoteForPart(tie, [], ids, '2026-12-20', chf('2.00'), []).lines.map((l) => l.gross)).toEqual(['-0.67', '-0.67', '-0.66']);
+  });
+
   it('give each rate its own breakdown when lines differ in rate', () => {
     const inv = twoLineInvoice();
     // The second line at 0 %: 118.80 gross with no VAT (as if exported).
