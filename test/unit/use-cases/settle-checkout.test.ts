@@ -255,6 +255,23 @@ describe('a paid checkout', () => {
 });
 
 describe('a checkout whose money goes back', () => {
+  it('refunds the whole order when one of its two products was terminated meanwhile, and renews neither', async () => {
+    const rt = await runtime('memory', { today: '2026-12-10' });
+    const { org } = await anOrg(rt, { id: 'two' });
+    await aProduct(rt, org.id, { id: 'two-a', expiry: '2026-12-31', autoRenew: false });
+    await aProduct(rt, org.id, { id: 'two-b', expiry: '2026-12-31', autoRenew: false });
+    const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'two-a' }, { productId: 'two-b' }], method: 'card', requestId: 'req-two-0001' }, owner(org.id));
+    // By hand: two .ch domains, 2 x 14.05 = 28.10 on the card.
+    expect(view).toMatchObject({ total: '28.10', amountDue: '28.10' });
+    const b = (await rt.store.getProduct(org.id, 'two-b'))!;
+    await rt.store.commit([{ type: 'product', product: { ...b, status: 'terminated', version: b.version + 1 }, expectedVersion: b.version }]);
+    await paysQuietly(rt, view.payment!.paymentRef);
+    expect(await settleCheckout(rt.deps, org.id, view.checkoutId)).toBe('refunded');
+    expect(rt.sandbox.chargeList().find((x) => x.paymentRef === view.payment!.paymentRef)).toMatchObject({ received: '28.10', refunded: '28.10' });
+    expect((await rt.store.getProduct(org.id, 'two-a'))!.expiry).toBe('2026-12-31');
+    expect((await rt.store.getProduct(org.id, 'two-b'))!.expiry).toBe('2026-12-31');
+  });
+
   it('refunds a payment for a product terminated meanwhile: the card part at the provider, the balance part to the balance', async () => {
     const rt = await runtime('memory', { today: '2026-12-10' });
     const c = await openCardCheckout(rt, { id: 'term' });
