@@ -31,21 +31,20 @@ export class BillingHttpApi extends Construct {
   constructor(scope: Construct, id: string, w: Wiring, props: BillingHttpApiProps) {
     super(scope, id);
     const { expiryIndex } = TABLE_KEYS;
+    /** A route's function: its id and module from HTTP_HANDLERS, the route as description, the HTTP timeout unless told. */
+    const route = (key: string, note: string | undefined, props: Omit<Parameters<typeof billingFunction>[3], 'entry' | 'description' | 'timeout'> & { timeout?: Duration }) => {
+      const handler = HTTP_HANDLERS[key]!;
+      return billingFunction(this, w, handler.id, { timeout: w.httpTimeout, ...props, entry: handler.entry, description: note ? `${key} ${note}` : key });
+    };
     // Every JWT route counts its client's requests on the table (RATE#… items) before anything else.
     const http: Record<string, BillingFunction> = {
-      ListProducts: billingFunction(this, w, 'ListProducts', {
-        entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/products']!.entry,
-        description: 'GET /v1/orgs/{orgId}/products',
-        timeout: w.httpTimeout,
+      ListProducts: route('GET /v1/orgs/{orgId}/products', undefined, {
         environment: { ...w.base },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem'])
         .grantQuery(w.data.table, { indexes: [expiryIndex.name] })
         .grantRateLimit(w.data.table),
-      StartCheckout: billingFunction(this, w, 'StartCheckout', {
-        entry: HTTP_HANDLERS['POST /v1/orgs/{orgId}/checkout']!.entry,
-        description: 'POST /v1/orgs/{orgId}/checkout',
-        timeout: w.httpTimeout,
+      StartCheckout: route('POST /v1/orgs/{orgId}/checkout', undefined, {
         environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
@@ -53,36 +52,25 @@ export class BillingHttpApi extends Construct {
         .grantSend(w.data.lifecycleQueue)
         .grantSecretValue(w.data.stripeSecret)
         .grantRateLimit(w.data.table),
-      GetCheckout: billingFunction(this, w, 'GetCheckout', {
-        entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/checkouts/{checkoutId}']!.entry,
-        description: 'GET /v1/orgs/{orgId}/checkouts/{checkoutId}',
-        timeout: w.httpTimeout,
+      GetCheckout: route('GET /v1/orgs/{orgId}/checkouts/{checkoutId}', undefined, {
         environment: { ...w.base },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem'])
         .grantRateLimit(w.data.table),
-      StartTopUp: billingFunction(this, w, 'StartTopUp', {
-        entry: HTTP_HANDLERS['POST /v1/orgs/{orgId}/balance/top-ups']!.entry,
-        description: 'POST /v1/orgs/{orgId}/balance/top-ups',
-        timeout: w.httpTimeout,
+      StartTopUp: route('POST /v1/orgs/{orgId}/balance/top-ups', undefined, {
         environment: { ...w.base, ...w.stripe },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
         .grantSecretValue(w.data.stripeSecret)
         .grantRateLimit(w.data.table),
-      StripeWebhook: billingFunction(this, w, 'StripeWebhook', {
-        entry: HTTP_HANDLERS['POST /v1/webhooks/stripe']!.entry,
-        description: 'POST /v1/webhooks/stripe (Stripe signature, no JWT)',
-        timeout: w.httpTimeout,
+      StripeWebhook: route('POST /v1/webhooks/stripe', '(Stripe signature, no JWT)', {
         // The signing secret only: the public endpoint never calls Stripe and cannot read the API key.
         environment: { ...w.base, STRIPE_WEBHOOK_SECRET_ID: w.data.stripeWebhookSecret.secretArn, SETTLEMENT_QUEUE_URL: w.data.settlementQueue.queueUrl },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem'])
         .grantSend(w.data.settlementQueue)
         .grantSecretValue(w.data.stripeWebhookSecret),
-      InvoicePdf: billingFunction(this, w, 'InvoicePdf', {
-        entry: HTTP_HANDLERS['GET /v1/orgs/{orgId}/invoices/{file}']!.entry,
-        description: 'GET /v1/orgs/{orgId}/invoices/{file} (renders the PDF)',
+      InvoicePdf: route('GET /v1/orgs/{orgId}/invoices/{file}', '(renders the PDF)', {
         timeout: Duration.seconds(29),
         memorySize: 1024,
         rendersPdfs: true,
@@ -92,20 +80,14 @@ export class BillingHttpApi extends Construct {
         .grantItems(w.data.table, ['dynamodb:GetItem'])
         .grantRateLimit(w.data.table)
         .grantObjects(w.documents, INVOICES_PREFIX, ['s3:PutObject'], 'invoice-pdf keeps a copy of each document it renders at invoices/<seller>/<year>/<number>.pdf'),
-      RequestExport: billingFunction(this, w, 'RequestExport', {
-        entry: HTTP_HANDLERS['POST /v1/exports']!.entry,
-        description: 'POST /v1/exports (queues the export)',
-        timeout: w.httpTimeout,
+      RequestExport: route('POST /v1/exports', '(queues the export)', {
         environment: { ...w.finance, EXPORTS_QUEUE_URL: w.data.exportsQueue.queueUrl },
       })
         // Rights and scope (member, organisation, a partner's clients by Query), then the job (PutItem).
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'])
         .grantSend(w.data.exportsQueue)
         .grantRateLimit(w.data.table),
-      GetExport: billingFunction(this, w, 'GetExport', {
-        entry: HTTP_HANDLERS['GET /v1/exports/{exportId}']!.entry,
-        description: 'GET /v1/exports/{exportId} (state and download links)',
-        timeout: w.httpTimeout,
+      GetExport: route('GET /v1/exports/{exportId}', '(state and download links)', {
         environment: { ...w.finance },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem'])
