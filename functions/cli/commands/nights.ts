@@ -39,10 +39,7 @@ export function registerNightCommands(program: Command, c: Ctx): void {
     .addOption(new Option('--date <date>').argParser(dateArg('--date')))
     .action(async (action: string, o: { date?: string }) => {
       if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
-      const mails = await c().withRuntime(async (rt) => {
-        const dates = o.date ? [o.date] : (await rt.store.listNightRuns()).map((n) => n.date);
-        return (await Promise.all(dates.map((d) => rt.store.listOutbox(d)))).flat();
-      });
+      const mails = await c().withRuntime((rt) => byNight(rt, o.date, (d) => rt.store.listOutbox(d)));
       c().print(table(mails as unknown as Record<string, unknown>[], ['date', 'template', 'to', 'productId']), mails);
     });
 
@@ -52,10 +49,7 @@ export function registerNightCommands(program: Command, c: Ctx): void {
     .addOption(new Option('--date <date>').argParser(dateArg('--date')))
     .action(async (action: string, o: { date?: string }) => {
       if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
-      const commands = await c().withRuntime(async (rt) => {
-        const dates = o.date ? [o.date] : (await rt.store.listNightRuns()).map((n) => n.date);
-        return (await Promise.all(dates.map((d) => rt.store.listLifecycleCommands(d)))).flat();
-      });
+      const commands = await c().withRuntime((rt) => byNight(rt, o.date, (d) => rt.store.listLifecycleCommands(d)));
       c().print(table(commands as unknown as Record<string, unknown>[], ['date', 'action', 'orgId', 'productId', 'status', 'appliedAt']), commands);
     });
 }
@@ -71,4 +65,10 @@ export async function simulate(rt: LocalRuntime, from: IsoDate, days: number, co
   }
   bar.stop();
   return reports;
+}
+
+/** What a read gives for one date, or for every night run so far. */
+async function byNight<T>(rt: LocalRuntime, date: string | undefined, read: (date: string) => Promise<T[]>): Promise<T[]> {
+  const dates = date ? [date] : (await rt.store.listNightRuns()).map((n) => n.date);
+  return (await Promise.all(dates.map(read))).flat();
 }
