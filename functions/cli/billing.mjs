@@ -46,6 +46,7 @@ if (builtAt < Math.max(newestSource(join(root, 'functions')), newestSource(join(
   const { build } = await import('esbuild');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'build-'));
+  // A failed build leaves no half-written folder behind; the error is esbuild's, shown as it is.
   await build({
     entryPoints: Object.fromEntries(Object.entries(entries).map(([n, f]) => [n, join(root, f)])),
     outdir: dir,
@@ -58,6 +59,9 @@ if (builtAt < Math.max(newestSource(join(root, 'functions')), newestSource(join(
     target: 'node20',
     packages: 'external',
     logLevel: 'error',
+  }).catch((err) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   const next = `${pointer}.${process.pid}`;
   writeFileSync(next, basename(dir));
