@@ -1,11 +1,10 @@
-import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { TimeZone, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BillingFunction } from '../billing-function.ts';
 import { CONSUMER_TIMEOUT_SECONDS, type Stage, type StatefulStack } from '../stateful-stack.ts';
