@@ -352,46 +352,23 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       await s.putNightRun({ date: '2026-12-16', coveredDates: ['2026-12-16'], planned: 1, startedAt: '' });
       expect((await s.lastNightRun())?.date).toBe('2026-12-17');
       expect((await s.listNightRuns()).map((n) => n.date)).toEqual(['2026-12-16', '2026-12-17']);
-      await s.commit([
-        {
-          type: 'outcome',
-          outcome: {
-            night: '2026-12-17',
-            orgId: 'a',
-            productId: 'p',
-            currency: 'CHF',
-            reminders: 0,
-            attempted: true,
-            paid: true,
-            failed: false,
-            collected: '14.05',
-            blocked: false,
-            unblocked: false,
-            terminated: false,
-          },
-        },
-      ]);
-      expect(
-        await conflict(s, [
-          {
-            type: 'outcome',
-            outcome: {
-              night: '2026-12-17',
-              orgId: 'a',
-              productId: 'p',
-              currency: 'CHF',
-              reminders: 0,
-              attempted: true,
-              paid: true,
-              failed: false,
-              collected: '14.05',
-              blocked: false,
-              unblocked: false,
-              terminated: false,
-            },
-          },
-        ]),
-      ).toEqual(['outcome']);
+      // The same outcome twice: the second write of a product's night is refused.
+      const outcome = {
+        night: '2026-12-17',
+        orgId: 'a',
+        productId: 'p',
+        currency: 'CHF' as const,
+        reminders: 0,
+        attempted: true,
+        paid: true,
+        failed: false,
+        collected: '14.05',
+        blocked: false,
+        unblocked: false,
+        terminated: false,
+      };
+      await s.commit([{ type: 'outcome', outcome }]);
+      expect(await conflict(s, [{ type: 'outcome', outcome: { ...outcome } }])).toEqual(['outcome']);
       expect((await s.listNightOutcomes('2026-12-17')).map((o) => o.productId)).toEqual(['p']);
     });
   });
