@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { addDays, type IsoDate } from '../../shared/domain/calendar.ts';
 import type { Currency } from '../../shared/domain/money.ts';
 import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
@@ -74,63 +75,81 @@ export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promis
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
   const deps = rt.deps;
   const prefix = `${opts.today.replaceAll('-', '')}`;
-  const orgIds: string[] = [];
-  const methodOf = new Map<string, string | undefined>();
   const total = opts.orgs + opts.products;
   let done = 0;
+  // Every draw is made first, in one order, so the portfolio is the same whatever order the writes finish in;
+  // the writes then run a few at a time (each waits on the store, not on the CPU).
+  const limit = pLimit(SEED_CONCURRENCY);
+  const step = async <T>(write: () => Promise<T>): Promise<T> => {
+    const res = await write();
+    opts.onProgress?.(++done, total);
+    return res;
+  };
 
-  for (let i = 0; i < opts.orgs; i++) {
+  const orgs = Array.from({ length: opts.orgs }, (_, i) => {
     const currency: Currency = rnd() < 0.7 ? 'CHF' : 'EUR';
     const place = currency === 'CHF' ? { country: rnd() < 0.9 ? 'CH' : 'LI' } : pick(COUNTRIES_EUR);
     const id = `org-${prefix}-${String(i + 1).padStart(4, '0')}`;
-    const email = `billing@${id}.example`;
-    await createOrganisation(deps, {
-      id,
-      name: `${pick(['Alpine', 'Léman', 'Rhein', 'Jura', 'Ticino', 'Aare', 'Säntis'])} ${pick(['Web', 'Média', 'Digital', 'Studio', 'Shop'])} ${i + 1}`,
-      currency,
-      country: place.country,
-      ...('vat' in place && place.vat ? { vatNumber: place.vat } : {}),
-      owner: { userId: `user-${id}`, email, name: `Owner of ${id}` },
-      billingContacts: [email],
-    });
+    const name = `${pick(['Alpine', 'Léman', 'Rhein', 'Jura', 'Ticino', 'Aare', 'Säntis'])} ${pick(['Web', 'Média', 'Digital', 'Studio', 'Shop'])} ${i + 1}`;
     let profile = weighted(rnd, METHODS);
     if (profile.chfOnly && currency !== 'CHF') profile = METHODS[0]!;
-    if (profile.ref) {
-      const pm = await addPaymentMethod(deps, id, { kind: profile.kind, label: profile.label, gatewayRef: profile.ref, ...(profile.kind === 'card' ? { brand: 'visa' } : {}) });
-      methodOf.set(id, pm.id);
-    }
     const balanceRoll = rnd();
-    if (balanceRoll < 0.35 || !profile.ref) {
-      const amount = balanceRoll < 0.1 ? '500.00' : `${10 + Math.floor(rnd() * 90)}.00`;
-      await topUpBalance(deps, id, { amount, reference: `demo-${id}` });
-    }
-    orgIds.push(id);
-    opts.onProgress?.(++done, total);
-  }
+    const topUp = balanceRoll < 0.35 || !profile.ref ? (balanceRoll < 0.1 ? '500.00' : `${10 + Math.floor(rnd() * 90)}.00`) : undefined;
+    return { id, name, currency, place, profile, topUp };
+  });
+  const methodIds = await Promise.all(
+    orgs.map(({ id, name, currency, place, profile, topUp }) =>
+      limit(() =>
+        step(async () => {
+          const email = `billing@${id}.example`;
+          await createOrganisation(deps, {
+            id,
+            name,
+            currency,
+            country: place.country,
+            ...('vat' in place && place.vat ? { vatNumber: place.vat } : {}),
+            owner: { userId: `user-${id}`, email, name: `Owner of ${id}` },
+            billingContacts: [email],
+          });
+          const pm = profile.ref
+            ? await addPaymentMethod(deps, id, { kind: profile.kind, label: profile.label, gatewayRef: profile.ref, ...(profile.kind === 'card' ? { brand: 'visa' } : {}) })
+            : undefined;
+          if (topUp) await topUpBalance(deps, id, { amount: topUp, reference: `demo-${id}` });
+          return pm?.id;
+        }),
+      ),
+    ),
+  );
+  const orgIds = orgs.map((o) => o.id);
+  const methodOf = new Map(orgIds.map((id, i) => [id, methodIds[i]]));
 
   const spread = opts.spreadDays ?? 60;
-  for (let j = 0; j < opts.products; j++) {
+  const products = Array.from({ length: opts.products }, (_, j) => {
     const orgId = pick(orgIds);
     const typeId = pick(TYPES);
     const type = deps.catalogue.get(typeId)!;
     const expiry = addDays(opts.today, (opts.firstExpiryInDays ?? 1) + Math.floor(rnd() * spread));
-    const methodId = methodOf.get(orgId);
     // A new order paid with a saved method switches auto-renew on (docs/domain.md R-8); some customers turned it off.
     const autoRenew = rnd() < 0.75;
     const name = typeId.startsWith('domain') ? `site-${j + 1}${typeId === 'domain-ch' ? '.ch' : '.com'}` : `${type.name} #${j + 1}`;
-    await addProduct(deps, orgId, {
-      id: `prd-${prefix}-${String(j + 1).padStart(5, '0')}`,
-      typeId,
-      name,
-      expiry,
-      periodMonths: pick(type.allowedPeriodsMonths.slice(0, 2)),
-      autoRenew,
-      ...(methodId ? { paymentMethodId: methodId } : {}),
-    });
-    opts.onProgress?.(++done, total);
-  }
+    const periodMonths = pick(type.allowedPeriodsMonths.slice(0, 2));
+    return { orgId, input: { id: `prd-${prefix}-${String(j + 1).padStart(5, '0')}`, typeId, name, expiry, periodMonths, autoRenew } };
+  });
+  await Promise.all(
+    products.map(({ orgId, input }) =>
+      limit(() =>
+        step(() => {
+          const methodId = methodOf.get(orgId);
+          return addProduct(deps, orgId, { ...input, ...(methodId ? { paymentMethodId: methodId } : {}) });
+        }),
+      ),
+    ),
+  );
   return { orgs: opts.orgs, products: opts.products, orgIds };
 }
+
+/** Writes in flight at once while seeding: enough to keep the store busy on two cores. */
+const SEED_CONCURRENCY = 8;
 
 function weighted<T extends { weight: number }>(rnd: () => number, xs: T[]): T {
   const sum = xs.reduce((s, x) => s + x.weight, 0);

@@ -3,7 +3,7 @@ import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
 import type { BillingFunction } from '../billing-function.ts';
-import { CHARGE_MAX_CONCURRENCY, LIFECYCLE_SWEEP_KEYS, LIFECYCLE_SWEEP_MINUTES, PLAN_NIGHT_CRON, RENEWAL_MAX_CONCURRENCY } from './settings.ts';
+import { CHARGE_MAX_CONCURRENCY, LIFECYCLE_SWEEP_MINUTES, PLAN_NIGHT_CRON, RENEWAL_MAX_CONCURRENCY } from './settings.ts';
 import { billingFunction, consume, every, nightly, type Wiring } from './wiring.ts';
 
 /**
@@ -69,8 +69,8 @@ export class NightlyRenewal extends Construct {
       environment: { ...w.base, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
       onFailureQueue: w.data.schedulerDlq,
     })
-      // The lifecycle partitions of today and yesterday only.
-      .grantItems(w.data.table, ['dynamodb:Query'], { leadingKeyPatterns: LIFECYCLE_SWEEP_KEYS })
+      // The pending commands in the date index (keys only): nothing of the table itself.
+      .grantQuery(w.data.table, { indexes: [dueIndex.name] })
       .grantSend(w.data.lifecycleQueue);
 
     this.planNightSchedule = nightly(this, w, 'PlanNightSchedule', this.planNight, PLAN_NIGHT_CRON, w.data.schedulerDlq, 'Plans the renewals of the night');

@@ -11,7 +11,7 @@ export class Payments extends Construct {
 
   constructor(scope: Construct, id: string, w: Wiring) {
     super(scope, id);
-    const { expiryIndex } = TABLE_KEYS;
+    const { dueIndex, expiryIndex } = TABLE_KEYS;
 
     const settlePayment = billingFunction(this, w, 'SettlePayment', {
       entry: 'functions/checkout/settle-payment.ts',
@@ -33,7 +33,7 @@ export class Payments extends Construct {
       onFailureQueue: w.data.schedulerDlq,
     })
       .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
-      .grantQuery(w.data.table, { table: true, indexes: [expiryIndex.name] })
+      .grantQuery(w.data.table, { table: true, indexes: [expiryIndex.name, dueIndex.name] })
       .grantSend(w.data.lifecycleQueue)
       .grantSecretValue(w.data.stripeSecret);
 

@@ -44,8 +44,6 @@ export const PLAN_NIGHT_CRON = { minute: '0', hour: '2' } as const;
 
 /** How often pending lifecycle commands are swept (a paid product unblocked within this, whoever crashed). */
 export const LIFECYCLE_SWEEP_MINUTES = 5;
-/** The partitions the sweep reads: the lifecycle commands of a day, in shards. */
-export const LIFECYCLE_SWEEP_KEYS = ['LIFECYCLE#*'] as const;
 /** An hour after the renewals start, so reconciliation does not compete with them for Stripe's budget. */
 export const NIGHTLY_CHECKOUTS_CRON = { minute: '0', hour: '3' } as const;
 

@@ -182,6 +182,14 @@ export interface LifecycleCommand {
   createdAt: string;
 }
 
+/** A command still to carry out: what a sweep needs to send it again. */
+export type PendingLifecycleRef = Pick<LifecycleCommand, 'date' | 'id' | 'createdAt'>;
+
+/** Oldest night first, then in the order they were committed. */
+export function byNightThenCommit(a: PendingLifecycleRef, b: PendingLifecycleRef): number {
+  return a.date.localeCompare(b.date) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+}
+
 /** What one night did to one product, written with the product so it is counted once. */
 export interface NightOutcome {
   night: IsoDate;

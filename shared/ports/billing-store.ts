@@ -13,6 +13,7 @@ import type {
   NightRun,
   OutboxEmail,
   PaymentAttempt,
+  PendingLifecycleRef,
   PaymentRecord,
   StoredGatewayEvent,
 } from '../domain/records.ts';
@@ -92,6 +93,8 @@ export interface CheckoutReads {
 export interface OperationReads {
   getLifecycleCommand(date: IsoDate, id: string): Promise<LifecycleCommand | undefined>;
   listLifecycleCommands(date: IsoDate): Promise<LifecycleCommand[]>;
+  /** Commands still pending from the nights `from` to `to` (both included), oldest night first; an index read, so a command applied a moment ago may still be listed. */
+  listPendingLifecycle(from: IsoDate, to: IsoDate): Promise<PendingLifecycleRef[]>;
   listOutbox(date: IsoDate): Promise<OutboxEmail[]>;
   listNightOutcomes(night: IsoDate): Promise<NightOutcome[]>;
   getGatewayEvent(id: string): Promise<StoredGatewayEvent | undefined>;

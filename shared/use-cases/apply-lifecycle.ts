@@ -1,5 +1,6 @@
 import { addDays, type IsoDate } from '../domain/calendar.ts';
 import { administrators } from '../domain/organisation.ts';
+import type { PendingLifecycleRef } from '../domain/records.ts';
 import type { Change } from '../ports/unit-of-work.ts';
 import type { LifecycleMessage } from '../ports/message-queue.ts';
 import { loadOrg, loadProduct, retryOnConflict, type BillingDeps } from './renewal-deps.ts';
@@ -81,15 +82,13 @@ export const LIFECYCLE_SWEEP_DAYS = 7;
  * the previous nights (applying one is idempotent), so none is lost.
  */
 export async function republishPendingLifecycle(deps: Pick<BillingDeps, 'store' | 'lifecycleQueue'>, today: IsoDate, days = LIFECYCLE_SWEEP_DAYS): Promise<number> {
-  let sent = 0;
   // Tonight's commands are still on their way through the queue: the sweep looks at earlier nights only.
-  for (let i = days; i >= 1; i--) {
-    const date = addDays(today, -i);
-    const pending = (await deps.store.listLifecycleCommands(date)).filter((c) => c.status === 'pending');
-    if (pending.length > 0) await deps.lifecycleQueue.send(pending.map((c) => ({ date: c.date, commandId: c.id })));
-    sent += pending.length;
-  }
-  return sent;
+  return send(deps, await deps.store.listPendingLifecycle(addDays(today, -days), addDays(today, -1)));
+}
+
+async function send(deps: Pick<BillingDeps, 'lifecycleQueue'>, pending: PendingLifecycleRef[]): Promise<number> {
+  if (pending.length > 0) await deps.lifecycleQueue.send(pending.map((c) => ({ date: c.date, commandId: c.id })));
+  return pending.length;
 }
 
 /** How long a freshly committed command is left to the worker that committed it before the sweep sends it too. */
@@ -106,11 +105,9 @@ export const LIFECYCLE_SWEEP_GRACE_SECONDS = 120;
 export async function sweepLifecycle(deps: Pick<BillingDeps, 'store' | 'lifecycleQueue' | 'clock'>, graceSeconds = LIFECYCLE_SWEEP_GRACE_SECONDS): Promise<number> {
   const today = deps.clock.today();
   const cutoff = Date.parse(deps.clock.now()) - graceSeconds * 1000;
-  let sent = 0;
-  for (const date of [addDays(today, -1), today]) {
-    const due = (await deps.store.listLifecycleCommands(date)).filter((c) => c.status === 'pending' && Date.parse(c.createdAt) <= cutoff);
-    if (due.length > 0) await deps.lifecycleQueue.send(due.map((c) => ({ date: c.date, commandId: c.id })));
-    sent += due.length;
-  }
-  return sent;
+  const pending = await deps.store.listPendingLifecycle(addDays(today, -1), today);
+  return send(
+    deps,
+    pending.filter((c) => Date.parse(c.createdAt) <= cutoff),
+  );
 }

@@ -276,6 +276,27 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect((await s.getBankStatement('st'))?.fileDigest).toBe('d');
     });
 
+    it('lists the pending lifecycle commands of a range of nights, oldest night first, and forgets each once applied', async () => {
+      const s = await makeStore();
+      const cmd = (id: string, date: string, createdAt: string) => ({ id, date, orgId: 'a', productId: id, action: 'block' as const, status: 'pending' as const, createdAt });
+      // Spread over four shards of the DynamoDB store, committed out of order.
+      const cmds = [
+        cmd('p9#block', '2026-12-03', '2026-12-03T02:00:09Z'),
+        cmd('p1#block', '2026-12-01', '2026-12-01T02:00:05Z'),
+        cmd('p2#block', '2026-12-03', '2026-12-03T02:00:01Z'),
+        cmd('p3#block', '2026-12-05', '2026-12-05T02:00:00Z'),
+        cmd('p4#block', '2026-11-30', '2026-11-30T02:00:00Z'),
+      ];
+      for (const c of cmds) await s.commit([{ type: 'lifecycle', command: c, expectedStatus: null }]);
+      await s.commit([{ type: 'lifecycle', command: { ...cmds[1]!, status: 'applied', appliedAt: '2026-12-01T02:01:00Z' }, expectedStatus: 'pending' }]);
+      expect(await s.listPendingLifecycle('2026-12-01', '2026-12-03')).toEqual([
+        { date: '2026-12-03', createdAt: '2026-12-03T02:00:01Z', id: 'p2#block' },
+        { date: '2026-12-03', createdAt: '2026-12-03T02:00:09Z', id: 'p9#block' },
+      ]);
+      expect((await s.listPendingLifecycle('2026-11-30', '2026-12-05')).map((c) => c.id)).toEqual(['p4#block', 'p2#block', 'p9#block', 'p3#block']);
+      expect(await s.listPendingLifecycle('2026-12-06', '2026-12-31')).toEqual([]);
+    });
+
     it('keeps the status conditions of events, lifecycle commands and export jobs', async () => {
       const s = await makeStore();
       const event = { id: 'evt_1', type: 'payment_intent.succeeded', created: 1, objectId: 'pi_1', payload: '{}', status: 'received' as const, receivedAt: '', expiresAt: 2 };

@@ -58,12 +58,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   RenewProduct: [...own('RenewProduct'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
   ChargeRenewal: [...own('ChargeRenewal'), ...item(['ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
   ApplyLifecycle: [...own('ApplyLifecycle'), ...item(['GetItem', 'PutItem', 'Query']), ...consume('lifecycle-queue')],
-  SweepLifecycle: [
-    ...own('SweepLifecycle'),
-    'dynamodb:Query table.Arn if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["LIFECYCLE#*"]}}',
-    send('lifecycle-queue'),
-    ...onFailure('scheduler-dlq'),
-  ],
+  SweepLifecycle: [...own('SweepLifecycle'), 'dynamodb:Query table.Arn/index/gsi1', send('lifecycle-queue'), ...onFailure('scheduler-dlq')],
   SettlePayment: [
     ...own('SettlePayment'),
     ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
@@ -75,6 +70,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   NightlyCheckouts: [
     ...own('NightlyCheckouts'),
     ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    'dynamodb:Query table.Arn/index/gsi1',
     'dynamodb:Query table.Arn/index/gsi2',
     send('lifecycle-queue'),
     stripeSecret,

@@ -18,7 +18,9 @@ import type {
   StoredGatewayEvent,
   BankCreditRecord,
   ExportJob,
+  PendingLifecycleRef,
 } from '../../domain/records.ts';
+import { byNightThenCommit } from '../../domain/records.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import { DUE_SHARDS, keys, shardOf } from './keys.ts';
 import { TABLE_KEYS } from './table-schema.ts';
@@ -264,7 +266,11 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'lifecycle': {
         const c = change.command;
-        const item = { ...keys.lifecycle(c.date, c.id), entity: 'lifecycle', ...c };
+        const item: Item = { ...keys.lifecycle(c.date, c.id), entity: 'lifecycle', ...c };
+        if (c.status === 'pending') {
+          item[TABLE_KEYS.dueIndex.pk] = keys.pendingLifecycleIndexPk(shardOf(c.id));
+          item[TABLE_KEYS.dueIndex.sk] = keys.pendingLifecycleIndexSk(c.date, c.createdAt, c.id);
+        }
         return [change.expectedStatus === null ? this.put(item, NOT_EXISTS) : this.put(item, '#s = :s', { ':s': change.expectedStatus }, { '#s': 'status' })];
       }
       case 'outcome': {
@@ -534,6 +540,31 @@ export class DynamoDbBillingStore implements BillingStore {
   }
   listLifecycleCommands(date: IsoDate) {
     return this.allShards<LifecycleCommand>((shard) => keys.lifecyclePk(date, shard));
+  }
+  async listPendingLifecycle(from: IsoDate, to: IsoDate): Promise<PendingLifecycleRef[]> {
+    const { name, pk, sk } = TABLE_KEYS.dueIndex;
+    const shards = await Promise.all(
+      Array.from({ length: DUE_SHARDS }, (_, shard) =>
+        this.queryAll<Item>(
+          {
+            IndexName: name,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': pk, '#sk': sk },
+            // '~' sorts after every timestamp and id: the whole last night is included.
+            ExpressionAttributeValues: { ':pk': keys.pendingLifecycleIndexPk(shard), ':from': `${from}#`, ':to': `${to}#~` },
+          },
+          undefined,
+          true,
+        ),
+      ),
+    );
+    return shards
+      .flat()
+      .map((it) => {
+        const [date, createdAt, ...id] = String(it[sk]).split('#');
+        return { date: date!, createdAt: createdAt!, id: id.join('#') };
+      })
+      .sort(byNightThenCommit);
   }
   listOutbox(date: IsoDate) {
     return this.allShards<OutboxEmail>((shard) => keys.outboxPk(date, shard));

@@ -43,6 +43,13 @@ export const keys = {
   outboxPk: (date: IsoDate, shard: number) => `OUTBOX#${date}#${pad2(shard)}`,
   lifecycle: (date: IsoDate, id: string) => ({ pk: keys.lifecyclePk(date, shardOf(id)), sk: id }),
   lifecyclePk: (date: IsoDate, shard: number) => `LIFECYCLE#${date}#${pad2(shard)}`,
+  /**
+   * A pending lifecycle command in the date index (sparse: the entry goes when the command is applied), so the
+   * sweeps read the commands still to send, not every command of every night. The sort key carries what the
+   * sweeps need (night, commit time, id) since the index holds keys only.
+   */
+  pendingLifecycleIndexPk: (shard: number) => `LIFECYCLE-PENDING#${pad2(shard)}`,
+  pendingLifecycleIndexSk: (date: IsoDate, createdAt: string, id: string) => `${date}#${createdAt}#${id}`,
   outcome: (night: IsoDate, productId: string) => ({ pk: `NIGHT#${night}#${pad2(shardOf(productId))}`, sk: productId }),
   outcomePk: (night: IsoDate, shard: number) => `NIGHT#${night}#${pad2(shard)}`,
   nightRun: (date: IsoDate) => ({ pk: 'NIGHTS', sk: date }),

@@ -18,6 +18,7 @@ import type {
   PaymentRecord,
   StoredGatewayEvent,
 } from '../../domain/records.ts';
+import { byNightThenCommit } from '../../domain/records.ts';
 
 type Statement = { id: string; fileDigest: string; credits: number; importedAt: string };
 type SeriesEntry = { number: string; orgId: string; issueDate: IsoDate };
@@ -339,6 +340,12 @@ export class InMemoryBillingStore implements BillingStore {
       [...this.lifecycle.values()].filter((c) => c.date === date),
       (c) => c.id,
     ).map(copy);
+  }
+  async listPendingLifecycle(from: IsoDate, to: IsoDate) {
+    return [...this.lifecycle.values()]
+      .filter((c) => c.status === 'pending' && c.date >= from && c.date <= to)
+      .map(({ date, id, createdAt }) => ({ date, id, createdAt }))
+      .sort(byNightThenCommit);
   }
   async listOutbox(date: IsoDate) {
     return sorted(
