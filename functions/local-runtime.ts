@@ -187,7 +187,9 @@ const CHARGE_CONCURRENCY = 4;
 export async function runNight(rt: LocalRuntime, night: IsoDate, opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<NightReport> {
   const started = performance.now();
   const deps = { ...rt.deps, clock: fixedClock(night) };
-  const already = await doneInNight(rt.store, night);
+  // Here a night's renewals run only after its plan is recorded: a night later than the last one recorded has done nothing yet.
+  const last = await rt.store.lastNightRun();
+  const already = last && last.date >= night ? await doneInNight(rt.store, night) : new Set<string>();
   const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, night);
   const queues = [rt.renewalQueue, rt.chargeQueue, rt.lifecycleQueue, rt.settlementQueue];
   const dlqBefore = queues.map((q) => q.deadLetters.length);

@@ -7,6 +7,7 @@ import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
 import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, type Product } from '../domain/product.ts';
 import type { BillingStore } from '../ports/billing-store.ts';
+import { WriteConflict } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
@@ -55,7 +56,6 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
   assertAllowedPeriod(type, periodMonths);
   if (input.paymentMethodId) await assertUsableMethod(deps.store, orgId, input.paymentMethodId);
   const id = input.id ?? deps.ids.next('prd');
-  if (await deps.store.getProduct(orgId, id)) throw new ConflictError(`Product ${id} already exists`, 'product_exists');
   const today = deps.clock.today();
   const product: Product = {
     id,
@@ -73,7 +73,13 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
   };
   const first = nextActionDate(product, type, addDays(today, -1), org.reminderDaysBefore);
   if (first) product.nextActionDate = first;
-  await deps.store.commit([{ type: 'product', product, expectedVersion: null }]);
+  // The commit's condition is the check: an id taken, even a moment ago by another request, is refused.
+  try {
+    await deps.store.commit([{ type: 'product', product, expectedVersion: null }]);
+  } catch (err) {
+    if (err instanceof WriteConflict && err.conflicts.includes('product')) throw new ConflictError(`Product ${id} already exists`, 'product_exists');
+    throw err;
+  }
   return product;
 }
 

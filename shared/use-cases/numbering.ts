@@ -2,6 +2,12 @@ import { formatInvoiceNumber } from '../domain/invoice.ts';
 import { WriteConflict, type Change, type UnitOfWork } from '../ports/unit-of-work.ts';
 import type { DocumentReads } from '../ports/billing-store.ts';
 
+/**
+ * The sequence of an invoice numbered by `commitNumbered`: never issued (sequences start at 1), so the
+ * commit always replaces it, and the number it makes quotes no invoice.
+ */
+export const PROVISIONAL_SEQUENCE = 0;
+
 /** A number lost to another worker is retaken this many times before the whole unit of work is retried. */
 const RENUMBER_ATTEMPTS = 8;
 

@@ -10,6 +10,7 @@ import { renewed, type Product } from '../domain/product.ts';
 import { WriteConflict, type Change } from '../ports/unit-of-work.ts';
 import type { PaymentAttempt } from '../domain/records.ts';
 import type { BillingDeps } from './renewal-deps.ts';
+import { PROVISIONAL_SEQUENCE } from './numbering.ts';
 import { ensureCustomer } from './provider-customer.ts';
 
 export interface RenewalPaymentInput {
@@ -34,6 +35,11 @@ export interface RenewalPaymentInput {
    * needs no such record, its product version already says the night was done.
    */
   recordBalanceAttempt?: boolean;
+  /**
+   * The caller commits through `commitNumbered`, which reads the counter and numbers the invoice at the last
+   * moment: the invoice carries a provisional number until then, instead of a counter read made twice.
+   */
+  numberAtCommit?: boolean;
 }
 
 export type RenewalPaymentOutcome =
@@ -67,7 +73,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
 
   const issue = async (payments: Parameters<typeof toInvoice>[4]): Promise<Invoice> => {
     const seriesId = seriesIdFor(seller, org.id);
-    const sequence = (await store.lastInvoiceSequence('INV', seriesId, year)) + 1;
+    const sequence = input.numberAtCommit ? PROVISIONAL_SEQUENCE : (await store.lastInvoiceSequence('INV', seriesId, year)) + 1;
     return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, night, payments);
   };
 

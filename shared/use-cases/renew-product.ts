@@ -107,6 +107,8 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       attemptId: renewalAttemptId(product),
       ...(method ? { method } : {}),
       deferCharge: deferTo !== undefined,
+      // Numbered by commitNumbered below.
+      numberAtCommit: true,
     });
     if (paid.kind === 'deferred') {
       // Nothing was written: the charge queue's worker runs this same night for the product.

@@ -510,8 +510,8 @@ export class DynamoDbBillingStore implements BillingStore {
 
   async *iterateDocuments(from: IsoDate, to: IsoDate): AsyncIterable<Invoice> {
     const { name, pk } = TABLE_KEYS.docsIndex;
-    for (let date = from; date <= to; date = addDays(date, 1)) {
-      // One day's documents fit in memory (they are read per shard, then put in number order).
+    // One day's documents fit in memory (they are read per shard, then put in number order).
+    const day = async (date: IsoDate) => {
       const shards = await Promise.all(
         Array.from({ length: DUE_SHARDS }, (_, shard) =>
           this.queryAll<Invoice>({
@@ -522,7 +522,17 @@ export class DynamoDbBillingStore implements BillingStore {
           }),
         ),
       );
-      yield* shards.flat().sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+      return shards.flat().sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
+    };
+    // The next day is read while the caller works through this one: two days in memory at most.
+    let next = from <= to ? day(from) : undefined;
+    for (let date = from; next; date = addDays(date, 1)) {
+      const docs = await next;
+      const following = addDays(date, 1);
+      next = following <= to ? day(following) : undefined;
+      // Caught so a caller that stops early leaves no unhandled rejection behind; awaited above when reached.
+      next?.catch(() => undefined);
+      yield* docs;
     }
   }
 

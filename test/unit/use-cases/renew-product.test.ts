@@ -83,6 +83,24 @@ describe("a product's night", () => {
     ]);
   });
 
+  it('reads the invoice counter once per paid night: the number is taken at the commit, and quoted as taken', async () => {
+    const { rt, deps } = await setUp({ balance: '40.00' });
+    await aProduct(rt, 'acme', { id: 'web', expiry: '2026-12-31', autoRenew: true });
+    let reads = 0;
+    const store = Object.create(rt.store) as typeof rt.store;
+    store.lastInvoiceSequence = (...args) => {
+      reads++;
+      return rt.store.lastInvoiceSequence(...args);
+    };
+    for (const productId of ['dom', 'web']) await renewProduct({ ...deps, store }, { orgId: 'acme', productId, night: '2026-12-17' });
+    expect(reads).toBe(2);
+    // Gapless from 1, in the order the nights committed; the e-mail quotes the number the invoice got.
+    expect((await mails(rt, '2026-12-17')).map((m) => [m.productId, m.data.invoice])).toEqual([
+      ['dom', 'INV-CH-2026-000001'],
+      ['web', 'INV-CH-2026-000002'],
+    ]);
+  });
+
   it('counts a declined attempt and names the next one; then a card that needs the customer halts the period', async () => {
     const { rt, night } = await setUp({ method: 'pm_card_chargeDeclined' });
     expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, failed: true }) });

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { addProduct } from '../../../shared/use-cases/manage-products.ts';
+import { anOrg, runtime } from '../../support/local-stack.ts';
+
+// A product added by the provider's systems, on the in-memory store. A .ch domain expiring on 2026-12-31
+// has, by the published settings, its first reminder 30 days before: 2026-12-01.
+const DOMAIN = { id: 'dom', typeId: 'domain-ch', name: 'example.ch', expiry: '2026-12-31', autoRenew: true };
+
+async function setUp() {
+  const rt = await runtime('memory', { today: '2026-11-01' });
+  const { org, method } = await anOrg(rt, { id: 'acme', method: 'pm_card_visa' });
+  return { rt, org, method: method! };
+}
+
+describe('adding a product', () => {
+  it('stores it at version 1 with its first action date, and the saved method it renews with', async () => {
+    const { rt, method } = await setUp();
+    const product = await addProduct(rt.deps, 'acme', { ...DOMAIN, paymentMethodId: method.id });
+    expect(await rt.store.getProduct('acme', 'dom')).toEqual(product);
+    expect(product).toMatchObject({ orgId: 'acme', status: 'active', failedAttempts: 0, version: 1, periodMonths: 12, nextActionDate: '2026-12-01', paymentMethodId: method.id });
+  });
+
+  it('refuses an id already taken (409), and leaves the first product as it was', async () => {
+    const { rt } = await setUp();
+    const first = await addProduct(rt.deps, 'acme', DOMAIN);
+    await expect(addProduct(rt.deps, 'acme', { ...DOMAIN, name: 'other.ch', expiry: '2027-06-30' })).rejects.toMatchObject({
+      status: 409,
+      code: 'product_exists',
+      message: 'Product dom already exists',
+    });
+    expect(await rt.store.getProduct('acme', 'dom')).toEqual(first);
+  });
+
+  it('refuses an unknown type, a period the type does not sell, and a method the organisation has not saved (400), writing nothing', async () => {
+    const { rt } = await setUp();
+    await expect(addProduct(rt.deps, 'acme', { ...DOMAIN, typeId: 'domain-xyz' })).rejects.toMatchObject({ status: 400, code: 'unknown_product_type' });
+    await expect(addProduct(rt.deps, 'acme', { ...DOMAIN, periodMonths: 7 })).rejects.toMatchObject({ status: 400 });
+    await expect(addProduct(rt.deps, 'acme', { ...DOMAIN, paymentMethodId: 'pm_nobody' })).rejects.toMatchObject({ status: 400, code: 'unknown_payment_method' });
+    expect(await rt.store.listProducts('acme')).toEqual([]);
+  });
+});
