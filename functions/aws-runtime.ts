@@ -13,6 +13,7 @@ import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
+import type { BillingStore } from '../shared/ports/billing-store.ts';
 import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
 
 export function env(name: string): string {
@@ -21,7 +22,8 @@ export function env(name: string): string {
   return value;
 }
 
-type AwsDeps = CheckoutDeps & { renewalQueue: MessageQueue<RenewalMessage>; rateLimiter: RateLimiter };
+/** The whole store is wired; each handler's use case types the part it reads. */
+type AwsDeps = Omit<CheckoutDeps, 'store'> & { store: BillingStore; renewalQueue: MessageQueue<RenewalMessage>; rateLimiter: RateLimiter };
 let deps: AwsDeps | undefined;
 
 /**

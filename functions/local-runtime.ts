@@ -30,8 +30,8 @@ import { FileDocumentStore } from '../shared/adapters/local/file-document-store.
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
 import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
 
-/** Every port the engine's use cases take, wired for this machine. */
-export type EngineDeps = CheckoutDeps & FinanceDeps;
+/** Every port the engine's use cases take, wired for this machine: the whole store, each use case typing the part it reads. */
+export type EngineDeps = Omit<CheckoutDeps & FinanceDeps, 'store'> & { store: BillingStore };
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';

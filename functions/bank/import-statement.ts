@@ -3,8 +3,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
-import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
-import { importBankStatement, type ImportReport } from '../../shared/use-cases/bank/import-bank-statement.ts';
+import { importBankStatement, type BankDeps, type ImportReport } from '../../shared/use-cases/bank/import-bank-statement.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
 import { lazyHandler } from '../entry-points.ts';
 
@@ -13,7 +12,7 @@ import { lazyHandler } from '../entry-points.ts';
  * and settled. The same file dropped twice settles nothing twice (each credit
  * is recorded once by the bank's id).
  */
-export function makeImportStatementHandler(deps: CheckoutDeps, read: (bucket: string, key: string) => Promise<string>) {
+export function makeImportStatementHandler(deps: BankDeps, read: (bucket: string, key: string) => Promise<string>) {
   return middy<S3Event, ImportReport[]>().handler(async (event) => {
     const reports: ImportReport[] = [];
     for (const record of event.Records) {

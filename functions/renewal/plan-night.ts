@@ -1,8 +1,6 @@
 import middy from '@middy/core';
 import { isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
-import type { MessageQueue, RenewalMessage } from '../../shared/ports/message-queue.ts';
 import { planNight, type PlanNightResult } from '../../shared/use-cases/plan-night.ts';
-import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
 import { lazyHandler } from '../entry-points.ts';
 
@@ -11,7 +9,7 @@ export interface PlanNightEvent {
   night?: IsoDate;
 }
 
-type Deps = Pick<BillingDeps, 'store' | 'clock'> & { renewalQueue: MessageQueue<RenewalMessage> };
+type Deps = Parameters<typeof planNight>[0];
 
 export function makePlanNightHandler(deps: Deps) {
   return middy<PlanNightEvent, PlanNightResult>().handler(async (event) => {

@@ -17,8 +17,11 @@ export function isFinance(actor: Actor): boolean {
 
 export const SYSTEM: Actor = { kind: 'system' };
 
+/** What deciding who may act reads: members, and the organisation (for its partner). */
+type MemberReads = Pick<OrganisationReads, 'getMember' | 'getOrganisation'>;
+
 /** docs/domain.md R-2 rights: billing actions need billing rights in the organisation (and access to the product). */
-export async function authoriseBilling(store: OrganisationReads, actor: Actor, orgId: string, productId?: string): Promise<Member | undefined> {
+export async function authoriseBilling(store: MemberReads, actor: Actor, orgId: string, productId?: string): Promise<Member | undefined> {
   if (actor.kind === 'system') return undefined;
   const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
   assertBillingRights(member, productId);
@@ -29,7 +32,7 @@ export async function authoriseBilling(store: OrganisationReads, actor: Actor, o
  * docs/domain.md R-5: a partner manages its clients' products. A partner's user with
  * billing rights acts on a client as that client's administrator would.
  */
-async function asPartner(store: OrganisationReads, userId: string, orgId: string): Promise<Member | undefined> {
+async function asPartner(store: MemberReads, userId: string, orgId: string): Promise<Member | undefined> {
   const org = await store.getOrganisation(orgId);
   if (!org?.partnerId) return undefined;
   const partnerMember = await store.getMember(org.partnerId, userId);

@@ -6,8 +6,8 @@ import { Money } from '../domain/money.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
 import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, type Product } from '../domain/product.ts';
-import type { BillingStore } from '../ports/billing-store.ts';
-import { WriteConflict } from '../ports/unit-of-work.ts';
+import type { OrganisationReads, ProductReads } from '../ports/billing-store.ts';
+import { WriteConflict, type UnitOfWork } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
@@ -31,8 +31,11 @@ export const NewProduct = z.object({
   status: z.enum(['active', 'pending']).default('active'),
 });
 
+/** Products are added, listed and switched with the organisation's and the products' own records only. */
+export type ProductStore = UnitOfWork & OrganisationReads & ProductReads;
+
 interface ProductDeps {
-  store: BillingStore;
+  store: ProductStore;
   catalogue: Catalogue;
   clock: Clock;
   ids: IdGenerator;
@@ -83,7 +86,7 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
   return product;
 }
 
-async function assertUsableMethod(store: BillingStore, orgId: string, methodId: string): Promise<void> {
+async function assertUsableMethod(store: Pick<OrganisationReads, 'getPaymentMethod'>, orgId: string, methodId: string): Promise<void> {
   const method = await store.getPaymentMethod(orgId, methodId);
   if (!method) throw new ValidationError(`Payment method ${methodId} is not saved for organisation ${orgId}`, 'unknown_payment_method');
   if (!servesAutomaticRenewal(method)) {
@@ -161,7 +164,7 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
 export type DueWindow = '2m' | 'all';
 
 /** docs/domain.md R-13: by default the customer sees what falls due in the next 2 months, or everything. */
-export async function listProducts(deps: { store: BillingStore; clock: Clock }, orgId: string, due: DueWindow = '2m', actor: Actor = SYSTEM): Promise<Product[]> {
+export async function listProducts(deps: { store: ProductStore; clock: Clock }, orgId: string, due: DueWindow = '2m', actor: Actor = SYSTEM): Promise<Product[]> {
   const member = await authoriseBilling(deps.store, actor, orgId);
   await loadOrg(deps.store, orgId);
   const upTo: IsoDate | undefined = due === '2m' ? addMonths(deps.clock.today(), 2) : undefined;
@@ -188,7 +191,7 @@ export interface SelectableProduct {
 
 /** docs/domain.md R-13 "pay a selection": the products due in the next 2 months (or all), with prices and allowed periods. */
 export async function listSelectableProducts(
-  deps: { store: BillingStore; clock: Clock; catalogue: Catalogue },
+  deps: { store: ProductStore; clock: Clock; catalogue: Catalogue },
   orgId: string,
   due: DueWindow = '2m',
   actor: Actor = SYSTEM,

@@ -1,7 +1,7 @@
 import { addDays, datesBetween, maxDate, type IsoDate } from '../domain/calendar.ts';
 import type { ReadStats } from '../ports/billing-store.ts';
 import type { MessageQueue, RenewalMessage } from '../ports/message-queue.ts';
-import type { BillingDeps } from './renewal-deps.ts';
+import type { BillingDeps, PlanStore } from './renewal-deps.ts';
 
 /** A night run late catches up on this many missed nights at most. */
 export const MAX_CATCH_UP_NIGHTS = 31;
@@ -23,7 +23,7 @@ export interface PlanNightResult {
  * 4. Record the run, so the next night knows where this one stopped.
  * Running it twice re-sends the messages; each product's night is applied once.
  */
-export async function planNight(deps: Pick<BillingDeps, 'store' | 'clock'> & { renewalQueue: MessageQueue<RenewalMessage> }, night: IsoDate): Promise<PlanNightResult> {
+export async function planNight(deps: Pick<BillingDeps, 'clock'> & { store: PlanStore; renewalQueue: MessageQueue<RenewalMessage> }, night: IsoDate): Promise<PlanNightResult> {
   const { store, clock } = deps;
   const last = await store.lastNightRun();
   // The first run ever cannot know which nights were missed: it looks back as far as any catch-up does.

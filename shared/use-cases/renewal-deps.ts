@@ -8,11 +8,28 @@ import type { Clock } from '../ports/clock.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../ports/message-queue.ts';
 import type { PaymentGateway } from '../ports/payment-gateway.ts';
 import type { Provisioning } from '../ports/provisioning.ts';
-import type { BillingStore, OrganisationReads, ProductReads } from '../ports/billing-store.ts';
+import type { CheckoutReads, DocumentReads, NightLog, OperationReads, OrganisationReads, PaymentReads, ProductReads } from '../ports/billing-store.ts';
+import type { UnitOfWork } from '../ports/unit-of-work.ts';
+
+/**
+ * What a product's night, a manual renewal and the lifecycle read and write: organisations, products and
+ * payments whole; of the documents only a number's invoice and the counters; of checkouts, the one a product
+ * is in; of the operations, lifecycle commands. Never an export, a bank credit, a provider event or the outbox.
+ */
+export type RenewalStore = UnitOfWork &
+  OrganisationReads &
+  ProductReads &
+  PaymentReads &
+  Pick<DocumentReads, 'findInvoice' | 'lastInvoiceSequence'> &
+  Pick<CheckoutReads, 'getCheckout'> &
+  Pick<OperationReads, 'getLifecycleCommand' | 'listPendingLifecycle'>;
+
+/** The nightly plan: the date index and the log of nights, nothing else. */
+export type PlanStore = Pick<ProductReads, 'listDueProducts'> & Pick<NightLog, 'lastNightRun' | 'putNightRun'>;
 
 /** Everything the billing use cases need from the outside world. */
 export interface BillingDeps {
-  store: BillingStore;
+  store: RenewalStore;
   gateway: PaymentGateway;
   catalogue: Catalogue;
   seller: Seller;

@@ -7,10 +7,14 @@ import type { Organisation } from '../../domain/organisation.ts';
 import { nextActionDate, type Product } from '../../domain/product.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { BankCreditRecord, LifecycleCommand } from '../../domain/records.ts';
-import type { CheckoutDeps } from '../checkout/checkout-deps.ts';
+import type { OperationReads } from '../../ports/billing-store.ts';
+import type { CheckoutDeps, CheckoutStore } from '../checkout/checkout-deps.ts';
 import { balanceMove, checkoutEmail, issueCheckoutInvoice, loadCheckoutProducts, renewCheckoutProducts, type ReceivedPayment } from '../checkout/fulfil-checkout.ts';
 import { cancellation } from '../checkout/settle-checkout.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
+
+/** A statement's import: what a checkout reads, and the bank's own records (statements and credits). */
+export type BankDeps = Omit<CheckoutDeps, 'store'> & { store: CheckoutStore & Pick<OperationReads, 'getBankCredit' | 'getBankStatement'> };
 
 type Reference = { type: string; value: string };
 
@@ -67,7 +71,7 @@ export interface ImportReport {
  * Each credit settles in one transaction with its record, so a crash or a
  * second import of the same file can never settle it twice.
  */
-export async function importBankStatement(deps: CheckoutDeps, statement: BankStatementInput, fileDigest: string): Promise<ImportReport> {
+export async function importBankStatement(deps: BankDeps, statement: BankStatementInput, fileDigest: string): Promise<ImportReport> {
   const alreadyImported = (await deps.store.getBankStatement(fileDigest)) !== undefined;
   const report: ImportReport = { statementId: statement.messageId, alreadyImported, credits: [], settled: {}, toReview: 0 };
   const add = (record: BankCreditRecord, fresh: boolean, settles: boolean) => {
@@ -134,7 +138,7 @@ function sameContent(a: BankCreditRecord, c: Credit): boolean {
 }
 
 /** A credit seen before is a duplicate only if it is the same booking; the same reference with other content is for finance. */
-async function creditOnce(deps: CheckoutDeps, statementId: string, credit: Credit): Promise<Settled> {
+async function creditOnce(deps: BankDeps, statementId: string, credit: Credit): Promise<Settled> {
   const known = await deps.store.getBankCredit(credit.id);
   if (!known) return settleCredit(deps, statementId, credit);
   if (sameContent(known, credit)) return { record: known, fresh: false };
@@ -150,7 +154,7 @@ async function creditOnce(deps: CheckoutDeps, statementId: string, credit: Credi
   return commitOnce(deps, [{ type: 'bankCredit', credit: record }], record);
 }
 
-function baseRecord(deps: CheckoutDeps, statementId: string, credit: Credit): BankCreditRecord {
+function baseRecord(deps: BankDeps, statementId: string, credit: Credit): BankCreditRecord {
   return {
     id: credit.id,
     statementId,
@@ -166,7 +170,7 @@ function baseRecord(deps: CheckoutDeps, statementId: string, credit: Credit): Ba
   };
 }
 
-async function settleCredit(deps: CheckoutDeps, statementId: string, credit: Credit): Promise<Settled> {
+async function settleCredit(deps: BankDeps, statementId: string, credit: Credit): Promise<Settled> {
   const base = baseRecord(deps, statementId, credit);
   const review = async (outcome: BankCreditRecord['outcome'], note: string, doc?: Invoice): Promise<Settled> => {
     const record: BankCreditRecord = { ...base, outcome, note, ...(doc ? { documentNumber: doc.number, orgId: doc.orgId } : {}) };
@@ -185,7 +189,7 @@ async function settleCredit(deps: CheckoutDeps, statementId: string, credit: Cre
 }
 
 /** A credit whose record collides was settled by a concurrent import: answer with that record. */
-async function commitOnce(deps: CheckoutDeps, changes: Change[], record: BankCreditRecord): Promise<Settled> {
+async function commitOnce(deps: BankDeps, changes: Change[], record: BankCreditRecord): Promise<Settled> {
   try {
     await deps.store.commit(changes);
     return { record, fresh: true };
@@ -201,7 +205,7 @@ async function commitOnce(deps: CheckoutDeps, changes: Change[], record: BankCre
 const transfersOf = (doc: Invoice, currency: Invoice['currency']): ReceivedPayment[] =>
   doc.payments.filter((p) => p.method === 'transfer').map((p) => ({ ref: p.ref ?? doc.number, amount: Money.of(p.amount, currency), via: 'transfer' as const }));
 
-async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: Money, base: BankCreditRecord): Promise<Settled> {
+async function settleProforma(deps: BankDeps, proforma: Invoice, received: Money, base: BankCreditRecord): Promise<Settled> {
   const checkout = proforma.checkoutId ? await deps.store.getCheckout(proforma.orgId, proforma.checkoutId) : undefined;
   const org = await loadOrg(deps.store, proforma.orgId);
   const today = deps.clock.today();
@@ -297,7 +301,7 @@ async function settleProforma(deps: CheckoutDeps, proforma: Invoice, received: M
   return result;
 }
 
-async function payOpenInvoice(deps: CheckoutDeps, invoice: Invoice, received: Money, base: BankCreditRecord): Promise<Settled> {
+async function payOpenInvoice(deps: BankDeps, invoice: Invoice, received: Money, base: BankCreditRecord): Promise<Settled> {
   const org = await loadOrg(deps.store, invoice.orgId);
   const today = deps.clock.today();
   const now = deps.clock.now();
@@ -346,7 +350,7 @@ async function payOpenInvoice(deps: CheckoutDeps, invoice: Invoice, received: Mo
  * that credit by the reference and amount it repeats, and reopens what the
  * credit paid, in one transaction with the reversal's record.
  */
-async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversal): Promise<Settled> {
+async function reverseOnce(deps: BankDeps, statementId: string, rev: Reversal): Promise<Settled> {
   const id = `reversal#${rev.id}`;
   const known = await deps.store.getBankCredit(id);
   if (known) return { record: known, fresh: false };
@@ -462,7 +466,7 @@ async function reverseOnce(deps: CheckoutDeps, statementId: string, rev: Reversa
  * when nothing has renewed them since; the night then applies the
  * non-payment rules from there (block, terminate) as for any unpaid product.
  */
-async function undoPeriods(deps: CheckoutDeps, org: Organisation, invoice: Invoice, today: IsoDate): Promise<{ changes: Change[]; products: string[] }> {
+async function undoPeriods(deps: BankDeps, org: Organisation, invoice: Invoice, today: IsoDate): Promise<{ changes: Change[]; products: string[] }> {
   const changes: Change[] = [];
   const products: string[] = [];
   for (const line of invoice.lines) {
@@ -480,7 +484,7 @@ async function undoPeriods(deps: CheckoutDeps, org: Organisation, invoice: Invoi
 }
 
 /** An invoice paid again after a reversal: its products get the periods it names back, unblocked if need be. */
-async function restorePeriods(deps: CheckoutDeps, org: Organisation, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
+async function restorePeriods(deps: BankDeps, org: Organisation, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
   const changes: Change[] = [];
   const commands: LifecycleCommand[] = [];
   for (const line of invoice.lines) {

@@ -1,4 +1,5 @@
-import type { BillingStore } from '../../ports/billing-store.ts';
+import type { DocumentReads, OperationReads, OrganisationReads } from '../../ports/billing-store.ts';
+import type { UnitOfWork } from '../../ports/unit-of-work.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { DocumentRenderer, DocumentStore } from '../../ports/documents.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
@@ -10,8 +11,11 @@ export interface ExportMessage {
   exportId: string;
 }
 
+/** Finance reads documents and who may see them; it writes export jobs. No product, payment or checkout. */
+export type FinanceStore = UnitOfWork & Pick<OrganisationReads, 'getOrganisation' | 'getMember' | 'listPartnerClients'> & DocumentReads & Pick<OperationReads, 'getExportJob'>;
+
 export interface FinanceDeps {
-  store: BillingStore;
+  store: FinanceStore;
   clock: Clock;
   ids: IdGenerator;
   renderer: DocumentRenderer;
