@@ -33,24 +33,20 @@ export function registerNightCommands(program: Command, c: Ctx): void {
       c().print(nightTable(reports), reports.map(nightJson));
     });
 
-  program
-    .command('outbox')
-    .argument('<action>', 'list')
-    .addOption(new Option('--date <date>').argParser(dateArg('--date')))
-    .action(async (action: string, o: { date?: string }) => {
-      if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
-      const mails = await c().withRuntime((rt) => byNight(rt, o.date, (d) => rt.store.listOutbox(d)));
-      c().print(table(mails as unknown as Record<string, unknown>[], ['date', 'template', 'to', 'productId']), mails);
-    });
+  nightList(program, c, 'outbox', (rt, d) => rt.store.listOutbox(d), ['date', 'template', 'to', 'productId']);
+  nightList(program, c, 'lifecycle', (rt, d) => rt.store.listLifecycleCommands(d), ['date', 'action', 'orgId', 'productId', 'status', 'appliedAt']);
+}
 
+/** `<name> list [--date D]`: what the nights wrote, one night or all of them. */
+function nightList(program: Command, c: Ctx, name: string, read: (rt: LocalRuntime, date: string) => Promise<object[]>, columns: string[]): void {
   program
-    .command('lifecycle')
+    .command(name)
     .argument('<action>', 'list')
     .addOption(new Option('--date <date>').argParser(dateArg('--date')))
     .action(async (action: string, o: { date?: string }) => {
       if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
-      const commands = await c().withRuntime((rt) => byNight(rt, o.date, (d) => rt.store.listLifecycleCommands(d)));
-      c().print(table(commands as unknown as Record<string, unknown>[], ['date', 'action', 'orgId', 'productId', 'status', 'appliedAt']), commands);
+      const rows = await c().withRuntime((rt) => byNight(rt, o.date, (d) => read(rt, d)));
+      c().print(table(rows as Record<string, unknown>[], columns), rows);
     });
 }
 

@@ -469,10 +469,7 @@ async function reverseOnce(deps: BankDeps, statementId: string, rev: Reversal): 
 async function undoPeriods(deps: BankDeps, org: Organisation, invoice: Invoice, today: IsoDate): Promise<{ changes: Change[]; products: string[] }> {
   const changes: Change[] = [];
   const products: string[] = [];
-  for (const line of invoice.lines) {
-    if (!line.productId || !line.periodFrom || !line.periodTo) continue;
-    const product = await deps.store.getProduct(invoice.orgId, line.productId);
-    if (!product || product.expiry !== line.periodTo || product.status === 'terminated') continue;
+  for (const { line, product } of await productsOfPeriods(deps, invoice, 'periodTo')) {
     const back: Product = { ...product, expiry: line.periodFrom, awaitsInvoice: invoice.number, version: product.version + 1 };
     // Tonight catches up on whatever the schedule held since the last night that saw the product.
     const upcoming = nextActionDate(back, typeOf(deps.catalogue, product), product.lastNight ?? addDays(today, -1), org.reminderDaysBefore);
@@ -483,14 +480,29 @@ async function undoPeriods(deps: BankDeps, org: Organisation, invoice: Invoice, 
   return { changes, products };
 }
 
+/**
+ * The invoice's renewal lines with their product, where the product (still there, not terminated) now
+ * expires at the line's `at` end: the state the invoice left it in (periodTo) or found it in (periodFrom).
+ */
+async function productsOfPeriods(
+  deps: BankDeps,
+  invoice: Invoice,
+  at: 'periodFrom' | 'periodTo',
+): Promise<{ line: Invoice['lines'][number] & { periodFrom: IsoDate; periodTo: IsoDate }; product: Product }[]> {
+  const found = [];
+  for (const line of invoice.lines) {
+    if (!line.productId || !line.periodFrom || !line.periodTo) continue;
+    const product = await deps.store.getProduct(invoice.orgId, line.productId);
+    if (product && product.expiry === line[at] && product.status !== 'terminated') found.push({ line: { ...line, periodFrom: line.periodFrom, periodTo: line.periodTo }, product });
+  }
+  return found;
+}
+
 /** An invoice paid again after a reversal: its products get the periods it names back, unblocked if need be. */
 async function restorePeriods(deps: BankDeps, org: Organisation, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
   const changes: Change[] = [];
   const commands: LifecycleCommand[] = [];
-  for (const line of invoice.lines) {
-    if (!line.productId || !line.periodFrom || !line.periodTo) continue;
-    const product = await deps.store.getProduct(invoice.orgId, line.productId);
-    if (!product || product.expiry !== line.periodFrom || product.status === 'terminated') continue;
+  for (const { line, product } of await productsOfPeriods(deps, invoice, 'periodFrom')) {
     const next: Product = { ...product, expiry: line.periodTo, status: 'active', failedAttempts: 0, version: product.version + 1 };
     delete next.awaitsInvoice;
     const upcoming = nextActionDate(next, typeOf(deps.catalogue, product), product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
