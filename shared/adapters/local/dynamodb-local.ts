@@ -197,12 +197,19 @@ async function stopProcess(child: ChildProcess, hook: () => void): Promise<void>
   });
 }
 
-/** A client for DynamoDB Local: any credentials do, the region is Zurich's. */
+/**
+ * A client for DynamoDB Local: any credentials do, the region is Zurich's. Requests carry a fixed
+ * Authorization header instead of a signature: DynamoDB Local reads the access key from it and checks no
+ * signature, and signing was a quarter of the client's CPU per call (0.7 against 0.5 ms, 2,000 GetItem).
+ */
 export function localClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: 'eu-central-2',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 5,
+    signer: { sign: async (request) => Object.assign(request, { headers: { ...request.headers, authorization: LOCAL_AUTHORIZATION } }) },
   });
 }
+
+const LOCAL_AUTHORIZATION = 'AWS4-HMAC-SHA256 Credential=local/20260101/eu-central-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0';

@@ -37,9 +37,24 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  */
 export async function receiveWebhook(deps: CheckoutDeps, rawBody: string, signature: string | undefined): Promise<{ eventId: string; duplicate: boolean }> {
   const event = await deps.verifier.verify(rawBody, signature);
+  if (isRenewalPaymentEvent(event)) return { eventId: event.id, duplicate: false };
   const stored = await storeEvent(deps, event);
   if (stored.status === 'received') await deps.settlementQueue.send([{ eventId: event.id }]);
   return { eventId: event.id, duplicate: !stored.isNew };
+}
+
+/**
+ * An off-session renewal's own payment event (its PaymentIntent carries an attempt and no checkout): the
+ * renewal worker settles it with the product in one transaction, and a night left pending finds the charge
+ * by its attempt, so nothing is kept or queued for it. Checked on the signed event; a renewal's refund
+ * (charge.refunded) is kept and settled like any other.
+ */
+function isRenewalPaymentEvent(event: GatewayEvent): boolean {
+  if (!event.type.startsWith('payment_intent.')) return false;
+  const metadata = event.object.metadata;
+  if (typeof metadata !== 'object' || metadata === null) return false;
+  const { attemptId, checkoutId } = metadata as Record<string, unknown>;
+  return typeof attemptId === 'string' && attemptId !== '' && checkoutId === undefined;
 }
 
 /** The fields of an event's object that settlement reads; the rest stays at the provider, by the event's id. */
@@ -368,6 +383,7 @@ export async function reconcileGatewayEvents(deps: CheckoutDeps, sinceSeconds: n
   const events = await deps.gateway.listEvents(sinceSeconds, HANDLED_EVENT_TYPES);
   const result: ReconcileResult = { listed: events.length, missing: 0, processed: 0 };
   for (const event of events) {
+    if (isRenewalPaymentEvent(event)) continue;
     const stored = await storeEvent(deps, event);
     if (stored.isNew) result.missing++;
     if (stored.status === 'received') {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET } from '../../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
+import type { GatewayEvent, PaymentGateway } from '../../../shared/ports/payment-gateway.ts';
+import { reconcileGatewayEvents, receiveWebhook } from '../../../shared/use-cases/checkout/gateway-events.ts';
+import type { CheckoutDeps, SettlementMessage } from '../../../shared/use-cases/checkout/checkout-deps.ts';
+import { runtime } from '../../support/local-stack.ts';
+
+// Events as the provider sends them: an off-session renewal's PaymentIntent carries the attempt (as
+// pay-renewal.ts sets it), a checkout's carries the checkout.
+const renewalPayment: GatewayEvent = {
+  id: 'evt_renewal',
+  type: 'payment_intent.succeeded',
+  created: 1_900_000_000,
+  object: { id: 'pi_r', object: 'payment_intent', metadata: { orgId: 'acme', productId: 'dom', attemptId: 'dom#2026-12-31#1', periodStart: '2026-12-31' } },
+};
+const checkoutPayment: GatewayEvent = {
+  id: 'evt_checkout',
+  type: 'payment_intent.succeeded',
+  created: 1_900_000_001,
+  object: { id: 'pi_c', object: 'payment_intent', metadata: { orgId: 'acme', checkoutId: 'chk_1', purpose: 'products' } },
+};
+const renewalRefund: GatewayEvent = {
+  id: 'evt_refund',
+  type: 'charge.refunded',
+  created: 1_900_000_002,
+  object: { id: 'ch_r', object: 'charge', payment_intent: 'pi_r', metadata: { orgId: 'acme', attemptId: 'dom#2026-12-31#1', reason: 'superseded_by_checkout' } },
+};
+
+async function setUp() {
+  const rt = await runtime('memory', { today: '2026-12-17' });
+  const queued: SettlementMessage[] = [];
+  const deps: CheckoutDeps = { ...rt.deps, settlementQueue: { send: async (m) => void queued.push(...m) } };
+  return { rt, deps, queued };
+}
+
+const signed = (e: GatewayEvent) => {
+  const raw = JSON.stringify({ id: e.id, object: 'event', type: e.type, created: e.created, data: { object: e.object } });
+  return { raw, sig: signWebhookPayload(raw, SANDBOX_WEBHOOK_SECRET, Math.floor(Date.now() / 1000)) };
+};
+
+describe('provider events at the intake', () => {
+  it("acknowledges a renewal's own payment event without keeping or queueing it; keeps and queues a checkout's and a renewal's refund", async () => {
+    const { rt, deps, queued } = await setUp();
+    for (const e of [renewalPayment, checkoutPayment, renewalRefund]) {
+      const { raw, sig } = signed(e);
+      expect(await receiveWebhook(deps, raw, sig)).toEqual({ eventId: e.id, duplicate: false });
+    }
+    expect(await rt.store.getGatewayEvent('evt_renewal')).toBeUndefined();
+    expect((await rt.store.getGatewayEvent('evt_checkout'))?.status).toBe('received');
+    expect((await rt.store.getGatewayEvent('evt_refund'))?.status).toBe('received');
+    expect(queued).toEqual([{ eventId: 'evt_checkout' }, { eventId: 'evt_refund' }]);
+  });
+
+  it('leaves renewal payment events out of the nightly reconciliation too', async () => {
+    const { rt, deps } = await setUp();
+    const gateway = Object.create(rt.deps.gateway) as PaymentGateway;
+    gateway.listEvents = async () => [renewalPayment, renewalRefund];
+    const result = await reconcileGatewayEvents({ ...deps, gateway }, 4 * 86_400);
+    expect(result).toMatchObject({ listed: 2, missing: 1 });
+    expect(await rt.store.getGatewayEvent('evt_renewal')).toBeUndefined();
+    expect(await rt.store.getGatewayEvent('evt_refund')).toBeDefined();
+  });
+});
