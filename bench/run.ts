@@ -146,7 +146,7 @@ if (parts.has('export')) {
   }
   results.export = runs;
 }
-if (parts.has('cli')) results.cli = await runPart('CLI answer times', 'cli-bench.ts', ['--repeats', quick ? '5' : '9']);
+if (parts.has('cli')) results.cli = await runPart('CLI answer times', 'cli-bench.ts', ['--repeats', quick ? '5' : '9', '--demo-repeats', quick ? '1' : '3']);
 
 // ------------------------------------------------------------------ headline figures
 

@@ -28,6 +28,7 @@ import { makeSettlePaymentHandler } from './checkout/settle-payment.ts';
 import { makeRunExportHandler } from './finance/run-export.ts';
 import { FileDocumentStore } from '../shared/adapters/local/file-document-store.ts';
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
+import { WorkerPdfRenderer } from '../shared/adapters/documents/worker-pdf-renderer.ts';
 import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
 
 /** Every port the engine's use cases take, wired for this machine: the whole store, each use case typing the part it reads. */
@@ -78,6 +79,8 @@ export interface LocalRuntimeOptions {
   tableName?: string;
   /** The rate limiter's clock, in epoch milliseconds (the wall clock by default: windows are real minutes). */
   rateLimitNow?: () => number;
+  /** Draw PDFs on this many worker threads (the CLI: PDFs in bulk); omitted draws them on the calling thread. */
+  pdfThreads?: number;
 }
 
 /**
@@ -113,9 +116,10 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     (stripe ? StripePaymentGateway.fromConfig(stripe) : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
   const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
+  const renderer = opts.pdfThreads ? new WorkerPdfRenderer(DEFAULT_SELLER, opts.pdfThreads) : new FileFormatsRenderer(DEFAULT_SELLER);
   const deps: EngineDeps = {
     charges: opts.separateCharges ? { mode: 'deferred', queue: chargeQueue } : CHARGE_INLINE,
-    renderer: new FileFormatsRenderer(DEFAULT_SELLER),
+    renderer,
     documents: new FileDocumentStore(opts.outDir ?? 'out'),
     exportsQueue,
     store,
@@ -145,6 +149,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     gateway,
     endpoint: endpoint!,
     close: async () => {
+      if (renderer instanceof WorkerPdfRenderer) await renderer.close();
       client?.destroy();
       await db?.stop();
     },

@@ -23,7 +23,7 @@ function writable(dir) {
     return undefined;
   }
 }
-const entries = { main: 'functions/cli/main.ts', 'local-store-keeper': 'shared/adapters/local/local-store-keeper.ts' };
+const entries = { main: 'functions/cli/main.ts', 'local-store-keeper': 'shared/adapters/local/local-store-keeper.ts', 'pdf-worker': 'shared/adapters/documents/pdf-worker.ts' };
 
 function newestSource(dir) {
   let t = 0;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
@@ -28,7 +29,7 @@ export class CliContext {
   }
   /** Opens the embedded stack for one command and always shuts it down. */
   async withRuntime<T>(work: (rt: LocalRuntime) => Promise<T>, outDir = 'out'): Promise<T> {
-    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir, separateCharges: true });
+    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir, separateCharges: true, pdfThreads: availableParallelism() });
     try {
       return await work(rt);
     } finally {

@@ -3,7 +3,7 @@ import { addDays, type IsoDate } from '../../shared/domain/calendar.ts';
 import type { Currency } from '../../shared/domain/money.ts';
 import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
-import { addProduct } from '../../shared/use-cases/manage-products.ts';
+import { addProducts } from '../../shared/use-cases/manage-products.ts';
 import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
 import type { LocalRuntime } from '../local-runtime.ts';
 
@@ -135,14 +135,22 @@ export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promis
     const periodMonths = pick(type.allowedPeriodsMonths.slice(0, 2));
     return { orgId, input: { id: `prd-${prefix}-${String(j + 1).padStart(5, '0')}`, typeId, name, expiry, periodMonths, autoRenew } };
   });
+  // Each organisation's products in one bulk add (its record and method read once), organisations a few at a time.
+  const byOrg = new Map<string, typeof products>();
+  for (const p of products) byOrg.set(p.orgId, [...(byOrg.get(p.orgId) ?? []), p]);
   await Promise.all(
-    products.map(({ orgId, input }) =>
-      limit(() =>
-        step(() => {
-          const methodId = methodOf.get(orgId);
-          return addProduct(deps, orgId, { ...input, ...(methodId ? { paymentMethodId: methodId } : {}) });
-        }),
-      ),
+    [...byOrg].map(([orgId, rows]) =>
+      limit(async () => {
+        const methodId = methodOf.get(orgId);
+        const report = await addProducts(
+          deps,
+          orgId,
+          rows.map((r) => ({ ...r.input, ...(methodId ? { paymentMethodId: methodId } : {}) })),
+        );
+        const refused = report.find((r) => r.status === 'refused');
+        if (refused) throw new Error(`seed: product ${rows[refused.row]!.input.id} refused: ${refused.message}`);
+        for (let i = 0; i < report.length; i++) opts.onProgress?.(++done, total);
+      }),
     ),
   );
   return { orgs: opts.orgs, products: opts.products, orgIds };

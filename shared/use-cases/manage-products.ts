@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { addMonths, isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
-import { ConflictError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, DomainError, ValidationError } from '../domain/errors.ts';
+import type { Organisation } from '../domain/organisation.ts';
 import { Money } from '../domain/money.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
@@ -45,6 +46,81 @@ interface ProductDeps {
 export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown): Promise<Product> {
   const input = parseInput(NewProduct, raw);
   const org = await loadOrg(deps.store, orgId);
+  return commitNew(deps, await newProduct(deps, org, input, (methodId) => assertUsableMethod(deps.store, orgId, methodId)));
+}
+
+/** What became of each row of a bulk add, in the rows' order. */
+export type AddProductsRow = { row: number; status: 'added'; id: string } | { row: number; status: 'refused'; code: string; message: string };
+
+/**
+ * Registers many products of one organisation, each row on its own: a row
+ * refused (bad input, unknown type, a method not saved, an id taken) is
+ * reported with its reason and changes nothing; the others are added. The
+ * organisation is read once and each saved method checked once, whatever the
+ * number of rows, and the products are written up to 25 to a transaction (a
+ * transaction refused whole is written again row by row, so each row gets
+ * its own answer).
+ */
+export async function addProducts(deps: ProductDeps, orgId: string, rows: readonly unknown[]): Promise<AddProductsRow[]> {
+  const org = await loadOrg(deps.store, orgId);
+  const checked = new Map<string, Promise<void>>();
+  const usable = (methodId: string) => {
+    if (!checked.has(methodId)) checked.set(methodId, assertUsableMethod(deps.store, orgId, methodId));
+    return checked.get(methodId)!;
+  };
+  const report: AddProductsRow[] = [];
+  const refuse = (row: number, err: DomainError) => (report[row] = { row, status: 'refused', code: err.code, message: err.message });
+  const ready: { row: number; product: Product }[] = [];
+  for (const [row, raw] of rows.entries()) {
+    try {
+      const product = await newProduct(deps, org, parseInput(NewProduct, raw), usable);
+      // The same id twice in one call: the second is refused as a taken id would be.
+      if (ready.some((r) => r.product.id === product.id)) throw taken(product.id);
+      ready.push({ row, product });
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      refuse(row, err);
+    }
+  }
+  for (let i = 0; i < ready.length; i += BULK_TRANSACTION_ITEMS) {
+    const chunk = ready.slice(i, i + BULK_TRANSACTION_ITEMS);
+    try {
+      await deps.store.commit(chunk.map(({ product }) => ({ type: 'product', product, expectedVersion: null })));
+      for (const { row, product } of chunk) report[row] = { row, status: 'added', id: product.id };
+    } catch (err) {
+      if (!(err instanceof WriteConflict)) throw err;
+      for (const { row, product } of chunk) {
+        try {
+          await commitNew(deps, product);
+          report[row] = { row, status: 'added', id: product.id };
+        } catch (rowErr) {
+          if (!(rowErr instanceof DomainError)) throw rowErr;
+          refuse(row, rowErr);
+        }
+      }
+    }
+  }
+  return report;
+}
+
+/** Products written to one transaction in a bulk add (DynamoDB takes 100; 25 keeps a refused one cheap to redo). */
+const BULK_TRANSACTION_ITEMS = 25;
+
+const taken = (id: string) => new ConflictError(`Product ${id} already exists`, 'product_exists');
+
+/** Writes a new product; the commit's condition is the check: an id taken, even a moment ago by another request, is refused. */
+async function commitNew(deps: ProductDeps, product: Product): Promise<Product> {
+  try {
+    await deps.store.commit([{ type: 'product', product, expectedVersion: null }]);
+  } catch (err) {
+    if (err instanceof WriteConflict && err.conflicts.includes('product')) throw taken(product.id);
+    throw err;
+  }
+  return product;
+}
+
+/** The product a row describes, checked against the catalogue and the organisation's methods; not written. */
+async function newProduct(deps: ProductDeps, org: Organisation, input: z.infer<typeof NewProduct>, usable: (methodId: string) => Promise<void>): Promise<Product> {
   const type = deps.catalogue.get(input.typeId);
   if (!type) {
     throw new ValidationError(
@@ -57,12 +133,12 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
   }
   const periodMonths = input.periodMonths ?? type.allowedPeriodsMonths.find((p) => p >= 12) ?? type.allowedPeriodsMonths[0]!;
   assertAllowedPeriod(type, periodMonths);
-  if (input.paymentMethodId) await assertUsableMethod(deps.store, orgId, input.paymentMethodId);
+  if (input.paymentMethodId) await usable(input.paymentMethodId);
   const id = input.id ?? deps.ids.next('prd');
   const today = deps.clock.today();
   const product: Product = {
     id,
-    orgId,
+    orgId: org.id,
     typeId: type.id,
     name: input.name,
     expiry: input.expiry,
@@ -76,13 +152,6 @@ export async function addProduct(deps: ProductDeps, orgId: string, raw: unknown)
   };
   const first = nextActionDate(product, type, addDays(today, -1), org.reminderDaysBefore);
   if (first) product.nextActionDate = first;
-  // The commit's condition is the check: an id taken, even a moment ago by another request, is refused.
-  try {
-    await deps.store.commit([{ type: 'product', product, expectedVersion: null }]);
-  } catch (err) {
-    if (err instanceof WriteConflict && err.conflicts.includes('product')) throw new ConflictError(`Product ${id} already exists`, 'product_exists');
-    throw err;
-  }
   return product;
 }
 

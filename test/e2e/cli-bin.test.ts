@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBilling } from '../support/cli.ts';
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '..', '..', 'functions', 'cli', 'billing.mjs');
@@ -34,5 +35,19 @@ describe('the billing executable', { timeout: 300_000 }, () => {
     expect((await billing('stop')).stdout).toMatch(/no store was running/);
     // The data stays in the folder: a new store reads it.
     expect((JSON.parse((await billing('--json', 'org', 'list')).stdout) as { id: string }[]).map((o) => o.id)).toEqual(['acme']);
+  });
+
+  it('draws PDFs on worker threads, byte for byte the PDF drawn on the calling thread', async () => {
+    await billing('--today', '2026-12-01', 'product', 'add', '--org', 'acme', '--id', 'acme-ch', '--type', 'domain-ch', '--name', 'acme.ch', '--expiry', '2026-12-31');
+    const paid = JSON.parse((await billing('--today', '2026-12-01', '--json', 'pay', '--org', 'acme', '--product', 'acme-ch', '--method', 'iban', '--no-balance')).stdout) as {
+      proformaNumber: string;
+    };
+    const drawn = JSON.parse((await billing('--json', 'invoice', 'pdf', paid.proformaNumber, '--out', join(root, 'worker'))).stdout) as { path: string };
+    // The same command in this process runs from the TypeScript sources, where PDFs are drawn on the calling thread.
+    const inline = await runBilling(home, ['--json', 'invoice', 'pdf', paid.proformaNumber, '--out', join(root, 'inline')]);
+    expect(inline.code).toBe(0);
+    const worker = readFileSync(drawn.path);
+    expect(worker.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(worker.equals(readFileSync((JSON.parse(inline.out) as { path: string }).path))).toBe(true);
   });
 });

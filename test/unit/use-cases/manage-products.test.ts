@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addProduct } from '../../../shared/use-cases/manage-products.ts';
+import { addProduct, addProducts } from '../../../shared/use-cases/manage-products.ts';
 import { anOrg, runtime } from '../../support/local-stack.ts';
 
 // A product added by the provider's systems, on the in-memory store. A .ch domain expiring on 2026-12-31
@@ -37,5 +37,34 @@ describe('adding a product', () => {
     await expect(addProduct(rt.deps, 'acme', { ...DOMAIN, periodMonths: 7 })).rejects.toMatchObject({ status: 400 });
     await expect(addProduct(rt.deps, 'acme', { ...DOMAIN, paymentMethodId: 'pm_nobody' })).rejects.toMatchObject({ status: 400, code: 'unknown_payment_method' });
     expect(await rt.store.listProducts('acme')).toEqual([]);
+  });
+
+  it('adds rows in bulk, each on its own: refused rows say why and change nothing; the organisation and each method are read once', async () => {
+    const { rt, method } = await setUp();
+    await addProduct(rt.deps, 'acme', { ...DOMAIN, id: 'taken' });
+    const reads = { org: 0, method: 0 };
+    const store = Object.create(rt.store) as typeof rt.store;
+    store.getOrganisation = (...a) => (reads.org++, rt.store.getOrganisation(...a));
+    store.getPaymentMethod = (...a) => (reads.method++, rt.store.getPaymentMethod(...a));
+    const rows = [
+      { ...DOMAIN, id: 'a', paymentMethodId: method.id },
+      { ...DOMAIN, id: 'b', expiry: '31.12.2026' },
+      { ...DOMAIN, id: 'taken' },
+      { ...DOMAIN, id: 'c', paymentMethodId: method.id },
+      { ...DOMAIN, id: 'd', paymentMethodId: 'pm_nobody' },
+      { ...DOMAIN, id: 'e', paymentMethodId: 'pm_nobody' },
+    ];
+    const report = await addProducts({ ...rt.deps, store }, 'acme', rows);
+    expect(report.map((r) => (r.status === 'added' ? [r.row, 'added', r.id] : [r.row, r.code]))).toEqual([
+      [0, 'added', 'a'],
+      [1, 'invalid_input'],
+      [2, 'product_exists'],
+      [3, 'added', 'c'],
+      [4, 'unknown_payment_method'],
+      [5, 'unknown_payment_method'],
+    ]);
+    expect(report[1]).toMatchObject({ message: expect.stringContaining('expiry') });
+    expect(reads).toEqual({ org: 1, method: 2 });
+    expect((await rt.store.listProducts('acme')).map((p) => p.id).sort()).toEqual(['a', 'c', 'taken']);
   });
 });
