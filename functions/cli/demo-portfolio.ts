@@ -137,7 +137,7 @@ export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promis
   });
   // Each organisation's products in one bulk add (its record and method read once), organisations a few at a time.
   const byOrg = new Map<string, typeof products>();
-  for (const p of products) byOrg.set(p.orgId, [...(byOrg.get(p.orgId) ?? []), p]);
+  for (const p of products) (byOrg.get(p.orgId) ?? byOrg.set(p.orgId, []).get(p.orgId)!).push(p);
   await Promise.all(
     [...byOrg].map(([orgId, rows]) =>
       limit(async () => {

@@ -125,7 +125,6 @@ async function startOn(dir: string, port: number, opts: DynamoDbLocalOptions): P
       // run of a few minutes (35 s against 20 s of CPU for the demo's 30 nights on 2 cores), and local runs
       // and tests are that short.
       '-XX:TieredStopAtLevel=1',
-      ...(process.env.XJVM ? process.env.XJVM.split(' ') : []),
       '-Djava.library.path=' + join(dir, 'DynamoDBLocal_lib'),
       '-jar',
       join(dir, 'DynamoDBLocal.jar'),

@@ -484,19 +484,17 @@ async function undoPeriods(deps: BankDeps, org: Organisation, invoice: Invoice, 
  * The invoice's renewal lines with their product, where the product (still there, not terminated) now
  * expires at the line's `at` end: the state the invoice left it in (periodTo) or found it in (periodFrom).
  */
-async function productsOfPeriods(
-  deps: BankDeps,
-  invoice: Invoice,
-  at: 'periodFrom' | 'periodTo',
-): Promise<{ line: Invoice['lines'][number] & { periodFrom: IsoDate; periodTo: IsoDate }; product: Product }[]> {
+async function productsOfPeriods(deps: BankDeps, invoice: Invoice, at: 'periodFrom' | 'periodTo'): Promise<{ line: PeriodLine; product: Product }[]> {
   const found = [];
-  for (const line of invoice.lines) {
-    if (!line.productId || !line.periodFrom || !line.periodTo) continue;
+  for (const line of invoice.lines.filter(isPeriodLine)) {
     const product = await deps.store.getProduct(invoice.orgId, line.productId);
-    if (product && product.expiry === line[at] && product.status !== 'terminated') found.push({ line: { ...line, periodFrom: line.periodFrom, periodTo: line.periodTo }, product });
+    if (product && product.expiry === line[at] && product.status !== 'terminated') found.push({ line, product });
   }
   return found;
 }
+
+type PeriodLine = Invoice['lines'][number] & { productId: string; periodFrom: IsoDate; periodTo: IsoDate };
+const isPeriodLine = (l: Invoice['lines'][number]): l is PeriodLine => Boolean(l.productId && l.periodFrom && l.periodTo);
 
 /** An invoice paid again after a reversal: its products get the periods it names back, unblocked if need be. */
 async function restorePeriods(deps: BankDeps, org: Organisation, invoice: Invoice, today: IsoDate, now: string): Promise<{ changes: Change[]; commands: LifecycleCommand[] }> {
