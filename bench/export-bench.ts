@@ -14,7 +14,10 @@ import { creditNoteFor, toInvoice, type Invoice } from '../shared/domain/invoice
 import { Money } from '../shared/domain/money.ts';
 import type { Organisation } from '../shared/domain/organisation.ts';
 import { priceInvoice } from '../shared/domain/pricing.ts';
-import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
+import { loadStageConfig } from '../shared/adapters/config/stage-config.ts';
+
+/** The sample configuration's seller (config/sample.yaml). */
+const DEFAULT_SELLER = loadStageConfig().seller;
 
 const args = process.argv.slice(2);
 const lines = args.includes('--lines');

@@ -31,8 +31,11 @@ import { Money } from '../shared/domain/money.ts';
 import type { Organisation } from '../shared/domain/organisation.ts';
 import { paymentReferenceFor } from '../shared/domain/payment-reference.ts';
 import { priceInvoice } from '../shared/domain/pricing.ts';
-import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
+import { loadStageConfig } from '../shared/adapters/config/stage-config.ts';
 import { argValue, emit, median, round } from './lib/cli.ts';
+
+/** The sample configuration's seller (config/sample.yaml). */
+const DEFAULT_SELLER = loadStageConfig().seller;
 
 const rounds = Number(argValue('--rounds') ?? '6');
 const docsPerBlock = Number(argValue('--docs') ?? '40');

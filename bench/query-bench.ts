@@ -18,7 +18,7 @@ import { createTableIfMissing, TABLE_KEYS } from '../shared/adapters/dynamodb/ta
 import { startDynamoDbLocal } from '../shared/adapters/local/dynamodb-local.ts';
 import { InProcessQueue } from '../shared/adapters/local/in-process-queue.ts';
 import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
-import { Catalogue } from '../shared/domain/catalogue.ts';
+import { loadStageConfig } from '../shared/adapters/config/stage-config.ts';
 import type { Organisation, Member } from '../shared/domain/organisation.ts';
 import { nextActionDate, type Product } from '../shared/domain/product.ts';
 import type { Change } from '../shared/ports/unit-of-work.ts';
@@ -34,7 +34,7 @@ const SCAN_SEGMENTS = 8;
 
 const sizes = (argValue('--sizes') ?? '10000,100000').split(',').map(Number);
 const duePercent = Number(argValue('--due-percent') ?? '1');
-const catalogue = new Catalogue();
+const catalogue = loadStageConfig().catalogue;
 const TYPES = catalogue.all().map((t) => t.id);
 
 /** The table's items for `count` products, `duePercent` % of them due tonight. */

@@ -1,5 +1,4 @@
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
-import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
 import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
 import type { FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
 import { awsExportDeps } from './aws-export-runtime.ts';
@@ -8,6 +7,6 @@ let deps: (FinanceDeps & { rateLimiter: RateLimiter }) | undefined;
 
 /** Wiring of the functions that render documents (invoice-pdf, run-export): the only ones that carry pdfkit. */
 export function awsFinanceDeps(): FinanceDeps & { rateLimiter: RateLimiter } {
-  deps ??= { ...awsExportDeps(), renderer: new FileFormatsRenderer(DEFAULT_SELLER) };
+  deps ??= { ...awsExportDeps(), renderer: new FileFormatsRenderer() };
   return deps;
 }

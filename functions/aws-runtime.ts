@@ -8,8 +8,9 @@ import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-
 import { RecordingProvisioning } from '../shared/adapters/sandbox/recording-provisioning.ts';
 import { SqsQueue } from '../shared/adapters/sqs/sqs-queue.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
-import { Catalogue } from '../shared/domain/catalogue.ts';
-import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
+import { resolve } from 'node:path';
+import { loadConfigJson } from '../shared/adapters/config/config-json.ts';
+import type { EngineConfig } from '../shared/config/billing-config.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
@@ -32,7 +33,8 @@ let deps: AwsDeps | undefined;
  * another secret (`STRIPE_WEBHOOK_SECRET_ID`, the webhook function only); the sandbox gateway answers only when
  * a stage asks for it (`PAYMENTS_SANDBOX=true`), since its webhook secret is
  * public. Provisioning is recorded until the provider's API is connected.
- * Queue URLs a function does not use may be unset. PDFs and the bucket are
+ * Queue URLs a function does not use may be unset. Sellers, catalogue and
+ * VAT rates come from the stage's configuration file (awsConfig). PDFs and the bucket are
  * wired apart (aws-finance-runtime.ts) so only finance functions carry pdfkit.
  */
 export function awsCheckoutDeps(): AwsDeps {
@@ -46,14 +48,17 @@ export function awsCheckoutDeps(): AwsDeps {
   const webhookSecretId = process.env.STRIPE_WEBHOOK_SECRET_ID;
   const stripe = secretId || webhookSecretId ? stripeFromSecret(secretId, webhookSecretId, process.env.STRIPE_MAX_RPS ? Number(process.env.STRIPE_MAX_RPS) : undefined) : undefined;
   const dynamodb = new DynamoDBClient({});
+  const config = awsConfig();
   deps = {
     store: new DynamoDbBillingStore(dynamodb, env('TABLE_NAME')),
     // Counted on the table, so every container of every API function shares each client's window.
     rateLimiter: new DynamoDbRateLimiter(dynamodb, env('TABLE_NAME')),
     gateway: stripe?.gateway ?? new SandboxPaymentGateway(),
     verifier: stripe?.verifier ?? new StripeWebhookVerifier(SANDBOX_WEBHOOK_SECRET),
-    catalogue: new Catalogue(),
-    seller: DEFAULT_SELLER,
+    catalogue: config.catalogue,
+    seller: config.seller,
+    sellers: config.sellers,
+    vatRates: config.vatRates,
     clock: systemClock(),
     ids: randomIds,
     lifecycleQueue: queue<LifecycleMessage>('LIFECYCLE_QUEUE_URL'),
@@ -65,6 +70,17 @@ export function awsCheckoutDeps(): AwsDeps {
     provisioning: new RecordingProvisioning(),
   };
   return deps;
+}
+
+let config: EngineConfig | undefined;
+
+/**
+ * The stage's configuration, deployed inside each function's bundle by the
+ * CDK app (`BILLING_CONFIG_FILE`, relative to the bundle's folder).
+ */
+export function awsConfig(): EngineConfig {
+  config ??= loadConfigJson(resolve(process.env.LAMBDA_TASK_ROOT ?? '.', env('BILLING_CONFIG_FILE')));
+  return config;
 }
 
 /** The nightly handlers need only part of it. */

@@ -14,9 +14,9 @@ import { readStripeConfig } from '../shared/adapters/stripe/stripe-config.ts';
 import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
-import { Catalogue } from '../shared/domain/catalogue.ts';
 import type { IsoDate } from '../shared/domain/calendar.ts';
-import { DEFAULT_SELLER } from '../shared/domain/seller.ts';
+import type { EngineConfig } from '../shared/config/billing-config.ts';
+import { loadStageConfig } from '../shared/adapters/config/stage-config.ts';
 import type { ReadStats } from '../shared/ports/billing-store.ts';
 import { fixedClock, type Clock } from '../shared/ports/clock.ts';
 import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
@@ -79,6 +79,8 @@ export interface LocalRuntimeOptions {
   tableName?: string;
   /** The rate limiter's clock, in epoch milliseconds (the wall clock by default: windows are real minutes). */
   rateLimitNow?: () => number;
+  /** The stage's sellers, catalogue and VAT rates; config/sample.yaml (or the file `BILLING_CONFIG` names) by default. */
+  config?: EngineConfig;
   /** Draw PDFs on this many worker threads (the CLI: PDFs in bulk); omitted draws them on the calling thread. */
   pdfThreads?: number;
 }
@@ -116,7 +118,8 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     (stripe ? StripePaymentGateway.fromConfig(stripe) : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
   const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
-  const renderer = opts.pdfThreads ? new WorkerPdfRenderer(DEFAULT_SELLER, opts.pdfThreads) : new FileFormatsRenderer(DEFAULT_SELLER);
+  const config = opts.config ?? loadStageConfig();
+  const renderer = opts.pdfThreads ? new WorkerPdfRenderer(opts.pdfThreads) : new FileFormatsRenderer();
   const deps: EngineDeps = {
     charges: opts.separateCharges ? { mode: 'deferred', queue: chargeQueue } : CHARGE_INLINE,
     renderer,
@@ -124,8 +127,10 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     exportsQueue,
     store,
     gateway,
-    catalogue: new Catalogue(),
-    seller: DEFAULT_SELLER,
+    catalogue: config.catalogue,
+    seller: config.seller,
+    sellers: config.sellers,
+    vatRates: config.vatRates,
     clock: opts.clock ?? systemClock(),
     lifecycleQueue,
     provisioning,

@@ -2,6 +2,7 @@ import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Stage, StatefulStack } from './stateful-stack.ts';
 import { StatelessStack } from './stateless-stack.ts';
+import { stageConfigPath } from './stage-config.ts';
 
 export interface BillingStacks {
   stateful: StatefulStack;
@@ -29,6 +30,7 @@ export function addBillingStacks(app: App, stage: Stage): BillingStacks {
     data: stateful,
     jwtIssuer: context('jwtIssuer'),
     jwtAudience: context('jwtAudience'),
+    configFile: stageConfigPath(stage, context('config')),
     description: `Renewal billing engine (${stage}): functions, schedules, HTTP API and alarms`,
     tags,
   });

@@ -31,6 +31,9 @@ export const BUNDLE_BANNER = [
   'const __dirname = __billingDirname(__filename);',
 ].join(' ');
 
+/** Where the stage's configuration lies in every bundle (functions/aws-runtime.ts reads it). */
+export const CONFIG_FILE_IN_BUNDLE = 'billing-config.json';
+
 /** The runtime every function runs on (the issue fixes Node 22; see the AwsSolutions-L1 suppression). */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
 
@@ -66,6 +69,12 @@ export interface BillingFunctionProps {
    * hook, no npm install at synth), and BILLING_FONTS_DIR names the fonts.
    */
   readonly rendersPdfs?: boolean;
+  /**
+   * The stage's configuration as JSON (checked at synth): copied into the
+   * bundle as billing-config.json, for a function whose environment names
+   * it in BILLING_CONFIG_FILE.
+   */
+  readonly configJson?: string;
   /** Parks an asynchronous invocation (a schedule's, an S3 notification's) that failed all its retries. */
   readonly onFailureQueue?: IQueue;
 }
@@ -134,13 +143,16 @@ export class BillingFunction extends Construct {
         // Bundled (not taken from the runtime) so Lambda runs the SDK version the tests ran.
         bundleAwsSDK: true,
         banner: BUNDLE_BANNER,
-        ...(props.rendersPdfs
+        ...(props.rendersPdfs || props.configJson
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                // Local bundling runs this in the repository (cwd), where tsx is installed.
-                afterBundling: (inputDir: string, outputDir: string) => [`node --import tsx "${join(inputDir, relative(REPO_ROOT, PDF_BUNDLE_FILES_SCRIPT))}" "${outputDir}"`],
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  // Local bundling runs this in the repository (cwd), where tsx is installed.
+                  ...(props.rendersPdfs ? [`node --import tsx "${join(inputDir, relative(REPO_ROOT, PDF_BUNDLE_FILES_SCRIPT))}" "${outputDir}"`] : []),
+                  ...(props.configJson ? [`cp "${props.configJson}" "${join(outputDir, CONFIG_FILE_IN_BUNDLE)}"`] : []),
+                ],
               },
             }
           : {}),

@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
@@ -12,6 +12,7 @@ import { NightlyRenewal } from './stateless/nightly-renewal.ts';
 import { Payments } from './stateless/payments.ts';
 import { STRIPE_MAX_RPS } from './stateless/settings.ts';
 import { wiring } from './stateless/wiring.ts';
+import { prepareStageConfig } from './stage-config.ts';
 
 export * from './stateless/settings.ts';
 export { NIGHTLY_TIME_ZONE } from './stateless/wiring.ts';
@@ -23,6 +24,8 @@ export interface StatelessStackProps extends StackProps {
   /** Defaults of the JwtIssuer / JwtAudience parameters (`-c jwtIssuer=... -c jwtAudience=a,b`). */
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+  /** The stage's configuration file (sellers, catalogue, VAT rates); see stageConfigPath. */
+  readonly configFile: string;
 }
 
 /**
@@ -63,7 +66,12 @@ export class StatelessStack extends Stack {
       ...(props.jwtAudience ? { default: props.jwtAudience } : {}),
     });
 
-    const w = wiring(stage, data, documents, this.functions, STRIPE_MAX_RPS);
+    const config = prepareStageConfig(props.configFile);
+    if (config.stage !== stage) {
+      // Said, not refused: dev deploys the sample (stage demo) on purpose; prod never falls back to it (stageConfigPath).
+      Annotations.of(this).addInfo(`${props.configFile} names stage "${config.stage}" and is deployed to ${stage}`);
+    }
+    const w = wiring(stage, data, documents, this.functions, STRIPE_MAX_RPS, config.json);
     const nightlyRenewal = new NightlyRenewal(this, 'NightlyRenewal', w);
     const payments = new Payments(this, 'Payments', w);
     const finance = new Finance(this, 'Finance', w);

@@ -11,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// The build runs from a cache folder: it finds the sample configuration (config/sample.yaml) through this.
+process.env.BILLING_PACKAGE_ROOT ??= root;
 const cache = writable(join(root, 'node_modules', '.cache', 'billing-cli')) ?? join(tmpdir(), `billing-cli-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
 
 /** The folder if it can be written (an install may be read-only: then a folder of the system's temp space). */

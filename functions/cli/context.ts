@@ -13,6 +13,7 @@ export interface GlobalOpts {
   json?: boolean;
   home: string;
   today?: string;
+  config?: string;
 }
 
 export class CliContext {
@@ -29,7 +30,9 @@ export class CliContext {
   }
   /** Opens the embedded stack for one command and always shuts it down. */
   async withRuntime<T>(work: (rt: LocalRuntime) => Promise<T>, outDir = 'out'): Promise<T> {
-    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir, separateCharges: true, pdfThreads: availableParallelism() });
+    const { loadStageConfig, defaultConfigPath } = await import('../../shared/adapters/config/stage-config.ts');
+    const config = loadStageConfig(this.opts.config ?? defaultConfigPath());
+    const rt = await openLocalRuntime({ home: this.opts.home, clock: fixedClock(this.today()), outDir, separateCharges: true, pdfThreads: availableParallelism(), config });
     try {
       return await work(rt);
     } finally {

@@ -4,6 +4,7 @@ import { JavaMissingError } from '../../shared/adapters/local/java-missing-error
 import { CliContext, dateArg, EXIT_BAD_INPUT, type GlobalOpts } from './context.ts';
 import { registerBalanceCommands } from './commands/balance.ts';
 import { registerBankCommands } from './commands/bank.ts';
+import { ConfigCheckFailed, registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerFinanceCommands } from './commands/finance.ts';
 import { registerHttpCommands } from './commands/http.ts';
@@ -18,6 +19,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
     .description('Billing and renewal engine, on the embedded local stack')
     .option('--json', 'machine-readable output')
     .option('--home <dir>', 'data folder of the local stack', process.env.BILLING_HOME ?? '.billing')
+    .option('--config <file>', "the stage's configuration: sellers, catalogue, VAT rates (default: $BILLING_CONFIG, or config/sample.yaml)")
     .addOption(new Option('--today <date>', 'the date the commands act on (default: today in Zurich)').argParser(dateArg('--today')))
     .exitOverride()
     .configureOutput({ writeErr: () => {} })
@@ -28,6 +30,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
 
   // Each group of commands in a file of its own under commands/, each command calling a use case.
   registerLocalStoreCommands(program, c);
+  registerConfigCommands(program, c);
   registerDemoCommands(program, c);
   registerOrganisationCommands(program, c);
   registerProductCommands(program, c);
@@ -58,6 +61,16 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof DomainError) {
       // One line, whatever the input echoed into the message contained.
       process.stderr.write(`error: ${err.message.replace(/[\r\n]+/g, ' ')}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (err instanceof ConfigCheckFailed) {
+      // The problems are the output: printed like any command's, on stdout.
+      if (ctx.current) for (const line of ctx.current.out) process.stdout.write(line + '\n');
+      return err.exitCode;
+    }
+    // A configuration the engine cannot run with (each problem on a line of its own).
+    if ((err as Error).name === 'ConfigError') {
+      process.stderr.write(`error: ${(err as Error).message}\n`);
       return EXIT_BAD_INPUT;
     }
     if (err instanceof JavaMissingError) {

@@ -6,7 +6,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BillingFunction } from '../billing-function.ts';
+import { BillingFunction, CONFIG_FILE_IN_BUNDLE } from '../billing-function.ts';
 import { CONSUMER_TIMEOUT_SECONDS, type Stage, type StatefulStack } from '../stateful-stack.ts';
 
 /** Nightly jobs, in Zurich time (the nights of the domain are Zurich nights). */
@@ -20,23 +20,26 @@ export interface Wiring {
   readonly documents: IBucket;
   /** Every function of the stack by id: alarms and the infra tests find them here. */
   readonly functions: Record<string, BillingFunction>;
-  /** Environment of functions on functions/aws-runtime.ts: the table, and the Stripe secret's id (read on the first Stripe call only). */
+  /** Environment of functions on functions/aws-runtime.ts: the table, the Stripe secret's id (read on the first Stripe call only), the configuration file. */
   readonly base: Readonly<Record<string, string>>;
   /** The per-container Stripe pace. */
   readonly stripe: Readonly<Record<string, string>>;
   /** Environment of functions on functions/aws-export-runtime.ts: the table and the bucket. */
   readonly finance: Readonly<Record<string, string>>;
+  /** The stage's configuration, checked and written as JSON at synth; every function's bundle carries it. */
+  readonly configJson: string;
   readonly consumerTimeout: Duration;
   readonly httpTimeout: Duration;
 }
 
-export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, functions: Record<string, BillingFunction>, stripeMaxRps: number): Wiring {
+export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, functions: Record<string, BillingFunction>, stripeMaxRps: number, configJson: string): Wiring {
   return {
     stage,
+    configJson,
     data,
     documents,
     functions,
-    base: { TABLE_NAME: data.table.tableName, STRIPE_SECRET_ID: data.stripeSecret.secretArn },
+    base: { TABLE_NAME: data.table.tableName, STRIPE_SECRET_ID: data.stripeSecret.secretArn, BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE },
     stripe: { STRIPE_MAX_RPS: String(stripeMaxRps) },
     finance: { TABLE_NAME: data.table.tableName, DOCUMENTS_BUCKET: data.documentsBucket.bucketName },
     consumerTimeout: Duration.seconds(CONSUMER_TIMEOUT_SECONDS),
@@ -45,8 +48,10 @@ export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, fu
 }
 
 /** A function of the stack, registered under its id. */
-export function billingFunction(scope: Construct, w: Wiring, id: string, props: Omit<ConstructorParameters<typeof BillingFunction>[2], 'stage'>): BillingFunction {
-  const created = new BillingFunction(scope, id, { ...props, stage: w.stage });
+export function billingFunction(scope: Construct, w: Wiring, id: string, props: Omit<ConstructorParameters<typeof BillingFunction>[2], 'stage' | 'configJson'>): BillingFunction {
+  // Functions on aws-runtime.ts (w.base) read the configuration; the others get no copy of it.
+  const readsConfig = props.environment?.BILLING_CONFIG_FILE === CONFIG_FILE_IN_BUNDLE;
+  const created = new BillingFunction(scope, id, { ...props, stage: w.stage, ...(readsConfig ? { configJson: w.configJson } : {}) });
   if (w.functions[id]) throw new Error(`two functions named ${id}`);
   w.functions[id] = created;
   return created;

@@ -8,7 +8,7 @@ import type { PaymentMethodKind } from './payment-methods.ts';
 import { priceInvoice, type PricedInvoice } from './pricing.ts';
 import { renewalPeriod, type Product } from './product.ts';
 import type { PostalAddress, Seller } from './seller.ts';
-import { vatTreatment } from './vat.ts';
+import { vatTreatment, type VatRateTable } from './vat.ts';
 
 /** Final invoices, pro-formas (bank transfer) and credit notes: each series gapless on its own. */
 export type InvoiceSeries = 'INV' | 'PRO' | 'CN';
@@ -88,7 +88,7 @@ export function priceRenewal(
   seller: Seller,
   issueDate: IsoDate,
   periodMonths = product.periodMonths,
-  opts: { discountPercent?: Decimal; client?: Organisation } = {},
+  opts: { discountPercent?: Decimal; client?: Organisation; vatRates?: VatRateTable } = {},
 ): PricedInvoice {
   const period = renewalPeriod(product, periodMonths);
   const vat = vatTreatment({
@@ -96,6 +96,7 @@ export function priceRenewal(
     buyerCountry: org.country,
     buyerVatNumber: org.vatNumber,
     date: issueDate,
+    rates: opts.vatRates,
   });
   return priceInvoice(
     [

@@ -31,6 +31,8 @@ export interface Organisation {
    * held (not fulfilled) and refunded after 10 days without reaction.
    */
   identityCheck?: 'required' | 'passed';
+  /** The seller (of the stage's configuration) that bills it; the stage's default when absent. */
+  sellerId?: string;
   /** A partner (reseller): the discount on its clients' invoice lines, and the method it renews them with. */
   partner?: { discountPercent: string; renewalMethodId?: string };
   /** The partner that manages this organisation's products. */

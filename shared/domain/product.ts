@@ -60,6 +60,11 @@ export function reminderDays(type: ProductType, orgOverride?: number[]): number[
   return orgOverride && orgOverride.length > 0 ? orgOverride : type.reminderDaysBefore;
 }
 
+/** Whether the stage's catalogue lets products of this type renew on their own (a saved method charged before expiry). */
+export function renewsAutomatically(type: Pick<ProductType, 'autoRenewable'>): boolean {
+  return type.autoRenewable !== false;
+}
+
 /** Attempt dates of the current period: 14 days before expiry, then the retries, never past expiry. */
 export function attemptDates(product: Pick<Product, 'expiry'>, type: ProductType): IsoDate[] {
   const first = addDays(product.expiry, -FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY);
@@ -72,7 +77,8 @@ export function scheduleOf(product: Product, type: ProductType, orgReminderDays?
   const out: ScheduledAction[] = [];
   if (product.status === 'active') {
     for (const d of reminderDays(type, orgReminderDays)) out.push({ date: addDays(product.expiry, -d), action: 'reminder' });
-    if (product.autoRenew && product.autoRenewHaltedFor !== product.expiry) {
+    // A type whose configuration no longer offers auto-renewal is never charged, whatever the product says.
+    if (product.autoRenew && product.autoRenewHaltedFor !== product.expiry && renewsAutomatically(type)) {
       for (const date of attemptDates(product, type)) out.push({ date, action: 'attempt' });
     }
     out.push({ date: addDays(product.expiry, type.blockDaysAfterExpiry), action: 'block' });
@@ -108,7 +114,10 @@ export function dueActions(product: Product, type: ProductType, night: IsoDate, 
  * docs/domain.md R-7: auto-renew cannot be switched on less than 14 days before the
  * normal expiry; the product must be renewed manually first. Off is always allowed.
  */
-export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate): void {
+export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate, type: ProductType): void {
+  if (!renewsAutomatically(type)) {
+    throw new BusinessRuleError(`${type.name} does not renew automatically: renew ${product.name} manually before ${product.expiry}`, 'auto_renew_not_offered');
+  }
   if (product.status === 'terminated') {
     throw new BusinessRuleError(`Product ${product.id} is terminated`, 'product_terminated');
   }

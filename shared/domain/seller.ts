@@ -54,17 +54,3 @@ export function seriesIdFor(seller: Pick<Seller, 'id' | 'invoiceSeriesShards'>, 
   }
   return `${seller.id}${String((h >>> 0) % shards).padStart(2, '0')}`;
 }
-
-export const DEFAULT_SELLER: Seller = {
-  id: 'ch',
-  name: 'Example Hosting SA',
-  address: 'Rue du Lac 1, 1227 Carouge GE, Switzerland',
-  postal: { street: 'Rue du Lac', buildingNumber: '1', zip: '1227', city: 'Carouge GE', country: 'CH' },
-  country: 'CH',
-  vatNumber: 'CHE-123.456.788 TVA',
-  // The QR-IBAN and IBAN of the Swiss Payment Standards' examples: valid, and nobody's money.
-  iban: 'CH9300762011623852957',
-  qrIban: 'CH4431999123000889012',
-  email: 'billing@example-hosting.ch',
-  website: 'www.example-hosting.ch',
-};

@@ -48,10 +48,13 @@ export const REVERSE_CHARGE_MENTION = 'Reverse charge: VAT to be accounted for b
 export const EXPORT_MENTION = "Service not subject to VAT: place of supply outside the seller's VAT area";
 export const SWISS_EXPORT_MENTION = 'Not subject to Swiss VAT: place of supply abroad (Art. 8 MWSTG)';
 
-interface RateEntry {
+export interface RateEntry {
   from: IsoDate;
   rate: string;
 }
+
+/** Standard rates per country (ISO 3166), each list ascending by `from`. */
+export type VatRateTable = Readonly<Record<string, readonly RateEntry[]>>;
 
 /**
  * Standard rates; each entry applies from `from` until the next entry.
@@ -60,7 +63,7 @@ interface RateEntry {
  * than a guessed rate. Temporary rates (DE 2020, IE 2020/21, LU 2023) are
  * listed with the entry that restored the normal rate.
  */
-const STANDARD_RATES: Readonly<Record<string, readonly RateEntry[]>> = {
+export const BUILT_IN_VAT_RATES: VatRateTable = {
   CH: [
     { from: '2011-01-01', rate: '8.0' },
     { from: '2018-01-01', rate: '7.7' },
@@ -216,10 +219,13 @@ function sameVatArea(a: string, b: string): boolean {
   return a === b || (isSwissArea(a) && isSwissArea(b));
 }
 
-/** The standard VAT rate (a percentage) of `country` on `date`. */
-export function standardRate(country: string, date: IsoDate): Decimal {
+/**
+ * The standard VAT rate (a percentage) of `country` on `date`, from the
+ * stage's rate table (its configuration file) or the table built in.
+ */
+export function standardRate(country: string, date: IsoDate, rates: VatRateTable = BUILT_IN_VAT_RATES): Decimal {
   const c = normaliseCountry(country);
-  const entries = STANDARD_RATES[c];
+  const entries = rates[c];
   if (!entries) throw new ValidationError(`no VAT rates known for country ${country}`, 'unknown_vat_country');
   if (!isIsoDate(date)) throw new ValidationError(`not a calendar date (YYYY-MM-DD): ${date}`, 'invalid_date');
   let current: RateEntry | undefined;
@@ -293,10 +299,17 @@ export function isValidVatNumber(country: string, vatNumber: string): boolean {
   return checkVAT(cleaned, [spec]).isValid && passesExtraChecks(c, cleaned);
 }
 
-export function vatTreatment(ctx: { sellerCountry: string; buyerCountry: string; buyerVatNumber?: string | undefined; date: IsoDate }): VatTreatment {
+export function vatTreatment(ctx: {
+  sellerCountry: string;
+  buyerCountry: string;
+  buyerVatNumber?: string | undefined;
+  date: IsoDate;
+  rates?: VatRateTable | undefined;
+}): VatTreatment {
   const seller = normaliseCountry(ctx.sellerCountry);
   const buyer = normaliseCountry(ctx.buyerCountry);
-  if (!STANDARD_RATES[seller]) {
+  const rates = ctx.rates ?? BUILT_IN_VAT_RATES;
+  if (!rates[seller]) {
     throw new ValidationError(`seller country ${ctx.sellerCountry} is not in a supported VAT area`, 'unknown_vat_country');
   }
   // An empty or garbled buyer country would otherwise land in `export`, i.e. silently no VAT.
@@ -306,7 +319,7 @@ export function vatTreatment(ctx: { sellerCountry: string; buyerCountry: string;
   if (!isIsoDate(ctx.date)) throw new ValidationError(`not a calendar date (YYYY-MM-DD): ${ctx.date}`, 'invalid_date');
 
   if (sameVatArea(seller, buyer)) {
-    return { kind: 'domestic', rate: standardRate(seller, ctx.date), country: seller };
+    return { kind: 'domestic', rate: standardRate(seller, ctx.date, rates), country: seller };
   }
 
   if (isEuCountry(buyer) && (isSwissArea(seller) || isEuCountry(seller))) {
@@ -314,7 +327,7 @@ export function vatTreatment(ctx: { sellerCountry: string; buyerCountry: string;
     if (vatNumber && isValidVatNumber(buyer, vatNumber)) {
       return { kind: 'reverse-charge', rate: new Decimal(0), country: buyer, mention: REVERSE_CHARGE_MENTION };
     }
-    return { kind: 'eu-b2c', rate: standardRate(buyer, ctx.date), country: buyer };
+    return { kind: 'eu-b2c', rate: standardRate(buyer, ctx.date, rates), country: buyer };
   }
 
   return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertKnownSeller, type SellerDeps } from './sellers.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
 import { assertCanAssignRole, assertKeepsALegalOwner, type Member, type Organisation } from '../domain/organisation.ts';
@@ -27,11 +28,17 @@ export const NewOrganisation = z.object({
   owner: z.object({ userId: z.string().min(1), email, name: z.string().min(1) }),
   billingContacts: z.array(email).optional(),
   reminderDaysBefore: z.array(z.number().int().min(1).max(120)).max(10).optional(),
+  /** The seller of the stage's configuration that bills it; the default seller when absent. */
+  sellerId: z.string().min(1).max(8).optional(),
 });
 
 /** Creates an organisation with its first legal owner, in one transaction. */
-export async function createOrganisation(deps: { store: OrganisationReads & UnitOfWork; clock: Clock; ids: IdGenerator }, raw: unknown): Promise<Organisation> {
+export async function createOrganisation(
+  deps: { store: OrganisationReads & UnitOfWork; clock: Clock; ids: IdGenerator } & Partial<SellerDeps>,
+  raw: unknown,
+): Promise<Organisation> {
   const input = parseInput(NewOrganisation, raw);
+  if (input.sellerId) assertKnownSeller(deps, input.sellerId);
   if (input.vatNumber && !isValidVatNumber(input.country, input.vatNumber)) {
     throw new ValidationError(`VAT number ${input.vatNumber} is not valid for ${input.country}`, 'invalid_vat_number');
   }
@@ -48,6 +55,7 @@ export async function createOrganisation(deps: { store: OrganisationReads & Unit
     ...(input.vatNumber ? { vatNumber: input.vatNumber } : {}),
     ...(input.address ? { address: input.address } : {}),
     ...(input.reminderDaysBefore ? { reminderDaysBefore: input.reminderDaysBefore } : {}),
+    ...(input.sellerId ? { sellerId: input.sellerId } : {}),
   };
   const owner: Member = { orgId: id, ...input.owner, role: 'legal-owner', billingRights: true, productIds: [] };
   await deps.store.commit([

@@ -6,7 +6,7 @@ import type { Organisation } from '../domain/organisation.ts';
 import { Money } from '../domain/money.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
-import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, type Product } from '../domain/product.ts';
+import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, renewsAutomatically, type Product } from '../domain/product.ts';
 import type { OrganisationReads, ProductReads } from '../ports/billing-store.ts';
 import { WriteConflict, type UnitOfWork } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -133,6 +133,9 @@ async function newProduct(deps: ProductDeps, org: Organisation, input: z.infer<t
   }
   const periodMonths = input.periodMonths ?? type.allowedPeriodsMonths.find((p) => p >= 12) ?? type.allowedPeriodsMonths[0]!;
   assertAllowedPeriod(type, periodMonths);
+  if (input.autoRenew && !renewsAutomatically(type)) {
+    throw new ValidationError(`${type.name} does not renew automatically: autoRenew must be false`, 'auto_renew_not_offered');
+  }
   if (input.paymentMethodId) await usable(input.paymentMethodId);
   const id = input.id ?? deps.ids.next('prd');
   const today = deps.clock.today();
@@ -206,9 +209,10 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
         result.unchanged.push(product.id);
         return;
       }
+      const type = typeOf(deps.catalogue, product);
       if (input.on) {
         try {
-          assertCanSwitchAutoRenewOn(product, today);
+          assertCanSwitchAutoRenewOn(product, today, type);
         } catch (err) {
           if (input.productId) throw err;
           const e = err as { code: string; message: string };
@@ -216,7 +220,6 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
           return;
         }
       }
-      const type = typeOf(deps.catalogue, product);
       const next: Product = { ...product, autoRenew: input.on, version: product.version + 1 };
       if (methodId) next.paymentMethodId = methodId;
       const after = product.lastNight && product.lastNight >= today ? product.lastNight : addDays(today, -1);

@@ -5,6 +5,7 @@ import { priceRenewal, toInvoice, type Invoice } from '../domain/invoice.ts';
 import { Money } from '../domain/money.ts';
 import type { Organisation } from '../domain/organisation.ts';
 import { seriesIdFor } from '../domain/seller.ts';
+import { sellerOfOrg } from './sellers.ts';
 import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { renewed, type Product } from '../domain/product.ts';
 import { WriteConflict, type Change } from '../ports/unit-of-work.ts';
@@ -61,10 +62,12 @@ export type RenewalPaymentOutcome =
  *    release of the held balance), for the caller to commit with the product.
  */
 export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput): Promise<RenewalPaymentOutcome> {
-  const { store, gateway, clock, seller } = deps;
+  const { store, gateway, clock } = deps;
   const { org, product, type, night, periodMonths, method } = input;
+  const seller = sellerOfOrg(deps, org);
   const now = clock.now();
   const priced = priceRenewal(product, type, org, seller, night, periodMonths, {
+    vatRates: deps.vatRates,
     ...(input.discountPercent ? { discountPercent: input.discountPercent } : {}),
     ...(input.client ? { client: input.client } : {}),
   });

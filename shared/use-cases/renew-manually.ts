@@ -3,7 +3,7 @@ import { daysBetween } from '../domain/calendar.ts';
 import { AUTO_RENEW_CUTOFF_DAYS } from '../domain/catalogue.ts';
 import { BusinessRuleError, ConflictError, ValidationError } from '../domain/errors.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
-import { assertAllowedPeriod, assertWithinLongestPeriod, nextActionDate, renewalPeriod, type Product } from '../domain/product.ts';
+import { assertAllowedPeriod, assertWithinLongestPeriod, nextActionDate, renewalPeriod, renewsAutomatically, type Product } from '../domain/product.ts';
 import { assertNotInOpenCheckout } from './checkout/open-checkout.ts';
 import type { Change } from '../ports/unit-of-work.ts';
 import type { LifecycleCommand } from '../domain/records.ts';
@@ -94,7 +94,7 @@ export async function renewManually(deps: BillingDeps, orgId: string, raw: unkno
     const charged = paid.invoice.payments.some((p) => p.method !== 'balance');
     if (method && charged && servesAutomaticRenewal(method) && !method.detachedAt) {
       next.paymentMethodId = method.id;
-      if (daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS) next.autoRenew = true;
+      if (daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS && renewsAutomatically(type)) next.autoRenew = true;
     }
     const upcoming = nextActionDate(next, type, product.lastNight && product.lastNight >= today ? product.lastNight : today, org.reminderDaysBefore);
     if (upcoming) next.nextActionDate = upcoming;

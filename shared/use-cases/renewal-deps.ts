@@ -3,6 +3,7 @@ import { NotFoundError } from '../domain/errors.ts';
 import type { Organisation } from '../domain/organisation.ts';
 import type { Product } from '../domain/product.ts';
 import type { Seller } from '../domain/seller.ts';
+import type { VatRateTable } from '../domain/vat.ts';
 import { WriteConflict } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../ports/message-queue.ts';
@@ -32,7 +33,11 @@ export interface BillingDeps {
   store: RenewalStore;
   gateway: PaymentGateway;
   catalogue: Catalogue;
+  /** The stage's default seller; `sellers` holds every seller of its configuration by id (see sellers.ts). */
   seller: Seller;
+  sellers?: ReadonlyMap<string, Seller>;
+  /** The stage's VAT rate table (its configuration file). */
+  vatRates: VatRateTable;
   clock: Clock;
   lifecycleQueue: MessageQueue<LifecycleMessage>;
   provisioning: Provisioning;

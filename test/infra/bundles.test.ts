@@ -12,9 +12,10 @@ import { toInvoice, type Invoice } from '../../shared/domain/invoice.ts';
 import { Money } from '../../shared/domain/money.ts';
 import { paymentReferenceFor } from '../../shared/domain/payment-reference.ts';
 import { priceInvoice } from '../../shared/domain/pricing.ts';
-import { DEFAULT_SELLER } from '../../shared/domain/seller.ts';
+import { DEFAULT_SELLER } from '../support/sample-config.ts';
 import { createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
-import { BUNDLE_BANNER } from '../../infra/billing-function.ts';
+import { BUNDLE_BANNER, REPO_ROOT } from '../../infra/billing-function.ts';
+import { parse as parseYaml } from 'yaml';
 import { BUNDLE_PACKAGE_JSON, FONTS_DIR_IN_BUNDLE, pdfBundleFiles } from '../../infra/pdf-bundle-files.ts';
 import { apiEvent, invokeBundles, type InvokeResult, type LocalS3, sqsEvent, startLocalS3, unzip } from './lambda-sandbox.ts';
 import { type CfnResource, logicalIdOf, synthBillingApp } from './synth-billing-app.ts';
@@ -51,6 +52,9 @@ function environmentOf(id: string, real: Record<string, string> = {}): Record<st
   const { Variables } = functionResource(id).Properties.Environment as { Variables: Record<string, unknown> };
   return Object.fromEntries(Object.entries(Variables).map(([name, value]) => [name, real[name] ?? (typeof value === 'string' ? value : `stand-in-for-${name}`)]));
 }
+
+/** Functions on aws-runtime.ts: their environment names the configuration file. */
+const readsConfig = (id: string) => environmentOf(id).BILLING_CONFIG_FILE !== undefined;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -95,7 +99,13 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
   it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))('%s does not carry pdfkit and stays under 1.5 MiB', (id) => {
     expect(carriesPdfkit(id)).toBe(false);
     expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(BUNDLE_BUDGET_BYTES);
-    expect(filesUnder(assetDir(id))).toEqual(['index.mjs', 'index.mjs.map']);
+    expect(filesUnder(assetDir(id))).toEqual([...(readsConfig(id) ? ['billing-config.json'] : []), 'index.mjs', 'index.mjs.map']);
+  });
+
+  it.each(FUNCTION_IDS.filter(readsConfig))("%s carries the stage's configuration as written in config/sample.yaml, and names it in BILLING_CONFIG_FILE", (id) => {
+    expect(environmentOf(id).BILLING_CONFIG_FILE).toBe('billing-config.json');
+    const deployed = JSON.parse(readFileSync(join(assetDir(id), 'billing-config.json'), 'utf8')) as unknown;
+    expect(deployed).toEqual(parseYaml(readFileSync(join(REPO_ROOT, 'config', 'sample.yaml'), 'utf8')));
   });
 
   it('carries pdfkit exactly in the PDF renderers (request-export and get-export are wired without the renderer)', () => {

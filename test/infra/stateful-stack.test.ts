@@ -435,7 +435,31 @@ describe('stage selection', () => {
     it.concurrent(
       'synthesizes the prod stacks for -c stage=prod',
       async () => {
-        expect((await runApp({ stage: 'prod' })).stackNames.sort()).toEqual(['Billing-prod-Stateful', 'Billing-prod-Stateless']);
+        expect((await runApp({ stage: 'prod', config: 'config/sample.yaml' })).stackNames.sort()).toEqual(['Billing-prod-Stateful', 'Billing-prod-Stateless']);
+      },
+      APP_RUN_TIMEOUT_MS,
+    );
+
+    it.concurrent(
+      'refuses prod without a configuration of its own (never the sample by default)',
+      async () => {
+        await expect(runApp({ stage: 'prod' })).rejects.toMatchObject({
+          code: 1,
+          stderr: expect.stringMatching(/^no configuration for prod: write config\/prod\.yaml or pass -c config=FILE/),
+        });
+      },
+      APP_RUN_TIMEOUT_MS,
+    );
+
+    it.concurrent(
+      'refuses a broken configuration, listing each problem with its line',
+      async () => {
+        await expect(runApp({ config: 'test/fixtures/config/broken.yaml' })).rejects.toMatchObject({
+          code: 1,
+          stderr: expect.stringMatching(
+            /the configuration is not valid\ntest\/fixtures\/config\/broken\.yaml:3:1 {2}defaultSeller: names no seller[\s\S]*broken\.yaml:28:11 {2}vat\.rates\.CH\.1\.from/,
+          ),
+        });
       },
       APP_RUN_TIMEOUT_MS,
     );

@@ -105,7 +105,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
  * awsCheckoutDeps needs STRIPE_SECRET_ID at cold start, STRIPE_MAX_RPS where it calls Stripe,
  * the queue URLs it sends to) and functions/aws-export-runtime.ts (table and bucket).
  */
-const base = { TABLE_NAME: 'table.Ref', STRIPE_SECRET_ID: 'stripe-secret.Ref' };
+const base = { TABLE_NAME: 'table.Ref', STRIPE_SECRET_ID: 'stripe-secret.Ref', BILLING_CONFIG_FILE: 'billing-config.json' };
 const stripeEnv = { ...base, STRIPE_MAX_RPS: '5' };
 const financeEnv = { TABLE_NAME: 'table.Ref', DOCUMENTS_BUCKET: 'documents-bucket.Ref' };
 const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {

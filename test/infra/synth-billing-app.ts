@@ -36,6 +36,8 @@ export function synthBillingApp(stage: Stage, options: { bundle: boolean; contex
       // As the CLI does: templates name each function's asset directory (aws:asset:path).
       'aws:cdk:enable-asset-metadata': true,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      // Every stage of the tests deploys the sample configuration.
+      config: 'config/sample.yaml',
       ...options.context,
     },
   });

@@ -5,13 +5,15 @@ import { isQRIBAN, isValidIBAN } from 'ibantools';
 import type { Data } from 'swissqrbill/types';
 import { extractText } from 'unpdf';
 import { describe, expect, it } from 'vitest';
+import { FileFormatsRenderer } from '../../shared/adapters/documents/document-renderer.ts';
 import { qrBillPayload, renderInvoicePdf, writeInvoicePdf } from '../../shared/adapters/pdf/invoice-pdf.ts';
 import { creditNoteFor, toInvoice, type Invoice, type InvoiceSeries } from '../../shared/domain/invoice.ts';
 import { Money, type Currency } from '../../shared/domain/money.ts';
 import type { Language, Organisation } from '../../shared/domain/organisation.ts';
 import { formatReference, isCreditorReference, isQrReference, paymentReferenceFor } from '../../shared/domain/payment-reference.ts';
 import { priceInvoice, type PriceLineInput } from '../../shared/domain/pricing.ts';
-import { DEFAULT_SELLER, type Seller } from '../../shared/domain/seller.ts';
+import type { Seller } from '../../shared/domain/seller.ts';
+import { DEFAULT_SELLER } from '../support/sample-config.ts';
 import { REVERSE_CHARGE_MENTION, type VatTreatment } from '../../shared/domain/vat.ts';
 
 const LOGO = readFileSync(new URL('../fixtures/pdf/logo.png', import.meta.url));
@@ -326,5 +328,25 @@ describe('QR-bill payload', () => {
   it('refuses documents without a QR-bill and a QR reference without a QR-IBAN', () => {
     expect(() => qrBillPayload(documentOf({ series: 'INV' }), DEFAULT_SELLER)).toThrow(/carries no QR-bill/);
     expect(() => qrBillPayload(documentOf({ series: 'PRO' }), SCOR_SELLER)).toThrow(/QR-IBAN/);
+  });
+});
+
+describe('a document drawn again after the configuration changed', () => {
+  it('prints the seller it was issued by, not the one configured today', async () => {
+    // Issued while the seller was in Geneva with another account; the stage's file has changed since.
+    const then: Seller = {
+      ...DEFAULT_SELLER,
+      name: 'Ancien Hébergeur Sàrl',
+      address: 'Rue de Lausanne 64, 1202 Genève, Switzerland',
+      postal: { street: 'Rue de Lausanne', buildingNumber: '64', zip: '1202', city: 'Genève', country: 'CH' },
+      qrIban: 'CH4431999123000889012',
+    };
+    const issued = documentOf({ series: 'PRO', seller: then });
+    const pdf = await new FileFormatsRenderer().pdf(issued);
+    const { text } = await pdfText(pdf);
+    expect(text).toContain('Ancien Hébergeur Sàrl');
+    expect(text).toContain('Rue de Lausanne 64, 1202 Genève, Switzerland');
+    expect(text).not.toContain(DEFAULT_SELLER.name);
+    expect(text).not.toContain('Carouge');
   });
 });

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import type { EngineConfig } from '../../shared/config/billing-config.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -54,7 +55,7 @@ let tables = 0;
 
 export async function runtime(
   endpoint: string,
-  opts: { today?: IsoDate; gateway?: PaymentGateway; duplicateDeliveries?: boolean; separateCharges?: boolean } = {},
+  opts: { today?: IsoDate; gateway?: PaymentGateway; duplicateDeliveries?: boolean; separateCharges?: boolean; config?: EngineConfig } = {},
 ): Promise<LocalRuntime & { clock: TestClock; sandbox: SandboxPaymentGateway }> {
   const clock = new TestClock(opts.today ?? '2026-11-01');
   const sandbox = new SandboxPaymentGateway();
@@ -67,6 +68,7 @@ export async function runtime(
     gateway: opts.gateway ?? sandbox,
     duplicateDeliveries: opts.duplicateDeliveries ?? false,
     separateCharges: opts.separateCharges ?? false,
+    ...(opts.config ? { config: opts.config } : {}),
   });
   return Object.assign(rt, { clock, sandbox });
 }

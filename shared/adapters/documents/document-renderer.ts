@@ -1,17 +1,18 @@
 import type { Writable } from 'node:stream';
 import type { Invoice } from '../../domain/invoice.ts';
-import type { Seller } from '../../domain/seller.ts';
 import type { DocumentRenderer, ExportTotals } from '../../ports/documents.ts';
 import { writeInvoiceCsv } from '../export/invoice-csv.ts';
 import { writePdfZip } from '../export/pdf-zip.ts';
 import { renderInvoicePdf } from '../pdf/invoice-pdf.ts';
 
-/** pdfkit + swissqrbill for PDFs, csv-stringify for the export, yazl for the zip. */
+/**
+ * pdfkit + swissqrbill for PDFs, csv-stringify for the export, yazl for the
+ * zip. A document prints the seller it was issued by (the copy it stores),
+ * so a seller changed in the configuration since never alters it.
+ */
 export class FileFormatsRenderer implements DocumentRenderer {
-  constructor(private readonly seller: Seller) {}
-
   pdf(invoice: Invoice): Promise<Buffer> {
-    return renderInvoicePdf(invoice, this.seller);
+    return renderInvoicePdf(invoice, invoice.seller);
   }
 
   csv(docs: AsyncIterable<Invoice>, out: Writable, opts: { lines: boolean }, onProgress?: (rows: number) => void): Promise<ExportTotals> {

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import type { Invoice } from '../../domain/invoice.ts';
-import type { Seller } from '../../domain/seller.ts';
 import { FileFormatsRenderer } from './document-renderer.ts';
 
 /**
@@ -16,11 +15,8 @@ import { FileFormatsRenderer } from './document-renderer.ts';
 export class WorkerPdfRenderer extends FileFormatsRenderer {
   private pool: Tinypool | undefined;
 
-  constructor(
-    private readonly pdfSeller: Seller,
-    private readonly threads: number,
-  ) {
-    super(pdfSeller);
+  constructor(private readonly threads: number) {
+    super();
   }
 
   override async pdf(invoice: Invoice): Promise<Buffer> {
@@ -28,7 +24,7 @@ export class WorkerPdfRenderer extends FileFormatsRenderer {
     if (!filename) return super.pdf(invoice);
     this.pool ??= new Tinypool({ filename, minThreads: 1, maxThreads: this.threads, idleTimeout: 10_000 });
     // A Buffer comes back as a Uint8Array over the same memory.
-    const bytes = (await this.pool.run({ invoice, seller: this.pdfSeller })) as Uint8Array;
+    const bytes = (await this.pool.run({ invoice })) as Uint8Array;
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sellerOfDocument } from '../sellers.ts';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { isCurrency, Money } from '../../domain/money.ts';
 import { paymentReferenceFor } from '../../domain/payment-reference.ts';
@@ -239,7 +240,7 @@ async function settleProforma(deps: BankDeps, proforma: Invoice, received: Money
   } else {
     // What is still due: the pro-forma's rest after earlier part payments.
     const due = Money.of(proforma.amountDue ?? checkout.chargePart, checkout.currency);
-    const tolerance = Money.of(deps.seller.transferTolerance ?? '0.00', checkout.currency);
+    const tolerance = Money.of(sellerOfDocument(deps, proforma).transferTolerance ?? '0.00', checkout.currency);
     if (checkout.purpose !== 'top-up' && received.plus(tolerance).lt(due)) {
       // docs/domain.md R-31: less than due is a part payment. Nothing is fulfilled: the pro-forma stays open for the
       // rest, with its reference, and its QR-bill asks for what is left.
@@ -412,7 +413,7 @@ async function reverseOnce(deps: BankDeps, statementId: string, rev: Reversal): 
         reopenedBy: id,
         payments: [...paidDoc.payments, { method: 'transfer', amount: toDocument.negate().toString(), ref: `bank:${rev.id}` }],
       };
-      reopened.paymentReference = paidDoc.paymentReference ?? paymentReferenceFor(deps.seller, paidDoc);
+      reopened.paymentReference = paidDoc.paymentReference ?? paymentReferenceFor(sellerOfDocument(deps, paidDoc), paidDoc);
       changes.push({
         type: 'invoiceUpdate',
         invoice: reopened,

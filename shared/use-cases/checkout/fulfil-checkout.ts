@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { sellerOfOrg } from '../sellers.ts';
 import { addMonths, type IsoDate } from '../../domain/calendar.ts';
 import { checkoutLine, type Checkout } from '../../domain/checkout.ts';
 import { toInvoice, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
@@ -8,7 +9,7 @@ import { savedMethodId, servesAutomaticRenewal, type SavedPaymentMethod } from '
 import { priceInvoice } from '../../domain/pricing.ts';
 import { AUTO_RENEW_CUTOFF_DAYS } from '../../domain/catalogue.ts';
 import { daysBetween } from '../../domain/calendar.ts';
-import { nextActionDate, renewed, type Product } from '../../domain/product.ts';
+import { nextActionDate, renewed, renewsAutomatically, type Product } from '../../domain/product.ts';
 import type { VatTreatment } from '../../domain/vat.ts';
 import { seriesIdFor } from '../../domain/seller.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
@@ -48,7 +49,7 @@ export function periodFor(product: Product, periodMonths: number, today: IsoDate
  * at each product's expiry as it stands now.
  */
 export async function issueCheckoutInvoice(
-  deps: Pick<CheckoutDeps, 'store' | 'seller'>,
+  deps: Pick<CheckoutDeps, 'store' | 'seller' | 'sellers'>,
   checkout: Checkout,
   org: Organisation,
   products: Map<string, Product>,
@@ -76,13 +77,14 @@ export async function issueCheckoutInvoice(
     throw new Error(`checkout ${checkout.id}: invoice total ${priced.total.format()} differs from the ${checkout.total} accepted`);
   }
   const year = Number(today.slice(0, 4));
-  const seriesId = seriesIdFor(deps.seller, org.id);
+  const seller = sellerOfOrg(deps, org);
+  const seriesId = seriesIdFor(seller, org.id);
   const sequence = (await deps.store.lastInvoiceSequence('INV', seriesId, year)) + 1;
   const payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[] = [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }];
   for (const p of Array.isArray(payment) ? payment : payment ? [payment] : []) {
     payments.push({ method: p.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: p.amount, ref: p.ref });
   }
-  return toInvoice(priced, { series: 'INV', seller: deps.seller, seriesId, year, sequence }, org, today, payments, {
+  return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, today, payments, {
     checkoutId: checkout.id,
     ...(checkout.proformaNumber ? { refersTo: checkout.proformaNumber } : {}),
   });
@@ -138,7 +140,7 @@ export function renewCheckoutProducts(
     const next: Product = { ...renewed(start, item.periodMonths), periodMonths: item.periodMonths, version: product.version + 1 };
     // Paid: the checkout no longer takes it.
     delete next.openCheckoutId;
-    if (saved && servesAutomaticRenewal(saved) && daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS) {
+    if (saved && servesAutomaticRenewal(saved) && renewsAutomatically(type) && daysBetween(today, next.expiry) >= AUTO_RENEW_CUTOFF_DAYS) {
       next.autoRenew = true;
       next.paymentMethodId = saved.id;
     }

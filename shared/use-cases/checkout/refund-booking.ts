@@ -1,7 +1,8 @@
 import type { IsoDate } from '../../domain/calendar.ts';
+import { sellerOfDocument, type SellerDeps } from '../sellers.ts';
 import { creditNoteForPart, uncredited, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
 import { Money, type Currency } from '../../domain/money.ts';
-import { seriesIdFor, type Seller } from '../../domain/seller.ts';
+import { seriesIdFor } from '../../domain/seller.ts';
 import { WriteConflict } from '../../ports/unit-of-work.ts';
 import type { PaymentRecord } from '../../domain/records.ts';
 import type { DocumentReads } from '../../ports/billing-store.ts';
@@ -31,19 +32,21 @@ export function nextRefundRecordId(paymentRef: string, booked: Money): string {
  * series. The number is checked at commit like any other.
  */
 export async function nextCreditNote(
-  deps: { store: DocumentReads; seller: Seller },
+  deps: { store: DocumentReads } & SellerDeps,
   invoice: Invoice,
   today: IsoDate,
   amount: Money | 'rest',
   refunds: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
 ): Promise<Invoice> {
   const year = Number(today.slice(0, 4));
-  const seriesId = seriesIdFor(deps.seller, invoice.orgId);
+  // A credit note comes from the seller of the invoice it credits.
+  const seller = sellerOfDocument(deps, invoice);
+  const seriesId = seriesIdFor(seller, invoice.orgId);
   const sequence = (await deps.store.lastInvoiceSequence('CN', seriesId, year)) + 1;
   const earlier = (await deps.store.listInvoices(invoice.orgId)).filter((i) => i.series === 'CN' && i.refersTo === invoice.number);
   const left = uncredited(invoice, earlier).total;
   const credit = amount === 'rest' ? left : amount;
   // Less left than the refund to credit: another worker booked it since this one read the payments; read again.
   if (!credit.isPositive() || credit.gt(left)) throw new WriteConflict(['invoice']);
-  return creditNoteForPart(invoice, earlier, { seller: deps.seller, seriesId, year, sequence }, today, credit, refunds);
+  return creditNoteForPart(invoice, earlier, { seller, seriesId, year, sequence }, today, credit, refunds);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sellerOfOrg } from '../sellers.ts';
 import { z } from 'zod';
 import {
   assertChargeable,
@@ -161,7 +162,7 @@ async function priceSelection(
       quantity: periodMonths / type.basePeriodMonths,
     });
   }
-  const vat = vatTreatment({ sellerCountry: deps.seller.country, buyerCountry: org.country, buyerVatNumber: org.vatNumber, date: today });
+  const vat = vatTreatment({ sellerCountry: sellerOfOrg(deps, org).country, buyerCountry: org.country, buyerVatNumber: org.vatNumber, date: today, rates: deps.vatRates });
   // A partner's client pays its partner's prices, whoever clicks (docs/domain.md R-5).
   const { discountPercent } = await billingContext(deps.store, org);
   const discount = discountPercent ? { discountPercent: discountPercent.toString() } : {};
@@ -389,7 +390,8 @@ async function payFromBalance(deps: CheckoutDeps, checkout: Checkout, org: Organ
 /** A pro-forma for a bank transfer: its own gapless series, open until the money arrives. */
 async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisation, today: string) {
   const year = Number(today.slice(0, 4));
-  const seriesId = seriesIdFor(deps.seller, org.id);
+  const seller = sellerOfOrg(deps, org);
+  const seriesId = seriesIdFor(seller, org.id);
   const sequence = (await deps.store.lastInvoiceSequence('PRO', seriesId, year)) + 1;
   const currency = checkout.currency;
   const lines =
@@ -397,19 +399,12 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
       : checkout.items.map((i) => checkoutLine(checkout, i));
   const priced = priceInvoice(lines, vatOf(checkout), currency);
-  const proforma = toInvoice(
-    priced,
-    { series: 'PRO', seller: deps.seller, seriesId, year, sequence },
-    org,
-    today,
-    [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }],
-    {
-      status: 'open',
-      checkoutId: checkout.id,
-    },
-  );
+  const proforma = toInvoice(priced, { series: 'PRO', seller, seriesId, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
+    status: 'open',
+    checkoutId: checkout.id,
+  });
   // What the transfer must bring, and the reference that lets the bank statement name this document.
   proforma.amountDue = checkout.chargePart;
-  proforma.paymentReference = paymentReferenceFor(deps.seller, proforma);
+  proforma.paymentReference = paymentReferenceFor(seller, proforma);
   return proforma;
 }

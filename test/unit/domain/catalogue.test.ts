@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Catalogue, DEFAULT_CATALOGUE, type ProductType } from '../../../shared/domain/catalogue.ts';
+import { Catalogue, type ProductType } from '../../../shared/domain/catalogue.ts';
+import { DEFAULT_CATALOGUE } from '../../support/sample-config.ts';
 
 /**
  * The demo provider's published price list and non-payment settings, as the
@@ -53,7 +54,7 @@ const valid: ProductType = {
 
 describe('the default catalogue', () => {
   it('is the published price list and settings, type by type', () => {
-    const catalogue = new Catalogue();
+    const catalogue = new Catalogue(DEFAULT_CATALOGUE);
     expect(catalogue.all().map((t) => t.id)).toEqual(Object.keys(PUBLISHED));
     for (const [id, p] of Object.entries(PUBLISHED)) {
       expect(catalogue.get(id), id).toEqual({
@@ -72,7 +73,7 @@ describe('the default catalogue', () => {
   });
 
   it('knows nothing it was not given', () => {
-    expect(new Catalogue().get('domain-org')).toBeUndefined();
+    expect(new Catalogue(DEFAULT_CATALOGUE).get('domain-org')).toBeUndefined();
     const own = new Catalogue([valid]);
     expect(own.all()).toEqual([valid]);
     expect(own.get('x')).toBe(valid);

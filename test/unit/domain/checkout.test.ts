@@ -16,7 +16,7 @@ import { creditNoteFor, creditNoteForPart, toInvoice, uncredited, type Invoice }
 import { Money } from '../../../shared/domain/money.ts';
 import type { Organisation } from '../../../shared/domain/organisation.ts';
 import { priceInvoice } from '../../../shared/domain/pricing.ts';
-import { DEFAULT_SELLER } from '../../../shared/domain/seller.ts';
+import { DEFAULT_SELLER } from '../../support/sample-config.ts';
 
 const chf = (v: string) => Money.of(v, 'CHF');
 

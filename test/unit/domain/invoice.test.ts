@@ -1,16 +1,16 @@
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
-import { Catalogue } from '../../../shared/domain/catalogue.ts';
+
 import { creditNoteFor, creditNoteForPart, formatInvoiceNumber, priceRenewal, toInvoice, uncredited, type Invoice } from '../../../shared/domain/invoice.ts';
 import { Money } from '../../../shared/domain/money.ts';
 import type { Organisation } from '../../../shared/domain/organisation.ts';
 import { priceInvoice } from '../../../shared/domain/pricing.ts';
 import type { Product } from '../../../shared/domain/product.ts';
-import { DEFAULT_SELLER } from '../../../shared/domain/seller.ts';
+import { DEFAULT_SELLER, SAMPLE_CONFIG } from '../../support/sample-config.ts';
 import { vatTreatment } from '../../../shared/domain/vat.ts';
 
 // Every expected figure below is worked out by hand in the comment beside it.
-const catalogue = new Catalogue();
+const catalogue = SAMPLE_CONFIG.catalogue;
 const domain = catalogue.get('domain-ch')!;
 const hosting = catalogue.get('web-hosting')!;
 const chf = (s: string) => Money.of(s, 'CHF');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Catalogue } from '../../../shared/domain/catalogue.ts';
+import { SAMPLE_CONFIG } from '../../support/sample-config.ts';
 import {
   assertAllowedPeriod,
   assertCanSwitchAutoRenewOn,
@@ -14,7 +15,7 @@ import {
   type Product,
 } from '../../../shared/domain/product.ts';
 
-const catalogue = new Catalogue();
+const catalogue = SAMPLE_CONFIG.catalogue;
 const domain = catalogue.get('domain-ch')!; // reminders 30/7/1, retries +3/+7/+10/+13, block +0, terminate +40
 const server = catalogue.get('cloud-server')!; // block +2, terminate +21
 
@@ -85,15 +86,30 @@ describe('automatic renewal schedule', () => {
 
 describe('switching auto-renew on', () => {
   it('is refused less than 14 days before expiry with a message that says to renew manually', () => {
-    expect(() => assertCanSwitchAutoRenewOn(product(), '2026-12-18')).toThrow(/less than 14 days away\. Renew it manually first/);
+    expect(() => assertCanSwitchAutoRenewOn(product(), '2026-12-18', domain)).toThrow(/less than 14 days away\. Renew it manually first/);
   });
 
   it('is allowed exactly 14 days before expiry', () => {
-    expect(() => assertCanSwitchAutoRenewOn(product(), '2026-12-17')).not.toThrow();
+    expect(() => assertCanSwitchAutoRenewOn(product(), '2026-12-17', domain)).not.toThrow();
+  });
+
+  it('is refused for a type the configuration does not let renew on its own, whatever the date', () => {
+    const manualOnly = { ...domain, autoRenewable: false };
+    expect(() => assertCanSwitchAutoRenewOn(product(), '2026-06-01', manualOnly)).toThrow(
+      /\.ch domain name does not renew automatically: renew example\.ch manually before 2026-12-31/,
+    );
+  });
+
+  it('schedules no payment attempt for an auto-renewing product whose type stopped renewing on its own', () => {
+    const manualOnly = { ...domain, autoRenewable: false };
+    const actions = (type: typeof domain) => scheduleOf(product({ autoRenew: true }), type).map((a) => a.action);
+    expect(actions(domain)).toContain('attempt');
+    expect(actions(manualOnly)).not.toContain('attempt');
+    expect(actions(manualOnly)).toContain('reminder');
   });
 
   it('is refused for a terminated product', () => {
-    expect(() => assertCanSwitchAutoRenewOn(product({ status: 'terminated' }), '2026-01-01')).toThrow(/terminated/);
+    expect(() => assertCanSwitchAutoRenewOn(product({ status: 'terminated' }), '2026-01-01', domain)).toThrow(/terminated/);
   });
 });
 
@@ -171,12 +187,12 @@ describe('the rules of a period, by hand', () => {
       }
       return ['accepted'];
     };
-    expect(code(() => assertCanSwitchAutoRenewOn(product({ status: 'terminated' }), '2026-11-01'))).toEqual(['Product p1 is terminated', 'product_terminated']);
-    expect(code(() => assertCanSwitchAutoRenewOn(product(), '2026-12-18'))).toEqual([
+    expect(code(() => assertCanSwitchAutoRenewOn(product({ status: 'terminated' }), '2026-11-01', domain))).toEqual(['Product p1 is terminated', 'product_terminated']);
+    expect(code(() => assertCanSwitchAutoRenewOn(product(), '2026-12-18', domain))).toEqual([
       'Auto-renewal cannot be switched on for example.ch: it expires on 2026-12-31, less than 14 days away. Renew it manually first.',
       'auto_renew_too_late',
     ]);
-    expect(code(() => assertCanSwitchAutoRenewOn(product(), '2026-12-17'))).toEqual(['accepted']);
+    expect(code(() => assertCanSwitchAutoRenewOn(product(), '2026-12-17', domain))).toEqual(['accepted']);
     expect(code(() => assertAllowedPeriod(hosting, 6))).toEqual(['Period of 6 months is not allowed for Web hosting; allowed: 1, 12, 24, 36 months', 'period_not_allowed']);
   });
 });

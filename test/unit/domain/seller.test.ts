@@ -1,7 +1,8 @@
 import { isValidIBAN, electronicFormatIBAN } from 'ibantools';
 import { checkVAT, switzerland } from 'jsvat';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SELLER, seriesIdFor } from '../../../shared/domain/seller.ts';
+import { seriesIdFor } from '../../../shared/domain/seller.ts';
+import { DEFAULT_SELLER } from '../../support/sample-config.ts';
 
 describe('the demo seller', () => {
   it('has accounts a Swiss bank accepts: an IBAN and a QR-IBAN (institution id 30000-31999)', () => {

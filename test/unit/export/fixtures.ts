@@ -5,7 +5,7 @@ import { creditNoteFor, toInvoice, type Invoice, type InvoicePayment, type Invoi
 import { Money, type Currency } from '../../../shared/domain/money.ts';
 import type { Organisation } from '../../../shared/domain/organisation.ts';
 import { priceInvoice, type PriceLineInput } from '../../../shared/domain/pricing.ts';
-import { DEFAULT_SELLER } from '../../../shared/domain/seller.ts';
+import { DEFAULT_SELLER } from '../../support/sample-config.ts';
 import type { VatTreatment } from '../../../shared/domain/vat.ts';
 
 export const org = (over: Partial<Organisation> = {}): Organisation => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addProduct, addProducts } from '../../../shared/use-cases/manage-products.ts';
+import { Catalogue } from '../../../shared/domain/catalogue.ts';
+import { addProduct, addProducts, switchAutoRenew } from '../../../shared/use-cases/manage-products.ts';
 import { anOrg, runtime } from '../../support/local-stack.ts';
 
 // A product added by the provider's systems, on the in-memory store. A .ch domain expiring on 2026-12-31
@@ -66,5 +67,34 @@ describe('adding a product', () => {
     expect(report[1]).toMatchObject({ message: expect.stringContaining('expiry') });
     expect(reads).toEqual({ org: 1, method: 2 });
     expect((await rt.store.listProducts('acme')).map((p) => p.id).sort()).toEqual(['a', 'c', 'taken']);
+  });
+});
+
+describe('a product type the configuration does not let renew on its own', () => {
+  async function manualOnly() {
+    const { rt, method } = await setUp();
+    const domain = rt.deps.catalogue.get('domain-ch')!;
+    const catalogue = new Catalogue([...rt.deps.catalogue.all().filter((t) => t.id !== 'domain-ch'), { ...domain, autoRenewable: false }]);
+    return { rt, deps: { ...rt.deps, catalogue }, method };
+  }
+
+  it('refuses a product added with auto-renew on (400), and takes it with auto-renew off', async () => {
+    const { rt, deps } = await manualOnly();
+    await expect(addProduct(deps, 'acme', DOMAIN)).rejects.toMatchObject({ status: 400, code: 'auto_renew_not_offered' });
+    expect(await rt.store.listProducts('acme')).toEqual([]);
+    expect((await addProduct(deps, 'acme', { ...DOMAIN, autoRenew: false })).autoRenew).toBe(false);
+  });
+
+  it('refuses switching it on for one product (422) and lists it among the refused for all (the 14-day rule aside), changing nothing', async () => {
+    const { rt, deps } = await manualOnly();
+    await addProduct(deps, 'acme', { ...DOMAIN, autoRenew: false });
+    await addProduct(deps, 'acme', { id: 'web', typeId: 'web-hosting', name: 'example.ch hosting', expiry: '2027-03-31', autoRenew: false });
+    await expect(switchAutoRenew(deps, 'acme', { productId: 'dom', on: true })).rejects.toMatchObject({ status: 422, code: 'auto_renew_not_offered' });
+    const all = await switchAutoRenew(deps, 'acme', { on: true, all: true });
+    expect(all.changed).toEqual(['web']);
+    expect(all.refused).toEqual([
+      { productId: 'dom', code: 'auto_renew_not_offered', message: '.ch domain name does not renew automatically: renew example.ch manually before 2026-12-31' },
+    ]);
+    expect((await rt.store.getProduct('acme', 'dom'))?.autoRenew).toBe(false);
   });
 });
