@@ -213,4 +213,30 @@ describe('billing CLI on the embedded stack', () => {
       else process.env.JAVA_HOME = saved;
     }
   });
+  it('runs on the configuration --config names: its price on the invoice, its seller refused when unknown, a broken file refused whole', async () => {
+    const dir = join(home, '..', 'config');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'stage.yaml');
+    // The sample with the .ch domain at CHF 20.00 instead of 13.00.
+    writeFileSync(file, readFileSync('config/sample.yaml', 'utf8').replace("prices: { CHF: '13.00', EUR: '13.50' }", "prices: { CHF: '20.00', EUR: '13.50' }"));
+    const at = ['--today', '2026-12-01', '--config', file];
+    expect((await billing(home, ...at, 'org', 'create', '--id', 'priced', '--name', 'Priced AG', '--currency', 'CHF', '--country', 'CH')).code).toBe(0);
+    expect((await billing(home, ...at, 'balance', 'top-up', '--org', 'priced', '--amount', '50', '--reference', 'dep-p')).code).toBe(0);
+    expect(
+      (await billing(home, ...at, 'product', 'add', '--org', 'priced', '--type', 'domain-ch', '--name', 'priced.ch', '--id', 'priced-ch', '--expiry', '2026-12-31')).code,
+    ).toBe(0);
+    const renewed = await billing(home, ...at, '--json', 'renew', '--org', 'priced', '--product', 'priced-ch', '--request-id', 'r-p');
+    expect(renewed.err).toBe('');
+    // 20.00 + 8.1 % VAT (1.62) = 21.62: the file's price, not the sample's 13.00.
+    expect(json<{ total: string }>(renewed.out).total).toBe('21.62');
+
+    const unknown = await billing(home, ...at, 'org', 'create', '--id', 'nobody', '--name', 'N', '--currency', 'CHF', '--country', 'CH', '--seller', 'fr');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/Unknown seller fr; the configuration has: ch/);
+
+    const broken = await billing(home, '--config', 'test/fixtures/config/broken.yaml', 'balance', 'show', '--org', 'priced');
+    expect(broken.code).toBe(2);
+    expect(broken.err).toMatch(/11 problem\(s\) in the configuration/);
+    expect(broken.err).toMatch(/broken\.yaml:3:1 {2}defaultSeller/);
+  });
 });
