@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -28,8 +29,17 @@ export function prepareStageConfig(file: string): { json: string; stage: string 
   const text = readFileSync(file, 'utf8');
   const check = checkConfigText(text);
   if (!check.ok) throw new Error(`${file}: the configuration is not valid\n${formatProblems(file, check.problems)}`);
-  const json = join(mkdtempSync(join(tmpdir(), 'billing-config-')), 'billing-config.json');
   // As written (defaults not filled in): the function validates it again at cold start.
-  writeFileSync(json, JSON.stringify(parse(text)));
+  const content = JSON.stringify(parse(text));
+  // Named by its content: synthesizing again (the tests do, many times) reuses the file instead of adding one.
+  const dir = join(tmpdir(), 'billing-config');
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${createHash('sha256').update(content).digest('hex').slice(0, 16)}.json`);
+  if (!existsSync(json)) {
+    // Written aside and renamed: a synth running at the same time never copies half a file.
+    const aside = `${json}.${process.pid}`;
+    writeFileSync(aside, content);
+    renameSync(aside, json);
+  }
   return { json, stage: check.file.stage };
 }

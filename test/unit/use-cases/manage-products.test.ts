@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalogue } from '../../../shared/domain/catalogue.ts';
 import { addProduct, addProducts, switchAutoRenew } from '../../../shared/use-cases/manage-products.ts';
+import { renewManually } from '../../../shared/use-cases/renew-manually.ts';
 import { anOrg, runtime } from '../../support/local-stack.ts';
 
 // A product added by the provider's systems, on the in-memory store. A .ch domain expiring on 2026-12-31
@@ -96,5 +97,15 @@ describe('a product type the configuration does not let renew on its own', () =>
       { productId: 'dom', code: 'auto_renew_not_offered', message: '.ch domain name does not renew automatically: renew example.ch manually before 2026-12-31' },
     ]);
     expect((await rt.store.getProduct('acme', 'dom'))?.autoRenew).toBe(false);
+  });
+  it('is not switched on by a payment with a saved card, which would switch it on for any other type (R-8)', async () => {
+    const { rt, deps, method } = await manualOnly();
+    await addProduct(deps, 'acme', { ...DOMAIN, autoRenew: false, expiry: '2026-12-31' });
+    await addProduct(deps, 'acme', { id: 'web', typeId: 'web-hosting', name: 'example.ch hosting', expiry: '2026-12-31', autoRenew: false });
+    // No balance: both renewals are charged on the saved Visa card.
+    await renewManually(deps, 'acme', { productId: 'dom', paymentMethodId: method.id, requestId: 'r-dom' });
+    await renewManually(deps, 'acme', { productId: 'web', paymentMethodId: method.id, requestId: 'r-web' });
+    expect((await rt.store.getProduct('acme', 'dom'))?.autoRenew).toBe(false);
+    expect((await rt.store.getProduct('acme', 'web'))?.autoRenew).toBe(true);
   });
 });
