@@ -30,9 +30,11 @@ import { FileDocumentStore } from '../shared/adapters/local/file-document-store.
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
 import { WorkerPdfRenderer } from '../shared/adapters/documents/worker-pdf-renderer.ts';
 import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
+import { EmlFileMailer } from '../shared/adapters/mail/eml-file-mailer.ts';
+import { deliverEmail, deliverOutbox, type MailDeps, type OutboxSweep } from '../shared/use-cases/mail/deliver-email.ts';
 
 /** Every port the engine's use cases take, wired for this machine: the whole store, each use case typing the part it reads. */
-export type EngineDeps = Omit<CheckoutDeps & FinanceDeps, 'store'> & { store: BillingStore };
+export type EngineDeps = Omit<CheckoutDeps & FinanceDeps & MailDeps, 'store'> & { store: BillingStore };
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
@@ -54,6 +56,8 @@ export interface LocalRuntime {
   provisioning: RecordingProvisioning;
   gateway: PaymentGateway;
   endpoint: string;
+  /** Fault injection: every queue message, and every e-mail, is delivered twice. */
+  duplicateDeliveries: boolean;
   close(): Promise<void>;
 }
 
@@ -124,6 +128,9 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     charges: opts.separateCharges ? { mode: 'deferred', queue: chargeQueue } : CHARGE_INLINE,
     renderer,
     documents: new FileDocumentStore(opts.outDir ?? 'out'),
+    // The mail service of this machine: .eml files under out/mail/, from the outbox, once each.
+    mailer: new EmlFileMailer(opts.outDir ?? 'out', config.mail.portalUrl),
+    ...(config.mail.from ? { mailFrom: config.mail.from } : {}),
     exportsQueue,
     store,
     gateway,
@@ -153,6 +160,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     provisioning,
     gateway,
     endpoint: endpoint!,
+    duplicateDeliveries: queueOpts.duplicateDeliveries,
     close: async () => {
       if (renderer instanceof WorkerPdfRenderer) await renderer.close();
       client?.destroy();
@@ -176,7 +184,7 @@ export async function runLifecycle(rt: LocalRuntime): Promise<void> {
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(rt.deps, false));
 }
 
-/** Delivers whatever settlement and lifecycle work is queued, as the queues' consumers would in AWS. */
+/** Delivers whatever settlement and lifecycle work is queued, as the queues' consumers would in AWS, then the day's e-mails. */
 export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps): Promise<void> {
   // What AWS's 5-minute sweep does: commands a crashed command committed but never queued go out now.
   await sweepLifecycle(deps, 0);
@@ -185,6 +193,19 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps):
     await rt.exportsQueue.drain(makeRunExportHandler(deps, false));
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
   }
+  await sendOutbox(rt, deps);
+}
+
+/**
+ * The outbox's consumer on this machine (DynamoDB Streams and the mail queue in AWS): the day's
+ * unsent e-mails, as .eml files. Under fault injection each e-mail is delivered twice, as a stream may.
+ */
+export async function sendOutbox(rt: LocalRuntime, deps: EngineDeps = rt.deps, date: IsoDate = deps.clock.today()): Promise<OutboxSweep> {
+  const sweep = await deliverOutbox(deps, date);
+  if (rt.duplicateDeliveries) {
+    for (const email of await deps.store.listOutbox(date)) await deliverEmail(deps, { date, id: email.id });
+  }
+  return sweep;
 }
 
 /**

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { addDays, type IsoDate } from '../../shared/domain/calendar.ts';
 import type { Currency } from '../../shared/domain/money.ts';
+import type { Language } from '../../shared/domain/organisation.ts';
 import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
 import { addProducts } from '../../shared/use-cases/manage-products.ts';
@@ -39,6 +40,14 @@ const METHODS: MethodProfile[] = [
 ];
 
 const TYPES = ['domain-ch', 'domain-com', 'web-hosting', 'mail-service', 'cloud-storage', 'cloud-server', 'streaming'];
+/** The language of a demo organisation: its country's, and for Switzerland one of its three plus English, by its id (no draw of the seed). */
+function languageOf(country: string, id: string): Language {
+  const byCountry: Record<string, Language> = { DE: 'de', AT: 'de', LI: 'de', FR: 'fr', IT: 'it' };
+  if (byCountry[country]) return byCountry[country];
+  const swiss: Language[] = ['de', 'fr', 'de', 'it', 'fr', 'en'];
+  return swiss[Number(id.replace(/\D/g, '').slice(-3)) % swiss.length]!;
+}
+
 const COUNTRIES_EUR: { country: string; vat?: string }[] = [
   { country: 'DE', vat: 'DE129273398' },
   { country: 'FR' },
@@ -110,6 +119,7 @@ export async function seedPortfolio(rt: LocalRuntime, opts: SeedOptions): Promis
             ...('vat' in place && place.vat ? { vatNumber: place.vat } : {}),
             owner: { userId: `user-${id}`, email, name: `Owner of ${id}` },
             billingContacts: [email],
+            language: languageOf(place.country, id),
           });
           const pm = profile.ref
             ? await addPaymentMethod(deps, id, { kind: profile.kind, label: profile.label, gatewayRef: profile.ref, ...(profile.kind === 'card' ? { brand: 'visa' } : {}) })

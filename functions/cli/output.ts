@@ -63,7 +63,10 @@ export function nightTable(reports: NightReport[]): string {
 
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)';
-  const cells: string[][] = rows.map((r) => columns.map((c) => (r[c] === undefined ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c]))));
+  // A list of plain values (e-mail recipients) reads as "a, b"; other objects as JSON.
+  const cell = (v: unknown) =>
+    v === undefined ? '' : Array.isArray(v) && v.every((x) => typeof x !== 'object') ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const cells: string[][] = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   const line = (cs: string[]) =>
     cs

@@ -192,6 +192,17 @@ function uniqueIds(what: string) {
   };
 }
 
+const MailSchema = z
+  .strictObject({
+    from: z.email('must be an e-mail address').optional().describe("The sender of sellers that have no e-mail address of their own (each seller's `email` is its sender)."),
+    portalUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) address' })
+      .default('http://127.0.0.1:8787')
+      .describe("The customer portal's address: the buttons of the e-mails lead there."),
+  })
+  .default({ portalUrl: 'http://127.0.0.1:8787' })
+  .describe('How e-mails are sent.');
+
 export const BillingConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -211,6 +222,7 @@ export const BillingConfigSchema = z
       .superRefine(uniqueIds('product type'), ALWAYS)
       .describe('The product types and their prices, periods and non-payment schedule.'),
     vat: VatSchema,
+    mail: MailSchema,
   })
   .superRefine((c, ctx) => {
     const sellers = Array.isArray(c.sellers) ? c.sellers : [];
@@ -219,6 +231,9 @@ export const BillingConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['defaultSeller'], message: `names no seller of the list (${sellers.map((s) => s?.id).join(', ')})` });
     }
     sellers.forEach((s, i) => {
+      if (s && typeof s === 'object' && !s.email && !c.mail?.from) {
+        ctx.addIssue({ code: 'custom', path: ['sellers', i, 'email'], message: 'the seller needs an address to send e-mails from (or set mail.from)' });
+      }
       const sellerCountry: unknown = s?.address?.country;
       if (typeof sellerCountry === 'string' && c.vat?.rates && !rates[sellerCountry]) {
         ctx.addIssue({ code: 'custom', path: ['sellers', i, 'address', 'country'], message: `vat.rates has no rates for ${sellerCountry}, the seller's country` });
@@ -237,6 +252,7 @@ export interface EngineConfig {
   sellers: ReadonlyMap<string, Seller>;
   catalogue: Catalogue;
   vatRates: VatRateTable;
+  mail: { from?: string; portalUrl: string };
 }
 
 const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
@@ -286,6 +302,7 @@ export function engineConfig(file: BillingConfigFile, resolvePath: (p: string) =
     sellers,
     catalogue: new Catalogue(file.catalogue.map(toProductType)),
     vatRates: file.vat.rates,
+    mail: { portalUrl: file.mail.portalUrl, ...(file.mail.from ? { from: file.mail.from } : {}) },
   };
 }
 

@@ -57,3 +57,10 @@ export function datesBetween(from: IsoDate, to: IsoDate): IsoDate[] {
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
   return out;
 }
+
+/** An ISO instant moved by some seconds: arithmetic on a given instant, never a reading of the clock. */
+export function addSeconds(instant: string, seconds: number): string {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) throw new Error(`not an ISO instant: "${instant}"`);
+  return new Date(ms + seconds * 1000).toISOString();
+}

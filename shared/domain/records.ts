@@ -165,6 +165,27 @@ export interface OutboxEmail {
     | 'payment-method-removed';
   data: Record<string, string>;
   createdAt: string;
+  /** Set by the sender (deliver-email.ts): when the mail service took it, and its id there (a file locally). */
+  sentAt?: string;
+  sentRef?: string;
+  /** Attempts that failed, and the last failure, while it is not sent. */
+  failedAttempts?: number;
+  lastError?: string;
+  /** A sender working on it until then: another delivery of the same e-mail leaves it alone. */
+  claimUntil?: string;
+  claimToken?: string;
+  /** Bounces and complaints the mail service reported, once each. */
+  feedback?: EmailFeedback[];
+}
+
+export interface EmailFeedback {
+  /** The mail service's id of the report: a report delivered twice is recorded once. */
+  id: string;
+  type: 'bounce' | 'complaint';
+  /** Permanent, Transient, Undetermined for bounces; the complaint's kind (abuse, ...) for complaints. */
+  subType?: string;
+  recipients: string[];
+  at: string;
 }
 
 export type LifecycleAction = 'block' | 'unblock' | 'terminate';

@@ -11,12 +11,12 @@ import type {
   LifecycleCommand,
   NightOutcome,
   NightRun,
-  OutboxEmail,
   PaymentAttempt,
   PendingLifecycleRef,
   PaymentRecord,
   StoredGatewayEvent,
 } from '../domain/records.ts';
+import type { OutboxStore } from './outbox-store.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
 
 /*
@@ -95,7 +95,6 @@ export interface OperationReads {
   listLifecycleCommands(date: IsoDate): Promise<LifecycleCommand[]>;
   /** Commands still pending from the nights `from` to `to` (both included), oldest night first; an index read, so a command applied a moment ago may still be listed. */
   listPendingLifecycle(from: IsoDate, to: IsoDate): Promise<PendingLifecycleRef[]>;
-  listOutbox(date: IsoDate): Promise<OutboxEmail[]>;
   listNightOutcomes(night: IsoDate): Promise<NightOutcome[]>;
   getGatewayEvent(id: string): Promise<StoredGatewayEvent | undefined>;
   getBankCredit(id: string): Promise<BankCreditRecord | undefined>;
@@ -114,4 +113,4 @@ export interface NightLog {
 }
 
 /** Everything the engine reads and writes, as the adapters implement it. */
-export interface BillingStore extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog {}
+export interface BillingStore extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog, OutboxStore {}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { assertKnownSeller, type SellerDeps } from './sellers.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
-import { assertCanAssignRole, assertKeepsALegalOwner, type Member, type Organisation } from '../domain/organisation.ts';
+import { assertCanAssignRole, assertKeepsALegalOwner, LANGUAGES, type Member, type Organisation } from '../domain/organisation.ts';
 import { assertMethodAcceptsCurrency, savedMethodId, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { isValidVatNumber } from '../domain/vat.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -30,6 +30,8 @@ export const NewOrganisation = z.object({
   reminderDaysBefore: z.array(z.number().int().min(1).max(120)).max(10).optional(),
   /** The seller of the stage's configuration that bills it; the default seller when absent. */
   sellerId: z.string().min(1).max(8).optional(),
+  /** Invoices and e-mails; French when absent. */
+  language: z.enum(LANGUAGES, { message: 'must be one of fr, de, it, en' }).optional(),
 });
 
 /** Creates an organisation with its first legal owner, in one transaction. */
@@ -56,6 +58,7 @@ export async function createOrganisation(
     ...(input.address ? { address: input.address } : {}),
     ...(input.reminderDaysBefore ? { reminderDaysBefore: input.reminderDaysBefore } : {}),
     ...(input.sellerId ? { sellerId: input.sellerId } : {}),
+    ...(input.language ? { language: input.language } : {}),
   };
   const owner: Member = { orgId: id, ...input.owner, role: 'legal-owner', billingRights: true, productIds: [] };
   await deps.store.commit([

@@ -392,5 +392,45 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await conflict(s, [{ type: 'outcome', outcome: { ...outcome } }])).toEqual(['outcome']);
       expect((await s.listNightOutcomes('2026-12-17')).map((o) => o.productId)).toEqual(['p']);
     });
+
+    it('lets one sender at a time take an e-mail, marks it sent for good, and keeps each bounce once', async () => {
+      const s = await makeStore();
+      const email = {
+        id: 'p#renewal-paid',
+        date: '2026-12-01',
+        orgId: 'a',
+        to: ['x@y.ch'],
+        template: 'renewal-paid' as const,
+        data: { amount: '1.00' },
+        createdAt: '2026-12-01T02:00:00Z',
+      };
+      const at = (t: string) => `2026-12-01T${t}Z`;
+      expect(await s.claimEmail('2026-12-01', 'nothing', { token: 't0', now: at('02:00:00'), until: at('02:02:00') })).toEqual({ status: 'missing' });
+      await s.commit([{ type: 'email', email }]);
+      const first = await s.claimEmail('2026-12-01', email.id, { token: 't1', now: at('02:00:00'), until: at('02:02:00') });
+      expect(first).toEqual({ status: 'claimed', email: { ...email, claimToken: 't1', claimUntil: at('02:02:00') } });
+      expect((await s.claimEmail('2026-12-01', email.id, { token: 't2', now: at('02:01:59'), until: at('02:03:59') })).status).toBe('busy');
+      // A failure ends the claim and is counted; the next claim may come at once.
+      expect(await s.finishEmail('2026-12-01', email.id, 't2', { sent: false, error: 'not mine' })).toBe(false);
+      expect(await s.finishEmail('2026-12-01', email.id, 't1', { sent: false, error: 'throttled' })).toBe(true);
+      expect(await s.getEmail('2026-12-01', email.id)).toEqual({ ...email, failedAttempts: 1, lastError: 'throttled' });
+      expect((await s.claimEmail('2026-12-01', email.id, { token: 't3', now: at('02:00:30'), until: at('02:02:30') })).status).toBe('claimed');
+      // A claim that ran out is taken over; the old token no longer finishes anything.
+      expect((await s.claimEmail('2026-12-01', email.id, { token: 't4', now: at('02:05:00'), until: at('02:07:00') })).status).toBe('claimed');
+      expect(await s.finishEmail('2026-12-01', email.id, 't3', { sent: true, at: at('02:05:01'), ref: 'late' })).toBe(false);
+      expect(await s.finishEmail('2026-12-01', email.id, 't4', { sent: true, at: at('02:05:01'), ref: 'msg-1' })).toBe(true);
+      const sent = { ...email, failedAttempts: 1, sentAt: at('02:05:01'), sentRef: 'msg-1' };
+      expect(await s.getEmail('2026-12-01', email.id)).toEqual(sent);
+      expect(await s.claimEmail('2026-12-01', email.id, { token: 't5', now: at('03:00:00'), until: at('03:02:00') })).toEqual({ status: 'sent', email: sent });
+
+      const bounce = { id: 'fb-1', type: 'bounce' as const, subType: 'Permanent/General', recipients: ['x@y.ch'], at: at('02:06:00') };
+      expect(await s.recordEmailFeedback('2026-12-01', email.id, bounce)).toBe(true);
+      expect(await s.recordEmailFeedback('2026-12-01', email.id, bounce)).toBe(false);
+      const complaint = { id: 'fb-2', type: 'complaint' as const, recipients: ['x@y.ch'], at: at('09:00:00') };
+      expect(await s.recordEmailFeedback('2026-12-01', email.id, complaint)).toBe(true);
+      expect(await s.recordEmailFeedback('2026-12-01', 'nothing', complaint)).toBe(false);
+      expect(await s.getEmail('2026-12-01', email.id)).toEqual({ ...sent, feedback: [bounce, complaint] });
+      expect(await s.listOutbox('2026-12-01')).toEqual([{ ...sent, feedback: [bounce, complaint] }]);
+    });
   });
 }

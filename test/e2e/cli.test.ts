@@ -85,7 +85,17 @@ describe('billing CLI on the embedded stack', () => {
 
   it('lists the e-mails of the outbox and the lifecycle commands', async () => {
     const outbox = await billing(home, '--json', 'outbox', 'list', '--date', '2026-12-17');
-    expect(json<{ template: string; to: string[] }[]>(outbox.out)).toEqual([expect.objectContaining({ template: 'renewal-paid', to: ['owner@example.ch'] })]);
+    expect(json<{ template: string; to: string[] }[]>(outbox.out)).toEqual([
+      // Sent as the night ended: an .eml file under out/mail/, named by the day, the organisation and the e-mail.
+      expect.objectContaining({
+        template: 'renewal-paid',
+        to: ['owner@example.ch'],
+        status: 'sent',
+        file: expect.stringMatching(/^mail\/2026-12-17\/acme\/[\w.-]+_renewal-paid\.eml$/),
+      }),
+    ]);
+    const human = await billing(home, 'outbox', 'list', '--date', '2026-12-17');
+    expect(human.out).toMatch(/2026-12-17 +renewal-paid +acme +owner@example\.ch +sent +mail\/2026-12-17\/acme\//);
     const lifecycle = await billing(home, '--json', 'lifecycle', 'list');
     expect(json<unknown[]>(lifecycle.out)).toEqual([]);
   });

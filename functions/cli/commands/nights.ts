@@ -33,7 +33,20 @@ export function registerNightCommands(program: Command, c: Ctx): void {
       c().print(nightTable(reports), reports.map(nightJson));
     });
 
-  nightList(program, c, 'outbox', (rt, d) => rt.store.listOutbox(d), ['date', 'template', 'to', 'productId']);
+  // Each e-mail with where it went: the .eml file under out/ once sent, or why it is not yet.
+  nightList(
+    program,
+    c,
+    'outbox',
+    async (rt, d) =>
+      (await rt.store.listOutbox(d)).map((e) => ({
+        ...e,
+        status: e.sentAt ? 'sent' : e.failedAttempts ? `failed x${e.failedAttempts}: ${e.lastError ?? ''}` : 'pending',
+        file: e.sentRef ?? '',
+        bounces: (e.feedback ?? []).map((f) => `${f.type} ${f.recipients.join(' ')}`).join('; '),
+      })),
+    ['date', 'template', 'orgId', 'to', 'status', 'file'],
+  );
   nightList(program, c, 'lifecycle', (rt, d) => rt.store.listLifecycleCommands(d), ['date', 'action', 'orgId', 'productId', 'status', 'appliedAt']);
 }
 

@@ -19,6 +19,7 @@ export function registerOrganisationCommands(program: Command, c: Ctx): void {
     .option('--owner-email <email>', 'legal owner', 'owner@example.ch')
     .option('--reminder-days <list>', 'comma-separated days before expiry, e.g. 30,7')
     .option('--seller <id>', "the seller of the configuration that bills it (default: the configuration's default seller)")
+    .option('--language <fr|de|it|en>', 'of its invoices and e-mails (default: fr)')
     .action(async (o: Record<string, string | undefined>) => {
       const reminderDays = o.reminderDays?.split(',').map((d) => intArg('--reminder-days', 1, 120)(d.trim()));
       const created = await c().withRuntime((rt) =>
@@ -32,6 +33,7 @@ export function registerOrganisationCommands(program: Command, c: Ctx): void {
           owner: { userId: o.ownerEmail, email: o.ownerEmail, name: o.ownerEmail },
           ...(reminderDays ? { reminderDaysBefore: reminderDays } : {}),
           ...(o.seller ? { sellerId: o.seller } : {}),
+          ...(o.language ? { language: o.language } : {}),
         }),
       );
       c().print(`created organisation ${created.id} (${created.currency})`, created);

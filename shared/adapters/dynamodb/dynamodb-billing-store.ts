@@ -1,5 +1,5 @@
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
@@ -7,11 +7,13 @@ import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
 import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
+import type { EmailClaim, EmailDeliveryOutcome } from '../../ports/outbox-store.ts';
 import type {
   LedgerEntry,
   LifecycleCommand,
   NightOutcome,
   NightRun,
+  EmailFeedback,
   OutboxEmail,
   PaymentAttempt,
   PaymentRecord,
@@ -28,7 +30,8 @@ import { TABLE_KEYS } from './table-schema.ts';
 type Item = Record<string, unknown>;
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
-const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity'];
+// feedbackIds: the set that keeps each bounce or complaint report once (recordEmailFeedback), not part of the record.
+const KEY_ATTRS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'entity', 'feedbackIds'];
 
 function strip<T>(item: Item | undefined): T | undefined {
   if (!item) return undefined;
@@ -578,6 +581,63 @@ export class DynamoDbBillingStore implements BillingStore {
   }
   listOutbox(date: IsoDate) {
     return this.allShards<OutboxEmail>((shard) => keys.outboxPk(date, shard));
+  }
+
+  getEmail(date: IsoDate, id: string) {
+    return this.get<OutboxEmail>(keys.email(date, id));
+  }
+
+  async claimEmail(date: IsoDate, id: string, claim: { token: string; now: string; until: string }): Promise<EmailClaim> {
+    const taken = await this.conditionalUpdate<OutboxEmail>({
+      Key: keys.email(date, id),
+      UpdateExpression: 'SET claimToken = :t, claimUntil = :u',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt) AND (attribute_not_exists(claimUntil) OR claimUntil < :now)',
+      ExpressionAttributeValues: { ':t': claim.token, ':u': claim.until, ':now': claim.now },
+    });
+    if (taken) return { status: 'claimed', email: taken };
+    // Refused: read it to say why (a second delivery, or a sender at work).
+    const email = await this.getEmail(date, id);
+    if (!email) return { status: 'missing' };
+    return { status: email.sentAt ? 'sent' : 'busy', email };
+  }
+
+  async finishEmail(date: IsoDate, id: string, token: string, outcome: EmailDeliveryOutcome): Promise<boolean> {
+    const done = await this.conditionalUpdate<OutboxEmail>({
+      Key: keys.email(date, id),
+      ...(outcome.sent
+        ? {
+            UpdateExpression: 'SET sentAt = :at, sentRef = :ref REMOVE claimToken, claimUntil, lastError',
+            ExpressionAttributeValues: { ':t': token, ':at': outcome.at, ':ref': outcome.ref },
+          }
+        : {
+            UpdateExpression: 'SET failedAttempts = if_not_exists(failedAttempts, :zero) + :one, lastError = :e REMOVE claimToken, claimUntil',
+            ExpressionAttributeValues: { ':t': token, ':zero': 0, ':one': 1, ':e': outcome.error.slice(0, 1000) },
+          }),
+      ConditionExpression: 'claimToken = :t',
+    });
+    return done !== undefined;
+  }
+
+  async recordEmailFeedback(date: IsoDate, id: string, feedback: EmailFeedback): Promise<boolean> {
+    const done = await this.conditionalUpdate<OutboxEmail>({
+      Key: keys.email(date, id),
+      UpdateExpression: 'SET feedback = list_append(if_not_exists(feedback, :none), :f) ADD feedbackIds :ids',
+      // The report's id in a set beside the list: a report delivered twice fails the condition.
+      ConditionExpression: 'attribute_exists(pk) AND NOT contains(feedbackIds, :id)',
+      ExpressionAttributeValues: { ':none': [], ':f': [feedback], ':ids': new Set([feedback.id]), ':id': feedback.id },
+    });
+    return done !== undefined;
+  }
+
+  /** An UpdateItem whose condition may fail: the item after the update, or undefined when it failed. */
+  private async conditionalUpdate<T>(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName' | 'ReturnValues'>): Promise<T | undefined> {
+    try {
+      const res = await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input, ReturnValues: 'ALL_NEW' }));
+      return strip<T>(res.Attributes);
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    }
   }
 
   listNightOutcomes(night: IsoDate): Promise<NightOutcome[]> {

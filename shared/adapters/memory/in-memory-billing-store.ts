@@ -6,6 +6,7 @@ import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
 import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
+import type { EmailClaim, EmailDeliveryOutcome } from '../../ports/outbox-store.ts';
 import type {
   BankCreditRecord,
   ExportJob,
@@ -13,6 +14,7 @@ import type {
   LifecycleCommand,
   NightOutcome,
   NightRun,
+  EmailFeedback,
   OutboxEmail,
   PaymentAttempt,
   PaymentRecord,
@@ -353,6 +355,44 @@ export class InMemoryBillingStore implements BillingStore {
       (e) => e.id,
     ).map(copy);
   }
+  async getEmail(date: IsoDate, id: string) {
+    const e = this.emails.get(key(date, id));
+    return e ? copy(e) : undefined;
+  }
+
+  async claimEmail(date: IsoDate, id: string, claim: { token: string; now: string; until: string }): Promise<EmailClaim> {
+    const e = this.emails.get(key(date, id));
+    if (!e) return { status: 'missing' };
+    if (e.sentAt) return { status: 'sent', email: copy(e) };
+    if (e.claimUntil !== undefined && !(e.claimUntil < claim.now)) return { status: 'busy', email: copy(e) };
+    e.claimToken = claim.token;
+    e.claimUntil = claim.until;
+    return { status: 'claimed', email: copy(e) };
+  }
+
+  async finishEmail(date: IsoDate, id: string, token: string, outcome: EmailDeliveryOutcome): Promise<boolean> {
+    const e = this.emails.get(key(date, id));
+    if (!e || e.claimToken !== token) return false;
+    delete e.claimToken;
+    delete e.claimUntil;
+    if (outcome.sent) {
+      e.sentAt = outcome.at;
+      e.sentRef = outcome.ref;
+      delete e.lastError;
+    } else {
+      e.failedAttempts = (e.failedAttempts ?? 0) + 1;
+      e.lastError = outcome.error.slice(0, 1000);
+    }
+    return true;
+  }
+
+  async recordEmailFeedback(date: IsoDate, id: string, feedback: EmailFeedback): Promise<boolean> {
+    const e = this.emails.get(key(date, id));
+    if (!e || e.feedback?.some((f) => f.id === feedback.id)) return false;
+    e.feedback = [...(e.feedback ?? []), copy(feedback)];
+    return true;
+  }
+
   async listNightOutcomes(night: IsoDate) {
     return sorted(
       [...this.outcomes.values()].filter((o) => o.night === night),

@@ -106,6 +106,20 @@ describe('a broken configuration', () => {
     expect(problems(qrAsIban)).toContain('sellers.0.bank.iban: is a QR-IBAN: give it as bank.qrIban, and the ordinary IBAN here');
   });
 
+  it('needs an address to send e-mails from (the seller’s own, or mail.from), and a portal the buttons lead to', () => {
+    const sample = parse(read(SAMPLE)) as { sellers: Record<string, unknown>[]; mail?: Record<string, unknown> };
+    const { email: _email, ...mute } = sample.sellers[0]!;
+    const problems = (doc: unknown) => {
+      const check = checkConfigText(JSON.stringify(doc, null, 1));
+      return check.ok ? [] : check.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(problems({ ...sample, sellers: [mute] })).toEqual(['sellers.0.email: the seller needs an address to send e-mails from (or set mail.from)']);
+    expect(problems({ ...sample, sellers: [mute], mail: { from: 'billing@example.ch' } })).toEqual([]);
+    expect(problems({ ...sample, mail: { portalUrl: 'ftp://example.ch' } })).toEqual(['mail.portalUrl: must be an http(s) address']);
+    const check = checkConfigText(JSON.stringify({ ...sample, mail: undefined }));
+    expect(check.ok && engineConfig(check.file).mail).toEqual({ portalUrl: 'http://127.0.0.1:8787' });
+  });
+
   it('is refused by the engine as a whole: nothing runs on half a configuration', () => {
     expect(() => loadConfigFile(BROKEN)).toThrow(/11 problem\(s\)[\s\S]*broken\.yaml:3:1 {2}defaultSeller/);
   });

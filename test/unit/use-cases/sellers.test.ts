@@ -20,6 +20,7 @@ function twoSellers(): EngineConfig {
     address: { street: 'Friedrichstraße', buildingNumber: '10', zip: '10117', city: 'Berlin', country: 'DE' },
     vatNumber: 'DE136695976',
     bank: { iban: 'DE89 3704 0044 0532 0130 00' },
+    email: 'rechnung@example-hosting.de',
   });
   const check = checkConfigText(JSON.stringify(doc));
   if (!check.ok) throw new Error(JSON.stringify(check.problems));

@@ -1,0 +1,97 @@
+/**
+ * Sends what the outbox holds, once per e-mail. The e-mails are written with
+ * the changes that cause them; a consumer (DynamoDB Streams through the mail
+ * queue in AWS, the sweep here) hands each one to deliverEmail, as often as
+ * it is delivered. A claim on the e-mail makes a second delivery, or a
+ * second sender at the same moment, do nothing; a claim whose sender died
+ * runs out after CLAIM_SECONDS and the next delivery sends it.
+ *
+ * What is left: a sender that dies after the mail service took the message
+ * and before it records so sends it again on the next delivery. No mail
+ * service takes an idempotency key, so that window (one call's return) is
+ * the one place an e-mail may go out twice; it never goes out zero times.
+ */
+import { addSeconds } from '../../domain/calendar.ts';
+import type { IsoDate } from '../../domain/calendar.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import type { OrganisationReads } from '../../ports/billing-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { IdGenerator } from '../../ports/ids.ts';
+import type { Mailer } from '../../ports/mailer.ts';
+import type { OutboxStore } from '../../ports/outbox-store.ts';
+import { sellerOfOrg, type SellerDeps } from '../sellers.ts';
+
+/** Longer than one send takes, shorter than the mail queue's visibility timeout: a retry finds the claim run out. */
+export const CLAIM_SECONDS = 120;
+
+export interface MailDeps extends SellerDeps {
+  store: OutboxStore & Pick<OrganisationReads, 'getOrganisation'>;
+  mailer: Mailer;
+  clock: Clock;
+  ids: IdGenerator;
+  /** The stage's sender address, for sellers that have none of their own. */
+  mailFrom?: string;
+}
+
+export type DeliveryResult = 'sent' | 'already-sent' | 'busy' | 'missing' | 'no-recipient';
+
+export interface EmailRef {
+  date: IsoDate;
+  id: string;
+}
+
+export async function deliverEmail(deps: MailDeps, ref: EmailRef): Promise<DeliveryResult> {
+  const now = deps.clock.now();
+  const token = deps.ids.next('claim');
+  const claim = await deps.store.claimEmail(ref.date, ref.id, { token, now, until: addSeconds(now, CLAIM_SECONDS) });
+  if (claim.status === 'missing') return 'missing';
+  if (claim.status === 'sent') return 'already-sent';
+  if (claim.status === 'busy') return 'busy';
+  const email = claim.email;
+  if (email.to.length === 0) {
+    // An organisation without billing contacts: nobody to write to; recorded so, not retried for ever.
+    await deps.store.finishEmail(ref.date, ref.id, token, { sent: true, at: now, ref: 'no recipient' });
+    return 'no-recipient';
+  }
+  try {
+    const org = await deps.store.getOrganisation(email.orgId);
+    if (!org) throw new NotFoundError(`Organisation ${email.orgId} of e-mail ${ref.id} does not exist`, 'organisation_not_found');
+    const seller = sellerOfOrg(deps, org);
+    const from = seller.email ?? deps.mailFrom;
+    if (!from) throw new Error(`seller ${seller.id} has no e-mail address and the configuration sets no mail.from`);
+    const sent = await deps.mailer.send({ email, language: org.language ?? 'fr', orgName: org.name, seller, from });
+    await deps.store.finishEmail(ref.date, ref.id, token, { sent: true, at: deps.clock.now(), ref: sent.ref });
+    return 'sent';
+  } catch (err) {
+    // Counted and freed at once: the queue's next delivery tries again without waiting for the claim to run out.
+    await deps.store.finishEmail(ref.date, ref.id, token, { sent: false, error: (err as Error).message });
+    throw err;
+  }
+}
+
+export interface OutboxSweep {
+  sent: number;
+  alreadySent: number;
+  busy: number;
+  failed: { id: string; error: string }[];
+}
+
+/** Every unsent e-mail of a day, each on its own: one that fails is counted and the others still go. */
+export async function deliverOutbox(deps: MailDeps, date: IsoDate): Promise<OutboxSweep> {
+  const result: OutboxSweep = { sent: 0, alreadySent: 0, busy: 0, failed: [] };
+  for (const email of await deps.store.listOutbox(date)) {
+    if (email.sentAt) {
+      result.alreadySent++;
+      continue;
+    }
+    try {
+      const r = await deliverEmail(deps, { date, id: email.id });
+      if (r === 'sent' || r === 'no-recipient') result.sent++;
+      else if (r === 'already-sent') result.alreadySent++;
+      else if (r === 'busy') result.busy++;
+    } catch (err) {
+      result.failed.push({ id: email.id, error: (err as Error).message });
+    }
+  }
+  return result;
+}
