@@ -8,20 +8,14 @@ import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-
 import { RecordingProvisioning } from '../shared/adapters/sandbox/recording-provisioning.ts';
 import { SqsQueue } from '../shared/adapters/sqs/sqs-queue.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
-import { resolve } from 'node:path';
-import { loadConfigJson } from '../shared/adapters/config/config-json.ts';
-import type { EngineConfig } from '../shared/config/billing-config.ts';
+import { awsConfig, env } from './aws-environment.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
 import type { BillingStore } from '../shared/ports/billing-store.ts';
 import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
 
-export function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is not set`);
-  return value;
-}
+export { awsConfig, env } from './aws-environment.ts';
 
 /** The whole store is wired; each handler's use case types the part it reads. */
 type AwsDeps = Omit<CheckoutDeps, 'store'> & { store: BillingStore; renewalQueue: MessageQueue<RenewalMessage>; rateLimiter: RateLimiter };
@@ -70,17 +64,6 @@ export function awsCheckoutDeps(): AwsDeps {
     provisioning: new RecordingProvisioning(),
   };
   return deps;
-}
-
-let config: EngineConfig | undefined;
-
-/**
- * The stage's configuration, deployed inside each function's bundle by the
- * CDK app (`BILLING_CONFIG_FILE`, relative to the bundle's folder).
- */
-export function awsConfig(): EngineConfig {
-  config ??= loadConfigJson(resolve(process.env.LAMBDA_TASK_ROOT ?? '.', env('BILLING_CONFIG_FILE')));
-  return config;
 }
 
 /** The nightly handlers need only part of it. */

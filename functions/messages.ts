@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isIsoDate } from '../shared/domain/calendar.ts';
 import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
+import type { EmailRef } from '../shared/use-cases/mail/deliver-email.ts';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
 
@@ -20,4 +21,11 @@ export function parseLifecycleMessage(body: string): LifecycleMessage {
 
 export function parseSettlementMessage(body: string): SettlementMessage {
   return SettlementMessageSchema.parse(JSON.parse(body));
+}
+
+const EmailRefSchema = z.object({ date: isoDate, id: z.string().min(1).max(1024) });
+
+/** The mail queue's body: the outbox key of one e-mail. */
+export function parseEmailRef(body: string): EmailRef {
+  return EmailRefSchema.parse(JSON.parse(body));
 }

@@ -25,7 +25,7 @@ export function stageConfigPath(stage: Stage, given: string | undefined): string
  * error lists each problem with its line) and writes it as JSON for the
  * bundles. Returns the JSON file and the stage the file names.
  */
-export function prepareStageConfig(file: string): { json: string; stage: string } {
+export function prepareStageConfig(file: string): { json: string; stage: string; senderDomains: string[] } {
   const text = readFileSync(file, 'utf8');
   const check = checkConfigText(text);
   if (!check.ok) throw new Error(`${file}: the configuration is not valid\n${formatProblems(file, check.problems)}`);
@@ -41,5 +41,8 @@ export function prepareStageConfig(file: string): { json: string; stage: string 
     writeFileSync(aside, content);
     renameSync(aside, json);
   }
-  return { json, stage: check.file.stage };
+  // The domains e-mails are sent from (each seller's address, else mail.from): send-email may use these SES identities only.
+  const senders = [...check.file.sellers.map((s) => s.email ?? check.file.mail.from), check.file.mail.from].filter((a): a is string => !!a);
+  const senderDomains = [...new Set(senders.map((a) => a.slice(a.lastIndexOf('@') + 1).toLowerCase()))].sort();
+  return { json, stage: check.file.stage, senderDomains };
 }

@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -86,7 +86,7 @@ export interface WorkQueue {
   readonly dlq: Queue;
 }
 
-export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports';
+export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports' | 'mail';
 
 /**
  * Everything that holds data and must outlive deployments of the code:
@@ -109,6 +109,11 @@ export class StatefulStack extends Stack {
   /** Export jobs queued by POST /v1/exports, run by run-export. */
   public readonly exportsQueue: Queue;
   public readonly exportsDlq: Queue;
+  /** Outbox e-mails to send (one message per e-mail, from the table's stream), consumed by send-email. */
+  public readonly mailQueue: Queue;
+  public readonly mailDlq: Queue;
+  /** Where outbox-stream parks stream records and record-mail-feedback parks SES reports they could not handle. */
+  public readonly mailEventsDlq: Queue;
   /** Where EventBridge Scheduler and the scheduled functions park a nightly run they could not deliver or finish. */
   public readonly schedulerDlq: Queue;
   /** Where Lambda parks an S3 notification import-statement failed on after its retries (the event names the file). */
@@ -142,6 +147,8 @@ export class StatefulStack extends Stack {
       removalPolicy,
       // Stored provider events (webhooks) and rate-limit counters expire through it.
       timeToLiveAttribute: ttl,
+      // New items only matter to the stream's one reader (outbox-stream, filtered on OUTBOX# inserts): the image holds the e-mail's key.
+      dynamoStream: StreamViewType.NEW_IMAGE,
       // The one definition the local table (createTableIfMissing) is built from too:
       // gsi1 = nightly due dates (DUE#<date>#<shard>, keys only, sparse),
       // gsi2 = an organisation's products by expiry (ORG#<id>#PRODUCTS),
@@ -173,6 +180,17 @@ export class StatefulStack extends Stack {
     const exports = this.workQueue('Exports', removalPolicy, EXPORT_CONSUMER_TIMEOUT_SECONDS);
     this.exportsQueue = exports.queue;
     this.exportsDlq = exports.dlq;
+
+    const mail = this.workQueue('Mail', removalPolicy);
+    this.mailQueue = mail.queue;
+    this.mailDlq = mail.dlq;
+
+    this.mailEventsDlq = this.deadLetterQueue('MailEventsDlq', removalPolicy);
+    Validations.of(this.mailEventsDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: outbox-stream's on-failure destination (stream records it could not queue) and record-mail-feedback's (SES reports it could not record); a DLQ of a DLQ would only hide failures.",
+    });
 
     this.schedulerDlq = this.deadLetterQueue('SchedulerDlq', removalPolicy);
     Validations.of(this.schedulerDlq).acknowledge({
@@ -262,6 +280,9 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'SettlementDlqUrl', { value: this.settlementDlq.queueUrl });
     new CfnOutput(this, 'ExportsQueueUrl', { value: this.exportsQueue.queueUrl });
     new CfnOutput(this, 'ExportsDlqUrl', { value: this.exportsDlq.queueUrl });
+    new CfnOutput(this, 'MailQueueUrl', { value: this.mailQueue.queueUrl });
+    new CfnOutput(this, 'MailDlqUrl', { value: this.mailDlq.queueUrl });
+    new CfnOutput(this, 'MailEventsDlqUrl', { value: this.mailEventsDlq.queueUrl });
     new CfnOutput(this, 'SchedulerDlqUrl', { value: this.schedulerDlq.queueUrl });
     new CfnOutput(this, 'BankImportDlqUrl', { value: this.bankImportDlq.queueUrl });
     new CfnOutput(this, 'DocumentsBucketName', {
@@ -291,6 +312,7 @@ export class StatefulStack extends Stack {
       lifecycle: { queue: this.lifecycleQueue, dlq: this.lifecycleDlq },
       settlement: { queue: this.settlementQueue, dlq: this.settlementDlq },
       exports: { queue: this.exportsQueue, dlq: this.exportsDlq },
+      mail: { queue: this.mailQueue, dlq: this.mailDlq },
     };
   }
 

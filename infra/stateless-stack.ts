@@ -8,6 +8,7 @@ import { documentsBucketArnExportName, type Stage, type StatefulStack } from './
 import { Alarms } from './stateless/alarms.ts';
 import { Finance } from './stateless/finance.ts';
 import { BillingHttpApi } from './stateless/http-api.ts';
+import { Mail, mailConfigurationSetName } from './stateless/mail.ts';
 import { NightlyRenewal } from './stateless/nightly-renewal.ts';
 import { Payments } from './stateless/payments.ts';
 import { STRIPE_MAX_RPS } from './stateless/settings.ts';
@@ -75,6 +76,7 @@ export class StatelessStack extends Stack {
     const nightlyRenewal = new NightlyRenewal(this, 'NightlyRenewal', w);
     const payments = new Payments(this, 'Payments', w);
     const finance = new Finance(this, 'Finance', w);
+    const mail = new Mail(this, 'Mail', w, { domains: config.senderDomains });
     const api = new BillingHttpApi(this, 'Api', w, { jwtIssuer, jwtAudience });
     this.httpApi = api.httpApi;
     this.undeployedRoutes = api.undeployedRoutes;
@@ -91,6 +93,14 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'PlanNightScheduleName', {
       value: nightlyRenewal.planNightSchedule.scheduleName,
       description: "The nightly schedule; its target's role can run a one-off night",
+    });
+    new CfnOutput(this, 'SendEmailFunctionName', {
+      value: mail.sendEmail.function.functionName,
+      description: 'aws lambda invoke it with {"date":"YYYY-MM-DD"} to send what that day left unsent',
+    });
+    new CfnOutput(this, 'MailConfigurationSetName', {
+      value: mailConfigurationSetName(stage),
+      description: `Verify the sender domains in SES (${config.senderDomains.join(', ')}); bounces and complaints are recorded through this set`,
     });
     new CfnOutput(this, 'ImportStatementFunctionName', {
       value: finance.importStatement.function.functionName,

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, MathExpression, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, Metric, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -48,6 +48,8 @@ export class Alarms extends Construct {
       ['Lifecycle', w.data.lifecycleDlq],
       ['Settlement', w.data.settlementDlq],
       ['Exports', w.data.exportsDlq],
+      ['Mail', w.data.mailDlq],
+      ['MailEvents', w.data.mailEventsDlq],
       ['Scheduler', w.data.schedulerDlq],
       ['BankImport', w.data.bankImportDlq],
     ];
@@ -95,6 +97,19 @@ export class Alarms extends Construct {
         queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
         NIGHT_BACKLOG_ALARM_AGE.toSeconds(),
         `${name} messages older than ${NIGHT_BACKLOG_ALARM_AGE.toHours()} hours: the night's renewals are not finishing`,
+      );
+    }
+    // SES reviews an account from a 5 % bounce rate or a 0.1 % complaint rate and may pause its sending from 10 % / 0.5 %:
+    // the on-call hears of it first. The rates are the account's, published by SES (reputation metrics).
+    for (const [name, metricName, threshold] of [
+      ['MailBounceRate', 'Reputation.BounceRate', 0.05],
+      ['MailComplaintRate', 'Reputation.ComplaintRate', 0.001],
+    ] as const) {
+      alarm(
+        `${name}Alarm`,
+        new Metric({ namespace: 'AWS/SES', metricName, period: Duration.hours(1), statistic: 'Maximum' }),
+        threshold,
+        `SES ${metricName} reached ${threshold * 100} %: clean the billing contacts before SES pauses sending`,
       );
     }
     // HTTP handlers answer errors with a 500 themselves, so function errors do not show them.

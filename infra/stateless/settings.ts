@@ -64,3 +64,15 @@ export const HTTP_HANDLERS: Readonly<Record<string, { id: string; entry: string 
   'POST /v1/exports': { id: 'RequestExport', entry: 'functions/finance/request-export.ts' },
   'GET /v1/exports/{exportId}': { id: 'GetExport', entry: 'functions/finance/get-export.ts' },
 };
+
+/**
+ * SES's sending rate starts at 14 messages a second in a production
+ * account. send-email sends a batch of 10 at once per container, one call
+ * of about 100 ms each: two containers stay under that; a throttled send
+ * fails its message, which comes back after the queue's visibility timeout.
+ */
+export const MAIL_MAX_CONCURRENCY = 2;
+
+/** Partition keys of the outbox (shared/adapters/dynamodb/keys.ts outboxPk) and of organisation items. */
+export const OUTBOX_LEADING_KEYS = 'OUTBOX#*';
+export const ORG_LEADING_KEYS = 'ORG#*';

@@ -1,6 +1,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { simpleParser } from 'mailparser';
+import { keys } from '../../shared/adapters/dynamodb/keys.ts';
+import type { OutboxEmail } from '../../shared/domain/records.ts';
 import { Decimal } from 'decimal.js';
 import { extractText } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +21,7 @@ import { createOrganisation } from '../../shared/use-cases/manage-organisation.t
 import { BUNDLE_BANNER, REPO_ROOT } from '../../infra/billing-function.ts';
 import { parse as parseYaml } from 'yaml';
 import { BUNDLE_PACKAGE_JSON, FONTS_DIR_IN_BUNDLE, pdfBundleFiles } from '../../infra/pdf-bundle-files.ts';
-import { apiEvent, invokeBundles, type InvokeResult, type LocalS3, sqsEvent, startLocalS3, unzip } from './lambda-sandbox.ts';
+import { apiEvent, invokeBundles, type InvokeResult, type LocalS3, type LocalService, sqsEvent, startLocalS3, startLocalService, streamEvent, unzip } from './lambda-sandbox.ts';
 import { type CfnResource, logicalIdOf, synthBillingApp } from './synth-billing-app.ts';
 
 // The one synthesis with the real esbuild bundles (dev); every other infra test synthesizes without bundling.
@@ -82,7 +86,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
         )
         .join('\n'),
     );
-    expect(rows).toHaveLength(17);
+    expect(rows).toHaveLength(20);
   });
 
   it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
@@ -134,6 +138,10 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     expect(sizeOf(dir)).toBeLessThan(PDF_ASSET_BUDGET_BYTES);
   });
 
+  it.each(['OutboxStream', 'SendEmail', 'RecordMailFeedback'])('%s, which never calls Stripe, carries no Stripe code', (id) => {
+    expect(readFileSync(join(assetDir(id), 'index.mjs'), 'utf8')).not.toContain('api.stripe.com');
+  });
+
   it('gives no other function the fonts or BILLING_FONTS_DIR', () => {
     for (const id of FUNCTION_IDS.filter((f) => !PDF_RENDERERS.includes(f))) {
       expect(environmentOf(id).BILLING_FONTS_DIR, id).toBeUndefined();
@@ -170,6 +178,9 @@ describe('function bundles at a cold start (a fresh Node process outside the rep
   COLD_START.InvoicePdf = http('GET /v1/orgs/{orgId}/invoices/{file}', '/v1/orgs/acme/invoices/INV-CH-2026-000001.pdf', 401);
   COLD_START.RequestExport = http('POST /v1/exports', '/v1/exports', 401);
   COLD_START.GetExport = http('GET /v1/exports/{exportId}', '/v1/exports/exp-1', 401);
+  COLD_START.SendEmail = sqs;
+  COLD_START.OutboxStream = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };
+  COLD_START.RecordMailFeedback = { event: { id: 'e-1', detail: {} }, expect: (r) => expect(r).toEqual({ ok: true, value: 'ignored' }) };
   // Public: it fetches the Stripe secret to check the signature, which fails here (closed endpoint) with a 500.
   COLD_START.StripeWebhook = http('POST /v1/webhooks/stripe', '/v1/webhooks/stripe', 500);
 
@@ -301,5 +312,153 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
     const printed = await text(zip.get(`${invoice.number}.pdf`)!);
     expect(printed).toContain(invoice.number);
     expect(printed).toContain(BUYER);
+  }, 120_000);
+});
+
+describe('e-mails sent by the bundled functions (DynamoDB Local, local stand-ins for SQS and SES)', () => {
+  const TABLE = 'billing-mail-bundle-test';
+  const DATE: IsoDate = '2026-12-17';
+  const ID = 'p1#renewal-paid';
+  let db: DynamoDbLocal;
+  let sqs: LocalService;
+  let ses: LocalService;
+  let client: DynamoDBClient;
+  let store: DynamoDbBillingStore;
+
+  beforeAll(async () => {
+    // SQS (JSON protocol): every entry accepted, with the MD5 of its body the SDK checks.
+    const sqsAnswer = ({ body }: { body: string }) => {
+      const { Entries } = JSON.parse(body) as { Entries: { Id: string; MessageBody: string }[] };
+      return {
+        json: {
+          Successful: Entries.map((e) => ({ Id: e.Id, MessageId: `sqs-${e.Id}`, MD5OfMessageBody: createHash('md5').update(e.MessageBody).digest('hex') })),
+          Failed: [],
+        },
+      };
+    };
+    let sent = 0;
+    [db, sqs, ses] = await Promise.all([startDynamoDbLocal(), startLocalService(sqsAnswer), startLocalService(() => ({ json: { MessageId: `ses-msg-${++sent}` } }))]);
+    client = new DynamoDBClient({ endpoint: db.endpoint, region: 'eu-central-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await createTableIfMissing(client, TABLE);
+    store = new DynamoDbBillingStore(client, TABLE);
+    let n = 0;
+    await createOrganisation(
+      { store, clock: { today: () => DATE, now: () => `${DATE}T02:00:00.000Z` }, ids: { next: (prefix: string) => `${prefix}-${++n}` } },
+      { id: 'acme', name: 'Acme AG', currency: 'CHF', country: 'CH', language: 'de', owner: { userId: 'u-owner', email: 'owner@acme.ch', name: 'Owner' } },
+    );
+    const email: OutboxEmail = {
+      id: ID,
+      date: DATE,
+      orgId: 'acme',
+      productId: 'p1',
+      to: ['owner@acme.ch'],
+      template: 'renewal-paid',
+      data: { product: 'acme.ch', productId: 'p1', expiry: '2026-12-31', invoice: 'INV-CH-2026-000007', amount: '14.05', currency: 'CHF', newExpiry: '2027-12-31' },
+      createdAt: `${DATE}T02:00:00.000Z`,
+    };
+    await store.commit([{ type: 'email', email }]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([db?.stop(), sqs?.close(), ses?.close()]);
+  });
+
+  const local = () => ({ AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_SESV2: ses.endpoint });
+
+  it('stream → outbox-stream → mail queue → send-email → SES, once although delivered twice; the bounce comes back once', async () => {
+    // The stream's new image is the item as the table holds it.
+    const key = keys.email(DATE, ID);
+    const item = (await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }))).Item!;
+    const queueUrl = `${sqs.endpoint}/123456789012/billing-mail`;
+    const stream = await invokeBundles([{ bundleDir: assetDir('OutboxStream'), env: environmentOf('OutboxStream', { MAIL_QUEUE_URL: queueUrl }), event: streamEvent([item]) }], {
+      env: local(),
+    });
+    expect(stream.results[0]).toEqual({ ok: true, value: { batchItemFailures: [] } });
+    const queued = sqs.requests.flatMap((r) => (JSON.parse(r.body) as { Entries: { MessageBody: string }[] }).Entries.map((e) => JSON.parse(e.MessageBody) as unknown));
+    expect(queued).toEqual([{ date: DATE, id: ID }]);
+
+    // The queue delivers the message twice (at-least-once), to two containers.
+    const env = environmentOf('SendEmail', { TABLE_NAME: TABLE });
+    const sends = await invokeBundles(
+      [
+        { bundleDir: assetDir('SendEmail'), env, event: sqsEvent(queued), container: 'a' },
+        { bundleDir: assetDir('SendEmail'), env, event: sqsEvent(queued), container: 'b' },
+      ],
+      { env: local() },
+    );
+    expect(sends.results).toEqual([
+      { ok: true, value: { batchItemFailures: [] } },
+      { ok: true, value: { batchItemFailures: [] } },
+    ]);
+    expect(ses.requests).toHaveLength(1);
+    const request = ses.requests[0]!;
+    expect([request.method, request.path]).toEqual(['POST', '/v2/email/outbound-emails']);
+    const input = JSON.parse(request.body) as {
+      FromEmailAddress: string;
+      Destination: { ToAddresses: string[] };
+      ConfigurationSetName: string;
+      EmailTags: { Name: string; Value: string }[];
+      Content: { Raw: { Data: string } };
+    };
+    expect(input.FromEmailAddress).toBe('billing@example-hosting.ch');
+    expect(input.Destination.ToAddresses).toEqual(['owner@acme.ch']);
+    expect(input.ConfigurationSetName).toBe('billing-dev-mail');
+    expect(input.EmailTags).toContainEqual({ Name: 'outbox_date', Value: DATE });
+    const mail = await simpleParser(Buffer.from(input.Content.Raw.Data, 'base64'));
+    // In the organisation's language (German), written by hand.
+    expect(mail.subject).toBe('acme.ch ist bis am 31.12.2027 verlängert');
+    expect(mail.headers.get('content-language')).toBe('de');
+    expect(mail.text).toContain('CHF 14.05');
+    expect(await store.getEmail(DATE, ID)).toMatchObject({ sentRef: 'ses-msg-1' });
+
+    // SES reports a bounce, the way AWS's documentation shows the record, with the tags this message was sent with; delivered twice.
+    const tags = Object.fromEntries(input.EmailTags.map((t) => [t.Name, [t.Value]]));
+    const bounce = {
+      version: '0',
+      id: 'eb-1',
+      'detail-type': 'Email Bounced',
+      source: 'aws.ses',
+      account: '123456789012',
+      time: '2026-12-17T02:01:00Z',
+      region: 'eu-central-2',
+      resources: [],
+      detail: {
+        eventType: 'Bounce',
+        bounce: {
+          bounceType: 'Permanent',
+          bounceSubType: 'General',
+          bouncedRecipients: [{ emailAddress: 'owner@acme.ch', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 user unknown' }],
+          timestamp: '2026-12-17T02:01:00.669Z',
+          feedbackId: '01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000',
+          reportingMTA: 'dsn; mta.example.com',
+        },
+        mail: {
+          timestamp: '2026-12-17T02:00:02.012Z',
+          source: 'billing@example-hosting.ch',
+          messageId: 'ses-msg-1',
+          destination: ['owner@acme.ch'],
+          tags: { ...tags, 'ses:configuration-set': ['billing-dev-mail'] },
+        },
+      },
+    };
+    const feedback = await invokeBundles(
+      [
+        { bundleDir: assetDir('RecordMailFeedback'), env: environmentOf('RecordMailFeedback', { TABLE_NAME: TABLE }), event: bounce },
+        { bundleDir: assetDir('RecordMailFeedback'), env: environmentOf('RecordMailFeedback', { TABLE_NAME: TABLE }), event: bounce },
+      ],
+      { env: local() },
+    );
+    expect(feedback.results).toEqual([
+      { ok: true, value: 'recorded' },
+      { ok: true, value: 'duplicate-or-unknown' },
+    ]);
+    expect((await store.getEmail(DATE, ID))!.feedback).toEqual([
+      {
+        id: '01000157c44f053b-61b59c11-9236-11e6-8f96-7be8aexample-000000',
+        type: 'bounce',
+        subType: 'Permanent/General',
+        recipients: ['owner@acme.ch'],
+        at: '2026-12-17T02:01:00.669Z',
+      },
+    ]);
   }, 120_000);
 });

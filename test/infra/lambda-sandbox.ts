@@ -202,3 +202,51 @@ export function sqsEvent(bodies: unknown[]): Record<string, unknown> {
     })),
   };
 }
+
+/** A tiny HTTP service that answers each request with `answer` and keeps what it was sent. */
+export interface LocalService {
+  endpoint: string;
+  requests: { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: string }[];
+  close(): Promise<void>;
+}
+
+export async function startLocalService(
+  answer: (req: { path: string; headers: Record<string, unknown>; body: string }) => { status?: number; json: unknown },
+): Promise<LocalService> {
+  const requests: LocalService['requests'] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request = { method: req.method ?? '', path: new URL(req.url ?? '/', 'http://local').pathname, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(request);
+      const { status, json } = answer(request);
+      res.writeHead(status ?? 200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(json));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return { endpoint: `http://127.0.0.1:${address.port}`, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** A DynamoDB stream batch as Lambda's event source mapping delivers it (new images only). */
+export function streamEvent(images: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    Records: images.map((image, i) => ({
+      eventID: `ev-${i}`,
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'eu-central-2',
+      dynamodb: {
+        Keys: { pk: image.pk, sk: image.sk },
+        NewImage: image,
+        SequenceNumber: String(1000 + i),
+        SizeBytes: 100,
+        StreamViewType: 'NEW_IMAGE',
+      },
+      eventSourceARN: 'arn:aws:dynamodb:eu-central-2:123456789012:table/billing/stream/2026-12-01T00:00:00.000',
+    })),
+  };
+}

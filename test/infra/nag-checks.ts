@@ -43,6 +43,9 @@ const FUNCTIONS: Record<string, string> = {
   StartCheckout: 'Api',
   StartTopUp: 'Api',
   StripeWebhook: 'Api',
+  OutboxStream: 'Mail',
+  SendEmail: 'Mail',
+  RecordMailFeedback: 'Mail',
 };
 
 /** Every acknowledged finding, where. A new suppression must be added here on purpose, with its reason in the code. */
@@ -52,6 +55,7 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
   return [
     `Billing-${stage}-Stateful/SchedulerDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/BankImportDlq AwsSolutions-SQS3`,
+    `Billing-${stage}-Stateful/MailEventsDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/AccessLogsBucket AwsSolutions-S1`,
     `Billing-${stage}-Stateful/StripeSecret AwsSolutions-SMG4`,
     `Billing-${stage}-Stateful/StripeWebhookSecret AwsSolutions-SMG4`,

@@ -16,6 +16,7 @@ export function namer(s: SynthesizedApp) {
     [logicalIdOf(stateful, stateful.documentsBucket), 'documents-bucket'],
     [logicalIdOf(stateful, stateful.schedulerDlq), 'scheduler-dlq'],
     [logicalIdOf(stateful, stateful.bankImportDlq), 'bank-import-dlq'],
+    [logicalIdOf(stateful, stateful.mailEventsDlq), 'mail-events-dlq'],
     [logicalIdOf(stateless, stateless.alarmTopic), 'alarm-topic'],
   ]);
   for (const [name, { queue, dlq }] of Object.entries(stateful.workQueues)) {
@@ -85,7 +86,8 @@ export function functionPermissions(s: SynthesizedApp, id: string, name: (v: Jso
 /**
  * The grants the Lambda service itself uses with a function's role, not the
  * handler: its log group, X-Ray, polling the queue its event source mapping
- * reads, and sending to its on-failure destination. Each is read from the
+ * reads (a queue, or the table's stream), and sending to its on-failure
+ * destinations. Each is read from the
  * synthesized template (the mapping, the invoke config), not listed by hand,
  * so a grant for a queue the function neither reads nor fails to is still
  * reported as unused.
@@ -96,8 +98,15 @@ export function platformPermissions(s: SynthesizedApp, id: string, name: (v: Jso
   const out = [`logs:CreateLogStream log-group:${id}.Arn`, `logs:PutLogEvents log-group:${id}.Arn`, 'xray:PutTraceSegments *', 'xray:PutTelemetryRecords *'];
   for (const m of Object.values(resourcesOf(s.statelessTemplate, 'AWS::Lambda::EventSourceMapping'))) {
     if (!refersToFn(m.Properties.FunctionName)) continue;
-    const queue = name(m.Properties.EventSourceArn);
-    for (const action of ['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes', 'GetQueueUrl']) out.push(`sqs:${action} ${queue}`);
+    const source = name(m.Properties.EventSourceArn);
+    if (source.endsWith('.StreamArn')) {
+      // A stream mapping: Lambda's poller reads the stream, and sends what it gives up on to the mapping's on-failure queue.
+      for (const action of ['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams']) out.push(`dynamodb:${action} ${source}`);
+      const target = (m.Properties.DestinationConfig as { OnFailure?: { Destination: Json } } | undefined)?.OnFailure?.Destination;
+      if (target !== undefined) for (const action of ['SendMessage', 'GetQueueAttributes', 'GetQueueUrl']) out.push(`sqs:${action} ${name(target)}`);
+      continue;
+    }
+    for (const action of ['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes', 'GetQueueUrl']) out.push(`sqs:${action} ${source}`);
   }
   for (const c of Object.values(resourcesOf(s.statelessTemplate, 'AWS::Lambda::EventInvokeConfig'))) {
     if (!refersToFn(c.Properties.FunctionName)) continue;

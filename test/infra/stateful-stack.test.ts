@@ -78,10 +78,14 @@ const workQueues = [
 ] as const;
 
 function allQueues(stack: StatefulStack): IQueue[] {
-  return [...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]), stack.schedulerDlq, stack.bankImportDlq];
+  return [...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]), stack.schedulerDlq, stack.bankImportDlq, stack.mailEventsDlq];
 }
 
 describe('StatefulStack table', () => {
+  it("streams new images only (the outbox stream needs an e-mail's key, never an item's old state)", () => {
+    expect(table(dev).Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+  });
+
   it('keys items by string pk (partition) and string sk (sort)', () => {
     const { Properties } = table(dev);
     expect(Properties.KeySchema).toEqual([
@@ -177,11 +181,11 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it("creates the five work queues, one dead-letter queue for each, and the schedules' and bank import's dead-letter queues", () => {
-    dev.template.resourceCountIs('AWS::SQS::Queue', 12);
+  it("creates the six work queues, one dead-letter queue for each, and the schedules', bank import's and mail events' dead-letter queues", () => {
+    dev.template.resourceCountIs('AWS::SQS::Queue', 15);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
-    expect(ids.size).toBe(12);
-    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'renewal', 'settlement']);
+    expect(ids.size).toBe(15);
+    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement']);
   });
 
   it('gives every queue that is not itself a dead-letter queue a redrive policy', () => {
@@ -189,6 +193,7 @@ describe('StatefulStack queues', () => {
       ...Object.values(dev.stack.workQueues).map(({ dlq }) => logicalId(dev, dlq)),
       logicalId(dev, dev.stack.schedulerDlq),
       logicalId(dev, dev.stack.bankImportDlq),
+      logicalId(dev, dev.stack.mailEventsDlq),
     ]);
     for (const [id, queue] of Object.entries(dev.template.findResources('AWS::SQS::Queue') as Record<string, CfnResource>)) {
       if (dlqIds.has(id)) expect(queue.Properties.RedrivePolicy).toBeUndefined();
@@ -202,6 +207,7 @@ describe('StatefulStack queues', () => {
   it('keeps what the schedules and the bank import could not deliver for 14 days', () => {
     expect(resource(dev, logicalId(dev, dev.stack.schedulerDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
     expect(resource(dev, logicalId(dev, dev.stack.bankImportDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
+    expect(resource(dev, logicalId(dev, dev.stack.mailEventsDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
   });
 
   it("hides an in-flight export for at least 6 × the export consumer's (15 minute) timeout", () => {

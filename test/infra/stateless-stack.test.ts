@@ -3,7 +3,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeKey } from '../../functions/http/routes.ts';
-import { BUCKET_NOTIFICATIONS_HANDLER_ID, CHARGE_MAX_CONCURRENCY, CHECKOUT_STRIPE_RESERVE, HTTP_HANDLERS, STRIPE_RATE_LIMIT_PER_SECOND } from '../../infra/stateless-stack.ts';
+import {
+  BUCKET_NOTIFICATIONS_HANDLER_ID,
+  CHARGE_MAX_CONCURRENCY,
+  MAIL_MAX_CONCURRENCY,
+  CHECKOUT_STRIPE_RESERVE,
+  HTTP_HANDLERS,
+  STRIPE_RATE_LIMIT_PER_SECOND,
+} from '../../infra/stateless-stack.ts';
 import { EXPORT_CONSUMER_TIMEOUT_SECONDS, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR, type WorkQueueName } from '../../infra/stateful-stack.ts';
 import { BillingFunction } from '../../infra/billing-function.ts';
 import { describeNagChecks } from './nag-checks.ts';
@@ -40,6 +47,8 @@ const send = (queue: string) => `sqs:SendMessage ${queue}.Arn`;
 const onlyNights = ' if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["NIGHTS"]}}';
 /** DynamoDbRateLimiter's counters: UpdateItem on RATE#<client>#<minute> items only. */
 const rateLimit = 'dynamodb:UpdateItem table.Arn if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}';
+const leading = (...patterns: string[]) => ` if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } })}`;
+const sesArn = (resource: string) => `arn:AWS::Partition.Ref:ses:AWS::Region.Ref:AWS::AccountId.Ref:${resource}`;
 const objects = (actions: string[], prefix: string) => actions.map((a) => `s3:${a} documents-bucket.Arn/${prefix}*`);
 /** Lambda's on-failure destination of an asynchronous invocation. */
 const onFailure = (queue: string) => [send(queue), `sqs:GetQueueAttributes ${queue}.Arn`, `sqs:GetQueueUrl ${queue}.Arn`];
@@ -98,6 +107,23 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   InvoicePdf: [...own('InvoicePdf'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['PutObject'], 'invoices/')],
   RequestExport: [...own('RequestExport'), ...item(['GetItem', 'PutItem', 'Query']), send('exports-queue'), rateLimit],
   GetExport: [...own('GetExport'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['GetObject'], 'exports/')],
+  // Reads the table's stream (what Lambda's poller does with the role), queues e-mail keys, parks what it cannot read.
+  OutboxStream: [
+    ...own('OutboxStream'),
+    ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} table.StreamArn`),
+    send('mail-queue'),
+    ...onFailure('mail-events-dlq'),
+  ],
+  SendEmail: [
+    ...own('SendEmail'),
+    `dynamodb:GetItem table.Arn${leading('ORG#*', 'OUTBOX#*')}`,
+    `dynamodb:UpdateItem table.Arn${leading('OUTBOX#*')}`,
+    'dynamodb:Query table.Arn',
+    `ses:SendEmail ${sesArn('identity/example-hosting.ch')}`,
+    `ses:SendEmail ${sesArn('configuration-set/billing-dev-mail')}`,
+    ...consume('mail-queue'),
+  ],
+  RecordMailFeedback: [...own('RecordMailFeedback'), `dynamodb:UpdateItem table.Arn${leading('OUTBOX#*')}`, ...onFailure('mail-events-dlq')],
 };
 
 /**
@@ -126,6 +152,9 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   InvoicePdf: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
   RequestExport: { ...financeEnv, EXPORTS_QUEUE_URL: 'exports-queue.Ref' },
   GetExport: { ...financeEnv },
+  OutboxStream: { MAIL_QUEUE_URL: 'mail-queue.Ref' },
+  SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
+  RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
 };
 
 const ENTRIES: Record<string, string> = {
@@ -146,6 +175,9 @@ const ENTRIES: Record<string, string> = {
   InvoicePdf: 'functions/finance/invoice-pdf.ts',
   RequestExport: 'functions/finance/request-export.ts',
   GetExport: 'functions/finance/get-export.ts',
+  OutboxStream: 'functions/mail/outbox-stream.ts',
+  SendEmail: 'functions/mail/send-email.ts',
+  RecordMailFeedback: 'functions/mail/record-mail-feedback.ts',
 };
 const FUNCTION_IDS = Object.keys(ENTRIES).sort();
 /** Functions behind the JWT authorizer: each counts its client's requests on the table. */
@@ -154,8 +186,8 @@ const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
   .sort();
 
 describe('StatelessStack functions', () => {
-  it("deploys exactly the seventeen handlers (and CDK's bucket-notifications handler)", () => {
-    expect(FUNCTION_IDS).toHaveLength(17);
+  it("deploys exactly the twenty handlers (and CDK's bucket-notifications handler)", () => {
+    expect(FUNCTION_IDS).toHaveLength(20);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -292,6 +324,7 @@ describe('StatelessStack queue consumers', () => {
     ApplyLifecycle: 'lifecycle-queue',
     SettlePayment: 'settlement-queue',
     RunExport: 'exports-queue',
+    SendEmail: 'mail-queue',
   } as const;
 
   function mappingOf(id: string): Record<string, unknown> {
@@ -303,13 +336,27 @@ describe('StatelessStack queue consumers', () => {
     return mappings[0]!.Properties;
   }
 
-  it('consumes every work queue, each with one function', () => {
+  it("consumes every work queue, each with one function, and the table's stream with one", () => {
     const sources = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping')).map((m) => devName(m.Properties.EventSourceArn));
-    expect(sources.sort()).toEqual(
-      Object.keys(dev.stateful.workQueues)
-        .map((q) => `${q}-queue.Arn`)
-        .sort(),
-    );
+    expect(sources.sort()).toEqual([...Object.keys(dev.stateful.workQueues).map((q) => `${q}-queue.Arn`), 'table.StreamArn'].sort());
+  });
+
+  it('reads only new outbox e-mails from the stream, bisects a failing batch, retries, then parks it on the mail events DLQ', () => {
+    const mapping = mappingOf('OutboxStream');
+    expect(devName(mapping.EventSourceArn)).toBe('table.StreamArn');
+    expect(mapping.FilterCriteria).toEqual({ Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'OUTBOX#' }] } } } }) }] });
+    expect(mapping).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+    });
+    expect(devName((mapping.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('mail-events-dlq.Arn');
+  });
+
+  it("sends e-mails at most MAIL_MAX_CONCURRENCY containers at a time (SES's starting rate of 14 a second)", () => {
+    expect(mappingOf('SendEmail').ScalingConfig).toEqual({ MaximumConcurrency: MAIL_MAX_CONCURRENCY });
+    expect(MAIL_MAX_CONCURRENCY * 10 * 0.1).toBeLessThanOrEqual(14 / 5);
   });
 
   it.each(Object.entries(consumers))('%s reads %s in batches and reports partial batch failures', (id, queue) => {
@@ -535,7 +582,7 @@ describe('StatelessStack HTTP API', () => {
   it('lets API Gateway invoke each HTTP function only from its own route', () => {
     const permissions = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Permission'))
       .map((p) => p.Properties)
-      .filter((p) => p.Principal !== 's3.amazonaws.com');
+      .filter((p) => p.Principal !== 's3.amazonaws.com' && p.Principal !== 'events.amazonaws.com');
     expect(permissions).toHaveLength(routes().length);
     for (const p of permissions) {
       expect(p.Principal).toBe('apigateway.amazonaws.com');
@@ -544,14 +591,68 @@ describe('StatelessStack HTTP API', () => {
   });
 });
 
+describe('StatelessStack mail', () => {
+  const only = <T>(type: string) => {
+    const found = Object.values(resourcesOf(dev.statelessTemplate, type));
+    expect(found, type).toHaveLength(1);
+    return found[0]!.Properties as T;
+  };
+
+  it('keeps SES from writing again to addresses that bounced or complained, and reports both to the default bus', () => {
+    expect(only<Record<string, Json>>('AWS::SES::ConfigurationSet')).toMatchObject({
+      Name: 'billing-dev-mail',
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      ReputationOptions: { ReputationMetricsEnabled: true },
+    });
+    const destination = only<{ EventDestination: { Enabled: boolean; MatchingEventTypes: string[]; EventBridgeDestination: { EventBusArn: Json } } }>(
+      'AWS::SES::ConfigurationSetEventDestination',
+    ).EventDestination;
+    expect(destination.MatchingEventTypes.sort()).toEqual(['bounce', 'complaint']);
+    expect(JSON.stringify(destination.EventBridgeDestination.EventBusArn)).toContain('event-bus/default');
+  });
+
+  it("routes this configuration set's bounces and complaints, and nothing else, to record-mail-feedback", () => {
+    const rule = only<{ EventPattern: Json; Targets: { Arn: Json }[] }>('AWS::Events::Rule');
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.ses'],
+      'detail-type': ['Email Bounced', 'Email Complaint Received'],
+      detail: { mail: { tags: { 'ses:configuration-set': ['billing-dev-mail'] } } },
+    });
+    expect(rule.Targets.map((t) => devName(t.Arn))).toEqual(['fn:RecordMailFeedback.Arn']);
+    const invoke = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Permission'))
+      .map((p) => p.Properties)
+      .filter((p) => p.Principal === 'events.amazonaws.com');
+    expect(invoke.map((p) => devName(p.FunctionName))).toEqual(['fn:RecordMailFeedback.Arn']);
+  });
+
+  it('lets send-email send from the sender domains of the configuration only, in its configuration set', () => {
+    const ses = functionPermissions(dev, 'SendEmail', devName).filter((p) => p.startsWith('ses:'));
+    expect(ses).toEqual([
+      'ses:SendEmail arn:AWS::Partition.Ref:ses:AWS::Region.Ref:AWS::AccountId.Ref:configuration-set/billing-dev-mail',
+      'ses:SendEmail arn:AWS::Partition.Ref:ses:AWS::Region.Ref:AWS::AccountId.Ref:identity/example-hosting.ch',
+    ]);
+  });
+});
+
 describe('StatelessStack outputs', () => {
   it('outputs the API and webhook URLs, the alarm topic and what the runbook needs', () => {
     const outputs = dev.statelessTemplate.toJSON().Outputs as Record<string, { Value: Json }>;
     expect(Object.keys(outputs).sort()).toEqual(
-      ['AlarmTopicArn', 'ApiUrl', 'ImportStatementFunctionName', 'PlanNightFunctionName', 'PlanNightScheduleName', 'StripeWebhookUrl'].sort(),
+      [
+        'AlarmTopicArn',
+        'ApiUrl',
+        'ImportStatementFunctionName',
+        'MailConfigurationSetName',
+        'PlanNightFunctionName',
+        'PlanNightScheduleName',
+        'SendEmailFunctionName',
+        'StripeWebhookUrl',
+      ].sort(),
     );
     expect(devName(outputs.PlanNightFunctionName!.Value)).toBe('fn:PlanNight.Ref');
     expect(devName(outputs.ImportStatementFunctionName!.Value)).toBe('fn:ImportStatement.Ref');
+    expect(devName(outputs.SendEmailFunctionName!.Value)).toBe('fn:SendEmail.Ref');
+    expect(outputs.MailConfigurationSetName!.Value).toBe('billing-dev-mail');
     expect(JSON.stringify(outputs.StripeWebhookUrl!.Value)).toContain('v1/webhooks/stripe');
   });
 });
@@ -564,11 +665,21 @@ describe('StatelessStack alarms', () => {
       .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
       .map((a) => devName((a.Dimensions as { Name: string; Value: Json }[]).find((d) => d.Name === 'QueueName')!.Value));
     expect(watched.sort()).toEqual(
-      ['bank-import-dlq', 'charge-dlq', 'exports-dlq', 'lifecycle-dlq', 'renewal-dlq', 'scheduler-dlq', 'settlement-dlq'].map((q) => `${q}.QueueName`),
+      ['bank-import-dlq', 'charge-dlq', 'exports-dlq', 'lifecycle-dlq', 'mail-dlq', 'mail-events-dlq', 'renewal-dlq', 'scheduler-dlq', 'settlement-dlq'].map(
+        (q) => `${q}.QueueName`,
+      ),
     );
     for (const a of alarms().filter((x) => x.MetricName === 'ApproximateNumberOfMessagesVisible')) {
       expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     }
+  });
+
+  it("alarms before SES reviews the account: bounce rate 5 %, complaint rate 0.1 % (SES's published thresholds)", () => {
+    const ses = alarms().filter((a) => a.Namespace === 'AWS/SES');
+    expect(ses.map((a) => [a.MetricName, a.Threshold, a.ComparisonOperator]).sort()).toEqual([
+      ['Reputation.BounceRate', 0.05, 'GreaterThanOrEqualToThreshold'],
+      ['Reputation.ComplaintRate', 0.001, 'GreaterThanOrEqualToThreshold'],
+    ]);
   });
 
   it.each(['Errors', 'Throttles'])('alarms on %s of every function', (metric) => {

@@ -1,4 +1,11 @@
-import type { Context, S3Event } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent, EventBridgeEvent, S3Event, SQSEvent } from 'aws-lambda';
+import { makeOutboxStreamHandler } from '../../functions/mail/outbox-stream.ts';
+import { makeRecordMailFeedbackHandler } from '../../functions/mail/record-mail-feedback.ts';
+import { makeSendEmailHandler } from '../../functions/mail/send-email.ts';
+import { keys } from '../../shared/adapters/dynamodb/keys.ts';
+import { encodeTagValue } from '../../shared/adapters/mail/ses-mailer.ts';
+import type { Mailer } from '../../shared/ports/mailer.ts';
+import type { EmailRef } from '../../shared/use-cases/mail/deliver-email.ts';
 import { Decimal } from 'decimal.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
@@ -444,6 +451,50 @@ describe('IAM, from the calls each function really makes', () => {
     expect(forPartner.statusCode).toBe(202);
     await rt.exportsQueue.drain(makeRunExportHandler(depsFor(rt, 'RunExport'), false));
     expect((await get('GetExport', `/v1/exports/${exportId}`, { exportId })).statusCode).toBe(200);
+
+    // E-mails: the nights' outbox through the stream, the mail queue and SES; an operator's redrive of a day; a bounce.
+    const mailDate = '2026-12-31';
+    const outbox = await rt.store.listOutbox(mailDate);
+    expect(outbox.length).toBeGreaterThan(0);
+    const mailQueue: EmailRef[] = [];
+    const toStream = makeOutboxStreamHandler(recordingQueue('OutboxStream', 'mail-queue', { send: async (refs: EmailRef[]) => void mailQueue.push(...refs) }));
+    const streamed = await toStream({
+      Records: outbox.map((e, i) => ({
+        eventName: 'INSERT',
+        dynamodb: { SequenceNumber: String(i), NewImage: { pk: { S: keys.email(mailDate, e.id).pk }, sk: { S: e.id }, date: { S: e.date }, id: { S: e.id } } },
+      })),
+    } as unknown as DynamoDBStreamEvent);
+    expect(streamed.batchItemFailures).toEqual([]);
+    const sesMessages: string[] = [];
+    const mailer: Mailer = {
+      send: async (mail) => {
+        // SES authorises the send on the sender's domain identity and on the configuration set.
+        record('SendEmail', { permission: `ses:SendEmail arn:AWS::Partition.Ref:ses:AWS::Region.Ref:AWS::AccountId.Ref:identity/${mail.from.slice(mail.from.indexOf('@') + 1)}` });
+        record('SendEmail', { permission: 'ses:SendEmail arn:AWS::Partition.Ref:ses:AWS::Region.Ref:AWS::AccountId.Ref:configuration-set/billing-dev-mail' });
+        sesMessages.push(mail.email.id);
+        return { ref: `ses-${sesMessages.length}` };
+      },
+    };
+    const sender = makeSendEmailHandler({ ...depsFor(rt, 'SendEmail'), mailer }, false);
+    const sqsBatch = { Records: mailQueue.slice(0, 10).map((ref, i) => ({ messageId: `m${i}`, body: JSON.stringify(ref) })) } as unknown as SQSEvent;
+    expect(await sender(sqsBatch, {} as Context)).toEqual({ batchItemFailures: [] });
+    // The queue delivers the batch again: the claims are refused and read (sent already), nothing goes out twice.
+    expect(await sender(sqsBatch, {} as Context)).toEqual({ batchItemFailures: [] });
+    expect(await sender({ date: mailDate }, {} as Context)).toMatchObject({ failed: [] });
+    expect(sesMessages.sort()).toEqual(
+      outbox
+        .filter((e) => e.to.length > 0)
+        .map((e) => e.id)
+        .sort(),
+    );
+    const bounced = outbox.find((e) => e.to.length > 0)!;
+    const feedback = makeRecordMailFeedbackHandler(depsFor(rt, 'RecordMailFeedback').store);
+    const report = {
+      eventType: 'Bounce',
+      bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: bounced.to[0] }], timestamp: '2026-12-31T02:01:00Z', feedbackId: 'fb-1' },
+      mail: { messageId: 'ses-1', tags: { outbox_date: [mailDate], outbox_id: [encodeTagValue(bounced.id)] } },
+    };
+    expect(await feedback({ detail: report } as unknown as EventBridgeEvent<string, unknown>)).toBe('recorded');
     await rt.close();
 
     // Every function ran; every action each one took is granted to it.
