@@ -7,6 +7,7 @@ import { stripeFromSecret } from '../shared/adapters/stripe/stripe-secret.ts';
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { RecordingProvisioning } from '../shared/adapters/sandbox/recording-provisioning.ts';
 import { SqsQueue } from '../shared/adapters/sqs/sqs-queue.ts';
+import { withBusinessEvents } from '../shared/use-cases/events/with-business-events.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import { awsConfig, env } from './aws-environment.ts';
 import type { LifecycleMessage, MessageQueue, RenewalMessage } from '../shared/ports/message-queue.ts';
@@ -44,7 +45,8 @@ export function awsCheckoutDeps(): AwsDeps {
   const dynamodb = new DynamoDBClient({});
   const config = awsConfig();
   deps = {
-    store: new DynamoDbBillingStore(dynamodb, env('TABLE_NAME')),
+    // Every commit carries its business events; the table's stream publishes them (publish-events).
+    store: withBusinessEvents(new DynamoDbBillingStore(dynamodb, env('TABLE_NAME'))),
     // Counted on the table, so every container of every API function shares each client's window.
     rateLimiter: new DynamoDbRateLimiter(dynamodb, env('TABLE_NAME')),
     gateway: stripe?.gateway ?? new SandboxPaymentGateway(),

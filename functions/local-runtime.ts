@@ -13,6 +13,7 @@ import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../shared/adapter
 import { readStripeConfig } from '../shared/adapters/stripe/stripe-config.ts';
 import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
+import { withBusinessEvents } from '../shared/use-cases/events/with-business-events.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import type { IsoDate } from '../shared/domain/calendar.ts';
 import type { EngineConfig } from '../shared/config/billing-config.ts';
@@ -34,7 +35,10 @@ import { EmlFileMailer } from '../shared/adapters/mail/eml-file-mailer.ts';
 import { deliverEmail, deliverOutbox, type MailDeps, type OutboxSweep } from '../shared/use-cases/mail/deliver-email.ts';
 
 /** Every port the engine's use cases take, wired for this machine: the whole store, each use case typing the part it reads. */
-export type EngineDeps = Omit<CheckoutDeps & FinanceDeps & MailDeps, 'store'> & { store: BillingStore };
+export type EngineDeps = Omit<CheckoutDeps & FinanceDeps & MailDeps & EventDeps, 'store'> & { store: BillingStore };
+import { publishEvents, type EventDeps } from '../shared/use-cases/events/publish-events.ts';
+import { NdjsonEventLog } from '../shared/adapters/events/ndjson-event-log.ts';
+import { addDays } from '../shared/domain/calendar.ts';
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
@@ -109,7 +113,8 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const client = opts.memory ? undefined : localClient(endpoint!);
   const tableName = opts.tableName ?? TABLE_NAME;
   if (client) await createTableIfMissing(client, tableName);
-  const store: BillingStore = client ? new DynamoDbBillingStore(client, tableName) : new InMemoryBillingStore();
+  // Every commit carries its business events (the local log publishes them, EventBridge in AWS).
+  const store: BillingStore = withBusinessEvents(client ? new DynamoDbBillingStore(client, tableName) : new InMemoryBillingStore());
   const queueOpts = { duplicateDeliveries: opts.duplicateDeliveries ?? false };
   const renewalQueue = new InProcessQueue<RenewalMessage>('renewal', queueOpts);
   const chargeQueue = new InProcessQueue<RenewalMessage>('charge', queueOpts);
@@ -131,6 +136,8 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     // The mail service of this machine: .eml files under out/mail/, from the outbox, once each.
     mailer: new EmlFileMailer(opts.outDir ?? 'out', config.mail.portalUrl),
     ...(config.mail.from ? { mailFrom: config.mail.from } : {}),
+    // The event bus of this machine: out/events/<date>.ndjson, the envelope of docs/events.md.
+    events: new NdjsonEventLog(opts.outDir ?? 'out'),
     exportsQueue,
     store,
     gateway,
@@ -194,6 +201,9 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps):
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
   }
   await sendOutbox(rt, deps);
+  // The table's stream in AWS: the business events of yesterday and today not yet in the log.
+  const today = deps.clock.today();
+  for (const date of [addDays(today, -1), today]) await publishEvents(deps, date);
 }
 
 /**

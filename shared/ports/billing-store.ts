@@ -16,6 +16,7 @@ import type {
   PaymentRecord,
   StoredGatewayEvent,
 } from '../domain/records.ts';
+import type { EventLogStore } from './event-log-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
 
@@ -113,4 +114,5 @@ export interface NightLog {
 }
 
 /** Everything the engine reads and writes, as the adapters implement it. */
-export interface BillingStore extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog, OutboxStore {}
+export interface BillingStore
+  extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog, OutboxStore, EventLogStore {}

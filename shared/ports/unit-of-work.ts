@@ -14,6 +14,7 @@ import type {
   PaymentRecord,
   StoredGatewayEvent,
 } from '../domain/records.ts';
+import type { EventRecord } from '../domain/business-events.ts';
 
 /**
  * A write in an all-or-nothing commit; each carries the condition that makes
@@ -47,7 +48,9 @@ export type Change =
   | { type: 'bankCredit'; credit: BankCreditRecord; expectedUnreversed?: boolean }
   /** With `expectedLease`, the commit holds only while the job is still under that lease (its worker's). */
   | { type: 'exportJob'; job: ExportJob; expectedStatus: ExportJob['status'] | null; expectedLease?: string }
-  | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } };
+  | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } }
+  /** The business events of this commit (use-cases/events/with-business-events.ts adds it), one item. */
+  | { type: 'events'; record: EventRecord };
 
 /** A commit refused because another writer got there first; lists the changes whose condition failed. */
 export class WriteConflict extends Error {

@@ -100,6 +100,23 @@ describe('billing CLI on the embedded stack', () => {
     expect(json<unknown[]>(lifecycle.out)).toEqual([]);
   });
 
+  it("lists the night's business events as the log and the bus carry them, and refuses an unknown type", async () => {
+    const events = await billing(home, '--json', 'events', 'list', '--date', '2026-12-17', '--type', 'invoice.issued');
+    expect(json<{ type: string; subject: string; data: { orgId: string; series: string; total: string } }[]>(events.out)).toEqual([
+      expect.objectContaining({
+        specversion: '1.0',
+        type: 'billing.invoice.issued.v1',
+        subject: expect.stringMatching(/^orgs\/acme\/invoices\/INV-CH-2026-/),
+        data: expect.objectContaining({ orgId: 'acme', series: 'INV' }),
+      }),
+    ]);
+    const human = await billing(home, 'events', 'list', '--date', '2026-12-17');
+    expect(human.out).toMatch(/billing\.product\.renewed\.v1 +orgs\/acme\/products\//);
+    const bad = await billing(home, 'events', 'list', '--type', 'product.exploded');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--type must be one of product\.renewed, product\.blocked/);
+  });
+
   it('adds a product without auto-renewal close to its expiry', async () => {
     const res = await billing(
       home,

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
+import type { EventRecord } from '../../domain/business-events.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
 import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
@@ -262,6 +263,11 @@ export class DynamoDbBillingStore implements BillingStore {
       case 'payment': {
         const p = change.payment;
         return [this.put({ ...keys.payment(p.orgId, p.date, p.id), entity: 'payment', ...p }, NOT_EXISTS)];
+      }
+      case 'events': {
+        const r = change.record;
+        // Unconditional: only a commit of the same facts writes the same id, and those facts' own conditions refuse it.
+        return [this.put({ ...keys.eventRecord(r.date, r.id), entity: 'events', ...r })];
       }
       case 'email': {
         const e = change.email;
@@ -581,6 +587,20 @@ export class DynamoDbBillingStore implements BillingStore {
   }
   listOutbox(date: IsoDate) {
     return this.allShards<OutboxEmail>((shard) => keys.outboxPk(date, shard));
+  }
+
+  listEventRecords(date: IsoDate) {
+    return this.allShards<EventRecord>((shard) => keys.eventsPk(date, shard)).then((records) => records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  }
+
+  async markEventsPublished(date: IsoDate, id: string, at: string): Promise<boolean> {
+    const done = await this.conditionalUpdate<EventRecord>({
+      Key: keys.eventRecord(date, id),
+      UpdateExpression: 'SET publishedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(publishedAt)',
+      ExpressionAttributeValues: { ':at': at },
+    });
+    return done !== undefined;
   }
 
   getEmail(date: IsoDate, id: string) {

@@ -41,6 +41,9 @@ export const keys = {
   /** A night's e-mails and lifecycle commands are spread over shards like the date index: a big night writes them at full speed. */
   email: (date: IsoDate, id: string) => ({ pk: keys.outboxPk(date, shardOf(id)), sk: id }),
   outboxPk: (date: IsoDate, shard: number) => `OUTBOX#${date}#${pad2(shard)}`,
+  /** A day's business event records, sharded like the outbox (the table's stream publishes each new one). */
+  eventRecord: (date: IsoDate, id: string) => ({ pk: keys.eventsPk(date, shardOf(id)), sk: id }),
+  eventsPk: (date: IsoDate, shard: number) => `EVENTS#${date}#${pad2(shard)}`,
   lifecycle: (date: IsoDate, id: string) => ({ pk: keys.lifecyclePk(date, shardOf(id)), sk: id }),
   lifecyclePk: (date: IsoDate, shard: number) => `LIFECYCLE#${date}#${pad2(shard)}`,
   /**

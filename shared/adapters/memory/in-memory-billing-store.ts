@@ -1,4 +1,5 @@
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
+import type { EventRecord } from '../../domain/business-events.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
@@ -50,6 +51,7 @@ export class InMemoryBillingStore implements BillingStore {
   private readonly seriesNumbers = new Map<string, SeriesEntry>();
   private readonly payRefs = new Map<string, SeriesEntry>();
   private readonly emails = new Map<string, OutboxEmail>();
+  private readonly eventRecords = new Map<string, EventRecord>();
   private readonly lifecycle = new Map<string, LifecycleCommand>();
   private readonly outcomes = new Map<string, NightOutcome>();
   private readonly checkouts = new Map<string, Checkout>();
@@ -129,6 +131,8 @@ export class InMemoryBillingStore implements BillingStore {
         return !this.payments.has(key(c.payment.orgId, c.payment.date, c.payment.id));
       case 'email':
         return !this.emails.has(key(c.email.date, c.email.id));
+      case 'events':
+        return true;
       case 'lifecycle': {
         const current = this.lifecycle.get(key(c.command.date, c.command.id));
         return c.expectedStatus === null ? !current : current?.status === c.expectedStatus;
@@ -217,6 +221,9 @@ export class InMemoryBillingStore implements BillingStore {
         return;
       case 'email':
         this.emails.set(key(c.email.date, c.email.id), copy(c.email));
+        break;
+      case 'events':
+        this.eventRecords.set(key(c.record.date, c.record.id), copy(c.record));
         return;
       case 'lifecycle':
         this.lifecycle.set(key(c.command.date, c.command.id), copy(c.command));
@@ -349,6 +356,22 @@ export class InMemoryBillingStore implements BillingStore {
       .map(({ date, id, createdAt }) => ({ date, id, createdAt }))
       .sort(byNightThenCommit);
   }
+  async listEventRecords(date: IsoDate) {
+    await Promise.resolve();
+    return [...this.eventRecords.values()]
+      .filter((r) => r.date === date)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(copy);
+  }
+
+  async markEventsPublished(date: IsoDate, id: string, at: string) {
+    await Promise.resolve();
+    const r = this.eventRecords.get(key(date, id));
+    if (!r || r.publishedAt) return false;
+    r.publishedAt = at;
+    return true;
+  }
+
   async listOutbox(date: IsoDate) {
     return sorted(
       [...this.emails.values()].filter((e) => e.date === date),
@@ -517,6 +540,8 @@ function itemsOf(c: Change): string[] {
       return [`invoice:${invoiceKey(c.invoice)}`, ...(c.invoice.paymentReference ? [`payref:${c.invoice.paymentReference}`] : [])];
     case 'payment':
       return [`payment:${c.payment.orgId}:${c.payment.date}:${c.payment.id}`];
+    case 'events':
+      return [`events:${c.record.date}:${c.record.id}`];
     case 'email':
       return [`email:${c.email.date}:${c.email.id}`];
     case 'lifecycle':

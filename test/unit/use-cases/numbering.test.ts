@@ -138,6 +138,7 @@ describe('renumbering a unit of work', () => {
     bankCredit: { type: 'bankCredit', credit: { id: 'b', settled: [OLD] } as never },
     exportJob: { type: 'exportJob', job: { id: 'x' } as never, expectedStatus: null },
     bankStatement: { type: 'bankStatement', statement: { id: 's', fileDigest: 'd', credits: 1, importedAt: '' } },
+    events: { type: 'events', record: { date: '2026-12-01', id: 'ev', events: [{ data: { invoiceNumber: OLD } }] } as never },
   } satisfies Sample;
 
   it('gives every change of every type the new number wherever it quoted the old one, and the invoice its sequence', () => {
