@@ -114,6 +114,8 @@ export class StatefulStack extends Stack {
   public readonly mailDlq: Queue;
   /** Where outbox-stream parks stream records and record-mail-feedback parks SES reports they could not handle. */
   public readonly mailEventsDlq: Queue;
+  /** Where publish-events parks stream batches of business events it could not put on the bus. */
+  public readonly eventsDlq: Queue;
   /** Where EventBridge Scheduler and the scheduled functions park a nightly run they could not deliver or finish. */
   public readonly schedulerDlq: Queue;
   /** Where Lambda parks an S3 notification import-statement failed on after its retries (the event names the file). */
@@ -147,7 +149,7 @@ export class StatefulStack extends Stack {
       removalPolicy,
       // Stored provider events (webhooks) and rate-limit counters expire through it.
       timeToLiveAttribute: ttl,
-      // New items only matter to the stream's one reader (outbox-stream, filtered on OUTBOX# inserts): the image holds the e-mail's key.
+      // New items only matter to the stream's readers (outbox-stream on OUTBOX# inserts, publish-events on EVENTS# inserts).
       dynamoStream: StreamViewType.NEW_IMAGE,
       // The one definition the local table (createTableIfMissing) is built from too:
       // gsi1 = nightly due dates (DUE#<date>#<shard>, keys only, sparse),
@@ -190,6 +192,13 @@ export class StatefulStack extends Stack {
       id: 'AwsSolutions-SQS3',
       reason:
         "This queue is itself a dead-letter queue: outbox-stream's on-failure destination (stream records it could not queue) and record-mail-feedback's (SES reports it could not record); a DLQ of a DLQ would only hide failures.",
+    });
+
+    this.eventsDlq = this.deadLetterQueue('EventsDlq', removalPolicy);
+    Validations.of(this.eventsDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: publish-events' on-failure destination (stream batches it could not put on the bus); a DLQ of a DLQ would only hide failures.",
     });
 
     this.schedulerDlq = this.deadLetterQueue('SchedulerDlq', removalPolicy);
@@ -283,6 +292,7 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'MailQueueUrl', { value: this.mailQueue.queueUrl });
     new CfnOutput(this, 'MailDlqUrl', { value: this.mailDlq.queueUrl });
     new CfnOutput(this, 'MailEventsDlqUrl', { value: this.mailEventsDlq.queueUrl });
+    new CfnOutput(this, 'EventsDlqUrl', { value: this.eventsDlq.queueUrl });
     new CfnOutput(this, 'SchedulerDlqUrl', { value: this.schedulerDlq.queueUrl });
     new CfnOutput(this, 'BankImportDlqUrl', { value: this.bankImportDlq.queueUrl });
     new CfnOutput(this, 'DocumentsBucketName', {

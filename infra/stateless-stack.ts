@@ -1,6 +1,7 @@
 import { Annotations, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { BillingFunction } from './billing-function.ts';
@@ -8,6 +9,7 @@ import { documentsBucketArnExportName, type Stage, type StatefulStack } from './
 import { Alarms } from './stateless/alarms.ts';
 import { Finance } from './stateless/finance.ts';
 import { BillingHttpApi } from './stateless/http-api.ts';
+import { Events, eventBusName } from './stateless/events.ts';
 import { Mail, mailConfigurationSetName } from './stateless/mail.ts';
 import { NightlyRenewal } from './stateless/nightly-renewal.ts';
 import { Payments } from './stateless/payments.ts';
@@ -39,6 +41,8 @@ export class StatelessStack extends Stack {
   public readonly functions: Record<string, BillingFunction> = {};
   public readonly httpApi: HttpApi;
   public readonly alarmTopic: Topic;
+  /** The business events' bus (docs/events.md). */
+  public readonly eventBus: EventBus;
   /** Routes of routes.ts without a function here (not deployed; a synth warning names them). */
   public readonly undeployedRoutes: readonly string[];
 
@@ -77,6 +81,8 @@ export class StatelessStack extends Stack {
     const payments = new Payments(this, 'Payments', w);
     const finance = new Finance(this, 'Finance', w);
     const mail = new Mail(this, 'Mail', w, { domains: config.senderDomains });
+    const events = new Events(this, 'Events', w);
+    this.eventBus = events.bus;
     const api = new BillingHttpApi(this, 'Api', w, { jwtIssuer, jwtAudience });
     this.httpApi = api.httpApi;
     this.undeployedRoutes = api.undeployedRoutes;
@@ -94,6 +100,8 @@ export class StatelessStack extends Stack {
       value: nightlyRenewal.planNightSchedule.scheduleName,
       description: "The nightly schedule; its target's role can run a one-off night",
     });
+    new CfnOutput(this, 'EventBusName', { value: eventBusName(stage), description: 'Where the business events go (docs/events.md): attach your rules here' });
+    new CfnOutput(this, 'EventBusArn', { value: events.bus.eventBusArn });
     new CfnOutput(this, 'SendEmailFunctionName', {
       value: mail.sendEmail.function.functionName,
       description: 'aws lambda invoke it with {"date":"YYYY-MM-DD"} to send what that day left unsent',

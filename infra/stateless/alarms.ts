@@ -50,6 +50,7 @@ export class Alarms extends Construct {
       ['Exports', w.data.exportsDlq],
       ['Mail', w.data.mailDlq],
       ['MailEvents', w.data.mailEventsDlq],
+      ['Events', w.data.eventsDlq],
       ['Scheduler', w.data.schedulerDlq],
       ['BankImport', w.data.bankImportDlq],
     ];

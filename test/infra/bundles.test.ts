@@ -5,6 +5,8 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { simpleParser } from 'mailparser';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import type { OutboxEmail } from '../../shared/domain/records.ts';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { withBusinessEvents } from '../../shared/use-cases/events/with-business-events.ts';
 import { Decimal } from 'decimal.js';
 import { extractText } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,7 +88,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
         )
         .join('\n'),
     );
-    expect(rows).toHaveLength(20);
+    expect(rows).toHaveLength(21);
   });
 
   it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
@@ -138,7 +140,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     expect(sizeOf(dir)).toBeLessThan(PDF_ASSET_BUDGET_BYTES);
   });
 
-  it.each(['OutboxStream', 'SendEmail', 'RecordMailFeedback'])('%s, which never calls Stripe, carries no Stripe code', (id) => {
+  it.each(['OutboxStream', 'SendEmail', 'RecordMailFeedback', 'PublishEvents'])('%s, which never calls Stripe, carries no Stripe code', (id) => {
     expect(readFileSync(join(assetDir(id), 'index.mjs'), 'utf8')).not.toContain('api.stripe.com');
   });
 
@@ -180,6 +182,7 @@ describe('function bundles at a cold start (a fresh Node process outside the rep
   COLD_START.GetExport = http('GET /v1/exports/{exportId}', '/v1/exports/exp-1', 401);
   COLD_START.SendEmail = sqs;
   COLD_START.OutboxStream = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };
+  COLD_START.PublishEvents = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };
   COLD_START.RecordMailFeedback = { event: { id: 'e-1', detail: {} }, expect: (r) => expect(r).toEqual({ ok: true, value: 'ignored' }) };
   // Public: it fetches the Stripe secret to check the signature, which fails here (closed endpoint) with a 500.
   COLD_START.StripeWebhook = http('POST /v1/webhooks/stripe', '/v1/webhooks/stripe', 500);
@@ -460,5 +463,51 @@ describe('e-mails sent by the bundled functions (DynamoDB Local, local stand-ins
         at: '2026-12-17T02:01:00.669Z',
       },
     ]);
+  }, 120_000);
+});
+
+describe('business events published by the bundled function (DynamoDB Local, a local stand-in for EventBridge)', () => {
+  const TABLE = 'billing-events-bundle-test';
+  let db: DynamoDbLocal;
+  let bus: LocalService;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    [db, bus] = await Promise.all([
+      startDynamoDbLocal(),
+      startLocalService(({ body }) => {
+        const { Entries } = JSON.parse(body) as { Entries: unknown[] };
+        return { json: { FailedEntryCount: 0, Entries: Entries.map((_, i) => ({ EventId: `eb-${i}` })) } };
+      }),
+    ]);
+    client = new DynamoDBClient({ endpoint: db.endpoint, region: 'eu-central-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await createTableIfMissing(client, TABLE);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([db?.stop(), bus?.close()]);
+  });
+
+  it("stream → publish-events → the stage's bus: each event of the commit, as the published schema says", async () => {
+    // A block applied: the commit a lifecycle worker makes, through the store that adds its events.
+    const store = withBusinessEvents(new DynamoDbBillingStore(client, TABLE));
+    const command = { id: 'p1#block', date: '2026-12-20', orgId: 'acme', productId: 'p1', action: 'block', status: 'pending', createdAt: '2026-12-20T02:00:00.000Z' } as const;
+    await store.commit([{ type: 'lifecycle', command, expectedStatus: null }]);
+    await store.commit([{ type: 'lifecycle', command: { ...command, status: 'applied', appliedAt: '2026-12-20T02:05:00.000Z' }, expectedStatus: 'pending' }]);
+    const [record] = await store.listEventRecords('2026-12-20');
+    const key = keys.eventRecord('2026-12-20', record!.id);
+    const item = (await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }))).Item!;
+    const run = await invokeBundles([{ bundleDir: assetDir('PublishEvents'), env: environmentOf('PublishEvents'), event: streamEvent([item]) }], {
+      env: { AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint },
+    });
+    expect(run.results[0]).toEqual({ ok: true, value: { batchItemFailures: [] } });
+    expect(bus.requests).toHaveLength(1);
+    expect(bus.requests[0]!.headers['x-amz-target']).toBe('AWSEvents.PutEvents');
+    const { Entries } = JSON.parse(bus.requests[0]!.body) as { Entries: { EventBusName: string; Source: string; DetailType: string; Detail: string }[] };
+    expect(Entries.map((e) => [e.EventBusName, e.Source, e.DetailType])).toEqual([['billing-dev', 'billing-engine', 'billing.product.blocked.v1']]);
+    const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'docs', 'events.schema.json'), 'utf8')) as Record<string, unknown>;
+    const validate = new Ajv2020({ strict: false, validateFormats: false }).compile(schema);
+    const detail = JSON.parse(Entries[0]!.Detail) as unknown;
+    expect(validate(detail), JSON.stringify(validate.errors)).toBe(true);
+    expect(detail).toMatchObject({ subject: 'orgs/acme/products/p1', time: '2026-12-20T02:05:00.000Z', data: { orgId: 'acme', productId: 'p1', date: '2026-12-20' } });
   }, 120_000);
 });

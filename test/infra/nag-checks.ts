@@ -46,6 +46,7 @@ const FUNCTIONS: Record<string, string> = {
   OutboxStream: 'Mail',
   SendEmail: 'Mail',
   RecordMailFeedback: 'Mail',
+  PublishEvents: 'Events',
 };
 
 /** Every acknowledged finding, where. A new suppression must be added here on purpose, with its reason in the code. */
@@ -56,6 +57,7 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
     `Billing-${stage}-Stateful/SchedulerDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/BankImportDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/MailEventsDlq AwsSolutions-SQS3`,
+    `Billing-${stage}-Stateful/EventsDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/AccessLogsBucket AwsSolutions-S1`,
     `Billing-${stage}-Stateful/StripeSecret AwsSolutions-SMG4`,
     `Billing-${stage}-Stateful/StripeWebhookSecret AwsSolutions-SMG4`,

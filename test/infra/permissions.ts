@@ -17,7 +17,9 @@ export function namer(s: SynthesizedApp) {
     [logicalIdOf(stateful, stateful.schedulerDlq), 'scheduler-dlq'],
     [logicalIdOf(stateful, stateful.bankImportDlq), 'bank-import-dlq'],
     [logicalIdOf(stateful, stateful.mailEventsDlq), 'mail-events-dlq'],
+    [logicalIdOf(stateful, stateful.eventsDlq), 'events-dlq'],
     [logicalIdOf(stateless, stateless.alarmTopic), 'alarm-topic'],
+    [logicalIdOf(stateless, stateless.eventBus), 'event-bus'],
   ]);
   for (const [name, { queue, dlq }] of Object.entries(stateful.workQueues)) {
     names.set(logicalIdOf(stateful, queue), `${name}-queue`);

@@ -78,7 +78,7 @@ const workQueues = [
 ] as const;
 
 function allQueues(stack: StatefulStack): IQueue[] {
-  return [...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]), stack.schedulerDlq, stack.bankImportDlq, stack.mailEventsDlq];
+  return [...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]), stack.schedulerDlq, stack.bankImportDlq, stack.mailEventsDlq, stack.eventsDlq];
 }
 
 describe('StatefulStack table', () => {
@@ -181,10 +181,10 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it("creates the six work queues, one dead-letter queue for each, and the schedules', bank import's and mail events' dead-letter queues", () => {
-    dev.template.resourceCountIs('AWS::SQS::Queue', 15);
+  it("creates the six work queues, one dead-letter queue for each, and the schedules', bank import's and mail events' and business events' dead-letter queues", () => {
+    dev.template.resourceCountIs('AWS::SQS::Queue', 16);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
-    expect(ids.size).toBe(15);
+    expect(ids.size).toBe(16);
     expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement']);
   });
 
@@ -194,6 +194,7 @@ describe('StatefulStack queues', () => {
       logicalId(dev, dev.stack.schedulerDlq),
       logicalId(dev, dev.stack.bankImportDlq),
       logicalId(dev, dev.stack.mailEventsDlq),
+      logicalId(dev, dev.stack.eventsDlq),
     ]);
     for (const [id, queue] of Object.entries(dev.template.findResources('AWS::SQS::Queue') as Record<string, CfnResource>)) {
       if (dlqIds.has(id)) expect(queue.Properties.RedrivePolicy).toBeUndefined();
@@ -208,6 +209,7 @@ describe('StatefulStack queues', () => {
     expect(resource(dev, logicalId(dev, dev.stack.schedulerDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
     expect(resource(dev, logicalId(dev, dev.stack.bankImportDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
     expect(resource(dev, logicalId(dev, dev.stack.mailEventsDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
+    expect(resource(dev, logicalId(dev, dev.stack.eventsDlq)).Properties.MessageRetentionPeriod).toBe(FOURTEEN_DAYS_IN_SECONDS);
   });
 
   it("hides an in-flight export for at least 6 × the export consumer's (15 minute) timeout", () => {

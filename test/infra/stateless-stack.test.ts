@@ -124,6 +124,13 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...consume('mail-queue'),
   ],
   RecordMailFeedback: [...own('RecordMailFeedback'), `dynamodb:UpdateItem table.Arn${leading('OUTBOX#*')}`, ...onFailure('mail-events-dlq')],
+  // Reads the stream (Lambda's poller), puts on the stage's bus only; no table access of its own.
+  PublishEvents: [
+    ...own('PublishEvents'),
+    ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} table.StreamArn`),
+    'events:PutEvents event-bus.Arn',
+    ...onFailure('events-dlq'),
+  ],
 };
 
 /**
@@ -155,6 +162,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   OutboxStream: { MAIL_QUEUE_URL: 'mail-queue.Ref' },
   SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
+  PublishEvents: { EVENT_BUS_NAME: 'billing-dev' },
 };
 
 const ENTRIES: Record<string, string> = {
@@ -178,6 +186,7 @@ const ENTRIES: Record<string, string> = {
   OutboxStream: 'functions/mail/outbox-stream.ts',
   SendEmail: 'functions/mail/send-email.ts',
   RecordMailFeedback: 'functions/mail/record-mail-feedback.ts',
+  PublishEvents: 'functions/events/publish-events.ts',
 };
 const FUNCTION_IDS = Object.keys(ENTRIES).sort();
 /** Functions behind the JWT authorizer: each counts its client's requests on the table. */
@@ -186,8 +195,8 @@ const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
   .sort();
 
 describe('StatelessStack functions', () => {
-  it("deploys exactly the twenty handlers (and CDK's bucket-notifications handler)", () => {
-    expect(FUNCTION_IDS).toHaveLength(20);
+  it("deploys exactly the twenty-one handlers (and CDK's bucket-notifications handler)", () => {
+    expect(FUNCTION_IDS).toHaveLength(21);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -336,9 +345,9 @@ describe('StatelessStack queue consumers', () => {
     return mappings[0]!.Properties;
   }
 
-  it("consumes every work queue, each with one function, and the table's stream with one", () => {
+  it("consumes every work queue, each with one function, and the table's stream with two (e-mails, events)", () => {
     const sources = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventSourceMapping')).map((m) => devName(m.Properties.EventSourceArn));
-    expect(sources.sort()).toEqual([...Object.keys(dev.stateful.workQueues).map((q) => `${q}-queue.Arn`), 'table.StreamArn'].sort());
+    expect(sources.sort()).toEqual([...Object.keys(dev.stateful.workQueues).map((q) => `${q}-queue.Arn`), 'table.StreamArn', 'table.StreamArn'].sort());
   });
 
   it('reads only new outbox e-mails from the stream, bisects a failing batch, retries, then parks it on the mail events DLQ', () => {
@@ -352,6 +361,18 @@ describe('StatelessStack queue consumers', () => {
       MaximumRetryAttempts: 10,
     });
     expect(devName((mapping.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('mail-events-dlq.Arn');
+  });
+
+  it('reads only new event records from the stream, bisects a failing batch, retries, then parks it on the events DLQ', () => {
+    const mapping = mappingOf('PublishEvents');
+    expect(mapping.FilterCriteria).toEqual({ Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'EVENTS#' }] } } } }) }] });
+    expect(mapping).toMatchObject({
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 10,
+    });
+    expect(devName((mapping.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('events-dlq.Arn');
   });
 
   it("sends e-mails at most MAIL_MAX_CONCURRENCY containers at a time (SES's starting rate of 14 a second)", () => {
@@ -634,6 +655,16 @@ describe('StatelessStack mail', () => {
   });
 });
 
+describe('StatelessStack events', () => {
+  it('puts the business events on a bus of the stage, archived for replays (30 days in dev, a year in prod)', () => {
+    const buses = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Events::EventBus')).map((b) => b.Properties);
+    expect(buses).toEqual([expect.objectContaining({ Name: 'billing-dev' })]);
+    const archives = (s: SynthesizedApp) => Object.values(resourcesOf(s.statelessTemplate, 'AWS::Events::Archive')).map((a) => a.Properties);
+    expect(archives(dev)).toEqual([expect.objectContaining({ ArchiveName: 'billing-dev-events', RetentionDays: 30, EventPattern: { source: ['billing-engine'] } })]);
+    expect(archives(prod)).toEqual([expect.objectContaining({ RetentionDays: 365 })]);
+  });
+});
+
 describe('StatelessStack outputs', () => {
   it('outputs the API and webhook URLs, the alarm topic and what the runbook needs', () => {
     const outputs = dev.statelessTemplate.toJSON().Outputs as Record<string, { Value: Json }>;
@@ -641,6 +672,8 @@ describe('StatelessStack outputs', () => {
       [
         'AlarmTopicArn',
         'ApiUrl',
+        'EventBusArn',
+        'EventBusName',
         'ImportStatementFunctionName',
         'MailConfigurationSetName',
         'PlanNightFunctionName',
@@ -665,7 +698,7 @@ describe('StatelessStack alarms', () => {
       .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
       .map((a) => devName((a.Dimensions as { Name: string; Value: Json }[]).find((d) => d.Name === 'QueueName')!.Value));
     expect(watched.sort()).toEqual(
-      ['bank-import-dlq', 'charge-dlq', 'exports-dlq', 'lifecycle-dlq', 'mail-dlq', 'mail-events-dlq', 'renewal-dlq', 'scheduler-dlq', 'settlement-dlq'].map(
+      ['bank-import-dlq', 'charge-dlq', 'events-dlq', 'exports-dlq', 'lifecycle-dlq', 'mail-dlq', 'mail-events-dlq', 'renewal-dlq', 'scheduler-dlq', 'settlement-dlq'].map(
         (q) => `${q}.QueueName`,
       ),
     );

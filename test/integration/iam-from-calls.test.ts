@@ -1,5 +1,8 @@
 import type { Context, DynamoDBStreamEvent, EventBridgeEvent, S3Event, SQSEvent } from 'aws-lambda';
 import { makeOutboxStreamHandler } from '../../functions/mail/outbox-stream.ts';
+import { makePublishEventsHandler } from '../../functions/events/publish-events.ts';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { withBusinessEvents } from '../../shared/use-cases/events/with-business-events.ts';
 import { makeRecordMailFeedbackHandler } from '../../functions/mail/record-mail-feedback.ts';
 import { makeSendEmailHandler } from '../../functions/mail/send-email.ts';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
@@ -179,7 +182,8 @@ function depsFor(rt: LocalRuntime, fn: string, night?: string): EngineDeps {
   const table = tableOf(rt);
   const deps: EngineDeps = {
     ...rt.deps,
-    store: new DynamoDbBillingStore(client, table),
+    // As aws-runtime.ts wires it: every commit carries its business events.
+    store: withBusinessEvents(new DynamoDbBillingStore(client, table)),
     rateLimiter: new DynamoDbRateLimiter(client, table),
     gateway: recordingGateway(fn, rt.deps.gateway),
     verifier: recordingVerifier(fn, rt.deps.verifier),
@@ -495,6 +499,22 @@ describe('IAM, from the calls each function really makes', () => {
       mail: { messageId: 'ses-1', tags: { outbox_date: [mailDate], outbox_id: [encodeTagValue(bounced.id)] } },
     };
     expect(await feedback({ detail: report } as unknown as EventBridgeEvent<string, unknown>)).toBe('recorded');
+
+    // Business events: the records the nights committed, from the stream to the bus.
+    const eventRecords = (await Promise.all(nights.map((n) => rt.store.listEventRecords(n)))).flat();
+    expect(eventRecords.length).toBeGreaterThan(0);
+    const busEvents: string[] = [];
+    const toBus = makePublishEventsHandler({
+      publish: async (events) => {
+        record('PublishEvents', { permission: 'events:PutEvents event-bus.Arn' });
+        busEvents.push(...events.map((e) => e.id));
+      },
+    });
+    const published = await toBus({
+      Records: eventRecords.map((r, i) => ({ eventName: 'INSERT', dynamodb: { SequenceNumber: String(i), NewImage: marshall(r, { removeUndefinedValues: true }) } })),
+    } as unknown as DynamoDBStreamEvent);
+    expect(published.batchItemFailures).toEqual([]);
+    expect(busEvents.length).toBe(eventRecords.flatMap((r) => r.events).length);
     await rt.close();
 
     // Every function ran; every action each one took is granted to it.

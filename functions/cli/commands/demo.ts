@@ -49,13 +49,20 @@ export function registerDemoCommands(program: Command, c: Ctx): void {
         const bar = progress('PDFs', cx.json);
         const finance = await demoFinance(rt, from, addDays(from, o.nights), bar.update);
         bar.stop();
-        return { nights, finance };
+        // What went out: the .eml files and the event log of the nights run.
+        const outgoing = { emails: 0, events: 0 };
+        for (const n of nights) {
+          outgoing.emails += (await rt.store.listOutbox(n.date)).filter((e) => e.sentAt).length;
+          outgoing.events += (await rt.store.listEventRecords(n.date)).reduce((sum, r) => sum + r.events.length, 0);
+        }
+        return { nights, finance, outgoing };
       });
       const seconds = (performance.now() - started) / 1000;
       cx.print(
         `${nightTable(res.nights)}\n\n${demoFigures(res.nights, seconds)}\n\n${financeLines(res.finance)}\n` +
-          `Try: npx billing outbox list, npx billing lifecycle list, npx billing bank review, npx billing reset.`,
-        { nights: res.nights.map(nightJson), finance: res.finance },
+          `E-mails: ${res.outgoing.emails} sent, in each customer's language, as .eml files under out/mail/; business events: ${res.outgoing.events} in out/events/ (docs/events.md)\n` +
+          `Try: npx billing outbox list, npx billing events list, npx billing lifecycle list, npx billing bank review, npx billing reset.`,
+        { nights: res.nights.map(nightJson), finance: res.finance, outgoing: res.outgoing },
       );
     });
 }

@@ -1,0 +1,58 @@
+import { Duration } from 'aws-cdk-lib';
+import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import type { BillingFunction } from '../billing-function.ts';
+import { billingFunction, type Wiring } from './wiring.ts';
+
+/** Named, so the provider's rules and the runbook name it the same way. */
+export const eventBusName = (stage: string) => `billing-${stage}`;
+
+/** How long the archive keeps the bus's events for a replay (docs/events.md). */
+export const EVENT_ARCHIVE_DAYS = { dev: 30, prod: 365 } as const;
+
+/**
+ * The business events go out: the table's stream gives each new event
+ * record to publish-events, which puts its events on the stage's bus,
+ * where the provider's rules (provisioning, shop, accounting) pick what
+ * they need by detail-type. The archive keeps them for replays.
+ */
+export class Events extends Construct {
+  public readonly bus: EventBus;
+  public readonly publishEvents: BillingFunction;
+
+  constructor(scope: Construct, id: string, w: Wiring) {
+    super(scope, id);
+    this.bus = new EventBus(this, 'Bus', { eventBusName: eventBusName(w.stage), description: `Business events of the billing engine (${w.stage}), docs/events.md` });
+    new Archive(this, 'Archive', {
+      archiveName: `${eventBusName(w.stage)}-events`,
+      sourceEventBus: this.bus,
+      eventPattern: { source: ['billing-engine'] },
+      retention: Duration.days(EVENT_ARCHIVE_DAYS[w.stage]),
+      description: 'Every business event, for replays',
+    });
+
+    this.publishEvents = billingFunction(this, w, 'PublishEvents', {
+      entry: 'functions/events/publish-events.ts',
+      description: 'Puts the business events of each commit (from the table stream) on the event bus',
+      timeout: w.consumerTimeout,
+      environment: { EVENT_BUS_NAME: eventBusName(w.stage) },
+    });
+    this.publishEvents.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
+    this.publishEvents.function.addEventSource(
+      new DynamoEventSource(w.data.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(1),
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('EVENTS#') } } } })],
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: 10,
+        maxRecordAge: Duration.hours(12),
+        onFailure: new SqsDlq(w.data.eventsDlq),
+      }),
+    );
+  }
+}
