@@ -76,22 +76,32 @@ export interface OutboxSweep {
   failed: { id: string; error: string }[];
 }
 
+/** How many e-mails of a sweep are in flight at once: the claims keep them apart, the mail service's pace bounds it. */
+export const SWEEP_CONCURRENCY = 8;
+
 /** Every unsent e-mail of a day, each on its own: one that fails is counted and the others still go. */
-export async function deliverOutbox(deps: MailDeps, date: IsoDate): Promise<OutboxSweep> {
+export async function deliverOutbox(deps: MailDeps, date: IsoDate, concurrency = SWEEP_CONCURRENCY): Promise<OutboxSweep> {
   const result: OutboxSweep = { sent: 0, alreadySent: 0, busy: 0, failed: [] };
+  const unsent: string[] = [];
   for (const email of await deps.store.listOutbox(date)) {
-    if (email.sentAt) {
-      result.alreadySent++;
-      continue;
-    }
-    try {
-      const r = await deliverEmail(deps, { date, id: email.id });
-      if (r === 'sent' || r === 'no-recipient') result.sent++;
-      else if (r === 'already-sent') result.alreadySent++;
-      else if (r === 'busy') result.busy++;
-    } catch (err) {
-      result.failed.push({ id: email.id, error: (err as Error).message });
-    }
+    if (email.sentAt) result.alreadySent++;
+    else unsent.push(email.id);
   }
+  let next = 0;
+  const worker = async () => {
+    while (next < unsent.length) {
+      const id = unsent[next++]!;
+      try {
+        const r = await deliverEmail(deps, { date, id });
+        if (r === 'sent' || r === 'no-recipient') result.sent++;
+        else if (r === 'already-sent') result.alreadySent++;
+        else if (r === 'busy') result.busy++;
+      } catch (err) {
+        result.failed.push({ id, error: (err as Error).message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, unsent.length) }, worker));
+  result.failed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return result;
 }
