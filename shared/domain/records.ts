@@ -200,6 +200,8 @@ export interface LifecycleCommand {
   appliedAt?: string;
   /** Why it was not carried out: the product had moved past it when it arrived. */
   skipped?: string;
+  /** A termination applied: whether provisioning deleted the backups too (the product.terminated event says it). */
+  backupsDeleted?: boolean;
   createdAt: string;
 }
 

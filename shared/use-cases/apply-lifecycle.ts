@@ -45,6 +45,7 @@ async function applyOnce(deps: Pick<BillingDeps, 'store' | 'provisioning' | 'clo
       break;
     case 'terminate': {
       const { backupsDeleted } = await provisioning.terminate(product);
+      changes[0] = { type: 'lifecycle', command: { ...command, status: 'applied', appliedAt: now, backupsDeleted }, expectedStatus: 'pending' };
       if (backupsDeleted && !product.backupsDeletedAt) {
         changes.push({ type: 'product', product: { ...product, backupsDeletedAt: now, version: product.version + 1 }, expectedVersion: product.version });
       }

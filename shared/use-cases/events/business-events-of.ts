@@ -68,7 +68,13 @@ export function businessEventsOf(changes: readonly Change[], now: string): Busin
         const at = cmd.appliedAt ?? now;
         if (cmd.action === 'block') events.push(envelope('product.blocked', `${cmd.date}/${cmd.id}`, subject, at, base));
         else if (cmd.action === 'unblock') events.push(envelope('product.unblocked', `${cmd.date}/${cmd.id}`, subject, at, base));
-        else events.push(envelope('product.terminated', `${cmd.date}/${cmd.id}`, subject, at, { ...base, backupsDeleted: backupsDeleted.has(`${cmd.orgId}/${cmd.productId}`) }));
+        else
+          events.push(
+            envelope('product.terminated', `${cmd.date}/${cmd.id}`, subject, at, {
+              ...base,
+              backupsDeleted: cmd.backupsDeleted ?? backupsDeleted.has(`${cmd.orgId}/${cmd.productId}`),
+            }),
+          );
         break;
       }
       case 'attempt': {

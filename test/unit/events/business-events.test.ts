@@ -90,6 +90,8 @@ describe('the events of a commit', () => {
       ['billing.product.terminated.v1', '2026-12-20T02:05:00.000Z', { orgId: 'acme', productId: 'p1', date: '2026-12-20', backupsDeleted: true }],
     ]);
     expect(subjectAndData([command('terminate')])[0]![2]).toMatchObject({ backupsDeleted: false });
+    // Said by provisioning on the command, though the product recorded its deletion on an earlier try.
+    expect(subjectAndData([command('terminate', { backupsDeleted: true })])[0]![2]).toMatchObject({ backupsDeleted: true });
     expect(subjectAndData([command('block', { skipped: 'product is active' })])).toEqual([]);
     expect(subjectAndData([command('block', { status: 'pending', appliedAt: undefined })])).toEqual([]);
   });
