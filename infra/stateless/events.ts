@@ -1,11 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { BillingFunction } from '../billing-function.ts';
-import { billingFunction, type Wiring } from './wiring.ts';
+import { billingFunction, consumeStream, type Wiring } from './wiring.ts';
 
 /** Named, so the provider's rules and the runbook name it the same way. */
 export const eventBusName = (stage: string) => `billing-${stage}`;
@@ -41,18 +39,6 @@ export class Events extends Construct {
       environment: { EVENT_BUS_NAME: eventBusName(w.stage) },
     });
     this.publishEvents.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
-    this.publishEvents.function.addEventSource(
-      new DynamoEventSource(w.data.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(1),
-        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('EVENTS#') } } } })],
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        maxRecordAge: Duration.hours(12),
-        onFailure: new SqsDlq(w.data.eventsDlq),
-      }),
-    );
+    consumeStream(this.publishEvents, w.data.table, 'EVENTS#', w.data.eventsDlq);
   }
 }

@@ -1,14 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ConfigurationSet, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { CONFIG_FILE_IN_BUNDLE, type BillingFunction } from '../billing-function.ts';
 import { MAIL_MAX_CONCURRENCY, OUTBOX_LEADING_KEYS, ORG_LEADING_KEYS } from './settings.ts';
-import { billingFunction, consume, type Wiring } from './wiring.ts';
+import { billingFunction, consume, consumeStream, type Wiring } from './wiring.ts';
 
 /** The detail-types SES gives the configuration set's events on EventBridge's default bus. */
 export const SES_FEEDBACK_DETAIL_TYPES = ['Email Bounced', 'Email Complaint Received'] as const;
@@ -53,20 +51,7 @@ export class Mail extends Construct {
       timeout: w.consumerTimeout,
       environment: { MAIL_QUEUE_URL: w.data.mailQueue.queueUrl },
     }).grantSend(w.data.mailQueue);
-    this.outboxStream.function.addEventSource(
-      new DynamoEventSource(table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(1),
-        // Only e-mails written to the outbox: every other change of the table costs no invocation.
-        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { pk: { S: FilterRule.beginsWith('OUTBOX#') } } } })],
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        maxRecordAge: Duration.hours(12),
-        onFailure: new SqsDlq(w.data.mailEventsDlq),
-      }),
-    );
+    consumeStream(this.outboxStream, table, 'OUTBOX#', w.data.mailEventsDlq);
 
     this.sendEmail = billingFunction(this, w, 'SendEmail', {
       entry: 'functions/mail/send-email.ts',

@@ -1,6 +1,8 @@
 import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -64,6 +66,27 @@ export function consume(fn: BillingFunction, queue: IQueue, options: { batchSize
       batchSize: options.batchSize ?? 10,
       reportBatchItemFailures: true,
       ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
+    }),
+  );
+}
+
+/**
+ * A consumer of the table's stream that sees only new items whose partition key starts with `prefix`
+ * (every other change of the table costs no invocation): batches of 100, a failing batch bisected and
+ * retried from the failed record, then its description parked on `dlq`.
+ */
+export function consumeStream(fn: BillingFunction, table: ITableV2, prefix: string, dlq: IQueue): void {
+  fn.function.addEventSource(
+    new DynamoEventSource(table, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: 100,
+      maxBatchingWindow: Duration.seconds(1),
+      filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { pk: { S: FilterRule.beginsWith(prefix) } } } })],
+      reportBatchItemFailures: true,
+      bisectBatchOnError: true,
+      retryAttempts: 10,
+      maxRecordAge: Duration.hours(12),
+      onFailure: new SqsDlq(dlq),
     }),
   );
 }
