@@ -15,7 +15,9 @@ import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-g
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { withBusinessEvents } from '../shared/use-cases/events/with-business-events.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
-import type { IsoDate } from '../shared/domain/calendar.ts';
+import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
+import { NdjsonEventLog } from '../shared/adapters/events/ndjson-event-log.ts';
+import { publishEvents, type EventDeps } from '../shared/use-cases/events/publish-events.ts';
 import type { EngineConfig } from '../shared/config/billing-config.ts';
 import { loadStageConfig } from '../shared/adapters/config/stage-config.ts';
 import type { ReadStats } from '../shared/ports/billing-store.ts';
@@ -36,9 +38,6 @@ import { deliverEmail, deliverOutbox, type MailDeps, type OutboxSweep } from '..
 
 /** Every port the engine's use cases take, wired for this machine: the whole store, each use case typing the part it reads. */
 export type EngineDeps = Omit<CheckoutDeps & FinanceDeps & MailDeps & EventDeps, 'store'> & { store: BillingStore };
-import { publishEvents, type EventDeps } from '../shared/use-cases/events/publish-events.ts';
-import { NdjsonEventLog } from '../shared/adapters/events/ndjson-event-log.ts';
-import { addDays } from '../shared/domain/calendar.ts';
 import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';

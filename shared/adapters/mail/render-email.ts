@@ -6,7 +6,8 @@
 import type { Language } from '../../domain/organisation.ts';
 import type { OutboxEmail } from '../../domain/records.ts';
 import type { Seller } from '../../domain/seller.ts';
-import { formatDate } from '../pdf/labels.ts';
+import { formatDate, formatSwissAmount } from '../pdf/labels.ts';
+
 import { EMAIL_TEXTS, type Link, type Values } from './email-texts.ts';
 
 export interface EmailContext {
@@ -27,15 +28,6 @@ export interface RenderedEmail {
 
 const AMOUNTS = new Set(['amount', 'total', 'amountDue', 'received']);
 const DATES = new Set(['expiry', 'newExpiry', 'nextAttempt']);
-const DECIMAL = /^(-?)(\d+)(\.\d+)?$/;
-
-/** "1234.50", "CHF" -> "CHF 1'234.50": the Swiss grouping, on the stored string (never a float). */
-export function formatSwissAmount(amount: string, currency: string): string {
-  const m = DECIMAL.exec(amount);
-  if (!m) return `${currency} ${amount}`;
-  const [, sign, whole, fraction] = m;
-  return `${currency} ${sign}${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, "'")}${fraction ?? ''}`;
-}
 
 function values(email: OutboxEmail, ctx: EmailContext): Values {
   const texts = EMAIL_TEXTS[ctx.language];

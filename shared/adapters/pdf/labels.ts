@@ -180,6 +180,21 @@ export function formatAmount(amount: string, currency: string): string {
   return `${currency} ${amount}`;
 }
 
+const DECIMAL = /^(-?)(\d+)(\.\d+)?$/;
+
+/**
+ * The same with Swiss thousands grouping, "CHF 1'234.50", for what people
+ * read in running text (e-mails); on the stored string, never a float.
+ * The invoice tables keep formatAmount's plain digits.
+ */
+/** "1234.50", "CHF" -> "CHF 1'234.50": the Swiss grouping, on the stored string (never a float). */
+export function formatSwissAmount(amount: string, currency: string): string {
+  const m = DECIMAL.exec(amount);
+  if (!m) return `${currency} ${amount}`;
+  const [, sign, whole, fraction] = m;
+  return `${currency} ${sign}${whole!.replace(/\B(?=(\d{3})+(?!\d))/g, "'")}${fraction ?? ''}`;
+}
+
 /** "8.1" -> "8.1 %", "0" -> "0 %". */
 export function formatRate(rate: string): string {
   return `${rate} %`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EMAIL_TEXTS } from '../../../shared/adapters/mail/email-texts.ts';
-import { formatSwissAmount, renderEmail } from '../../../shared/adapters/mail/render-email.ts';
+import { renderEmail } from '../../../shared/adapters/mail/render-email.ts';
+import { formatSwissAmount } from '../../../shared/adapters/pdf/labels.ts';
 import { LANGUAGES, type Language } from '../../../shared/domain/organisation.ts';
 import type { OutboxEmail } from '../../../shared/domain/records.ts';
 import { DEFAULT_SELLER } from '../../support/sample-config.ts';
