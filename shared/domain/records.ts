@@ -236,3 +236,30 @@ export interface NightRun {
   planned: number;
   startedAt: string;
 }
+
+/**
+ * One back-office call (docs/domain.md R-47): who (the OAuth client and its
+ * subject), what (the route, the organisation and what it named), when, and
+ * how it ended. Written as `started` before the call acts and completed
+ * after, so no change is ever made without its entry.
+ */
+export interface AuditEntry {
+  date: IsoDate;
+  /** The request id (API Gateway's, or the local server's). */
+  id: string;
+  at: string;
+  /** `<client_id>|<sub>` of the token. */
+  client: string;
+  /** `POST /v1/admin/orgs/{orgId}/members/{userId}`. */
+  action: string;
+  orgId?: string;
+  /** What else the path named: a user, a product, a method. */
+  target?: string;
+  status: 'started' | 'done' | 'refused';
+  /** The HTTP status of the answer, and the error code of a refusal. */
+  httpStatus?: number;
+  code?: string;
+  /** What changed, in a few words (`member bob: collaborator`, `12 rows: 10 added, 2 refused`). */
+  summary?: string;
+  finishedAt?: string;
+}

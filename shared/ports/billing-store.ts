@@ -16,6 +16,7 @@ import type {
   PaymentRecord,
   StoredGatewayEvent,
 } from '../domain/records.ts';
+import type { AuditLog } from './audit-log.ts';
 import type { EventLogStore } from './event-log-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { UnitOfWork } from './unit-of-work.ts';
@@ -115,4 +116,4 @@ export interface NightLog {
 
 /** Everything the engine reads and writes, as the adapters implement it. */
 export interface BillingStore
-  extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog, OutboxStore, EventLogStore {}
+  extends UnitOfWork, OrganisationReads, ProductReads, PaymentReads, DocumentReads, CheckoutReads, OperationReads, NightLog, OutboxStore, EventLogStore, AuditLog {}

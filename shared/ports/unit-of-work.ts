@@ -1,6 +1,9 @@
 import type { Checkout, CheckoutStatus } from '../domain/checkout.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import type { Member, Organisation } from '../domain/organisation.ts';
+
+/** What an organisation's update may change (use-cases/manage-organisation.ts updateOrganisation). */
+export type OrganisationProfile = Partial<Pick<Organisation, 'name' | 'address' | 'vatNumber' | 'language' | 'billingContacts' | 'reminderDaysBefore'>>;
 import type { SavedPaymentMethod } from '../domain/payment-methods.ts';
 import type { Product } from '../domain/product.ts';
 import type {
@@ -8,6 +11,7 @@ import type {
   ExportJob,
   LedgerEntry,
   LifecycleCommand,
+  AuditEntry,
   NightOutcome,
   OutboxEmail,
   PaymentAttempt,
@@ -26,7 +30,13 @@ export type Change =
   | { type: 'identityCheck'; orgId: string; state: 'required' | 'passed' }
   | { type: 'partnerProfile'; orgId: string; partner: NonNullable<Organisation['partner']> }
   | { type: 'partnerLink'; orgId: string; partnerId: string; billToPartner: boolean }
+  /** Profile fields of an organisation (never its balance or references): a field update, so a concurrent balance move stands. */
+  | { type: 'orgProfile'; orgId: string; fields: OrganisationProfile }
   | { type: 'member'; member: Member }
+  | { type: 'memberRemoved'; orgId: string; userId: string }
+  | { type: 'paymentMethodRemoved'; orgId: string; methodId: string; gatewayRef: string }
+  /** A back-office call's audit entry, written before the call acts and again with its outcome. */
+  | { type: 'audit'; entry: AuditEntry }
   | { type: 'paymentMethod'; method: SavedPaymentMethod }
   | { type: 'product'; product: Product; expectedVersion: number | null }
   /** Writes nothing: the commit holds only while the product is still at the version read. */

@@ -93,6 +93,59 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect((await s.listOrganisations()).map((o) => o.id)).toEqual(['0-first', 'a']);
     });
 
+    it('changes profile fields of an organisation that exists and leaves its balance alone', async () => {
+      const s = await makeStore();
+      await s.commit([{ type: 'organisation', org: org('a', { language: 'fr' }), isNew: true }]);
+      await s.commit([{ type: 'balance', orgId: 'a', from: '0.00', to: '20.00', entry: entry('a', 'dep-1', '20.00', '20.00') }]);
+      await s.commit([{ type: 'orgProfile', orgId: 'a', fields: { name: 'Acme SA', language: 'de', billingContacts: ['b@acme.test'], reminderDaysBefore: [30, 7] } }]);
+      expect(await s.getOrganisation('a')).toMatchObject({
+        name: 'Acme SA',
+        language: 'de',
+        billingContacts: ['b@acme.test'],
+        reminderDaysBefore: [30, 7],
+        balance: '20.00',
+        country: 'CH',
+      });
+      expect(await conflict(s, [{ type: 'orgProfile', orgId: 'nobody', fields: { name: 'X' } }])).toEqual(['orgProfile']);
+      expect(await s.getOrganisation('nobody')).toBeUndefined();
+    });
+
+    it('removes a member and a saved method only if they exist, with their lookups', async () => {
+      const s = await makeStore();
+      await s.commit([{ type: 'organisation', org: org('a'), isNew: true }]);
+      const member = { orgId: 'a', userId: 'bob', email: 'bob@a.test', name: 'Bob', role: 'collaborator' as const, billingRights: false, productIds: [] };
+      const method = { id: 'pm-1', orgId: 'a', kind: 'card' as const, label: 'Visa 4242', gatewayRef: 'pm_card_visa', createdAt: '2026-12-01T00:00:00Z' };
+      await s.commit([
+        { type: 'member', member },
+        { type: 'paymentMethod', method },
+      ]);
+      await s.commit([
+        { type: 'memberRemoved', orgId: 'a', userId: 'bob' },
+        { type: 'paymentMethodRemoved', orgId: 'a', methodId: 'pm-1', gatewayRef: 'pm_card_visa' },
+      ]);
+      expect(await s.getMember('a', 'bob')).toBeUndefined();
+      expect(await s.listMembers('a')).toEqual([]);
+      expect(await s.getPaymentMethod('a', 'pm-1')).toBeUndefined();
+      expect(await s.findPaymentMethodByRef('pm_card_visa')).toBeUndefined();
+      expect(await conflict(s, [{ type: 'memberRemoved', orgId: 'a', userId: 'bob' }])).toEqual(['memberRemoved']);
+      expect(await conflict(s, [{ type: 'paymentMethodRemoved', orgId: 'a', methodId: 'pm-1', gatewayRef: 'pm_card_visa' }])).toEqual(['paymentMethodRemoved']);
+    });
+
+    it('keeps a day of audit entries in time order, the outcome replacing the start', async () => {
+      const s = await makeStore();
+      const started = { date: '2026-12-01', id: 'req-2', at: '2026-12-01T10:00:02.000Z', client: 'shop|svc', action: 'POST /v1/admin/orgs', status: 'started' as const };
+      await s.commit([{ type: 'audit', entry: started }]);
+      await s.commit([{ type: 'audit', entry: { ...started, id: 'req-1', at: '2026-12-01T10:00:01.000Z' } }]);
+      await s.commit([{ type: 'audit', entry: { ...started, status: 'done', httpStatus: 201, finishedAt: '2026-12-01T10:00:03.000Z' } }]);
+      await s.commit([{ type: 'audit', entry: { ...started, id: 'req-0', date: '2026-12-02', at: '2026-12-02T00:00:00.000Z' } }]);
+      const day = await s.listAuditEntries('2026-12-01');
+      expect(day.map((e) => [e.id, e.status])).toEqual([
+        ['req-1', 'started'],
+        ['req-2', 'done'],
+      ]);
+      expect(day[1]).toMatchObject({ httpStatus: 201, finishedAt: '2026-12-01T10:00:03.000Z' });
+    });
+
     it('fails a commit whole, naming the changes whose condition failed', async () => {
       const s = await makeStore();
       await s.commit([{ type: 'organisation', org: org('a'), isNew: true }]);

@@ -10,6 +10,7 @@ import { type BillingStore, type DueProductRef, type ReadStats } from '../../por
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { EmailClaim, EmailDeliveryOutcome } from '../../ports/outbox-store.ts';
 import type {
+  AuditEntry,
   LedgerEntry,
   LifecycleCommand,
   NightOutcome,
@@ -85,7 +86,7 @@ export class DynamoDbBillingStore implements BillingStore {
   }
 
   /** One field of an organisation: rewriting it whole could undo a concurrent balance move. */
-  private orgUpdate(orgId: string, expression: string, values: Item): TransactItem {
+  private orgUpdate(orgId: string, expression: string, values: Item, names?: Record<string, string>): TransactItem {
     return {
       Update: {
         TableName: this.tableName,
@@ -93,8 +94,13 @@ export class DynamoDbBillingStore implements BillingStore {
         UpdateExpression: expression,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: values,
+        ...(names ? { ExpressionAttributeNames: names } : {}),
       },
     };
+  }
+
+  private delete(key: Item, condition?: string): TransactItem {
+    return { Delete: { TableName: this.tableName, Key: key, ...(condition ? { ConditionExpression: condition } : {}) } };
   }
 
   private put(item: Item, condition?: string, values?: Item, names?: Record<string, string>): TransactItem {
@@ -149,6 +155,28 @@ export class DynamoDbBillingStore implements BillingStore {
             },
           },
         ];
+      case 'orgProfile': {
+        const names: Record<string, string> = {};
+        const values: Item = {};
+        const sets: string[] = [];
+        for (const [field, value] of Object.entries(change.fields)) {
+          if (value === undefined) continue;
+          names[`#${field}`] = field;
+          values[`:${field}`] = value;
+          sets.push(`#${field} = :${field}`);
+        }
+        if (sets.length === 0) return [];
+        return [this.orgUpdate(change.orgId, `SET ${sets.join(', ')}`, values, names)];
+      }
+      case 'memberRemoved':
+        return [this.delete(keys.member(change.orgId, change.userId), 'attribute_exists(pk)'), this.delete(keys.userMembership(change.userId, change.orgId))];
+      case 'paymentMethodRemoved':
+        return [this.delete(keys.paymentMethod(change.orgId, change.methodId), 'attribute_exists(pk)'), this.delete(keys.paymentMethodRef(change.gatewayRef))];
+      case 'audit': {
+        const a = change.entry;
+        // Started, then again with its outcome: the second put replaces the first.
+        return [this.put({ ...keys.audit(a.date, a.at, a.id), entity: 'audit', ...a })];
+      }
       case 'member': {
         const m = change.member;
         return [
@@ -587,6 +615,10 @@ export class DynamoDbBillingStore implements BillingStore {
   }
   listOutbox(date: IsoDate) {
     return this.allShards<OutboxEmail>((shard) => keys.outboxPk(date, shard));
+  }
+
+  listAuditEntries(date: IsoDate) {
+    return this.partition<AuditEntry>(`AUDIT#${date}`);
   }
 
   listEventRecords(date: IsoDate) {

@@ -72,5 +72,6 @@ export const keys = {
   bankCredit: (id: string) => ({ pk: `BANKCREDIT#${id}`, sk: 'CREDIT' }),
   bankCreditToReview: (importedAt: string, id: string) => ({ pk: 'BANKCREDITS#review', sk: `${importedAt}#${id}` }),
   bankStatement: (id: string) => ({ pk: `STATEMENT#${id}`, sk: 'IMPORT' }),
+  audit: (date: IsoDate, at: string, id: string) => ({ pk: `AUDIT#${date}`, sk: `${at}#${id}` }),
   gatewayEvent: (id: string) => ({ pk: `EVENT#${id}`, sk: 'EVENT' }),
 };

@@ -9,6 +9,7 @@ import { type BillingStore, type DueProductRef, type ReadStats } from '../../por
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { EmailClaim, EmailDeliveryOutcome } from '../../ports/outbox-store.ts';
 import type {
+  AuditEntry,
   BankCreditRecord,
   ExportJob,
   LedgerEntry,
@@ -61,6 +62,7 @@ export class InMemoryBillingStore implements BillingStore {
   private readonly statements = new Map<string, Statement>();
   private readonly events = new Map<string, StoredGatewayEvent>();
   private readonly nights = new Map<string, NightRun>();
+  private readonly audit = new Map<string, AuditEntry>();
 
   async commit(changes: Change[]): Promise<void> {
     await Promise.resolve();
@@ -90,10 +92,16 @@ export class InMemoryBillingStore implements BillingStore {
       case 'partnerProfile':
       case 'partnerLink':
       case 'identityCheck':
+      case 'orgProfile':
         return this.orgs.has(c.orgId);
+      case 'memberRemoved':
+        return this.members.has(key(c.orgId, c.userId));
+      case 'paymentMethodRemoved':
+        return this.methods.has(key(c.orgId, c.methodId));
       case 'member':
       case 'paymentMethod':
       case 'bankStatement':
+      case 'audit':
         return true;
       case 'product': {
         const current = this.products.get(key(c.product.orgId, c.product.id));
@@ -179,6 +187,21 @@ export class InMemoryBillingStore implements BillingStore {
       }
       case 'identityCheck':
         this.orgs.get(c.orgId)!.identityCheck = c.state;
+        return;
+      case 'orgProfile': {
+        const org = this.orgs.get(c.orgId)!;
+        for (const [field, value] of Object.entries(copy(c.fields))) if (value !== undefined) (org as unknown as Record<string, unknown>)[field] = value;
+        return;
+      }
+      case 'memberRemoved':
+        this.members.delete(key(c.orgId, c.userId));
+        return;
+      case 'paymentMethodRemoved':
+        this.methods.delete(key(c.orgId, c.methodId));
+        if (this.methodRefs.get(c.gatewayRef)?.methodId === c.methodId) this.methodRefs.delete(c.gatewayRef);
+        return;
+      case 'audit':
+        this.audit.set(key(c.entry.date, c.entry.at, c.entry.id), copy(c.entry));
         return;
       case 'member':
         this.members.set(key(c.member.orgId, c.member.userId), copy(c.member));
@@ -356,6 +379,14 @@ export class InMemoryBillingStore implements BillingStore {
       .map(({ date, id, createdAt }) => ({ date, id, createdAt }))
       .sort(byNightThenCommit);
   }
+  async listAuditEntries(date: IsoDate) {
+    await Promise.resolve();
+    return [...this.audit.values()]
+      .filter((a) => a.date === date)
+      .sort((a, b) => (`${a.at}#${a.id}` < `${b.at}#${b.id}` ? -1 : 1))
+      .map(copy);
+  }
+
   async listEventRecords(date: IsoDate) {
     await Promise.resolve();
     return [...this.eventRecords.values()]
@@ -517,8 +548,16 @@ function itemsOf(c: Change): string[] {
       return [`org:${c.orgId}`];
     case 'partnerLink':
       return [`org:${c.orgId}`, `partner-client:${c.partnerId}:${c.orgId}`];
+    case 'orgProfile':
+      return Object.values(c.fields).some((v) => v !== undefined) ? [`org:${c.orgId}`] : [];
     case 'member':
       return [`member:${c.member.orgId}:${c.member.userId}`, `membership:${c.member.userId}:${c.member.orgId}`];
+    case 'memberRemoved':
+      return [`member:${c.orgId}:${c.userId}`, `membership:${c.userId}:${c.orgId}`];
+    case 'paymentMethodRemoved':
+      return [`pm:${c.orgId}:${c.methodId}`, `pmref:${c.gatewayRef}`];
+    case 'audit':
+      return [`audit:${c.entry.date}:${c.entry.at}:${c.entry.id}`];
     case 'paymentMethod':
       return [`pm:${c.method.orgId}:${c.method.id}`, `pmref:${c.method.gatewayRef}`];
     case 'product':
