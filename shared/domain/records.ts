@@ -162,7 +162,9 @@ export interface OutboxEmail {
     | 'order-refunded'
     | 'top-up-credited'
     | 'invoice-reopened'
-    | 'payment-method-removed';
+    | 'payment-method-removed'
+    /** To a member whose access was granted, changed or removed (docs/domain.md R-2). */
+    | 'member-access';
   data: Record<string, string>;
   createdAt: string;
   /** Set by the sender (deliver-email.ts): when the mail service took it, and its id there (a file locally). */
