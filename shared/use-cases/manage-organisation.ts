@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertKnownSeller, type SellerDeps } from './sellers.ts';
-import { ConflictError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
 import { assertCanAssignRole, assertKeepsALegalOwner, LANGUAGES, type Member, type Organisation } from '../domain/organisation.ts';
 import { assertMethodAcceptsCurrency, savedMethodId, type SavedPaymentMethod } from '../domain/payment-methods.ts';
@@ -11,7 +11,7 @@ import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
 import { loadOrg } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
 import type { OrganisationReads } from '../ports/billing-store.ts';
-import type { UnitOfWork } from '../ports/unit-of-work.ts';
+import type { Change, UnitOfWork } from '../ports/unit-of-work.ts';
 
 const email = z.string().trim().email('must be an e-mail address');
 
@@ -77,8 +77,13 @@ export const MemberInput = z.object({
   productIds: z.array(z.string()).default([]),
 });
 
-/** Adds or changes a member; only a legal owner makes legal owners, and one always remains. */
-export async function setMember(deps: { store: OrganisationReads & UnitOfWork }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
+/**
+ * Adds or changes a member (docs/domain.md R-2, R-3): only a legal owner
+ * makes legal owners, the last legal owner is never demoted, and the member
+ * is told by e-mail in the same commit. `actor` is whoever asks: a member of
+ * the organisation (their role decides), or the provider's own systems.
+ */
+export async function setMember(deps: { store: OrganisationReads & UnitOfWork; clock?: Clock }, actor: Actor, orgId: string, raw: unknown): Promise<Member> {
   const input = parseInput(MemberInput, raw);
   const members = await deps.store.listMembers(orgId);
   if (actor.kind === 'user')
@@ -86,15 +91,85 @@ export async function setMember(deps: { store: OrganisationReads & UnitOfWork },
       members.find((m) => m.userId === actor.userId),
       input.role,
     );
-  await loadOrg(deps.store, orgId);
+  const org = await loadOrg(deps.store, orgId);
   assertKeepsALegalOwner(members, { userId: input.userId, newRole: input.role });
   const member: Member = {
     orgId,
     ...input,
     billingRights: input.role === 'legal-owner' || input.role === 'administrator' ? true : input.role === 'collaborator' && input.billingRights,
+    productIds: input.role === 'collaborator' || input.role === 'external' ? input.productIds : [],
   };
-  await deps.store.commit([{ type: 'member', member }]);
+  const before = members.find((m) => m.userId === input.userId);
+  const unchanged = before && JSON.stringify(before) === JSON.stringify(member);
+  await deps.store.commit([{ type: 'member', member }, ...(unchanged || !deps.clock ? [] : [memberEmail(org, member, 'granted', deps.clock)])]);
   return member;
+}
+
+/**
+ * Removes a member: a legal owner only by a legal owner, and never the last
+ * one; the member is told by e-mail. A member may leave on their own.
+ */
+export async function removeMember(deps: { store: OrganisationReads & UnitOfWork; clock: Clock }, actor: Actor, orgId: string, userId: string): Promise<Member> {
+  const members = await deps.store.listMembers(orgId);
+  const target = members.find((m) => m.userId === userId);
+  if (actor.kind === 'user' && actor.userId !== userId) {
+    assertCanAssignRole(
+      members.find((m) => m.userId === actor.userId),
+      target?.role ?? 'collaborator',
+    );
+  }
+  const org = await loadOrg(deps.store, orgId);
+  if (!target) throw new NotFoundError(`${userId} is not a member of organisation ${orgId}`, 'member_not_found');
+  assertKeepsALegalOwner(members, { userId });
+  await deps.store.commit([{ type: 'memberRemoved', orgId, userId }, memberEmail(org, target, 'removed', deps.clock)]);
+  return target;
+}
+
+function memberEmail(org: Organisation, member: Member, change: 'granted' | 'removed', clock: Clock): Change {
+  const now = clock.now();
+  return {
+    type: 'email',
+    email: {
+      // One e-mail per change of access: the same change saved twice in one instant tells once.
+      id: `member#${member.userId}#${change}#${now}`,
+      date: clock.today(),
+      orgId: org.id,
+      to: [member.email],
+      template: 'member-access',
+      data: {
+        orgName: org.name,
+        change,
+        role: member.role,
+        billingRights: member.billingRights ? 'yes' : 'no',
+        ...(member.productIds.length > 0 ? { products: member.productIds.join(', ') } : {}),
+      },
+      createdAt: now,
+    },
+  };
+}
+
+/** What the provider's systems may change of an organisation (never its currency, country, balance or seller: they fix issued documents). */
+export const OrganisationUpdate = z
+  .object({
+    name: z.string().trim().min(1, 'is required').max(200).optional(),
+    address: z.string().trim().max(500).optional(),
+    vatNumber: z.string().trim().min(4).optional(),
+    language: z.enum(LANGUAGES, { message: 'must be one of fr, de, it, en' }).optional(),
+    billingContacts: z.array(email).min(1, 'needs at least one address').max(10).optional(),
+    reminderDaysBefore: z.array(z.number().int().min(1).max(120)).max(10).optional(),
+  })
+  .strict()
+  .refine((v) => Object.values(v).some((x) => x !== undefined), 'give at least one field to change');
+
+/** Changes an organisation's profile fields; the balance and the references are left alone (a field update). */
+export async function updateOrganisation(deps: { store: OrganisationReads & UnitOfWork }, orgId: string, raw: unknown): Promise<Organisation> {
+  const input = parseInput(OrganisationUpdate, raw);
+  const org = await loadOrg(deps.store, orgId);
+  if (input.vatNumber && !isValidVatNumber(org.country, input.vatNumber)) {
+    throw new ValidationError(`VAT number ${input.vatNumber} is not valid for ${org.country}`, 'invalid_vat_number');
+  }
+  await deps.store.commit([{ type: 'orgProfile', orgId, fields: input }]);
+  return (await deps.store.getOrganisation(orgId)) ?? { ...org, ...input };
 }
 
 export const PaymentMethodInput = z.object({

@@ -103,6 +103,48 @@ export async function addProducts(deps: ProductDeps, orgId: string, rows: readon
   return report;
 }
 
+/** A line of an import file as read: its fields, or why it could not be read. */
+export type ImportInputLine = { line: number; fields: Record<string, unknown> } | { line: number; error: string };
+
+/** What became of each line of an import, in the file's order. */
+export type ImportRow = { row: number; status: 'added' | 'unchanged'; id: string } | { row: number; status: 'refused'; code: string; message: string };
+
+/**
+ * A bulk import from the provider's systems, idempotent per row: each row
+ * names its product's id, so a file posted (or dropped) twice adds nothing
+ * twice. A row whose product exists as the row describes it is `unchanged`;
+ * one whose id is taken by another product (of another type or name) is refused, as is a line that
+ * could not be read or a row the catalogue refuses. The rest are added.
+ */
+export async function importProducts(deps: ProductDeps, orgId: string, lines: readonly ImportInputLine[]): Promise<ImportRow[]> {
+  const out: ImportRow[] = [];
+  const toAdd: { line: number; fields: Record<string, unknown> }[] = [];
+  for (const l of lines) {
+    if ('error' in l) out.push({ row: l.line, status: 'refused', code: 'unreadable_row', message: l.error });
+    else if (typeof l.fields.id !== 'string' || l.fields.id === '') {
+      out.push({ row: l.line, status: 'refused', code: 'id_required', message: 'an imported row names its product id, so that importing the file again adds nothing twice' });
+    } else toAdd.push(l);
+  }
+  const added = await addProducts(
+    deps,
+    orgId,
+    toAdd.map((l) => l.fields),
+  );
+  for (const [i, r] of added.entries()) {
+    const { line, fields } = toAdd[i]!;
+    if (r.status === 'added') out.push({ row: line, status: 'added', id: r.id });
+    else if (r.code === 'product_exists' && (await sameProduct(deps.store, orgId, fields))) out.push({ row: line, status: 'unchanged', id: String(fields.id) });
+    else out.push({ row: line, status: 'refused', code: r.code, message: r.message });
+  }
+  return out.sort((a, b) => a.row - b.row);
+}
+
+/** The product stored under the row's id is the one the row names (type and name; it may have renewed since): the row was imported before. */
+async function sameProduct(store: ProductStore, orgId: string, fields: Record<string, unknown>): Promise<boolean> {
+  const existing = await store.getProduct(orgId, String(fields.id));
+  return !!existing && existing.typeId === fields.typeId && existing.name === String(fields.name ?? '').trim();
+}
+
 /** Products written to one transaction in a bulk add (DynamoDB takes 100; 25 keeps a refused one cheap to redo). */
 const BULK_TRANSACTION_ITEMS = 25;
 

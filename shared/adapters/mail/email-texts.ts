@@ -36,6 +36,8 @@ export interface LanguageTexts {
 
 const iff = (cond: unknown, text: string) => (cond ? text : '');
 
+const ROLE_FR: Record<string, string> = { 'legal-owner': 'propriétaire légal', administrator: 'administrateur', collaborator: 'collaborateur', external: 'externe' };
+
 const FR: LanguageTexts = {
   greeting: 'Bonjour,',
   signOff: 'Meilleures salutations',
@@ -150,6 +152,18 @@ const FR: LanguageTexts = {
       ],
       action: { label: 'Payer la facture', link: 'pay-invoice' },
     },
+    'member-access': {
+      subject: (v) => (v.change === 'removed' ? `Votre accès à ${v.orgName} a été retiré` : `Votre accès à ${v.orgName} : ${ROLE_FR[v.role ?? ''] ?? v.role}`),
+      body: (v) =>
+        v.change === 'removed'
+          ? [`Vous n'avez plus accès à l'organisation ${v.orgName}.`, "Si vous pensez qu'il s'agit d'une erreur, adressez-vous à son propriétaire légal."]
+          : [
+              `Vous avez désormais accès à l'organisation ${v.orgName} en tant que ${ROLE_FR[v.role ?? ''] ?? v.role}.`,
+              iff(v.billingRights === 'yes', 'Vous pouvez payer ses produits et consulter ses factures.'),
+              iff(v.products, `Produits accessibles : ${v.products}.`),
+            ],
+      action: { label: 'Mes produits', link: 'products' },
+    },
     'payment-method-removed': {
       subject: (v) => `Le moyen de paiement ${v.method} n'est plus enregistré`,
       body: (v) => [
@@ -161,6 +175,8 @@ const FR: LanguageTexts = {
     },
   },
 };
+
+const ROLE_DE: Record<string, string> = { 'legal-owner': 'rechtlicher Inhaber', administrator: 'Administrator', collaborator: 'Mitarbeiter', external: 'Externer' };
 
 const DE: LanguageTexts = {
   greeting: 'Guten Tag,',
@@ -276,6 +292,18 @@ const DE: LanguageTexts = {
       ],
       action: { label: 'Rechnung bezahlen', link: 'pay-invoice' },
     },
+    'member-access': {
+      subject: (v) => (v.change === 'removed' ? `Ihr Zugang zu ${v.orgName} wurde entfernt` : `Ihr Zugang zu ${v.orgName}: ${ROLE_DE[v.role ?? ''] ?? v.role}`),
+      body: (v) =>
+        v.change === 'removed'
+          ? [`Sie haben keinen Zugang mehr zur Organisation ${v.orgName}.`, 'Wenn Sie das für einen Irrtum halten, wenden Sie sich an ihren rechtlichen Inhaber.']
+          : [
+              `Sie haben jetzt Zugang zur Organisation ${v.orgName} als ${ROLE_DE[v.role ?? ''] ?? v.role}.`,
+              iff(v.billingRights === 'yes', 'Sie können ihre Produkte bezahlen und ihre Rechnungen einsehen.'),
+              iff(v.products, `Zugängliche Produkte: ${v.products}.`),
+            ],
+      action: { label: 'Meine Produkte', link: 'products' },
+    },
     'payment-method-removed': {
       subject: (v) => `Das Zahlungsmittel ${v.method} ist nicht mehr gespeichert`,
       body: (v) => [
@@ -287,6 +315,8 @@ const DE: LanguageTexts = {
     },
   },
 };
+
+const ROLE_IT: Record<string, string> = { 'legal-owner': 'proprietario legale', administrator: 'amministratore', collaborator: 'collaboratore', external: 'esterno' };
 
 const IT: LanguageTexts = {
   greeting: 'Buongiorno,',
@@ -402,6 +432,18 @@ const IT: LanguageTexts = {
       ],
       action: { label: 'Paga la fattura', link: 'pay-invoice' },
     },
+    'member-access': {
+      subject: (v) => (v.change === 'removed' ? `Il suo accesso a ${v.orgName} è stato revocato` : `Il suo accesso a ${v.orgName}: ${ROLE_IT[v.role ?? ''] ?? v.role}`),
+      body: (v) =>
+        v.change === 'removed'
+          ? [`Non ha più accesso all'organizzazione ${v.orgName}.`, 'Se pensa che si tratti di un errore, si rivolga al suo proprietario legale.']
+          : [
+              `Ora ha accesso all'organizzazione ${v.orgName} come ${ROLE_IT[v.role ?? ''] ?? v.role}.`,
+              iff(v.billingRights === 'yes', 'Può pagare i suoi prodotti e consultare le sue fatture.'),
+              iff(v.products, `Prodotti accessibili: ${v.products}.`),
+            ],
+      action: { label: 'I miei prodotti', link: 'products' },
+    },
     'payment-method-removed': {
       subject: (v) => `Il mezzo di pagamento ${v.method} non è più salvato`,
       body: (v) => [
@@ -413,6 +455,8 @@ const IT: LanguageTexts = {
     },
   },
 };
+
+const ROLE_EN: Record<string, string> = { 'legal-owner': 'legal owner', administrator: 'administrator', collaborator: 'collaborator', external: 'external' };
 
 const EN: LanguageTexts = {
   greeting: 'Hello,',
@@ -527,6 +571,18 @@ const EN: LanguageTexts = {
         `Due again: ${v.amountDue}${iff(v.reference, `, to be paid with reference ${v.reference}`)}.`,
       ],
       action: { label: 'Pay the invoice', link: 'pay-invoice' },
+    },
+    'member-access': {
+      subject: (v) => (v.change === 'removed' ? `Your access to ${v.orgName} was removed` : `Your access to ${v.orgName}: ${ROLE_EN[v.role ?? ''] ?? v.role}`),
+      body: (v) =>
+        v.change === 'removed'
+          ? [`You no longer have access to the organisation ${v.orgName}.`, 'If you think this is a mistake, please contact its legal owner.']
+          : [
+              `You now have access to the organisation ${v.orgName} as ${ROLE_EN[v.role ?? ''] ?? v.role}.`,
+              iff(v.billingRights === 'yes', 'You may pay its products and read its invoices.'),
+              iff(v.products, `Products you can reach: ${v.products}.`),
+            ],
+      action: { label: 'My products', link: 'products' },
     },
     'payment-method-removed': {
       subject: (v) => `The payment method ${v.method} is no longer saved`,

@@ -22,6 +22,7 @@ const DATA: Record<OutboxEmail['template'], Record<string, string>> = {
   'top-up-credited': { checkout: 'c1', total: '100.00', currency: 'CHF' },
   'invoice-reopened': { invoice: 'INV-CH-2026-000044', amountDue: '12.35', currency: 'CHF', reference: 'RF18539007547034', reason: 'return' },
   'payment-method-removed': { method: 'Visa •••• 4242', products: 'example.ch, example.com' },
+  'member-access': { orgName: 'Acme Sàrl', change: 'granted', role: 'collaborator', billingRights: 'yes', products: 'example.ch' },
 };
 
 const email = (template: OutboxEmail['template'], data = DATA[template]): OutboxEmail => ({
