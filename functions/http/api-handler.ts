@@ -2,7 +2,7 @@ import { FINANCE_SCOPE } from '../../shared/use-cases/actor.ts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+import { DomainError, ForbiddenError, ValidationError } from '../../shared/domain/errors.ts';
 import type { RateLimitDecision, RateLimiter } from '../../shared/ports/rate-limiter.ts';
 import { lazyHandler } from '../entry-points.ts';
 
@@ -37,6 +37,25 @@ export interface ApiOptions<A extends boolean, P extends z.ZodType, Q extends z.
    * anything else is read. Public routes (Stripe's webhooks) pass none.
    */
   rateLimiter?: RateLimiter;
+  /** A scope the token must hold (the back-office's `billing:backoffice`); 403 without it. */
+  scope?: string;
+  /** Records each call that got past authentication, before it acts and with its outcome (the back-office's audit trail). */
+  audit?: AuditTrail;
+}
+
+/** One authenticated call as the audit trail sees it. */
+export interface AuditedCall {
+  requestId: string;
+  /** `<client_id>|<sub>`, as the rate limit counts. */
+  client: string;
+  routeKey: string;
+  params: Record<string, string>;
+}
+
+export interface AuditTrail {
+  /** Before the call reads its input or acts; a failure here fails the call, so nothing changes unrecorded. */
+  start(call: AuditedCall): Promise<void>;
+  finish(call: AuditedCall, outcome: { status: number; code?: string; result?: unknown }): Promise<void>;
 }
 
 type BodyMode = 'json' | 'raw' | 'none';
@@ -137,28 +156,52 @@ export function apiHandler<
           { ...limitHeaders, 'retry-after': String(rate.retryAfterSeconds) },
         );
       }
+      const call: AuditedCall | undefined =
+        options.audit && actor
+          ? { requestId: event.requestContext?.requestId ?? '-', client: clientOf(event), routeKey: event.routeKey, params: definedOnly(event.pathParameters) }
+          : undefined;
+      if (call) await options.audit!.start(call);
+      const answer = (result: ApiResult, outcome: { status: number; code?: string; result?: unknown }) =>
+        call
+          ? options.audit!.finish(call, outcome).then(
+              () => result,
+              (err: unknown) => {
+                // The call has acted: its answer stands, and its entry stays `started` for the operator to see.
+                log({ level: 'error', message: 'audit entry not completed', requestId: call.requestId, error: String(err) });
+                return result;
+              },
+            )
+          : Promise.resolve(result);
       try {
+        if (options.scope && !scopesOf(event).includes(options.scope)) {
+          throw new ForbiddenError(`This route needs a token with the scope ${options.scope}`, 'insufficient_scope');
+        }
         const params = validate(options.params, event.pathParameters ?? {}, 'path parameter', 'invalid_path');
         const query = validate(options.query, event.queryStringParameters ?? {}, 'query parameter', 'invalid_query');
         const headers = validate(options.headers, lowerCased(event.headers), 'header', 'invalid_header');
         const body = readBody(event, options.body ?? 'none');
         const result = await route({ actor, params, query, headers, body, event } as ApiRequest<A, P, Q, H, B>);
         if (result instanceof FileBody) {
-          return {
-            statusCode: 200,
-            isBase64Encoded: true,
-            headers: {
-              'content-type': result.contentType,
-              'content-disposition': `inline; filename="${result.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
-              'cache-control': 'no-store',
-              ...limitHeaders,
+          return await answer(
+            {
+              statusCode: 200,
+              isBase64Encoded: true,
+              headers: {
+                'content-type': result.contentType,
+                'content-disposition': `inline; filename="${result.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+                'cache-control': 'no-store',
+                ...limitHeaders,
+              },
+              body: result.body.toString('base64'),
             },
-            body: result.body.toString('base64'),
-          };
+            { status: 200 },
+          );
         }
-        return jsonResponse(options.status ?? 200, result, limitHeaders);
+        const status = options.status ?? 200;
+        return await answer(jsonResponse(status, result, limitHeaders), { status, result });
       } catch (err) {
-        return withHeaders(toErrorResponse(err, event, log), limitHeaders);
+        const refused = withHeaders(toErrorResponse(err, event, log), limitHeaders);
+        return answer(refused, { status: refused.statusCode ?? 500, code: err instanceof DomainError ? err.code : 'internal_error' });
       }
     });
 }
@@ -194,14 +237,24 @@ function withHeaders(result: ApiResult, headers: Record<string, string>): ApiRes
   return Object.keys(headers).length === 0 ? result : { ...result, headers: { ...result.headers, ...headers } };
 }
 
+/** The token's OAuth 2 scopes: API Gateway hands `scope` over as the token's space-separated string (or a list). */
+export function scopesOf(event: ApiEvent): string[] {
+  const raw = event.requestContext?.authorizer?.jwt?.claims?.scope;
+  return Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(' ').filter(Boolean) : [];
+}
+
+function definedOnly(values: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values ?? {})) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 /** API Gateway's JWT authorizer has checked signature, issuer, audience and expiry; the subject is the user. */
 function actorOf(event: ApiEvent): UserActor {
   const claims = event.requestContext?.authorizer?.jwt?.claims;
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.trim() === '') throw new UnauthorizedError();
-  // API Gateway hands `scope` over as the token's space-separated string (or a list).
-  const raw = claims?.scope;
-  const scopes = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(' ') : [];
+  const scopes = scopesOf(event);
   return { kind: 'user', userId: sub, ...(scopes.includes(FINANCE_SCOPE) ? { finance: true } : {}) };
 }
 

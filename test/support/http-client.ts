@@ -8,6 +8,7 @@ import { SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway, signWebhookPayload } fro
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import type { IsoDate } from '../../shared/domain/calendar.ts';
 import { TestClock } from './local-stack.ts';
+import { nonConformance } from './openapi-conformance.ts';
 
 /** One HTTP answer: status, headers, the raw text and its JSON (empty object when there is no body). */
 export interface HttpAnswer {
@@ -84,7 +85,14 @@ export async function startHttpStack(endpoint: string, today: IsoDate): Promise<
       ...(body !== undefined ? { body } : {}),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, text, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    const wrong = nonConformance(method, path, res.status, res.headers.get('content-type'), res.headers.get('content-type')?.startsWith('application/json') ? text : '');
+    if (wrong) throw new Error(`the API answered outside its OpenAPI document: ${wrong}`);
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: text && res.headers.get('content-type')?.startsWith('application/json') ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
   }
 
   return {

@@ -51,6 +51,14 @@ export function registerHttpCommands(program: Command, ctx: HttpCliContext): voi
     });
 
   program
+    .command('openapi')
+    .description('print the OpenAPI 3.1 document of the HTTP API (also in docs/openapi.json, served at GET /v1/openapi.json)')
+    .action(async () => {
+      const document = await apiDocument();
+      c().print(JSON.stringify(document, null, 2), document);
+    });
+
+  program
     .command('token')
     .description('sign a bearer token for `billing serve` (what the OAuth 2 provider issues in AWS)')
     .requiredOption('--user <id>', 'the user id (the token subject)')
@@ -87,4 +95,14 @@ function untilStopped(): Promise<void> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/** The document made from the routes' contracts, with the package's version. */
+export async function apiDocument(): Promise<Record<string, unknown>> {
+  const [{ ROUTES }, { openApiDocument }, pkg] = await Promise.all([
+    import('../../http/routes.ts'),
+    import('../../http/openapi-document.ts'),
+    import('../../../package.json', { with: { type: 'json' } }),
+  ]);
+  return openApiDocument(ROUTES, { version: pkg.default.version });
 }

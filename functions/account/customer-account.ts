@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
+import { balanceOf, InvoiceFilter, listInvoicesOf, listPendingOrders, listSavedMethods, removeSavedMethod } from '../../shared/use-cases/customer-account.ts';
+import { switchAutoRenew } from '../../shared/use-cases/manage-products.ts';
+import { parseInput } from '../../shared/use-cases/validation.ts';
+import { awsCheckoutDeps } from '../aws-runtime.ts';
+import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
+import { routeDispatcher } from '../http/route-dispatcher.ts';
+import { AutoRenewResponse, BalanceResponse, InvoiceListResponse, PaymentMethodListResponse, PendingOrdersResponse, RemovedResponse } from '../http/response-schemas.ts';
+import type { RouteContract } from '../http/route-contract.ts';
+
+/**
+ * The customer's account over the JWT API, as the provider's Manager shows
+ * it: auto-renewal, invoices, balance, saved methods, pending orders. One
+ * function serves these routes (each a thin call of its use case); the
+ * rights are the use cases' (docs/domain.md R-2).
+ */
+type AccountDeps = Pick<CheckoutDeps, 'store' | 'clock' | 'catalogue' | 'ids' | 'rateLimiter'>;
+
+const orgParams = z.object({ orgId: resourceId });
+const AutoRenewBody = z.object({ on: z.boolean(), paymentMethodId: resourceId.optional() }).strict();
+
+export const CUSTOMER_ACCOUNT_CONTRACTS = {
+  'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': {
+    summary: "Switch one product's automatic renewal on or off",
+    description:
+      'Off is always allowed; on is refused less than 14 days before expiry (renew it manually first, docs/domain.md R-9) and needs a saved card, Twint or PayPal (or the balance).',
+    tag: 'products',
+    access: 'user',
+    params: z.object({ orgId: resourceId, productId: resourceId }),
+    request: { json: AutoRenewBody },
+    status: 200,
+    response: { json: AutoRenewResponse, description: 'What changed' },
+    errors: [400, 403, 404, 409, 422],
+  },
+  'PUT /v1/orgs/{orgId}/auto-renew': {
+    summary: 'Switch automatic renewal on or off for all products at once',
+    description: 'Products too close to expiry are listed under `refused` with the reason; the others are switched.',
+    tag: 'products',
+    access: 'user',
+    params: orgParams,
+    request: { json: AutoRenewBody },
+    status: 200,
+    response: { json: AutoRenewResponse, description: 'What changed, what was already so, and what was refused' },
+    errors: [400, 403, 404, 422],
+  },
+  'GET /v1/orgs/{orgId}/invoices': {
+    summary: 'Invoices, pro-formas and credit notes, newest first, with what is left to pay',
+    tag: 'account',
+    access: 'user',
+    params: orgParams,
+    query: InvoiceFilter,
+    status: 200,
+    response: { json: InvoiceListResponse, description: 'The documents the caller may read' },
+    errors: [400, 403, 404],
+  },
+  'GET /v1/orgs/{orgId}/balance': {
+    summary: 'The prepaid balance and its ledger, newest first',
+    tag: 'account',
+    access: 'user',
+    params: orgParams,
+    status: 200,
+    response: { json: BalanceResponse, description: 'The balance' },
+    errors: [400, 403, 404],
+  },
+  'GET /v1/orgs/{orgId}/payment-methods': {
+    summary: 'Saved payment methods (references held by Stripe) and the products each renews',
+    tag: 'account',
+    access: 'user',
+    params: orgParams,
+    status: 200,
+    response: { json: PaymentMethodListResponse, description: 'The saved methods' },
+    errors: [400, 403, 404],
+  },
+  'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}': {
+    summary: 'Forget a saved payment method',
+    description: 'Refused (409) while products renew automatically with it: switch them first.',
+    tag: 'account',
+    access: 'user',
+    params: z.object({ orgId: resourceId, methodId: resourceId }),
+    status: 200,
+    response: { json: RemovedResponse, description: 'The method forgotten' },
+    errors: [400, 403, 404, 409],
+  },
+  'GET /v1/orgs/{orgId}/orders': {
+    summary: 'Pending orders: checkouts waiting for their payment or held, and new products not paid yet',
+    tag: 'checkout',
+    access: 'user',
+    params: orgParams,
+    status: 200,
+    response: { json: PendingOrdersResponse, description: 'What is ordered and not settled' },
+    errors: [400, 403, 404],
+  },
+} as const satisfies Record<string, RouteContract>;
+
+type Key = keyof typeof CUSTOMER_ACCOUNT_CONTRACTS;
+const c = CUSTOMER_ACCOUNT_CONTRACTS;
+
+export function makeCustomerAccountHandlers(deps: AccountDeps, logger?: Logger): Record<Key, ApiLambda> {
+  const base = { auth: true as const, logger, rateLimiter: deps.rateLimiter };
+  return {
+    'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': apiHandler(
+      { ...base, params: c['PUT /v1/orgs/{orgId}/products/{productId}/auto-renew'].params, body: 'json' },
+      ({ actor, params, body }) => switchAutoRenew(deps, params.orgId, { ...parseInput(AutoRenewBody, body), productId: params.productId }, actor),
+    ),
+    'PUT /v1/orgs/{orgId}/auto-renew': apiHandler({ ...base, params: orgParams, body: 'json' }, ({ actor, params, body }) =>
+      switchAutoRenew(deps, params.orgId, { ...parseInput(AutoRenewBody, body), all: true }, actor),
+    ),
+    'GET /v1/orgs/{orgId}/invoices': apiHandler({ ...base, params: orgParams, query: c['GET /v1/orgs/{orgId}/invoices'].query }, async ({ actor, params, query }) => ({
+      invoices: await listInvoicesOf(deps, params.orgId, query, actor),
+    })),
+    'GET /v1/orgs/{orgId}/balance': apiHandler({ ...base, params: orgParams }, ({ actor, params }) => balanceOf(deps, params.orgId, actor)),
+    'GET /v1/orgs/{orgId}/payment-methods': apiHandler({ ...base, params: orgParams }, async ({ actor, params }) => ({
+      paymentMethods: await listSavedMethods(deps, params.orgId, actor),
+    })),
+    'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}': apiHandler(
+      { ...base, params: c['DELETE /v1/orgs/{orgId}/payment-methods/{methodId}'].params },
+      async ({ actor, params }) => ({ removed: (await removeSavedMethod(deps, params.orgId, params.methodId, actor)).id }),
+    ),
+    'GET /v1/orgs/{orgId}/orders': apiHandler({ ...base, params: orgParams }, ({ actor, params }) => listPendingOrders(deps, params.orgId, actor)),
+  };
+}
+
+export const handler = routeDispatcher(awsCheckoutDeps, makeCustomerAccountHandlers);

@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { readImportFile } from '../../shared/adapters/import/product-rows.ts';
+import { isIsoDate } from '../../shared/domain/calendar.ts';
+import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
+import type { Product } from '../../shared/domain/product.ts';
+import { SYSTEM, type Actor } from '../../shared/use-cases/actor.ts';
+import type { AuditLog } from '../../shared/ports/audit-log.ts';
+import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
+import { releaseHold } from '../../shared/use-cases/checkout/settle-checkout.ts';
+import { viewOf } from '../../shared/use-cases/checkout/checkout-view.ts';
+import {
+  addPaymentMethod,
+  createOrganisation,
+  MemberInput,
+  NewOrganisation,
+  OrganisationUpdate,
+  PaymentMethodInput,
+  removeMember,
+  setIdentityCheck,
+  setMember,
+  updateOrganisation,
+} from '../../shared/use-cases/manage-organisation.ts';
+import { linkToPartner, PartnerLinkInput, PartnerProfileInput, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
+import { addProduct, importProducts, NewProduct } from '../../shared/use-cases/manage-products.ts';
+import { loadOrg } from '../../shared/use-cases/renewal-deps.ts';
+import { awsCheckoutDeps } from '../aws-runtime.ts';
+import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
+import {
+  AuditResponse,
+  CheckoutResponse,
+  IdentityCheckResponse,
+  ImportReport,
+  MemberResponse,
+  OrganisationDetailResponse,
+  OrganisationListResponse,
+  OrganisationResponse,
+  PaymentMethodResponse,
+  ProductResponse,
+  RemovedResponse,
+} from '../http/response-schemas.ts';
+import { routeDispatcher } from '../http/route-dispatcher.ts';
+import type { RouteContract } from '../http/route-contract.ts';
+import { storeAuditTrail } from './store-audit-trail.ts';
+
+/** The OAuth 2 scope of the provider's own systems (a client-credentials token); customers' tokens never carry it. */
+export const BACK_OFFICE_SCOPE = 'billing:backoffice';
+
+/**
+ * The back-office API: the provider's shop, provisioning and support tools
+ * create organisations, members and products, and release held orders.
+ * Machine to machine, behind its own scope; every call is in the audit
+ * trail (who, what, when, how it ended), written before it acts.
+ */
+type BackOfficeDeps = Omit<CheckoutDeps, 'store'> & { store: CheckoutDeps['store'] & AuditLog };
+
+const orgParams = z.object({ orgId: resourceId });
+/** A member acting through the provider's systems: the FAQ's role rules then apply as that member (R-2, R-3). */
+const ActingUser = z.object({ 'x-acting-user': resourceId.optional() });
+const IdentityCheckInput = z.object({ state: z.enum(['required', 'passed']) }).strict();
+const importFormats = { 'application/x-ndjson': 'ndjson', 'text/csv': 'csv' } as const;
+
+const contract = <C extends Omit<RouteContract, 'access' | 'scope' | 'tag'>>(c: C) =>
+  ({ ...c, access: 'back-office', scope: BACK_OFFICE_SCOPE, tag: 'back-office' }) as const satisfies RouteContract;
+
+export const BACK_OFFICE_CONTRACTS = {
+  'POST /v1/admin/orgs': contract({
+    summary: 'Create an organisation with its first legal owner',
+    request: { json: NewOrganisation },
+    status: 201,
+    response: { json: OrganisationResponse, description: 'The organisation' },
+    errors: [400, 403, 409],
+  }),
+  'GET /v1/admin/orgs': contract({
+    summary: 'List the organisations',
+    status: 200,
+    response: { json: OrganisationListResponse, description: 'Every organisation, by id' },
+    errors: [403],
+  }),
+  'GET /v1/admin/orgs/{orgId}': contract({
+    summary: 'An organisation and its members',
+    params: orgParams,
+    status: 200,
+    response: { json: OrganisationDetailResponse, description: 'The organisation' },
+    errors: [400, 403, 404],
+  }),
+  'PATCH /v1/admin/orgs/{orgId}': contract({
+    summary: "Change an organisation's name, address, VAT number, language, billing contacts or reminder days",
+    description: 'The currency, country, seller and balance never change: issued documents rest on them.',
+    params: orgParams,
+    request: { json: OrganisationUpdate },
+    status: 200,
+    response: { json: OrganisationResponse, description: 'The organisation as changed' },
+    errors: [400, 403, 404],
+  }),
+  'PUT /v1/admin/orgs/{orgId}/members/{userId}': contract({
+    summary: 'Add a member or change their role (legal owner, administrator, collaborator, external)',
+    description:
+      'Only a legal owner makes someone legal owner, and the last legal owner is never demoted (docs/domain.md R-3). With `X-Acting-User`, the rules apply as that member; the member is told by e-mail.',
+    params: z.object({ orgId: resourceId, userId: resourceId }),
+    headers: ActingUser,
+    request: { json: MemberInput.omit({ userId: true }) },
+    status: 200,
+    response: { json: MemberResponse, description: 'The member' },
+    errors: [400, 403, 404, 422],
+  }),
+  'DELETE /v1/admin/orgs/{orgId}/members/{userId}': contract({
+    summary: 'Remove a member (never the last legal owner)',
+    params: z.object({ orgId: resourceId, userId: resourceId }),
+    headers: ActingUser,
+    status: 200,
+    response: { json: RemovedResponse, description: 'The member removed' },
+    errors: [400, 403, 404, 422],
+  }),
+  'POST /v1/admin/orgs/{orgId}/products': contract({
+    summary: 'Create a product from an order of the shop',
+    description: '`status: pending` for an order waiting for its first payment (it starts on the day it is paid).',
+    params: orgParams,
+    request: { json: NewProduct },
+    status: 201,
+    response: { json: ProductResponse, description: 'The product' },
+    errors: [400, 403, 404, 409],
+  }),
+  'POST /v1/admin/orgs/{orgId}/products/import': contract({
+    summary: 'Import products in bulk (NDJSON or CSV), with a report per row',
+    description:
+      'Each row names its product id, so posting a file twice adds nothing twice (`unchanged`). A row refused (unreadable, unknown type, id taken by another product) is reported with its reason and changes nothing; the others are added. At most 5,000 rows.',
+    params: orgParams,
+    headers: z.object({ 'content-type': z.string().optional() }),
+    request: {
+      raw: {
+        'application/x-ndjson': 'One product per line, the fields of POST .../products with its id',
+        'text/csv': 'A header line (id,typeId,name,expiry,periodMonths,autoRenew,paymentMethodId,status), then a product per line',
+      },
+    },
+    status: 200,
+    response: { json: ImportReport, description: 'What became of each row' },
+    errors: [400, 403, 404, 415],
+  }),
+  'POST /v1/admin/orgs/{orgId}/payment-methods': contract({
+    summary: 'Save a reference to a payment method held by Stripe (never card data)',
+    params: orgParams,
+    request: { json: PaymentMethodInput },
+    status: 201,
+    response: { json: PaymentMethodResponse, description: 'The saved method' },
+    errors: [400, 403, 404, 422],
+  }),
+  'PUT /v1/admin/orgs/{orgId}/identity-check': contract({
+    summary: 'Require an identity check (paid orders are then held) or record that it passed',
+    params: orgParams,
+    request: { json: IdentityCheckInput },
+    status: 200,
+    response: { json: IdentityCheckResponse, description: 'The state recorded' },
+    errors: [400, 403, 404],
+  }),
+  'POST /v1/admin/orgs/{orgId}/orders/{checkoutId}/release': contract({
+    summary: 'Release an order held for an identity check: it is fulfilled now',
+    params: z.object({ orgId: resourceId, checkoutId: resourceId }),
+    status: 200,
+    response: { json: CheckoutResponse, description: 'The checkout, paid and fulfilled' },
+    errors: [400, 403, 404, 422],
+  }),
+  'PUT /v1/admin/orgs/{orgId}/partner': contract({
+    summary: 'Make an organisation a partner (reseller): its discount and the method that renews its clients',
+    params: orgParams,
+    request: { json: PartnerProfileInput },
+    status: 200,
+    response: { json: OrganisationResponse, description: 'The partner' },
+    errors: [400, 403, 404],
+  }),
+  'PUT /v1/admin/orgs/{orgId}/partner-link': contract({
+    summary: 'Entrust an organisation to a partner, billed to the partner or not',
+    params: orgParams,
+    request: { json: PartnerLinkInput },
+    status: 200,
+    response: { json: OrganisationResponse, description: 'The client organisation' },
+    errors: [400, 403, 404, 422],
+  }),
+  'GET /v1/admin/audit': contract({
+    summary: "A day's audit trail of the back-office: who called what, when, and how it ended",
+    query: z.object({ date: z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD') }),
+    status: 200,
+    response: { json: AuditResponse, description: 'The entries, oldest first' },
+    errors: [400, 403],
+  }),
+} as const;
+
+type Key = keyof typeof BACK_OFFICE_CONTRACTS;
+const c = BACK_OFFICE_CONTRACTS;
+const MAX_IMPORT_ROWS = 5000;
+
+export function makeBackOfficeHandlers(deps: BackOfficeDeps, logger?: Logger): Record<Key, ApiLambda> {
+  const base = { auth: true as const, scope: BACK_OFFICE_SCOPE, logger, rateLimiter: deps.rateLimiter, audit: storeAuditTrail(deps.store, deps.clock) };
+  const actingAs = (user: string | undefined): Actor => (user ? { kind: 'user', userId: user } : SYSTEM);
+  return {
+    'POST /v1/admin/orgs': apiHandler({ ...base, body: 'json', status: 201 }, ({ body }) => createOrganisation(deps, body)),
+    'GET /v1/admin/orgs': apiHandler(base, async () => ({ organisations: await deps.store.listOrganisations() })),
+    'GET /v1/admin/orgs/{orgId}': apiHandler({ ...base, params: orgParams }, async ({ params }) => ({
+      organisation: await loadOrg(deps.store, params.orgId),
+      members: await deps.store.listMembers(params.orgId),
+    })),
+    'PATCH /v1/admin/orgs/{orgId}': apiHandler({ ...base, params: orgParams, body: 'json' }, ({ params, body }) => updateOrganisation(deps, params.orgId, body)),
+    'PUT /v1/admin/orgs/{orgId}/members/{userId}': apiHandler(
+      { ...base, params: c['PUT /v1/admin/orgs/{orgId}/members/{userId}'].params, headers: ActingUser, body: 'json' },
+      ({ params, headers, body }) => setMember(deps, actingAs(headers['x-acting-user']), params.orgId, { ...body, userId: params.userId }),
+    ),
+    'DELETE /v1/admin/orgs/{orgId}/members/{userId}': apiHandler(
+      { ...base, params: c['DELETE /v1/admin/orgs/{orgId}/members/{userId}'].params, headers: ActingUser },
+      async ({ params, headers }) => ({ removed: (await removeMember(deps, actingAs(headers['x-acting-user']), params.orgId, params.userId)).userId }),
+    ),
+    'POST /v1/admin/orgs/{orgId}/products': apiHandler({ ...base, params: orgParams, body: 'json', status: 201 }, async ({ params, body }) =>
+      productView(await addProduct(deps, params.orgId, body)),
+    ),
+    'POST /v1/admin/orgs/{orgId}/products/import': apiHandler(
+      { ...base, params: orgParams, headers: z.object({ 'content-type': z.string().optional() }), body: 'raw' },
+      async ({ params, headers, body }) => {
+        const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        const format = Object.hasOwn(importFormats, type) ? importFormats[type as keyof typeof importFormats] : undefined;
+        if (!format) throw new DomainError('unsupported_media_type', `Content-Type must be ${Object.keys(importFormats).join(' or ')}, got ${type || 'none'}`, 415);
+        const lines = readImportFile(body, format);
+        if (lines.length === 0) throw new ValidationError('The file has no rows', 'empty_import');
+        if (lines.length > MAX_IMPORT_ROWS) throw new ValidationError(`At most ${MAX_IMPORT_ROWS} rows per file, got ${lines.length}: split it`, 'import_too_large');
+        await loadOrg(deps.store, params.orgId);
+        const report = await importProducts(deps, params.orgId, lines);
+        const count = (s: string) => report.filter((r) => r.status === s).length;
+        return { rows: report.length, added: count('added'), unchanged: count('unchanged'), refused: count('refused'), report };
+      },
+    ),
+    'POST /v1/admin/orgs/{orgId}/payment-methods': apiHandler({ ...base, params: orgParams, body: 'json', status: 201 }, ({ params, body }) =>
+      addPaymentMethod(deps, params.orgId, body),
+    ),
+    'PUT /v1/admin/orgs/{orgId}/identity-check': apiHandler({ ...base, params: orgParams, body: 'json' }, async ({ params, body }) => {
+      const input = IdentityCheckInput.safeParse(body);
+      if (!input.success) throw new ValidationError('state must be required or passed', 'invalid_input');
+      await setIdentityCheck(deps, params.orgId, input.data.state);
+      return { orgId: params.orgId, identityCheck: input.data.state };
+    }),
+    'POST /v1/admin/orgs/{orgId}/orders/{checkoutId}/release': apiHandler(
+      { ...base, params: c['POST /v1/admin/orgs/{orgId}/orders/{checkoutId}/release'].params },
+      async ({ params }) => {
+        await loadOrg(deps.store, params.orgId);
+        return viewOf(await releaseHold(deps, params.orgId, params.checkoutId));
+      },
+    ),
+    'PUT /v1/admin/orgs/{orgId}/partner': apiHandler({ ...base, params: orgParams, body: 'json' }, async ({ params, body }) => {
+      await setPartnerProfile(deps, params.orgId, body);
+      return loadOrg(deps.store, params.orgId);
+    }),
+    'PUT /v1/admin/orgs/{orgId}/partner-link': apiHandler({ ...base, params: orgParams, body: 'json' }, async ({ params, body }) => {
+      await linkToPartner(deps, params.orgId, body);
+      return loadOrg(deps.store, params.orgId);
+    }),
+    'GET /v1/admin/audit': apiHandler({ ...base, query: c['GET /v1/admin/audit'].query }, async ({ query }) => ({
+      date: query.date,
+      entries: await deps.store.listAuditEntries(query.date),
+    })),
+  };
+}
+
+/** A product as the provider's systems see it: its state, not the engine's bookkeeping (versions, attempts). */
+function productView(p: Product) {
+  return {
+    id: p.id,
+    orgId: p.orgId,
+    typeId: p.typeId,
+    name: p.name,
+    expiry: p.expiry,
+    periodMonths: p.periodMonths,
+    autoRenew: p.autoRenew,
+    status: p.status,
+    createdAt: p.createdAt,
+    ...(p.paymentMethodId ? { paymentMethodId: p.paymentMethodId } : {}),
+    ...(p.nextActionDate ? { nextActionDate: p.nextActionDate } : {}),
+  };
+}
+
+export const handler = routeDispatcher(awsCheckoutDeps, makeBackOfficeHandlers);
