@@ -12,6 +12,14 @@ import { EXPORTS_PREFIX, INVOICES_PREFIX } from '../stateful-stack.ts';
 import { HTTP_HANDLERS } from './settings.ts';
 import { billingFunction, type Wiring } from './wiring.ts';
 
+/** The routes without a token, each with why that is safe (cdk-nag's APIG4 asks). */
+const PUBLIC_ROUTES: Readonly<Record<string, string>> = {
+  'POST /v1/webhooks/stripe':
+    'Stripe calls the webhook without a user token: the handler authenticates every request by the Stripe-Signature HMAC over the raw body (300 s tolerance) and refuses anything else with 400.',
+  'GET /v1/openapi.json':
+    'The OpenAPI document describes the public API and nothing of any customer; it is served from the bundle (the function has no data access), throttled by the stage.',
+};
+
 export interface BillingHttpApiProps {
   /** Issuer (iss) and audiences of the bearer tokens, as stack parameters. */
   readonly jwtIssuer: CfnParameter;
@@ -94,6 +102,24 @@ export class BillingHttpApi extends Construct {
         .grantRateLimit(w.data.table)
         // A presigned link is a request signed by this role: it works only if the role may read the object.
         .grantObjects(w.documents, EXPORTS_PREFIX, ['s3:GetObject'], 'get-export presigns download links of finished exports, which S3 authorises as this role'),
+      CustomerAccount: route('GET /v1/orgs/{orgId}/invoices', "and the customer account's other routes", {
+        environment: { ...w.base },
+      })
+        // Auto-renewal switched product by product (versioned writes); invoices, ledger, methods and orders by Query; a method removed.
+        .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'])
+        // "For all products at once" reads the organisation's products by their expiry index.
+        .grantQuery(w.data.table, { indexes: [expiryIndex.name] })
+        .grantRateLimit(w.data.table),
+      BackOffice: route('POST /v1/admin/orgs', 'and the other back-office routes (scope billing:backoffice)', {
+        environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+      })
+        // Organisations, members, products and audit entries; releasing a held order renews (lifecycle commands) or refunds (Stripe).
+        .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'])
+        .grantSend(w.data.lifecycleQueue)
+        .grantSecretValue(w.data.stripeSecret)
+        .grantRateLimit(w.data.table),
+      // The document is in the bundle: no table, no secret, no configuration.
+      OpenApi: route('GET /v1/openapi.json', '(the OpenAPI document, public)', { environment: {} }),
     };
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -134,6 +160,7 @@ export class BillingHttpApi extends Construct {
       identitySource: ['$request.header.Authorization'],
     });
 
+    const integrations = new Map<string, HttpLambdaIntegration>();
     const deployed = new Set<string>();
     const undeployed: string[] = [];
     for (const route of ROUTES) {
@@ -147,18 +174,21 @@ export class BillingHttpApi extends Construct {
         continue;
       }
       deployed.add(key);
+      // One integration per function, shared by its routes.
+      const integration = integrations.get(handler.id) ?? new HttpLambdaIntegration(`${handler.id}Integration`, fn.function);
+      integrations.set(handler.id, integration);
       const [created] = this.httpApi.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
-        integration: new HttpLambdaIntegration(`${handler.id}Integration`, fn.function),
+        integration,
         authorizer: route.auth ? authorizer : new HttpNoneAuthorizer(),
+        // The back-office's scope is checked by API Gateway as well as by the handler: a customer's token never reaches it.
+        ...(route.auth && route.contract.scope ? { authorizationScopes: [route.contract.scope] } : {}),
       });
       if (!route.auth && created) {
-        Validations.of(created).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Stripe calls the webhook without a user token: the handler authenticates every request by the Stripe-Signature HMAC over the raw body (300 s tolerance) and refuses anything else with 400.',
-        });
+        const reason = PUBLIC_ROUTES[key];
+        if (!reason) throw new Error(`${key} is public in routes.ts, but no reason for it is written in http-api.ts`);
+        Validations.of(created).acknowledge({ id: 'AwsSolutions-APIG4', reason });
       }
     }
     this.undeployedRoutes = undeployed;

@@ -1,4 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
+import { CUSTOMER_ACCOUNT_CONTRACTS } from '../../functions/account/customer-account.ts';
+import { BACK_OFFICE_CONTRACTS } from '../../functions/backoffice/back-office.ts';
 
 /* The stateless stack's settings: concurrency caps, schedules, alarm thresholds and the HTTP handlers' modules. */
 
@@ -53,7 +55,14 @@ export const NIGHTLY_CHECKOUTS_CRON = { minute: '0', hour: '3' } as const;
  */
 export const NIGHT_BACKLOG_ALARM_AGE = Duration.hours(4);
 
-/** The module behind each HTTP route (routes.ts holds the paths, methods and auth; this maps them to bundles). */
+/** One function for every route of a module that serves several (functions/http/route-dispatcher.ts picks the route). */
+const allRoutesOf = (contracts: object, id: string, entry: string) => Object.fromEntries(Object.keys(contracts).map((key) => [key, { id, entry }]));
+
+/**
+ * The module behind each HTTP route (routes.ts holds the paths, methods and auth; this maps them to bundles).
+ * The customer's account and the back-office are one function each: their routes share their
+ * grants, and one warm container answers them all.
+ */
 export const HTTP_HANDLERS: Readonly<Record<string, { id: string; entry: string }>> = {
   'GET /v1/orgs/{orgId}/products': { id: 'ListProducts', entry: 'functions/products/list-products.ts' },
   'POST /v1/orgs/{orgId}/checkout': { id: 'StartCheckout', entry: 'functions/checkout/start-checkout.ts' },
@@ -63,6 +72,9 @@ export const HTTP_HANDLERS: Readonly<Record<string, { id: string; entry: string 
   'GET /v1/orgs/{orgId}/invoices/{file}': { id: 'InvoicePdf', entry: 'functions/finance/invoice-pdf.ts' },
   'POST /v1/exports': { id: 'RequestExport', entry: 'functions/finance/request-export.ts' },
   'GET /v1/exports/{exportId}': { id: 'GetExport', entry: 'functions/finance/get-export.ts' },
+  ...allRoutesOf(CUSTOMER_ACCOUNT_CONTRACTS, 'CustomerAccount', 'functions/account/customer-account.ts'),
+  ...allRoutesOf(BACK_OFFICE_CONTRACTS, 'BackOffice', 'functions/backoffice/back-office.ts'),
+  'GET /v1/openapi.json': { id: 'OpenApi', entry: 'functions/http/openapi.ts' },
 };
 
 /**

@@ -180,6 +180,16 @@ describe('function bundles at a cold start (a fresh Node process outside the rep
   COLD_START.InvoicePdf = http('GET /v1/orgs/{orgId}/invoices/{file}', '/v1/orgs/acme/invoices/INV-CH-2026-000001.pdf', 401);
   COLD_START.RequestExport = http('POST /v1/exports', '/v1/exports', 401);
   COLD_START.GetExport = http('GET /v1/exports/{exportId}', '/v1/exports/exp-1', 401);
+  COLD_START.CustomerAccount = http('GET /v1/orgs/{orgId}/invoices', '/v1/orgs/acme/invoices', 401);
+  COLD_START.BackOffice = http('GET /v1/admin/orgs', '/v1/admin/orgs', 401);
+  // Public and self-contained: the document itself, from the bundle.
+  COLD_START.OpenApi = {
+    event: unauthenticated('GET /v1/openapi.json', '/v1/openapi.json'),
+    expect: (r: InvokeResult) => {
+      expect(r).toMatchObject({ ok: true, value: { statusCode: 200 } });
+      expect(JSON.parse((r as { value: { body: string } }).value.body)).toMatchObject({ openapi: '3.1.0', info: { title: expect.any(String) } });
+    },
+  };
   COLD_START.SendEmail = sqs;
   COLD_START.OutboxStream = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };
   COLD_START.PublishEvents = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };

@@ -131,6 +131,10 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     'events:PutEvents event-bus.Arn',
     ...onFailure('events-dlq'),
   ],
+  CustomerAccount: [...own('CustomerAccount'), ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), 'dynamodb:Query table.Arn/index/gsi2', rateLimit],
+  BackOffice: [...own('BackOffice'), ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
+  // Serves the document from its bundle: its logs and traces, nothing else.
+  OpenApi: [...own('OpenApi')],
 };
 
 /**
@@ -163,6 +167,9 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
   PublishEvents: { EVENT_BUS_NAME: 'billing-dev' },
+  CustomerAccount: { ...base },
+  BackOffice: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  OpenApi: {},
 };
 
 const ENTRIES: Record<string, string> = {
@@ -187,6 +194,9 @@ const ENTRIES: Record<string, string> = {
   SendEmail: 'functions/mail/send-email.ts',
   RecordMailFeedback: 'functions/mail/record-mail-feedback.ts',
   PublishEvents: 'functions/events/publish-events.ts',
+  CustomerAccount: 'functions/account/customer-account.ts',
+  BackOffice: 'functions/backoffice/back-office.ts',
+  OpenApi: 'functions/http/openapi.ts',
 };
 const FUNCTION_IDS = Object.keys(ENTRIES).sort();
 /** Functions behind the JWT authorizer: each counts its client's requests on the table. */
@@ -195,8 +205,8 @@ const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
   .sort();
 
 describe('StatelessStack functions', () => {
-  it("deploys exactly the twenty-one handlers (and CDK's bucket-notifications handler)", () => {
-    expect(FUNCTION_IDS).toHaveLength(21);
+  it("deploys exactly the twenty-four handlers (and CDK's bucket-notifications handler)", () => {
+    expect(FUNCTION_IDS).toHaveLength(24);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -267,7 +277,8 @@ describe('StatelessStack functions', () => {
 
   it('grants the Stripe secret exactly to the functions that call Stripe', () => {
     const withSecret = FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(stripeSecret));
-    expect(withSecret).toEqual(['ChargeRenewal', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp']);
+    // The back-office refunds an order it releases when its product was terminated while it was held.
+    expect(withSecret).toEqual(['BackOffice', 'ChargeRenewal', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp']);
     // The public webhook function reads the signing secret and nothing else; no other function reads that one.
     expect(FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(webhookSecret))).toEqual(['StripeWebhook']);
     expect(functionPermissions(dev, 'StripeWebhook', devName).filter((p) => p.startsWith('secretsmanager:'))).toEqual([webhookSecret]);
@@ -519,6 +530,28 @@ describe('StatelessStack HTTP API', () => {
     'GET /v1/orgs/{orgId}/invoices/{file}': 'InvoicePdf',
     'POST /v1/exports': 'RequestExport',
     'GET /v1/exports/{exportId}': 'GetExport',
+    'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': 'CustomerAccount',
+    'PUT /v1/orgs/{orgId}/auto-renew': 'CustomerAccount',
+    'GET /v1/orgs/{orgId}/invoices': 'CustomerAccount',
+    'GET /v1/orgs/{orgId}/balance': 'CustomerAccount',
+    'GET /v1/orgs/{orgId}/payment-methods': 'CustomerAccount',
+    'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}': 'CustomerAccount',
+    'GET /v1/orgs/{orgId}/orders': 'CustomerAccount',
+    'POST /v1/admin/orgs': 'BackOffice',
+    'GET /v1/admin/orgs': 'BackOffice',
+    'GET /v1/admin/orgs/{orgId}': 'BackOffice',
+    'PATCH /v1/admin/orgs/{orgId}': 'BackOffice',
+    'PUT /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
+    'DELETE /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
+    'POST /v1/admin/orgs/{orgId}/products': 'BackOffice',
+    'POST /v1/admin/orgs/{orgId}/products/import': 'BackOffice',
+    'POST /v1/admin/orgs/{orgId}/payment-methods': 'BackOffice',
+    'PUT /v1/admin/orgs/{orgId}/identity-check': 'BackOffice',
+    'POST /v1/admin/orgs/{orgId}/orders/{checkoutId}/release': 'BackOffice',
+    'PUT /v1/admin/orgs/{orgId}/partner': 'BackOffice',
+    'PUT /v1/admin/orgs/{orgId}/partner-link': 'BackOffice',
+    'GET /v1/admin/audit': 'BackOffice',
+    'GET /v1/openapi.json': 'OpenApi',
   };
 
   it('maps every route of routes.ts to its function here', () => {
@@ -552,12 +585,25 @@ describe('StatelessStack HTTP API', () => {
     }
   });
 
-  it('leaves exactly the Stripe webhook without an authorizer', () => {
+  it('leaves exactly the Stripe webhook and the OpenAPI document without an authorizer', () => {
     expect(
       routes()
         .filter((r) => r.AuthorizationType !== 'JWT')
-        .map((r) => r.RouteKey),
-    ).toEqual(['POST /v1/webhooks/stripe']);
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual(['GET /v1/openapi.json', 'POST /v1/webhooks/stripe']);
+  });
+
+  it('asks API Gateway for the billing:backoffice scope on every /v1/admin route, and on no other', () => {
+    for (const route of routes()) {
+      const admin = (route.RouteKey as string).split(' ')[1]!.startsWith('/v1/admin/');
+      expect([route.RouteKey, route.AuthorizationScopes]).toEqual([route.RouteKey, admin ? ['billing:backoffice'] : undefined]);
+    }
+    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(14);
+  });
+
+  it('integrates each function once, however many routes it serves', () => {
+    expect(Object.keys(integrations)).toHaveLength(new Set(Object.values(FUNCTION_OF_ROUTE)).size);
   });
 
   it.each(Object.entries(FUNCTION_OF_ROUTE))('%s invokes %s with the v2 payload', (key, fnId) => {
