@@ -459,7 +459,13 @@ describe('IAM, from the calls each function really makes', () => {
     expect((await get('GetExport', `/v1/exports/${exportId}`, { exportId })).statusCode).toBe(200);
 
     // Any route by its key, as API Gateway invokes the route's function.
-    const call = async (fn: string, key: string, path: string, pathParameters: Record<string, string>, opts: { sub?: string; body?: unknown; raw?: string; type?: string; scopes?: string[]; query?: Record<string, string>; idempotencyKey?: string } = {}) => {
+    const call = async (
+      fn: string,
+      key: string,
+      path: string,
+      pathParameters: Record<string, string>,
+      opts: { sub?: string; body?: unknown; raw?: string; type?: string; scopes?: string[]; query?: Record<string, string>; idempotencyKey?: string } = {},
+    ) => {
       const [method] = key.split(' ');
       const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
       const event = apiEvent(method!, path, key, {
@@ -478,15 +484,26 @@ describe('IAM, from the calls each function really makes', () => {
     const admin = (key: string, path: string, pathParameters: Record<string, string>, opts: { body?: unknown; raw?: string; type?: string; query?: Record<string, string> } = {}) =>
       call('BackOffice', key, path, pathParameters, { ...opts, sub: 'shop-service', scopes: ['billing:backoffice'] });
     const kyc = { orgId: 'iam-kyc' };
-    const created = await admin('POST /v1/admin/orgs', '/v1/admin/orgs', {}, {
-      body: { id: 'iam-kyc', name: 'KYC SA', currency: 'CHF', country: 'CH', owner: { userId: 'owner-iam-kyc', email: 'owner@kyc.ch', name: 'Owner' } },
-    });
+    const created = await admin(
+      'POST /v1/admin/orgs',
+      '/v1/admin/orgs',
+      {},
+      {
+        body: { id: 'iam-kyc', name: 'KYC SA', currency: 'CHF', country: 'CH', owner: { userId: 'owner-iam-kyc', email: 'owner@kyc.ch', name: 'Owner' } },
+      },
+    );
     expect(created.status).toBe(201);
     expect((await admin('GET /v1/admin/orgs', '/v1/admin/orgs', {})).status).toBe(200);
     expect((await admin('GET /v1/admin/orgs/{orgId}', '/v1/admin/orgs/iam-kyc', kyc)).status).toBe(200);
     expect((await admin('PATCH /v1/admin/orgs/{orgId}', '/v1/admin/orgs/iam-kyc', kyc, { body: { language: 'en' } })).status).toBe(200);
     const member = { ...kyc, userId: 'kyc-admin' };
-    expect((await admin('PUT /v1/admin/orgs/{orgId}/members/{userId}', '/v1/admin/orgs/iam-kyc/members/kyc-admin', member, { body: { email: 'a@kyc.ch', name: 'A', role: 'administrator' } })).status).toBe(200);
+    expect(
+      (
+        await admin('PUT /v1/admin/orgs/{orgId}/members/{userId}', '/v1/admin/orgs/iam-kyc/members/kyc-admin', member, {
+          body: { email: 'a@kyc.ch', name: 'A', role: 'administrator' },
+        })
+      ).status,
+    ).toBe(200);
     expect((await admin('DELETE /v1/admin/orgs/{orgId}/members/{userId}', '/v1/admin/orgs/iam-kyc/members/kyc-admin', member)).status).toBe(200);
     expect((await admin('PUT /v1/admin/orgs/{orgId}/identity-check', '/v1/admin/orgs/iam-kyc/identity-check', kyc, { body: { state: 'required' } })).status).toBe(200);
     const kycProduct = (id: string) => ({ id, typeId: 'domain-ch', name: `${id}.ch`, expiry: '2027-02-20' });
@@ -496,9 +513,20 @@ describe('IAM, from the calls each function really makes', () => {
       type: 'application/x-ndjson',
     });
     expect(imported.json).toMatchObject({ added: 1 });
-    expect((await admin('POST /v1/admin/orgs/{orgId}/payment-methods', '/v1/admin/orgs/iam-card/payment-methods', { orgId: 'iam-card' }, { body: { kind: 'card', label: 'spare', gatewayRef: 'pm_card_mastercard' } })).status).toBe(201);
+    expect(
+      (
+        await admin(
+          'POST /v1/admin/orgs/{orgId}/payment-methods',
+          '/v1/admin/orgs/iam-card/payment-methods',
+          { orgId: 'iam-card' },
+          { body: { kind: 'card', label: 'spare', gatewayRef: 'pm_card_mastercard' } },
+        )
+      ).status,
+    ).toBe(201);
     expect((await admin('PUT /v1/admin/orgs/{orgId}/partner', '/v1/admin/orgs/iam-kyc/partner', kyc, { body: { discountPercent: '5' } })).status).toBe(200);
-    expect((await admin('PUT /v1/admin/orgs/{orgId}/partner-link', '/v1/admin/orgs/iam-declined/partner-link', { orgId: 'iam-declined' }, { body: { partnerId: 'iam-kyc' } })).status).toBe(200);
+    expect(
+      (await admin('PUT /v1/admin/orgs/{orgId}/partner-link', '/v1/admin/orgs/iam-declined/partner-link', { orgId: 'iam-declined' }, { body: { partnerId: 'iam-kyc' } })).status,
+    ).toBe(200);
     // Blocked meanwhile (as a night would), so its release unblocks it; the other terminated meanwhile, so its release refunds.
     const setStatus = async (id: string, status: 'blocked' | 'terminated') => {
       const p = (await rt.store.getProduct('iam-kyc', id))!;
@@ -534,7 +562,17 @@ describe('IAM, from the calls each function really makes', () => {
       body: { on: true, paymentMethodId: spare.id },
     });
     expect([on.status, on.json]).toEqual([200, { changed: ['iam-abandoned'], unchanged: [], refused: [] }]);
-    expect((await call('CustomerAccount', 'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew', '/v1/orgs/iam-card/products/iam-c1/auto-renew', { ...card1, productId: 'iam-c1' }, { body: { on: false } })).status).toBe(200);
+    expect(
+      (
+        await call(
+          'CustomerAccount',
+          'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew',
+          '/v1/orgs/iam-card/products/iam-c1/auto-renew',
+          { ...card1, productId: 'iam-c1' },
+          { body: { on: false } },
+        )
+      ).status,
+    ).toBe(200);
     expect((await call('CustomerAccount', 'PUT /v1/orgs/{orgId}/auto-renew', '/v1/orgs/iam-card/auto-renew', card1, { body: { on: false } })).status).toBe(200);
     for (const [key, path] of [
       ['GET /v1/orgs/{orgId}/invoices', '/v1/orgs/iam-card/invoices'],
@@ -544,7 +582,10 @@ describe('IAM, from the calls each function really makes', () => {
     ] as const) {
       expect([key, (await call('CustomerAccount', key, path, card1)).status]).toEqual([key, 200]);
     }
-    const dropped = await call('CustomerAccount', 'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}', `/v1/orgs/iam-card/payment-methods/${spare.id}`, { ...card1, methodId: spare.id });
+    const dropped = await call('CustomerAccount', 'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}', `/v1/orgs/iam-card/payment-methods/${spare.id}`, {
+      ...card1,
+      methodId: spare.id,
+    });
     expect(dropped.status).toBe(200);
     expect((await call('OpenApi', 'GET /v1/openapi.json', '/v1/openapi.json', {}, {})).json).toMatchObject({ openapi: '3.1.0' });
 
