@@ -88,7 +88,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
         )
         .join('\n'),
     );
-    expect(rows).toHaveLength(21);
+    expect(rows).toHaveLength(24);
   });
 
   it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
