@@ -2,16 +2,27 @@ import { z } from 'zod';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { balanceOf, InvoiceFilter, listInvoicesOf, listPendingOrders, listSavedMethods, removeSavedMethod } from '../../shared/use-cases/customer-account.ts';
 import { switchAutoRenew } from '../../shared/use-cases/manage-products.ts';
+import { confirmTermination, requestTermination, TerminationConfirmation, TerminationRequestInput, withdrawTermination } from '../../shared/use-cases/terminate-product.ts';
 import { parseInput } from '../../shared/use-cases/validation.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
 import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
 import { routeDispatcher } from '../http/route-dispatcher.ts';
-import { AutoRenewResponse, BalanceResponse, InvoiceListResponse, PaymentMethodListResponse, PendingOrdersResponse, RemovedResponse } from '../http/response-schemas.ts';
+import {
+  AutoRenewResponse,
+  BalanceResponse,
+  InvoiceListResponse,
+  PaymentMethodListResponse,
+  PendingOrdersResponse,
+  RemovedResponse,
+  TerminationResponse,
+  TerminationWithdrawnResponse,
+} from '../http/response-schemas.ts';
 import type { RouteContract } from '../http/route-contract.ts';
 
 /**
  * The customer's account over the JWT API, as the provider's Manager shows
- * it: auto-renewal, invoices, balance, saved methods, pending orders. One
+ * it: auto-renewal, invoices, balance, saved methods, pending orders,
+ * termination requests. One
  * function serves these routes (each a thin call of its use case); the
  * rights are the use cases' (docs/domain.md R-2).
  */
@@ -91,6 +102,39 @@ export const CUSTOMER_ACCOUNT_CONTRACTS = {
     response: { json: PendingOrdersResponse, description: 'What is ordered and not settled' },
     errors: [400, 403, 404],
   },
+  'POST /v1/orgs/{orgId}/products/{productId}/termination': {
+    summary: 'Ask to terminate a product: a single-use confirmation link is e-mailed to the caller',
+    description:
+      'A legal owner or an administrator asks, for a night from tomorrow to the end of the paid period (`date`, by default the expiry). Nothing changes until the link in the e-mail is used (valid 72 hours); a new request replaces a pending one.',
+    tag: 'products',
+    access: 'user',
+    params: z.object({ orgId: resourceId, productId: resourceId }),
+    request: { json: TerminationRequestInput },
+    status: 201,
+    response: { json: TerminationResponse, description: 'The pending request (the link goes by e-mail only)' },
+    errors: [400, 403, 404, 409, 422],
+  },
+  'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm': {
+    summary: "Confirm a termination with the e-mailed link's request id and token",
+    description:
+      'No login: the token is the proof, it works once and for 72 hours. Auto-renewal stops, the product is terminated by the night of its date (backups deleted for good) and the administrators are told; open fees stay due.',
+    tag: 'products',
+    access: 'public',
+    params: z.object({ orgId: resourceId, productId: resourceId }),
+    request: { json: TerminationConfirmation },
+    status: 200,
+    response: { json: TerminationResponse, description: 'The confirmed termination' },
+    errors: [400, 409, 422],
+  },
+  'DELETE /v1/orgs/{orgId}/products/{productId}/termination': {
+    summary: 'Withdraw a termination request, pending or confirmed, before its night',
+    tag: 'products',
+    access: 'user',
+    params: z.object({ orgId: resourceId, productId: resourceId }),
+    status: 200,
+    response: { json: TerminationWithdrawnResponse, description: 'The request withdrawn' },
+    errors: [400, 403, 404, 409],
+  },
 } as const satisfies Record<string, RouteContract>;
 
 type Key = keyof typeof CUSTOMER_ACCOUNT_CONTRACTS;
@@ -118,6 +162,18 @@ export function makeCustomerAccountHandlers(deps: AccountDeps, logger?: Logger):
       async ({ actor, params }) => ({ removed: (await removeSavedMethod(deps, params.orgId, params.methodId, actor)).id }),
     ),
     'GET /v1/orgs/{orgId}/orders': apiHandler({ ...base, params: orgParams }, ({ actor, params }) => listPendingOrders(deps, params.orgId, actor)),
+    'POST /v1/orgs/{orgId}/products/{productId}/termination': apiHandler(
+      { ...base, params: c['POST /v1/orgs/{orgId}/products/{productId}/termination'].params, body: 'json', status: 201 },
+      ({ actor, params, body }) => requestTermination(deps, params.orgId, params.productId, body, actor),
+    ),
+    'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm': apiHandler(
+      { auth: false, logger, params: c['POST /v1/orgs/{orgId}/products/{productId}/termination/confirm'].params, body: 'json' },
+      ({ params, body }) => confirmTermination(deps, params.orgId, params.productId, body),
+    ),
+    'DELETE /v1/orgs/{orgId}/products/{productId}/termination': apiHandler(
+      { ...base, params: c['DELETE /v1/orgs/{orgId}/products/{productId}/termination'].params },
+      ({ actor, params }) => withdrawTermination(deps, params.orgId, params.productId, actor),
+    ),
   };
 }
 

@@ -171,6 +171,21 @@ export const PaymentMethodListResponse = named(
 );
 export const RemovedResponse = named('Removed', z.object({ removed: z.string() }));
 
+export const TerminationResponse = named(
+  'Termination',
+  z.object({
+    productId: z.string(),
+    requestId: z.string(),
+    status: z.enum(['pending', 'confirmed']),
+    date: z.string(),
+    requestedAt: z.string(),
+    expiresAt: z.string().optional(),
+    confirmedAt: z.string().optional(),
+  }),
+);
+
+export const TerminationWithdrawnResponse = named('TerminationWithdrawn', z.object({ productId: z.string(), withdrawn: z.string() }));
+
 export const PendingOrdersResponse = named(
   'PendingOrders',
   z.object({

@@ -16,6 +16,8 @@ import { billingFunction, type Wiring } from './wiring.ts';
 const PUBLIC_ROUTES: Readonly<Record<string, string>> = {
   'POST /v1/webhooks/stripe':
     'Stripe calls the webhook without a user token: the handler authenticates every request by the Stripe-Signature HMAC over the raw body (300 s tolerance) and refuses anything else with 400.',
+  'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm':
+    'The confirmation link of a termination is opened from an e-mail, without a session: the handler accepts only the request id with its 256-bit single-use token (hash compared, valid 72 hours) and changes nothing otherwise.',
   'GET /v1/openapi.json':
     'The OpenAPI document describes the public API and nothing of any customer; it is served from the bundle (the function has no data access), throttled by the stage.',
 };

@@ -1,6 +1,7 @@
 import { addDays, addMonths, daysBetween, type IsoDate } from './calendar.ts';
 import { AUTO_RENEW_CUTOFF_DAYS, FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY, type ProductType } from './catalogue.ts';
 import { BusinessRuleError, ValidationError } from './errors.ts';
+import { assertNotTerminating, terminationConfirmed, type TerminationRequest } from './termination.ts';
 
 /** `pending`: ordered, not paid yet; it starts on the day it is paid. */
 export type ProductStatus = 'pending' | 'active' | 'blocked' | 'terminated';
@@ -28,6 +29,8 @@ export interface Product {
   /** The next night with something to do; absent once terminated. */
   nextActionDate?: IsoDate;
   backupsDeletedAt?: string;
+  /** The customer's termination request (R-35): pending until its link is used, then confirmed for its date. */
+  termination?: TerminationRequest;
   /**
    * The checkout this product was last put in. While that checkout waits for
    * its money (or is held), the night does not charge the product and no
@@ -74,6 +77,12 @@ export function attemptDates(product: Pick<Product, 'expiry'>, type: ProductType
 /** Every action of the product's current period, in date order. */
 export function scheduleOf(product: Product, type: ProductType, orgReminderDays?: number[]): ScheduledAction[] {
   if (product.status === 'terminated' || product.status === 'pending') return [];
+  const standing = addDays(product.expiry, type.terminateDaysAfterExpiry);
+  // A confirmed termination replaces the period's reminders, attempts and block: its night terminates, or the rules' own if sooner.
+  if (terminationConfirmed(product)) {
+    const date = product.termination!.date < standing ? product.termination!.date : standing;
+    return [{ date, action: 'terminate' }];
+  }
   const out: ScheduledAction[] = [];
   if (product.status === 'active') {
     for (const d of reminderDays(type, orgReminderDays)) out.push({ date: addDays(product.expiry, -d), action: 'reminder' });
@@ -83,7 +92,7 @@ export function scheduleOf(product: Product, type: ProductType, orgReminderDays?
     }
     out.push({ date: addDays(product.expiry, type.blockDaysAfterExpiry), action: 'block' });
   }
-  out.push({ date: addDays(product.expiry, type.terminateDaysAfterExpiry), action: 'terminate' });
+  out.push({ date: standing, action: 'terminate' });
   return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }
 
@@ -121,6 +130,7 @@ export function assertCanSwitchAutoRenewOn(product: Product, today: IsoDate, typ
   if (product.status === 'terminated') {
     throw new BusinessRuleError(`Product ${product.id} is terminated`, 'product_terminated');
   }
+  assertNotTerminating(product);
   const daysLeft = daysBetween(today, product.expiry);
   if (daysLeft < AUTO_RENEW_CUTOFF_DAYS) {
     throw new BusinessRuleError(

@@ -164,7 +164,11 @@ export interface OutboxEmail {
     | 'invoice-reopened'
     | 'payment-method-removed'
     /** To a member whose access was granted, changed or removed (docs/domain.md R-2). */
-    | 'member-access';
+    | 'member-access'
+    /** To the member who asked to terminate a product: the single-use confirmation link. */
+    | 'termination-confirm'
+    /** To the organisation's other administrators and the requester, once the termination is confirmed. */
+    | 'termination-confirmed';
   data: Record<string, string>;
   createdAt: string;
   /** Set by the sender (deliver-email.ts): when the mail service took it, and its id there (a file locally). */

@@ -1,3 +1,4 @@
+import { terminationConfirmed } from '../domain/termination.ts';
 import { z } from 'zod';
 import { addMonths, isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
@@ -313,7 +314,7 @@ export async function listSelectableProducts(
   const products = await listProducts(deps, orgId, due, actor);
   const org = await loadOrg(deps.store, orgId);
   return products
-    .filter((p) => p.status !== 'terminated')
+    .filter((p) => p.status !== 'terminated' && !terminationConfirmed(p))
     .map((p) => {
       const type = typeOf(deps.catalogue, p);
       const unit = Money.of(type.prices[org.currency], org.currency);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertNotTerminating } from '../domain/termination.ts';
 import { daysBetween } from '../domain/calendar.ts';
 import { AUTO_RENEW_CUTOFF_DAYS } from '../domain/catalogue.ts';
 import { BusinessRuleError, ConflictError, ValidationError } from '../domain/errors.ts';
@@ -59,6 +60,7 @@ export async function renewManually(deps: BillingDeps, orgId: string, raw: unkno
     if (product.status === 'terminated') {
       throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
     }
+    assertNotTerminating(product);
     const inFlight = (await deps.store.listAttempts(orgId, product.id)).find((a) => a.status === 'pending' && a.id !== attemptId);
     if (inFlight) {
       // Paying now could pay the same period twice while the automatic charge settles.

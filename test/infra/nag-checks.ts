@@ -70,6 +70,7 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
     `Billing-${stage}-Stateless/NightlyRenewal/SweepLifecycleScheduleRole AwsSolutions-IAM5[Resource::${arn('SweepLifecycle')}:*]`,
     `Billing-${stage}-Stateless/Api/HttpApi/POST--v1--webhooks--stripe AwsSolutions-APIG4`,
     `Billing-${stage}-Stateless/Api/HttpApi/GET--v1--openapi.json AwsSolutions-APIG4`,
+    `Billing-${stage}-Stateless/Api/HttpApi/POST--v1--orgs--{orgId}--products--{productId}--termination--confirm AwsSolutions-APIG4`,
     // Each S3 grant is one prefix of the documents bucket, named through its ARN export.
     `${at('ImportStatement')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/bank/incoming/*]`,
     `${at('InvoicePdf')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/invoices/*]`,

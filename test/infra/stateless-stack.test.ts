@@ -537,6 +537,9 @@ describe('StatelessStack HTTP API', () => {
     'GET /v1/orgs/{orgId}/payment-methods': 'CustomerAccount',
     'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}': 'CustomerAccount',
     'GET /v1/orgs/{orgId}/orders': 'CustomerAccount',
+    'POST /v1/orgs/{orgId}/products/{productId}/termination': 'CustomerAccount',
+    'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm': 'CustomerAccount',
+    'DELETE /v1/orgs/{orgId}/products/{productId}/termination': 'CustomerAccount',
     'POST /v1/admin/orgs': 'BackOffice',
     'GET /v1/admin/orgs': 'BackOffice',
     'GET /v1/admin/orgs/{orgId}': 'BackOffice',
@@ -585,13 +588,13 @@ describe('StatelessStack HTTP API', () => {
     }
   });
 
-  it('leaves exactly the Stripe webhook and the OpenAPI document without an authorizer', () => {
+  it("leaves exactly the Stripe webhook, a termination's e-mailed confirmation and the OpenAPI document without an authorizer", () => {
     expect(
       routes()
         .filter((r) => r.AuthorizationType !== 'JWT')
         .map((r) => r.RouteKey)
         .sort(),
-    ).toEqual(['GET /v1/openapi.json', 'POST /v1/webhooks/stripe']);
+    ).toEqual(['GET /v1/openapi.json', 'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm', 'POST /v1/webhooks/stripe']);
   });
 
   it('asks API Gateway for the billing:backoffice scope on every /v1/admin route, and on no other', () => {

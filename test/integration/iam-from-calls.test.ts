@@ -582,6 +582,17 @@ describe('IAM, from the calls each function really makes', () => {
     ] as const) {
       expect([key, (await call('CustomerAccount', key, path, card1)).status]).toEqual([key, 200]);
     }
+    // A termination asked, confirmed from its e-mailed link (no token: API Gateway lets it through unauthenticated), withdrawn.
+    const c1 = { ...card1, productId: 'iam-c1' };
+    const asked = await call('CustomerAccount', 'POST /v1/orgs/{orgId}/products/{productId}/termination', '/v1/orgs/iam-card/products/iam-c1/termination', c1, { body: {} });
+    expect(asked.status).toBe(201);
+    const mail = (await rt.store.listOutbox(rt.clock.day)).find((m) => m.template === 'termination-confirm' && m.data.requestId === asked.json.requestId)!;
+    const confirmEvent = apiEvent('POST', '/v1/orgs/iam-card/products/iam-c1/termination/confirm', 'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm', {
+      pathParameters: c1,
+      body: JSON.stringify({ requestId: mail.data.requestId, token: mail.data.token }),
+    });
+    expect((await http('CustomerAccount', 'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm')(confirmEvent, {} as Context)).statusCode).toBe(200);
+    expect((await call('CustomerAccount', 'DELETE /v1/orgs/{orgId}/products/{productId}/termination', '/v1/orgs/iam-card/products/iam-c1/termination', c1)).status).toBe(200);
     const dropped = await call('CustomerAccount', 'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}', `/v1/orgs/iam-card/payment-methods/${spare.id}`, {
       ...card1,
       methodId: spare.id,

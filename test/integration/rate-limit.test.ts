@@ -206,7 +206,7 @@ describe('the public API rate limit: 60 requests per minute per client, counted 
     expectLimited(await listProducts(api!, exhausted), 45);
   });
 
-  it('puts every authenticated route behind the limiter, and the two public routes (webhook, OpenAPI document) behind none', async () => {
+  it('puts every authenticated route behind the limiter, and the three public routes (webhook, termination confirmation, OpenAPI document) behind none', async () => {
     const [api] = await stack();
     const denyAll: RateLimiter = { limit: 60, hit: vi.fn(async () => ({ allowed: false, retryAfterSeconds: 7, remaining: 0 })) };
     const deps = { ...api!.rt.deps, rateLimiter: denyAll };
@@ -229,12 +229,12 @@ describe('the public API rate limit: 60 requests per minute per client, counted 
         expect(res.headers?.['retry-after']).toBe('7');
         expect(vi.mocked(denyAll.hit).mock.calls.at(-1)).toEqual(['-|owner-acme']);
       } else {
-        // The webhook refuses the unsigned body; the document is served whatever the body.
+        // The webhook refuses the unsigned body, the confirmation the broken one; the document is served whatever the body.
         expect({ route: route.path, status: res.statusCode }).toEqual({ route: route.path, status: route.path === '/v1/openapi.json' ? 200 : 400 });
         expect(vi.mocked(denyAll.hit).mock.calls.length).toBe(calls);
       }
     }
-    expect(ROUTES.filter((r) => !r.auth).map((r) => r.path)).toEqual(['/v1/webhooks/stripe', '/v1/openapi.json']);
+    expect(ROUTES.filter((r) => !r.auth).map((r) => r.path)).toEqual(['/v1/webhooks/stripe', '/v1/orgs/{orgId}/products/{productId}/termination/confirm', '/v1/openapi.json']);
   });
 
   it('refuses a limited request before reading its path, headers or body, and changes nothing', async () => {

@@ -16,7 +16,7 @@ export type TemplateId = OutboxEmail['template'];
 export type Values = Readonly<Record<string, string>>;
 
 /** Where a button leads, in the customer portal. */
-export type Link = 'pay-product' | 'pay-invoice' | 'invoices' | 'products' | 'balance' | 'payment-methods';
+export type Link = 'pay-product' | 'pay-invoice' | 'invoices' | 'products' | 'balance' | 'payment-methods' | 'confirm-termination';
 
 export interface TemplateText {
   subject: (v: Values) => string;
@@ -164,6 +164,26 @@ const FR: LanguageTexts = {
             ],
       action: { label: 'Mes produits', link: 'products' },
     },
+    'termination-confirm': {
+      subject: (v) => `Confirmez la résiliation de ${v.product}`,
+      body: (v) => [
+        `${v.requestedBy} a demandé la résiliation de ${v.product} au ${v.terminationDate}.`,
+        `Sans confirmation, rien n'est supprimé. Le lien ci-dessous est valable ${v.hours} heures et ne sert qu'une fois.`,
+        'À la résiliation, les sauvegardes sont supprimées définitivement : aucune restauration ne sera possible.',
+        'Les frais ouverts restent dus.',
+      ],
+      action: { label: 'Confirmer la résiliation', link: 'confirm-termination' },
+    },
+    'termination-confirmed': {
+      subject: (v) => `Résiliation de ${v.product} confirmée`,
+      body: (v) => [
+        `${v.requestedBy} a confirmé la résiliation de ${v.product} : le produit sera résilié le ${v.terminationDate}.`,
+        'Ses sauvegardes seront alors supprimées définitivement : aucune restauration ne sera possible.',
+        'Les frais ouverts restent dus.',
+        "Jusqu'à cette date, un administrateur peut annuler la résiliation depuis ses produits.",
+      ],
+      action: { label: 'Mes produits', link: 'products' },
+    },
     'payment-method-removed': {
       subject: (v) => `Le moyen de paiement ${v.method} n'est plus enregistré`,
       body: (v) => [
@@ -302,6 +322,26 @@ const DE: LanguageTexts = {
               iff(v.billingRights === 'yes', 'Sie können ihre Produkte bezahlen und ihre Rechnungen einsehen.'),
               iff(v.products, `Zugängliche Produkte: ${v.products}.`),
             ],
+      action: { label: 'Meine Produkte', link: 'products' },
+    },
+    'termination-confirm': {
+      subject: (v) => `Bestätigen Sie die Kündigung von ${v.product}`,
+      body: (v) => [
+        `${v.requestedBy} hat die Kündigung von ${v.product} auf den ${v.terminationDate} beantragt.`,
+        `Ohne Bestätigung wird nichts gelöscht. Der Link unten ist ${v.hours} Stunden gültig und nur einmal verwendbar.`,
+        'Bei der Kündigung werden die Sicherungen endgültig gelöscht: eine Wiederherstellung ist dann nicht mehr möglich.',
+        'Offene Gebühren bleiben geschuldet.',
+      ],
+      action: { label: 'Kündigung bestätigen', link: 'confirm-termination' },
+    },
+    'termination-confirmed': {
+      subject: (v) => `Kündigung von ${v.product} bestätigt`,
+      body: (v) => [
+        `${v.requestedBy} hat die Kündigung von ${v.product} bestätigt: das Produkt wird am ${v.terminationDate} gekündigt.`,
+        'Seine Sicherungen werden dann endgültig gelöscht: eine Wiederherstellung ist nicht mehr möglich.',
+        'Offene Gebühren bleiben geschuldet.',
+        'Bis zu diesem Datum kann ein Administrator die Kündigung bei seinen Produkten zurückziehen.',
+      ],
       action: { label: 'Meine Produkte', link: 'products' },
     },
     'payment-method-removed': {
@@ -444,6 +484,26 @@ const IT: LanguageTexts = {
             ],
       action: { label: 'I miei prodotti', link: 'products' },
     },
+    'termination-confirm': {
+      subject: (v) => `Confermi la disdetta di ${v.product}`,
+      body: (v) => [
+        `${v.requestedBy} ha chiesto la disdetta di ${v.product} per il ${v.terminationDate}.`,
+        `Senza conferma non viene eliminato nulla. Il link qui sotto è valido ${v.hours} ore e si usa una sola volta.`,
+        'Alla disdetta i backup vengono eliminati definitivamente: nessun ripristino sarà possibile.',
+        'Le spese aperte restano dovute.',
+      ],
+      action: { label: 'Confermare la disdetta', link: 'confirm-termination' },
+    },
+    'termination-confirmed': {
+      subject: (v) => `Disdetta di ${v.product} confermata`,
+      body: (v) => [
+        `${v.requestedBy} ha confermato la disdetta di ${v.product}: il prodotto sarà disdetto il ${v.terminationDate}.`,
+        'I suoi backup saranno allora eliminati definitivamente: nessun ripristino sarà possibile.',
+        'Le spese aperte restano dovute.',
+        'Fino a quella data un amministratore può ritirare la disdetta dai suoi prodotti.',
+      ],
+      action: { label: 'I miei prodotti', link: 'products' },
+    },
     'payment-method-removed': {
       subject: (v) => `Il mezzo di pagamento ${v.method} non è più salvato`,
       body: (v) => [
@@ -582,6 +642,26 @@ const EN: LanguageTexts = {
               iff(v.billingRights === 'yes', 'You may pay its products and read its invoices.'),
               iff(v.products, `Products you can reach: ${v.products}.`),
             ],
+      action: { label: 'My products', link: 'products' },
+    },
+    'termination-confirm': {
+      subject: (v) => `Confirm the termination of ${v.product}`,
+      body: (v) => [
+        `${v.requestedBy} asked to terminate ${v.product} on ${v.terminationDate}.`,
+        `Without confirmation nothing is deleted. The link below is valid for ${v.hours} hours and works once.`,
+        'On termination its backups are deleted for good: no restore will be possible.',
+        'Open fees remain due.',
+      ],
+      action: { label: 'Confirm the termination', link: 'confirm-termination' },
+    },
+    'termination-confirmed': {
+      subject: (v) => `Termination of ${v.product} confirmed`,
+      body: (v) => [
+        `${v.requestedBy} confirmed the termination of ${v.product}: it will be terminated on ${v.terminationDate}.`,
+        'Its backups will then be deleted for good: no restore will be possible.',
+        'Open fees remain due.',
+        'Until that day an administrator can withdraw the termination from their products.',
+      ],
       action: { label: 'My products', link: 'products' },
     },
     'payment-method-removed': {

@@ -27,7 +27,7 @@ export interface RenderedEmail {
 }
 
 const AMOUNTS = new Set(['amount', 'total', 'amountDue', 'received']);
-const DATES = new Set(['expiry', 'newExpiry', 'nextAttempt']);
+const DATES = new Set(['expiry', 'newExpiry', 'nextAttempt', 'terminationDate']);
 
 function values(email: OutboxEmail, ctx: EmailContext): Values {
   const texts = EMAIL_TEXTS[ctx.language];
@@ -52,6 +52,7 @@ function linkTo(link: Link, email: OutboxEmail, portalUrl: string): string {
     products: '/products',
     balance: '/balance',
     'payment-methods': '/payment-methods',
+    'confirm-termination': '/terminations/confirm',
   };
   // Under the portal's own path, when it is served below one (https://example.ch/customer).
   const url = new URL(portalUrl);
@@ -59,6 +60,12 @@ function linkTo(link: Link, email: OutboxEmail, portalUrl: string): string {
   url.searchParams.set('org', email.orgId);
   if (link === 'pay-product' && (email.productId ?? email.data.productId)) url.searchParams.set('product', (email.productId ?? email.data.productId)!);
   if (link === 'pay-invoice' && email.data.invoice) url.searchParams.set('invoice', email.data.invoice);
+  if (link === 'confirm-termination') {
+    // The portal's page posts these to POST /v1/orgs/{orgId}/products/{productId}/termination/confirm.
+    url.searchParams.set('product', email.productId ?? email.data.productId ?? '');
+    url.searchParams.set('request', email.data.requestId ?? '');
+    url.searchParams.set('token', email.data.token ?? '');
+  }
   return url.toString();
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { assertNotTerminating } from '../../domain/termination.ts';
 import { sellerOfOrg } from '../sellers.ts';
 import { z } from 'zod';
 import {
@@ -131,6 +132,7 @@ async function priceSelection(
     if (product.status === 'terminated') {
       throw new BusinessRuleError(`${product.name} is terminated and can no longer be renewed`, 'product_terminated');
     }
+    assertNotTerminating(product);
     // Our own checkout, created by a concurrent retry of this very request, is not "another" one.
     await assertNotInOpenCheckout(deps.store, product, ownId);
     // Another payment renewed it while this request was being made: what the customer saw is no longer what

@@ -23,6 +23,17 @@ const DATA: Record<OutboxEmail['template'], Record<string, string>> = {
   'invoice-reopened': { invoice: 'INV-CH-2026-000044', amountDue: '12.35', currency: 'CHF', reference: 'RF18539007547034', reason: 'return' },
   'payment-method-removed': { method: 'Visa •••• 4242', products: 'example.ch, example.com' },
   'member-access': { orgName: 'Acme Sàrl', change: 'granted', role: 'collaborator', billingRights: 'yes', products: 'example.ch' },
+  'termination-confirm': {
+    product: 'example.ch',
+    productId: 'p1',
+    expiry: '2026-12-31',
+    terminationDate: '2026-12-31',
+    requestedBy: 'Anna Muster',
+    requestId: 'tr_1',
+    token: 'tok-secret',
+    hours: '72',
+  },
+  'termination-confirmed': { product: 'example.ch', productId: 'p1', expiry: '2026-12-31', terminationDate: '2026-12-31', requestedBy: 'Anna Muster' },
 };
 
 const email = (template: OutboxEmail['template'], data = DATA[template]): OutboxEmail => ({
@@ -73,6 +84,21 @@ describe('the e-mails in the four languages', () => {
     expect(renderEmail(email('order-refunded'), ctx('en')).text).toContain(
       'Your order was canceled (the identity check was not completed within 10 days) and EUR 45.90 is refunded',
     );
+  });
+
+  it('asks to confirm a termination through its single-use link, and tells the administrators once confirmed (R-35)', () => {
+    const ask = renderEmail(email('termination-confirm'), ctx('fr'));
+    expect(ask.subject).toBe('Confirmez la résiliation de example.ch');
+    expect(ask.text).toContain('Anna Muster a demandé la résiliation de example.ch au 31.12.2026.');
+    expect(ask.text).toContain("Sans confirmation, rien n'est supprimé. Le lien ci-dessous est valable 72 heures et ne sert qu'une fois.");
+    expect(ask.text).toContain('les sauvegardes sont supprimées définitivement');
+    expect(ask.text).toContain('Les frais ouverts restent dus.');
+    expect(ask.link).toBe('https://portal.example.ch/terminations/confirm?org=o1&product=p1&request=tr_1&token=tok-secret');
+    const done = renderEmail(email('termination-confirmed'), ctx('de'));
+    expect(done.subject).toBe('Kündigung von example.ch bestätigt');
+    expect(done.text).toContain('Anna Muster hat die Kündigung von example.ch bestätigt: das Produkt wird am 31.12.2026 gekündigt.');
+    expect(done.text).toContain('Offene Gebühren bleiben geschuldet.');
+    expect(done.link).toBe('https://portal.example.ch/products?org=o1');
   });
 
   it('tells the termination that backups are gone for good and fees stay due (R-termination)', () => {
