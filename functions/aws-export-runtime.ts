@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { traced } from './observability.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
@@ -17,14 +18,14 @@ let deps: ExportRequestDeps | undefined;
 /** Wiring of request-export and get-export: they queue and link exports, never render one, so they do not carry pdfkit. */
 export function awsExportDeps(): ExportRequestDeps {
   if (deps) return deps;
-  const dynamodb = new DynamoDBClient({});
+  const dynamodb = traced(new DynamoDBClient({}));
   deps = {
     store: new DynamoDbBillingStore(dynamodb, env('TABLE_NAME')),
     rateLimiter: new DynamoDbRateLimiter(dynamodb, env('TABLE_NAME')),
     clock: systemClock(),
     ids: randomIds,
-    documents: new S3DocumentStore(new S3Client({}), env('DOCUMENTS_BUCKET')),
-    exportsQueue: queueFromEnv<ExportMessage>(new SQSClient({}), 'EXPORTS_QUEUE_URL'),
+    documents: new S3DocumentStore(traced(new S3Client({})), env('DOCUMENTS_BUCKET')),
+    exportsQueue: queueFromEnv<ExportMessage>(traced(new SQSClient({})), 'EXPORTS_QUEUE_URL'),
   };
   return deps;
 }

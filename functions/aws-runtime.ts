@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { traced } from './observability.ts';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
 import { DynamoDbRateLimiter } from '../shared/adapters/dynamodb/dynamodb-rate-limiter.ts';
@@ -34,7 +35,7 @@ let deps: AwsDeps | undefined;
  */
 export function awsCheckoutDeps(): AwsDeps {
   if (deps) return deps;
-  const sqs = new SQSClient({});
+  const sqs = traced(new SQSClient({}));
   const queue = <T>(name: string) => queueFromEnv<T>(sqs, name);
   const secretId = process.env.STRIPE_SECRET_ID;
   if (!secretId && process.env.PAYMENTS_SANDBOX !== 'true') {
@@ -42,7 +43,7 @@ export function awsCheckoutDeps(): AwsDeps {
   }
   const webhookSecretId = process.env.STRIPE_WEBHOOK_SECRET_ID;
   const stripe = secretId || webhookSecretId ? stripeFromSecret(secretId, webhookSecretId, process.env.STRIPE_MAX_RPS ? Number(process.env.STRIPE_MAX_RPS) : undefined) : undefined;
-  const dynamodb = new DynamoDBClient({});
+  const dynamodb = traced(new DynamoDBClient({}));
   const config = awsConfig();
   deps = {
     // Every commit carries its business events; the table's stream publishes them (publish-events).

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { BillingFunction } from './billing-function.ts';
 import { documentsBucketArnExportName, type Stage, type StatefulStack } from './stateful-stack.ts';
 import { Alarms } from './stateless/alarms.ts';
+import { BillingDashboard } from './stateless/dashboard.ts';
 import { Finance } from './stateless/finance.ts';
 import { BillingHttpApi } from './stateless/http-api.ts';
 import { Events, eventBusName } from './stateless/events.ts';
@@ -86,11 +87,14 @@ export class StatelessStack extends Stack {
     const api = new BillingHttpApi(this, 'Api', w, { jwtIssuer, jwtAudience });
     this.httpApi = api.httpApi;
     this.undeployedRoutes = api.undeployedRoutes;
-    this.alarmTopic = new Alarms(this, 'Alarms', w, { planNight: nightlyRenewal.planNight, nightlyCheckouts: payments.nightlyCheckouts, apiStage: api.stage }).topic;
+    const alarms = new Alarms(this, 'Alarms', w, { planNight: nightlyRenewal.planNight, nightlyCheckouts: payments.nightlyCheckouts, apiStage: api.stage });
+    this.alarmTopic = alarms.topic;
+    const dashboard = new BillingDashboard(this, 'Observability', w, { alarms: alarms.all, apiStage: api.stage });
 
     new CfnOutput(this, 'ApiUrl', { value: api.stage.url });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.stage.url}v1/webhooks/stripe`, description: 'Register this endpoint in Stripe' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe the on-call address to it' });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName, description: 'The CloudWatch dashboard of the stage' });
     // For the runbook (docs/operations.md): a night run by hand, and the bank import's logs.
     new CfnOutput(this, 'PlanNightFunctionName', {
       value: nightlyRenewal.planNight.function.functionName,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { traced } from '../observability.ts';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
@@ -37,8 +38,9 @@ export function makeImportStatementHandler(deps: BankDeps, read: (bucket: string
   });
 }
 
-const s3 = new S3Client({});
+let s3: S3Client | undefined;
 async function readObject(bucket: string, key: string): Promise<string> {
+  s3 ??= traced(new S3Client({}));
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return res.Body ? res.Body.transformToString('utf-8') : '';
 }

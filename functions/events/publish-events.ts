@@ -1,4 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { traced } from '../observability.ts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -35,4 +36,4 @@ export function makePublishEventsHandler(publisher: EventPublisher) {
   };
 }
 
-export const handler = lazyHandler(() => makePublishEventsHandler(new EventBridgePublisher(new EventBridgeClient({}), env('EVENT_BUS_NAME'))));
+export const handler = lazyHandler(() => makePublishEventsHandler(new EventBridgePublisher(traced(new EventBridgeClient({})), env('EVENT_BUS_NAME'))));

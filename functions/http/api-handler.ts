@@ -1,4 +1,5 @@
-import { FINANCE_SCOPE } from '../../shared/use-cases/actor.ts';
+import { FINANCE_SCOPE, type Actor } from '../../shared/use-cases/actor.ts';
+import { observability } from '../observability.ts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -94,7 +95,24 @@ export function errorResponse(status: number, code: string, message: string): Ap
   return jsonResponse(status, body, status === 401 ? { 'www-authenticate': 'Bearer realm="billing-api"' } : {});
 }
 
-export const defaultLogger: Logger = (entry) => console.error(JSON.stringify(entry));
+/** Powertools' logger: JSON with the invocation's context and the request's business ids (see `correlate`). */
+export const defaultLogger: Logger = ({ message, level, ...rest }) => {
+  const logger = observability().logger;
+  (level === 'warn' ? logger.warn.bind(logger) : logger.error.bind(logger))(String(message ?? 'api'), rest);
+};
+
+/** The business ids of a request, on every log line of its invocation (reset by the next one). */
+function correlate(event: ApiEvent, actor: Actor | undefined): void {
+  const p = event.pathParameters ?? {};
+  observability().logger.appendKeys({
+    routeKey: event.routeKey,
+    requestId: event.requestContext?.requestId,
+    ...(actor?.kind === 'user' ? { userId: actor.userId } : {}),
+    ...(p.orgId ? { orgId: p.orgId } : {}),
+    ...(p.productId ? { productId: p.productId } : {}),
+    ...(p.checkoutId ? { checkoutId: p.checkoutId } : {}),
+  });
+}
 
 /**
  * Typed errors keep their status and code; anything else is a bug or an
@@ -147,6 +165,7 @@ export function apiHandler<
     .use(jsonErrors)
     .handler(async (event) => {
       const actor = options.auth ? actorOf(event) : undefined;
+      correlate(event, actor);
       // Before the path, the query, the headers and the body are even looked at: a limited request costs one write and changes nothing.
       const rate = options.rateLimiter && actor ? await options.rateLimiter.hit(clientOf(event)) : undefined;
       const limitHeaders = rate && options.rateLimiter ? rateLimitHeaders(options.rateLimiter, rate) : {};

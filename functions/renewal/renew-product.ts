@@ -3,10 +3,35 @@ import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
 import { parseRenewalMessage } from '../messages.ts';
 import { lazyHandler, sqsConsumer } from '../entry-points.ts';
+import { countRenewal, logSink, metricsSink, type LogSink, type MetricsSink } from '../observability.ts';
 
-/** SQS consumer: each record settles on its own; failed ones come back, then go to the DLQ. */
-export function makeRenewProductHandler(deps: BillingDeps, logFailures = true) {
-  return sqsConsumer((body) => renewProduct(deps, parseRenewalMessage(body)), logFailures);
+/** What a deployed consumer reports beside its work: metrics, and one log line per product-night with its ids. */
+export interface Reporting {
+  metrics: MetricsSink;
+  log: LogSink;
 }
 
-export const handler = lazyHandler(() => makeRenewProductHandler(awsDeps()));
+/** SQS consumer: each record settles on its own; failed ones come back, then go to the DLQ. */
+export function makeRenewProductHandler(deps: BillingDeps, logFailures = true, reporting?: Reporting) {
+  return sqsConsumer(
+    async (body) => {
+      const msg = parseRenewalMessage(body);
+      const result = await renewProduct(deps, msg);
+      if (reporting) {
+        countRenewal(reporting.metrics, result);
+        reporting.log.info('product-night', {
+          orgId: msg.orgId,
+          productId: msg.productId,
+          night: msg.night,
+          status: result.status,
+          ...(result.status === 'done' ? { outcome: result.outcome } : result.status === 'skipped' ? { reason: result.reason } : {}),
+        });
+      }
+      return result;
+    },
+    logFailures,
+    reporting?.metrics,
+  );
+}
+
+export const handler = lazyHandler(() => makeRenewProductHandler(awsDeps(), true, { metrics: metricsSink(), log: logSink() }));

@@ -6,7 +6,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BillingFunction } from '../billing-function.ts';
-import { NIGHT_BACKLOG_ALARM_AGE } from './settings.ts';
+import { METRIC, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../../functions/metric-names.ts';
+import { NIGHT_BACKLOG_ALARM_AGE, RENEWAL_FAILURE_ALARM } from './settings.ts';
 import type { Wiring } from './wiring.ts';
 
 export interface AlarmsProps {
@@ -18,6 +19,8 @@ export interface AlarmsProps {
 /** The alarms, on one topic: dead letters, every function's errors and throttles, a night that did not finish, HTTP 5xx. */
 export class Alarms extends Construct {
   public readonly topic: Topic;
+  /** Every alarm here, for the dashboard's status board. */
+  public readonly all: Alarm[] = [];
 
   constructor(scope: Construct, id: string, w: Wiring, props: AlarmsProps) {
     super(scope, id);
@@ -39,6 +42,7 @@ export class Alarms extends Construct {
         alarmDescription: description,
       });
       created.addAlarmAction(new SnsAction(this.topic));
+      this.all.push(created);
       return created;
     };
 
@@ -113,6 +117,22 @@ export class Alarms extends Construct {
         `SES ${metricName} reached ${threshold * 100} %: clean the billing contacts before SES pauses sending`,
       );
     }
+    // A spike of failed renewal payments (an expired batch of cards, the provider refusing, a bug in pricing):
+    // the share of failed attempts in an hour, once enough were made for a share to mean something.
+    const { minAttempts, percent } = RENEWAL_FAILURE_ALARM;
+    const renewals = (metricName: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { ...SERVICE_DIMENSION }, period: Duration.hours(1), statistic: 'Sum' });
+    alarm(
+      'RenewalFailureSpikeAlarm',
+      new MathExpression({
+        expression: `IF(FILL(attempted, 0) >= ${minAttempts}, 100 * FILL(failed, 0) / attempted, 0)`,
+        usingMetrics: { attempted: renewals(METRIC.renewalsAttempted), failed: renewals(METRIC.renewalsFailed) },
+        period: Duration.hours(1),
+        label: 'Failed renewal payments (%)',
+      }),
+      percent,
+      `At least ${percent} % of an hour's renewal payments failed (of ${minAttempts} or more attempts): look at the payment provider and the failure codes`,
+    );
     // HTTP handlers answer errors with a 500 themselves, so function errors do not show them.
     alarm('HttpApi5xxAlarm', props.apiStage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), 5, 'The HTTP API answered 5xx');
   }

@@ -88,3 +88,6 @@ export const MAIL_MAX_CONCURRENCY = 2;
 /** Partition keys of the outbox (shared/adapters/dynamodb/keys.ts outboxPk) and of organisation items. */
 export const OUTBOX_LEADING_KEYS = 'OUTBOX#*';
 export const ORG_LEADING_KEYS = 'ORG#*';
+
+/** The failed-payments spike: the share of failed renewal attempts in an hour, from this many attempts on (a normal night fails well under 10 %). */
+export const RENEWAL_FAILURE_ALARM = { minAttempts: 20, percent: 30 } as const;

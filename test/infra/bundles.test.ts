@@ -31,10 +31,14 @@ const dev = synthBillingApp('dev', { bundle: true });
 afterAll(() => dev.cleanup());
 
 const MiB = 1024 * 1024;
-/** index.mjs of a function without pdfkit: the SDK clients, Stripe, zod and middy (0.7–1.2 MB today). */
-const BUNDLE_BUDGET_BYTES = 1.5 * MiB;
-/** index.mjs of a function that carries pdfkit, fontkit and swissqrbill (2.2 MB today). */
-const PDF_BUNDLE_BUDGET_BYTES = 2.5 * MiB;
+/**
+ * index.mjs of a function without pdfkit: the SDK clients, Stripe, zod, middy and Powertools with the X-Ray SDK
+ * (0.7–1.55 MiB today; Powertools added about 155 KiB). A guard against a stray dependency, not the size target
+ * of the performance issue, which the bench reports.
+ */
+const BUNDLE_BUDGET_BYTES = 1.75 * MiB;
+/** index.mjs of a function that carries pdfkit, fontkit and swissqrbill (2.4 MiB today). */
+const PDF_BUNDLE_BUDGET_BYTES = 2.75 * MiB;
 /** A PDF renderer's whole asset (bundle, source map, fonts, pdfkit's run-time files) (6.6 MB today). */
 const PDF_ASSET_BUDGET_BYTES = 8 * MiB;
 
@@ -102,7 +106,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
-  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))('%s does not carry pdfkit and stays under 1.5 MiB', (id) => {
+  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))('%s does not carry pdfkit and stays under 1.75 MiB', (id) => {
     expect(carriesPdfkit(id)).toBe(false);
     expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(BUNDLE_BUDGET_BYTES);
     expect(filesUnder(assetDir(id))).toEqual([...(readsConfig(id) ? ['billing-config.json'] : []), 'index.mjs', 'index.mjs.map']);

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROUTES, routeKey } from '../../functions/http/routes.ts';
+import { emittedMetrics } from '../support/emitted-metrics.ts';
 import {
   BUCKET_NOTIFICATIONS_HANDLER_ID,
   CHARGE_MAX_CONCURRENCY,
@@ -721,6 +722,7 @@ describe('StatelessStack outputs', () => {
       [
         'AlarmTopicArn',
         'ApiUrl',
+        'DashboardName',
         'EventBusArn',
         'EventBusName',
         'ImportStatementFunctionName',
@@ -739,8 +741,64 @@ describe('StatelessStack outputs', () => {
   });
 });
 
+describe('StatelessStack dashboard', () => {
+  const body = () => {
+    const dashboards = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    // The body is a Fn::Join of literal JSON pieces and references: the literal text is what names the metrics.
+    return JSON.stringify(dashboards[0]!.Properties.DashboardBody).replace(/\\"/g, '"');
+  };
+
+  it("graphs each metric the functions emit, under Powertools' namespace and service dimension", () => {
+    const text = body();
+    for (const name of ['RenewalsAttempted', 'RenewalsPaid', 'RenewalsFailed', 'RemindersSent', 'ProductsBlocked', 'ProductsUnblocked', 'ProductsTerminated', 'Redeliveries']) {
+      expect(text, name).toContain(`"Billing","${name}","service","billing"`);
+    }
+    // CloudWatch matches a metric on all its dimensions (the dashboard lists them by name).
+    expect(text).toContain('"Billing","CollectedMinorUnits","Currency","CHF","service","billing"');
+    expect(text).toContain('"Billing","CollectedMinorUnits","Currency","EUR","service","billing"');
+    for (const action of ['block', 'unblock', 'terminate']) expect(text).toContain(`"Billing","LifecycleCommands","Action","${action}","Result","applied","service","billing"`);
+    // Those dimensions are the ones Powertools writes for a paid renewal in CHF.
+    const collected = emittedMetrics([{ attempted: true, paid: true, collected: '14.05', currency: 'CHF' }]).find((m) => m.name === 'CollectedMinorUnits');
+    expect(collected).toEqual({ namespace: 'Billing', name: 'CollectedMinorUnits', dimensions: { service: 'billing', Currency: 'CHF' }, value: 1405 });
+  });
+
+  it('shows the state of every alarm of the stack', () => {
+    const alarmIds = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Alarm'));
+    const text = body();
+    expect(alarmIds.length).toBeGreaterThan(60);
+    for (const id of alarmIds) expect(text, id).toContain(id);
+  });
+});
+
 describe('StatelessStack alarms', () => {
   const alarms = () => Object.values(resourcesOf(dev.statelessTemplate, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+
+  it('alarms on a spike of failed renewal payments: 30 % of an hour, from 20 attempts, on the metrics the functions really emit', () => {
+    const found = alarms().filter((a) => JSON.stringify(a.Metrics ?? []).includes('RenewalsFailed'));
+    expect(found).toHaveLength(1);
+    const spike = found[0]!;
+    expect(spike).toMatchObject({ Threshold: 30, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    const metrics = spike.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string };
+    }[];
+    expect(metrics.find((m) => m.Expression)!.Expression).toBe('IF(FILL(attempted, 0) >= 20, 100 * FILL(failed, 0) / attempted, 0)');
+    // What Powertools writes for a night with one paid and one failed renewal (EMF documents on stdout), read back:
+    const emitted = emittedMetrics([
+      { attempted: true, paid: true, collected: '14.05', currency: 'CHF' },
+      { attempted: true, failed: true, currency: 'CHF' },
+    ]);
+    for (const id of ['attempted', 'failed']) {
+      const stat = metrics.find((m) => m.Id === id)!.MetricStat!;
+      expect(stat).toMatchObject({ Period: 3600, Stat: 'Sum' });
+      const sent = emitted.find((e) => e.name === stat.Metric.MetricName);
+      expect(sent, stat.Metric.MetricName).toBeDefined();
+      expect(stat.Metric.Namespace).toBe(sent!.namespace);
+      expect(Object.fromEntries(stat.Metric.Dimensions.map((d) => [d.Name, d.Value]))).toEqual(sent!.dimensions);
+    }
+  });
 
   it('alarms on the depth of every dead-letter queue', () => {
     const watched = alarms()
