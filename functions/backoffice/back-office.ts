@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { changeProduct, moveProduct, ProductChange, ProductMove } from '../../shared/use-cases/change-product.ts';
 import { readImportFile } from '../../shared/adapters/import/product-rows.ts';
 import { isIsoDate } from '../../shared/domain/calendar.ts';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
@@ -120,6 +121,26 @@ export const BACK_OFFICE_CONTRACTS = {
     response: { json: ProductResponse, description: 'The product' },
     errors: [400, 403, 404, 409],
   }),
+  'PATCH /v1/admin/orgs/{orgId}/products/{productId}': contract({
+    summary: 'Change a product: its name, plan, period, renewal method or a corrected expiry',
+    description:
+      'Only the fields given change; a new plan or period is priced from the next renewal (nothing issued changes) and its schedule follows. Plan, period and expiry are refused (409) while a payment of the product is under way.',
+    params: z.object({ orgId: resourceId, productId: resourceId }),
+    request: { json: ProductChange },
+    status: 200,
+    response: { json: ProductResponse, description: 'The product as changed' },
+    errors: [400, 403, 404, 409],
+  }),
+  'POST /v1/admin/orgs/{orgId}/products/{productId}/move': contract({
+    summary: 'Move a product to another organisation, under the same id',
+    description:
+      'In one transaction. Its invoices and payments stay with the organisation that paid them; its saved method belongs to the old organisation, so it renews automatically afterwards only with `paymentMethodId` of the new one. Refused (409) while a payment of the product is under way or if the new organisation has a product of that id.',
+    params: z.object({ orgId: resourceId, productId: resourceId }),
+    request: { json: ProductMove },
+    status: 200,
+    response: { json: ProductResponse, description: 'The product in its new organisation' },
+    errors: [400, 403, 404, 409],
+  }),
   'POST /v1/admin/orgs/{orgId}/products/import': contract({
     summary: 'Import products in bulk (NDJSON or CSV), with a report per row',
     description:
@@ -209,6 +230,14 @@ export function makeBackOfficeHandlers(deps: BackOfficeDeps, logger?: Logger): R
     ),
     'POST /v1/admin/orgs/{orgId}/products': apiHandler({ ...base, params: orgParams, body: 'json', status: 201 }, async ({ params, body }) =>
       productView(await addProduct(deps, params.orgId, body)),
+    ),
+    'PATCH /v1/admin/orgs/{orgId}/products/{productId}': apiHandler(
+      { ...base, params: c['PATCH /v1/admin/orgs/{orgId}/products/{productId}'].params, body: 'json' },
+      async ({ params, body }) => productView(await changeProduct(deps, params.orgId, params.productId, body)),
+    ),
+    'POST /v1/admin/orgs/{orgId}/products/{productId}/move': apiHandler(
+      { ...base, params: c['POST /v1/admin/orgs/{orgId}/products/{productId}/move'].params, body: 'json' },
+      async ({ params, body }) => productView(await moveProduct(deps, params.orgId, params.productId, body)),
     ),
     'POST /v1/admin/orgs/{orgId}/products/import': apiHandler(
       { ...base, params: orgParams, headers: z.object({ 'content-type': z.string().optional() }), body: 'raw' },

@@ -39,6 +39,8 @@ export type Change =
   | { type: 'audit'; entry: AuditEntry }
   | { type: 'paymentMethod'; method: SavedPaymentMethod }
   | { type: 'product'; product: Product; expectedVersion: number | null }
+  /** A product leaves its organisation (moved to another): only while still at the version read. */
+  | { type: 'productRemoved'; orgId: string; productId: string; expectedVersion: number }
   /** Writes nothing: the commit holds only while the product is still at the version read. */
   | { type: 'productUnchanged'; orgId: string; productId: string; version: number }
   /** Writes nothing: the commit holds only while no automatic payment attempt of that id is pending. */

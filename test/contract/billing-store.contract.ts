@@ -131,6 +131,27 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await conflict(s, [{ type: 'paymentMethodRemoved', orgId: 'a', methodId: 'pm-1', gatewayRef: 'pm_card_visa' }])).toEqual(['paymentMethodRemoved']);
     });
 
+    it('moves a product to another organisation in one commit, only from the version read, off the old date and expiry indexes', async () => {
+      const s = await makeStore();
+      await s.commit([
+        { type: 'organisation', org: org('a'), isNew: true },
+        { type: 'organisation', org: org('b'), isNew: true },
+      ]);
+      const p = { ...product('a', 'dom'), nextActionDate: '2026-12-17' };
+      await s.commit([{ type: 'product', product: p, expectedVersion: null }]);
+      expect(await conflict(s, [{ type: 'productRemoved', orgId: 'a', productId: 'dom', expectedVersion: p.version + 1 }])).toEqual(['productRemoved']);
+      await s.commit([
+        { type: 'productRemoved', orgId: 'a', productId: 'dom', expectedVersion: p.version },
+        { type: 'product', product: { ...p, orgId: 'b', version: p.version + 1 }, expectedVersion: null },
+      ]);
+      expect(await s.getProduct('a', 'dom')).toBeUndefined();
+      expect((await s.listProducts('a')).map((x) => x.id)).toEqual([]);
+      expect(await s.getProduct('b', 'dom')).toMatchObject({ orgId: 'b', version: p.version + 1 });
+      expect(await s.listDueProducts('2026-12-17')).toEqual([{ orgId: 'b', productId: 'dom' }]);
+      // Gone from the first organisation: removing it again is a conflict.
+      expect(await conflict(s, [{ type: 'productRemoved', orgId: 'a', productId: 'dom', expectedVersion: p.version }])).toEqual(['productRemoved']);
+    });
+
     it('keeps a day of audit entries in time order, the outcome replacing the start', async () => {
       const s = await makeStore();
       const started = { date: '2026-12-01', id: 'req-2', at: '2026-12-01T10:00:02.000Z', client: 'shop|svc', action: 'POST /v1/admin/orgs', status: 'started' as const };

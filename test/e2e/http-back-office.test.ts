@@ -208,4 +208,74 @@ describe('the back-office API over HTTP', () => {
     ]);
     expectError(await s.call('GET', '/v1/admin/audit?date=2026-12-32', { token: shop }), 400, 'invalid_query');
   });
+
+  it('changes a product and moves it to another organisation in one step, refusing either while a payment is under way', async () => {
+    const s = await stack('2026-12-10');
+    const shop = await shopToken(s);
+    await s.call('POST', '/v1/admin/orgs', { token: shop, body: wayne });
+    await s.call('POST', '/v1/admin/orgs', { token: shop, body: { ...wayne, id: 'gotham', name: 'Gotham GmbH', owner: { userId: 'jim', email: 'jim@gotham.ch', name: 'Jim' } } });
+    const card = await s.call('POST', '/v1/admin/orgs/wayne/payment-methods', { token: shop, body: { kind: 'card', label: 'Visa 4242', gatewayRef: 'pm_card_visa' } });
+    expect(card.status, card.text).toBe(201);
+    const methodId = card.json.id as string;
+    const add = (id: string, expiry: string) =>
+      s.call('POST', '/v1/admin/orgs/wayne/products', { token: shop, body: { id, typeId: 'domain-ch', name: `${id}.ch`, expiry, autoRenew: true, paymentMethodId: methodId } });
+    expect((await add('cave', '2027-01-20')).status).toBe(201);
+    expect((await add('tower', '2027-06-30')).status).toBe(201);
+    const patch = (id: string, body: unknown) => s.call('PATCH', `/v1/admin/orgs/wayne/products/${id}`, { token: shop, body });
+
+    // Renamed, two years a period. Its next night, by hand: reminders 30, 7, 1 days before 2027-01-20, charges from 14 days before: 2026-12-21 first.
+    const renamed = await patch('cave', { name: 'batcave.ch', periodMonths: 24 });
+    expect(renamed.status, renamed.text).toBe(200);
+    expect(renamed.json).toMatchObject({
+      id: 'cave',
+      name: 'batcave.ch',
+      periodMonths: 24,
+      expiry: '2027-01-20',
+      autoRenew: true,
+      paymentMethodId: methodId,
+      nextActionDate: '2026-12-21',
+    });
+    // A corrected expiry moves the schedule: 30 days before 2027-02-20.
+    expect((await patch('cave', { expiry: '2027-02-20' })).json).toMatchObject({ expiry: '2027-02-20', nextActionDate: '2027-01-21' });
+    expectError(await patch('cave', { periodMonths: 5 }), 400, 'period_not_allowed');
+    expectError(await patch('cave', { typeId: 'spaceship' }), 400, 'unknown_product_type');
+    expectError(await patch('cave', {}), 400, 'invalid_input');
+    expectError(await patch('cave', { colour: 'black' }), 400, 'invalid_input');
+    expectError(await patch('nothing', { name: 'x' }), 404, 'product_not_found');
+    // No method any more: the balance alone would pay.
+    expect((await patch('cave', { paymentMethodId: null })).json).not.toHaveProperty('paymentMethodId');
+
+    // Moved: gone from wayne, in gotham under the same id; wayne's card stays with wayne, so it no longer renews by itself.
+    const moved = await s.call('POST', '/v1/admin/orgs/wayne/products/tower/move', { token: shop, body: { toOrgId: 'gotham' } });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.json).toMatchObject({ id: 'tower', orgId: 'gotham', expiry: '2027-06-30', autoRenew: false });
+    expect(moved.json).not.toHaveProperty('paymentMethodId');
+    expect(await s.rt.store.getProduct('wayne', 'tower')).toBeUndefined();
+    expect((await s.rt.store.listProducts('gotham')).map((p) => p.id)).toEqual(['tower']);
+    const jim = await s.tokenFor('jim');
+    const seen = await s.call('GET', '/v1/orgs/gotham/products?due=all', { token: jim });
+    expect((seen.json.products as { id: string }[]).map((p) => p.id)).toEqual(['tower']);
+    expectError(await s.call('POST', '/v1/admin/orgs/gotham/products/tower/move', { token: shop, body: { toOrgId: 'gotham' } }), 400, 'same_organisation');
+    expectError(await s.call('POST', '/v1/admin/orgs/gotham/products/tower/move', { token: shop, body: { toOrgId: 'arkham' } }), 404, 'org_not_found');
+    expectError(
+      await s.call('POST', '/v1/admin/orgs/gotham/products/tower/move', { token: shop, body: { toOrgId: 'wayne', paymentMethodId: 'pm-nothing' } }),
+      400,
+      'unknown_payment_method',
+    );
+    expect((await add('tower', '2027-06-30')).status).toBe(201);
+    expectError(await s.call('POST', '/v1/admin/orgs/gotham/products/tower/move', { token: shop, body: { toOrgId: 'wayne' } }), 409, 'product_exists');
+
+    // A transfer being paid for cave: its plan, period, expiry and organisation wait for it; its name may change.
+    const bruce = await s.tokenFor('bruce');
+    const transfer = await s.call('POST', '/v1/orgs/wayne/checkout', {
+      token: bruce,
+      headers: { 'idempotency-key': 'bo-move-iban-01' },
+      body: { items: [{ productId: 'cave' }], method: 'iban', useBalance: false },
+    });
+    expect(transfer.json).toMatchObject({ status: 'awaiting_payment' });
+    expectError(await patch('cave', { expiry: '2027-03-20' }), 409, 'product_in_open_checkout');
+    expectError(await s.call('POST', '/v1/admin/orgs/wayne/products/cave/move', { token: shop, body: { toOrgId: 'gotham' } }), 409, 'product_in_open_checkout');
+    expect((await patch('cave', { name: 'cave.ch' })).status).toBe(200);
+    expect(await s.rt.store.getProduct('wayne', 'cave')).toMatchObject({ expiry: '2027-02-20', orgId: 'wayne' });
+  });
 });

@@ -548,6 +548,8 @@ describe('StatelessStack HTTP API', () => {
     'PUT /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
     'DELETE /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/products': 'BackOffice',
+    'PATCH /v1/admin/orgs/{orgId}/products/{productId}': 'BackOffice',
+    'POST /v1/admin/orgs/{orgId}/products/{productId}/move': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/products/import': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/payment-methods': 'BackOffice',
     'PUT /v1/admin/orgs/{orgId}/identity-check': 'BackOffice',
@@ -603,7 +605,7 @@ describe('StatelessStack HTTP API', () => {
       const admin = (route.RouteKey as string).split(' ')[1]!.startsWith('/v1/admin/');
       expect([route.RouteKey, route.AuthorizationScopes]).toEqual([route.RouteKey, admin ? ['billing:backoffice'] : undefined]);
     }
-    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(14);
+    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(16);
   });
 
   it('integrates each function once, however many routes it serves', () => {

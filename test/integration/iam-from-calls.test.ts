@@ -513,6 +513,21 @@ describe('IAM, from the calls each function really makes', () => {
       type: 'application/x-ndjson',
     });
     expect(imported.json).toMatchObject({ added: 1 });
+    const changed = await admin(
+      'PATCH /v1/admin/orgs/{orgId}/products/{productId}',
+      '/v1/admin/orgs/iam-kyc/products/kyc-gone',
+      { ...kyc, productId: 'kyc-gone' },
+      { body: { name: 'kyc-gone.ch' } },
+    );
+    expect(changed.status).toBe(200);
+    expect((await admin('POST /v1/admin/orgs/{orgId}/products', '/v1/admin/orgs/iam-kyc/products', kyc, { body: kycProduct('kyc-moved') })).status).toBe(201);
+    const moved = await admin(
+      'POST /v1/admin/orgs/{orgId}/products/{productId}/move',
+      '/v1/admin/orgs/iam-kyc/products/kyc-moved/move',
+      { ...kyc, productId: 'kyc-moved' },
+      { body: { toOrgId: 'iam-declined' } },
+    );
+    expect(moved.json).toMatchObject({ orgId: 'iam-declined' });
     expect(
       (
         await admin(

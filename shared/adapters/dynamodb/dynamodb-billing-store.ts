@@ -193,6 +193,17 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'product':
         return [this.productPut(change.product, change.expectedVersion)];
+      case 'productRemoved':
+        return [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: keys.product(change.orgId, change.productId),
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': change.expectedVersion },
+            },
+          },
+        ];
       case 'productUnchanged':
         return [
           {

@@ -109,6 +109,8 @@ export class InMemoryBillingStore implements BillingStore {
       }
       case 'productUnchanged':
         return this.products.get(key(c.orgId, c.productId))?.version === c.version;
+      case 'productRemoved':
+        return this.products.get(key(c.orgId, c.productId))?.version === c.expectedVersion;
       case 'noPendingAttempt':
         return this.attempts.get(key(c.orgId, c.attemptId))?.status !== 'pending';
       case 'balance':
@@ -212,6 +214,9 @@ export class InMemoryBillingStore implements BillingStore {
         return;
       case 'product':
         this.products.set(key(c.product.orgId, c.product.id), copy(c.product));
+        return;
+      case 'productRemoved':
+        this.products.delete(key(c.orgId, c.productId));
         return;
       case 'productUnchanged':
       case 'noPendingAttempt':
@@ -563,6 +568,7 @@ function itemsOf(c: Change): string[] {
     case 'product':
       return [`product:${c.product.orgId}:${c.product.id}`];
     case 'productUnchanged':
+    case 'productRemoved':
       return [`product:${c.orgId}:${c.productId}`];
     case 'noPendingAttempt':
       return [`attempt:${c.orgId}:${c.attemptId}`];
