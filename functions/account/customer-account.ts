@@ -1,17 +1,27 @@
 import { z } from 'zod';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
-import { balanceOf, InvoiceFilter, listInvoicesOf, listPendingOrders, listSavedMethods, removeSavedMethod } from '../../shared/use-cases/customer-account.ts';
+import {
+  balanceOf,
+  InvoiceFilter,
+  listInvoicesOf,
+  listPendingOrders,
+  listSavedMethods,
+  MethodSetupInput,
+  removeSavedMethod,
+  startMethodSetup,
+} from '../../shared/use-cases/customer-account.ts';
 import { switchAutoRenew } from '../../shared/use-cases/manage-products.ts';
 import { confirmTermination, requestTermination, TerminationConfirmation, TerminationRequestInput, withdrawTermination } from '../../shared/use-cases/terminate-product.ts';
 import { parseInput } from '../../shared/use-cases/validation.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
-import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
+import { apiHandler, IdempotencyHeaders, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
 import { routeDispatcher } from '../http/route-dispatcher.ts';
 import {
   AutoRenewResponse,
   BalanceResponse,
   InvoiceListResponse,
   PaymentMethodListResponse,
+  MethodSetupResponse,
   PendingOrdersResponse,
   RemovedResponse,
   TerminationResponse,
@@ -26,7 +36,7 @@ import type { RouteContract } from '../http/route-contract.ts';
  * function serves these routes (each a thin call of its use case); the
  * rights are the use cases' (docs/domain.md R-2).
  */
-type AccountDeps = Pick<CheckoutDeps, 'store' | 'clock' | 'catalogue' | 'ids' | 'rateLimiter'>;
+type AccountDeps = Pick<CheckoutDeps, 'store' | 'clock' | 'catalogue' | 'ids' | 'rateLimiter' | 'gateway'>;
 
 const orgParams = z.object({ orgId: resourceId });
 const AutoRenewBody = z.object({ on: z.boolean(), paymentMethodId: resourceId.optional() }).strict();
@@ -92,6 +102,19 @@ export const CUSTOMER_ACCOUNT_CONTRACTS = {
     status: 200,
     response: { json: RemovedResponse, description: 'The method forgotten' },
     errors: [400, 403, 404, 409],
+  },
+  'POST /v1/orgs/{orgId}/payment-methods/setup': {
+    summary: 'Add a saved method (card, Twint, PayPal) without paying: a Stripe SetupIntent to confirm in the browser',
+    description:
+      'Answers the SetupIntent client secret for Stripe.js confirmSetup; the method is saved when Stripe reports setup_intent.succeeded for this organisation, and can then renew products automatically. The same Idempotency-Key gives the same SetupIntent.',
+    tag: 'account',
+    access: 'user',
+    params: orgParams,
+    headers: IdempotencyHeaders,
+    request: { json: MethodSetupInput },
+    status: 201,
+    response: { json: MethodSetupResponse, description: 'The SetupIntent to confirm' },
+    errors: [400, 403, 404, 422],
   },
   'GET /v1/orgs/{orgId}/orders': {
     summary: 'Pending orders: checkouts waiting for their payment or held, and new products not paid yet',
@@ -160,6 +183,10 @@ export function makeCustomerAccountHandlers(deps: AccountDeps, logger?: Logger):
     'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}': apiHandler(
       { ...base, params: c['DELETE /v1/orgs/{orgId}/payment-methods/{methodId}'].params },
       async ({ actor, params }) => ({ removed: (await removeSavedMethod(deps, params.orgId, params.methodId, actor)).id }),
+    ),
+    'POST /v1/orgs/{orgId}/payment-methods/setup': apiHandler(
+      { ...base, params: orgParams, headers: IdempotencyHeaders, body: 'json', status: 201 },
+      ({ actor, params, headers, body }) => startMethodSetup(deps, params.orgId, body, actor, headers['idempotency-key']),
     ),
     'GET /v1/orgs/{orgId}/orders': apiHandler({ ...base, params: orgParams }, ({ actor, params }) => listPendingOrders(deps, params.orgId, actor)),
     'POST /v1/orgs/{orgId}/products/{productId}/termination': apiHandler(

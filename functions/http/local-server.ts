@@ -284,7 +284,10 @@ function sandboxConfirmHandler(rt: LocalRuntime, logger: Logger): ApiLambda {
       throw new NotFoundError('Payments are confirmed in the browser with Stripe.js: the sandbox gateway is not in use', 'sandbox_unavailable');
     }
     try {
-      const status = await gateway.confirmPayment(params.paymentRef, input.paymentMethod);
+      // A SetupIntent (a method saved without paying) is confirmed here too, as Stripe.js confirmSetup would.
+      const status = params.paymentRef.startsWith('seti_')
+        ? await gateway.confirmSetup(params.paymentRef, input.paymentMethod)
+        : await gateway.confirmPayment(params.paymentRef, input.paymentMethod);
       return { paymentRef: params.paymentRef, status };
     } catch (err) {
       if (!(err instanceof GatewayRequestError)) throw err;

@@ -171,6 +171,11 @@ export const PaymentMethodListResponse = named(
 );
 export const RemovedResponse = named('Removed', z.object({ removed: z.string() }));
 
+export const MethodSetupResponse = named(
+  'MethodSetup',
+  z.object({ provider: z.literal('stripe'), setupRef: z.string(), clientSecret: z.string(), kind: z.enum(['card', 'twint', 'paypal']) }),
+);
+
 export const TerminationResponse = named(
   'Termination',
   z.object({

@@ -105,12 +105,14 @@ export class BillingHttpApi extends Construct {
         // A presigned link is a request signed by this role: it works only if the role may read the object.
         .grantObjects(w.documents, EXPORTS_PREFIX, ['s3:GetObject'], 'get-export presigns download links of finished exports, which S3 authorises as this role'),
       CustomerAccount: route('GET /v1/orgs/{orgId}/invoices', "and the customer account's other routes", {
-        environment: { ...w.base },
+        environment: { ...w.base, ...w.stripe },
       })
         // Auto-renewal switched product by product (versioned writes); invoices, ledger, methods and orders by Query; a method removed.
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'])
         // "For all products at once" reads the organisation's products by their expiry index.
         .grantQuery(w.data.table, { indexes: [expiryIndex.name] })
+        // A method added without paying: the organisation's Stripe customer, then a SetupIntent.
+        .grantSecretValue(w.data.stripeSecret)
         .grantRateLimit(w.data.table),
       BackOffice: route('POST /v1/admin/orgs', 'and the other back-office routes (scope billing:backoffice)', {
         environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },

@@ -63,6 +63,20 @@ export interface PaymentRequest {
   metadata: Record<string, string>;
 }
 
+/** A method saved outside any payment (Stripe SetupIntent): the customer confirms it in the front end; the provider's event saves it. */
+export interface SetupRequest {
+  orgId: string;
+  customerRef: string;
+  kind: PaymentMethodKind;
+  idempotencyKey: string;
+}
+
+export interface CreatedSetup {
+  setupRef: string;
+  /** For the front end (Stripe.js confirmSetup); never stored. */
+  clientSecret: string;
+}
+
 export type PaymentStatus = 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'succeeded' | 'canceled';
 
 /** The provider's current view of a payment: settlement acts on this, never on event order. */
@@ -139,6 +153,8 @@ export interface PaymentGateway {
   ensureCustomer(request: CustomerRequest): Promise<string>;
   /** An on-session payment for the front end to confirm. */
   createPayment(request: PaymentRequest): Promise<CreatedPayment>;
+  /** A setup for saving a method for off-session renewals, without paying now. */
+  createSetup(request: SetupRequest): Promise<CreatedSetup>;
   /** The payment's current state, re-read from the provider. */
   getPayment(paymentRef: string): Promise<PaymentState | undefined>;
   refund(request: RefundRequest): Promise<RefundResult>;

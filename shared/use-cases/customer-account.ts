@@ -2,16 +2,18 @@ import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Checkout } from '../domain/checkout.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
+import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import { canSeeProduct, seesWholeOrganisation, type Member } from '../domain/organisation.ts';
-import type { SavedPaymentMethod } from '../domain/payment-methods.ts';
+import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import type { LedgerEntry } from '../domain/records.ts';
 import type { CheckoutReads, DocumentReads, OrganisationReads, PaymentReads, ProductReads } from '../ports/billing-store.ts';
 import type { Clock } from '../ports/clock.ts';
+import { GatewayRequestError, type PaymentGateway } from '../ports/payment-gateway.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
 import { authoriseBilling, type Actor } from './actor.ts';
 import { viewOf, type CheckoutView } from './checkout/checkout-view.ts';
+import { ensureCustomer } from './provider-customer.ts';
 import { loadOrg } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
 
@@ -208,4 +210,43 @@ export async function listPendingOrders(deps: { store: AccountStore; clock: Cloc
 /** The balance and the saved methods are the whole account's: a collaborator with billing rights on some products sees neither. */
 function denyWholeAccount(): never {
   throw new ForbiddenError('The balance and the payment methods are for the legal owners and administrators of the organisation');
+}
+
+export const MethodSetupInput = z.object({ kind: z.enum(['card', 'twint', 'paypal']) }).strict();
+
+export interface MethodSetupView {
+  provider: 'stripe';
+  setupRef: string;
+  /** For Stripe.js confirmSetup in the customer's browser; the method is saved when Stripe tells us it succeeded. */
+  clientSecret: string;
+  kind: 'card' | 'twint' | 'paypal';
+}
+
+/**
+ * Adds a saved method without paying (R-28: card, Twint, PayPal renew
+ * automatically): a SetupIntent for the organisation's customer at the
+ * provider. Nothing is saved here: setup_intent.succeeded saves the method
+ * (gateway-events.ts), checked against the organisation's customer. One
+ * request key makes one SetupIntent however often it is retried.
+ */
+export async function startMethodSetup(
+  deps: { store: AccountStore & UnitOfWork; gateway: PaymentGateway },
+  orgId: string,
+  raw: unknown,
+  actor: Actor,
+  requestKey: string,
+): Promise<MethodSetupView> {
+  const input = parseInput(MethodSetupInput, raw);
+  await authoriseBilling(deps.store, actor, orgId);
+  const org = await loadOrg(deps.store, orgId);
+  assertMethodAcceptsCurrency(input.kind, org.currency);
+  const customerRef = await ensureCustomer(deps, org);
+  let created: Awaited<ReturnType<PaymentGateway['createSetup']>>;
+  try {
+    created = await deps.gateway.createSetup({ orgId, customerRef, kind: input.kind, idempotencyKey: `setup:${orgId}:${requestKey}` });
+  } catch (err) {
+    if (err instanceof GatewayRequestError) throw new BusinessRuleError(`The payment provider refused to save this method: ${err.message}`, err.code);
+    throw err;
+  }
+  return { provider: 'stripe', setupRef: created.setupRef, clientSecret: created.clientSecret, kind: input.kind };
 }

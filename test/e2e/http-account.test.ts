@@ -155,6 +155,35 @@ describe("the customer's account over HTTP", () => {
     expectError(await s.call('DELETE', '/v1/orgs/acme/payment-methods/pm-pm_card_visa', { token: owner }), 404, 'payment_method_not_found');
   });
 
+  it('adds a saved method through a SetupIntent: nothing is saved until the provider reports it confirmed, then it renews products', async () => {
+    const s = await stack('2026-12-10');
+    const { owner } = await acme(s);
+    const setup = (kind: string, key: string, token = owner) =>
+      s.call('POST', '/v1/orgs/acme/payment-methods/setup', { token, headers: { 'idempotency-key': key }, body: { kind } });
+    const started = await setup('card', 'acct-setup-0001');
+    expect(started.status, started.text).toBe(201);
+    expect(started.json).toEqual({ provider: 'stripe', setupRef: expect.stringMatching(/^seti_/), clientSecret: expect.stringMatching(/^seti_.+_secret_/), kind: 'card' });
+    // A retry with the same key: the same SetupIntent.
+    expect((await setup('card', 'acct-setup-0001')).json).toEqual(started.json);
+    const methods = async () =>
+      ((await s.call('GET', '/v1/orgs/acme/payment-methods', { token: owner })).json.paymentMethods as { id: string; kind: string; label: string }[]).map((m) => m.label).sort();
+    expect(await methods()).toEqual(['pm_card_visa']);
+
+    // The customer confirms it in the browser (the sandbox stands in for Stripe.js); Stripe's event saves it.
+    const ref = started.json.setupRef as string;
+    expectError(await s.confirm(ref, 'pm_paypal'), 400, 'payment_method_invalid');
+    expect((await s.confirm(ref, 'pm_card_mastercard')).json).toMatchObject({ status: 'succeeded' });
+    expect(await methods()).toEqual(['Mastercard •••• 4444', 'pm_card_visa']);
+    const saved = (await s.rt.store.findPaymentMethodByRef('pm_card_mastercard'))!;
+    expect(saved).toMatchObject({ orgId: 'acme', kind: 'card', brand: 'mastercard' });
+    const on = await s.call('PUT', '/v1/orgs/acme/products/far/auto-renew', { token: owner, body: { on: true, paymentMethodId: saved.id } });
+    expect(on.json).toEqual({ changed: ['far'], unchanged: [], refused: [] });
+
+    expectError(await setup('postfinance', 'acct-setup-0002'), 400, 'invalid_input');
+    expectError(await s.call('POST', '/v1/orgs/acme/payment-methods/setup', { token: owner, body: { kind: 'card' } }), 400, 'invalid_header');
+    expectError(await setup('card', 'acct-setup-0003', await s.tokenFor('mallory')), 403, 'forbidden');
+  });
+
   it('lists the pending orders: a transfer awaited and a new product not paid yet', async () => {
     const s = await stack('2026-12-10');
     const { owner } = await acme(s);

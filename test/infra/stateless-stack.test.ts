@@ -132,7 +132,13 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     'events:PutEvents event-bus.Arn',
     ...onFailure('events-dlq'),
   ],
-  CustomerAccount: [...own('CustomerAccount'), ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), 'dynamodb:Query table.Arn/index/gsi2', rateLimit],
+  CustomerAccount: [
+    ...own('CustomerAccount'),
+    ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    'dynamodb:Query table.Arn/index/gsi2',
+    stripeSecret,
+    rateLimit,
+  ],
   BackOffice: [...own('BackOffice'), ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
   // Serves the document from its bundle: its logs and traces, nothing else.
   OpenApi: [...own('OpenApi')],
@@ -168,7 +174,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
   PublishEvents: { EVENT_BUS_NAME: 'billing-dev' },
-  CustomerAccount: { ...base },
+  CustomerAccount: { ...stripeEnv },
   BackOffice: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   OpenApi: {},
 };
@@ -278,8 +284,8 @@ describe('StatelessStack functions', () => {
 
   it('grants the Stripe secret exactly to the functions that call Stripe', () => {
     const withSecret = FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(stripeSecret));
-    // The back-office refunds an order it releases when its product was terminated while it was held.
-    expect(withSecret).toEqual(['BackOffice', 'ChargeRenewal', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp']);
+    // The back-office refunds an order it releases when its product was terminated while it was held; the customer account makes SetupIntents.
+    expect(withSecret).toEqual(['BackOffice', 'ChargeRenewal', 'CustomerAccount', 'NightlyCheckouts', 'SettlePayment', 'StartCheckout', 'StartTopUp']);
     // The public webhook function reads the signing secret and nothing else; no other function reads that one.
     expect(FUNCTION_IDS.filter((id) => functionPermissions(dev, id, devName).includes(webhookSecret))).toEqual(['StripeWebhook']);
     expect(functionPermissions(dev, 'StripeWebhook', devName).filter((p) => p.startsWith('secretsmanager:'))).toEqual([webhookSecret]);
@@ -538,6 +544,7 @@ describe('StatelessStack HTTP API', () => {
     'GET /v1/orgs/{orgId}/payment-methods': 'CustomerAccount',
     'DELETE /v1/orgs/{orgId}/payment-methods/{methodId}': 'CustomerAccount',
     'GET /v1/orgs/{orgId}/orders': 'CustomerAccount',
+    'POST /v1/orgs/{orgId}/payment-methods/setup': 'CustomerAccount',
     'POST /v1/orgs/{orgId}/products/{productId}/termination': 'CustomerAccount',
     'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm': 'CustomerAccount',
     'DELETE /v1/orgs/{orgId}/products/{productId}/termination': 'CustomerAccount',

@@ -597,6 +597,11 @@ describe('IAM, from the calls each function really makes', () => {
     ] as const) {
       expect([key, (await call('CustomerAccount', key, path, card1)).status]).toEqual([key, 200]);
     }
+    const setupAnswer = await call('CustomerAccount', 'POST /v1/orgs/{orgId}/payment-methods/setup', '/v1/orgs/iam-card/payment-methods/setup', card1, {
+      body: { kind: 'card' },
+      idempotencyKey: 'iam-setup-1',
+    });
+    expect(setupAnswer.status).toBe(201);
     // A termination asked, confirmed from its e-mailed link (no token: API Gateway lets it through unauthenticated), withdrawn.
     const c1 = { ...card1, productId: 'iam-c1' };
     const asked = await call('CustomerAccount', 'POST /v1/orgs/{orgId}/products/{productId}/termination', '/v1/orgs/iam-card/products/iam-c1/termination', c1, { body: {} });

@@ -421,6 +421,28 @@ describe('StripePaymentGateway.findChargeByAttempt', () => {
   });
 });
 
+describe('StripePaymentGateway.createSetup', () => {
+  it('creates an off-session SetupIntent for the customer with its one method type and the organisation, under our idempotency key', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const req = { orgId: 'org-1', customerRef: customer, kind: 'twint' as const, idempotencyKey: key() };
+    const created = await gw.createSetup(req);
+    const sent = lastPost('/v1/setup_intents');
+    expect(sent.body).toEqual({ customer, allowed_payment_method_types: ['twint'], usage: 'off_session', metadata: { orgId: 'org-1' } });
+    expect(sent.headers['idempotency-key']).toBe(req.idempotencyKey);
+    expect(created).toEqual({ setupRef: expect.stringMatching(/^seti_/), clientSecret: expect.stringMatching(/^seti_.+_secret_/) });
+    // The same key again: the first SetupIntent, not a second one.
+    expect(await gw.createSetup(req)).toEqual(created);
+  });
+
+  it("maps Stripe's refusal of an unknown customer to GatewayRequestError", async () => {
+    await expect(gateway().createSetup({ orgId: 'o', customerRef: 'cus_nobody', kind: 'card', idempotencyKey: key() })).rejects.toMatchObject({
+      name: 'GatewayRequestError',
+      code: 'resource_missing',
+    });
+  });
+});
+
 describe('StripePaymentGateway.ensureCustomer', () => {
   it('creates the customer with the organisation in metadata, once per idempotency key', async () => {
     const gw = gateway();

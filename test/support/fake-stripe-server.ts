@@ -66,6 +66,7 @@ const TEMPLATES = {
   customer: fixture('customer'),
   refund: fixture('refund'),
   paymentMethod: fixture('payment_method'),
+  setupIntent: fixture('setup_intent'),
   event: fixture('event'),
   charge: fixture('charge'),
   list: fixture('list'),
@@ -111,6 +112,31 @@ const PI_PARAMS = new Set([
   'capture_method',
   'automatic_payment_methods',
   'return_url',
+]);
+/** SetupIntent creation's parameters, as the SDK's SetupIntentCreateParams lists them for the pinned API version. */
+const SETUP_INTENT_PARAMS = new Set([
+  'allowed_payment_method_types',
+  'attach_to_self',
+  'automatic_payment_methods',
+  'confirm',
+  'confirmation_token',
+  'customer',
+  'customer_account',
+  'description',
+  'excluded_payment_method_types',
+  'expand',
+  'flow_directions',
+  'mandate_data',
+  'metadata',
+  'on_behalf_of',
+  'payment_method',
+  'payment_method_configuration',
+  'payment_method_data',
+  'payment_method_options',
+  'return_url',
+  'single_use',
+  'usage',
+  'use_stripe_sdk',
 ]);
 const CUSTOMER_PARAMS = new Set(['name', 'email', 'metadata', 'description', 'phone', 'preferred_locales', 'expand']);
 const REFUND_PARAMS = new Set(['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
@@ -362,6 +388,7 @@ export class FakeStripeServer {
       return this.expandIntent(this.found(this.paymentIntents, decodeURIComponent(m[1]!), 'payment_intent', 404), req.query.expand);
     }
     if (method === 'POST' && path === '/v1/customers') return this.createCustomer(req.body, key);
+    if (method === 'POST' && path === '/v1/setup_intents') return this.createSetupIntent(req.body, key);
     if (method === 'POST' && path === '/v1/refunds') return this.createRefund(req.body, key);
     if (method === 'GET' && (m = path.match(/^\/v1\/payment_methods\/([^/]+)$/))) {
       return structuredClone(this.found(this.paymentMethods, decodeURIComponent(m[1]!), 'PaymentMethod', 404));
@@ -504,6 +531,34 @@ export class FakeStripeServer {
     this.customers.set(customer.id as string, customer);
     this.record('customer.created', customer, key);
     return structuredClone(customer);
+  }
+
+  private createSetupIntent(body: Form, key: string | undefined): Json {
+    rejectUnknown(body, SETUP_INTENT_PARAMS);
+    const customer = stringParam(body, 'customer');
+    if (customer && !this.customers.has(customer)) throw invalid(400, `No such customer: '${customer}'`, 'resource_missing', 'customer');
+    const usage = stringParam(body, 'usage') ?? 'off_session';
+    if (usage !== 'off_session' && usage !== 'on_session') throw invalid(400, `Invalid usage: must be one of off_session or on_session`, 'parameter_invalid_string', 'usage');
+    const allowed = arrayParam(body, 'allowed_payment_method_types');
+    for (const type of allowed) {
+      if (!KNOWN_TYPES.has(type)) throw invalid(400, `The payment method type "${type}" is invalid.`, 'payment_method_unsupported_type', 'allowed_payment_method_types');
+    }
+    const id = newId('seti');
+    const si = structuredClone(TEMPLATES.setupIntent);
+    Object.assign(si, {
+      id,
+      client_secret: `${id}_secret_${newId('s').slice(2)}`,
+      created: this.now(),
+      customer: customer ?? null,
+      usage,
+      status: 'requires_payment_method',
+      payment_method: null,
+      payment_method_types: allowed.length > 0 ? allowed : ['card'],
+      metadata: metadataParam(body),
+      livemode: false,
+    });
+    this.record('setup_intent.created', si, key);
+    return structuredClone(si);
   }
 
   private createRefund(body: Form, key: string | undefined): Json {

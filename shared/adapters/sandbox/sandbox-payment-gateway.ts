@@ -8,6 +8,7 @@ import {
   type ChargeRequest,
   type ChargeResult,
   type CreatedPayment,
+  type CreatedSetup,
   type CustomerRequest,
   type GatewayEvent,
   type GatewayPaymentMethod,
@@ -17,6 +18,7 @@ import {
   type PaymentStatus,
   type RefundRequest,
   type RefundResult,
+  type SetupRequest,
 } from '../../ports/payment-gateway.ts';
 
 /**
@@ -81,7 +83,18 @@ type JournalLine =
   | { t: 'key'; key: string; fingerprint: string; result: unknown }
   | { t: 'pi'; pi: SandboxIntent }
   | { t: 'event'; event: GatewayEvent }
-  | { t: 'customer'; key: string; id: string };
+  | { t: 'customer'; key: string; id: string }
+  | { t: 'setup'; setup: SandboxSetup };
+
+/** A SetupIntent: saved as the customer confirms it, through setup_intent.succeeded. */
+interface SandboxSetup {
+  id: string;
+  orgId: string;
+  customerRef: string;
+  kind: PaymentMethodKind;
+  status: 'requires_payment_method' | 'succeeded';
+  paymentMethodRef?: string;
+}
 
 /** Receives each event as Stripe would POST it: the raw JSON body and its `Stripe-Signature` header. */
 export type WebhookSink = (rawBody: string, signature: string) => Promise<void>;
@@ -109,6 +122,7 @@ export class SandboxPaymentGateway implements PaymentGateway {
   private readonly byKey = new Map<string, { fingerprint: string; result: unknown }>();
   private readonly inflight = new Map<string, { fingerprint: string; promise: Promise<unknown> }>();
   private readonly intents = new Map<string, SandboxIntent>();
+  private readonly setups = new Map<string, SandboxSetup>();
   private readonly customers = new Map<string, string>();
   private readonly events: GatewayEvent[] = [];
   private readonly sinks: WebhookSink[] = [];
@@ -182,6 +196,38 @@ export class SandboxPaymentGateway implements PaymentGateway {
       this.save(pi);
       return { paymentRef: pi.id, clientSecret: `${pi.id}_secret_sandbox`, status: pi.status };
     });
+  }
+
+  async createSetup(req: SetupRequest): Promise<CreatedSetup> {
+    if (req.kind === 'postfinance') {
+      throw new GatewayRequestError('PostFinance is not available through the card provider; save a card, Twint or PayPal', 'method_not_supported');
+    }
+    return this.idempotent(req.idempotencyKey, `setup|${req.customerRef}|${req.kind}`, async () => {
+      const setup: SandboxSetup = { id: `seti_sandbox_${this.nextSeq()}`, orgId: req.orgId, customerRef: req.customerRef, kind: req.kind, status: 'requires_payment_method' };
+      this.write({ t: 'setup', setup });
+      return { setupRef: setup.id, clientSecret: `${setup.id}_secret_sandbox` };
+    });
+  }
+
+  /** What Stripe.js confirmSetup does with a test method: a known method of the setup's kind is saved (setup_intent.succeeded), another refused. */
+  async confirmSetup(setupRef: string, paymentMethodRef: string): Promise<'succeeded'> {
+    const setup = this.setups.get(setupRef);
+    if (!setup) throw new GatewayRequestError(`No such setup_intent: '${setupRef}'`, 'resource_missing');
+    if (setup.status === 'succeeded') return 'succeeded';
+    const info = METHOD_INFO[paymentMethodRef];
+    if (!info || info.kind !== setup.kind) throw new GatewayRequestError(`${paymentMethodRef} is not a ${setup.kind} test method`, 'payment_method_invalid');
+    const done: SandboxSetup = { ...setup, status: 'succeeded', paymentMethodRef };
+    this.write({ t: 'setup', setup: done });
+    await this.emit('setup_intent.succeeded', {
+      id: setup.id,
+      object: 'setup_intent',
+      customer: setup.customerRef,
+      payment_method: paymentMethodRef,
+      status: 'succeeded',
+      usage: 'off_session',
+      metadata: { orgId: setup.orgId },
+    });
+    return 'succeeded';
   }
 
   /**
@@ -424,6 +470,9 @@ export class SandboxPaymentGateway implements PaymentGateway {
         break;
       case 'customer':
         this.customers.set(line.key, line.id);
+        break;
+      case 'setup':
+        this.setups.set(line.setup.id, { ...line.setup });
         break;
     }
   }

@@ -7,6 +7,7 @@ import {
   type ChargeRequest,
   type ChargeResult,
   type CreatedPayment,
+  type CreatedSetup,
   type CustomerRequest,
   type GatewayEvent,
   type GatewayPaymentMethod,
@@ -16,6 +17,7 @@ import {
   type PaymentStatus,
   type RefundRequest,
   type RefundResult,
+  type SetupRequest,
 } from '../../ports/payment-gateway.ts';
 import { RatePacer, realSleep } from './rate-pacer.ts';
 import type { StripeConfig } from './stripe-config.ts';
@@ -178,6 +180,25 @@ export class StripePaymentGateway implements PaymentGateway {
     }
     if (!pi.client_secret) throw new GatewayRequestError(`Stripe returned PaymentIntent ${pi.id} without a client secret`, 'unexpected_response');
     return { paymentRef: pi.id, clientSecret: pi.client_secret, status: paymentStatus(pi) };
+  }
+
+  async createSetup(req: SetupRequest): Promise<CreatedSetup> {
+    const params: Stripe.SetupIntentCreateParams = {
+      customer: req.customerRef,
+      allowed_payment_method_types: [stripeMethodType(req.kind)],
+      // Saved to be charged while the customer is away: the nightly renewals.
+      usage: 'off_session',
+      // setup_intent.succeeded names the organisation, checked against the customer (gateway-events.ts).
+      metadata: { orgId: req.orgId },
+    };
+    let si: Stripe.SetupIntent;
+    try {
+      si = await this.send(() => this.stripe.setupIntents.create(params, { idempotencyKey: req.idempotencyKey }));
+    } catch (err) {
+      throw toGatewayError(err, 'createSetup');
+    }
+    if (!si.client_secret) throw new GatewayRequestError(`Stripe returned SetupIntent ${si.id} without a client secret`, 'unexpected_response');
+    return { setupRef: si.id, clientSecret: si.client_secret };
   }
 
   async getPayment(paymentRef: string): Promise<PaymentState | undefined> {

@@ -53,6 +53,7 @@ export function stripeFromSecret(
       findChargeByAttempt: async (id) => (await gw()).findChargeByAttempt(id),
       ensureCustomer: async (r) => (await gw()).ensureCustomer(r),
       createPayment: async (r) => (await gw()).createPayment(r),
+      createSetup: async (r) => (await gw()).createSetup(r),
       getPayment: async (r) => (await gw()).getPayment(r),
       refund: async (r) => (await gw()).refund(r),
       getPaymentMethod: async (r) => (await gw()).getPaymentMethod(r),
