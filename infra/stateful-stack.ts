@@ -44,6 +44,10 @@ export const EXPORTS_EXPIRY_DAYS = 90;
 export const INVOICES_PREFIX = 'invoices/';
 /** Where finance drops camt.054 bank notifications; import-statement is notified of each new object. */
 export const BANK_INCOMING_PREFIX = 'bank/incoming/';
+/** Product files (NDJSON or CSV) the provider drops for an organisation: `imports/incoming/<orgId>/<file>`. */
+export const IMPORTS_INCOMING_PREFIX = 'imports/incoming/';
+/** The per-row report of each dropped file: `imports/reports/<orgId>/<file>.report.json`. */
+export const IMPORTS_REPORTS_PREFIX = 'imports/reports/';
 
 /**
  * The CloudFormation export of the documents bucket's ARN. The stateless
@@ -120,6 +124,7 @@ export class StatefulStack extends Stack {
   public readonly schedulerDlq: Queue;
   /** Where Lambda parks an S3 notification import-statement failed on after its retries (the event names the file). */
   public readonly bankImportDlq: Queue;
+  public readonly importsDlq: Queue;
   /** PDFs (invoices/), finance exports (exports/) and incoming bank notifications (bank/incoming/). */
   public readonly documentsBucket: Bucket;
   public readonly accessLogsBucket: Bucket;
@@ -205,6 +210,13 @@ export class StatefulStack extends Stack {
     Validations.of(this.schedulerDlq).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself a dead-letter queue: EventBridge Scheduler and the scheduled functions (on failure) send to it; a DLQ of a DLQ would only hide failures.',
+    });
+
+    this.importsDlq = this.deadLetterQueue('ImportsDlq', removalPolicy);
+    Validations.of(this.importsDlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: import-products-file's on-failure destination for S3 notifications it could not process after Lambda's retries; a DLQ of a DLQ would only hide failures.",
     });
 
     this.bankImportDlq = this.deadLetterQueue('BankImportDlq', removalPolicy);
@@ -295,9 +307,10 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'EventsDlqUrl', { value: this.eventsDlq.queueUrl });
     new CfnOutput(this, 'SchedulerDlqUrl', { value: this.schedulerDlq.queueUrl });
     new CfnOutput(this, 'BankImportDlqUrl', { value: this.bankImportDlq.queueUrl });
+    new CfnOutput(this, 'ImportsDlqUrl', { value: this.importsDlq.queueUrl });
     new CfnOutput(this, 'DocumentsBucketName', {
       value: this.documentsBucket.bucketName,
-      description: `PDFs (${INVOICES_PREFIX}), exports (${EXPORTS_PREFIX}); drop camt.054 files into ${BANK_INCOMING_PREFIX}`,
+      description: `PDFs (${INVOICES_PREFIX}), exports (${EXPORTS_PREFIX}); drop camt.054 files into ${BANK_INCOMING_PREFIX}, product files into ${IMPORTS_INCOMING_PREFIX}<org>/`,
     });
     new CfnOutput(this, 'DocumentsBucketArn', {
       value: this.documentsBucket.bucketArn,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { importProductFile } from './product-file.ts';
 import { changeProduct, moveProduct, ProductChange, ProductMove } from '../../shared/use-cases/change-product.ts';
-import { readImportFile } from '../../shared/adapters/import/product-rows.ts';
 import { isIsoDate } from '../../shared/domain/calendar.ts';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Product } from '../../shared/domain/product.ts';
@@ -22,7 +22,7 @@ import {
   updateOrganisation,
 } from '../../shared/use-cases/manage-organisation.ts';
 import { linkToPartner, PartnerLinkInput, PartnerProfileInput, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
-import { addProduct, importProducts, NewProduct } from '../../shared/use-cases/manage-products.ts';
+import { addProduct, NewProduct } from '../../shared/use-cases/manage-products.ts';
 import { loadOrg } from '../../shared/use-cases/renewal-deps.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';
 import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
@@ -207,7 +207,6 @@ export const BACK_OFFICE_CONTRACTS = {
 
 type Key = keyof typeof BACK_OFFICE_CONTRACTS;
 const c = BACK_OFFICE_CONTRACTS;
-const MAX_IMPORT_ROWS = 5000;
 
 export function makeBackOfficeHandlers(deps: BackOfficeDeps, logger?: Logger): Record<Key, ApiLambda> {
   const base = { auth: true as const, scope: BACK_OFFICE_SCOPE, logger, rateLimiter: deps.rateLimiter, audit: storeAuditTrail(deps.store, deps.clock) };
@@ -245,13 +244,7 @@ export function makeBackOfficeHandlers(deps: BackOfficeDeps, logger?: Logger): R
         const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         const format = Object.hasOwn(importFormats, type) ? importFormats[type as keyof typeof importFormats] : undefined;
         if (!format) throw new DomainError('unsupported_media_type', `Content-Type must be ${Object.keys(importFormats).join(' or ')}, got ${type || 'none'}`, 415);
-        const lines = readImportFile(body, format);
-        if (lines.length === 0) throw new ValidationError('The file has no rows', 'empty_import');
-        if (lines.length > MAX_IMPORT_ROWS) throw new ValidationError(`At most ${MAX_IMPORT_ROWS} rows per file, got ${lines.length}: split it`, 'import_too_large');
-        await loadOrg(deps.store, params.orgId);
-        const report = await importProducts(deps, params.orgId, lines);
-        const count = (s: string) => report.filter((r) => r.status === s).length;
-        return { rows: report.length, added: count('added'), unchanged: count('unchanged'), refused: count('refused'), report };
+        return importProductFile(deps, params.orgId, body, format);
       },
     ),
     'POST /v1/admin/orgs/{orgId}/payment-methods': apiHandler({ ...base, params: orgParams, body: 'json', status: 201 }, ({ params, body }) =>

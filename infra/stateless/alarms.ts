@@ -57,6 +57,7 @@ export class Alarms extends Construct {
       ['Events', w.data.eventsDlq],
       ['Scheduler', w.data.schedulerDlq],
       ['BankImport', w.data.bankImportDlq],
+      ['Imports', w.data.importsDlq],
     ];
     for (const [name, dlq] of dlqs) {
       alarm(

@@ -40,6 +40,7 @@ export class BillingDashboard extends Construct {
       ['events', w.data.eventsDlq],
       ['scheduler', w.data.schedulerDlq],
       ['bank import', w.data.bankImportDlq],
+      ['product imports', w.data.importsDlq],
     ];
     const graph = (title: string, left: IMetric[], width = 12) => new GraphWidget({ title, left, width, height: 6 });
 

@@ -4,11 +4,11 @@ import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
 import type { BillingFunction } from '../billing-function.ts';
-import { BANK_INCOMING_PREFIX, EXPORT_CONSUMER_TIMEOUT_SECONDS, EXPORTS_PREFIX } from '../stateful-stack.ts';
+import { BANK_INCOMING_PREFIX, EXPORT_CONSUMER_TIMEOUT_SECONDS, EXPORTS_PREFIX, IMPORTS_INCOMING_PREFIX, IMPORTS_REPORTS_PREFIX } from '../stateful-stack.ts';
 import { BUCKET_NOTIFICATIONS_HANDLER_ID, EXPORT_MAX_CONCURRENCY } from './settings.ts';
 import { billingFunction, consume, type Wiring } from './wiring.ts';
 
-/** Finance: camt.054 files dropped in the bucket settle credits; queued exports are written there. */
+/** Files in the documents bucket: camt.054 files dropped settle credits, product files dropped are imported; queued exports are written there. */
 export class Finance extends Construct {
   public readonly importStatement: BillingFunction;
 
@@ -30,6 +30,19 @@ export class Finance extends Construct {
     // S3 invokes it for each new object under bank/incoming/ (asynchronously: retried twice, then parked on the bank import DLQ).
     // The bucket is the stateful stack's, imported: the notification lives here and the stateful stack never refers to a function.
     w.documents.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.importStatement.function), { prefix: BANK_INCOMING_PREFIX });
+
+    const importProducts = billingFunction(this, w, 'ImportProducts', {
+      entry: 'functions/backoffice/import-products-file.ts',
+      description: `Imports a product file (NDJSON or CSV) dropped under ${IMPORTS_INCOMING_PREFIX}<org>/ and writes its report`,
+      timeout: Duration.minutes(5),
+      environment: { ...w.base },
+      onFailureQueue: w.data.importsDlq,
+    })
+      // The organisation, its saved methods and the products already there (GetItem); new products and audit entries (PutItem).
+      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem'])
+      .grantObjects(w.documents, IMPORTS_INCOMING_PREFIX, ['s3:GetObject'], 'import-products-file reads the product file it was notified of')
+      .grantObjects(w.documents, IMPORTS_REPORTS_PREFIX, ['s3:PutObject'], "import-products-file writes each file's per-row report there");
+    w.documents.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(importProducts.function), { prefix: IMPORTS_INCOMING_PREFIX });
     const notificationsHandler = Stack.of(this).node.tryFindChild(BUCKET_NOTIFICATIONS_HANDLER_ID);
     if (!notificationsHandler) throw new Error(`no ${BUCKET_NOTIFICATIONS_HANDLER_ID}: CDK changed how it writes bucket notifications`);
     Validations.of(notificationsHandler).acknowledge({

@@ -92,7 +92,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
         )
         .join('\n'),
     );
-    expect(rows).toHaveLength(24);
+    expect(rows).toHaveLength(25);
   });
 
   it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
@@ -177,6 +177,7 @@ describe('function bundles at a cold start (a fresh Node process outside the rep
     expect: (r: InvokeResult) => expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/the lifecycle sweep takes no input/) }),
   };
   COLD_START.ImportStatement = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: [] }) };
+  COLD_START.ImportProducts = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: [] }) };
   COLD_START.ListProducts = http('GET /v1/orgs/{orgId}/products', '/v1/orgs/acme/products', 401);
   COLD_START.StartCheckout = http('POST /v1/orgs/{orgId}/checkout', '/v1/orgs/acme/checkout', 401);
   COLD_START.GetCheckout = http('GET /v1/orgs/{orgId}/checkouts/{checkoutId}', '/v1/orgs/acme/checkouts/c1', 401);

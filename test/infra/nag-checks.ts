@@ -34,6 +34,7 @@ const FUNCTIONS: Record<string, string> = {
   NightlyCheckouts: 'Payments',
   SettlePayment: 'Payments',
   ImportStatement: 'Finance',
+  ImportProducts: 'Finance',
   RunExport: 'Finance',
   GetCheckout: 'Api',
   GetExport: 'Api',
@@ -59,6 +60,7 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
   return [
     `Billing-${stage}-Stateful/SchedulerDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/BankImportDlq AwsSolutions-SQS3`,
+    `Billing-${stage}-Stateful/ImportsDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/MailEventsDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/EventsDlq AwsSolutions-SQS3`,
     `Billing-${stage}-Stateful/AccessLogsBucket AwsSolutions-S1`,
@@ -73,6 +75,8 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
     `Billing-${stage}-Stateless/Api/HttpApi/POST--v1--orgs--{orgId}--products--{productId}--termination--confirm AwsSolutions-APIG4`,
     // Each S3 grant is one prefix of the documents bucket, named through its ARN export.
     `${at('ImportStatement')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/bank/incoming/*]`,
+    `${at('ImportProducts')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/imports/incoming/*]`,
+    `${at('ImportProducts')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/imports/reports/*]`,
     `${at('InvoicePdf')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/invoices/*]`,
     `${at('RunExport')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
     `${at('GetExport')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,

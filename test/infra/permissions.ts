@@ -16,6 +16,7 @@ export function namer(s: SynthesizedApp) {
     [logicalIdOf(stateful, stateful.documentsBucket), 'documents-bucket'],
     [logicalIdOf(stateful, stateful.schedulerDlq), 'scheduler-dlq'],
     [logicalIdOf(stateful, stateful.bankImportDlq), 'bank-import-dlq'],
+    [logicalIdOf(stateful, stateful.importsDlq), 'imports-dlq'],
     [logicalIdOf(stateful, stateful.mailEventsDlq), 'mail-events-dlq'],
     [logicalIdOf(stateful, stateful.eventsDlq), 'events-dlq'],
     [logicalIdOf(stateless, stateless.alarmTopic), 'alarm-topic'],

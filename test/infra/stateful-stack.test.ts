@@ -78,7 +78,14 @@ const workQueues = [
 ] as const;
 
 function allQueues(stack: StatefulStack): IQueue[] {
-  return [...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]), stack.schedulerDlq, stack.bankImportDlq, stack.mailEventsDlq, stack.eventsDlq];
+  return [
+    ...Object.values(stack.workQueues).flatMap(({ queue, dlq }) => [queue, dlq]),
+    stack.schedulerDlq,
+    stack.bankImportDlq,
+    stack.importsDlq,
+    stack.mailEventsDlq,
+    stack.eventsDlq,
+  ];
 }
 
 describe('StatefulStack table', () => {
@@ -181,10 +188,10 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it("creates the six work queues, one dead-letter queue for each, and the schedules', bank import's and mail events' and business events' dead-letter queues", () => {
-    dev.template.resourceCountIs('AWS::SQS::Queue', 16);
+  it("creates the six work queues, one dead-letter queue for each, and the schedules', bank import's, product imports', mail events' and business events' dead-letter queues", () => {
+    dev.template.resourceCountIs('AWS::SQS::Queue', 17);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
-    expect(ids.size).toBe(16);
+    expect(ids.size).toBe(17);
     expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement']);
   });
 
@@ -193,6 +200,7 @@ describe('StatefulStack queues', () => {
       ...Object.values(dev.stack.workQueues).map(({ dlq }) => logicalId(dev, dlq)),
       logicalId(dev, dev.stack.schedulerDlq),
       logicalId(dev, dev.stack.bankImportDlq),
+      logicalId(dev, dev.stack.importsDlq),
       logicalId(dev, dev.stack.mailEventsDlq),
       logicalId(dev, dev.stack.eventsDlq),
     ]);

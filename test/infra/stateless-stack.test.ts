@@ -93,6 +93,13 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...objects(['GetObject'], 'bank/incoming/'),
     ...onFailure('bank-import-dlq'),
   ],
+  ImportProducts: [
+    ...own('ImportProducts'),
+    ...item(['GetItem', 'PutItem']),
+    ...objects(['GetObject'], 'imports/incoming/'),
+    ...objects(['PutObject'], 'imports/reports/'),
+    ...onFailure('imports-dlq'),
+  ],
   RunExport: [
     ...own('RunExport'),
     ...item(['GetItem', 'PutItem', 'Query']),
@@ -161,6 +168,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   SettlePayment: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   NightlyCheckouts: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   ImportStatement: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  ImportProducts: { ...base },
   RunExport: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
   ListProducts: { ...base },
   StartCheckout: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
@@ -188,6 +196,7 @@ const ENTRIES: Record<string, string> = {
   SettlePayment: 'functions/checkout/settle-payment.ts',
   NightlyCheckouts: 'functions/checkout/nightly-checkouts.ts',
   ImportStatement: 'functions/bank/import-statement.ts',
+  ImportProducts: 'functions/backoffice/import-products-file.ts',
   RunExport: 'functions/finance/run-export.ts',
   ListProducts: 'functions/products/list-products.ts',
   StartCheckout: 'functions/checkout/start-checkout.ts',
@@ -212,8 +221,8 @@ const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
   .sort();
 
 describe('StatelessStack functions', () => {
-  it("deploys exactly the twenty-four handlers (and CDK's bucket-notifications handler)", () => {
-    expect(FUNCTION_IDS).toHaveLength(24);
+  it("deploys exactly the twenty-five handlers (and CDK's bucket-notifications handler)", () => {
+    expect(FUNCTION_IDS).toHaveLength(25);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -265,7 +274,7 @@ describe('StatelessStack functions', () => {
             expect(named).toBe('documents-bucket.Arn');
           } else if (actions.every((a) => a.startsWith('s3:'))) {
             // Objects under one of the documents bucket's folders: the only wildcard, at the end of a known prefix.
-            expect(named).toMatch(/^documents-bucket\.Arn\/(invoices|exports|bank\/incoming)\/\*$/);
+            expect(named).toMatch(/^documents-bucket\.Arn\/(invoices|exports|bank\/incoming|imports\/incoming|imports\/reports)\/\*$/);
           } else {
             expect(named).not.toContain('*');
           }
@@ -316,6 +325,8 @@ describe('StatelessStack functions', () => {
       [
         'GetExport s3:GetObject documents-bucket.Arn/exports/*',
         'ImportStatement s3:GetObject documents-bucket.Arn/bank/incoming/*',
+        'ImportProducts s3:GetObject documents-bucket.Arn/imports/incoming/*',
+        'ImportProducts s3:PutObject documents-bucket.Arn/imports/reports/*',
         'InvoicePdf s3:PutObject documents-bucket.Arn/invoices/*',
         'RunExport s3:AbortMultipartUpload documents-bucket.Arn/exports/*',
         'RunExport s3:PutObject documents-bucket.Arn/exports/*',
@@ -444,8 +455,8 @@ describe('StatelessStack queue consumers', () => {
   });
 });
 
-describe('StatelessStack bank notifications', () => {
-  it('invokes import-statement for every object created under bank/incoming/ of the documents bucket, and nothing else', () => {
+describe('StatelessStack bucket notifications', () => {
+  it('invokes import-statement for objects created under bank/incoming/, import-products-file under imports/incoming/, and nothing else', () => {
     const notifications = Object.values(resourcesOf(dev.statelessTemplate, 'Custom::S3BucketNotifications')).map((n) => n.Properties);
     expect(notifications).toHaveLength(1);
     expect(devName(notifications[0]!.BucketName)).toBe('documents-bucket.Ref');
@@ -453,29 +464,33 @@ describe('StatelessStack bank notifications', () => {
     expect(notifications[0]!.Managed).toBe(false);
     const configuration = notifications[0]!.NotificationConfiguration as { LambdaFunctionConfigurations: Record<string, Json>[] };
     expect(Object.keys(configuration)).toEqual(['LambdaFunctionConfigurations']);
-    expect(configuration.LambdaFunctionConfigurations).toHaveLength(1);
-    const [lambda] = configuration.LambdaFunctionConfigurations as [{ Events: string[]; Filter: Json; LambdaFunctionArn: Json }];
-    expect(lambda.Events).toEqual(['s3:ObjectCreated:*']);
-    expect(lambda.Filter).toEqual({ Key: { FilterRules: [{ Name: 'prefix', Value: 'bank/incoming/' }] } });
-    expect(devName(lambda.LambdaFunctionArn)).toBe('fn:ImportStatement.Arn');
+    const lambdas = configuration.LambdaFunctionConfigurations as { Events: string[]; Filter: { Key: { FilterRules: { Value: string }[] } }; LambdaFunctionArn: Json }[];
+    expect(lambdas.map((l) => [l.Events, l.Filter.Key.FilterRules, devName(l.LambdaFunctionArn)])).toEqual([
+      [['s3:ObjectCreated:*'], [{ Name: 'prefix', Value: 'bank/incoming/' }], 'fn:ImportStatement.Arn'],
+      [['s3:ObjectCreated:*'], [{ Name: 'prefix', Value: 'imports/incoming/' }], 'fn:ImportProducts.Arn'],
+    ]);
   });
 
-  it('lets S3 invoke import-statement only for the documents bucket of this account', () => {
+  it('lets S3 invoke the two import functions only for the documents bucket of this account', () => {
     const permissions = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Permission'))
       .map((p) => p.Properties)
       .filter((p) => p.Principal === 's3.amazonaws.com');
-    expect(permissions).toHaveLength(1);
-    expect(devName(permissions[0]!.FunctionName)).toBe('fn:ImportStatement.Arn');
-    expect(devName(permissions[0]!.SourceArn)).toBe('documents-bucket.Arn');
-    expect(permissions[0]!.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+    expect(permissions.map((p) => devName(p.FunctionName)).sort()).toEqual(['fn:ImportProducts.Arn', 'fn:ImportStatement.Arn']);
+    for (const p of permissions) {
+      expect(devName(p.SourceArn)).toBe('documents-bucket.Arn');
+      expect(p.SourceAccount).toEqual({ Ref: 'AWS::AccountId' });
+    }
   });
 
-  it('retries a failed import twice, then parks the S3 event on the bank import DLQ', () => {
-    const fnId = logicalIdOf(dev.stateless, dev.stateless.functions.ImportStatement!.function);
+  it.each([
+    ['ImportStatement', 'bank-import-dlq.Arn'],
+    ['ImportProducts', 'imports-dlq.Arn'],
+  ])('retries a failed %s twice, then parks the S3 event on its DLQ', (id, dlq) => {
+    const fnId = logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function);
     const configs = Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::EventInvokeConfig')).filter((c) => (c.Properties.FunctionName as { Ref: string }).Ref === fnId);
     expect(configs).toHaveLength(1);
     expect(configs[0]!.Properties.MaximumRetryAttempts).toBe(2);
-    expect(devName((configs[0]!.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe('bank-import-dlq.Arn');
+    expect(devName((configs[0]!.Properties.DestinationConfig as { OnFailure: { Destination: Json } }).OnFailure.Destination)).toBe(dlq);
   });
 
   it("lets CDK's notifications handler configure only the documents bucket", () => {
@@ -814,9 +829,19 @@ describe('StatelessStack alarms', () => {
       .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
       .map((a) => devName((a.Dimensions as { Name: string; Value: Json }[]).find((d) => d.Name === 'QueueName')!.Value));
     expect(watched.sort()).toEqual(
-      ['bank-import-dlq', 'charge-dlq', 'events-dlq', 'exports-dlq', 'lifecycle-dlq', 'mail-dlq', 'mail-events-dlq', 'renewal-dlq', 'scheduler-dlq', 'settlement-dlq'].map(
-        (q) => `${q}.QueueName`,
-      ),
+      [
+        'bank-import-dlq',
+        'charge-dlq',
+        'events-dlq',
+        'exports-dlq',
+        'imports-dlq',
+        'lifecycle-dlq',
+        'mail-dlq',
+        'mail-events-dlq',
+        'renewal-dlq',
+        'scheduler-dlq',
+        'settlement-dlq',
+      ].map((q) => `${q}.QueueName`),
     );
     for (const a of alarms().filter((x) => x.MetricName === 'ApproximateNumberOfMessagesVisible')) {
       expect(a).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });

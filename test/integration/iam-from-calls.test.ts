@@ -12,6 +12,7 @@ import type { EmailRef } from '../../shared/use-cases/mail/deliver-email.ts';
 import { Decimal } from 'decimal.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeImportStatementHandler } from '../../functions/bank/import-statement.ts';
+import { makeImportProductsFileHandler } from '../../functions/backoffice/import-products-file.ts';
 import { makeNightlyCheckoutsHandler } from '../../functions/checkout/nightly-checkouts.ts';
 import { makeSettlePaymentHandler } from '../../functions/checkout/settle-payment.ts';
 import { makeRunExportHandler } from '../../functions/finance/run-export.ts';
@@ -321,6 +322,26 @@ describe('IAM, from the calls each function really makes', () => {
     });
     await importer({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'bank/incoming/iam.xml', size: xml.length } } }] } as unknown as S3Event, {} as Context);
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle'), false));
+
+    // A product file dropped for an organisation: read, imported, its report written. An object key
+    // is covered by its folder's grant (documents-bucket.Arn/imports/incoming/* covers imports/incoming/<org>/<file>).
+    const folder = (key: string) => `${key.split('/').slice(0, 2).join('/')}/*`;
+    files.set('imports/incoming/iam-card/shop.ndjson', JSON.stringify({ id: 'iam-dropped', typeId: 'domain-ch', name: 'dropped.ch', expiry: '2027-05-01' }));
+    const dropper = makeImportProductsFileHandler(depsFor(rt, 'ImportProducts'), {
+      read: async (_b, key) => {
+        record('ImportProducts', { permission: `s3:GetObject documents-bucket.Arn/${folder(key)}` });
+        return files.get(key)!;
+      },
+      write: async (_b, key, body) => {
+        record('ImportProducts', { permission: `s3:PutObject documents-bucket.Arn/${folder(key)}` });
+        files.set(key, body);
+      },
+    });
+    const [dropReport] = await dropper(
+      { Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'imports/incoming/iam-card/shop.ndjson', size: 120, sequencer: 's1' } } }] } as unknown as S3Event,
+      {} as Context,
+    );
+    expect(dropReport).toMatchObject({ added: 1 });
 
     // Nights: plan, renew, charge, lifecycle, and the nightly checkout chores.
     const nights = ['2026-12-17', '2026-12-20', '2026-12-31', '2027-01-03', '2027-01-24'];
