@@ -6,7 +6,7 @@ import { registerBalanceCommands } from './commands/balance.ts';
 import { registerBankCommands } from './commands/bank.ts';
 import { ConfigCheckFailed, registerConfigCommands } from './commands/config.ts';
 import { registerDemoCommands } from './commands/demo.ts';
-import { registerEventCommands } from './commands/events.ts';
+import { registerEventCommands, registerWebhookCommands } from './commands/events.ts';
 import { registerFinanceCommands } from './commands/finance.ts';
 import { registerHttpCommands } from './commands/http.ts';
 import { registerLocalStoreCommands } from './commands/local-store.ts';
@@ -40,6 +40,7 @@ export function buildProgram(ctx: { current?: CliContext }): Command {
   registerPaymentCommands(program, c);
   registerFinanceCommands(program, c);
   registerEventCommands(program, c);
+  registerWebhookCommands(program, c);
   registerBankCommands(program, c);
   registerHttpCommands(program, ctx);
   return program;
