@@ -90,7 +90,10 @@ export interface WorkQueue {
   readonly dlq: Queue;
 }
 
-export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports' | 'mail';
+export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports' | 'mail' | 'webhooks';
+
+/** Tries of a webhook before its dead letter: the first and the 7 retries of its back-off (shared/use-cases/events/deliver-webhooks.ts). */
+export const WEBHOOK_MAX_RECEIVE_COUNT = 8;
 
 /**
  * Everything that holds data and must outlive deployments of the code:
@@ -116,6 +119,11 @@ export class StatefulStack extends Stack {
   /** Outbox e-mails to send (one message per e-mail, from the table's stream), consumed by send-email. */
   public readonly mailQueue: Queue;
   public readonly mailDlq: Queue;
+  /** Business events to POST to the provider's endpoint as signed webhooks. */
+  public readonly webhookQueue: Queue;
+  public readonly webhookDlq: Queue;
+  /** The webhooks' signing secret: {"secret": "whsec_..."}, shared with the provider's receiver. */
+  public readonly webhookSigningSecret: Secret;
   /** Where outbox-stream parks stream records and record-mail-feedback parks SES reports they could not handle. */
   public readonly mailEventsDlq: Queue;
   /** Where publish-events parks stream batches of business events it could not put on the bus. */
@@ -191,6 +199,10 @@ export class StatefulStack extends Stack {
     const mail = this.workQueue('Mail', removalPolicy);
     this.mailQueue = mail.queue;
     this.mailDlq = mail.dlq;
+
+    const webhooks = this.workQueue('Webhook', removalPolicy, CONSUMER_TIMEOUT_SECONDS, WEBHOOK_MAX_RECEIVE_COUNT);
+    this.webhookQueue = webhooks.queue;
+    this.webhookDlq = webhooks.dlq;
 
     this.mailEventsDlq = this.deadLetterQueue('MailEventsDlq', removalPolicy);
     Validations.of(this.mailEventsDlq).acknowledge({
@@ -282,6 +294,16 @@ export class StatefulStack extends Stack {
       },
       removalPolicy,
     });
+    this.webhookSigningSecret = new Secret(this, 'WebhookSigningSecret', {
+      description: `Signing secret of the billing engine's outbound webhooks (${stage}): {"secret": "whsec_..."}`,
+      generateSecretString: { secretStringTemplate: JSON.stringify({ secret: '' }), generateStringKey: 'placeholder' },
+      removalPolicy,
+    });
+    Validations.of(this.webhookSigningSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "The webhook signing secret is shared with the provider's receiver, which must be given the new one before it is used: rolling it is an operator runbook step agreed with the receiver (put-secret-value), not a rotation Lambda's.",
+    });
     for (const secret of [this.stripeSecret, this.stripeWebhookSecret]) {
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
@@ -292,6 +314,11 @@ export class StatefulStack extends Stack {
 
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Billing single table' });
     new CfnOutput(this, 'RenewalQueueUrl', { value: this.renewalQueue.queueUrl });
+    new CfnOutput(this, 'WebhookDlqUrl', { value: this.webhookDlq.queueUrl });
+    new CfnOutput(this, 'WebhookSigningSecretArn', {
+      value: this.webhookSigningSecret.secretArn,
+      description: 'Put {"secret": "whsec_..."} here (billing webhooks secret makes one) and give it to your receiver',
+    });
     new CfnOutput(this, 'RenewalDlqUrl', { value: this.renewalDlq.queueUrl });
     new CfnOutput(this, 'ChargeQueueUrl', { value: this.chargeQueue.queueUrl });
     new CfnOutput(this, 'ChargeDlqUrl', { value: this.chargeDlq.queueUrl });
@@ -336,6 +363,7 @@ export class StatefulStack extends Stack {
       settlement: { queue: this.settlementQueue, dlq: this.settlementDlq },
       exports: { queue: this.exportsQueue, dlq: this.exportsDlq },
       mail: { queue: this.mailQueue, dlq: this.mailDlq },
+      webhooks: { queue: this.webhookQueue, dlq: this.webhookDlq },
     };
   }
 
@@ -349,14 +377,14 @@ export class StatefulStack extends Stack {
   }
 
   /** A work queue whose consumer may run `consumerTimeoutSeconds` per batch. */
-  private workQueue(name: string, removalPolicy: RemovalPolicy, consumerTimeoutSeconds = CONSUMER_TIMEOUT_SECONDS): WorkQueue {
+  private workQueue(name: string, removalPolicy: RemovalPolicy, consumerTimeoutSeconds = CONSUMER_TIMEOUT_SECONDS, maxReceiveCount = MAX_RECEIVE_COUNT): WorkQueue {
     const dlq = this.deadLetterQueue(`${name}Dlq`, removalPolicy);
     const queue = new Queue(this, `${name}Queue`, {
       visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * consumerTimeoutSeconds),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       removalPolicy,
-      deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: dlq, maxReceiveCount },
     });
     return { queue, dlq };
   }

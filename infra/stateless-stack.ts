@@ -72,6 +72,14 @@ export class StatelessStack extends Stack {
       ...(props.jwtAudience ? { default: props.jwtAudience } : {}),
     });
 
+    const webhookUrl = new CfnParameter(this, 'WebhookUrl', {
+      type: 'String',
+      description: 'Your endpoint for the signed outbound webhooks (docs/events.md), https; empty sends none',
+      allowedPattern: '^(https://\\S+)?$',
+      constraintDescription: 'must be an https:// URL, or empty',
+      default: '',
+    });
+
     const config = prepareStageConfig(props.configFile);
     if (config.stage !== stage) {
       // Said, not refused: dev deploys the sample (stage demo) on purpose; prod never falls back to it (stageConfigPath).
@@ -82,7 +90,7 @@ export class StatelessStack extends Stack {
     const payments = new Payments(this, 'Payments', w);
     const finance = new Finance(this, 'Finance', w);
     const mail = new Mail(this, 'Mail', w, { domains: config.senderDomains });
-    const events = new Events(this, 'Events', w);
+    const events = new Events(this, 'Events', w, { webhookUrl: webhookUrl.valueAsString });
     this.eventBus = events.bus;
     const api = new BillingHttpApi(this, 'Api', w, { jwtIssuer, jwtAudience });
     this.httpApi = api.httpApi;

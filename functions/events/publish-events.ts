@@ -6,7 +6,11 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { EventRecord } from '../../shared/domain/business-events.ts';
 import { EventBridgePublisher } from '../../shared/adapters/events/eventbridge-publisher.ts';
 import type { EventPublisher } from '../../shared/ports/event-publisher.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsQueue } from '../../shared/adapters/sqs/sqs-queue.ts';
+import type { BusinessEvent } from '../../shared/domain/business-events.ts';
 import { env } from '../aws-environment.ts';
+import type { WebhookMessage } from './deliver-webhook.ts';
 import { lazyHandler } from '../entry-points.ts';
 
 /**
@@ -36,4 +40,18 @@ export function makePublishEventsHandler(publisher: EventPublisher) {
   };
 }
 
-export const handler = lazyHandler(() => makePublishEventsHandler(new EventBridgePublisher(traced(new EventBridgeClient({})), env('EVENT_BUS_NAME'))));
+/** The bus, then the webhook queue (signed webhooks to the provider's endpoint): a failure of either publishes the record again, with the same ids. */
+export function fanOut(bus: EventPublisher, webhooks: { send(messages: WebhookMessage[]): Promise<void> }): EventPublisher {
+  return {
+    async publish(events: BusinessEvent[]) {
+      await bus.publish(events);
+      await webhooks.send(events.map((event) => ({ event })));
+    },
+  };
+}
+
+export const handler = lazyHandler(() =>
+  makePublishEventsHandler(
+    fanOut(new EventBridgePublisher(traced(new EventBridgeClient({})), env('EVENT_BUS_NAME')), new SqsQueue<WebhookMessage>(traced(new SQSClient({})), env('WEBHOOK_QUEUE_URL'))),
+  ),
+);

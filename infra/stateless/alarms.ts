@@ -58,6 +58,7 @@ export class Alarms extends Construct {
       ['Scheduler', w.data.schedulerDlq],
       ['BankImport', w.data.bankImportDlq],
       ['Imports', w.data.importsDlq],
+      ['Webhook', w.data.webhookDlq],
     ];
     for (const [name, dlq] of dlqs) {
       alarm(

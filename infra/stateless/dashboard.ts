@@ -41,6 +41,7 @@ export class BillingDashboard extends Construct {
       ['scheduler', w.data.schedulerDlq],
       ['bank import', w.data.bankImportDlq],
       ['product imports', w.data.importsDlq],
+      ['webhooks', w.data.webhookDlq],
     ];
     const graph = (title: string, left: IMetric[], width = 12) => new GraphWidget({ title, left, width, height: 6 });
 

@@ -3,7 +3,7 @@ import { Archive, EventBus } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { BillingFunction } from '../billing-function.ts';
-import { billingFunction, consumeStream, type Wiring } from './wiring.ts';
+import { billingFunction, consume, consumeStream, type Wiring } from './wiring.ts';
 
 /** Named, so the provider's rules and the runbook name it the same way. */
 export const eventBusName = (stage: string) => `billing-${stage}`;
@@ -17,11 +17,17 @@ export const EVENT_ARCHIVE_DAYS = { dev: 30, prod: 365 } as const;
  * where the provider's rules (provisioning, shop, accounting) pick what
  * they need by detail-type. The archive keeps them for replays.
  */
+export interface EventsProps {
+  /** The provider's endpoint for signed webhooks (a stack parameter); empty: none are sent. */
+  readonly webhookUrl: string;
+}
+
 export class Events extends Construct {
   public readonly bus: EventBus;
   public readonly publishEvents: BillingFunction;
+  public readonly deliverWebhook: BillingFunction;
 
-  constructor(scope: Construct, id: string, w: Wiring) {
+  constructor(scope: Construct, id: string, w: Wiring, props: EventsProps) {
     super(scope, id);
     this.bus = new EventBus(this, 'Bus', { eventBusName: eventBusName(w.stage), description: `Business events of the billing engine (${w.stage}), docs/events.md` });
     new Archive(this, 'Archive', {
@@ -36,9 +42,21 @@ export class Events extends Construct {
       entry: 'functions/events/publish-events.ts',
       description: 'Puts the business events of each commit (from the table stream) on the event bus',
       timeout: w.consumerTimeout,
-      environment: { EVENT_BUS_NAME: eventBusName(w.stage) },
+      environment: { EVENT_BUS_NAME: eventBusName(w.stage), WEBHOOK_QUEUE_URL: w.data.webhookQueue.queueUrl },
     });
     this.publishEvents.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
+    // Beside the bus, each event goes on the webhook queue for the provider's endpoint.
+    this.publishEvents.grantSend(w.data.webhookQueue);
     consumeStream(this.publishEvents, w.data.table, 'EVENTS#', w.data.eventsDlq);
+
+    this.deliverWebhook = billingFunction(this, w, 'DeliverWebhook', {
+      entry: 'functions/events/deliver-webhook.ts',
+      description: "POSTs each business event, signed, to the provider's webhook endpoint; failures back off, then the webhook DLQ",
+      timeout: w.consumerTimeout,
+      environment: { WEBHOOK_URL: props.webhookUrl, WEBHOOK_QUEUE_URL: w.data.webhookQueue.queueUrl, WEBHOOK_SECRET_ID: w.data.webhookSigningSecret.secretArn },
+    }).grantSecretValue(w.data.webhookSigningSecret);
+    // The event source's grants include sqs:ChangeMessageVisibility: the back-off puts a failed delivery back after its delay.
+    // A few at a time: one slow endpoint must not hold many containers.
+    consume(this.deliverWebhook, w.data.webhookQueue, { batchSize: 10, maxConcurrency: 2 });
   }
 }

@@ -92,7 +92,7 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
         )
         .join('\n'),
     );
-    expect(rows).toHaveLength(25);
+    expect(rows).toHaveLength(26);
   });
 
   it.each(FUNCTION_IDS)('%s is one minified ESM file with its source map, and no node_modules', (id) => {
@@ -178,6 +178,7 @@ describe('function bundles at a cold start (a fresh Node process outside the rep
   };
   COLD_START.ImportStatement = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: [] }) };
   COLD_START.ImportProducts = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: [] }) };
+  COLD_START.DeliverWebhook = { event: { Records: [] }, expect: (r) => expect(r).toEqual({ ok: true, value: { batchItemFailures: [] } }) };
   COLD_START.ListProducts = http('GET /v1/orgs/{orgId}/products', '/v1/orgs/acme/products', 401);
   COLD_START.StartCheckout = http('POST /v1/orgs/{orgId}/checkout', '/v1/orgs/acme/checkout', 401);
   COLD_START.GetCheckout = http('GET /v1/orgs/{orgId}/checkouts/{checkoutId}', '/v1/orgs/acme/checkouts/c1', 401);
@@ -485,21 +486,28 @@ describe('business events published by the bundled function (DynamoDB Local, a l
   const TABLE = 'billing-events-bundle-test';
   let db: DynamoDbLocal;
   let bus: LocalService;
+  let webhookQueue: LocalService;
   let client: DynamoDBClient;
 
   beforeAll(async () => {
-    [db, bus] = await Promise.all([
+    [db, bus, webhookQueue] = await Promise.all([
       startDynamoDbLocal(),
       startLocalService(({ body }) => {
         const { Entries } = JSON.parse(body) as { Entries: unknown[] };
         return { json: { FailedEntryCount: 0, Entries: Entries.map((_, i) => ({ EventId: `eb-${i}` })) } };
+      }),
+      startLocalService(({ body }) => {
+        const { Entries } = JSON.parse(body) as { Entries: { Id: string; MessageBody: string }[] };
+        return {
+          json: { Successful: Entries.map((e) => ({ Id: e.Id, MessageId: `sqs-${e.Id}`, MD5OfMessageBody: createHash('md5').update(e.MessageBody).digest('hex') })), Failed: [] },
+        };
       }),
     ]);
     client = new DynamoDBClient({ endpoint: db.endpoint, region: 'eu-central-2', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     await createTableIfMissing(client, TABLE);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([db?.stop(), bus?.close()]);
+    await Promise.all([db?.stop(), bus?.close(), webhookQueue?.close()]);
   });
 
   it("stream → publish-events → the stage's bus: each event of the commit, as the published schema says", async () => {
@@ -511,8 +519,9 @@ describe('business events published by the bundled function (DynamoDB Local, a l
     const [record] = await store.listEventRecords('2026-12-20');
     const key = keys.eventRecord('2026-12-20', record!.id);
     const item = (await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }))).Item!;
-    const run = await invokeBundles([{ bundleDir: assetDir('PublishEvents'), env: environmentOf('PublishEvents'), event: streamEvent([item]) }], {
-      env: { AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint },
+    const queueUrl = `${webhookQueue.endpoint}/123456789012/billing-webhooks`;
+    const run = await invokeBundles([{ bundleDir: assetDir('PublishEvents'), env: environmentOf('PublishEvents', { WEBHOOK_QUEUE_URL: queueUrl }), event: streamEvent([item]) }], {
+      env: { AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint, AWS_ENDPOINT_URL_SQS: webhookQueue.endpoint },
     });
     expect(run.results[0]).toEqual({ ok: true, value: { batchItemFailures: [] } });
     expect(bus.requests).toHaveLength(1);
@@ -524,5 +533,8 @@ describe('business events published by the bundled function (DynamoDB Local, a l
     const detail = JSON.parse(Entries[0]!.Detail) as unknown;
     expect(validate(detail), JSON.stringify(validate.errors)).toBe(true);
     expect(detail).toMatchObject({ subject: 'orgs/acme/products/p1', time: '2026-12-20T02:05:00.000Z', data: { orgId: 'acme', productId: 'p1', date: '2026-12-20' } });
+    // And the same envelope on the webhook queue, for the provider's endpoint.
+    const queued = webhookQueue.requests.flatMap((r) => (JSON.parse(r.body) as { Entries: { MessageBody: string }[] }).Entries.map((e) => JSON.parse(e.MessageBody) as unknown));
+    expect(queued).toEqual([{ event: detail }]);
   }, 120_000);
 });

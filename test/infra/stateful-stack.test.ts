@@ -1,4 +1,5 @@
 import { EXPORT_LEASE_SECONDS } from '../../shared/use-cases/finance/export-invoices.ts';
+import { WEBHOOK_RETRY_DELAYS_SECONDS } from '../../shared/use-cases/events/deliver-webhooks.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,11 +189,17 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it("creates the six work queues, one dead-letter queue for each, and the schedules', bank import's, product imports', mail events' and business events' dead-letter queues", () => {
-    dev.template.resourceCountIs('AWS::SQS::Queue', 17);
+  it("creates the seven work queues, one dead-letter queue for each, and the schedules', bank import's, product imports', mail events' and business events' dead-letter queues", () => {
+    dev.template.resourceCountIs('AWS::SQS::Queue', 19);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
-    expect(ids.size).toBe(17);
-    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement']);
+    expect(ids.size).toBe(19);
+    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement', 'webhooks']);
+  });
+
+  it('gives a webhook 8 tries (the first and the 7 delays of its back-off) before its dead letter', () => {
+    const dlqId = logicalId(dev, dev.stack.webhookDlq);
+    expect(resource(dev, logicalId(dev, dev.stack.webhookQueue)).Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 8 });
+    expect(WEBHOOK_RETRY_DELAYS_SECONDS).toHaveLength(8 - 1);
   });
 
   it('gives every queue that is not itself a dead-letter queue a redrive policy', () => {

@@ -137,8 +137,11 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...own('PublishEvents'),
     ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} table.StreamArn`),
     'events:PutEvents event-bus.Arn',
+    send('webhooks-queue'),
     ...onFailure('events-dlq'),
   ],
+  // Consumes the webhook queue (the back-off is its ChangeMessageVisibility) and reads the signing secret; no table.
+  DeliverWebhook: [...own('DeliverWebhook'), ...consume('webhooks-queue'), 'secretsmanager:GetSecretValue webhook-signing-secret.Ref'],
   CustomerAccount: [
     ...own('CustomerAccount'),
     ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
@@ -181,7 +184,8 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   OutboxStream: { MAIL_QUEUE_URL: 'mail-queue.Ref' },
   SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
-  PublishEvents: { EVENT_BUS_NAME: 'billing-dev' },
+  PublishEvents: { EVENT_BUS_NAME: 'billing-dev', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref' },
+  DeliverWebhook: { WEBHOOK_URL: 'WebhookUrl.Ref', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', WEBHOOK_SECRET_ID: 'webhook-signing-secret.Ref' },
   CustomerAccount: { ...stripeEnv },
   BackOffice: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   OpenApi: {},
@@ -210,6 +214,7 @@ const ENTRIES: Record<string, string> = {
   SendEmail: 'functions/mail/send-email.ts',
   RecordMailFeedback: 'functions/mail/record-mail-feedback.ts',
   PublishEvents: 'functions/events/publish-events.ts',
+  DeliverWebhook: 'functions/events/deliver-webhook.ts',
   CustomerAccount: 'functions/account/customer-account.ts',
   BackOffice: 'functions/backoffice/back-office.ts',
   OpenApi: 'functions/http/openapi.ts',
@@ -221,8 +226,8 @@ const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
   .sort();
 
 describe('StatelessStack functions', () => {
-  it("deploys exactly the twenty-five handlers (and CDK's bucket-notifications handler)", () => {
-    expect(FUNCTION_IDS).toHaveLength(25);
+  it("deploys exactly the twenty-six handlers (and CDK's bucket-notifications handler)", () => {
+    expect(FUNCTION_IDS).toHaveLength(26);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -841,6 +846,7 @@ describe('StatelessStack alarms', () => {
         'renewal-dlq',
         'scheduler-dlq',
         'settlement-dlq',
+        'webhooks-dlq',
       ].map((q) => `${q}.QueueName`),
     );
     for (const a of alarms().filter((x) => x.MetricName === 'ApproximateNumberOfMessagesVisible')) {

@@ -1,6 +1,8 @@
 import type { Context, DynamoDBStreamEvent, EventBridgeEvent, S3Event, SQSEvent } from 'aws-lambda';
 import { makeOutboxStreamHandler } from '../../functions/mail/outbox-stream.ts';
-import { makePublishEventsHandler } from '../../functions/events/publish-events.ts';
+import { fanOut, makePublishEventsHandler } from '../../functions/events/publish-events.ts';
+import { makeDeliverWebhookHandler, type WebhookMessage } from '../../functions/events/deliver-webhook.ts';
+import { StandardWebhookSigner, newWebhookSecret } from '../../shared/adapters/webhooks/standard-webhook-signer.ts';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { withBusinessEvents } from '../../shared/use-cases/events/with-business-events.ts';
 import { makeRecordMailFeedbackHandler } from '../../functions/mail/record-mail-feedback.ts';
@@ -689,17 +691,45 @@ describe('IAM, from the calls each function really makes', () => {
     const eventRecords = (await Promise.all(nights.map((n) => rt.store.listEventRecords(n)))).flat();
     expect(eventRecords.length).toBeGreaterThan(0);
     const busEvents: string[] = [];
-    const toBus = makePublishEventsHandler({
-      publish: async (events) => {
-        record('PublishEvents', { permission: 'events:PutEvents event-bus.Arn' });
-        busEvents.push(...events.map((e) => e.id));
-      },
-    });
+    const webhookMessages: WebhookMessage[] = [];
+    // As deployed: the bus, then the webhook queue.
+    const toBus = makePublishEventsHandler(
+      fanOut(
+        {
+          publish: async (events) => {
+            record('PublishEvents', { permission: 'events:PutEvents event-bus.Arn' });
+            busEvents.push(...events.map((e) => e.id));
+          },
+        },
+        recordingQueue('PublishEvents', 'webhooks-queue', { send: async (m: WebhookMessage[]) => void webhookMessages.push(...m) }),
+      ),
+    );
     const published = await toBus({
       Records: eventRecords.map((r, i) => ({ eventName: 'INSERT', dynamodb: { SequenceNumber: String(i), NewImage: marshall(r, { removeUndefinedValues: true }) } })),
     } as unknown as DynamoDBStreamEvent);
     expect(published.batchItemFailures).toEqual([]);
     expect(busEvents.length).toBe(eventRecords.flatMap((r) => r.events).length);
+    expect(webhookMessages.map((m) => m.event.id)).toEqual(busEvents);
+
+    // The webhooks: the signing secret read once, one endpoint refusing the first try (put back by the back-off).
+    let answers = 0;
+    const toEndpoint = makeDeliverWebhookHandler(
+      async () => {
+        record('DeliverWebhook', { permission: 'secretsmanager:GetSecretValue webhook-signing-secret.Ref' });
+        return { transport: { post: async () => ({ status: answers++ === 0 ? 500 : 204 }) }, signer: new StandardWebhookSigner(newWebhookSecret()), clock: rt.clock };
+      },
+      'https://hooks.example.ch/billing',
+      async () => void record('DeliverWebhook', { permission: 'sqs:ChangeMessageVisibility webhooks-queue.Arn' }),
+    );
+    const delivered = await toEndpoint(
+      {
+        Records: webhookMessages
+          .slice(0, 2)
+          .map((m, i) => ({ messageId: `w${i}`, receiptHandle: `rh${i}`, body: JSON.stringify(m), attributes: { ApproximateReceiveCount: '1' } })),
+      } as unknown as SQSEvent,
+      {} as Context,
+    );
+    expect(delivered).toEqual({ batchItemFailures: [{ itemIdentifier: 'w0' }] });
     await rt.close();
 
     // Every function ran; every action each one took is granted to it.

@@ -1,0 +1,93 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { systemClock } from '../../shared/adapters/system-clock.ts';
+import { FetchWebhookTransport } from '../../shared/adapters/webhooks/fetch-webhook-transport.ts';
+import { StandardWebhookSigner } from '../../shared/adapters/webhooks/standard-webhook-signer.ts';
+import type { BusinessEvent } from '../../shared/domain/business-events.ts';
+import { deliverEvent, retryDelaySeconds, type WebhookDeps } from '../../shared/use-cases/events/deliver-webhooks.ts';
+import { env } from '../aws-environment.ts';
+import { lazyHandler } from '../entry-points.ts';
+import { logSink, traced, type LogSink } from '../observability.ts';
+
+/** Puts a message back on its queue after `seconds` (SQS ChangeMessageVisibility): the back-off between tries. */
+export type RetryLater = (receiptHandle: string, seconds: number) => Promise<void>;
+
+/** A message of the webhook queue: one business event (publish-events puts it there beside the bus). */
+export interface WebhookMessage {
+  event: BusinessEvent;
+}
+
+/**
+ * The webhook queue's consumer: each event POSTed, signed, to the
+ * provider's endpoint. A failed delivery is put back with the next delay
+ * of the back-off (30 s, 2 min, ... 4 h, by its receive count) and reported
+ * failed; after the last try the queue parks it on the webhook DLQ, from
+ * where a redrive sends it again with the same id. Without an endpoint
+ * configured, messages are acknowledged and nothing is sent.
+ */
+export function makeDeliverWebhookHandler(deps: () => Promise<WebhookDeps>, url: string, retryLater: RetryLater, log?: LogSink) {
+  return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
+    if (!url || event.Records.length === 0) return { batchItemFailures: [] };
+    const d = await deps();
+    const failures: { itemIdentifier: string }[] = [];
+    // One at a time, in the batch's order: a receiver sees one commit's events in the order they happened.
+    for (const record of event.Records) {
+      let message: WebhookMessage;
+      try {
+        message = JSON.parse(record.body) as WebhookMessage;
+        if (typeof message.event?.id !== 'string') throw new Error('no event in the message');
+      } catch (err) {
+        log?.error('webhook message not readable', { messageId: record.messageId, error: String(err) });
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      const result = await deliverEvent(d, url, message.event);
+      if (result.delivered) {
+        log?.info('webhook delivered', { eventId: result.eventId, type: result.type, status: result.status });
+        continue;
+      }
+      const tries = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+      const delay = retryDelaySeconds(tries);
+      log?.error('webhook not delivered', {
+        eventId: result.eventId,
+        type: result.type,
+        tries,
+        error: result.error,
+        ...(delay ? { retryInSeconds: delay } : { deadLetter: true }),
+      });
+      if (delay !== undefined) await retryLater(record.receiptHandle, delay);
+      failures.push({ itemIdentifier: record.messageId });
+    }
+    return { batchItemFailures: failures };
+  });
+}
+
+function awsHandler() {
+  const sqs = traced(new SQSClient({}));
+  const queueUrl = env('WEBHOOK_QUEUE_URL');
+  let deps: Promise<WebhookDeps> | undefined;
+  return makeDeliverWebhookHandler(
+    () =>
+      (deps ??= traced(new SecretsManagerClient({}))
+        .send(new GetSecretValueCommand({ SecretId: env('WEBHOOK_SECRET_ID') }))
+        .then((res) => JSON.parse(res.SecretString ?? '{}') as { secret?: string })
+        .then((s) => {
+          if (!s.secret) throw new Error('the webhook signing secret is not set: put {"secret": "whsec_..."} in it');
+          return { transport: new FetchWebhookTransport(), signer: new StandardWebhookSigner(s.secret), clock: systemClock() };
+        })
+        .catch((err: unknown) => {
+          // Not cached: once the operator sets the secret, the next invocation reads it.
+          deps = undefined;
+          throw err;
+        })),
+    process.env.WEBHOOK_URL ?? '',
+    async (receiptHandle, seconds) => {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+    },
+    logSink(),
+  );
+}
+
+export const handler = lazyHandler(awsHandler);
