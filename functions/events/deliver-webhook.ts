@@ -5,8 +5,13 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../../shared/adapters/system-clock.ts';
 import { FetchWebhookTransport } from '../../shared/adapters/webhooks/fetch-webhook-transport.ts';
 import { StandardWebhookSigner } from '../../shared/adapters/webhooks/standard-webhook-signer.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbBillingStore } from '../../shared/adapters/dynamodb/dynamodb-billing-store.ts';
 import type { BusinessEvent } from '../../shared/domain/business-events.ts';
-import { deliverEvent, retryDelaySeconds, type WebhookDeps } from '../../shared/use-cases/events/deliver-webhooks.ts';
+import { isIsoDate } from '../../shared/domain/calendar.ts';
+import { ValidationError } from '../../shared/domain/errors.ts';
+import type { EventLogStore } from '../../shared/ports/event-log-store.ts';
+import { deliverEvent, eventsOfDay, retryDelaySeconds, type WebhookDeps, type WebhookResult } from '../../shared/use-cases/events/deliver-webhooks.ts';
 import { env } from '../aws-environment.ts';
 import { lazyHandler } from '../entry-points.ts';
 import { logSink, traced, type LogSink } from '../observability.ts';
@@ -19,16 +24,24 @@ export interface WebhookMessage {
   event: BusinessEvent;
 }
 
+/** An operator's replay of one event by its id, invoked by hand (docs/events.md): `{"replay": {"date": "...", "eventId": "..."}}`. */
+export interface ReplayRequest {
+  replay: { date: string; eventId: string };
+}
+
 /**
  * The webhook queue's consumer: each event POSTed, signed, to the
  * provider's endpoint. A failed delivery is put back with the next delay
  * of the back-off (30 s, 2 min, ... 4 h, by its receive count) and reported
  * failed; after the last try the queue parks it on the webhook DLQ, from
  * where a redrive sends it again with the same id. Without an endpoint
- * configured, messages are acknowledged and nothing is sent.
+ * configured, messages are acknowledged and nothing is sent. Invoked by
+ * hand with a replay request, it sends that one event again now, read from
+ * the table's event records, and answers what the endpoint said.
  */
-export function makeDeliverWebhookHandler(deps: () => Promise<WebhookDeps>, url: string, retryLater: RetryLater, log?: LogSink) {
-  return middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
+export function makeDeliverWebhookHandler(deps: () => Promise<WebhookDeps>, url: string, retryLater: RetryLater, log?: LogSink, events?: () => EventLogStore) {
+  return middy<SQSEvent | ReplayRequest, SQSBatchResponse | WebhookResult>().handler(async (event) => {
+    if ('replay' in event) return replay(event.replay);
     if (!url || event.Records.length === 0) return { batchItemFailures: [] };
     const d = await deps();
     const failures: { itemIdentifier: string }[] = [];
@@ -62,6 +75,18 @@ export function makeDeliverWebhookHandler(deps: () => Promise<WebhookDeps>, url:
     }
     return { batchItemFailures: failures };
   });
+
+  async function replay(request: ReplayRequest['replay'] | undefined): Promise<WebhookResult> {
+    if (!url) throw new ValidationError('No webhook endpoint is configured (stack parameter WebhookUrl)', 'webhooks_disabled');
+    if (!request || typeof request.date !== 'string' || !isIsoDate(request.date) || typeof request.eventId !== 'string' || request.eventId === '') {
+      throw new ValidationError('A replay is {"replay": {"date": "YYYY-MM-DD", "eventId": "..."}}: the day the event happened and its id', 'invalid_input');
+    }
+    if (!events) throw new Error('this handler was built without the event records');
+    const [found] = await eventsOfDay(events(), request.date, request.eventId);
+    const result = await deliverEvent(await deps(), url, found!);
+    log?.info('webhook replayed', { ...result });
+    return result;
+  }
 }
 
 function awsHandler() {
@@ -87,6 +112,7 @@ function awsHandler() {
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
     },
     logSink(),
+    () => new DynamoDbBillingStore(traced(new DynamoDBClient({})), env('TABLE_NAME')),
   );
 }
 

@@ -53,8 +53,16 @@ export class Events extends Construct {
       entry: 'functions/events/deliver-webhook.ts',
       description: "POSTs each business event, signed, to the provider's webhook endpoint; failures back off, then the webhook DLQ",
       timeout: w.consumerTimeout,
-      environment: { WEBHOOK_URL: props.webhookUrl, WEBHOOK_QUEUE_URL: w.data.webhookQueue.queueUrl, WEBHOOK_SECRET_ID: w.data.webhookSigningSecret.secretArn },
-    }).grantSecretValue(w.data.webhookSigningSecret);
+      environment: {
+        WEBHOOK_URL: props.webhookUrl,
+        WEBHOOK_QUEUE_URL: w.data.webhookQueue.queueUrl,
+        WEBHOOK_SECRET_ID: w.data.webhookSigningSecret.secretArn,
+        TABLE_NAME: w.data.table.tableName,
+      },
+    })
+      .grantSecretValue(w.data.webhookSigningSecret)
+      // A replay by hand reads the day's event records: Query on EVENTS# partitions only.
+      .grantItems(w.data.table, ['dynamodb:Query'], { leadingKeyPatterns: ['EVENTS#*'] });
     // The event source's grants include sqs:ChangeMessageVisibility: the back-off puts a failed delivery back after its delay.
     // A few at a time: one slow endpoint must not hold many containers.
     consume(this.deliverWebhook, w.data.webhookQueue, { batchSize: 10, maxConcurrency: 2 });

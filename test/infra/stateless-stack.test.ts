@@ -140,8 +140,13 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     send('webhooks-queue'),
     ...onFailure('events-dlq'),
   ],
-  // Consumes the webhook queue (the back-off is its ChangeMessageVisibility) and reads the signing secret; no table.
-  DeliverWebhook: [...own('DeliverWebhook'), ...consume('webhooks-queue'), 'secretsmanager:GetSecretValue webhook-signing-secret.Ref'],
+  // Consumes the webhook queue (the back-off is its ChangeMessageVisibility), reads the signing secret, and for a replay by hand the day's event records.
+  DeliverWebhook: [
+    ...own('DeliverWebhook'),
+    ...consume('webhooks-queue'),
+    'secretsmanager:GetSecretValue webhook-signing-secret.Ref',
+    `dynamodb:Query table.Arn${leading('EVENTS#*')}`,
+  ],
   CustomerAccount: [
     ...own('CustomerAccount'),
     ...item(['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
@@ -185,7 +190,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
   PublishEvents: { EVENT_BUS_NAME: 'billing-dev', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref' },
-  DeliverWebhook: { WEBHOOK_URL: 'WebhookUrl.Ref', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', WEBHOOK_SECRET_ID: 'webhook-signing-secret.Ref' },
+  DeliverWebhook: { WEBHOOK_URL: 'WebhookUrl.Ref', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', WEBHOOK_SECRET_ID: 'webhook-signing-secret.Ref', TABLE_NAME: 'table.Ref' },
   CustomerAccount: { ...stripeEnv },
   BackOffice: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   OpenApi: {},

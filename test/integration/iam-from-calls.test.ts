@@ -720,6 +720,8 @@ describe('IAM, from the calls each function really makes', () => {
       },
       'https://hooks.example.ch/billing',
       async () => void record('DeliverWebhook', { permission: 'sqs:ChangeMessageVisibility webhooks-queue.Arn' }),
+      undefined,
+      () => depsFor(rt, 'DeliverWebhook').store,
     );
     const delivered = await toEndpoint(
       {
@@ -730,6 +732,10 @@ describe('IAM, from the calls each function really makes', () => {
       {} as Context,
     );
     expect(delivered).toEqual({ batchItemFailures: [{ itemIdentifier: 'w0' }] });
+    // An operator's replay of one event by its id: the day's event records read from the table.
+    const first = webhookMessages[0]!.event;
+    const replayed = await toEndpoint({ replay: { date: first.time.slice(0, 10), eventId: first.id } }, {} as Context);
+    expect(replayed).toMatchObject({ eventId: first.id, delivered: true });
     await rt.close();
 
     // Every function ran; every action each one took is granted to it.

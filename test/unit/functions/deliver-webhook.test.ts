@@ -74,4 +74,32 @@ describe('the webhook queue consumer', () => {
     expect(await idle.handler(batch(), {} as Context)).toEqual({ batchItemFailures: [] });
     expect(idle.built()).toBe(0);
   });
+
+  it("replays one event by its id when invoked by hand, reading the day's records, and refuses a malformed request", async () => {
+    const posted: string[] = [];
+    const store = {
+      listEventRecords: async (date: string) => (date === '2026-12-20' ? [{ date, id: 'r1', events: [event('e1'), event('e2')] }] : []),
+      markEventsPublished: async () => true,
+    };
+    const handler = makeDeliverWebhookHandler(
+      async () => ({
+        transport: { post: async (_u, headers) => (posted.push(headers['webhook-id']!), { status: 200 }) },
+        signer: new StandardWebhookSigner(newWebhookSecret()),
+        clock: { today: () => '2026-12-21', now: () => '2026-12-21T09:00:00.000Z' },
+      }),
+      'https://hooks.example.ch/billing',
+      async () => {},
+      undefined,
+      () => store as never,
+    );
+    expect(await handler({ replay: { date: '2026-12-20', eventId: 'e2' } }, {} as Context)).toEqual({
+      eventId: 'e2',
+      type: 'billing.product.blocked.v1',
+      delivered: true,
+      status: 200,
+    });
+    expect(posted).toEqual(['e2']);
+    await expect(handler({ replay: { date: '2026-12-19', eventId: 'e2' } }, {} as Context)).rejects.toMatchObject({ code: 'event_not_found' });
+    await expect(handler({ replay: { date: '20.12.2026', eventId: 'e2' } } as never, {} as Context)).rejects.toMatchObject({ code: 'invalid_input' });
+  });
 });
