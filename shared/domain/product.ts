@@ -102,6 +102,20 @@ export function nextActionDate(product: Product, type: ProductType, after: IsoDa
 }
 
 /**
+ * The product with its next night recomputed after a change made today:
+ * from today on, or from the night that has already seen it today. The date
+ * index follows `nextActionDate`, so every change of schedule goes through here.
+ */
+export function rescheduled(product: Product, type: ProductType, today: IsoDate, orgReminderDays?: number[]): Product {
+  const after = product.lastNight && product.lastNight >= today ? product.lastNight : addDays(today, -1);
+  const when = nextActionDate(product, type, after, orgReminderDays);
+  const next = { ...product };
+  if (when) next.nextActionDate = when;
+  else delete next.nextActionDate;
+  return next;
+}
+
+/**
  * What a night must do for a product. A night that catches up on missed
  * nights does each kind of action once: one payment attempt, the latest
  * reminder, and the furthest non-payment step.

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { addDays, isIsoDate, type IsoDate } from '../domain/calendar.ts';
-import type { Catalogue, ProductType } from '../domain/catalogue.ts';
+import { isIsoDate } from '../domain/calendar.ts';
+import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
-import { assertAllowedPeriod, nextActionDate, renewsAutomatically, type Product } from '../domain/product.ts';
+import { assertAllowedPeriod, renewsAutomatically, rescheduled, type Product } from '../domain/product.ts';
 import type { CheckoutReads, DocumentReads, OrganisationReads, PaymentReads, ProductReads } from '../ports/billing-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
@@ -55,15 +55,6 @@ async function assertRenewalMethod(deps: ChangeProductDeps, orgId: string, metho
   const method = await deps.store.getPaymentMethod(orgId, methodId);
   if (!method) throw new ValidationError(`Payment method ${methodId} is not saved for organisation ${orgId}`, 'unknown_payment_method');
   if (!servesAutomaticRenewal(method)) throw new ValidationError(`${method.label} cannot be charged automatically; use a card, Twint or PayPal`, 'method_not_automatic');
-}
-
-function rescheduled(product: Product, type: ProductType, today: IsoDate, reminderDaysBefore?: number[]): Product {
-  const after = product.lastNight && product.lastNight >= today ? product.lastNight : addDays(today, -1);
-  const when = nextActionDate(product, type, after, reminderDaysBefore);
-  const next = { ...product };
-  if (when) next.nextActionDate = when;
-  else delete next.nextActionDate;
-  return next;
 }
 
 /** Changes the fields given; the product's schedule follows (the date index with it). */

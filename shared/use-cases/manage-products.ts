@@ -7,7 +7,7 @@ import type { Organisation } from '../domain/organisation.ts';
 import { Money } from '../domain/money.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
-import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, renewsAutomatically, type Product } from '../domain/product.ts';
+import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, renewsAutomatically, rescheduled, type Product } from '../domain/product.ts';
 import type { OrganisationReads, ProductReads } from '../ports/billing-store.ts';
 import { WriteConflict, type UnitOfWork } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -265,11 +265,7 @@ export async function switchAutoRenew(deps: ProductDeps, orgId: string, raw: unk
       }
       const next: Product = { ...product, autoRenew: input.on, version: product.version + 1 };
       if (methodId) next.paymentMethodId = methodId;
-      const after = product.lastNight && product.lastNight >= today ? product.lastNight : addDays(today, -1);
-      const when = nextActionDate(next, type, after, org.reminderDaysBefore);
-      if (when) next.nextActionDate = when;
-      else delete next.nextActionDate;
-      await deps.store.commit([{ type: 'product', product: next, expectedVersion: product.version }]);
+      await deps.store.commit([{ type: 'product', product: rescheduled(next, type, today, org.reminderDaysBefore), expectedVersion: product.version }]);
       result.changed.push(product.id);
     });
   }

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { addDays, isIsoDate, type IsoDate } from '../domain/calendar.ts';
+import { isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { administrators } from '../domain/organisation.ts';
-import { nextActionDate, type Product } from '../domain/product.ts';
+import { rescheduled, type Product } from '../domain/product.ts';
 import type { OutboxEmail } from '../domain/records.ts';
 import {
   assertCanRequestTermination,
@@ -172,14 +172,4 @@ export async function withdrawTermination(deps: TerminationDeps, orgId: string, 
     await deps.store.commit([{ type: 'product', product: next, expectedVersion: product.version }]);
     return { productId: product.id, withdrawn: termination.id };
   });
-}
-
-/** The product's next night from its new schedule (the date index follows it). */
-function rescheduled(product: Product, type: ReturnType<typeof typeOf>, today: IsoDate, reminderDaysBefore?: number[]): Product {
-  const after = product.lastNight && product.lastNight >= today ? product.lastNight : addDays(today, -1);
-  const when = nextActionDate(product, type, after, reminderDaysBefore);
-  const next = { ...product };
-  if (when) next.nextActionDate = when;
-  else delete next.nextActionDate;
-  return next;
 }
