@@ -45,9 +45,18 @@ let built: Observability | undefined;
 
 /** One logger, metrics buffer and tracer per container, made on first use (importing costs nothing). */
 export function observability(): Observability {
-  return (built ??= {
-    logger: new Logger({ serviceName: SERVICE }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE }),
+  if (built) return built;
+  const logger = new Logger({ serviceName: SERVICE });
+  // Most invocations count nothing (an API read, an empty batch): that is no warning worth a log line each time.
+  const metricsLogger = {
+    debug: (...a: unknown[]) => logger.debug(String(a[0])),
+    info: (...a: unknown[]) => logger.info(String(a[0])),
+    warn: (...a: unknown[]) => (String(a[0]).startsWith('No application metrics to publish') ? undefined : logger.warn(String(a[0]))),
+    error: (...a: unknown[]) => logger.error(String(a[0])),
+  };
+  return (built = {
+    logger,
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, logger: metricsLogger }),
     // captureHTTPsRequests (on by default) puts Stripe's calls, made over node:https, in the trace too.
     tracer: new Tracer({ serviceName: SERVICE }),
   });
