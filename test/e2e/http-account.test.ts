@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { IsoDate } from '../../shared/domain/calendar.ts';
+import { describe, expect, it } from 'vitest';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
 import { addProduct } from '../../shared/use-cases/manage-products.ts';
-import { startHttpStack, type HttpAnswer, type HttpStack } from '../support/http-client.ts';
+import type { HttpStack } from '../support/http-client.ts';
+import { expectError, useHttpStacks } from '../support/http-stacks.ts';
 import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
 
 /**
@@ -14,20 +14,7 @@ import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
  * `.ch` domain is CHF 13.00 a year, VAT 8.1 % → 1.05, total 14.05.
  */
 const db = useDynamoDbLocal();
-const stacks: HttpStack[] = [];
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-});
-async function stack(today: IsoDate): Promise<HttpStack> {
-  const s = await startHttpStack(db.endpoint(), today);
-  stacks.push(s);
-  return s;
-}
-
-function expectError(a: HttpAnswer, status: number, code: string) {
-  expect(a.status, a.text).toBe(status);
-  expect(a.json).toEqual({ error: { code, message: expect.any(String), status } });
-}
+const stack = useHttpStacks(db.endpoint);
 
 /** acme on 2026-12-10: a card saved, 20.00 on the balance, products 10, 20 and 202 days from expiry. */
 async function acme(s: HttpStack) {

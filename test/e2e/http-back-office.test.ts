@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { IsoDate } from '../../shared/domain/calendar.ts';
+import { describe, expect, it } from 'vitest';
 import { signLocalToken } from '../../functions/http/local-tokens.ts';
-import { startHttpStack, type HttpAnswer, type HttpStack } from '../support/http-client.ts';
+import type { HttpStack } from '../support/http-client.ts';
+import { expectError, useHttpStacks } from '../support/http-stacks.ts';
 import { useDynamoDbLocal } from '../support/local-stack.ts';
 
 /**
@@ -12,21 +12,8 @@ import { useDynamoDbLocal } from '../support/local-stack.ts';
  * utilisateurs"): only a legal owner makes legal owners, the last one stays.
  */
 const db = useDynamoDbLocal();
-const stacks: HttpStack[] = [];
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-});
-async function stack(today: IsoDate): Promise<HttpStack> {
-  const s = await startHttpStack(db.endpoint(), today);
-  stacks.push(s);
-  return s;
-}
+const stack = useHttpStacks(db.endpoint);
 const shopToken = (s: HttpStack) => signLocalToken(s.home, { userId: 'svc', clientId: 'shop', scope: 'billing:backoffice', ttlSeconds: 600 });
-
-function expectError(a: HttpAnswer, status: number, code: string) {
-  expect(a.status, a.text).toBe(status);
-  expect(a.json).toEqual({ error: { code, message: expect.any(String), status } });
-}
 
 const wayne = {
   id: 'wayne',

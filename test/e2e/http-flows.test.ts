@@ -1,9 +1,9 @@
 import { Decimal } from 'decimal.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runNight, type LocalRuntime } from '../../functions/local-runtime.ts';
 import { SANDBOX_WEBHOOK_SECRET, signWebhookPayload } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
-import type { IsoDate } from '../../shared/domain/calendar.ts';
-import { startHttpStack, type HttpAnswer, type HttpStack } from '../support/http-client.ts';
+import type { HttpAnswer, HttpStack } from '../support/http-client.ts';
+import { expectError, useHttpStacks } from '../support/http-stacks.ts';
 import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
 
@@ -35,25 +35,9 @@ interface ProductBody {
   autoRenew: boolean;
 }
 
-const stacks: HttpStack[] = [];
-
-async function stack(today: IsoDate): Promise<HttpStack> {
-  const s = await startHttpStack(db.endpoint(), today);
-  stacks.push(s);
-  return s;
-}
-
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-});
+const stack = useHttpStacks(db.endpoint);
 
 const asCheckout = (a: HttpAnswer) => a.json as unknown as CheckoutBody;
-
-function expectError(a: HttpAnswer, status: number, code: string) {
-  expect(a.status).toBe(status);
-  expect(a.headers.get('content-type')).toBe('application/json');
-  expect(a.json).toEqual({ error: { code, message: expect.any(String), status } });
-}
 
 async function ledgerSum(rt: LocalRuntime, orgId: string): Promise<string> {
   return (await rt.store.listLedger(orgId)).reduce((s, e) => s.plus(e.amount), new Decimal(0)).toFixed(2);

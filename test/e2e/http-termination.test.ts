@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runNight } from '../../functions/local-runtime.ts';
 import type { IsoDate } from '../../shared/domain/calendar.ts';
 import { setMember } from '../../shared/use-cases/manage-organisation.ts';
-import { startHttpStack, type HttpAnswer, type HttpStack } from '../support/http-client.ts';
+import type { HttpAnswer, HttpStack } from '../support/http-client.ts';
+import { expectError, useHttpStacks } from '../support/http-stacks.ts';
 import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
 
 /**
@@ -16,20 +17,7 @@ import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
  * first charged on 2026-12-16 (14 days before).
  */
 const db = useDynamoDbLocal();
-const stacks: HttpStack[] = [];
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-});
-async function stack(today: IsoDate): Promise<HttpStack> {
-  const s = await startHttpStack(db.endpoint(), today);
-  stacks.push(s);
-  return s;
-}
-
-function expectError(a: HttpAnswer, status: number, code: string) {
-  expect(a.status, a.text).toBe(status);
-  expect(a.json).toEqual({ error: { code, message: expect.any(String), status } });
-}
+const stack = useHttpStacks(db.endpoint);
 
 /** acme with a card, its owner, an administrator and a collaborator with billing rights; `site` renews automatically. */
 async function acme(s: HttpStack) {
