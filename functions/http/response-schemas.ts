@@ -77,7 +77,14 @@ export const CheckoutResponse = named(
     balanceUsed: amount,
     amountDue: amount,
     method: z.enum(CHECKOUT_METHODS),
-    payment: z.object({ provider: z.literal('stripe'), paymentRef: z.string(), clientSecret: z.string() }).optional(),
+    payment: z
+      .object({
+        provider: z.literal('stripe'),
+        paymentRef: z.string(),
+        clientSecret: z.string().optional().describe('Confirm with Stripe.js (a checkout without returnUrl)'),
+        url: z.string().optional().describe("The provider's hosted payment page (a checkout with returnUrl)"),
+      })
+      .optional(),
     proformaNumber: z.string().optional(),
     paymentReference: z.string().optional(),
     invoiceNumber: z.string().optional(),

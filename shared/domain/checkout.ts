@@ -89,6 +89,9 @@ export interface Checkout {
   status: CheckoutStatus;
   paymentRef?: string;
   clientSecret?: string;
+  /** Paid on the provider's hosted page: where the customer pays, and where they come back to. */
+  paymentUrl?: string;
+  returnUrl?: string;
   proformaNumber?: string;
   /** The reference the bank transfer must quote (the pro-forma's). */
   paymentReference?: string;

@@ -61,6 +61,20 @@ export interface PaymentRequest {
   description: string;
   /** Links the payment back to what it pays: organisation, invoice, purpose. */
   metadata: Record<string, string>;
+  /**
+   * Paid on the provider's own page (Stripe Checkout) rather than in the
+   * caller's front end: where the customer is sent back to, and what the
+   * page lists. The payment is then known by the page's session.
+   */
+  hosted?: HostedPage;
+}
+
+export interface HostedPage {
+  successUrl: string;
+  cancelUrl: string;
+  lines: { name: string; unitAmount: Money; quantity: number }[];
+  /** Unix seconds; the page stops taking payments then (Stripe: 30 minutes to 24 hours ahead). */
+  expiresAt: number;
 }
 
 /** A method saved outside any payment (Stripe SetupIntent): the customer confirms it in the front end; the provider's event saves it. */
@@ -95,8 +109,10 @@ export interface PaymentState {
 
 export interface CreatedPayment {
   paymentRef: string;
-  /** Handed to the front end (Stripe.js confirmPayment). */
-  clientSecret: string;
+  /** Handed to the front end (Stripe.js confirmPayment); none for a hosted page. */
+  clientSecret?: string;
+  /** A hosted page: where to send the customer. */
+  url?: string;
   status: PaymentStatus;
 }
 

@@ -1,3 +1,4 @@
+import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
@@ -519,6 +520,103 @@ describe('StripePaymentGateway.createPayment', () => {
     await expect(gw.createPayment({ ...payment(customer), amount: Money.of('50.00', 'EUR'), methodKinds: ['twint'] })).rejects.toMatchObject({
       name: 'GatewayRequestError',
       code: 'payment_intent_invalid_parameter',
+    });
+  });
+});
+
+describe('StripePaymentGateway.createPayment on the hosted page (Stripe Checkout)', () => {
+  const hosted = (customerRef: string, expiresAt = Math.floor(Date.now() / 1000) + 3600) => ({
+    orgId: 'org-1',
+    customerRef,
+    // 2 x 80.00 + 1 x 12.00 net, 8.1 % VAT on 172.00 = 13.93: 185.93 in all.
+    amount: Money.of('185.93', 'CHF'),
+    methodKinds: ['card', 'twint'] as PaymentMethodKind[],
+    saveMethod: true,
+    idempotencyKey: key(),
+    description: 'Renewal of 2 product(s) for Muster AG',
+    metadata: { orgId: 'org-1', checkoutId: 'co_1', purpose: 'renewal' },
+    hosted: {
+      successUrl: 'https://portal.example.ch/pay?checkout=co_1&outcome=success',
+      cancelUrl: 'https://portal.example.ch/pay?checkout=co_1&outcome=cancel',
+      expiresAt,
+      lines: [
+        { name: 'muster.ch (24 months)', unitAmount: Money.of('80.00', 'CHF'), quantity: 2 },
+        { name: 'Mail (12 months)', unitAmount: Money.of('12.00', 'CHF'), quantity: 1 },
+        { name: 'VAT 8.1 %', unitAmount: Money.of('13.93', 'CHF'), quantity: 1 },
+      ],
+    },
+  });
+
+  it('creates a Checkout Session with the customer, the lines, setup_future_usage and the metadata on its PaymentIntent, under our key', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const req = hosted(customer);
+
+    const created = await gw.createPayment(req);
+
+    const sent = lastPost('/v1/checkout/sessions');
+    expect(sent.body).toEqual({
+      mode: 'payment',
+      customer,
+      line_items: [
+        { quantity: '2', price_data: { currency: 'chf', unit_amount: '8000', product_data: { name: 'muster.ch (24 months)' } } },
+        { quantity: '1', price_data: { currency: 'chf', unit_amount: '1200', product_data: { name: 'Mail (12 months)' } } },
+        { quantity: '1', price_data: { currency: 'chf', unit_amount: '1393', product_data: { name: 'VAT 8.1 %' } } },
+      ],
+      allowed_payment_method_types: ['card', 'twint'],
+      payment_intent_data: { description: 'Renewal of 2 product(s) for Muster AG', metadata: req.metadata, setup_future_usage: 'off_session' },
+      metadata: req.metadata,
+      client_reference_id: 'co_1',
+      success_url: req.hosted.successUrl,
+      cancel_url: req.hosted.cancelUrl,
+      expires_at: String(req.hosted.expiresAt),
+    });
+    expect(sent.headers['idempotency-key']).toBe(req.idempotencyKey);
+    expect(created).toEqual({
+      paymentRef: expect.stringMatching(/^cs_test_/),
+      url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//),
+      status: 'requires_payment_method',
+    });
+    // Stripe's own total of the lines is what is charged.
+    expect(fake.requestsTo('POST', '/v1/checkout/sessions')).toHaveLength(1);
+    expect(await gw.createPayment(req)).toEqual(created);
+  });
+
+  it('reads an unpaid page as waiting for a method, then the PaymentIntent it made once paid; a refund goes to that PaymentIntent', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const { paymentRef } = await gw.createPayment(hosted(customer));
+
+    const open = await gw.getPayment(paymentRef);
+    expect(open).toMatchObject({ paymentRef, status: 'requires_payment_method', metadata: { checkoutId: 'co_1' }, customerRef: customer });
+    expect(open!.amount.equals(Money.of('185.93', 'CHF'))).toBe(true);
+    expect(open!.amountReceived.isZero()).toBe(true);
+
+    fake.payHostedPage(paymentRef, 'pm_card_chargeDeclined');
+    expect(await gw.getPayment(paymentRef)).toMatchObject({ status: 'requires_payment_method', failureCode: 'generic_decline' });
+
+    fake.payHostedPage(paymentRef, 'pm_card_visa');
+    const paid = await gw.getPayment(paymentRef);
+    expect(paid).toMatchObject({
+      paymentRef: expect.stringMatching(/^pi_/),
+      status: 'succeeded',
+      metadata: { orgId: 'org-1', checkoutId: 'co_1' },
+      paymentMethodRef: 'pm_card_visa',
+    });
+    expect(paid!.amountReceived.equals(Money.of('185.93', 'CHF'))).toBe(true);
+    expect(fake.listPaymentIntents().find((pi) => pi.id === paid!.paymentRef)).toMatchObject({ setup_future_usage: 'off_session' });
+
+    await gw.refund({ paymentRef, amount: Money.of('12.00', 'CHF'), idempotencyKey: key(), metadata: {} });
+    expect(lastPost('/v1/refunds').body).toMatchObject({ payment_intent: paid!.paymentRef, amount: '1200' });
+    expect((await gw.getPayment(paymentRef))!.amountRefunded.equals(Money.of('12.00', 'CHF'))).toBe(true);
+  });
+
+  it("passes on Stripe's refusal of a page that would stay open more than 24 hours", async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    await expect(gw.createPayment(hosted(customer, Math.floor(Date.now() / 1000) + 25 * 3600))).rejects.toMatchObject({
+      name: 'GatewayRequestError',
+      code: 'parameter_invalid_integer',
     });
   });
 });

@@ -67,6 +67,7 @@ const TEMPLATES = {
   refund: fixture('refund'),
   paymentMethod: fixture('payment_method'),
   setupIntent: fixture('setup_intent'),
+  checkoutSession: fixture('checkout_session'),
   event: fixture('event'),
   charge: fixture('charge'),
   list: fixture('list'),
@@ -112,6 +113,75 @@ const PI_PARAMS = new Set([
   'capture_method',
   'automatic_payment_methods',
   'return_url',
+]);
+/** Checkout Session creation's parameters, as the SDK's Checkout.SessionCreateParams lists them for the pinned API version. */
+const SESSION_PARAMS = new Set([
+  'adaptive_pricing',
+  'after_expiration',
+  'allow_promotion_codes',
+  'allowed_payment_method_types',
+  'automatic_tax',
+  'billing_address_collection',
+  'branding_settings',
+  'cancel_url',
+  'client_reference_id',
+  'consent_collection',
+  'currency',
+  'custom_fields',
+  'custom_text',
+  'customer',
+  'customer_account',
+  'customer_creation',
+  'customer_email',
+  'customer_update',
+  'discounts',
+  'excluded_payment_method_types',
+  'expand',
+  'expires_at',
+  'integration_identifier',
+  'invoice_creation',
+  'line_items',
+  'locale',
+  'managed_payments',
+  'metadata',
+  'mode',
+  'name_collection',
+  'optional_items',
+  'origin_context',
+  'payment_intent_data',
+  'payment_method_collection',
+  'payment_method_configuration',
+  'payment_method_data',
+  'payment_method_options',
+  'permissions',
+  'phone_number_collection',
+  'redirect_on_completion',
+  'return_url',
+  'saved_payment_method_options',
+  'setup_intent_data',
+  'shipping_address_collection',
+  'shipping_options',
+  'submit_type',
+  'subscription_data',
+  'success_url',
+  'tax_id_collection',
+  'ui_mode',
+  'wallet_options',
+]);
+/** What payment_intent_data may carry (Checkout.SessionCreateParams.PaymentIntentData). */
+const SESSION_PI_PARAMS = new Set([
+  'application_fee_amount',
+  'capture_method',
+  'description',
+  'metadata',
+  'on_behalf_of',
+  'receipt_email',
+  'setup_future_usage',
+  'shipping',
+  'statement_descriptor',
+  'statement_descriptor_suffix',
+  'transfer_data',
+  'transfer_group',
 ]);
 /** SetupIntent creation's parameters, as the SDK's SetupIntentCreateParams lists them for the pinned API version. */
 const SETUP_INTENT_PARAMS = new Set([
@@ -178,6 +248,8 @@ export class FakeStripeServer {
   private readonly paymentIntents = new Map<string, Json>();
   private readonly charges = new Map<string, Json>();
   private readonly customers = new Map<string, Json>();
+  private readonly sessions = new Map<string, Json>();
+  private readonly sessionPaymentData = new Map<string, Form>();
   private readonly refunds = new Map<string, Json>();
   private readonly paymentMethods = new Map<string, Json>();
   private readonly behaviours = new Map<string, MethodBehaviour>();
@@ -229,6 +301,42 @@ export class FakeStripeServer {
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * Fake-only: what the customer does on Stripe's hosted page, paying with a
+   * test method. The page makes its PaymentIntent (with payment_intent_data)
+   * and confirms it; a success completes the session. A decline leaves the
+   * page open for another try, as Stripe's does.
+   */
+  payHostedPage(sessionId: string, paymentMethod: string): Json {
+    const session = this.sessions.get(sessionId);
+    if (!session) throw new Error(`no session ${sessionId}`);
+    const data = this.sessionPaymentData.get(sessionId) ?? {};
+    let pi = typeof session.payment_intent === 'string' ? this.paymentIntents.get(session.payment_intent) : undefined;
+    if (!pi) {
+      const body: Form = {
+        amount: String(session.amount_total),
+        currency: String(session.currency),
+        ...(typeof session.customer === 'string' ? { customer: session.customer } : {}),
+        allowed_payment_method_types: (session.payment_method_types as string[]).length > 0 ? (session.payment_method_types as string[]) : ['card'],
+        ...(data.metadata ? { metadata: data.metadata } : {}),
+        ...(data.description ? { description: data.description } : {}),
+        ...(data.setup_future_usage ? { setup_future_usage: data.setup_future_usage } : {}),
+      };
+      pi = this.paymentIntents.get(this.createPaymentIntent(body, undefined).id as string)!;
+      session.payment_intent = pi.id;
+    }
+    const behaviour = this.behaviours.get(paymentMethod) ?? { outcome: 'succeed' };
+    pi.payment_method = paymentMethod;
+    // On the hosted page the customer passes 3-D Secure: an authentication-required card succeeds.
+    if (behaviour.outcome === 'succeed' || behaviour.outcome === 'authenticate') this.succeed(pi, paymentMethod, undefined);
+    else if (behaviour.outcome === 'decline') this.fail(pi, paymentMethod, behaviour, undefined);
+    if (pi.status === 'succeeded') {
+      Object.assign(session, { status: 'complete', payment_status: 'paid' });
+      this.record('checkout.session.completed', session, undefined);
+    }
+    return structuredClone(session);
   }
 
   /** The next `count` requests fail this way before reaching any endpoint (and are not stored for idempotency). */
@@ -389,6 +497,10 @@ export class FakeStripeServer {
     }
     if (method === 'POST' && path === '/v1/customers') return this.createCustomer(req.body, key);
     if (method === 'POST' && path === '/v1/setup_intents') return this.createSetupIntent(req.body, key);
+    if (method === 'POST' && path === '/v1/checkout/sessions') return this.createSession(req.body, key);
+    if (method === 'GET' && (m = path.match(/^\/v1\/checkout\/sessions\/([^/]+)$/))) {
+      return this.expandSession(this.found(this.sessions, decodeURIComponent(m[1]!), 'checkout.session', 404), req.query.expand);
+    }
     if (method === 'POST' && path === '/v1/refunds') return this.createRefund(req.body, key);
     if (method === 'GET' && (m = path.match(/^\/v1\/payment_methods\/([^/]+)$/))) {
       return structuredClone(this.found(this.paymentMethods, decodeURIComponent(m[1]!), 'PaymentMethod', 404));
@@ -512,6 +624,87 @@ export class FakeStripeServer {
       }
     }
     return this.expandIntent(pi, body.expand);
+  }
+
+  private createSession(body: Form, key: string | undefined): Json {
+    rejectUnknown(body, SESSION_PARAMS);
+    const mode = stringParam(body, 'mode', true)!;
+    if (mode !== 'payment') throw invalid(400, `The fake speaks mode=payment only, got ${mode}`, 'parameter_invalid_string', 'mode');
+    const customer = stringParam(body, 'customer');
+    if (customer && !this.customers.has(customer)) throw invalid(400, `No such customer: '${customer}'`, 'resource_missing', 'customer');
+    if (!stringParam(body, 'success_url')) throw invalid(400, 'You must provide a success_url for a hosted Checkout Session.', 'parameter_missing', 'success_url');
+    const items = body.line_items;
+    if (!Array.isArray(items) || items.length === 0) throw invalid(400, 'line_items is required in payment mode.', 'parameter_missing', 'line_items');
+    let amountTotal = 0;
+    let currency: string | undefined;
+    items.forEach((item, i) => {
+      if (typeof item !== 'object' || Array.isArray(item)) throw invalid(400, `Invalid hash: line_items[${i}]`, 'parameter_invalid_hash', `line_items[${i}]`);
+      const quantity = integerParam(item, 'quantity');
+      const price = item.price_data;
+      if (typeof price !== 'object' || Array.isArray(price)) throw invalid(400, `Missing price_data in line_items[${i}]`, 'parameter_missing', `line_items[${i}][price_data]`);
+      const unit = integerParam(price, 'unit_amount');
+      const cur = stringParam(price, 'currency', true)!;
+      if (currency && cur !== currency) throw invalid(400, 'All line items must be in the same currency.', 'parameter_invalid_string', `line_items[${i}][price_data][currency]`);
+      currency = cur;
+      const product = price.product_data;
+      if (typeof product !== 'object' || Array.isArray(product) || !stringParam(product, 'name')) {
+        throw invalid(400, `Missing product_data[name] in line_items[${i}]`, 'parameter_missing', `line_items[${i}][price_data][product_data][name]`);
+      }
+      amountTotal += unit * quantity;
+    });
+    for (const type of arrayParam(body, 'allowed_payment_method_types')) {
+      if (!KNOWN_TYPES.has(type)) throw invalid(400, `The payment method type "${type}" is invalid.`, 'payment_method_unsupported_type', 'allowed_payment_method_types');
+    }
+    const piData = body.payment_intent_data;
+    if (piData !== undefined) {
+      if (typeof piData !== 'object' || Array.isArray(piData)) throw invalid(400, 'Invalid hash: payment_intent_data', 'parameter_invalid_hash', 'payment_intent_data');
+      rejectUnknown(piData, SESSION_PI_PARAMS);
+      const usage = stringParam(piData, 'setup_future_usage');
+      if (usage && usage !== 'off_session' && usage !== 'on_session')
+        throw invalid(400, 'Invalid setup_future_usage', 'parameter_invalid_string', 'payment_intent_data[setup_future_usage]');
+    }
+    // Stripe: a session expires between 30 minutes and 24 hours after it is created.
+    const expiresAt = body.expires_at === undefined ? this.now() + 24 * 3600 : integerParam(body, 'expires_at');
+    if (expiresAt < this.now() + 1800 || expiresAt > this.now() + 24 * 3600) {
+      throw invalid(400, 'The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', 'parameter_invalid_integer', 'expires_at');
+    }
+    const id = `cs_test_${randomBytes(24).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const session = structuredClone(TEMPLATES.checkoutSession);
+    Object.assign(session, {
+      id,
+      mode,
+      url: `https://checkout.stripe.com/c/pay/${id}`,
+      amount_total: amountTotal,
+      amount_subtotal: amountTotal,
+      currency: currency ?? null,
+      customer: customer ?? null,
+      client_reference_id: stringParam(body, 'client_reference_id') ?? null,
+      metadata: metadataParam(body),
+      success_url: stringParam(body, 'success_url') ?? null,
+      cancel_url: stringParam(body, 'cancel_url') ?? null,
+      expires_at: expiresAt,
+      created: this.now(),
+      status: 'open',
+      payment_status: 'unpaid',
+      payment_intent: null,
+      payment_method_types: arrayParam(body, 'allowed_payment_method_types'),
+      livemode: false,
+    });
+    // Kept for the payment the page makes when the customer pays (payHostedPage).
+    this.sessionPaymentData.set(id, (piData as Form | undefined) ?? {});
+    this.sessions.set(id, session);
+    this.record('checkout.session.created', session, key);
+    return structuredClone(session);
+  }
+
+  private expandSession(session: Json, expand: FormValue | undefined): Json {
+    const copy = structuredClone(session);
+    const paths = expand === undefined ? [] : asStringArray(expand, 'expand');
+    if (typeof copy.payment_intent === 'string' && paths.some((p) => p === 'payment_intent' || p.startsWith('payment_intent.'))) {
+      const inner = paths.filter((p) => p.startsWith('payment_intent.')).map((p) => p.slice('payment_intent.'.length));
+      copy.payment_intent = this.expandIntent(this.paymentIntents.get(copy.payment_intent)!, inner);
+    }
+    return copy;
   }
 
   private createCustomer(body: Form, key: string | undefined): Json {

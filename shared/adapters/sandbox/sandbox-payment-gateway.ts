@@ -77,6 +77,16 @@ interface SandboxIntent {
   saveMethod: boolean;
   failureCode?: string;
   failureMessage?: string;
+  /** Paid on the sandbox's stand-in for Stripe Checkout (GET /sandbox/checkout/{id} of the local server). */
+  hosted?: SandboxHostedPage;
+}
+
+/** What the stand-in for Stripe's hosted page shows and where it sends the customer back to. */
+export interface SandboxHostedPage {
+  successUrl: string;
+  cancelUrl: string;
+  lines: { name: string; unitAmount: string; quantity: number }[];
+  expiresAt: number;
 }
 
 type JournalLine =
@@ -193,6 +203,15 @@ export class SandboxPaymentGateway implements PaymentGateway {
     const fingerprint = `payment|${req.customerRef}|${req.amount.currency}|${req.amount.toString()}|${req.methodKinds.join(',')}`;
     return this.idempotent(req.idempotencyKey, fingerprint, async () => {
       const pi = this.newIntent(req.amount, req.metadata, req.customerRef, req.methodKinds, req.saveMethod);
+      if (req.hosted) {
+        const { successUrl, cancelUrl, expiresAt, lines } = req.hosted;
+        const sum = lines.reduce((total, l) => total.plus(l.unitAmount.times(l.quantity)), Money.zero(req.amount.currency));
+        // Stripe computes the page's amount from its lines: they must add up to what is charged.
+        if (!sum.equals(req.amount)) throw new GatewayRequestError(`The page's lines add up to ${sum.format()}, not ${req.amount.format()}`, 'parameter_invalid');
+        pi.hosted = { successUrl, cancelUrl, expiresAt, lines: lines.map((l) => ({ name: l.name, unitAmount: l.unitAmount.toString(), quantity: l.quantity })) };
+        this.save(pi);
+        return { paymentRef: pi.id, url: `/sandbox/checkout/${pi.id}`, status: pi.status };
+      }
       this.save(pi);
       return { paymentRef: pi.id, clientSecret: `${pi.id}_secret_sandbox`, status: pi.status };
     });
@@ -246,6 +265,22 @@ export class SandboxPaymentGateway implements PaymentGateway {
     const onSession = paymentMethodRef === 'pm_card_authenticationRequired' ? 'pm_card_visa_3ds' : paymentMethodRef;
     await this.confirmIntent(pi, onSession, false, paymentMethodRef);
     return pi.status;
+  }
+
+  /** The stand-in hosted page of a payment: what it lists, its state, where it sends the customer. */
+  hostedPage(
+    paymentRef: string,
+  ): (SandboxHostedPage & { amount: string; currency: Currency; status: PaymentStatus; failureMessage?: string; methodKinds: PaymentMethodKind[] }) | undefined {
+    const pi = this.intents.get(paymentRef);
+    if (!pi?.hosted) return undefined;
+    return {
+      ...pi.hosted,
+      amount: pi.amount,
+      currency: pi.currency,
+      status: pi.status,
+      methodKinds: pi.methodKinds,
+      ...(pi.failureMessage ? { failureMessage: pi.failureMessage } : {}),
+    };
   }
 
   async getPayment(paymentRef: string): Promise<PaymentState | undefined> {

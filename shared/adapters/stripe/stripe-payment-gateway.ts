@@ -11,6 +11,7 @@ import {
   type CustomerRequest,
   type GatewayEvent,
   type GatewayPaymentMethod,
+  type HostedPage,
   type PaymentGateway,
   type PaymentRequest,
   type PaymentState,
@@ -162,6 +163,7 @@ export class StripePaymentGateway implements PaymentGateway {
   async createPayment(req: PaymentRequest): Promise<CreatedPayment> {
     const types = [...new Set(req.methodKinds.map(stripeMethodType))];
     if (types.length === 0) throw new GatewayRequestError('a payment needs at least one payment method kind', 'method_not_supported');
+    if (req.hosted) return this.createHostedPage(req, req.hosted, types);
     const params: Stripe.PaymentIntentCreateParams = {
       amount: req.amount.toMinorUnits(),
       currency: req.amount.currency.toLowerCase(),
@@ -180,6 +182,41 @@ export class StripePaymentGateway implements PaymentGateway {
     }
     if (!pi.client_secret) throw new GatewayRequestError(`Stripe returned PaymentIntent ${pi.id} without a client secret`, 'unexpected_response');
     return { paymentRef: pi.id, clientSecret: pi.client_secret, status: paymentStatus(pi) };
+  }
+
+  /**
+   * A Stripe Checkout Session: the customer pays on Stripe's page and comes
+   * back to the portal. The PaymentIntent it makes carries the checkout's
+   * metadata, so the usual payment_intent.* and checkout.session.* webhooks
+   * settle it; until then the payment is known by the session's id.
+   */
+  private async createHostedPage(req: PaymentRequest, page: HostedPage, types: Stripe.Checkout.SessionCreateParams.AllowedPaymentMethodType[]): Promise<CreatedPayment> {
+    const currency = req.amount.currency.toLowerCase();
+    const params: Stripe.Checkout.SessionCreateParams = {
+      mode: 'payment',
+      customer: req.customerRef,
+      line_items: page.lines.map((l) => ({ quantity: l.quantity, price_data: { currency, unit_amount: l.unitAmount.toMinorUnits(), product_data: { name: l.name } } })),
+      allowed_payment_method_types: types,
+      payment_intent_data: {
+        description: req.description,
+        metadata: req.metadata,
+        // The method paid with is saved for the nightly renewals, which switches auto-renewal on (docs/domain.md R-9).
+        ...(req.saveMethod ? { setup_future_usage: 'off_session' as const } : {}),
+      },
+      metadata: req.metadata,
+      ...(req.metadata.checkoutId ? { client_reference_id: req.metadata.checkoutId } : {}),
+      success_url: page.successUrl,
+      cancel_url: page.cancelUrl,
+      expires_at: page.expiresAt,
+    };
+    let session: Stripe.Checkout.Session;
+    try {
+      session = await this.send(() => this.stripe.checkout.sessions.create(params, { idempotencyKey: req.idempotencyKey }));
+    } catch (err) {
+      throw toGatewayError(err, 'createPayment');
+    }
+    if (!session.url) throw new GatewayRequestError(`Stripe returned Checkout Session ${session.id} without a URL`, 'unexpected_response');
+    return { paymentRef: session.id, url: session.url, status: 'requires_payment_method' };
   }
 
   async createSetup(req: SetupRequest): Promise<CreatedSetup> {
@@ -202,33 +239,35 @@ export class StripePaymentGateway implements PaymentGateway {
   }
 
   async getPayment(paymentRef: string): Promise<PaymentState | undefined> {
+    if (paymentRef.startsWith(SESSION_PREFIX)) return this.getSessionPayment(paymentRef);
     // The refunded amount lives on the charge, hence the expansion.
     const pi = await this.findPaymentIntent(paymentRef, 'getPayment', ['latest_charge']);
-    if (!pi) return undefined;
-    const currency = currencyOf(pi.currency);
-    const charge = typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
-    const failure = pi.last_payment_error;
-    const state: PaymentState = {
-      paymentRef: pi.id,
-      status: paymentStatus(pi),
-      amount: Money.fromMinorUnits(pi.amount, currency),
-      amountReceived: Money.fromMinorUnits(pi.amount_received, currency),
-      amountRefunded: Money.fromMinorUnits(charge?.amount_refunded ?? 0, currency),
-      metadata: { ...pi.metadata },
+    return pi && paymentState(pi);
+  }
+
+  /** A hosted page's payment: its PaymentIntent's state once the customer has paid (or tried), the page's before. */
+  private async getSessionPayment(sessionRef: string): Promise<PaymentState | undefined> {
+    const session = await this.findSession(sessionRef, 'getPayment', ['payment_intent.latest_charge']);
+    if (!session) return undefined;
+    const pi = session.payment_intent;
+    if (pi && typeof pi === 'object') return paymentState(pi);
+    const currency = currencyOf(session.currency ?? '');
+    const customerRef = idOf(session.customer);
+    return {
+      paymentRef: session.id,
+      // An open page has not been paid yet; an expired one never will be.
+      status: session.status === 'expired' ? 'canceled' : 'requires_payment_method',
+      amount: Money.fromMinorUnits(session.amount_total ?? 0, currency),
+      amountReceived: Money.zero(currency),
+      amountRefunded: Money.zero(currency),
+      metadata: { ...session.metadata },
+      ...(customerRef ? { customerRef } : {}),
     };
-    const customerRef = idOf(pi.customer);
-    if (customerRef) state.customerRef = customerRef;
-    const paymentMethodRef = idOf(pi.payment_method);
-    if (paymentMethodRef) state.paymentMethodRef = paymentMethodRef;
-    const failureCode = failure?.decline_code ?? failure?.code;
-    if (failureCode) state.failureCode = failureCode;
-    if (failure?.message) state.failureMessage = failure.message;
-    return state;
   }
 
   async refund(req: RefundRequest): Promise<RefundResult> {
     const params: Stripe.RefundCreateParams = {
-      payment_intent: req.paymentRef,
+      payment_intent: await this.paymentIntentOf(req.paymentRef),
       amount: req.amount.toMinorUnits(),
       metadata: req.metadata,
     };
@@ -279,6 +318,24 @@ export class StripePaymentGateway implements PaymentGateway {
     return newestFirst.reverse().map(listedEvent);
   }
 
+  /** A hosted page's PaymentIntent (refunds are made on it); a PaymentIntent id as it is. */
+  private async paymentIntentOf(paymentRef: string): Promise<string> {
+    if (!paymentRef.startsWith(SESSION_PREFIX)) return paymentRef;
+    const session = await this.findSession(paymentRef, 'refund');
+    const pi = session && idOf(session.payment_intent);
+    if (!pi) throw new GatewayRequestError(`Checkout Session ${paymentRef} has no payment to refund`, 'charge_not_refundable');
+    return pi;
+  }
+
+  private async findSession(id: string, action: string, expand?: string[]): Promise<Stripe.Checkout.Session | undefined> {
+    try {
+      return await this.send(() => this.stripe.checkout.sessions.retrieve(id, expand ? { expand } : {}));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw toGatewayError(err, action);
+    }
+  }
+
   /** undefined when Stripe does not know the id (404). */
   private async findPaymentIntent(id: string, action: string, expand?: string[]): Promise<Stripe.PaymentIntent | undefined> {
     try {
@@ -308,6 +365,31 @@ export class StripePaymentGateway implements PaymentGateway {
 }
 
 // ---- mapping Stripe's answers onto the port ----------------------------------------------------
+
+/** Stripe Checkout Session ids: a hosted page's payment is known by its session until it has a PaymentIntent. */
+const SESSION_PREFIX = 'cs_';
+
+function paymentState(pi: Stripe.PaymentIntent): PaymentState {
+  const currency = currencyOf(pi.currency);
+  const charge = typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
+  const failure = pi.last_payment_error;
+  const state: PaymentState = {
+    paymentRef: pi.id,
+    status: paymentStatus(pi),
+    amount: Money.fromMinorUnits(pi.amount, currency),
+    amountReceived: Money.fromMinorUnits(pi.amount_received, currency),
+    amountRefunded: Money.fromMinorUnits(charge?.amount_refunded ?? 0, currency),
+    metadata: { ...pi.metadata },
+  };
+  const customerRef = idOf(pi.customer);
+  if (customerRef) state.customerRef = customerRef;
+  const paymentMethodRef = idOf(pi.payment_method);
+  if (paymentMethodRef) state.paymentMethodRef = paymentMethodRef;
+  const failureCode = failure?.decline_code ?? failure?.code;
+  if (failureCode) state.failureCode = failureCode;
+  if (failure?.message) state.failureMessage = failure.message;
+  return state;
+}
 
 /** The outcome of an off-session charge as Stripe reports it in the PaymentIntent. */
 function chargeResult(pi: Stripe.PaymentIntent): ChargeResult {

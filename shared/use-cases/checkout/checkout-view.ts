@@ -16,8 +16,8 @@ export interface CheckoutView {
   balanceUsed: string;
   amountDue: string;
   method: CheckoutMethod;
-  /** For Stripe.js: confirm this PaymentIntent in the browser. */
-  payment?: { provider: 'stripe'; paymentRef: string; clientSecret: string };
+  /** For Stripe.js: confirm this PaymentIntent in the browser; or send the customer to the hosted page's `url`. */
+  payment?: { provider: 'stripe'; paymentRef: string; clientSecret?: string; url?: string };
   /** Bank transfer: the pro-forma to pay against, and the reference to quote. */
   proformaNumber?: string;
   paymentReference?: string;
@@ -43,8 +43,15 @@ export function viewOf(c: Checkout, products?: Map<string, Product>, today?: str
     balanceUsed: c.balancePart,
     amountDue: c.chargePart,
     method: c.method,
-    ...(c.paymentRef && c.clientSecret && c.status === 'awaiting_payment'
-      ? { payment: { provider: 'stripe' as const, paymentRef: c.paymentRef, clientSecret: c.clientSecret } }
+    ...(c.paymentRef && (c.clientSecret || c.paymentUrl) && c.status === 'awaiting_payment'
+      ? {
+          payment: {
+            provider: 'stripe' as const,
+            paymentRef: c.paymentRef,
+            ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}),
+            ...(c.paymentUrl ? { url: c.paymentUrl } : {}),
+          },
+        }
       : {}),
     ...(c.proformaNumber ? { proformaNumber: c.proformaNumber } : {}),
     ...(c.paymentReference ? { paymentReference: c.paymentReference } : {}),

@@ -25,7 +25,7 @@ import { priceInvoice } from '../../domain/pricing.ts';
 import { assertAllowedPeriod, assertWithinLongestPeriod, renewalAttemptId, type Product } from '../../domain/product.ts';
 import { vatTreatment } from '../../domain/vat.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
-import { GatewayRequestError } from '../../ports/payment-gateway.ts';
+import { GatewayRequestError, type HostedPage } from '../../ports/payment-gateway.ts';
 import { TOP_UP_MIN } from '../../domain/top-up.ts';
 import { authoriseBilling, type Actor } from '../actor.ts';
 import { loadOrg, retryOnConflict, typeOf } from '../renewal-deps.ts';
@@ -38,6 +38,24 @@ import { assertNotInOpenCheckout } from './open-checkout.ts';
 import { balanceMove, checkoutEmail, issueCheckoutInvoice, periodFor, renewCheckoutProducts, vatOf } from './fulfil-checkout.ts';
 
 export const requestId = z.string().trim().min(8, 'must be at least 8 characters (use a UUID)').max(100);
+
+/**
+ * Where the provider's hosted payment page sends the customer back (the
+ * portal): https, or http on this machine for the local portal. Without it the
+ * front end confirms the payment itself with the client secret.
+ */
+export const returnUrl = z
+  .string()
+  .max(500)
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname));
+    } catch {
+      return false;
+    }
+  }, 'must be an https URL (or http on 127.0.0.1 or localhost)')
+  .optional();
 
 export const CheckoutInput = z
   .object({
@@ -53,6 +71,7 @@ export const CheckoutInput = z
     method: z.enum(CHECKOUT_METHODS, { message: `must be one of ${CHECKOUT_METHODS.join(', ')}` }),
     useBalance: z.boolean().default(true),
     saveMethod: z.boolean().default(true),
+    returnUrl,
     requestId,
   })
   // A misspelt field (usebalance) must be refused, not silently ignored with its default applied.
@@ -113,6 +132,7 @@ export interface Priced {
   vat: Checkout['vat'];
   discountPercent?: string;
   products?: Map<string, Product>;
+  returnUrl?: string;
 }
 
 async function priceSelection(
@@ -185,6 +205,7 @@ async function priceSelection(
     vat: { kind: vat.kind, rate: vat.rate.toString(), country: vat.country, ...(vat.mention ? { mention: vat.mention } : {}) },
     ...discount,
     products,
+    ...(input.returnUrl ? { returnUrl: input.returnUrl } : {}),
   };
 }
 
@@ -240,6 +261,7 @@ export async function begin(
       // Nothing left for a method: the balance pays it all, whatever was chosen.
       method: chargePart.isZero() ? 'balance' : p.method,
       saveMethod: p.saveMethod,
+      ...(p.returnUrl ? { returnUrl: p.returnUrl } : {}),
       status: 'awaiting_payment',
       version: 1,
     };
@@ -309,7 +331,13 @@ async function attachProviderPayment(deps: CheckoutDeps, checkout: Checkout, org
   return retryOnConflict(async () => {
     const current = (await deps.store.getCheckout(checkout.orgId, checkout.id))!;
     if (current.paymentRef) return viewOf(current, products, deps.clock.today());
-    const next: Checkout = { ...current, paymentRef: created.paymentRef, clientSecret: created.clientSecret, version: current.version + 1 };
+    const next: Checkout = {
+      ...current,
+      paymentRef: created.paymentRef,
+      ...(created.clientSecret ? { clientSecret: created.clientSecret } : {}),
+      ...(created.url ? { paymentUrl: created.url } : {}),
+      version: current.version + 1,
+    };
     await deps.store.commit([{ type: 'checkout', checkout: next, expected: { version: current.version, status: current.status } }]);
     return viewOf(next, products, deps.clock.today());
   });
@@ -326,7 +354,41 @@ async function createProviderPayment(deps: CheckoutDeps, checkout: Checkout, org
     idempotencyKey: `checkout/${checkout.id}`,
     description: checkout.purpose === 'top-up' ? `Prepaid balance top-up for ${org.name}` : `Renewal of ${checkout.items.length} product(s) for ${org.name}`,
     metadata: { orgId: org.id, checkoutId: checkout.id, purpose: checkout.purpose },
+    ...(checkout.returnUrl ? { hosted: hostedPage(checkout, checkout.returnUrl, deps.clock.now()) } : {}),
   });
+}
+
+/** A hosted page stays open a day at most (Stripe's limit): less than the checkout's own expiry. */
+const HOSTED_PAGE_SECONDS = 23 * 3600;
+
+/**
+ * What the hosted page lists: the products at their net price and the VAT,
+ * whose sum is the total to the cent. With a part paid from the balance the
+ * page cannot show a negative line, so it shows the one amount left to pay.
+ */
+function hostedPage(checkout: Checkout, back: string, now: string): HostedPage {
+  const currency = checkout.currency;
+  const withCheckout = (outcome: string) => {
+    const u = new URL(back);
+    u.searchParams.set('checkout', checkout.id);
+    u.searchParams.set('outcome', outcome);
+    return u.toString();
+  };
+  const charge = Money.of(checkout.chargePart, currency);
+  const vat = Money.of(checkout.totalVat, currency);
+  const net = checkout.items.map((i) => ({ name: `${i.productName} (${i.periodMonths} months)`, unitAmount: Money.of(i.unitPrice, currency), quantity: i.quantity }));
+  const itemised = checkout.purpose === 'renewal' && Money.of(checkout.balancePart, currency).isZero() && !checkout.discountPercent;
+  const lines = itemised
+    ? [...net, ...(vat.isPositive() ? [{ name: `VAT ${checkout.vat.rate} %`, unitAmount: vat, quantity: 1 }] : [])]
+    : [
+        {
+          name:
+            checkout.purpose === 'top-up' ? 'Prepaid balance top-up' : `${checkout.items.length} product(s), after ${checkout.balancePart} ${currency} from the prepaid balance`,
+          unitAmount: charge,
+          quantity: 1,
+        },
+      ];
+  return { successUrl: withCheckout('success'), cancelUrl: withCheckout('cancel'), lines, expiresAt: Math.floor(Date.parse(now) / 1000) + HOSTED_PAGE_SECONDS };
 }
 
 /** A method the provider does not offer is refused before anything is written or held. */

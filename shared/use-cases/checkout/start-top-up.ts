@@ -6,12 +6,13 @@ import { authoriseBilling, type Actor } from '../actor.ts';
 import { parseInput } from '../validation.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
 import type { CheckoutView } from './checkout-view.ts';
-import { begin, fingerprint, requestId } from './start-checkout.ts';
+import { begin, fingerprint, requestId, returnUrl } from './start-checkout.ts';
 
 export const TopUpCheckoutInput = z
   .object({
     amount: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a positive amount with at most 2 decimals, such as 50 or 12.50'),
     method: z.enum(['card', 'postfinance', 'iban'], { message: 'must be card, postfinance or iban' }),
+    returnUrl,
     requestId,
   })
   .strict();
@@ -35,6 +36,7 @@ export async function startTopUp(deps: CheckoutDeps, orgId: string, raw: unknown
       totalVat: Money.zero(org.currency),
       total: amount,
       vat: { kind: 'none', rate: '0', country: org.country },
+      ...(input.returnUrl ? { returnUrl: input.returnUrl } : {}),
     };
   });
 }
