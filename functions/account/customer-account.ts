@@ -9,7 +9,9 @@ import {
   MethodSetupInput,
   removeSavedMethod,
   startMethodSetup,
+  whoAmI,
 } from '../../shared/use-cases/customer-account.ts';
+import { QuoteInput, quoteCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { switchAutoRenew } from '../../shared/use-cases/manage-products.ts';
 import { confirmTermination, requestTermination, TerminationConfirmation, TerminationRequestInput, withdrawTermination } from '../../shared/use-cases/terminate-product.ts';
 import { parseInput } from '../../shared/use-cases/validation.ts';
@@ -20,6 +22,8 @@ import {
   AutoRenewResponse,
   BalanceResponse,
   InvoiceListResponse,
+  MeResponse,
+  QuoteResponse,
   PaymentMethodListResponse,
   MethodSetupResponse,
   PendingOrdersResponse,
@@ -36,12 +40,33 @@ import type { RouteContract } from '../http/route-contract.ts';
  * function serves these routes (each a thin call of its use case); the
  * rights are the use cases' (docs/domain.md R-2).
  */
-type AccountDeps = Pick<CheckoutDeps, 'store' | 'clock' | 'catalogue' | 'ids' | 'rateLimiter' | 'gateway'>;
+type AccountDeps = CheckoutDeps;
 
 const orgParams = z.object({ orgId: resourceId });
 const AutoRenewBody = z.object({ on: z.boolean(), paymentMethodId: resourceId.optional() }).strict();
 
 export const CUSTOMER_ACCOUNT_CONTRACTS = {
+  'GET /v1/me': {
+    summary: 'The signed-in user: their organisations, with the role and rights they have in each',
+    description: "For a front end's menus: the organisations the user belongs to, and the clients of a partner they belong to (docs/domain.md R-2, R-5).",
+    tag: 'account',
+    access: 'user',
+    status: 200,
+    response: { json: MeResponse, description: 'The user and their organisations' },
+    errors: [401],
+  },
+  'POST /v1/orgs/{orgId}/checkout/quote': {
+    summary: 'Price a selection as the checkout would, without starting it',
+    description:
+      'The same periods, VAT, partner discount and balance split as `POST /v1/orgs/{orgId}/checkout`, refused for the same reasons (a product in another checkout, a period its type does not allow); nothing is written.',
+    tag: 'checkout',
+    access: 'user',
+    params: orgParams,
+    request: { json: QuoteInput },
+    status: 200,
+    response: { json: QuoteResponse, description: 'What the selection costs now' },
+    errors: [400, 403, 404, 409, 422],
+  },
   'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': {
     summary: "Switch one product's automatic renewal on or off",
     description:
@@ -166,6 +191,8 @@ const c = CUSTOMER_ACCOUNT_CONTRACTS;
 export function makeCustomerAccountHandlers(deps: AccountDeps, logger?: Logger): Record<Key, ApiLambda> {
   const base = { auth: true as const, logger, rateLimiter: deps.rateLimiter };
   return {
+    'GET /v1/me': apiHandler(base, ({ actor }) => whoAmI(deps, actor)),
+    'POST /v1/orgs/{orgId}/checkout/quote': apiHandler({ ...base, params: orgParams, body: 'json' }, ({ actor, params, body }) => quoteCheckout(deps, params.orgId, body, actor)),
     'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': apiHandler(
       { ...base, params: c['PUT /v1/orgs/{orgId}/products/{productId}/auto-renew'].params, body: 'json' },
       ({ actor, params, body }) => switchAutoRenew(deps, params.orgId, { ...parseInput(AutoRenewBody, body), productId: params.productId }, actor),

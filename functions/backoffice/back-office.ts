@@ -42,6 +42,7 @@ import {
 import { routeDispatcher } from '../http/route-dispatcher.ts';
 import type { RouteContract } from '../http/route-contract.ts';
 import { storeAuditTrail } from './store-audit-trail.ts';
+import { makeFinanceConsoleHandlers } from '../finance/finance-console.ts';
 
 /** The OAuth 2 scope of the provider's own systems (a client-credentials token); customers' tokens never carry it. */
 export const BACK_OFFICE_SCOPE = 'billing:backoffice';
@@ -295,4 +296,5 @@ function productView(p: Product) {
   };
 }
 
-export const handler = routeDispatcher(awsCheckoutDeps, makeBackOfficeHandlers);
+/** The back-office and the finance console's routes: one function, the same grants. */
+export const handler = routeDispatcher(awsCheckoutDeps, (deps) => ({ ...makeBackOfficeHandlers(deps), ...makeFinanceConsoleHandlers(deps) }));

@@ -62,6 +62,7 @@ const ERROR_TEXT: Record<number, string> = {
   403: 'The token does not allow this (role, organisation or scope)',
   404: 'Not found (or not visible to this caller)',
   409: 'A conflict with the current state (an id taken, a method in use, a key reused)',
+  413: 'The body is larger than this route takes',
   415: 'The body is not in a format this route reads',
   422: 'Refused by a business rule (the message gives the rule)',
   429: 'Over the rate limit: retry after the `Retry-After` seconds',

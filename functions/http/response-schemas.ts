@@ -93,6 +93,44 @@ export const CheckoutResponse = named(
   }),
 );
 
+export const QuoteResponse = named(
+  'Quote',
+  z.object({
+    currency,
+    items: z.array(CheckoutItemSchema),
+    totalNet: amount,
+    totalVat: amount,
+    total: amount,
+    vatRate: amount.describe('Percent, such as "8.1"'),
+    vatMention: z.string().optional(),
+    balance: amount,
+    balanceUsed: amount,
+    amountDue: amount,
+  }),
+);
+
+const RoleSchema = z.enum(['legal-owner', 'administrator', 'collaborator', 'external']);
+export const MeResponse = named(
+  'Me',
+  z.object({
+    userId: z.string(),
+    finance: z.boolean(),
+    organisations: z.array(
+      z.object({
+        orgId: z.string(),
+        name: z.string(),
+        currency,
+        country: z.string(),
+        language: z.enum(LANGUAGES),
+        role: RoleSchema,
+        billingRights: z.boolean(),
+        wholeOrganisation: z.boolean(),
+        viaPartner: z.string().optional(),
+      }),
+    ),
+  }),
+);
+
 export const WebhookAck = named('WebhookAck', z.object({ received: z.literal(true) }));
 
 const CurrencyTotals = z.object({ net: amount, vat: amount, gross: amount, paid: z.record(z.string(), amount) });
@@ -206,7 +244,7 @@ export const PendingOrdersResponse = named(
   }),
 );
 
-const Role = z.enum(['legal-owner', 'administrator', 'collaborator', 'external']);
+const Role = RoleSchema;
 export const OrganisationResponse = named(
   'Organisation',
   z.object({
@@ -308,4 +346,69 @@ export const AuditResponse = named(
       }),
     ),
   }),
+);
+
+const CreditOutcome = z.enum([
+  'settled',
+  'partial',
+  'overpaid',
+  'credited-to-balance',
+  'unmatched',
+  'wrong-currency',
+  'unreadable',
+  'conflicting',
+  'reversed',
+  'reversal-unmatched',
+]);
+export const BankImportResponse = named(
+  'BankImport',
+  z.object({
+    statementId: z.string(),
+    alreadyImported: z.boolean().describe('This very file was imported before: nothing was settled again'),
+    credits: z.array(
+      z.object({
+        id: z.string(),
+        amount,
+        currency: z.string(),
+        outcome: CreditOutcome,
+        documentNumber: z.string().optional(),
+        note: z.string().optional(),
+        reference: z.string().optional(),
+        duplicate: z.boolean(),
+      }),
+    ),
+    settled: z.record(z.string(), amount).describe('Per currency'),
+    toReview: z.number().int(),
+    entries: z.object({ credits: z.number().int(), reversals: z.number().int(), unreadable: z.number().int(), ignored: z.number().int() }),
+  }),
+);
+
+export const BankCreditListResponse = named(
+  'BankCreditList',
+  z.object({
+    credits: z.array(
+      z
+        .object({
+          id: z.string(),
+          statementId: z.string(),
+          amount,
+          currency: z.string(),
+          bookingDate: isoDate.optional(),
+          reference: z.string().optional(),
+          message: z.string().optional(),
+          debtorName: z.string().optional(),
+          outcome: CreditOutcome,
+          account: z.string().optional(),
+          documentNumber: z.string().optional(),
+          note: z.string().optional(),
+          importedAt: instant.optional(),
+        })
+        .loose(),
+    ),
+  }),
+);
+
+export const HeldOrdersResponse = named(
+  'HeldOrders',
+  z.object({ orders: z.array(z.object({ orgId: z.string(), orgName: z.string(), heldSince: isoDate, checkout: CheckoutResponse })) }),
 );

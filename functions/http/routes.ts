@@ -4,6 +4,7 @@ import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts
 import { CUSTOMER_ACCOUNT_CONTRACTS, makeCustomerAccountHandlers } from '../account/customer-account.ts';
 import { BACK_OFFICE_CONTRACTS, makeBackOfficeHandlers } from '../backoffice/back-office.ts';
 import { getExportContract, makeGetExportHandler } from '../finance/get-export.ts';
+import { FINANCE_CONSOLE_CONTRACTS, makeFinanceConsoleHandlers } from '../finance/finance-console.ts';
 import { makeRequestExportHandler, requestExportContract } from '../finance/request-export.ts';
 import { invoicePdfContract, makeInvoicePdfHandler } from '../finance/invoice-pdf.ts';
 import { makeStartTopUpHandler, startTopUpContract } from '../balance/start-top-up.ts';
@@ -55,6 +56,7 @@ export const ROUTES: readonly ApiRoute[] = [
   route('GET /v1/exports/{exportId}', getExportContract, makeGetExportHandler),
   ...grouped(CUSTOMER_ACCOUNT_CONTRACTS, makeCustomerAccountHandlers),
   ...grouped(BACK_OFFICE_CONTRACTS, makeBackOfficeHandlers),
+  ...grouped(FINANCE_CONSOLE_CONTRACTS, makeFinanceConsoleHandlers),
   route('GET /v1/openapi.json', openApiContract, () => makeOpenApiHandler()),
 ];
 

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { CUSTOMER_ACCOUNT_CONTRACTS } from '../../functions/account/customer-account.ts';
 import { BACK_OFFICE_CONTRACTS } from '../../functions/backoffice/back-office.ts';
+import { FINANCE_CONSOLE_CONTRACTS } from '../../functions/finance/finance-console.ts';
 
 /* The stateless stack's settings: concurrency caps, schedules, alarm thresholds and the HTTP handlers' modules. */
 
@@ -74,6 +75,8 @@ export const HTTP_HANDLERS: Readonly<Record<string, { id: string; entry: string 
   'GET /v1/exports/{exportId}': { id: 'GetExport', entry: 'functions/finance/get-export.ts' },
   ...allRoutesOf(CUSTOMER_ACCOUNT_CONTRACTS, 'CustomerAccount', 'functions/account/customer-account.ts'),
   ...allRoutesOf(BACK_OFFICE_CONTRACTS, 'BackOffice', 'functions/backoffice/back-office.ts'),
+  // The finance console's routes share the back-office's function (functions/backoffice/back-office.ts dispatches them).
+  ...allRoutesOf(FINANCE_CONSOLE_CONTRACTS, 'BackOffice', 'functions/backoffice/back-office.ts'),
   'GET /v1/openapi.json': { id: 'OpenApi', entry: 'functions/http/openapi.ts' },
 };
 

@@ -46,6 +46,8 @@ export interface OrganisationReads {
   listPartnerClients(partnerId: string): Promise<string[]>;
   getMember(orgId: string, userId: string): Promise<Member | undefined>;
   listMembers(orgId: string): Promise<Member[]>;
+  /** The organisations a user is a member of (not those reached as a partner), by organisation id. */
+  listMembershipsOf(userId: string): Promise<string[]>;
   getPaymentMethod(orgId: string, id: string): Promise<SavedPaymentMethod | undefined>;
   /** Which organisation saved a provider method (webhooks about a method name no organisation). */
   findPaymentMethodByRef(gatewayRef: string): Promise<SavedPaymentMethod | undefined>;

@@ -4,7 +4,7 @@ import { isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Checkout } from '../domain/checkout.ts';
 import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import type { Invoice } from '../domain/invoice.ts';
-import { canSeeProduct, seesWholeOrganisation, type Member } from '../domain/organisation.ts';
+import { canSeeProduct, hasBillingRights, seesWholeOrganisation, type Language, type Member, type Organisation } from '../domain/organisation.ts';
 import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import type { LedgerEntry } from '../domain/records.ts';
 import type { CheckoutReads, DocumentReads, OrganisationReads, PaymentReads, ProductReads } from '../ports/billing-store.ts';
@@ -249,4 +249,69 @@ export async function startMethodSetup(
     throw err;
   }
   return { provider: 'stripe', setupRef: created.setupRef, clientSecret: created.clientSecret, kind: input.kind };
+}
+
+/** One organisation the signed-in user may open, with what they may do there. */
+export interface Membership {
+  orgId: string;
+  name: string;
+  currency: string;
+  country: string;
+  language: Language;
+  role: Member['role'];
+  /** Pay, switch auto-renewal, top up, read invoices (docs/domain.md R-2). */
+  billingRights: boolean;
+  /** Every product, or only those given to them. */
+  wholeOrganisation: boolean;
+  /** Reached as the organisation's partner, not as its member. */
+  viaPartner?: string;
+}
+
+export interface WhoAmI {
+  userId: string;
+  /** Finance staff (scope billing:finance): exports of every organisation. */
+  finance: boolean;
+  organisations: Membership[];
+}
+
+/**
+ * Who the token's user is, for a front end to build its menus: the
+ * organisations they belong to, and those a partner they belong to manages,
+ * each with the rights the use cases will apply anyway.
+ */
+export async function whoAmI(deps: { store: OrganisationReads }, actor: Actor): Promise<WhoAmI> {
+  if (actor.kind !== 'user') throw new ForbiddenError('Only a signed-in user has organisations');
+  const out: Membership[] = [];
+  const seen = new Set<string>();
+  const add = (org: Organisation, member: Member, viaPartner?: string) => {
+    if (seen.has(org.id)) return;
+    seen.add(org.id);
+    out.push({
+      orgId: org.id,
+      name: org.name,
+      currency: org.currency,
+      country: org.country,
+      language: org.language ?? 'fr',
+      role: member.role,
+      billingRights: hasBillingRights(member),
+      wholeOrganisation: seesWholeOrganisation(member),
+      ...(viaPartner ? { viaPartner } : {}),
+    });
+  };
+  const ids = await deps.store.listMembershipsOf(actor.userId);
+  const direct: { org: Organisation; member: Member }[] = [];
+  for (const id of ids) {
+    const [org, member] = await Promise.all([deps.store.getOrganisation(id), deps.store.getMember(id, actor.userId)]);
+    if (org && member) direct.push({ org, member });
+  }
+  for (const { org, member } of direct) add(org, member);
+  // A partner's user with billing rights acts on its clients as their administrator.
+  for (const { org, member } of direct) {
+    if (!hasBillingRights(member)) continue;
+    for (const clientId of await deps.store.listPartnerClients(org.id)) {
+      const client = await deps.store.getOrganisation(clientId);
+      if (client) add(client, { ...member, orgId: client.id, role: 'administrator', billingRights: true, productIds: [] }, org.id);
+    }
+  }
+  return { userId: actor.userId, finance: actor.finance === true, organisations: out };
 }

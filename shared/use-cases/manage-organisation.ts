@@ -130,8 +130,9 @@ function memberEmail(org: Organisation, member: Member, change: 'granted' | 'rem
   return {
     type: 'email',
     email: {
-      // One e-mail per change of access: the same change saved twice in one instant tells once.
-      id: `member#${member.userId}#${change}#${now}`,
+      // One e-mail per change of access: the same change saved twice in one instant tells once; the same
+      // user let into two organisations at once gets both.
+      id: `member#${org.id}#${member.userId}#${change}#${now}`,
       date: clock.today(),
       orgId: org.id,
       to: [member.email],

@@ -125,6 +125,7 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       ]);
       expect(await s.getMember('a', 'bob')).toBeUndefined();
       expect(await s.listMembers('a')).toEqual([]);
+      expect(await s.listMembershipsOf('bob')).toEqual([]);
       expect(await s.getPaymentMethod('a', 'pm-1')).toBeUndefined();
       expect(await s.findPaymentMethodByRef('pm_card_visa')).toBeUndefined();
       expect(await conflict(s, [{ type: 'memberRemoved', orgId: 'a', userId: 'bob' }])).toEqual(['memberRemoved']);
@@ -419,6 +420,11 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
         { type: 'member', member: member('amy') },
       ]);
       expect((await s.listMembers('a')).map((m) => m.userId)).toEqual(['amy', 'zed']);
+      await s.commit([{ type: 'organisation', org: org('b'), isNew: true }]);
+      await s.commit([{ type: 'member', member: { ...member('amy'), orgId: 'b', role: 'collaborator' as const } }]);
+      expect(await s.listMembershipsOf('amy')).toEqual(['a', 'b']);
+      expect(await s.listMembershipsOf('zed')).toEqual(['a']);
+      expect(await s.listMembershipsOf('nobody')).toEqual([]);
       expect((await s.getMember('a', 'amy'))?.email).toBe('amy@a.ch');
       const method = { id: 'pm-pm_card_visa', orgId: 'a', kind: 'card' as const, label: 'Visa', gatewayRef: 'pm_card_visa', createdAt: '' };
       await s.commit([{ type: 'paymentMethod', method }]);

@@ -562,6 +562,8 @@ describe('StatelessStack HTTP API', () => {
     'GET /v1/orgs/{orgId}/invoices/{file}': 'InvoicePdf',
     'POST /v1/exports': 'RequestExport',
     'GET /v1/exports/{exportId}': 'GetExport',
+    'GET /v1/me': 'CustomerAccount',
+    'POST /v1/orgs/{orgId}/checkout/quote': 'CustomerAccount',
     'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': 'CustomerAccount',
     'PUT /v1/orgs/{orgId}/auto-renew': 'CustomerAccount',
     'GET /v1/orgs/{orgId}/invoices': 'CustomerAccount',
@@ -589,6 +591,11 @@ describe('StatelessStack HTTP API', () => {
     'PUT /v1/admin/orgs/{orgId}/partner': 'BackOffice',
     'PUT /v1/admin/orgs/{orgId}/partner-link': 'BackOffice',
     'GET /v1/admin/audit': 'BackOffice',
+    'POST /v1/finance/bank-statements': 'BackOffice',
+    'GET /v1/finance/bank-credits': 'BackOffice',
+    'GET /v1/finance/held-orders': 'BackOffice',
+    'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/release': 'BackOffice',
+    'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/cancel': 'BackOffice',
     'GET /v1/openapi.json': 'OpenApi',
   };
 
@@ -632,12 +639,13 @@ describe('StatelessStack HTTP API', () => {
     ).toEqual(['GET /v1/openapi.json', 'POST /v1/orgs/{orgId}/products/{productId}/termination/confirm', 'POST /v1/webhooks/stripe']);
   });
 
-  it('asks API Gateway for the billing:backoffice scope on every /v1/admin route, and on no other', () => {
+  it('asks API Gateway for the billing:backoffice scope on every /v1/admin route, billing:finance on every /v1/finance route, and on no other', () => {
     for (const route of routes()) {
-      const admin = (route.RouteKey as string).split(' ')[1]!.startsWith('/v1/admin/');
-      expect([route.RouteKey, route.AuthorizationScopes]).toEqual([route.RouteKey, admin ? ['billing:backoffice'] : undefined]);
+      const path = (route.RouteKey as string).split(' ')[1]!;
+      const scope = path.startsWith('/v1/admin/') ? ['billing:backoffice'] : path.startsWith('/v1/finance/') ? ['billing:finance'] : undefined;
+      expect([route.RouteKey, route.AuthorizationScopes]).toEqual([route.RouteKey, scope]);
     }
-    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(16);
+    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(16 + 5);
   });
 
   it('integrates each function once, however many routes it serves', () => {

@@ -140,4 +140,18 @@ describe('organisations and products', () => {
     await expect(createOrganisation(rt.deps, { ...base, id: 'dup' })).rejects.toMatchObject({ status: 409 });
     await rt.close();
   });
+
+  it('gives one user access to two organisations in the same instant (each grant has its own e-mail)', async () => {
+    // Before: the access e-mail was known by user, change and instant only, so the second grant
+    // (another organisation, same instant) collided with the first and was refused as a concurrent write.
+    const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
+    await anOrg(rt, { id: 'first' });
+    await anOrg(rt, { id: 'second' });
+    const carla = { userId: 'carla', email: 'carla@example.ch', name: 'Carla', role: 'administrator', billingRights: true, productIds: [] };
+    await setMember(rt.deps, { kind: 'system' }, 'first', carla);
+    await setMember(rt.deps, { kind: 'system' }, 'second', carla);
+    expect((await rt.store.getMember('second', 'carla'))?.role).toBe('administrator');
+    expect(await rt.store.listMembershipsOf('carla')).toEqual(['first', 'second']);
+    await rt.close();
+  });
 });

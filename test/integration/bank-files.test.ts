@@ -5,6 +5,7 @@ import { drainQueues } from '../../functions/local-runtime.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { camt, ntry, tx } from '../support/camt-builder.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 // Bank files as a bank writes them (camt.054.001.08 and .02, written out by hand
@@ -13,33 +14,8 @@ import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-sta
 // a year is CHF 13.00 + 8.1 % VAT = 14.05.
 const db = useDynamoDbLocal();
 const owner = (orgId: string): Actor => ({ kind: 'user', userId: `owner-${orgId}` });
-const QR_IBAN = 'CH4431999123000889012';
 
 type Rt = Awaited<ReturnType<typeof runtime>>;
-
-const tx = (o: { ref?: string; amount?: string; qrr?: string; rtr?: string; cd?: string }) =>
-  `<TxDtls>${o.ref ? `<Refs><AcctSvcrRef>${o.ref}</AcctSvcrRef></Refs>` : ''}${o.amount ? `<Amt Ccy="CHF">${o.amount}</Amt>` : ''}${o.cd ? `<CdtDbtInd>${o.cd}</CdtDbtInd>` : ''}` +
-  `<RltdPties><CdtrAcct><Id><IBAN>${QR_IBAN}</IBAN></Id></CdtrAcct></RltdPties>` +
-  (o.qrr ? `<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>QRR</Prtry></CdOrPrtry></Tp><Ref>${o.qrr}</Ref></CdtrRefInf></Strd></RmtInf>` : '') +
-  (o.rtr ? `<RtrInf><Rsn><Cd>${o.rtr}</Cd></Rsn></RtrInf>` : '') +
-  '</TxDtls>';
-
-const ntry = (o: { ref: string; amount: string; cd?: string; reversal?: boolean; date?: string; txs: string[]; sts?: string }) =>
-  `<Ntry><Amt Ccy="CHF">${o.amount}</Amt><CdtDbtInd>${o.cd ?? 'CRDT'}</CdtDbtInd>${o.reversal ? '<RvslInd>true</RvslInd>' : ''}` +
-  `<Sts>${o.sts ?? '<Cd>BOOK</Cd>'}</Sts><BookgDt><Dt>${o.date ?? '2026-12-14'}</Dt></BookgDt><AcctSvcrRef>${o.ref}</AcctSvcrRef>` +
-  `<NtryDtls>${o.txs.join('')}</NtryDtls></Ntry>`;
-
-function camt(msgId: string, entries: string[], version = '08'): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.${version}">
-  <BkToCstmrDbtCdtNtfctn>
-    <GrpHdr><MsgId>${msgId}</MsgId><CreDtTm>2026-12-14T18:00:00+01:00</CreDtTm></GrpHdr>
-    <Ntfctn><Id>${msgId}-N1</Id><Acct><Id><IBAN>${QR_IBAN}</IBAN></Id></Acct>
-      ${entries.join('\n      ')}
-    </Ntfctn>
-  </BkToCstmrDbtCdtNtfctn>
-</Document>`;
-}
 
 /** Drops files in "the bucket" and runs the import function on each, as S3's notification does. */
 function bucket(rt: Rt) {

@@ -39,7 +39,8 @@ export interface HttpStack {
   home: string;
   /** The test clock's instant in Unix seconds: what signatures are stamped with. */
   nowSeconds(): number;
-  tokenFor(userId: string): Promise<string>;
+  /** A token for the user; `scope` as the OAuth 2 provider grants it (billing:finance for finance staff). */
+  tokenFor(userId: string, scope?: string): Promise<string>;
   call(method: string, path: string, opts?: CallOptions): Promise<HttpAnswer>;
   /** POSTs a webhook as Stripe does; the signature defaults to a valid one for the clock's instant. */
   postWebhook(payload: string, signature?: string | null): Promise<HttpAnswer>;
@@ -102,7 +103,7 @@ export async function startHttpStack(endpoint: string, today: IsoDate): Promise<
     server,
     home,
     nowSeconds,
-    tokenFor: (userId) => signLocalToken(home, { userId, ttlSeconds: 600 }),
+    tokenFor: (userId, scope) => signLocalToken(home, { userId, ttlSeconds: 600, ...(scope ? { scope } : {}) }),
     call,
     postWebhook: (payload, signature) =>
       call('POST', '/v1/webhooks/stripe', {

@@ -476,6 +476,10 @@ export class DynamoDbBillingStore implements BillingStore {
   listMembers(orgId: string) {
     return this.byPrefix<Member>(`ORG#${orgId}`, 'MEMBER#');
   }
+  async listMembershipsOf(userId: string): Promise<string[]> {
+    const rows = await this.byPrefix<{ orgId: string }>(`USER#${userId}`, 'ORG#');
+    return rows.map((r) => r.orgId);
+  }
   getPaymentMethod(orgId: string, id: string) {
     return this.get<SavedPaymentMethod>(keys.paymentMethod(orgId, id));
   }

@@ -293,6 +293,12 @@ export class InMemoryBillingStore implements BillingStore {
   async listMembers(orgId: string) {
     return this.inOrg(this.members, orgId, (m) => m.userId);
   }
+  async listMembershipsOf(userId: string) {
+    return [...this.members.values()]
+      .filter((m) => m.userId === userId)
+      .map((m) => m.orgId)
+      .sort();
+  }
   async getPaymentMethod(orgId: string, id: string) {
     return out(this.methods.get(key(orgId, id)));
   }

@@ -316,6 +316,7 @@ async function readPayment(deps: CheckoutDeps, paymentRef: string): Promise<Paym
 
 const refundReasons: Record<string, string> = {
   security_hold_expired: `The order was held for an identity check that was not completed within ${SECURITY_HOLD_DAYS} days`,
+  identity_check_failed: 'The order was held for an identity check, which did not succeed',
   product_terminated: 'A product of the order was terminated before the payment arrived',
   checkout_expired: 'The payment arrived after the checkout had expired',
   refunded_by_provider: 'The payment was refunded at the payment provider',
@@ -365,6 +366,21 @@ export function releaseHold(deps: CheckoutDeps, orgId: string, checkoutId: strin
     await deps.store.commit(changes);
     if (commands.length > 0) await deps.lifecycleQueue.send(commands.map((c) => ({ date: c.date, commandId: c.id })));
     return next;
+  });
+}
+
+/**
+ * After an identity check that failed: the held order is cancelled and its
+ * money given back in full (the card refunded, the balance part returned,
+ * the invoice credited), as when the hold runs out (docs/domain.md R-34).
+ */
+export function cancelHold(deps: CheckoutDeps, orgId: string, checkoutId: string): Promise<Checkout> {
+  return retryOnConflict(async () => {
+    const checkout = await deps.store.getCheckout(orgId, checkoutId);
+    if (!checkout) throw new NotFoundError(`Checkout ${checkoutId} not found`, 'checkout_not_found');
+    if (checkout.status !== 'held') throw new BusinessRuleError(`Checkout ${checkoutId} is ${checkout.status}, not held`, 'checkout_not_held');
+    await refundCheckout(deps, checkout, 'identity_check_failed');
+    return (await deps.store.getCheckout(orgId, checkoutId)) ?? checkout;
   });
 }
 

@@ -472,3 +472,55 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
   proforma.paymentReference = paymentReferenceFor(seller, proforma);
   return proforma;
 }
+
+export const QuoteInput = z
+  .object({
+    items: CheckoutInput.shape.items,
+    method: CheckoutInput.shape.method.default('iban'),
+    useBalance: z.boolean().default(true),
+  })
+  .strict();
+
+export interface Quote {
+  currency: string;
+  items: CheckoutItem[];
+  totalNet: string;
+  totalVat: string;
+  total: string;
+  vatRate: string;
+  vatMention?: string;
+  /** The prepaid balance now, what of it this selection would use, and what is left to pay by the method. */
+  balance: string;
+  balanceUsed: string;
+  amountDue: string;
+}
+
+/**
+ * What a selection would cost if paid now, priced exactly as the checkout
+ * will price it (periods, VAT of the buyer on this day, partner discount,
+ * balance first), and refused for the same reasons; nothing is written. The
+ * payments page shows it as the customer ticks products.
+ */
+export async function quoteCheckout(deps: CheckoutDeps, orgId: string, raw: unknown, actor: Actor): Promise<Quote> {
+  const input = parseInput(QuoteInput, raw);
+  await authoriseBilling(deps.store, actor, orgId);
+  for (const item of input.items) await authoriseBilling(deps.store, actor, orgId, item.productId);
+  const ids = input.items.map((i) => i.productId);
+  if (new Set(ids).size !== ids.length) throw new ValidationError('items: a product is selected twice', 'duplicate_product');
+  const org = await loadOrg(deps.store, orgId);
+  const p = await priceSelection(deps, org, { ...input, saveMethod: false, requestId: 'quote' }, deps.clock.today(), '', new Map());
+  const balance = Money.of(org.balance, org.currency);
+  const { balancePart, chargePart } = splitPayment(p.total, balance, input.useBalance, input.method);
+  return {
+    currency: org.currency,
+    items: p.items,
+    totalNet: p.totalNet.toString(),
+    totalVat: p.totalVat.toString(),
+    total: p.total.toString(),
+    vatRate: p.vat.rate,
+    ...(p.vat.mention ? { vatMention: p.vat.mention } : {}),
+    balance: balance.toString(),
+    balanceUsed: balancePart.toString(),
+    amountDue: chargePart.toString(),
+  };
+}
