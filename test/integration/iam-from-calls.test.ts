@@ -20,6 +20,7 @@ import { makeSettlePaymentHandler } from '../../functions/checkout/settle-paymen
 import { makeRunExportHandler } from '../../functions/finance/run-export.ts';
 import type { ApiEvent } from '../../functions/http/api-handler.ts';
 import { ROUTES, routeKey } from '../../functions/http/routes.ts';
+import { camt, ntry, tx } from '../support/camt-builder.ts';
 import { makeApplyLifecycleHandler } from '../../functions/lifecycle/apply-lifecycle.ts';
 import { makeSweepLifecycleHandler } from '../../functions/lifecycle/sweep-lifecycle.ts';
 import { type LocalRuntime } from '../../functions/local-runtime.ts';
@@ -592,6 +593,27 @@ describe('IAM, from the calls each function really makes', () => {
     expect((await rt.store.getProduct('iam-kyc', 'kyc-blocked'))!.status).toBe('active');
     expect((await admin('GET /v1/admin/audit', '/v1/admin/audit', {}, { query: { date: rt.clock.day } })).status).toBe(200);
 
+    // The finance console (same function, scope billing:finance): a third held order listed and cancelled, a bank file in, the review list.
+    const finance = (key: string, path: string, pathParameters: Record<string, string>, opts: { raw?: string; type?: string } = {}) =>
+      call('BackOffice', key, path, pathParameters, { ...opts, sub: 'fiona', scopes: ['billing:finance'] });
+    expect((await admin('POST /v1/admin/orgs/{orgId}/products', '/v1/admin/orgs/iam-kyc/products', kyc, { body: kycProduct('kyc-third') })).status).toBe(201);
+    const third = await call('StartCheckout', 'POST /v1/orgs/{orgId}/checkout', '/v1/orgs/iam-kyc/checkout', kyc, {
+      sub: 'owner-iam-kyc',
+      body: { items: [{ productId: 'kyc-third' }], method: 'card' },
+      idempotencyKey: 'iam-kyc-third',
+    });
+    await sandbox.confirmPayment((third.json.payment as { paymentRef: string }).paymentRef, 'pm_card_visa');
+    await deliver();
+    const thirdId = third.json.checkoutId as string;
+    const heldList = await finance('GET /v1/finance/held-orders', '/v1/finance/held-orders', {});
+    expect((heldList.json.orders as { checkout: { checkoutId: string } }[]).map((o) => o.checkout.checkoutId)).toEqual([thirdId]);
+    const cancel = await finance('POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/cancel', `/v1/finance/orgs/iam-kyc/orders/${thirdId}/cancel`, { ...kyc, checkoutId: thirdId });
+    expect(cancel.json).toMatchObject({ status: 'refunded' });
+    const file = camt('IAM-MSG-1', [ntry({ ref: 'IAM-B-1', amount: '50.00', txs: [tx({ amount: '50.00', qrr: '210000000003139471430009017' })] })]);
+    const bankImport = await finance('POST /v1/finance/bank-statements', '/v1/finance/bank-statements', {}, { raw: file, type: 'application/xml' });
+    expect([bankImport.status, (bankImport.json.credits as { outcome: string }[]).map((c) => c.outcome)]).toEqual([200, ['unmatched']]);
+    expect((await finance('GET /v1/finance/bank-credits', '/v1/finance/bank-credits', {})).status).toBe(200);
+
     // The customer's account.
     const card1 = { orgId: 'iam-card' };
     const spare = (await rt.store.findPaymentMethodByRef('pm_card_mastercard'))!;
@@ -612,6 +634,10 @@ describe('IAM, from the calls each function really makes', () => {
       ).status,
     ).toBe(200);
     expect((await call('CustomerAccount', 'PUT /v1/orgs/{orgId}/auto-renew', '/v1/orgs/iam-card/auto-renew', card1, { body: { on: false } })).status).toBe(200);
+    expect((await call('CustomerAccount', 'GET /v1/me', '/v1/me', {})).json).toMatchObject({ organisations: [{ orgId: 'iam-card' }] });
+    const quote = await call('CustomerAccount', 'POST /v1/orgs/{orgId}/checkout/quote', '/v1/orgs/iam-card/checkout/quote', card1, { body: { items: [{ productId: 'iam-c1' }] } });
+    // iam-card's partner has 10 % off: 13.00 → 11.70 net, VAT 8.1 % = 0.9477 → 0.95, 12.65 in all.
+    expect([quote.status, quote.json.total]).toEqual([200, '12.65']);
     for (const [key, path] of [
       ['GET /v1/orgs/{orgId}/invoices', '/v1/orgs/iam-card/invoices'],
       ['GET /v1/orgs/{orgId}/balance', '/v1/orgs/iam-card/balance'],
