@@ -12,6 +12,8 @@ import {
   whoAmI,
 } from '../../shared/use-cases/customer-account.ts';
 import { QuoteInput, quoteCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
+import { cancelCheckout } from '../../shared/use-cases/checkout/settle-checkout.ts';
+import { viewOf } from '../../shared/use-cases/checkout/checkout-view.ts';
 import { switchAutoRenew } from '../../shared/use-cases/manage-products.ts';
 import { confirmTermination, requestTermination, TerminationConfirmation, TerminationRequestInput, withdrawTermination } from '../../shared/use-cases/terminate-product.ts';
 import { parseInput } from '../../shared/use-cases/validation.ts';
@@ -21,6 +23,7 @@ import { routeDispatcher } from '../http/route-dispatcher.ts';
 import {
   AutoRenewResponse,
   BalanceResponse,
+  CheckoutResponse,
   InvoiceListResponse,
   MeResponse,
   QuoteResponse,
@@ -65,6 +68,17 @@ export const CUSTOMER_ACCOUNT_CONTRACTS = {
     request: { json: QuoteInput },
     status: 200,
     response: { json: QuoteResponse, description: 'What the selection costs now' },
+    errors: [400, 403, 404, 409, 422],
+  },
+  'POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel': {
+    summary: 'Give up an order not paid yet: its products are free again, the balance hold and the pro-forma released',
+    description:
+      'Refused (409 `payment_received`) when the provider says the payment went through: its webhook settles the order. A payment made later on a page left open is refunded.',
+    tag: 'checkout',
+    access: 'user',
+    params: z.object({ orgId: resourceId, checkoutId: resourceId }),
+    status: 200,
+    response: { json: CheckoutResponse, description: 'The checkout, cancelled' },
     errors: [400, 403, 404, 409, 422],
   },
   'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': {
@@ -192,6 +206,10 @@ export function makeCustomerAccountHandlers(deps: AccountDeps, logger?: Logger):
   const base = { auth: true as const, logger, rateLimiter: deps.rateLimiter };
   return {
     'GET /v1/me': apiHandler(base, ({ actor }) => whoAmI(deps, actor)),
+    'POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel': apiHandler(
+      { ...base, params: c['POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel'].params },
+      async ({ actor, params }) => viewOf(await cancelCheckout(deps, params.orgId, params.checkoutId, actor)),
+    ),
     'POST /v1/orgs/{orgId}/checkout/quote': apiHandler({ ...base, params: orgParams, body: 'json' }, ({ actor, params, body }) => quoteCheckout(deps, params.orgId, body, actor)),
     'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': apiHandler(
       { ...base, params: c['PUT /v1/orgs/{orgId}/products/{productId}/auto-renew'].params, body: 'json' },

@@ -123,6 +123,44 @@ describe('checkout on the hosted page (returnUrl)', () => {
   });
 });
 
+describe('POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel', () => {
+  it('gives up an unpaid order: the product can be paid another way, the balance held comes back, the pro-forma is void', async () => {
+    const s = await stack('2026-12-10');
+    await anOrg(s.rt, { id: 'acme', balance: '5.00' });
+    await aProduct(s.rt, 'acme', { id: 'one', expiry: '2026-12-31', autoRenew: false });
+    const owner = await s.tokenFor('owner-acme');
+    const start = (key: string, method: string) =>
+      s.call('POST', '/v1/orgs/acme/checkout', { token: owner, headers: { 'idempotency-key': key }, body: { items: [{ productId: 'one' }], method } });
+
+    const card = await start('cancel-card-01', 'card');
+    // 14.05 due, 5.00 of it held from the balance: 9.05 on the card.
+    expect(card.json).toMatchObject({ balanceUsed: '5.00', amountDue: '9.05' });
+    expect((await s.rt.store.getOrganisation('acme'))!.balance).toBe('0.00');
+    expectError(await start('cancel-iban-01', 'iban'), 409, 'product_in_open_checkout');
+
+    const canceled = await s.call('POST', `/v1/orgs/acme/checkouts/${String(card.json.checkoutId)}/cancel`, { token: owner });
+    expect(canceled.json).toMatchObject({ status: 'canceled', lastFailure: { code: 'canceled_by_customer' } });
+    expect((await s.rt.store.getOrganisation('acme'))!.balance).toBe('5.00');
+
+    const iban = await start('cancel-iban-02', 'iban');
+    expect(iban.json).toMatchObject({ status: 'awaiting_payment', proformaNumber: 'PRO-CH-2026-000001' });
+    await s.call('POST', `/v1/orgs/acme/checkouts/${String(iban.json.checkoutId)}/cancel`, { token: owner });
+    expect((await s.rt.store.findInvoice('PRO-CH-2026-000001'))!.status).toBe('void');
+
+    // Paid on the provider's page, its webhook not yet settled: the cancel is refused, the webhook then settles it.
+    const racing = await start('cancel-card-03', 'card');
+    await s.sandbox.confirmPayment((racing.json.payment as { paymentRef: string }).paymentRef, 'pm_card_visa');
+    expectError(await s.call('POST', `/v1/orgs/acme/checkouts/${String(racing.json.checkoutId)}/cancel`, { token: owner }), 409, 'payment_received');
+    expect((await s.call('GET', `/v1/orgs/acme/checkouts/${String(racing.json.checkoutId)}`, { token: owner })).json).toMatchObject({ status: 'paid' });
+
+    // Paid and settled: nothing left to cancel.
+    const paid = await start('cancel-card-02', 'card');
+    await s.confirm((paid.json.payment as { paymentRef: string }).paymentRef, 'pm_card_visa');
+    expectError(await s.call('POST', `/v1/orgs/acme/checkouts/${String(paid.json.checkoutId)}/cancel`, { token: owner }), 422, 'checkout_not_cancellable');
+    expectError(await s.call('POST', `/v1/orgs/acme/checkouts/${String(paid.json.checkoutId)}/cancel`, { token: await s.tokenFor('owner-other') }), 403, 'forbidden');
+  });
+});
+
 describe('the finance console routes', () => {
   it('imports a camt.054 file: a part payment, then the rest settles the pro-forma; an unknown reference waits for review', async () => {
     const s = await stack('2026-12-14');

@@ -564,6 +564,7 @@ describe('StatelessStack HTTP API', () => {
     'GET /v1/exports/{exportId}': 'GetExport',
     'GET /v1/me': 'CustomerAccount',
     'POST /v1/orgs/{orgId}/checkout/quote': 'CustomerAccount',
+    'POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel': 'CustomerAccount',
     'PUT /v1/orgs/{orgId}/products/{productId}/auto-renew': 'CustomerAccount',
     'PUT /v1/orgs/{orgId}/auto-renew': 'CustomerAccount',
     'GET /v1/orgs/{orgId}/invoices': 'CustomerAccount',

@@ -634,6 +634,17 @@ describe('IAM, from the calls each function really makes', () => {
       ).status,
     ).toBe(200);
     expect((await call('CustomerAccount', 'PUT /v1/orgs/{orgId}/auto-renew', '/v1/orgs/iam-card/auto-renew', card1, { body: { on: false } })).status).toBe(200);
+    await aProduct(rt, 'iam-card', { id: 'iam-given-up', expiry: '2027-02-20', autoRenew: false });
+    const givenUp = await call('StartCheckout', 'POST /v1/orgs/{orgId}/checkout', '/v1/orgs/iam-card/checkout', card1, {
+      body: { items: [{ productId: 'iam-given-up' }], method: 'card', useBalance: false },
+      idempotencyKey: 'iam-given-up-1',
+    });
+    const givenUpId = givenUp.json.checkoutId as string;
+    const cancelled = await call('CustomerAccount', 'POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel', `/v1/orgs/iam-card/checkouts/${givenUpId}/cancel`, {
+      ...card1,
+      checkoutId: givenUpId,
+    });
+    expect(cancelled.json).toMatchObject({ status: 'canceled' });
     expect((await call('CustomerAccount', 'GET /v1/me', '/v1/me', {})).json).toMatchObject({ organisations: [{ orgId: 'iam-card' }] });
     const quote = await call('CustomerAccount', 'POST /v1/orgs/{orgId}/checkout/quote', '/v1/orgs/iam-card/checkout/quote', card1, { body: { items: [{ productId: 'iam-c1' }] } });
     // iam-card's partner has 10 % off: 13.00 → 11.70 net, VAT 8.1 % = 0.9477 → 0.95, 12.65 in all.

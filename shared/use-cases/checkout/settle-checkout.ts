@@ -1,6 +1,6 @@
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { checkoutExpiryDays, paymentCovers, SECURITY_HOLD_DAYS, type Checkout } from '../../domain/checkout.ts';
-import { BusinessRuleError, NotFoundError } from '../../domain/errors.ts';
+import { BusinessRuleError, ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import { renewalAttemptId } from '../../domain/product.ts';
@@ -8,6 +8,7 @@ import { servesAutomaticRenewal, type PaymentMethodKind } from '../../domain/pay
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { LifecycleCommand, PaymentRecord } from '../../domain/records.ts';
 import { billingContext } from '../manage-partners.ts';
+import { authoriseBilling, type Actor } from '../actor.ts';
 import type { PaymentState } from '../../ports/payment-gateway.ts';
 import { loadOrg, retryOnConflict } from '../renewal-deps.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
@@ -206,7 +207,36 @@ export async function cancellation(deps: CheckoutDeps, org: Organisation, checko
 
 const CANCEL_REASONS: Record<string, string> = {
   product_terminated: 'A product of the order was terminated before the transfer arrived',
+  canceled_by_customer: 'The customer cancelled the order before paying it',
 };
+
+/**
+ * The customer gives up an order not paid yet (back from the payment page
+ * without paying, or a transfer they will not make): its products are free
+ * again for another payment, what the balance held goes back, the pro-forma
+ * is void. Asked of the provider first: a payment that went through after
+ * all is refused the cancel (its webhook settles the order); a payment made
+ * later still, on a page left open, is refunded as for any cancelled checkout.
+ */
+export async function cancelCheckout(deps: CheckoutDeps, orgId: string, checkoutId: string, actor: Actor): Promise<Checkout> {
+  await authoriseBilling(deps.store, actor, orgId);
+  const found = await deps.store.getCheckout(orgId, checkoutId);
+  if (!found) throw new NotFoundError(`Checkout ${checkoutId} not found`, 'checkout_not_found');
+  if (found.status === 'awaiting_payment' && found.paymentRef) {
+    const state = await deps.gateway.getPayment(found.paymentRef);
+    if (state?.status === 'succeeded' || state?.status === 'processing') {
+      throw new ConflictError('The payment of this order went through (or is being processed); it is settled as soon as the provider confirms it', 'payment_received');
+    }
+  }
+  return retryOnConflict(async () => {
+    const checkout = (await deps.store.getCheckout(orgId, checkoutId))!;
+    if (checkout.status !== 'awaiting_payment') {
+      throw new BusinessRuleError(`Checkout ${checkoutId} is ${checkout.status} and can no longer be cancelled`, 'checkout_not_cancellable');
+    }
+    await cancel(deps, checkout, 'canceled_by_customer');
+    return (await deps.store.getCheckout(orgId, checkoutId))!;
+  });
+}
 
 /**
  * Gives a paid checkout's money back in full: the provider part through a

@@ -24,6 +24,7 @@ const NO_BODY = new Set([
   'POST /v1/admin/orgs/{orgId}/orders/{checkoutId}/release',
   'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/release',
   'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/cancel',
+  'POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel',
 ]);
 
 describe('the OpenAPI document (docs/openapi.json, GET /v1/openapi.json)', () => {
