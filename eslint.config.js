@@ -14,6 +14,15 @@ export default tseslint.config(
     },
   },
   {
+    // The portal's pages run in the browser.
+    files: ['web/**/*.ts'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'navigator', 'fetch', 'sessionStorage', 'localStorage', 'crypto', 'btoa', 'addEventListener', 'removeEventListener', 'dispatchEvent', 'PopStateEvent', 'TextEncoder', 'Event', 'MouseEvent', 'HTMLElement', 'HTMLInputElement', 'HTMLSelectElement', 'HTMLFormElement', 'HTMLAnchorElement', 'URLSearchParams', 'Intl'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // The domain is pure: time comes from an injected clock.
     files: ['shared/domain/**/*.ts', 'shared/use-cases/**/*.ts'],
     rules: {

@@ -11,6 +11,7 @@ import { parseInput } from '../../shared/use-cases/validation.ts';
 import { drainQueues, type LocalRuntime } from '../local-runtime.ts';
 import { apiHandler, defaultLogger, errorResponse, resourceId, toErrorResponse, type ApiEvent, type ApiLambda, type ApiResult, type Logger } from './api-handler.ts';
 import { verifyLocalToken, type LocalClaims } from './local-tokens.ts';
+import { localPortal, type LocalPortal } from './local-portal.ts';
 import { ROUTES, routeKey, type HttpMethod } from './routes.ts';
 
 /** API Gateway HTTP APIs refuse larger payloads too (10 MB there; 1 MB is plenty for this API). */
@@ -26,6 +27,8 @@ export interface LocalServerOptions {
   /** One line per request (method, path, status); silent when omitted. */
   accessLog?: (line: string) => void;
   logger?: Logger;
+  /** Also serve the customer portal and finance console (web/), their demo sign-in, and the sandbox's hosted payment page. */
+  portal?: boolean;
 }
 
 export interface LocalServer {
@@ -54,6 +57,8 @@ export async function startLocalServer(rt: LocalRuntime, opts: LocalServerOption
     ...ROUTES.map((r) => served(r.method, r.path, r.auth, r.make(rt.deps))),
     served('POST', '/sandbox/payments/{paymentRef}/confirm', false, sandboxConfirmHandler(rt, log)),
   ];
+  const portal = opts.portal ? await localPortal(rt, opts.home, log) : undefined;
+  if (portal) routes.push(...portal.routes.map((r) => served(r.method, r.path, false, r.handler)));
   let draining: Promise<void> = Promise.resolve();
   const drain = () => {
     // One drain at a time: concurrent drains would hand the same queue to two consumers.
@@ -63,7 +68,7 @@ export async function startLocalServer(rt: LocalRuntime, opts: LocalServerOption
 
   const server = createServer((req, res) => {
     const started = performance.now();
-    serve(req, routes, opts.home, drain)
+    serve(req, routes, opts.home, drain, portal)
       .catch((err: unknown) => {
         // The client went away mid-body (or sent one Node could not parse, answered by refuseMalformed): nobody left to answer.
         if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed) return undefined;
@@ -85,6 +90,7 @@ export async function startLocalServer(rt: LocalRuntime, opts: LocalServerOption
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  portal?.listening(`http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}`,
     // Requests in flight finish (and their drains with them); idle keep-alive sockets are dropped.
@@ -111,10 +117,14 @@ function served(method: HttpMethod, path: string, auth: boolean, handler: ApiLam
   return { method, path, auth, pattern: new RegExp(`^${source}$`), names, handler };
 }
 
-async function serve(req: IncomingMessage, routes: ServedRoute[], home: string, drain: () => Promise<void>): Promise<ApiResult> {
+async function serve(req: IncomingMessage, routes: ServedRoute[], home: string, drain: () => Promise<void>, portal?: LocalPortal): Promise<ApiResult> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const onPath = routes.filter((r) => r.pattern.test(url.pathname));
-  if (onPath.length === 0) return errorResponse(404, 'route_not_found', `No route for ${url.pathname}`);
+  if (onPath.length === 0) {
+    const page = portal && (req.method === 'GET' || req.method === 'HEAD') ? await portal.file(url) : undefined;
+    if (page) return page;
+    return errorResponse(404, 'route_not_found', `No route for ${url.pathname}`);
+  }
   const route = onPath.find((r) => r.method === req.method);
   if (!route) {
     const allowed = onPath.map((r) => r.method).join(', ');

@@ -218,7 +218,13 @@ export const RemovedResponse = named('Removed', z.object({ removed: z.string() }
 
 export const MethodSetupResponse = named(
   'MethodSetup',
-  z.object({ provider: z.literal('stripe'), setupRef: z.string(), clientSecret: z.string(), kind: z.enum(['card', 'twint', 'paypal']) }),
+  z.object({
+    provider: z.literal('stripe'),
+    setupRef: z.string(),
+    clientSecret: z.string().optional().describe('Confirm with Stripe.js confirmSetup (a setup without returnUrl)'),
+    url: z.string().optional().describe("The provider's hosted page (a setup with returnUrl)"),
+    kind: z.enum(['card', 'twint', 'paypal']),
+  }),
 );
 
 export const TerminationResponse = named(

@@ -83,12 +83,16 @@ export interface SetupRequest {
   customerRef: string;
   kind: PaymentMethodKind;
   idempotencyKey: string;
+  /** Saved on the provider's hosted page (Stripe Checkout in setup mode), then back to the caller. */
+  hosted?: { successUrl: string; cancelUrl: string; currency: Money['currency'] };
 }
 
 export interface CreatedSetup {
   setupRef: string;
-  /** For the front end (Stripe.js confirmSetup); never stored. */
-  clientSecret: string;
+  /** For the front end (Stripe.js confirmSetup); never stored. None for a hosted page. */
+  clientSecret?: string;
+  /** A hosted page: where to send the customer. */
+  url?: string;
 }
 
 export type PaymentStatus = 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'succeeded' | 'canceled';

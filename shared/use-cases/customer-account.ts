@@ -16,6 +16,7 @@ import { viewOf, type CheckoutView } from './checkout/checkout-view.ts';
 import { ensureCustomer } from './provider-customer.ts';
 import { loadOrg } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
+import { returnUrl } from './checkout/start-checkout.ts';
 
 /**
  * What the provider's Manager shows a customer besides the products: the
@@ -212,13 +213,15 @@ function denyWholeAccount(): never {
   throw new ForbiddenError('The balance and the payment methods are for the legal owners and administrators of the organisation');
 }
 
-export const MethodSetupInput = z.object({ kind: z.enum(['card', 'twint', 'paypal']) }).strict();
+export const MethodSetupInput = z.object({ kind: z.enum(['card', 'twint', 'paypal']), returnUrl }).strict();
 
 export interface MethodSetupView {
   provider: 'stripe';
   setupRef: string;
   /** For Stripe.js confirmSetup in the customer's browser; the method is saved when Stripe tells us it succeeded. */
-  clientSecret: string;
+  clientSecret?: string;
+  /** With a returnUrl: the provider's hosted page where the customer saves the method. */
+  url?: string;
   kind: 'card' | 'twint' | 'paypal';
 }
 
@@ -243,12 +246,25 @@ export async function startMethodSetup(
   const customerRef = await ensureCustomer(deps, org);
   let created: Awaited<ReturnType<PaymentGateway['createSetup']>>;
   try {
-    created = await deps.gateway.createSetup({ orgId, customerRef, kind: input.kind, idempotencyKey: `setup:${orgId}:${requestKey}` });
+    created = await deps.gateway.createSetup({
+      orgId,
+      customerRef,
+      kind: input.kind,
+      idempotencyKey: `setup:${orgId}:${requestKey}`,
+      // On the provider's hosted page, back to the portal either way; the webhook saves the method.
+      ...(input.returnUrl ? { hosted: { successUrl: input.returnUrl, cancelUrl: input.returnUrl, currency: org.currency } } : {}),
+    });
   } catch (err) {
     if (err instanceof GatewayRequestError) throw new BusinessRuleError(`The payment provider refused to save this method: ${err.message}`, err.code);
     throw err;
   }
-  return { provider: 'stripe', setupRef: created.setupRef, clientSecret: created.clientSecret, kind: input.kind };
+  return {
+    provider: 'stripe',
+    setupRef: created.setupRef,
+    ...(created.clientSecret ? { clientSecret: created.clientSecret } : {}),
+    ...(created.url ? { url: created.url } : {}),
+    kind: input.kind,
+  };
 }
 
 /** One organisation the signed-in user may open, with what they may do there. */

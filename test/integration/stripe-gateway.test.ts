@@ -436,6 +436,25 @@ describe('StripePaymentGateway.createSetup', () => {
     expect(await gw.createSetup(req)).toEqual(created);
   });
 
+  it('saves a method on the hosted page: a Checkout Session in setup mode whose SetupIntent names the organisation', async () => {
+    const gw = gateway();
+    const customer = await aCustomer(gw);
+    const back = 'https://portal.example.ch/payment-methods?org=org-1';
+    const req = { orgId: 'org-1', customerRef: customer, kind: 'card' as const, idempotencyKey: key(), hosted: { successUrl: back, cancelUrl: back, currency: 'CHF' as const } };
+    const created = await gw.createSetup(req);
+    expect(lastPost('/v1/checkout/sessions').body).toEqual({
+      mode: 'setup',
+      customer,
+      currency: 'chf',
+      allowed_payment_method_types: ['card'],
+      setup_intent_data: { metadata: { orgId: 'org-1' } },
+      metadata: { orgId: 'org-1' },
+      success_url: back,
+      cancel_url: back,
+    });
+    expect(created).toEqual({ setupRef: expect.stringMatching(/^cs_test_/), url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//) });
+  });
+
   it("maps Stripe's refusal of an unknown customer to GatewayRequestError", async () => {
     await expect(gateway().createSetup({ orgId: 'o', customerRef: 'cus_nobody', kind: 'card', idempotencyKey: key() })).rejects.toMatchObject({
       name: 'GatewayRequestError',

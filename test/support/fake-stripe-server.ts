@@ -629,14 +629,18 @@ export class FakeStripeServer {
   private createSession(body: Form, key: string | undefined): Json {
     rejectUnknown(body, SESSION_PARAMS);
     const mode = stringParam(body, 'mode', true)!;
-    if (mode !== 'payment') throw invalid(400, `The fake speaks mode=payment only, got ${mode}`, 'parameter_invalid_string', 'mode');
+    if (mode !== 'payment' && mode !== 'setup') throw invalid(400, `The fake speaks mode=payment and mode=setup, got ${mode}`, 'parameter_invalid_string', 'mode');
     const customer = stringParam(body, 'customer');
     if (customer && !this.customers.has(customer)) throw invalid(400, `No such customer: '${customer}'`, 'resource_missing', 'customer');
     if (!stringParam(body, 'success_url')) throw invalid(400, 'You must provide a success_url for a hosted Checkout Session.', 'parameter_missing', 'success_url');
-    const items = body.line_items;
-    if (!Array.isArray(items) || items.length === 0) throw invalid(400, 'line_items is required in payment mode.', 'parameter_missing', 'line_items');
+    const items = body.line_items ?? [];
+    if (mode === 'setup') {
+      if (Array.isArray(items) && items.length > 0) throw invalid(400, 'line_items is not allowed in setup mode.', 'parameter_invalid_empty', 'line_items');
+      if (!stringParam(body, 'currency')) throw invalid(400, 'currency is required in setup mode with these payment method types.', 'parameter_missing', 'currency');
+    } else if (!Array.isArray(items) || items.length === 0) throw invalid(400, 'line_items is required in payment mode.', 'parameter_missing', 'line_items');
+    if (!Array.isArray(items)) throw invalid(400, 'Invalid array: line_items', 'parameter_invalid_array', 'line_items');
     let amountTotal = 0;
-    let currency: string | undefined;
+    let currency: string | undefined = stringParam(body, 'currency');
     items.forEach((item, i) => {
       if (typeof item !== 'object' || Array.isArray(item)) throw invalid(400, `Invalid hash: line_items[${i}]`, 'parameter_invalid_hash', `line_items[${i}]`);
       const quantity = integerParam(item, 'quantity');
@@ -674,8 +678,8 @@ export class FakeStripeServer {
       id,
       mode,
       url: `https://checkout.stripe.com/c/pay/${id}`,
-      amount_total: amountTotal,
-      amount_subtotal: amountTotal,
+      amount_total: mode === 'setup' ? null : amountTotal,
+      amount_subtotal: mode === 'setup' ? null : amountTotal,
       currency: currency ?? null,
       customer: customer ?? null,
       client_reference_id: stringParam(body, 'client_reference_id') ?? null,

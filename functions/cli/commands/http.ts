@@ -25,7 +25,7 @@ export function registerHttpCommands(program: Command, ctx: HttpCliContext): voi
 
   program
     .command('serve')
-    .description('serve the HTTP API on 127.0.0.1 with the Lambda handlers, until Ctrl+C')
+    .description('serve the HTTP API, the customer portal and the finance console on 127.0.0.1, until Ctrl+C')
     .addOption(new Option('--port <n>', '0 picks a free port').default(8787).argParser(wholeNumber('--port', 0, 65535)))
     .action(async (o: { port: number }) => {
       const cx = c();
@@ -36,6 +36,7 @@ export function registerHttpCommands(program: Command, ctx: HttpCliContext): voi
         const server = await startLocalServer(rt, {
           port: o.port,
           home: cx.opts.home,
+          portal: true,
           ...(cx.json ? {} : { accessLog: (line: string) => process.stderr.write(`${line}\n`) }),
         });
         try {
@@ -77,8 +78,10 @@ async function hint(rt: LocalRuntime, url: string): Promise<string> {
   const owner = org && (await rt.store.listMembers(org.id)).find((m) => m.role === 'legal-owner');
   const orgId = org?.id ?? '<org>';
   return [
-    `Billing API on ${url} (Ctrl+C to stop)`,
-    'Try:',
+    `Customer portal and finance console on ${url}/ (Ctrl+C to stop)`,
+    `  Sign in at ${url}/login as one of the demo's users${owner ? `, e.g. ${owner.userId} (legal owner of ${org!.name})` : ''}, or as finance staff.`,
+    '',
+    `Billing API on ${url}/v1/ (docs/http-api.md). Try:`,
     `  TOKEN=$(npx billing token --user ${owner?.userId ?? '<user>'})`,
     `  curl -H "Authorization: Bearer $TOKEN" "${url}/v1/orgs/${orgId}/products?due=all"`,
     '',

@@ -6,6 +6,7 @@ import type { DocumentStore } from '../../ports/documents.ts';
 /** The local stand-in for the S3 bucket: files under a folder (`out/` by default). */
 export class FileDocumentStore implements DocumentStore {
   private readonly root: string;
+  private linker?: (key: string, expiresInSeconds: number) => string;
 
   constructor(root = 'out') {
     this.root = resolve(root);
@@ -36,7 +37,14 @@ export class FileDocumentStore implements DocumentStore {
     return { stream, done: finished(stream) };
   }
 
-  async link(key: string): Promise<string> {
-    return this.path(key);
+  /** A file's path; once the local server serves the folder, a link of that server that expires, as S3's presigned links do. */
+  async link(key: string, expiresInSeconds = 3600): Promise<string> {
+    const path = this.path(key);
+    return this.linker ? this.linker(key, expiresInSeconds) : path;
+  }
+
+  /** Set by the local HTTP server: the links it hands out become its own download URLs. */
+  serveLinks(linker: (key: string, expiresInSeconds: number) => string): void {
+    this.linker = linker;
   }
 }

@@ -104,6 +104,7 @@ interface SandboxSetup {
   kind: PaymentMethodKind;
   status: 'requires_payment_method' | 'succeeded';
   paymentMethodRef?: string;
+  hosted?: { successUrl: string; cancelUrl: string };
 }
 
 /** Receives each event as Stripe would POST it: the raw JSON body and its `Stripe-Signature` header. */
@@ -222,9 +223,16 @@ export class SandboxPaymentGateway implements PaymentGateway {
       throw new GatewayRequestError('PostFinance is not available through the card provider; save a card, Twint or PayPal', 'method_not_supported');
     }
     return this.idempotent(req.idempotencyKey, `setup|${req.customerRef}|${req.kind}`, async () => {
-      const setup: SandboxSetup = { id: `seti_sandbox_${this.nextSeq()}`, orgId: req.orgId, customerRef: req.customerRef, kind: req.kind, status: 'requires_payment_method' };
+      const setup: SandboxSetup = {
+        id: `seti_sandbox_${this.nextSeq()}`,
+        orgId: req.orgId,
+        customerRef: req.customerRef,
+        kind: req.kind,
+        status: 'requires_payment_method',
+        ...(req.hosted ? { hosted: { successUrl: req.hosted.successUrl, cancelUrl: req.hosted.cancelUrl } } : {}),
+      };
       this.write({ t: 'setup', setup });
-      return { setupRef: setup.id, clientSecret: `${setup.id}_secret_sandbox` };
+      return req.hosted ? { setupRef: setup.id, url: `/sandbox/checkout/${setup.id}` } : { setupRef: setup.id, clientSecret: `${setup.id}_secret_sandbox` };
     });
   }
 
@@ -265,6 +273,12 @@ export class SandboxPaymentGateway implements PaymentGateway {
     const onSession = paymentMethodRef === 'pm_card_authenticationRequired' ? 'pm_card_visa_3ds' : paymentMethodRef;
     await this.confirmIntent(pi, onSession, false, paymentMethodRef);
     return pi.status;
+  }
+
+  /** The stand-in hosted page of a setup (a method saved without paying). */
+  hostedSetup(setupRef: string): { kind: PaymentMethodKind; status: SandboxSetup['status']; successUrl: string; cancelUrl: string } | undefined {
+    const setup = this.setups.get(setupRef);
+    return setup?.hosted ? { kind: setup.kind, status: setup.status, ...setup.hosted } : undefined;
   }
 
   /** The stand-in hosted page of a payment: what it lists, its state, where it sends the customer. */

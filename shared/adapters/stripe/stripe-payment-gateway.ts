@@ -220,6 +220,7 @@ export class StripePaymentGateway implements PaymentGateway {
   }
 
   async createSetup(req: SetupRequest): Promise<CreatedSetup> {
+    if (req.hosted) return this.createHostedSetup(req, req.hosted);
     const params: Stripe.SetupIntentCreateParams = {
       customer: req.customerRef,
       allowed_payment_method_types: [stripeMethodType(req.kind)],
@@ -236,6 +237,28 @@ export class StripePaymentGateway implements PaymentGateway {
     }
     if (!si.client_secret) throw new GatewayRequestError(`Stripe returned SetupIntent ${si.id} without a client secret`, 'unexpected_response');
     return { setupRef: si.id, clientSecret: si.client_secret };
+  }
+
+  /** Stripe Checkout in setup mode: its SetupIntent carries the organisation, and setup_intent.succeeded saves the method. */
+  private async createHostedSetup(req: SetupRequest, page: NonNullable<SetupRequest['hosted']>): Promise<CreatedSetup> {
+    const params: Stripe.Checkout.SessionCreateParams = {
+      mode: 'setup',
+      customer: req.customerRef,
+      currency: page.currency.toLowerCase(),
+      allowed_payment_method_types: [stripeMethodType(req.kind)],
+      setup_intent_data: { metadata: { orgId: req.orgId } },
+      metadata: { orgId: req.orgId },
+      success_url: page.successUrl,
+      cancel_url: page.cancelUrl,
+    };
+    let session: Stripe.Checkout.Session;
+    try {
+      session = await this.send(() => this.stripe.checkout.sessions.create(params, { idempotencyKey: req.idempotencyKey }));
+    } catch (err) {
+      throw toGatewayError(err, 'createSetup');
+    }
+    if (!session.url) throw new GatewayRequestError(`Stripe returned Checkout Session ${session.id} without a URL`, 'unexpected_response');
+    return { setupRef: session.id, url: session.url };
   }
 
   async getPayment(paymentRef: string): Promise<PaymentState | undefined> {
