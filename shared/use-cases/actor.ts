@@ -1,3 +1,4 @@
+import { ForbiddenError } from '../domain/errors.ts';
 import { assertBillingRights, hasBillingRights, type Member } from '../domain/organisation.ts';
 import type { OrganisationReads } from '../ports/billing-store.ts';
 
@@ -25,6 +26,18 @@ export async function authoriseBilling(store: MemberReads, actor: Actor, orgId: 
   if (actor.kind === 'system') return undefined;
   const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
   assertBillingRights(member, productId);
+  return member;
+}
+
+/**
+ * docs/domain.md R-2 seeing: any member may look at the organisation's products (a
+ * collaborator or an external only at those given to them), with or without billing rights;
+ * a partner's user with billing rights sees its clients'. Paying is authoriseBilling's.
+ */
+export async function authoriseView(store: MemberReads, actor: Actor, orgId: string): Promise<Member | undefined> {
+  if (actor.kind === 'system') return undefined;
+  const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
+  if (!member) throw new ForbiddenError('Not a member of this organisation');
   return member;
 }
 

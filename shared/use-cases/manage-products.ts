@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { addMonths, isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, DomainError, ValidationError } from '../domain/errors.ts';
-import type { Organisation } from '../domain/organisation.ts';
+import { canSeeProduct, type Organisation } from '../domain/organisation.ts';
 import { Money } from '../domain/money.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
@@ -12,7 +12,7 @@ import type { OrganisationReads, ProductReads } from '../ports/billing-store.ts'
 import { WriteConflict, type UnitOfWork } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
-import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
+import { authoriseBilling, authoriseView, SYSTEM, type Actor } from './actor.ts';
 import { loadOrg, loadProduct, retryOnConflict, typeOf } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
 
@@ -276,11 +276,12 @@ export type DueWindow = '2m' | 'all';
 
 /** docs/domain.md R-13: by default the customer sees what falls due in the next 2 months, or everything. */
 export async function listProducts(deps: { store: ProductStore; clock: Clock }, orgId: string, due: DueWindow = '2m', actor: Actor = SYSTEM): Promise<Product[]> {
-  const member = await authoriseBilling(deps.store, actor, orgId);
+  // Seeing needs no billing rights: a collaborator without them sees their products, with no way to pay.
+  const member = await authoriseView(deps.store, actor, orgId);
   await loadOrg(deps.store, orgId);
   const upTo: IsoDate | undefined = due === '2m' ? addMonths(deps.clock.today(), 2) : undefined;
   const products = await deps.store.listProducts(orgId, upTo ? { expiryUpTo: upTo } : {});
-  const visible = member && member.role === 'collaborator' ? products.filter((p) => member.productIds.includes(p.id)) : products;
+  const visible = member ? products.filter((p) => canSeeProduct(member, p.id)) : products;
   return visible.filter((p) => due === 'all' || p.status !== 'terminated');
 }
 

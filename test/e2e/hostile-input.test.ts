@@ -816,6 +816,8 @@ describe('hostile input over HTTP', () => {
     // Acme's owner, a user of no organisation, and globex's collaborator without billing rights.
     for (const user of ['owner-acme', 'mallory', 'collab-globex']) {
       for (const p of probes) {
+        // Globex's collaborator may look at the product given to them (docs/domain.md R-2): checked below, not a probe.
+        if (user === 'collab-globex' && p.path.startsWith('/v1/orgs/globex/products')) continue;
         const body = p.body === undefined ? undefined : JSON.stringify(p.body);
         const headers: Record<string, string> = {
           'content-type': 'application/json',
@@ -831,6 +833,10 @@ describe('hostile input over HTTP', () => {
         for (const secret of secrets) if (!asked.includes(secret)) expect(res.text, `${where} leaks ${secret}`).not.toContain(secret);
       }
     }
+    // The collaborator without billing rights sees their one product, and nothing else of globex.
+    const seen = await send({ method: 'GET', path: '/v1/orgs/globex/products?due=all', user: 'collab-globex', headers: {}, expect: { status: 200 } }, 'cross-organisation probes');
+    expect((seen.json.products as { id: string }[]).map((p) => p.id)).toEqual(['globex-secret-ch']);
+    for (const secret of ['globex-hidden-web', 'globex-card-ch', 'owner@globex.ch', globex.invoice, globex.proforma]) expect(seen.text).not.toContain(secret);
     expect(await tableDigest(s.rt, { ignore: RATE_COUNTERS })).toEqual(before);
   });
 

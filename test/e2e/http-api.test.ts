@@ -107,10 +107,17 @@ describe('HTTP API through the local server', () => {
     expect(res.text).not.toMatch(/acme-soon|acme-later|example\.ch/);
   });
 
-  it('answers 403 to a collaborator without billing rights', async () => {
-    const res = await call('GET', '/v1/orgs/acme/products', { token: await tokenFor('collab-acme') });
-    expectError(res, 403, 'forbidden');
-    expect(res.text).not.toContain('acme-soon');
+  it('shows a collaborator without billing rights the products given to them, and refuses them a checkout', async () => {
+    const token = await tokenFor('collab-acme');
+    const res = await call('GET', '/v1/orgs/acme/products?due=all', { token });
+    expect(res.status).toBe(200);
+    expect(productIds(res)).toEqual(['acme-soon']);
+    const pay = await call('POST', '/v1/orgs/acme/checkout', {
+      token,
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'collab-pay-0001' },
+      body: JSON.stringify({ items: [{ productId: 'acme-soon' }], method: 'iban' }),
+    });
+    expectError(pay, 403, 'forbidden');
   });
 
   it('lists what falls due in 2 months by default, everything with due=all', async () => {

@@ -154,4 +154,27 @@ describe('organisations and products', () => {
     expect(await rt.store.listMembershipsOf('carla')).toEqual(['first', 'second']);
     await rt.close();
   });
+
+  it('lets a collaborator without billing rights see the products given to them (not pay them), and nobody outside', async () => {
+    // Before: listing needed billing rights, so such a collaborator saw nothing at all (docs/domain.md R-2 lets them see theirs).
+    const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
+    await anOrg(rt, { id: 'seen' });
+    await aProduct(rt, 'seen', { id: 'theirs', expiry: '2026-12-31' });
+    await aProduct(rt, 'seen', { id: 'others', expiry: '2026-12-31' });
+    await setMember(rt.deps, { kind: 'system' }, 'seen', {
+      userId: 'colin',
+      email: 'colin@seen.ch',
+      name: 'Colin',
+      role: 'collaborator',
+      billingRights: false,
+      productIds: ['theirs'],
+    });
+    await setMember(rt.deps, { kind: 'system' }, 'seen', { userId: 'ext', email: 'ext@agency.ch', name: 'Ext', role: 'external', billingRights: false, productIds: ['others'] });
+    const colin = { kind: 'user' as const, userId: 'colin' };
+    expect((await listProducts(rt.deps, 'seen', 'all', colin)).map((p) => p.id)).toEqual(['theirs']);
+    expect((await listProducts(rt.deps, 'seen', 'all', { kind: 'user', userId: 'ext' })).map((p) => p.id)).toEqual(['others']);
+    await expect(listProducts(rt.deps, 'seen', 'all', { kind: 'user', userId: 'stranger' })).rejects.toMatchObject({ status: 403 });
+    await expect(switchAutoRenew(rt.deps, 'seen', { productId: 'theirs', on: false }, colin)).rejects.toMatchObject({ status: 403 });
+    await rt.close();
+  });
 });

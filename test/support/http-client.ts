@@ -51,7 +51,7 @@ export interface HttpStack {
 
 let tables = 0;
 
-export async function startHttpStack(endpoint: string, today: IsoDate): Promise<HttpStack> {
+export async function startHttpStack(endpoint: string, today: IsoDate, opts: { portal?: boolean } = {}): Promise<HttpStack> {
   const clock = new TestClock(today);
   const nowSeconds = () => Math.floor(Date.parse(clock.now()) / 1000);
   const sandbox = new SandboxPaymentGateway({ nowSeconds });
@@ -67,7 +67,7 @@ export async function startHttpStack(endpoint: string, today: IsoDate): Promise<
   const home = mkdtempSync(join(tmpdir(), 'billing-http-flows-'));
   let server: LocalServer;
   try {
-    server = await startLocalServer(rt, { port: 0, home });
+    server = await startLocalServer(rt, { port: 0, home, ...(opts.portal ? { portal: true } : {}) });
   } catch (err) {
     await rt.close();
     rmSync(home, { recursive: true, force: true });

@@ -3,13 +3,13 @@ import type { IsoDate } from '../../shared/domain/calendar.ts';
 import { startHttpStack, type HttpAnswer, type HttpStack } from './http-client.ts';
 
 /** A file's local HTTP stacks on one DynamoDB Local: `stack(today)` starts one, each closed after its test. */
-export function useHttpStacks(endpoint: () => string): (today: IsoDate) => Promise<HttpStack> {
+export function useHttpStacks(endpoint: () => string, opts: { portal?: boolean } = {}): (today: IsoDate) => Promise<HttpStack> {
   const stacks: HttpStack[] = [];
   afterEach(async () => {
     for (const s of stacks.splice(0)) await s.close();
   });
   return async (today) => {
-    const s = await startHttpStack(endpoint(), today);
+    const s = await startHttpStack(endpoint(), today, opts);
     stacks.push(s);
     return s;
   };

@@ -15,6 +15,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds to wait before trying again (429). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -60,7 +62,8 @@ export async function api<T = Record<string, unknown>>(method: string, path: str
   const json = text && (res.headers.get('content-type') ?? '').includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (!res.ok) {
     const err = (json.error ?? {}) as { code?: string; message?: string };
-    throw new ApiError(res.status, err.code ?? 'error', err.message ?? res.statusText);
+    const retry = Number(res.headers.get('retry-after'));
+    throw new ApiError(res.status, err.code ?? 'error', err.message ?? res.statusText, Number.isFinite(retry) && retry > 0 ? retry : undefined);
   }
   return json as T;
 }

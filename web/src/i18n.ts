@@ -31,6 +31,12 @@ export const TEXTS = {
   'forbidden.text': ['You do not have access to this page.', "Vous n'avez pas accès à cette page.", 'Sie haben keinen Zugriff auf diese Seite.', 'Non ha accesso a questa pagina.'],
   'notFound.title': ['Page not found', 'Page introuvable', 'Seite nicht gefunden', 'Pagina non trovata'],
   'error.title': ['Something went wrong', 'Une erreur est survenue', 'Ein Fehler ist aufgetreten', 'Si è verificato un errore'],
+  'error.rateLimited': [
+    'Too many requests in a minute: wait {seconds} s and try again.',
+    'Trop de requêtes en une minute : attendez {seconds} s et réessayez.',
+    'Zu viele Anfragen in einer Minute: Warten Sie {seconds} s und versuchen Sie es erneut.',
+    'Troppe richieste in un minuto: attenda {seconds} s e riprovi.',
+  ],
   'noOrg.text': [
     'Your account belongs to no organisation yet.',
     "Votre compte n'appartient encore à aucune organisation.",

@@ -48,6 +48,7 @@ export function Notice({ kind, children }: { kind: 'ok' | 'info' | 'error'; chil
 /** What the customer is told of a failed call: their own words for the codes we know, the API's message otherwise. */
 export function errorText(t: AppState['t'], err: unknown, vars: Record<string, string> = {}): string {
   if (!(err instanceof ApiError)) return String((err as Error)?.message ?? err);
+  if (err.status === 429) return t('error.rateLimited', { seconds: err.retryAfter ?? 60 });
   const known: Partial<Record<string, TextKey>> = {
     top_up_out_of_range: 'topup.range',
     amount_too_small: 'topup.minCard',
