@@ -1,4 +1,5 @@
-import { Annotations, CfnOutput, CfnParameter, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnParameter, Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Portal } from './stateless/portal.ts';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { EventBus } from 'aws-cdk-lib/aws-events';
@@ -92,7 +93,20 @@ export class StatelessStack extends Stack {
     const mail = new Mail(this, 'Mail', w, { domains: config.senderDomains });
     const events = new Events(this, 'Events', w, { webhookUrl: webhookUrl.valueAsString });
     this.eventBus = events.bus;
-    const api = new BillingHttpApi(this, 'Api', w, { jwtIssuer, jwtAudience });
+    // Empty until the provider's OAuth 2 server is known: the pages then cannot sign anyone in, and say so.
+    const portalParam = (id: string, description: string, allowedPattern: string, def = '') =>
+      new CfnParameter(this, id, { type: 'String', description, default: def, allowedPattern, constraintDescription: `must match ${allowedPattern}` });
+    const httpsUrl = '^(https://\\S+)?$';
+    const portal = new Portal(this, 'Portal', {
+      accessLogs: data.accessLogsBucket,
+      authorizeUrl: portalParam('PortalAuthorizeUrl', "The OAuth 2 authorization endpoint the portal signs users in with (the JwtIssuer's), https", httpsUrl),
+      tokenUrl: portalParam('PortalTokenUrl', 'Its token endpoint, https', httpsUrl),
+      clientId: portalParam('PortalClientId', "The portal's public client id at that server (authorization code with PKCE, no secret)", '^[\\w.-]*$'),
+      scope: portalParam('PortalScope', 'The scopes the portal asks for (finance staff get billing:finance from the server)', '^[\\w:./ -]*$', 'openid'),
+      removalPolicy: stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const api = new BillingHttpApi(this, 'Api', w, { jwtIssuer, jwtAudience, corsOrigins: [`https://${portal.distribution.distributionDomainName}`] });
+    portal.deploy(api.stage.url);
     this.httpApi = api.httpApi;
     this.undeployedRoutes = api.undeployedRoutes;
     const alarms = new Alarms(this, 'Alarms', w, { planNight: nightlyRenewal.planNight, nightlyCheckouts: payments.nightlyCheckouts, apiStage: api.stage });
@@ -100,6 +114,10 @@ export class StatelessStack extends Stack {
     const dashboard = new BillingDashboard(this, 'Observability', w, { alarms: alarms.all, apiStage: api.stage });
 
     new CfnOutput(this, 'ApiUrl', { value: api.stage.url });
+    new CfnOutput(this, 'PortalUrl', {
+      value: `https://${portal.distribution.distributionDomainName}`,
+      description: "The customer portal and finance console; set the stage config's mail.portalUrl to it (or the domain in front of it)",
+    });
     new CfnOutput(this, 'StripeWebhookUrl', { value: `${api.stage.url}v1/webhooks/stripe`, description: 'Register this endpoint in Stripe' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe the on-call address to it' });
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName, description: 'The CloudWatch dashboard of the stage' });

@@ -1,6 +1,8 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 
 /**
  * The portal's files: web/index.html, web/app.css and the one script, bundled
@@ -25,7 +27,6 @@ let bundled: Promise<Buffer> | undefined;
 /** The pages' script, built once per process. */
 export function portalScript(): Promise<Buffer> {
   bundled ??= (async () => {
-    const esbuild = await import('esbuild');
     const out = await esbuild.build({
       entryPoints: [`${WEB_DIR}src/main.ts`],
       bundle: true,
@@ -51,4 +52,26 @@ export async function portalAssets(config: PortalConfig): Promise<Map<string, Po
     ['/assets/favicon.svg', { type: 'image/svg+xml', body: icon }],
     ['/config.json', { type: 'application/json', body: Buffer.from(JSON.stringify(config)) }],
   ]);
+}
+
+/**
+ * The portal's static files written to a folder, for the CDK app's bucket
+ * deployment (synthesis is synchronous, hence esbuild's buildSync);
+ * config.json is not among them: the stack writes it with the API's address.
+ */
+export function writePortalFiles(dir: string): void {
+  mkdirSync(`${dir}/assets`, { recursive: true });
+  esbuild.buildSync({
+    entryPoints: [`${WEB_DIR}src/main.ts`],
+    bundle: true,
+    format: 'esm',
+    target: ['es2022'],
+    minify: true,
+    legalComments: 'eof',
+    outfile: `${dir}/assets/app.js`,
+    logLevel: 'silent',
+  });
+  copyFileSync(`${WEB_DIR}index.html`, `${dir}/index.html`);
+  copyFileSync(`${WEB_DIR}app.css`, `${dir}/assets/app.css`);
+  copyFileSync(`${WEB_DIR}favicon.svg`, `${dir}/assets/favicon.svg`);
 }

@@ -1,5 +1,5 @@
 import { Annotations, type CfnParameter, RemovalPolicy, Duration, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -26,6 +26,8 @@ export interface BillingHttpApiProps {
   /** Issuer (iss) and audiences of the bearer tokens, as stack parameters. */
   readonly jwtIssuer: CfnParameter;
   readonly jwtAudience: CfnParameter;
+  /** Origins whose pages call the API from a browser (the portal's distribution): CORS allows them alone. */
+  readonly corsOrigins?: string[];
 }
 
 /**
@@ -130,6 +132,17 @@ export class BillingHttpApi extends Construct {
       apiName: `billing-${w.stage}`,
       description: `Renewal billing engine API (${w.stage})`,
       createDefaultStage: false,
+      ...(props.corsOrigins
+        ? {
+            corsPreflight: {
+              allowOrigins: props.corsOrigins,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE],
+              allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+              exposeHeaders: ['retry-after', 'ratelimit-limit', 'ratelimit-remaining'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: w.stage === 'prod' ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH,

@@ -317,7 +317,7 @@ describe('every page in the four languages', () => {
         await page.goto(`${s.server.url}${path}`);
         await expect.poll(() => heading(page)).toBe(titles[lang]);
         expect(await page.locator('html').getAttribute('lang')).toBe(lang);
-        await page.waitForFunction('!document.querySelector(".loading")');
+        await page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('.loading'));
         await checkPage(page, `${path.split('?')[0]!.replace(/\//g, '_').replace(/^_/, '') || 'home'}-${lang}`);
       }
     }
@@ -358,7 +358,7 @@ describe('the finance console', () => {
 
     // Export: the one invoice of the period, 14.05 with VAT (in English: the switch is kept).
     await page.goto(`${s.server.url}/finance/exports`);
-    await page.evaluate("localStorage.setItem('billing.lang', 'en')");
+    await page.evaluate(() => (globalThis as unknown as { localStorage: { setItem(k: string, v: string): void } }).localStorage.setItem('billing.lang', 'en'));
     await page.reload();
     expect(await heading(page)).toBe('Export a period');
     await page.getByLabel('From', { exact: true }).fill('2026-12-01');

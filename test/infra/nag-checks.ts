@@ -83,6 +83,20 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
     `${at('RunExport')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
     `${at('GetExport')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
     `Billing-${stage}-Stateless/BucketNotificationsHandler050a0587b7544547bf325f094a3db834 AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
+    // The portal: CloudFront's findings that do not fit static pages on the default domain, and CDK's deploy-time copier.
+    ...['CFR1', 'CFR2', 'CFR3', 'CFR4'].map((rule) => `Billing-${stage}-Stateless/Portal/Distribution AwsSolutions-${rule}`),
+    ...[
+      'L1',
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'IAM5[Action::s3:GetObject*]',
+      'IAM5[Action::s3:GetBucket*]',
+      'IAM5[Action::s3:List*]',
+      'IAM5[Action::s3:DeleteObject*]',
+      'IAM5[Action::s3:Abort*]',
+      'IAM5[Resource::*]',
+      'IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      'IAM5[Resource::<PortalBucketAF6949F3.Arn>/*]',
+    ].map((rule) => `Billing-${stage}-Stateless/Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB AwsSolutions-${rule}`),
   ].sort();
 }
 

@@ -27,7 +27,11 @@ let config: PortalConfig = { apiUrl: '', login: { kind: 'demo' } };
 
 export async function loadConfig(): Promise<PortalConfig> {
   const res = await fetch('/config.json', { cache: 'no-store' });
-  if (res.ok) config = (await res.json()) as PortalConfig;
+  if (res.ok) {
+    const loaded = (await res.json()) as PortalConfig;
+    // API Gateway's stage URL ends with a slash; the paths start with one.
+    config = { ...loaded, apiUrl: loaded.apiUrl.replace(/\/+$/, '') };
+  }
   return config;
 }
 

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, loadConfig, setToken, token } from './api.ts';
+import { api, ApiError, currentConfig, loadConfig, setToken, token } from './api.ts';
 import { completeSignIn, signIn, signOut, takeReturnPath } from './auth.ts';
 import { html } from './html.ts';
 import { LANG_NAMES, LANGS, translate, type Lang, type TextKey } from './i18n.ts';
@@ -10,7 +10,7 @@ import { BalancePage, InvoicesPage, MethodsPage, OrdersPage, TerminationConfirmP
 import { BankPage, ExportsPage, HeldOrdersPage } from './pages/finance.ts';
 import { enc, PaymentsPage } from './pages/payments.ts';
 import { ProductsPage } from './pages/products.ts';
-import { App, Failed, Forbidden, Loading, Notice, Page, useApp, type AppState } from './ui.ts';
+import { App, errorText, Failed, Forbidden, Loading, Notice, Page, useApp, type AppState } from './ui.ts';
 
 /**
  * The customer portal and the finance console: one small client of the
@@ -158,19 +158,18 @@ interface DemoUser {
 function LoginPage() {
   const { t } = useApp();
   const [users, setUsers] = useState<{ data?: DemoUser[]; error?: unknown }>({});
-  const demo = useMemo(() => location.hostname === '127.0.0.1' || location.hostname === 'localhost', []);
+  const demo = currentConfig().login.kind === 'demo';
   useEffect(() => {
-    fetch('/local/demo-users').then(
-      async (res) => {
-        if (!res.ok) throw new ApiError(res.status, 'no_demo', res.statusText);
-        setUsers({ data: ((await res.json()) as { users: DemoUser[] }).users });
-      },
-      (error: unknown) => setUsers({ error }),
-    );
-  }, []);
-  useEffect(() => {
-    if (users.error && !demo) void signIn();
-  }, [users.error, demo]);
+    if (!demo) {
+      void signIn();
+      return;
+    }
+    (async () => {
+      const res = await fetch('/local/demo-users');
+      if (!res.ok) throw new ApiError(res.status, 'no_demo', res.statusText);
+      setUsers({ data: ((await res.json()) as { users: DemoUser[] }).users });
+    })().catch((error: unknown) => setUsers({ error }));
+  }, [demo]);
   const as = async (u: DemoUser) => {
     const res = await fetch('/local/demo-login', {
       method: 'POST',
@@ -181,7 +180,7 @@ function LoginPage() {
     setToken(signed);
     location.assign(u.finance && u.organisations.length === 0 ? '/finance/exports' : takeReturnPath());
   };
-  if (users.error) return html`<${Page} title=${t('login.title')}><p>${t('login.redirect')}</p><//>`;
+  if (!demo || users.error) return html`<${Page} title=${t('login.title')}><p>${users.error ? errorText(t, users.error) : t('login.redirect')}</p><//>`;
   if (!users.data) return html`<${Loading} />`;
   return html`<${Page} title=${t('login.title')}>
     <p>${t('login.demo')}</p>
