@@ -106,6 +106,7 @@ export const QuoteResponse = named(
     balance: amount,
     balanceUsed: amount,
     amountDue: amount,
+    methods: z.array(z.enum(CHECKOUT_METHODS)).describe('What the rest can be paid with here: card, twint, paypal, postfinance as the provider offers them in this currency, iban'),
   }),
 );
 

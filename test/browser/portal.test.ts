@@ -59,6 +59,8 @@ describe('paying a selection', () => {
     expect(await summary.textContent()).toContain('CHF 2.35');
     expect(await summary.textContent()).toContain('Utiliser mon solde prépayé (CHF 5.00)');
     expect(await summary.textContent()).toContain('CHF 26.35');
+    // The methods the provider takes in CHF: no PostFinance card through Stripe.
+    expect(await page.locator('.methods label').allTextContents()).toEqual(['Carte de crédit', 'TWINT', 'PayPal', 'Virement bancaire (QR-facture)']);
     await page.getByLabel('Carte de crédit').check();
     await page.getByRole('button', { name: 'Payer ma sélection' }).click();
 

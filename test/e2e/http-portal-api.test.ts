@@ -84,6 +84,11 @@ describe('POST /v1/orgs/{orgId}/checkout/quote', () => {
 
     expect(await s.rt.store.listCheckoutsInStatus('awaiting_payment', '2026-12-31')).toEqual([]);
     expect((await s.rt.store.getOrganisation('acme'))!.balance).toBe('20.00');
+    // In EUR, no Twint (CHF only).
+    await anOrg(s.rt, { id: 'euro', currency: 'EUR' });
+    await aProduct(s.rt, 'euro', { id: 'eu-one', expiry: '2026-12-31', autoRenew: false });
+    const euro = await s.call('POST', '/v1/orgs/euro/checkout/quote', { token: await s.tokenFor('owner-euro'), body: { items: [{ productId: 'eu-one' }] } });
+    expect(euro.json.methods).toEqual(['card', 'paypal', 'iban']);
     expectError(await s.call('POST', '/v1/orgs/acme/checkout/quote', { token: owner, body: { items: [{ productId: 'one', periodMonths: 7 }] } }), 400, 'period_not_allowed');
     expectError(await s.call('POST', '/v1/orgs/acme/checkout/quote', { token: owner, body: { items: [] } }), 400, 'invalid_input');
     expectError(await s.call('POST', '/v1/orgs/acme/checkout/quote', { token: await s.tokenFor('owner-other'), body: { items: [{ productId: 'one' }] } }), 403, 'forbidden');

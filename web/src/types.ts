@@ -38,6 +38,7 @@ export interface Quote {
   balance: string;
   balanceUsed: string;
   amountDue: string;
+  methods: string[];
 }
 export interface Checkout {
   checkoutId: string;

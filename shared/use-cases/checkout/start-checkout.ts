@@ -392,7 +392,7 @@ function hostedPage(checkout: Checkout, back: string, now: string): HostedPage {
 }
 
 /** A method the provider does not offer is refused before anything is written or held. */
-function assertProviderOffers(deps: CheckoutDeps, method: CheckoutMethod): void {
+function assertProviderOffers(deps: Pick<CheckoutDeps, 'gateway'>, method: CheckoutMethod): void {
   if (method === 'iban' || method === 'balance' || deps.gateway.onSessionMethods.includes(method)) return;
   const offered = [...deps.gateway.onSessionMethods, 'iban'].join(', ');
   throw new BusinessRuleError(
@@ -493,6 +493,22 @@ export interface Quote {
   balance: string;
   balanceUsed: string;
   amountDue: string;
+  /** The methods this organisation can pay the rest with here: its currency's, that the payment provider offers (bank transfer always). */
+  methods: CheckoutMethod[];
+}
+
+/** What a checkout of this organisation can be paid with, by this shop's provider, in its currency. */
+export function payableMethods(deps: Pick<CheckoutDeps, 'gateway'>, currency: Organisation['currency']): CheckoutMethod[] {
+  return CHECKOUT_METHODS.filter((m) => {
+    if (m === 'balance') return false;
+    try {
+      assertCheckoutMethod(m, currency, 'renewal');
+      assertProviderOffers(deps, m);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -522,5 +538,6 @@ export async function quoteCheckout(deps: CheckoutDeps, orgId: string, raw: unkn
     balance: balance.toString(),
     balanceUsed: balancePart.toString(),
     amountDue: chargePart.toString(),
+    methods: payableMethods(deps, org.currency),
   };
 }

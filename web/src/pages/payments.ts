@@ -83,7 +83,8 @@ function Selection({ org, products, preselect }: { org: Membership; products: Se
       return next;
     });
   const setPeriod = (p: SelectableProduct, months: number) => setChosen((c) => ({ ...c, [p.id]: months }));
-  const methods = METHODS.filter((m) => m !== 'postfinance' || org.currency === 'CHF');
+  // What the quote says the provider takes in this currency (the API refuses the others anyway).
+  const methods = METHODS.filter((m) => (quote.data ? quote.data.methods.includes(m) : m !== 'postfinance' || org.currency === 'CHF'));
 
   if (products.length === 0) return html`<p>${t('pay.none')}</p>`;
   return html`
