@@ -24,19 +24,21 @@ export type PortalConfig =
 
 let bundled: Promise<Buffer> | undefined;
 
+/** One script, Preact and htm included, for browsers of the last years. */
+const SCRIPT_BUILD = {
+  entryPoints: [`${WEB_DIR}src/main.ts`],
+  bundle: true,
+  format: 'esm',
+  target: ['es2022'],
+  minify: true,
+  legalComments: 'eof',
+  logLevel: 'silent',
+} as const satisfies esbuild.BuildOptions;
+
 /** The pages' script, built once per process. */
 export function portalScript(): Promise<Buffer> {
   bundled ??= (async () => {
-    const out = await esbuild.build({
-      entryPoints: [`${WEB_DIR}src/main.ts`],
-      bundle: true,
-      format: 'esm',
-      target: ['es2022'],
-      minify: true,
-      legalComments: 'eof',
-      write: false,
-      logLevel: 'silent',
-    });
+    const out = await esbuild.build({ ...SCRIPT_BUILD, write: false });
     return Buffer.from(out.outputFiles[0]!.contents);
   })();
   return bundled;
@@ -61,16 +63,7 @@ export async function portalAssets(config: PortalConfig): Promise<Map<string, Po
  */
 export function writePortalFiles(dir: string): void {
   mkdirSync(`${dir}/assets`, { recursive: true });
-  esbuild.buildSync({
-    entryPoints: [`${WEB_DIR}src/main.ts`],
-    bundle: true,
-    format: 'esm',
-    target: ['es2022'],
-    minify: true,
-    legalComments: 'eof',
-    outfile: `${dir}/assets/app.js`,
-    logLevel: 'silent',
-  });
+  esbuild.buildSync({ ...SCRIPT_BUILD, outfile: `${dir}/assets/app.js` });
   copyFileSync(`${WEB_DIR}index.html`, `${dir}/index.html`);
   copyFileSync(`${WEB_DIR}app.css`, `${dir}/assets/app.css`);
   copyFileSync(`${WEB_DIR}favicon.svg`, `${dir}/assets/favicon.svg`);

@@ -41,6 +41,9 @@ export interface PortalProps {
 export class Portal extends Construct {
   public readonly distribution: Distribution;
   public readonly bucket: Bucket;
+  /** The built pages, and the sign-in server config.json will name. */
+  private readonly files: ReturnType<typeof Source.asset>;
+  private readonly login: PortalProps;
 
   constructor(scope: Construct, id: string, props: PortalProps) {
     super(scope, id);
@@ -113,24 +116,21 @@ export class Portal extends Construct {
     // The files, then what the pages read first (where the API is, how to sign in): written at deploy time with the stack's values.
     const built = mkdtempSync(join(tmpdir(), 'billing-portal-'));
     writePortalFiles(built);
-    this.sources = [Source.asset(built)];
-    this.deploymentProps = { bucket: this.bucket, distribution: this.distribution, login: props };
+    this.files = Source.asset(built);
+    this.login = props;
   }
-
-  private readonly sources: ReturnType<typeof Source.asset>[];
-  private readonly deploymentProps: { bucket: Bucket; distribution: Distribution; login: PortalProps };
 
   /** Deploys the files with config.json naming the API (called once the API exists). */
   deploy(apiUrl: string): BucketDeployment {
-    const { login } = this.deploymentProps;
+    const login = this.login;
     const deployment = new BucketDeployment(this, 'Files', {
-      destinationBucket: this.deploymentProps.bucket,
-      distribution: this.deploymentProps.distribution,
+      destinationBucket: this.bucket,
+      distribution: this.distribution,
       distributionPaths: ['/index.html', '/config.json', '/assets/*'],
       prune: true,
       memoryLimit: 256,
       sources: [
-        ...this.sources,
+        this.files,
         Source.jsonData('config.json', {
           apiUrl,
           login: {
