@@ -48,7 +48,14 @@ export const SelectableProductSchema = named(
     periods: z.array(Period),
   }),
 );
-export const ProductListResponse = named('ProductList', z.object({ due: z.enum(['2m', 'all']), products: z.array(SelectableProductSchema) }));
+export const ProductListResponse = named(
+  'ProductList',
+  z.object({
+    due: z.enum(['2m', 'all']),
+    products: z.array(SelectableProductSchema),
+    nextCursor: z.string().optional().describe('Where the next page starts (pass as cursor); absent on the last page'),
+  }),
+);
 
 const CheckoutItemSchema = z.object({
   productId: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listSelectableProducts } from '../../shared/use-cases/manage-products.ts';
+import { listSelectableProductsPage, MAX_PAGE } from '../../shared/use-cases/manage-products.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { awsDeps } from '../aws-runtime.ts';
 import { apiHandler, lazyLambda, resourceId, type Logger } from '../http/api-handler.ts';
@@ -7,12 +7,17 @@ import { ProductListResponse } from '../http/response-schemas.ts';
 import type { RouteContract } from '../http/route-contract.ts';
 
 export const listProductsContract = {
-  summary: 'Products the customer can select for payment, with their prices and periods',
-  description: 'By default the products due in the next 2 months (docs/domain.md R-13); `due=all` lists every product that is not terminated.',
+  summary: 'Products the customer can select for payment, with their prices and periods, a page at a time',
+  description:
+    'By default the products due in the next 2 months (docs/domain.md R-13); `due=all` lists every product that is not terminated. In expiry order, `limit` (default 100, at most 500) a page, one read each: `nextCursor` is where the next page starts (pass it as `cursor`); absent on the last page. A page may hold fewer products than `limit` (terminated ones, or those a collaborator was not given, are left out).',
   tag: 'products',
   access: 'user',
   params: z.object({ orgId: resourceId }),
-  query: z.object({ due: z.enum(['2m', 'all']).default('2m') }),
+  query: z.object({
+    due: z.enum(['2m', 'all']).default('2m'),
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(100),
+    cursor: z.string().min(1).max(300).optional(),
+  }),
   status: 200,
   response: { json: ProductListResponse, description: 'The selectable products' },
   errors: [400, 403, 404],
@@ -30,7 +35,7 @@ export function makeListProductsHandler(deps: Pick<CheckoutDeps, 'store' | 'cloc
     },
     async ({ actor, params, query }) => ({
       due: query.due,
-      products: await listSelectableProducts(deps, params.orgId, query.due, actor),
+      ...(await listSelectableProductsPage(deps, params.orgId, query.due, actor, { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) })),
     }),
   );
 }

@@ -54,11 +54,23 @@ export interface OrganisationReads {
   listPaymentMethods(orgId: string): Promise<SavedPaymentMethod[]>;
 }
 
+/** Where a page of an organisation's products stopped: its last product's expiry and id. */
+export interface ProductPosition {
+  expiry: IsoDate;
+  productId: string;
+}
+
 /** Products, and the ones a night must look at. */
 export interface ProductReads {
   getProduct(orgId: string, productId: string): Promise<Product | undefined>;
   /** Products of an organisation, optionally only those expiring up to a date. */
   listProducts(orgId: string, opts?: { expiryUpTo?: IsoDate }): Promise<Product[]>;
+  /**
+   * One page of them, in expiry order, from one read: at most `limit`, after
+   * the product `after` names (the last of the previous page); `next` names
+   * the last of this one when more may follow.
+   */
+  listProductsPage(orgId: string, opts: { expiryUpTo?: IsoDate; limit: number; after?: ProductPosition }): Promise<{ products: Product[]; next?: ProductPosition }>;
   /** Products whose next action falls on `date`, through the date index (never a scan). */
   listDueProducts(date: IsoDate, stats?: ReadStats): Promise<DueProductRef[]>;
 }

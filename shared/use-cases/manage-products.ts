@@ -8,7 +8,7 @@ import { Money } from '../domain/money.ts';
 import { servesAutomaticRenewal } from '../domain/payment-methods.ts';
 import { addDays } from '../domain/calendar.ts';
 import { assertAllowedPeriod, assertCanSwitchAutoRenewOn, nextActionDate, renewsAutomatically, rescheduled, type Product } from '../domain/product.ts';
-import type { OrganisationReads, ProductReads } from '../ports/billing-store.ts';
+import type { OrganisationReads, ProductPosition, ProductReads } from '../ports/billing-store.ts';
 import { WriteConflict, type UnitOfWork } from '../ports/unit-of-work.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
@@ -310,24 +310,80 @@ export async function listSelectableProducts(
 ): Promise<SelectableProduct[]> {
   const products = await listProducts(deps, orgId, due, actor);
   const org = await loadOrg(deps.store, orgId);
-  return products
-    .filter((p) => p.status !== 'terminated' && !terminationConfirmed(p))
-    .map((p) => {
-      const type = typeOf(deps.catalogue, p);
-      const unit = Money.of(type.prices[org.currency], org.currency);
-      const priceOf = (months: number) => unit.times(months / type.basePeriodMonths).toString();
-      return {
-        id: p.id,
-        name: p.name,
-        typeId: type.id,
-        typeName: type.name,
-        status: p.status,
-        expiry: p.expiry,
-        autoRenew: p.autoRenew,
-        currency: org.currency,
-        periodMonths: p.periodMonths,
-        price: priceOf(p.periodMonths),
-        periods: type.allowedPeriodsMonths.map((months) => ({ months, price: priceOf(months) })),
-      };
-    });
+  return products.filter(payable).map((p) => selectable(deps.catalogue, org, p));
+}
+
+/** At most this many products a page (a DynamoDB read stays far under its 1 MB). */
+export const MAX_PAGE = 500;
+
+export interface ProductPage {
+  products: SelectableProduct[];
+  /** Opaque: where the next page starts; absent on the last page. */
+  nextCursor?: string;
+}
+
+/**
+ * One page of an organisation's products, from one read whatever its size:
+ * in expiry order, `limit` products read, the cursor of the previous page
+ * continuing after its last product. Products the member may not see (a
+ * collaborator's others), and terminated ones in the 2-month window, make a
+ * page shorter, never a second read.
+ */
+export async function listProductsPage(
+  deps: { store: ProductStore; clock: Clock },
+  orgId: string,
+  due: DueWindow,
+  actor: Actor,
+  page: { limit: number; cursor?: string },
+): Promise<{ products: Product[]; nextCursor?: string }> {
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > MAX_PAGE) throw new ValidationError(`limit: from 1 to ${MAX_PAGE}`, 'invalid_input');
+  const member = await authoriseView(deps.store, actor, orgId);
+  await loadOrg(deps.store, orgId);
+  const after = page.cursor === undefined ? undefined : positionOf(page.cursor);
+  const upTo: IsoDate | undefined = due === '2m' ? addMonths(deps.clock.today(), 2) : undefined;
+  const read = await deps.store.listProductsPage(orgId, { limit: page.limit, ...(upTo ? { expiryUpTo: upTo } : {}), ...(after ? { after } : {}) });
+  return {
+    products: read.products.filter((p) => (!member || canSeeProduct(member, p.id)) && (due === 'all' || p.status !== 'terminated')),
+    ...(read.next ? { nextCursor: Buffer.from(`${read.next.expiry}#${read.next.productId}`).toString('base64url') } : {}),
+  };
+}
+
+/** One page of what `listSelectableProducts` lists (see listProductsPage). */
+export async function listSelectableProductsPage(
+  deps: { store: ProductStore; clock: Clock; catalogue: Catalogue },
+  orgId: string,
+  due: DueWindow,
+  actor: Actor,
+  page: { limit: number; cursor?: string },
+): Promise<ProductPage> {
+  const read = await listProductsPage(deps, orgId, due, actor, page);
+  const org = await loadOrg(deps.store, orgId);
+  return { products: read.products.filter(payable).map((p) => selectable(deps.catalogue, org, p)), ...(read.nextCursor ? { nextCursor: read.nextCursor } : {}) };
+}
+
+const payable = (p: Product) => p.status !== 'terminated' && !terminationConfirmed(p);
+
+function positionOf(cursor: string): ProductPosition {
+  const m = /^(\d{4}-\d{2}-\d{2})#([A-Za-z0-9._:@-]{1,100})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m || !isIsoDate(m[1]!)) throw new ValidationError('cursor: not one this list gave; start again without it', 'invalid_cursor');
+  return { expiry: m[1]!, productId: m[2]! };
+}
+
+function selectable(catalogue: Catalogue, org: Organisation, p: Product): SelectableProduct {
+  const type = typeOf(catalogue, p);
+  const unit = Money.of(type.prices[org.currency], org.currency);
+  const priceOf = (months: number) => unit.times(months / type.basePeriodMonths).toString();
+  return {
+    id: p.id,
+    name: p.name,
+    typeId: type.id,
+    typeName: type.name,
+    status: p.status,
+    expiry: p.expiry,
+    autoRenew: p.autoRenew,
+    currency: org.currency,
+    periodMonths: p.periodMonths,
+    price: priceOf(p.periodMonths),
+    periods: type.allowedPeriodsMonths.map((months) => ({ months, price: priceOf(months) })),
+  };
 }

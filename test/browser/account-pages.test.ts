@@ -118,4 +118,17 @@ describe('the customer account pages', () => {
     const [y, m, d] = product!.termination!.date.split('-');
     expect(await anonymous.locator('.notice-ok').textContent()).toContain(`${d}.${m}.${y}`);
   });
+
+  it('shows a large organisation a page of 100 products, and the rest on request', async () => {
+    const s = await stack('2026-12-10');
+    await anOrg(s.rt, { id: 'big' });
+    for (let i = 0; i < 105; i++) await aProduct(s.rt, 'big', { id: `site-${String(i).padStart(3, '0')}`, expiry: '2027-06-30', autoRenew: false });
+    const page = await signedIn(s, 'owner-big');
+    await page.goto(`${s.server.url}/products?org=big`);
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(100);
+    await page.getByRole('button', { name: 'Afficher plus de produits' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(105);
+    expect(await page.getByRole('button', { name: 'Afficher plus de produits' }).count()).toBe(0);
+    expect(await page.locator('tbody th').last().textContent()).toContain('site-104.ch');
+  });
 });

@@ -153,6 +153,39 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await conflict(s, [{ type: 'productRemoved', orgId: 'a', productId: 'dom', expectedVersion: p.version }])).toEqual(['productRemoved']);
     });
 
+    it("pages an organisation's products in expiry order, one read a page, the position naming where the next starts", async () => {
+      const s = await makeStore();
+      await s.commit([
+        { type: 'organisation', org: org('a'), isNew: true },
+        { type: 'organisation', org: org('b'), isNew: true },
+      ]);
+      // Five products of a (two on the same day, ordered by id), one of b in between.
+      const expiries: [string, string][] = [
+        ['e', '2027-03-01'],
+        ['c', '2026-12-20'],
+        ['a2', '2027-01-10'],
+        ['a1', '2027-01-10'],
+        ['z', '2027-06-30'],
+      ];
+      await s.commit(expiries.map(([id, expiry]) => ({ type: 'product' as const, product: product('a', id, { expiry }), expectedVersion: null })));
+      await s.commit([{ type: 'product', product: product('b', 'other', { expiry: '2027-01-01' }), expectedVersion: null }]);
+      const pages: string[][] = [];
+      let after: Awaited<ReturnType<typeof s.listProductsPage>>['next'];
+      do {
+        const page = await s.listProductsPage('a', { limit: 2, ...(after ? { after } : {}) });
+        pages.push(page.products.map((p) => p.id));
+        after = page.next;
+      } while (after && pages.length < 10);
+      expect(pages).toEqual([['c', 'a1'], ['a2', 'e'], ['z']]);
+      // A full last page says more may follow; the next read finds none.
+      const full = await s.listProductsPage('a', { limit: 5 });
+      expect(full.next).toEqual({ expiry: '2027-06-30', productId: 'z' });
+      expect(await s.listProductsPage('a', { limit: 5, after: full.next! })).toEqual({ products: [] });
+      // Within a window, and never another organisation's, whatever the position says.
+      expect((await s.listProductsPage('a', { limit: 10, expiryUpTo: '2027-01-10' })).products.map((p) => p.id)).toEqual(['c', 'a1', 'a2']);
+      expect((await s.listProductsPage('a', { limit: 10, after: { expiry: '2026-12-31', productId: 'other' } })).products.map((p) => p.id)).toEqual(['a1', 'a2', 'e', 'z']);
+    });
+
     it('keeps a day of audit entries in time order, the outcome replacing the start', async () => {
       const s = await makeStore();
       const started = { date: '2026-12-01', id: 'req-2', at: '2026-12-01T10:00:02.000Z', client: 'shop|svc', action: 'POST /v1/admin/orgs', status: 'started' as const };

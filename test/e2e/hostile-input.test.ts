@@ -1023,9 +1023,9 @@ describe('hostile input on the CLI', () => {
     },
     {
       name: 'products list',
-      args: ['products', 'list', '--org', 'acme', '--due', 'all'],
+      args: ['products', 'list', '--org', 'acme', '--due', 'all', '--limit', '50'],
       required: ['--org'],
-      values: { '--due': choiceOf(['2m', 'all']) },
+      values: { '--due': choiceOf(['2m', 'all']), '--limit': badIntArg(500) },
       positional: { index: 1, valid: ['list'] },
     },
     { name: 'auto-renew', args: ['auto-renew', 'on', '--org', 'acme', '--product', 'acme-ch'], required: ['--org'], positional: { index: 1, valid: ['on', 'off'] } },

@@ -95,6 +95,34 @@ describe('POST /v1/orgs/{orgId}/checkout/quote', () => {
   });
 });
 
+describe('GET /v1/orgs/{orgId}/products, a page at a time', () => {
+  it('pages the products in expiry order by cursor, a collaborator seeing only theirs, and refuses a forged cursor', async () => {
+    const s = await stack('2026-12-10');
+    await anOrg(s.rt, { id: 'acme' });
+    // Seven products expiring on the 1st to the 7th of January.
+    for (let d = 1; d <= 7; d++) await aProduct(s.rt, 'acme', { id: `p${d}`, expiry: `2027-01-0${d}`, autoRenew: false });
+    await setMember(s.rt.deps, SYSTEM, 'acme', { userId: 'colin', email: 'colin@acme.ch', name: 'Colin', role: 'collaborator', billingRights: false, productIds: ['p2', 'p6'] });
+    const walk = async (token: string) => {
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await s.call('GET', `/v1/orgs/acme/products?due=all&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token });
+        expect(res.status).toBe(200);
+        pages.push((res.json.products as { id: string }[]).map((p) => p.id));
+        cursor = res.json.nextCursor as string | undefined;
+      } while (cursor && pages.length < 10);
+      return pages;
+    };
+    expect(await walk(await s.tokenFor('owner-acme'))).toEqual([['p1', 'p2', 'p3'], ['p4', 'p5', 'p6'], ['p7']]);
+    // The same reads, fewer shown: a page never reads twice to fill itself.
+    expect(await walk(await s.tokenFor('colin'))).toEqual([['p2'], ['p6'], []]);
+    const owner = await s.tokenFor('owner-acme');
+    expectError(await s.call('GET', `/v1/orgs/acme/products?cursor=${Buffer.from('not a position').toString('base64url')}`, { token: owner }), 400, 'invalid_cursor');
+    expectError(await s.call('GET', '/v1/orgs/acme/products?limit=0', { token: owner }), 400, 'invalid_query');
+    expectError(await s.call('GET', '/v1/orgs/acme/products?limit=501', { token: owner }), 400, 'invalid_query');
+  });
+});
+
 describe('checkout on the hosted page (returnUrl)', () => {
   it("sends the customer to the sandbox's stand-in for Stripe Checkout, whose lines add up to the amount due", async () => {
     const s = await stack('2026-12-10');

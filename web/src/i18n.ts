@@ -49,6 +49,7 @@ export const TEXTS = {
   'pay.window': ['Show', 'Afficher', 'Anzeigen', 'Mostra'],
   'pay.due2m': ['Due in the next 2 months', 'Échéance dans les 2 prochains mois', 'Fällig in den nächsten 2 Monaten', 'In scadenza nei prossimi 2 mesi'],
   'pay.dueAll': ['All products', 'Tous les produits', 'Alle Produkte', 'Tutti i prodotti'],
+  'pay.more': ['Show more products', 'Afficher plus de produits', 'Weitere Produkte anzeigen', 'Mostra altri prodotti'],
   'pay.selectAll': ['Select all', 'Tout sélectionner', 'Alle auswählen', 'Seleziona tutto'],
   'pay.select': ['Select {name}', 'Sélectionner {name}', '{name} auswählen', 'Seleziona {name}'],
   'pay.periodOf': ['Period for {name}', 'Période pour {name}', 'Laufzeit für {name}', 'Periodo per {name}'],

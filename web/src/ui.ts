@@ -1,12 +1,12 @@
 import type { ComponentChildren } from 'preact';
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
-import { ApiError, download } from './api.ts';
+import { api, ApiError, download } from './api.ts';
 import { signIn } from './auth.ts';
 import { formatAmount } from './format.ts';
 import { html } from './html.ts';
 import { translate, type Lang, type TextKey } from './i18n.ts';
-import type { Me } from './types.ts';
+import type { Me, SelectableProduct } from './types.ts';
 
 export interface AppState {
   lang: Lang;
@@ -112,4 +112,47 @@ export function Page({ title, children }: { title: string; children: ComponentCh
     <h1 id="page-title">${title}</h1>
     ${children}
   </section>`;
+}
+
+/**
+ * An organisation's products a page at a time (the API reads one page a
+ * request): the first page on load, the next on `more()`.
+ */
+export function useProductPages(orgId: string, due: '2m' | 'all'): { data?: SelectableProduct[]; error?: unknown; hasMore: boolean; more: () => void; reload: () => void } {
+  const [state, setState] = useState<{ data?: SelectableProduct[]; error?: unknown; cursor?: string }>({});
+  const [tick, setTick] = useState(0);
+  const path = `/v1/orgs/${encodeURIComponent(orgId)}/products?due=${due}&limit=${PAGE}`;
+  useEffect(() => {
+    let live = true;
+    setState({});
+    api<{ products: SelectableProduct[]; nextCursor?: string }>('GET', path).then(
+      (page) => live && setState({ data: page.products, ...(page.nextCursor ? { cursor: page.nextCursor } : {}) }),
+      (error: unknown) => live && setState({ error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [path, tick]);
+  const more = useCallback(() => {
+    if (!state.cursor) return;
+    api<{ products: SelectableProduct[]; nextCursor?: string }>('GET', `${path}&cursor=${encodeURIComponent(state.cursor)}`).then(
+      (page) => setState((s) => ({ data: [...(s.data ?? []), ...page.products], ...(page.nextCursor ? { cursor: page.nextCursor } : {}) })),
+      (error: unknown) => setState((s) => ({ ...s, error })),
+    );
+  }, [path, state.cursor]);
+  return {
+    ...(state.data ? { data: state.data } : {}),
+    ...(state.error ? { error: state.error } : {}),
+    hasMore: !!state.cursor,
+    more,
+    reload: useCallback(() => setTick((n) => n + 1), []),
+  };
+}
+
+/** Products a page of the portal asks for at once. */
+const PAGE = 100;
+
+export function MoreButton({ onClick }: { onClick: () => void }) {
+  const { t } = useApp();
+  return html`<button type="button" class="secondary" onClick=${onClick}>${t('pay.more')}</button>`;
 }

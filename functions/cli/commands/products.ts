@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { ValidationError } from '../../../shared/domain/errors.ts';
-import { addProduct, listProducts, switchAutoRenew } from '../../../shared/use-cases/manage-products.ts';
+import { addProduct, listProductsPage, MAX_PAGE, switchAutoRenew } from '../../../shared/use-cases/manage-products.ts';
+import { SYSTEM } from '../../../shared/use-cases/actor.ts';
 import { renewManually } from '../../../shared/use-cases/renew-manually.ts';
 import { runLifecycle } from '../lazy-runtime.ts';
 import { dateArg, intArg } from '../context.ts';
@@ -40,10 +41,13 @@ export function registerProductCommands(program: Command, c: Ctx): void {
     .argument('<action>', 'list')
     .requiredOption('--org <id>')
     .addOption(new Option('--due <window>', 'next 2 months or all').choices(['2m', 'all']).default('2m'))
-    .action(async (action: string, o: { org: string; due: '2m' | 'all' }) => {
+    .addOption(new Option('--limit <n>', `products a page, 1 to ${MAX_PAGE} (one read each)`).default(100).argParser(intArg('--limit', 1, MAX_PAGE)))
+    .option('--cursor <cursor>', 'the next page, as the previous one printed it')
+    .action(async (action: string, o: { org: string; due: '2m' | 'all'; limit: number; cursor?: string }) => {
       if (action !== 'list') throw new ValidationError(`unknown action "${action}": use list`);
-      const list = await c().withRuntime((rt) => listProducts(rt.deps, o.org, o.due));
-      c().print(table(list as unknown as Record<string, unknown>[], ['id', 'typeId', 'name', 'expiry', 'status', 'autoRenew', 'nextActionDate']), list);
+      const page = await c().withRuntime((rt) => listProductsPage(rt.deps, o.org, o.due, SYSTEM, { limit: o.limit, ...(o.cursor ? { cursor: o.cursor } : {}) }));
+      const rows = table(page.products as unknown as Record<string, unknown>[], ['id', 'typeId', 'name', 'expiry', 'status', 'autoRenew', 'nextActionDate']);
+      c().print(page.nextCursor ? `${rows}\nnext page: --cursor ${page.nextCursor}` : rows, page);
     });
 
   program

@@ -6,7 +6,7 @@ import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
 import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
-import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
+import { type BillingStore, type DueProductRef, type ProductPosition, type ReadStats } from '../../ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { EmailClaim, EmailDeliveryOutcome } from '../../ports/outbox-store.ts';
 import type {
@@ -506,6 +506,27 @@ export class DynamoDbBillingStore implements BillingStore {
         ...(opts.expiryUpTo ? { ':upTo': `${opts.expiryUpTo}#~` } : {}),
       },
     });
+  }
+
+  async listProductsPage(orgId: string, opts: { expiryUpTo?: IsoDate; limit: number; after?: ProductPosition }): Promise<{ products: Product[]; next?: ProductPosition }> {
+    const { name, pk, sk } = TABLE_KEYS.expiryIndex;
+    const res = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: name,
+        KeyConditionExpression: opts.expiryUpTo ? '#pk = :pk AND #sk <= :upTo' : '#pk = :pk',
+        ExpressionAttributeNames: opts.expiryUpTo ? { '#pk': pk, '#sk': sk } : { '#pk': pk },
+        ExpressionAttributeValues: { ':pk': keys.expiryIndexPk(orgId), ...(opts.expiryUpTo ? { ':upTo': `${opts.expiryUpTo}#~` } : {}) },
+        Limit: opts.limit,
+        // The start key is rebuilt from the position, inside this organisation's partition: a cursor cannot lead elsewhere.
+        ...(opts.after
+          ? { ExclusiveStartKey: { ...keys.product(orgId, opts.after.productId), [pk]: keys.expiryIndexPk(orgId), [sk]: `${opts.after.expiry}#${opts.after.productId}` } }
+          : {}),
+      }),
+    );
+    const products = (res.Items ?? []).map((it) => strip<Product>(it) as Product);
+    const last = products.at(-1);
+    return { products, ...(res.LastEvaluatedKey && last ? { next: { expiry: last.expiry, productId: last.id } } : {}) };
   }
 
   async listDueProducts(date: IsoDate, stats?: ReadStats): Promise<DueProductRef[]> {

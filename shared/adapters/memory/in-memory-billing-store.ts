@@ -5,7 +5,7 @@ import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
 import type { SavedPaymentMethod } from '../../domain/payment-methods.ts';
 import type { Product } from '../../domain/product.ts';
-import { type BillingStore, type DueProductRef, type ReadStats } from '../../ports/billing-store.ts';
+import { type BillingStore, type DueProductRef, type ProductPosition, type ReadStats } from '../../ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
 import type { EmailClaim, EmailDeliveryOutcome } from '../../ports/outbox-store.ts';
 import type {
@@ -315,6 +315,15 @@ export class InMemoryBillingStore implements BillingStore {
   async listProducts(orgId: string, opts: { expiryUpTo?: IsoDate } = {}) {
     const all = this.inOrg(this.products, orgId, (p) => `${p.expiry}#${p.id}`);
     return opts.expiryUpTo ? all.filter((p) => p.expiry <= opts.expiryUpTo!) : all;
+  }
+  async listProductsPage(orgId: string, opts: { expiryUpTo?: IsoDate; limit: number; after?: ProductPosition }) {
+    const at = (p: { expiry: string; id: string }) => `${p.expiry}#${p.id}`;
+    const from = opts.after ? at({ expiry: opts.after.expiry, id: opts.after.productId }) : '';
+    const rest = (await this.listProducts(orgId, opts.expiryUpTo ? { expiryUpTo: opts.expiryUpTo } : {})).filter((p) => at(p) > from);
+    const products = rest.slice(0, opts.limit);
+    const last = products.at(-1);
+    // As DynamoDB: a full page says more may follow, even when none does.
+    return { products, ...(last && products.length === opts.limit ? { next: { expiry: last.expiry, productId: last.id } } : {}) };
   }
   async listDueProducts(date: IsoDate, stats?: ReadStats): Promise<DueProductRef[]> {
     const due = sorted(

@@ -4,7 +4,7 @@ import { formatDate, formatReference } from '../format.ts';
 import { html } from '../html.ts';
 import { periodText, type TextKey } from '../i18n.ts';
 import type { Balance, Checkout, Membership, Quote, SelectableProduct } from '../types.ts';
-import { DownloadButton, errorText, Failed, Loading, money, Notice, Page, useApp, useLoad } from '../ui.ts';
+import { DownloadButton, errorText, Failed, Loading, money, MoreButton, Notice, Page, useApp, useLoad, useProductPages } from '../ui.ts';
 
 type Window = '2m' | 'all';
 const METHODS = ['card', 'twint', 'paypal', 'postfinance', 'iban'] as const;
@@ -21,7 +21,7 @@ export function PaymentsPage({ org, query }: { org: Membership; query: URLSearch
   const { t } = useApp();
   const wanted = query.get('product');
   const [window, setWindow] = useState<Window>(wanted ? 'all' : '2m');
-  const products = useLoad(() => api<{ products: SelectableProduct[] }>('GET', `/v1/orgs/${enc(org.orgId)}/products?due=${window}`), [org.orgId, window]);
+  const products = useProductPages(org.orgId, window);
   const back = query.get('checkout');
   return html`<${Page} title=${t('pay.title')}>
     ${back ? html`<${Outcome} org=${org} checkoutId=${back} outcome=${query.get('outcome') ?? ''} />` : null}
@@ -41,7 +41,7 @@ export function PaymentsPage({ org, query }: { org: Membership; query: URLSearch
         ? html`<${Failed} error=${products.error} />`
         : !products.data
           ? html`<${Loading} />`
-          : html`<${Selection} org=${org} products=${products.data.products} preselect=${wanted} />`
+          : html`<${Selection} org=${org} products=${products.data} preselect=${wanted} /> ${products.hasMore ? html`<${MoreButton} onClick=${products.more} />` : null}`
     }
   <//>`;
 }

@@ -5,7 +5,7 @@ import { html } from '../html.ts';
 import type { TextKey } from '../i18n.ts';
 import { onLink } from '../router.ts';
 import type { Membership, SavedMethod, SelectableProduct } from '../types.ts';
-import { errorText, Failed, Loading, Notice, Page, useApp, useLoad } from '../ui.ts';
+import { errorText, Failed, Loading, MoreButton, Notice, Page, useApp, useLoad, useProductPages } from '../ui.ts';
 import { enc } from './payments.ts';
 
 type Message = { kind: 'ok' | 'info' | 'error'; text: string; renew?: { id: string; name: string } };
@@ -19,7 +19,7 @@ type Message = { kind: 'ok' | 'info' | 'error'; text: string; renew?: { id: stri
  */
 export function ProductsPage({ org }: { org: Membership }) {
   const { t } = useApp();
-  const products = useLoad(() => api<{ products: SelectableProduct[] }>('GET', `/v1/orgs/${enc(org.orgId)}/products?due=all`), [org.orgId]);
+  const products = useProductPages(org.orgId, 'all');
   const methods = useLoad(
     () => (org.billingRights ? api<{ paymentMethods: SavedMethod[] }>('GET', `/v1/orgs/${enc(org.orgId)}/payment-methods`) : Promise.resolve({ paymentMethods: [] })),
     [org.orgId],
@@ -27,7 +27,7 @@ export function ProductsPage({ org }: { org: Membership }) {
   const [methodId, setMethodId] = useState('');
   const [messages, setMessages] = useState<Message[]>([]);
   const [busy, setBusy] = useState(false);
-  const nameOf = (id: string) => products.data?.products.find((p) => p.id === id)?.name ?? id;
+  const nameOf = (id: string) => products.data?.find((p) => p.id === id)?.name ?? id;
 
   const switchTo = async (on: boolean, product?: SelectableProduct) => {
     setBusy(true);
@@ -95,50 +95,51 @@ export function ProductsPage({ org }: { org: Membership }) {
       !products.data
         ? html`<${Loading} />`
         : html`<table class="products">
-            <thead>
-              <tr>
-                <th scope="col">${t('col.product')}</th>
-                <th scope="col">${t('col.expiry')}</th>
-                <th scope="col">${t('col.status')}</th>
-                <th scope="col">${t('col.autoRenew')}</th>
-                ${org.billingRights || canTerminate ? html`<th scope="col">${t('col.actions')}</th>` : null}
-              </tr>
-            </thead>
-            <tbody>
-              ${products.data.products.map(
-                (p) =>
-                  html`<tr key=${p.id}>
-                    <th scope="row"><span class="product-name">${p.name}</span><span class="product-type">${p.typeName}</span></th>
-                    <td>${formatDate(p.expiry)}</td>
-                    <td>${t(`status.${p.status}` as TextKey)}</td>
-                    <td>${t(p.autoRenew ? 'on' : 'off')}</td>
-                    ${
-                      org.billingRights || canTerminate
-                        ? html`<td class="actions">
-                            ${
-                              org.billingRights
-                                ? html`<button
-                                    type="button"
-                                    onClick=${() => switchTo(!p.autoRenew, p)}
-                                    disabled=${busy}
-                                    aria-label=${t(p.autoRenew ? 'ar.offFor' : 'ar.onFor', { name: p.name })}
-                                  >
-                                    ${t(p.autoRenew ? 'ar.off' : 'ar.on')}
-                                  </button>`
-                                : null
-                            }
-                            ${
-                              canTerminate && p.status !== 'terminated'
-                                ? html`<button type="button" class="secondary" onClick=${() => terminate(p)} disabled=${busy}>${t('term.request', { name: p.name })}</button>`
-                                : null
-                            }
-                          </td>`
-                        : null
-                    }
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
+              <thead>
+                <tr>
+                  <th scope="col">${t('col.product')}</th>
+                  <th scope="col">${t('col.expiry')}</th>
+                  <th scope="col">${t('col.status')}</th>
+                  <th scope="col">${t('col.autoRenew')}</th>
+                  ${org.billingRights || canTerminate ? html`<th scope="col">${t('col.actions')}</th>` : null}
+                </tr>
+              </thead>
+              <tbody>
+                ${products.data.map(
+                  (p) =>
+                    html`<tr key=${p.id}>
+                      <th scope="row"><span class="product-name">${p.name}</span><span class="product-type">${p.typeName}</span></th>
+                      <td>${formatDate(p.expiry)}</td>
+                      <td>${t(`status.${p.status}` as TextKey)}</td>
+                      <td>${t(p.autoRenew ? 'on' : 'off')}</td>
+                      ${
+                        org.billingRights || canTerminate
+                          ? html`<td class="actions">
+                              ${
+                                org.billingRights
+                                  ? html`<button
+                                      type="button"
+                                      onClick=${() => switchTo(!p.autoRenew, p)}
+                                      disabled=${busy}
+                                      aria-label=${t(p.autoRenew ? 'ar.offFor' : 'ar.onFor', { name: p.name })}
+                                    >
+                                      ${t(p.autoRenew ? 'ar.off' : 'ar.on')}
+                                    </button>`
+                                  : null
+                              }
+                              ${
+                                canTerminate && p.status !== 'terminated'
+                                  ? html`<button type="button" class="secondary" onClick=${() => terminate(p)} disabled=${busy}>${t('term.request', { name: p.name })}</button>`
+                                  : null
+                              }
+                            </td>`
+                          : null
+                      }
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+            ${products.hasMore ? html`<${MoreButton} onClick=${products.more} />` : null}`
     }
   <//>`;
 }
