@@ -106,6 +106,14 @@ interface Export {
 const n = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const yes = (m: boolean | null) => (m === null ? 'not run' : m ? '**met**' : '**not met**');
 
+interface Listing {
+  products: number;
+  limit: number;
+  page: { medianMs: number; queriesPerPage: number; capacityUnitsPerPage: number };
+  allPages: { pages: number; ms: number; queries: number; capacityUnits: number };
+  unpaginated: { ms: number; queries: number; capacityUnits: number };
+}
+
 function table(head: string[], rows: (string | number)[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -332,6 +340,26 @@ export function renderMarkdown(o: Output): string {
           ['the same after `billing stop` (the store starts again)', n(cli.readAfterStopMs), '1 run'],
           ['`billing demo` (= `npm start`) on an empty data folder', n(cli.demoMs), cli.demoRunsMs ? cli.demoRunsMs.map((x) => n(x)).join(', ') : '1 run'],
           ['first call after an install (builds the compiled CLI)', n(cli.firstCallMs), '1 run'],
+        ],
+      ),
+    );
+  }
+
+  const listing = o.parts.listing as Listing | undefined;
+  if (listing) {
+    out.push('', `## Listing a large organisation's products (${n(listing.products)} products, pages of ${listing.limit})`, '');
+    out.push(
+      table(
+        ['read', 'queries', 'capacity units', 'ms'],
+        [
+          [
+            'one page (`GET .../products?limit=' + listing.limit + '`, `billing products list`), median',
+            listing.page.queriesPerPage,
+            n(listing.page.capacityUnitsPerPage, 1),
+            n(listing.page.medianMs, 1),
+          ],
+          [`every page walked by cursor (${n(listing.allPages.pages)} requests)`, listing.allPages.queries, n(listing.allPages.capacityUnits, 1), n(listing.allPages.ms)],
+          ['all at once, as before pagination', listing.unpaginated.queries, n(listing.unpaginated.capacityUnits, 1), n(listing.unpaginated.ms)],
         ],
       ),
     );
