@@ -134,6 +134,7 @@ export const MeResponse = named(
         billingRights: z.boolean(),
         wholeOrganisation: z.boolean(),
         viaPartner: z.string().optional(),
+        methods: z.array(z.enum(CHECKOUT_METHODS)).describe('What it can pay with here (as the quote says)'),
       }),
     ),
   }),

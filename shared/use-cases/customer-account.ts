@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { isIsoDate, type IsoDate } from '../domain/calendar.ts';
-import type { Checkout } from '../domain/checkout.ts';
+import type { Checkout, CheckoutMethod } from '../domain/checkout.ts';
 import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts';
 import type { Invoice } from '../domain/invoice.ts';
 import { canSeeProduct, hasBillingRights, seesWholeOrganisation, type Language, type Member, type Organisation } from '../domain/organisation.ts';
@@ -16,7 +16,7 @@ import { viewOf, type CheckoutView } from './checkout/checkout-view.ts';
 import { ensureCustomer } from './provider-customer.ts';
 import { loadOrg } from './renewal-deps.ts';
 import { parseInput } from './validation.ts';
-import { returnUrl } from './checkout/start-checkout.ts';
+import { payableMethods, returnUrl } from './checkout/start-checkout.ts';
 
 /**
  * What the provider's Manager shows a customer besides the products: the
@@ -281,6 +281,8 @@ export interface Membership {
   wholeOrganisation: boolean;
   /** Reached as the organisation's partner, not as its member. */
   viaPartner?: string;
+  /** What this organisation can pay with here: its currency's methods the provider offers, and the bank transfer. */
+  methods: CheckoutMethod[];
 }
 
 export interface WhoAmI {
@@ -295,7 +297,7 @@ export interface WhoAmI {
  * organisations they belong to, and those a partner they belong to manages,
  * each with the rights the use cases will apply anyway.
  */
-export async function whoAmI(deps: { store: OrganisationReads }, actor: Actor): Promise<WhoAmI> {
+export async function whoAmI(deps: { store: OrganisationReads; gateway: PaymentGateway }, actor: Actor): Promise<WhoAmI> {
   if (actor.kind !== 'user') throw new ForbiddenError('Only a signed-in user has organisations');
   const out: Membership[] = [];
   const seen = new Set<string>();
@@ -312,6 +314,7 @@ export async function whoAmI(deps: { store: OrganisationReads }, actor: Actor): 
       billingRights: hasBillingRights(member),
       wholeOrganisation: seesWholeOrganisation(member),
       ...(viaPartner ? { viaPartner } : {}),
+      methods: payableMethods(deps, org.currency),
     });
   };
   const ids = await deps.store.listMembershipsOf(actor.userId);

@@ -200,6 +200,8 @@ describe('automatic renewal, the balance and rights', () => {
     expect(await heading(page)).toBe('Solde prépayé');
     await expect.poll(() => page.locator('.balance').textContent()).toContain("CHF 1'234.50");
     await checkPage(page, 'balance-fr');
+    // Card and bank transfer: the provider (Stripe) has no PostFinance card.
+    expect(await page.locator('.methods label').allTextContents()).toEqual(['Carte de crédit', 'Virement bancaire (QR-facture)']);
     for (const amount of ['0.09', '9999.01']) {
       await page.getByLabel('Montant en CHF (0.10 à 9999)').fill(amount);
       await page.getByRole('button', { name: 'Recharger' }).click();

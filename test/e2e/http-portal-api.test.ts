@@ -26,14 +26,27 @@ describe('GET /v1/me', () => {
     await setMember(s.rt.deps, SYSTEM, 'acme', { userId: 'carla', email: 'carla@acme.ch', name: 'Carla', role: 'collaborator', billingRights: false, productIds: [] });
     await setMember(s.rt.deps, SYSTEM, 'reseller', { userId: 'carla', email: 'carla@acme.ch', name: 'Carla', role: 'administrator', billingRights: true, productIds: [] });
 
+    // Through Stripe: no PostFinance card; Twint in CHF only; the bank transfer always.
+    const CHF = ['card', 'twint', 'paypal', 'iban'];
+    const EUR = ['card', 'paypal', 'iban'];
     const me = await s.call('GET', '/v1/me', { token: await s.tokenFor('carla') });
     expect(me.status).toBe(200);
     expect(me.json).toEqual({
       userId: 'carla',
       finance: false,
       organisations: [
-        { orgId: 'acme', name: 'Org acme', currency: 'CHF', country: 'CH', language: 'fr', role: 'collaborator', billingRights: false, wholeOrganisation: false },
-        { orgId: 'reseller', name: 'Org reseller', currency: 'EUR', country: 'FR', language: 'fr', role: 'administrator', billingRights: true, wholeOrganisation: true },
+        { orgId: 'acme', name: 'Org acme', currency: 'CHF', country: 'CH', language: 'fr', role: 'collaborator', billingRights: false, wholeOrganisation: false, methods: CHF },
+        {
+          orgId: 'reseller',
+          name: 'Org reseller',
+          currency: 'EUR',
+          country: 'FR',
+          language: 'fr',
+          role: 'administrator',
+          billingRights: true,
+          wholeOrganisation: true,
+          methods: EUR,
+        },
         {
           orgId: 'client',
           name: 'Org client',
@@ -44,6 +57,7 @@ describe('GET /v1/me', () => {
           billingRights: true,
           wholeOrganisation: true,
           viaPartner: 'reseller',
+          methods: CHF,
         },
       ],
     });

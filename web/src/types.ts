@@ -9,6 +9,7 @@ export interface Membership {
   billingRights: boolean;
   wholeOrganisation: boolean;
   viaPartner?: string;
+  methods: string[];
 }
 export interface Me {
   userId: string;

@@ -57,7 +57,8 @@ export function BalancePage({ org }: { org: Membership }) {
   const [method, setMethod] = useState<'card' | 'postfinance' | 'iban'>('card');
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; done?: Checkout }>({});
   const key = useRef<{ for: string; id: string } | undefined>(undefined);
-  const methods = (['card', 'postfinance', 'iban'] as const).filter((m) => m !== 'postfinance' || org.currency === 'CHF');
+  // The FAQ's top-up methods, as far as this shop's provider offers them in the currency (the bank transfer always).
+  const methods = (['card', 'postfinance', 'iban'] as const).filter((m) => org.methods.includes(m));
 
   const topUp = async (e: Event) => {
     e.preventDefault();

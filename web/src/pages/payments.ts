@@ -84,7 +84,7 @@ function Selection({ org, products, preselect }: { org: Membership; products: Se
     });
   const setPeriod = (p: SelectableProduct, months: number) => setChosen((c) => ({ ...c, [p.id]: months }));
   // What the quote says the provider takes in this currency (the API refuses the others anyway).
-  const methods = METHODS.filter((m) => (quote.data ? quote.data.methods.includes(m) : m !== 'postfinance' || org.currency === 'CHF'));
+  const methods = METHODS.filter((m) => (quote.data?.methods ?? org.methods).includes(m));
 
   if (products.length === 0) return html`<p>${t('pay.none')}</p>`;
   return html`
