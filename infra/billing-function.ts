@@ -42,7 +42,8 @@ export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
  * IAM action: DynamoDB authorises each item of a transaction with PutItem,
  * UpdateItem, DeleteItem or ConditionCheckItem. Scan is deliberately absent.
  */
-export type DynamoDbAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
+export type DynamoDbAction =
+  'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
 
 /**
  * Object actions a function may be granted under one prefix of a bucket.

@@ -26,7 +26,8 @@ export function makeNightlyCheckoutsHandler(deps: CheckoutDeps) {
     const night = event?.night ?? deps.clock.today();
     if (!isIsoDate(night)) throw new Error(`night must be a date as YYYY-MM-DD, got ${String(night)}`);
     const since = Math.floor(Date.parse(`${addDays(night, -RECONCILE_DAYS)}T00:00:00Z`) / 1000);
-    const reconciled = await reconcileGatewayEvents(deps, since);
+    // From the watermark: a night lists the events since the last one, not the whole retry window again.
+    const reconciled = await reconcileGatewayEvents(deps, since, { useWatermark: true });
     const checkouts = await checkoutHousekeeping(deps, night);
     const lifecycleRequeued = await republishPendingLifecycle(deps, night);
     return { night, reconciled, checkouts, lifecycleRequeued };

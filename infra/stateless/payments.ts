@@ -29,12 +29,16 @@ export class Payments extends Construct {
       entry: 'functions/checkout/nightly-checkouts.ts',
       description: 'Nightly: settles missed Stripe events, refunds expired holds, releases abandoned checkouts',
       timeout: Duration.minutes(15),
-      environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+      environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl, SETTLEMENT_QUEUE_URL: w.data.settlementQueue.queueUrl },
       onFailureQueue: w.data.schedulerDlq,
     })
-      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
-      .grantQuery(w.data.table, { table: true, indexes: [expiryIndex.name, dueIndex.name] })
+      // BatchGetItem: what is stored of the listed Stripe events, 100 keys a read (reconciliation).
+      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'])
+      // The expiry index is settlement's (a detached method's products), now settle-payment's own: the lost events are queued.
+      .grantQuery(w.data.table, { table: true, indexes: [dueIndex.name] })
       .grantSend(w.data.lifecycleQueue)
+      // The events whose webhooks were lost go to settlement, as the webhook would have sent them.
+      .grantSend(w.data.settlementQueue)
       .grantSecretValue(w.data.stripeSecret);
 
     nightly(this, w, 'NightlyCheckoutsSchedule', this.nightlyCheckouts, NIGHTLY_CHECKOUTS_CRON, w.data.schedulerDlq, 'Reconciles Stripe events and checkouts');

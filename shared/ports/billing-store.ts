@@ -113,6 +113,8 @@ export interface OperationReads {
   listPendingLifecycle(from: IsoDate, to: IsoDate): Promise<PendingLifecycleRef[]>;
   listNightOutcomes(night: IsoDate): Promise<NightOutcome[]>;
   getGatewayEvent(id: string): Promise<StoredGatewayEvent | undefined>;
+  /** Stored provider events by id, 100 to a read (BatchGetItem); ids never stored are left out. */
+  getGatewayEvents(ids: readonly string[]): Promise<StoredGatewayEvent[]>;
   getBankCredit(id: string): Promise<BankCreditRecord | undefined>;
   getExportJob(id: string): Promise<ExportJob | undefined>;
   /** Whether a statement (by message id) was imported before. */
@@ -126,6 +128,10 @@ export interface NightLog {
   lastNightRun(): Promise<NightRun | undefined>;
   listNightRuns(): Promise<NightRun[]>;
   putNightRun(run: NightRun): Promise<void>;
+  /** Up to when (Unix seconds, the newest event's `created`) the provider's event list was last gone through. */
+  getReconcileWatermark(): Promise<number | undefined>;
+  /** Moves it forward, never back (a slower run that ends last cannot undo a later one). */
+  putReconcileWatermark(seconds: number): Promise<void>;
 }
 
 /** Everything the engine reads and writes, as the adapters implement it. */

@@ -405,6 +405,42 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await s.listPendingLifecycle('2026-12-06', '2026-12-31')).toEqual([]);
     });
 
+    it('reads stored provider events 100 to a read, leaving out the ones never stored; the reconcile watermark only moves forward', async () => {
+      const s = await makeStore();
+      const event = (n: number) => ({
+        id: `evt_${n}`,
+        type: 'payment_intent.succeeded',
+        created: n,
+        objectId: `pi_${n}`,
+        payload: '{}',
+        status: 'received' as const,
+        receivedAt: '',
+        expiresAt: 2,
+      });
+      // 150 stored (odd ones processed), asked for with 60 that never were and one twice: more than one read's 100 keys.
+      for (let i = 0; i < 150; i += 25) {
+        await s.commit(
+          Array.from({ length: 25 }, (_, k) => ({
+            type: 'gatewayEvent' as const,
+            event: { ...event(i + k), ...((i + k) % 2 ? { status: 'processed' as const } : {}) },
+            expectedStatus: null,
+          })),
+        );
+      }
+      const asked = [...Array.from({ length: 210 }, (_, n) => `evt_${n}`), 'evt_7'];
+      const found = await s.getGatewayEvents(asked);
+      expect(found.map((e) => e.id).sort()).toEqual(Array.from({ length: 150 }, (_, n) => `evt_${n}`).sort());
+      expect(found.find((e) => e.id === 'evt_7')?.status).toBe('processed');
+      expect(await s.getGatewayEvents([])).toEqual([]);
+
+      expect(await s.getReconcileWatermark()).toBeUndefined();
+      await s.putReconcileWatermark(1_900_000_100);
+      await s.putReconcileWatermark(1_900_000_050);
+      expect(await s.getReconcileWatermark()).toBe(1_900_000_100);
+      await s.putReconcileWatermark(1_900_000_200);
+      expect(await s.getReconcileWatermark()).toBe(1_900_000_200);
+    });
+
     it('keeps the status conditions of events, lifecycle commands and export jobs', async () => {
       const s = await makeStore();
       const event = { id: 'evt_1', type: 'payment_intent.succeeded', created: 1, objectId: 'pi_1', payload: '{}', status: 'received' as const, receivedAt: '', expiresAt: 2 };

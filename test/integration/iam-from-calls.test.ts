@@ -463,6 +463,8 @@ describe('IAM, from the calls each function really makes', () => {
     ]);
     rt.clock.day = providerDay = '2027-01-27';
     await makeNightlyCheckoutsHandler(depsFor(rt, 'NightlyCheckouts', '2027-01-27'))({ night: '2027-01-27' }, {} as never);
+    // The events whose webhooks were lost, queued by the reconciliation, settled by settle-payment.
+    await rt.settlementQueue.drain(makeSettlePaymentHandler(depsFor(rt, 'SettlePayment', '2027-01-27'), false));
     await makeSweepLifecycleHandler(depsFor(rt, 'SweepLifecycle', '2027-01-27'))({}, {} as never);
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(depsFor(rt, 'ApplyLifecycle', '2027-01-27'), false));
     for (const id of ['iam-k-balance', 'iam-k-card', 'iam-k-iban', 'iam-k-lost']) expect([id, (await rt.store.getProduct(card.id, id))!.status]).toEqual([id, 'active']);

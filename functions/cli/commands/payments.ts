@@ -55,7 +55,7 @@ export function registerPaymentCommands(program: Command, c: Ctx): void {
         await drainQueues(rt);
         return out;
       });
-      c().print(`${res.listed} events since ${since}: ${res.missing} had not arrived, ${res.processed} settled now`, { since, ...res });
+      c().print(`${res.listed} events since ${since}: ${res.missing} had not arrived, ${res.queued} settled now`, { since, ...res });
     });
 
   const order = program.command('order').description('orders held for an identity check');

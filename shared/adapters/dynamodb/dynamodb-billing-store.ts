@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import type { EventRecord } from '../../domain/business-events.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
@@ -794,5 +794,42 @@ export class DynamoDbBillingStore implements BillingStore {
 
   async putNightRun(run: NightRun): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { ...keys.nightRun(run.date), entity: 'night', ...run } }));
+  }
+
+  async getReconcileWatermark(): Promise<number | undefined> {
+    return (await this.get<{ seconds: number }>(keys.reconcileWatermark()))?.seconds;
+  }
+
+  async putReconcileWatermark(seconds: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.reconcileWatermark(), entity: 'reconcile-watermark', seconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR seconds < :s',
+          ExpressionAttributeValues: { ':s': seconds },
+        }),
+      );
+    } catch (err) {
+      // Already as far or further: nothing to move.
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    }
+  }
+
+  async getGatewayEvents(ids: readonly string[]): Promise<StoredGatewayEvent[]> {
+    const out: StoredGatewayEvent[] = [];
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keysLeft: Record<string, unknown>[] = unique.slice(i, i + 100).map((id) => keys.gatewayEvent(id));
+      for (let attempt = 0; keysLeft.length > 0; attempt++) {
+        // A throttled part of the batch comes back as UnprocessedKeys: asked again, after a pause that grows.
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        const res = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysLeft, ConsistentRead: true } } }));
+        for (const it of res.Responses?.[this.tableName] ?? []) out.push(strip<StoredGatewayEvent>(it) as StoredGatewayEvent);
+        keysLeft = (res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        if (attempt > 8 && keysLeft.length > 0) throw new Error(`BatchGetItem left ${keysLeft.length} keys unprocessed after ${attempt} tries`);
+      }
+    }
+    return out;
   }
 }

@@ -56,6 +56,7 @@ export const keys = {
   outcome: (night: IsoDate, productId: string) => ({ pk: `NIGHT#${night}#${pad2(shardOf(productId))}`, sk: productId }),
   outcomePk: (night: IsoDate, shard: number) => `NIGHT#${night}#${pad2(shard)}`,
   nightRun: (date: IsoDate) => ({ pk: 'NIGHTS', sk: date }),
+  reconcileWatermark: () => ({ pk: 'RECONCILE', sk: 'PROVIDER' }),
   checkout: (orgId: string, id: string) => ({ pk: `ORG#${orgId}`, sk: `CHECKOUT#${id}` }),
   /** Checkouts waiting for something (payment, identity check), by date: what the nightly clean-up walks. */
   checkoutsInStatus: (status: string) => `CHECKOUTS#${status}`,

@@ -489,6 +489,9 @@ export class InMemoryBillingStore implements BillingStore {
   async getGatewayEvent(id: string) {
     return out(this.events.get(id));
   }
+  async getGatewayEvents(ids: readonly string[]) {
+    return [...new Set(ids)].flatMap((id) => (this.events.has(id) ? [copy(this.events.get(id)!)] : []));
+  }
   async getBankCredit(id: string) {
     return out(this.bankCredits.get(id));
   }
@@ -509,6 +512,13 @@ export class InMemoryBillingStore implements BillingStore {
   }
   async putNightRun(run: NightRun): Promise<void> {
     this.nights.set(run.date, copy(run));
+  }
+  private watermark: number | undefined;
+  async getReconcileWatermark() {
+    return this.watermark;
+  }
+  async putReconcileWatermark(seconds: number) {
+    if (this.watermark === undefined || seconds > this.watermark) this.watermark = seconds;
   }
 
   /** Advances a series counter with no document (what a write lost after taking its number would leave): the chaos run plants it. */

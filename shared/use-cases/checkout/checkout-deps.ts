@@ -2,7 +2,7 @@ import type { IdGenerator } from '../../ports/ids.ts';
 import type { MessageQueue } from '../../ports/message-queue.ts';
 import type { WebhookVerifier } from '../../ports/payment-gateway.ts';
 import type { RateLimiter } from '../../ports/rate-limiter.ts';
-import type { CheckoutReads, DocumentReads, OperationReads } from '../../ports/billing-store.ts';
+import type { CheckoutReads, DocumentReads, NightLog, OperationReads } from '../../ports/billing-store.ts';
 import type { BillingDeps, RenewalStore } from '../renewal-deps.ts';
 
 /** One unit of settlement work: a stored provider event to act on. */
@@ -11,7 +11,11 @@ export interface SettlementMessage {
 }
 
 /** What checkout, webhooks and settlement read beyond a renewal: every document read, checkouts, provider events. */
-export type CheckoutStore = RenewalStore & DocumentReads & CheckoutReads & Pick<OperationReads, 'getGatewayEvent'>;
+export type CheckoutStore = RenewalStore &
+  DocumentReads &
+  CheckoutReads &
+  Pick<OperationReads, 'getGatewayEvent' | 'getGatewayEvents'> &
+  Pick<NightLog, 'getReconcileWatermark' | 'putReconcileWatermark'>;
 
 /** What checkout, webhooks and settlement need beyond the nightly renewal's ports. */
 export interface CheckoutDeps extends Omit<BillingDeps, 'store'> {

@@ -369,27 +369,55 @@ async function detachMethod(deps: CheckoutDeps, ref: string | undefined): Promis
 }
 
 export interface ReconcileResult {
+  /** Where the provider's list was read from (Unix seconds). */
+  from: number;
   listed: number;
+  /** Listed, never stored: their webhook was lost. */
   missing: number;
-  processed: number;
+  /** Sent to settlement: the missing ones, and those stored but never processed. */
+  queued: number;
 }
+
+/** Read again behind the watermark: an event created just before a run may reach the provider's list only after it. */
+const WATERMARK_OVERLAP_SECONDS = 3600;
+/** SQS takes 10 messages to a call. */
+const SEND_BATCH = 10;
 
 /**
  * The provider stops retrying a webhook after 3 days: this lists the
- * provider's events since a time and settles any that never arrived or were
- * never processed (nightly, and `billing stripe reconcile --since`).
+ * provider's events since a time and queues for settlement any that never
+ * arrived or were never processed (nightly, and `billing stripe reconcile
+ * --since`). Its cost follows the new events only:
+ * 1. Nightly (`useWatermark`), the list starts at the watermark less an
+ *    hour, never before `sinceSeconds` (the retry window's start); asked by
+ *    hand, at `sinceSeconds`.
+ * 2. What is stored of the listed events is read 100 to a read; processed
+ *    ones cost nothing more. Missing ones are stored; both kinds are queued.
+ * 3. The watermark moves to the oldest event left unprocessed (so a night
+ *    whose settlement failed, or waited for what it needs, lists it again),
+ *    else to the newest listed.
  */
-export async function reconcileGatewayEvents(deps: CheckoutDeps, sinceSeconds: number): Promise<ReconcileResult> {
-  const events = await deps.gateway.listEvents(sinceSeconds, HANDLED_EVENT_TYPES);
-  const result: ReconcileResult = { listed: events.length, missing: 0, processed: 0 };
-  for (const event of events) {
-    if (isRenewalPaymentEvent(event)) continue;
-    const stored = await storeEvent(deps, event);
-    if (stored.isNew) result.missing++;
-    if (stored.status === 'received') {
-      await processGatewayEvent(deps, { eventId: event.id });
-      result.processed++;
+export async function reconcileGatewayEvents(deps: CheckoutDeps, sinceSeconds: number, opts: { useWatermark?: boolean } = {}): Promise<ReconcileResult> {
+  const watermark = opts.useWatermark ? await deps.store.getReconcileWatermark() : undefined;
+  const from = watermark === undefined ? sinceSeconds : Math.max(sinceSeconds, watermark - WATERMARK_OVERLAP_SECONDS);
+  const events = await deps.gateway.listEvents(from, HANDLED_EVENT_TYPES);
+  const ours = events.filter((e) => !isRenewalPaymentEvent(e));
+  const known = new Map((await deps.store.getGatewayEvents(ours.map((e) => e.id))).map((e) => [e.id, e]));
+  const toQueue: GatewayEvent[] = [];
+  let missing = 0;
+  for (const event of ours) {
+    let stored: StoredGatewayEvent | undefined = known.get(event.id);
+    if (!stored) {
+      const kept = await storeEvent(deps, event);
+      if (kept.isNew) missing++;
+      stored = kept;
     }
+    if (stored.status === 'received') toQueue.push(event);
   }
-  return result;
+  for (let i = 0; i < toQueue.length; i += SEND_BATCH) await deps.settlementQueue.send(toQueue.slice(i, i + SEND_BATCH).map((e) => ({ eventId: e.id })));
+  if (opts.useWatermark && events.length > 0) {
+    const created = (toQueue.length > 0 ? toQueue : events).map((e) => e.created);
+    await deps.store.putReconcileWatermark(toQueue.length > 0 ? Math.min(...created) : Math.max(...created));
+  }
+  return { from, listed: events.length, missing, queued: toQueue.length };
 }

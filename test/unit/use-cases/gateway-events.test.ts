@@ -61,3 +61,48 @@ describe('provider events at the intake', () => {
     expect(await rt.store.getGatewayEvent('evt_refund')).toBeDefined();
   });
 });
+
+describe('the nightly reconciliation, from its watermark', () => {
+  const at = (n: number, created: number): GatewayEvent => ({ ...checkoutPayment, id: `evt_${n}`, created, object: { ...checkoutPayment.object, id: `pi_${n}` } });
+
+  it('lists from the watermark less an hour, queues only what was never stored or processed, and moves the watermark', async () => {
+    const { rt, deps, queued } = await setUp();
+    const asked: number[] = [];
+    const provider = [at(1, 1_900_000_000), at(2, 1_900_003_600), at(3, 1_900_007_200)];
+    const gateway = Object.create(rt.deps.gateway) as PaymentGateway;
+    gateway.listEvents = async (since) => {
+      asked.push(since);
+      return provider.filter((e) => e.created >= since);
+    };
+    const d = { ...deps, gateway };
+    const since = 1_899_000_000;
+
+    // First night: no watermark, the whole window; the three never arrived.
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: since, listed: 3, missing: 3, queued: 3 });
+    expect(queued.map((m) => m.eventId)).toEqual(['evt_1', 'evt_2', 'evt_3']);
+    // Not settled yet (queued only): the watermark stays at the oldest of them.
+    expect(await rt.store.getReconcileWatermark()).toBe(1_900_000_000);
+
+    // Settled meanwhile (marked processed as settlement does); a fourth arrives.
+    for (const id of ['evt_1', 'evt_2', 'evt_3']) {
+      const e = (await rt.store.getGatewayEvent(id))!;
+      await rt.store.commit([{ type: 'gatewayEvent', event: { ...e, status: 'processed' }, expectedStatus: 'received' }]);
+    }
+    provider.push(at(4, 1_900_010_800));
+    queued.length = 0;
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: 1_900_000_000 - 3600, listed: 4, missing: 1, queued: 1 });
+    expect(queued.map((m) => m.eventId)).toEqual(['evt_4']);
+    expect(await rt.store.getReconcileWatermark()).toBe(1_900_010_800);
+
+    // evt_4 settled: the next night lists from an hour before it, and queues nothing.
+    const e4 = (await rt.store.getGatewayEvent('evt_4'))!;
+    await rt.store.commit([{ type: 'gatewayEvent', event: { ...e4, status: 'processed' }, expectedStatus: 'received' }]);
+    queued.length = 0;
+    // evt_3 (created exactly an hour before) and evt_4.
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: 1_900_010_800 - 3600, listed: 2, missing: 0, queued: 0 });
+    expect(asked).toEqual([since, 1_900_000_000 - 3600, 1_900_010_800 - 3600]);
+    // Asked by hand (billing stripe reconcile --since), the window is the one given, and the watermark is left alone.
+    expect(await reconcileGatewayEvents(d, since)).toMatchObject({ from: since, listed: 4, queued: 0 });
+    expect(await rt.store.getReconcileWatermark()).toBe(1_900_010_800);
+  });
+});
