@@ -416,8 +416,9 @@ export async function reconcileGatewayEvents(deps: CheckoutDeps, sinceSeconds: n
   }
   for (let i = 0; i < toQueue.length; i += SEND_BATCH) await deps.settlementQueue.send(toQueue.slice(i, i + SEND_BATCH).map((e) => ({ eventId: e.id })));
   if (opts.useWatermark && events.length > 0) {
-    const created = (toQueue.length > 0 ? toQueue : events).map((e) => e.created);
-    await deps.store.putReconcileWatermark(toQueue.length > 0 ? Math.min(...created) : Math.max(...created));
+    // A reduce, not Math.min(...): a night's list can hold more events than a call takes arguments.
+    const watermarkTo = toQueue.length > 0 ? toQueue.reduce((m, e) => Math.min(m, e.created), Infinity) : events.reduce((m, e) => Math.max(m, e.created), 0);
+    await deps.store.putReconcileWatermark(watermarkTo);
   }
   return { from, listed: events.length, missing, queued: toQueue.length };
 }
