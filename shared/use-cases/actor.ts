@@ -24,7 +24,7 @@ type MemberReads = Pick<OrganisationReads, 'getMember' | 'getOrganisation'>;
 /** docs/domain.md R-2 rights: billing actions need billing rights in the organisation (and access to the product). */
 export async function authoriseBilling(store: MemberReads, actor: Actor, orgId: string, productId?: string): Promise<Member | undefined> {
   if (actor.kind === 'system') return undefined;
-  const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
+  const member = await memberFor(store, actor.userId, orgId);
   assertBillingRights(member, productId);
   return member;
 }
@@ -36,7 +36,7 @@ export async function authoriseBilling(store: MemberReads, actor: Actor, orgId: 
  */
 export async function authoriseView(store: MemberReads, actor: Actor, orgId: string): Promise<Member | undefined> {
   if (actor.kind === 'system') return undefined;
-  const member = (await store.getMember(orgId, actor.userId)) ?? (await asPartner(store, actor.userId, orgId));
+  const member = await memberFor(store, actor.userId, orgId);
   if (!member) throw new ForbiddenError('Not a member of this organisation');
   return member;
 }
@@ -50,5 +50,15 @@ async function asPartner(store: MemberReads, userId: string, orgId: string): Pro
   if (!org?.partnerId) return undefined;
   const partnerMember = await store.getMember(org.partnerId, userId);
   if (!partnerMember || !hasBillingRights(partnerMember)) return undefined;
-  return { ...partnerMember, orgId, role: 'administrator', billingRights: true, productIds: [] };
+  return asClientAdministrator(partnerMember, orgId);
+}
+
+/** A user of the organisation, or of its partner acting on it. */
+async function memberFor(store: MemberReads, userId: string, orgId: string): Promise<Member | undefined> {
+  return (await store.getMember(orgId, userId)) ?? (await asPartner(store, userId, orgId));
+}
+
+/** What a partner's user with billing rights is in a client organisation: its administrator. */
+export function asClientAdministrator(partnerMember: Member, clientOrgId: string): Member {
+  return { ...partnerMember, orgId: clientOrgId, role: 'administrator', billingRights: true, productIds: [] };
 }

@@ -11,7 +11,7 @@ import type { CheckoutReads, DocumentReads, OrganisationReads, PaymentReads, Pro
 import type { Clock } from '../ports/clock.ts';
 import { GatewayRequestError, type PaymentGateway } from '../ports/payment-gateway.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
-import { authoriseBilling, type Actor } from './actor.ts';
+import { asClientAdministrator, authoriseBilling, type Actor } from './actor.ts';
 import { viewOf, type CheckoutView } from './checkout/checkout-view.ts';
 import { ensureCustomer } from './provider-customer.ts';
 import { loadOrg } from './renewal-deps.ts';
@@ -329,7 +329,7 @@ export async function whoAmI(deps: { store: OrganisationReads; gateway: PaymentG
     if (!hasBillingRights(member)) continue;
     for (const clientId of await deps.store.listPartnerClients(org.id)) {
       const client = await deps.store.getOrganisation(clientId);
-      if (client) add(client, { ...member, orgId: client.id, role: 'administrator', billingRights: true, productIds: [] }, org.id);
+      if (client) add(client, asClientAdministrator(member, client.id), org.id);
     }
   }
   return { userId: actor.userId, finance: actor.finance === true, organisations: out };
