@@ -34,7 +34,8 @@ const SIZES = quick
 const TARGETS = {
   itemsReadPerDueProduct: 1.05,
   renewalsPerSecondRatio: 0.7,
-  pdfRatio: 0.6,
+  /** Issue 15: the engine's page at ≥ 0.8 of the same page drawn by hand in Helvetica. */
+  pdfRatio: 0.8,
   exportRowsPerSecond: 20_000,
   exportPeakRssMb: 250,
   cliReadMedianMs: 1500,

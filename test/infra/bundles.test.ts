@@ -240,6 +240,9 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
   let s3: LocalS3;
   let store: DynamoDbBillingStore;
   let invoice: Invoice;
+  /** The same document for a buyer whose name Helvetica lacks: drawn with the shipped DejaVu fonts. */
+  const NAMED = 'Łódź Ștefan Sp. z o.o.';
+  let named: Invoice;
 
   beforeAll(async () => {
     [db, s3] = await Promise.all([startDynamoDbLocal(), startLocalS3()]);
@@ -261,7 +264,12 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
     invoice = toInvoice(priced, { series: 'INV', seller: DEFAULT_SELLER, year: 2026, sequence: 1 }, org, ISSUED, [], { status: 'open' });
     invoice.amountDue = priced.total.toString();
     invoice.paymentReference = paymentReferenceFor(DEFAULT_SELLER, invoice);
+    named = { ...toInvoice(priced, { series: 'INV', seller: DEFAULT_SELLER, year: 2026, sequence: 2 }, org, ISSUED, [], { status: 'open' }) };
+    named.buyer = { ...named.buyer, name: NAMED, postal: { street: 'ulica Piotrkowska', buildingNumber: '17', zip: '90-001', city: 'Łódź', country: 'PL' } };
+    named.amountDue = priced.total.toString();
+    named.paymentReference = paymentReferenceFor(DEFAULT_SELLER, named);
     await store.commit([{ type: 'invoice', invoice }]);
+    await store.commit([{ type: 'invoice', invoice: named }]);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([db?.stop(), s3?.close()]);
@@ -270,39 +278,51 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
   const local = () => ({ AWS_ENDPOINT_URL_DYNAMODB: db.endpoint, AWS_ENDPOINT_URL_S3: s3.endpoint });
   const text = async (pdf: Buffer) => ((await extractText(new Uint8Array(pdf), { mergePages: true })).text as string).replace(/\s+/g, ' ');
 
-  it("GET /v1/orgs/{orgId}/invoices/{file}: invoice-pdf's bundle answers the PDF, accents and QR-bill included, and keeps it under invoices/", async () => {
+  it("GET /v1/orgs/{orgId}/invoices/{file}: invoice-pdf's bundle answers the PDF in Helvetica, or with the shipped fonts for a name Helvetica lacks, QR-bill included", async () => {
     const env = environmentOf('InvoicePdf', { TABLE_NAME: TABLE, DOCUMENTS_BUCKET: BUCKET });
     const { BILLING_FONTS_DIR: _fonts, ...withoutFonts } = env;
-    const event = apiEvent({
-      routeKey: 'GET /v1/orgs/{orgId}/invoices/{file}',
-      path: `/v1/orgs/acme/invoices/${invoice.number}.pdf`,
-      pathParameters: { orgId: 'acme', file: `${invoice.number}.pdf` },
-      claims: { sub: 'u-owner', client_id: 'portal' },
-    });
+    const eventOf = (doc: Invoice) =>
+      apiEvent({
+        routeKey: 'GET /v1/orgs/{orgId}/invoices/{file}',
+        path: `/v1/orgs/acme/invoices/${doc.number}.pdf`,
+        pathParameters: { orgId: 'acme', file: `${doc.number}.pdf` },
+        claims: { sub: 'u-owner', client_id: 'portal' },
+      });
     const bundleDir = assetDir('InvoicePdf');
     const { results, stderr } = await invokeBundles(
       [
-        // Control: without BILLING_FONTS_DIR the bundle finds no fonts (no node_modules to fall back on).
-        { bundleDir, env: withoutFonts, event, container: 'one' },
-        { bundleDir, env, event, container: 'one' },
+        // Without BILLING_FONTS_DIR: the Helvetica document needs no font file; the other finds none (no node_modules to fall back on).
+        { bundleDir, env: withoutFonts, event: eventOf(invoice), container: 'one' },
+        { bundleDir, env: withoutFonts, event: eventOf(named), container: 'two' },
+        { bundleDir, env, event: eventOf(named), container: 'three' },
       ],
       { env: local() },
     );
-    expect(results[0]).toMatchObject({ ok: true, value: { statusCode: 500 } });
+    expect(results[1]).toMatchObject({ ok: true, value: { statusCode: 500 } });
     expect(stderr).toMatch(/dejavu-fonts-ttf/);
 
-    const answer = results[1] as { ok: true; value: { statusCode: number; isBase64Encoded: boolean; headers: Record<string, string>; body: string } };
-    expect(answer.ok, JSON.stringify(answer)).toBe(true);
-    expect(answer.value).toMatchObject({ statusCode: 200, isBase64Encoded: true, headers: { 'content-type': 'application/pdf' } });
-    const pdf = Buffer.from(answer.value.body, 'base64');
-    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    type Answer = { ok: true; value: { statusCode: number; isBase64Encoded: boolean; headers: Record<string, string>; body: string } };
+    const pdfOf = (answer: Answer) => {
+      expect(answer.ok, JSON.stringify(answer)).toBe(true);
+      expect(answer.value).toMatchObject({ statusCode: 200, isBase64Encoded: true, headers: { 'content-type': 'application/pdf' } });
+      const pdf = Buffer.from(answer.value.body, 'base64');
+      expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+      return pdf;
+    };
+    const pdf = pdfOf(results[0] as Answer);
     const printed = await text(pdf);
     expect(printed).toContain(invoice.number);
     expect(printed).toContain(BUYER);
     expect(printed).toContain('Hébergement web « Élan »');
     // The QR-bill's receipt, in pdfkit's standard Helvetica (the #standard-fonts modules shipped with the bundle).
     expect(printed).toContain('Récépissé');
+    expect(pdf.toString('latin1')).not.toContain('/FontFile2');
     expect(s3.objects.get(`${BUCKET}/invoices/${invoice.sellerId}/${invoice.year}/${invoice.number}.pdf`)?.equals(pdf)).toBe(true);
+
+    const withFonts = pdfOf(results[2] as Answer);
+    // The address block, the receipt and the payment part.
+    expect((await text(withFonts)).split(NAMED).length - 1).toBe(3);
+    expect(withFonts.toString('latin1')).toContain('/FontFile2');
   }, 120_000);
 
   it("exports queue: run-export's bundle writes the CSV and a zip of the period's PDFs under exports/ (documents from gsi3)", async () => {
@@ -327,10 +347,11 @@ describe('PDFs rendered by the bundled functions (DynamoDB Local, a local S3)', 
     expect(await store.getExportJob('exp-1')).toMatchObject({ status: 'done', csvKey: 'exports/exp-1.csv', zipKey: 'exports/exp-1-pdf.zip' });
     expect(s3.objects.get(`${BUCKET}/exports/exp-1.csv`)?.toString('utf8')).toContain(invoice.number);
     const zip = unzip(s3.objects.get(`${BUCKET}/exports/exp-1-pdf.zip`)!);
-    expect([...zip.keys()]).toEqual([`${invoice.number}.pdf`]);
+    expect([...zip.keys()].sort()).toEqual([`${invoice.number}.pdf`, `${named.number}.pdf`]);
     const printed = await text(zip.get(`${invoice.number}.pdf`)!);
     expect(printed).toContain(invoice.number);
     expect(printed).toContain(BUYER);
+    expect(await text(zip.get(`${named.number}.pdf`)!)).toContain(NAMED);
   }, 120_000);
 });
 

@@ -123,11 +123,32 @@ describe('invoice PDF', () => {
     expect(text).toContain('Section paiement');
     expect(text).not.toContain('PAYÉE');
 
+    // Every character is one Helvetica prints: the standard fonts, nothing embedded.
+    const raw = pdf.toString('latin1');
+    expect(raw).toContain('/BaseFont /Helvetica-Bold');
+    expect(raw).toMatch(/\/BaseFont \/Helvetica\b/);
+    expect(raw).not.toContain('/FontFile2');
+    expect(raw).toContain('/Subtype /Image');
+  });
+
+  it('prints a name Helvetica lacks (Łódź Ștefan) intact in the body and in both halves of the QR-bill, with DejaVu embedded', async () => {
+    const name = 'Łódź Ștefan Sp. z o.o.';
+    const proforma = documentOf({ series: 'PRO', org: { name, postal: { street: 'ulica Piotrkowska', buildingNumber: '17', zip: '8001', city: 'Zürich', country: 'CH' } } });
+    const pdf = await renderInvoicePdf(proforma, DEFAULT_SELLER);
+    const { text } = await pdfText(pdf);
+    // The address block, the receipt and the payment part: three times, each as written.
+    expect(text.split(name).length - 1).toBe(3);
     const raw = pdf.toString('latin1');
     expect(raw).toMatch(/\/BaseFont \/[A-Z]{6}\+DejaVuSans-Bold/);
     expect(raw).toMatch(/\/BaseFont \/[A-Z]{6}\+DejaVuSans\b/);
     expect(raw).toContain('/FontFile2');
-    expect(raw).toContain('/Subtype /Image');
+    expect(raw).not.toContain('/BaseFont /Helvetica');
+    // Streamed (an export's zip entry) it is the same document.
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await writeInvoicePdf(proforma, DEFAULT_SELLER, out);
+    expect(Buffer.concat(chunks).equals(pdf)).toBe(true);
   });
 
   it('titles every series in each of the four languages', async () => {

@@ -1,7 +1,10 @@
 /**
- * Invoices, pro-formas and credit notes as PDF: A4, fonts embedded (DejaVu
- * Sans, so every accent prints), in the document's language, with the Swiss
- * QR-bill at the bottom of the last page while something is left to pay.
+ * Invoices, pro-formas and credit notes as PDF: A4, in the document's
+ * language, with the Swiss QR-bill at the bottom of the last page while
+ * something is left to pay. In Helvetica, one of the QR-bill's permitted
+ * fonts, which every PDF reader has, so nothing is embedded; a document with
+ * a character Helvetica cannot print (Łódź, Ștefan) is drawn again with DejaVu
+ * Sans embedded, its payment part included, so every name prints as written.
  *
  * Layout is explicit (every text has its x, y and width): a line of the table
  * never splits across pages, each page repeats the letterhead and the table
@@ -32,8 +35,23 @@ export interface InvoicePdfOptions {
 
 // ---------------------------------------------------------------- fonts
 
-const FONT = 'DejaVuSans';
-const FONT_BOLD = 'DejaVuSans-Bold';
+// The names the drawing uses; each document registers Helvetica or DejaVu Sans under them. swissqrbill
+// takes the regular one as `fontName` and appends `-Bold` for the bold one.
+const FONT = 'Body';
+const FONT_BOLD = `${FONT}-Bold`;
+
+/** The characters of WinAnsiEncoding above Latin-1's control range, which pdfkit's standard fonts print. */
+const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
+
+/** Whether Helvetica (a standard PDF font, WinAnsiEncoding) prints every character of `s`. */
+export function standardFontsPrint(s: string): boolean {
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || c === 0x0a || WIN_ANSI_EXTRA.has(ch)) continue;
+    return false;
+  }
+  return true;
+}
 
 /**
  * What pdfkit's registerFont takes: the TTF bytes, or (pdfkit accepts any
@@ -411,7 +429,10 @@ function attachQrBill(c: Ctx, y: number): void {
   const input = qrBillInput(c.invoice, c.seller);
   if (!input) return;
   const lang = (c.invoice.language ?? 'fr').toUpperCase() as 'FR' | 'DE' | 'IT' | 'EN';
-  const bill = new SwissQRBill(input.data, { language: lang, scissors: true });
+  // The payment part is in Helvetica, as the QR-bill's guidelines ask (Arial, Frutiger, Helvetica or Liberation
+  // Sans), unless a name needs DejaVu Sans (the guidelines' fonts shipped here cannot print it): the type names the
+  // permitted fonts, swissqrbill draws with whatever is registered under the name.
+  const bill = new SwissQRBill(input.data, { language: lang, scissors: true, fontName: FONT as 'Helvetica' });
   const top = PAGE_H - SwissQRBill.height;
   if (y > top - 12) continuation(c);
   const { doc } = c;
@@ -442,12 +463,67 @@ function draw(c: Ctx): void {
   pageNumbers(c);
 }
 
-function createDocument(invoice: Invoice, seller: Seller): Doc {
+type Fonts = 'standard' | 'embedded';
+
+/** The fields of pdfkit's font objects and documents this module relies on to share Helvetica's parsed metrics. */
+interface StandardFontObject {
+  document: unknown;
+  id: string;
+  dictionary?: unknown;
+  embedded?: boolean;
+}
+interface FontTables {
+  _fontFamilies?: Record<string, unknown>;
+  _fontCount?: number;
+  _font?: StandardFontObject | null;
+}
+
+let helvetica: { regular: StandardFontObject; bold: StandardFontObject } | undefined;
+
+/**
+ * Registers Helvetica and Helvetica-Bold under the drawing's names. pdfkit parses a standard font's metrics
+ * (its kerning table) for every document, a third of a page's time; here they are parsed once per process,
+ * in a document of their own, and each document gets a copy of those font objects bound to it. Should
+ * pdfkit's internals not be as expected, the fonts are registered the ordinary way (slower, same PDF).
+ */
+function useHelvetica(doc: Doc): void {
+  const tables = doc as unknown as FontTables;
+  if (!helvetica) {
+    const origin = new PDFDocument({ font: null as unknown as string, autoFirstPage: false }) as unknown as Doc & FontTables;
+    const regular = origin.font('Helvetica')._font;
+    const bold = origin.font('Helvetica-Bold')._font;
+    if (regular && bold && typeof regular.id === 'string') helvetica = { regular, bold };
+  }
+  if (!helvetica || typeof tables._fontFamilies !== 'object' || typeof tables._fontCount !== 'number') {
+    doc.registerFont(FONT, 'Helvetica');
+    doc.registerFont(FONT_BOLD, 'Helvetica-Bold');
+    return;
+  }
+  for (const [name, template] of [
+    [FONT, helvetica.regular],
+    [FONT_BOLD, helvetica.bold],
+  ] as const) {
+    const font: StandardFontObject = Object.assign(Object.create(Object.getPrototypeOf(template) as object) as StandardFontObject, template, {
+      document: doc,
+      id: `F${++tables._fontCount}`,
+      dictionary: undefined,
+      embedded: false,
+    });
+    tables._fontFamilies[name] = font;
+  }
+}
+
+/** Thrown while drawing in Helvetica at the first text it cannot print: the document is drawn again with fonts embedded. */
+class NeedsEmbeddedFonts extends Error {}
+
+function createDocument(invoice: Invoice, seller: Seller, fontsUsed: Fonts): Doc {
   const l = labelsFor(invoice.language);
   const lang = invoice.language ?? 'fr';
   // A fixed creation date (the issue date) makes the same document render to the same bytes.
   const issued = new Date(`${invoice.issueDate}T00:00:00Z`);
   const doc = new PDFDocument({
+    // No default font: pdfkit would parse Helvetica's metrics for it, used or not.
+    font: null as unknown as string,
     autoFirstPage: false,
     bufferPages: true,
     size: 'A4',
@@ -462,10 +538,35 @@ function createDocument(invoice: Invoice, seller: Seller): Doc {
       ModDate: Number.isNaN(issued.getTime()) ? new Date(0) : issued,
     },
   });
+  if (fontsUsed === 'standard') {
+    useHelvetica(doc);
+    // Every text goes through doc.text, swissqrbill's included: the first one Helvetica would garble stops the drawing.
+    const write = doc.text.bind(doc) as (...args: unknown[]) => Doc;
+    doc.text = ((s: unknown, ...rest: unknown[]) => {
+      if (typeof s === 'string' && !standardFontsPrint(s)) throw new NeedsEmbeddedFonts();
+      return write(s, ...rest);
+    }) as Doc['text'];
+    return doc;
+  }
   const f = fonts();
   // The types list only bytes; pdfkit also takes a parsed fontkit font (PDFFontFactory.open).
   doc.registerFont(FONT, f.regular as PDFKit.Mixins.PDFFontSource);
   doc.registerFont(FONT_BOLD, f.bold as PDFKit.Mixins.PDFFontSource);
+  return doc;
+}
+
+/** The document drawn in Helvetica, or again with DejaVu Sans embedded when it has a character Helvetica lacks. */
+function drawDocument(invoice: Invoice, seller: Seller, logo: Buffer | undefined): Doc {
+  const l = labelsFor(invoice.language);
+  const plain = createDocument(invoice, seller, 'standard');
+  try {
+    draw({ doc: plain, invoice, seller, logo, l });
+    return plain;
+  } catch (error) {
+    if (!(error instanceof NeedsEmbeddedFonts)) throw error;
+  }
+  const doc = createDocument(invoice, seller, 'embedded');
+  draw({ doc, invoice, seller, logo, l });
   return doc;
 }
 
@@ -479,30 +580,22 @@ async function logoOf(seller: Seller, opts: InvoicePdfOptions | undefined): Prom
  * ends it; resolves when the stream has taken all of it.
  */
 export async function writeInvoicePdf(invoice: Invoice, seller: Seller, out: Writable, opts?: InvoicePdfOptions): Promise<void> {
-  const logo = await logoOf(seller, opts);
-  const doc = createDocument(invoice, seller);
+  // Drawn whole before the first byte goes out: a drawing given up for embedded fonts never reaches the stream.
+  const doc = drawDocument(invoice, seller, await logoOf(seller, opts));
   doc.pipe(out);
-  try {
-    draw({ doc, invoice, seller, logo, l: labelsFor(invoice.language) });
-  } catch (error) {
-    doc.unpipe(out);
-    throw error;
-  }
   doc.end();
   await finished(out);
 }
 
 /** The document's PDF in memory. */
 export async function renderInvoicePdf(invoice: Invoice, seller: Seller, opts?: InvoicePdfOptions): Promise<Buffer> {
-  const logo = await logoOf(seller, opts);
-  const doc = createDocument(invoice, seller);
+  const doc = drawDocument(invoice, seller, await logoOf(seller, opts));
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  draw({ doc, invoice, seller, logo, l: labelsFor(invoice.language) });
   doc.end();
   return done;
 }
