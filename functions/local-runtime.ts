@@ -14,6 +14,7 @@ import { readStripeConfig } from '../shared/adapters/stripe/stripe-config.ts';
 import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { withBusinessEvents } from '../shared/use-cases/events/with-business-events.ts';
+import type { IdGenerator } from '../shared/ports/ids.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
 import { NdjsonEventLog } from '../shared/adapters/events/ndjson-event-log.ts';
@@ -68,6 +69,8 @@ export interface LocalRuntimeOptions {
   /** Folder for persistent data (`.billing/`); omitted runs in memory. */
   home?: string;
   clock?: Clock;
+  /** Where new ids come from (random by default); a simulation passes a seeded one to replay a run. */
+  ids?: IdGenerator;
   gateway?: PaymentGateway;
   verifier?: WebhookVerifier;
   /**
@@ -147,7 +150,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     clock: opts.clock ?? systemClock(),
     lifecycleQueue,
     provisioning,
-    ids: randomIds,
+    ids: opts.ids ?? randomIds,
     settlementQueue,
     verifier,
     // The API's per-client limit, counted on the same table as in AWS.

@@ -219,15 +219,18 @@ export class Customers {
         ...(view.paymentReference ? { paymentReference: view.paymentReference } : {}),
       },
     });
-    const view = this.rng.chance(this.rates.burst)
+    const views = this.rng.chance(this.rates.burst)
       ? await this.burst(
           org,
           body,
           items.map((i) => i.productId),
         )
-      : await this.request(() => startCheckout(this.deps, org.id, body, this.clicker(org, requestId)));
+      : [await this.request(() => startCheckout(this.deps, org.id, body, this.clicker(org, requestId)))].filter((v): v is CheckoutView => !!v);
+    const [view, ...otherTabs] = views;
     if (!view) return;
-    this.model.checkoutAsked(asked(view));
+    // Every checkout a click opened is the customer's, paid or not: a tab left open still holds what it took from the balance.
+    for (const v of views) this.model.checkoutAsked(asked(v));
+    this.stats.checkoutsStarted += otherTabs.length;
     this.stats.checkoutsStarted++;
     if (view.status === 'paid') {
       this.stats.paidFromBalance++;
@@ -262,10 +265,12 @@ export class Customers {
   /**
    * The same selection clicked three times at once: with one key (a double
    * click) every answer is the one checkout; with three keys (three tabs) at
-   * most one checkout opens and the others are refused. Returns the checkout
-   * the customer goes on with.
+   * most one checkout opens for a period and the others are refused (a tab
+   * arriving after another's order was paid from the balance opens the next
+   * period). Returns the checkouts opened, the one the customer goes on with
+   * first; the others are tabs left open.
    */
-  private async burst(org: Organisation, body: { requestId: string } & Record<string, unknown>, productIds: string[]): Promise<CheckoutView | undefined> {
+  private async burst(org: Organisation, body: { requestId: string } & Record<string, unknown>, productIds: string[]): Promise<CheckoutView[]> {
     const sameKey = this.rng.chance(0.5);
     if (sameKey) this.stats.bursts.sameKey++;
     else this.stats.bursts.otherKeys++;
@@ -273,7 +278,7 @@ export class Customers {
     const answers = await Promise.all(bodies.map((b) => this.request(() => startCheckout(this.deps, org.id, b, this.clicker(org, body.requestId)))));
     const opened = [...new Set(answers.filter((a): a is CheckoutView => !!a).map((a) => a.checkoutId))];
     this.model.clicked({ orgId: org.id, productIds, sameKey, checkoutIds: opened });
-    return answers.find((a) => !!a);
+    return opened.map((id) => answers.find((a) => a?.checkoutId === id)!);
   }
 
   /** What the customer does with a pro-forma: pays it exactly, short, over, pays and has it taken back, or never. */

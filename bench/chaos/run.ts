@@ -21,6 +21,8 @@ import { republishPendingLifecycle } from '../../shared/use-cases/apply-lifecycl
 import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { planNight } from '../../shared/use-cases/plan-night.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
+import { setConflictPause } from '../../shared/use-cases/renewal-deps.ts';
+import type { IdGenerator } from '../../shared/ports/ids.ts';
 import { Bank } from './bank.ts';
 import { Customers, type CustomerRates, type CustomerStats } from './customers.ts';
 import { ChaosGateway, countingQueue, crashingStore, FAULT, FaultLog, InjectedCrash, isInjected, type FaultRates } from './faults.ts';
@@ -30,6 +32,8 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { keys } from '../../shared/adapters/dynamodb/keys.ts';
 import { InMemoryBillingStore } from '../../shared/adapters/memory/in-memory-billing-store.ts';
 import { Rng } from './random.ts';
+import { withCommit } from './store-wrap.ts';
+import type { Change } from '../../shared/ports/unit-of-work.ts';
 import { ReferenceModel } from './reference-model.ts';
 import { secondsOf, SimClock } from './sim-clock.ts';
 import { WebhookWire, type WireRates, type WireStats } from './webhook-wire.ts';
@@ -71,6 +75,10 @@ export interface ChaosOptions {
   partners: { share: number; clients: number };
   /** A bug planted in the engine for this run, to show the checks catch it (tests only). */
   plant?: PlantedBug;
+  /** In memory too, wait after a lost race on real timers (random milliseconds) as the store adapters do. */
+  timerPauses?: boolean;
+  /** Told of every commit the store took, with the simulated time: to follow a violation's records back (bench/chaos). */
+  onCommit?: (changes: Change[], at: string) => void;
   log?: (line: string) => void;
 }
 
@@ -254,9 +262,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const tableName = `chaos-${o.seed}-${process.pid}-${Date.now()}`;
   const client = endpoint ? localClient(endpoint) : undefined;
   gateway.plant = o.plant;
+  // In memory nothing waits on a socket: with ids and the wait after a lost race drawn from the seed, a
+  // seed replays the same interleaving, so a violation found once can be found again and followed.
+  const replay = new Rng(o.seed ^ 0x5eed);
+  const restorePause =
+    o.memory && !o.timerPauses
+      ? setConflictPause(async (attempt) => {
+          for (let turns = replay.int(1, 10 * attempt); turns > 0; turns--) await new Promise<void>((r) => setImmediate(r));
+        })
+      : undefined;
   try {
     rt = await openLocalRuntime({
       ...(endpoint ? { endpoint } : { memory: true }),
+      ...(o.memory ? { ids: seededIds(replay) } : {}),
       tableName,
       clock,
       gateway,
@@ -266,6 +284,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     return await live(rt);
   } finally {
+    restorePause?.();
     await rt?.close();
     client?.destroy();
     await db?.stop();
@@ -307,11 +326,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     // 2. The engine as the workers see it: a store whose commits may die, counted queues, the misbehaving provider.
     const errors: ErrorLog = { problems: [] };
+    const onCommit = o.onCommit;
+    const watched = (store: LocalRuntime['store']) =>
+      onCommit
+        ? withCommit(store, async (changes) => {
+            await store.commit(changes);
+            onCommit(changes, clock.now());
+          })
+        : store;
     const deps: EngineDeps = {
       ...rt.deps,
       clock,
       seller: plantedSeller(rt.deps.seller, o.plant),
-      store: plantingStore(crashingStore(rt.store, faults), o.plant, numberTaker(rt, client, tableName)),
+      store: plantingStore(crashingStore(watched(rt.store), faults), o.plant, numberTaker(rt, client, tableName)),
       lifecycleQueue: countingQueue(rt.lifecycleQueue, faults, true),
       settlementQueue: countingQueue(rt.settlementQueue, faults, true),
     };
@@ -449,6 +476,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await guarded('final reconcile', async () => {
       reconciled += (await reconcileGatewayEvents(deps, secondsOf(o.start))).missing;
     });
+    // Reconciliation queues what it found to settlement: settled first, an order it holds is one finance sees.
+    await drainAll();
     await customers.releaseHolds(end, true);
     await guarded('final housekeeping', () => checkoutHousekeeping(deps, end));
     await guarded('final lifecycle sweep', () => republishPendingLifecycle(deps, end));
@@ -548,4 +577,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
     };
   }
+}
+
+/** Ids of the same shape as the random ones (prefix, 16 hex digits), drawn from the run's seed. */
+function seededIds(rng: Rng): IdGenerator {
+  const hex = () => rng.int(0, 0xffff).toString(16).padStart(4, '0');
+  return { next: (prefix) => `${prefix}_${hex()}${hex()}${hex()}${hex()}` };
 }

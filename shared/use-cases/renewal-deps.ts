@@ -81,7 +81,22 @@ export async function retryOnConflict<T>(work: () => Promise<T>, attempts = 12):
       return await work();
     } catch (err) {
       if (!(err instanceof WriteConflict) || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * i)));
+      await conflictPause(i);
     }
   }
+}
+
+/** A random wait growing with the try, so racing workers spread out. */
+const jitter = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 10 * attempt)));
+let conflictPause: (attempt: number) => Promise<void> = jitter;
+
+/**
+ * Replaces the wait after a lost race (for the process) and returns what puts the jitter back: a simulation
+ * waits in seeded turns instead of timers, so a seed replays the same interleaving (bench/chaos).
+ */
+export function setConflictPause(pause: (attempt: number) => Promise<void>): () => void {
+  conflictPause = pause;
+  return () => {
+    conflictPause = jitter;
+  };
 }
