@@ -10,7 +10,7 @@
  * output) and renders its tables into docs/benchmarks.md, and prints the headline.
  *
  *   --quick            smaller sizes
- *   --parts a,b        only these parts (query, renewal, ranges, pdf, export, cli, listing)
+ *   --parts a,b        only these parts (query, renewal, ranges, pdf, export, cli, listing, bundles)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ import type { Output } from './lib/report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = hasFlag('--quick');
-const parts = new Set((argValue('--parts') ?? 'query,renewal,ranges,pdf,export,cli,listing').split(','));
+const parts = new Set((argValue('--parts') ?? 'query,renewal,ranges,pdf,export,cli,listing,bundles').split(','));
 
 const SIZES = quick
   ? { query: '2000,10000', renewals: '100', ranges: '100', pdfRounds: '3', pdfDocs: '15', exports: [10_000, 100_000], listing: '5000' }
@@ -43,6 +43,9 @@ const TARGETS = {
   npmStartMs: 15_000,
   /** Listing at any size (issue 15): one read a page, whatever the organisation holds. */
   listingQueriesPerPage: 1,
+  /** Issue 15: index.mjs of a function without PDFs, and of one with (KiB). */
+  bundleKiB: 600,
+  pdfBundleKiB: 1536,
 } as const;
 
 /** Runs `bench/<script>` in its own Node process (through tsx) and returns the JSON it printed. */
@@ -150,6 +153,7 @@ if (parts.has('export')) {
   results.export = runs;
 }
 if (parts.has('listing')) results.listing = await runPart("one page of a large organisation's products", 'listing-bench.ts', ['--products', SIZES.listing]);
+if (parts.has('bundles')) results.bundles = await runPart('function bundles and their import time', 'bundle-bench.ts', ['--repeats', quick ? '3' : '5']);
 if (parts.has('cli')) results.cli = await runPart('CLI answer times', 'cli-bench.ts', ['--repeats', quick ? '5' : '9', '--demo-repeats', quick ? '1' : '3']);
 
 // ------------------------------------------------------------------ headline figures
@@ -161,6 +165,22 @@ const exports = results.export as ExportResult[] | undefined;
 const cli = results.cli as CliResult | undefined;
 const listing = results.listing as
   { page: { queriesPerPage: number; capacityUnitsPerPage: number; medianMs: number }; unpaginated: { capacityUnits: number; ms: number }; products: number } | undefined;
+const bundles = results.bundles as
+  | {
+      summary: {
+        plainWithinBudget: number;
+        plain: number;
+        plainWithoutStripeWithinBudget: number;
+        plainWithoutStripe: number;
+        pdfWithinBudget: number;
+        pdf: number;
+        stripeOnlyWhereCalled: boolean;
+        largestPlainKiB: number;
+        largestPdfKiB: number;
+        slowestImportMs: number;
+      };
+    }
+  | undefined;
 const export100k = exports?.find((e) => e.rows === 100_000) ?? exports?.at(-1);
 
 let cost: ReturnType<typeof costOfMillion> | undefined;
@@ -206,6 +226,11 @@ const headline = {
   npmStartMs: cli ? cli.demoMs : null,
   listingQueriesPerPage: listing ? listing.page.queriesPerPage : null,
   listingCapacityUnitsPerPage: listing ? listing.page.capacityUnitsPerPage : null,
+  largestBundleKiB: bundles ? bundles.summary.largestPlainKiB : null,
+  bundlesWithinBudget: bundles ? `${bundles.summary.plainWithinBudget} of ${bundles.summary.plain}` : null,
+  largestPdfBundleKiB: bundles ? bundles.summary.largestPdfKiB : null,
+  stripeOnlyWhereCalled: bundles ? bundles.summary.stripeOnlyWhereCalled : null,
+  slowestBundleImportMs: bundles ? bundles.summary.slowestImportMs : null,
 };
 const met = (x: number | null, ok: (v: number) => boolean) => (x === null ? null : ok(x));
 const targets = {
@@ -218,6 +243,9 @@ const targets = {
   cliHelpMedianMs: { target: `≤ ${TARGETS.cliHelpMedianMs}`, met: met(headline.cliHelpMedianMs, (v) => v <= TARGETS.cliHelpMedianMs) },
   npmStartMs: { target: `≤ ${TARGETS.npmStartMs}`, met: met(headline.npmStartMs, (v) => v <= TARGETS.npmStartMs) },
   listingQueriesPerPage: { target: `≤ ${TARGETS.listingQueriesPerPage}`, met: met(headline.listingQueriesPerPage, (v) => v <= TARGETS.listingQueriesPerPage) },
+  largestBundleKiB: { target: `≤ ${TARGETS.bundleKiB} (every function without PDFs)`, met: met(headline.largestBundleKiB, (v) => v <= TARGETS.bundleKiB) },
+  largestPdfBundleKiB: { target: `≤ ${TARGETS.pdfBundleKiB}`, met: met(headline.largestPdfBundleKiB, (v) => v <= TARGETS.pdfBundleKiB) },
+  stripeOnlyWhereCalled: { target: 'no Stripe code where no Stripe secret', met: headline.stripeOnlyWhereCalled },
 };
 
 const output = {

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { traced } from './observability.ts';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
 import { SesMailer } from '../shared/adapters/mail/ses-mailer.ts';
@@ -20,8 +19,8 @@ export function awsMailDeps(): MailDeps {
   if (deps) return deps;
   const config = awsConfig();
   deps = {
-    store: new DynamoDbBillingStore(traced(new DynamoDBClient({})), env('TABLE_NAME')),
-    mailer: new SesMailer(traced(new SESv2Client({})), { portalUrl: config.mail.portalUrl, configurationSet: env('SES_CONFIGURATION_SET') }),
+    store: new DynamoDbBillingStore(new DynamoDBClient({}), env('TABLE_NAME')),
+    mailer: new SesMailer(new SESv2Client({}), { portalUrl: config.mail.portalUrl, configurationSet: env('SES_CONFIGURATION_SET') }),
     clock: systemClock(),
     ids: randomIds,
     seller: config.seller,
@@ -33,5 +32,5 @@ export function awsMailDeps(): MailDeps {
 
 /** Wiring of record-mail-feedback: the outbox only. */
 export function awsOutboxStore(): OutboxStore {
-  return new DynamoDbBillingStore(traced(new DynamoDBClient({})), env('TABLE_NAME'));
+  return new DynamoDbBillingStore(new DynamoDBClient({}), env('TABLE_NAME'));
 }

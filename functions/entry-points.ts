@@ -7,7 +7,7 @@ import { METRIC, observed, type MetricsSink } from './observability.ts';
  * A Lambda entry point that builds its handler on the first invocation: the
  * dependencies (clients, environment) are read once per container, and
  * importing the module costs nothing, so tests import it freely. Every
- * deployed handler is observed (functions/observability.ts): traced, logged
+ * deployed handler is observed (functions/observability.ts): logged
  * with its context, its metrics flushed after each invocation.
  */
 export function lazyHandler<E, C, R>(make: () => (event: E, context: C) => R): (event: E, context: C) => R {

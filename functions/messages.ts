@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate } from '../shared/domain/calendar.ts';
 import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';

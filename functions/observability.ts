@@ -2,8 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { Money } from '../shared/domain/money.ts';
@@ -18,10 +16,13 @@ export { METRIC, METRICS_NAMESPACE };
 /*
  * Powertools for AWS Lambda on every deployed function: JSON logs with the
  * invocation's context and the business ids (organisation, product,
- * checkout, night), metrics in CloudWatch's embedded metric format, and
- * X-Ray segments around the handler, each AWS SDK client and every HTTPS
- * call (Stripe's included). Tests build handlers without it; the wiring is
- * in `lazyHandler`, through which every entry point goes.
+ * checkout, night), and metrics in CloudWatch's embedded metric format.
+ * Tests build handlers without it; the wiring is in `lazyHandler`, through
+ * which every entry point goes. Traces are Lambda's own (active tracing: the
+ * invocation, its initialisation and errors, in X-Ray): Powertools' Tracer
+ * would add a subsegment per AWS SDK and HTTPS call at the price of the X-Ray
+ * SDK in every bundle (about 115 KiB each, and its start-up), which the
+ * bundle budget of docs/operations.md does not leave room for.
  */
 
 /** Where a handler counts what it did; Powertools' Metrics in AWS, a recorder in tests. */
@@ -38,12 +39,11 @@ export interface LogSink {
 interface Observability {
   logger: Logger;
   metrics: Metrics;
-  tracer: Tracer;
 }
 
 let built: Observability | undefined;
 
-/** One logger, metrics buffer and tracer per container, made on first use (importing costs nothing). */
+/** One logger and metrics buffer per container, made on first use (importing costs nothing). */
 export function observability(): Observability {
   if (built) return built;
   const logger = new Logger({ serviceName: SERVICE });
@@ -57,14 +57,7 @@ export function observability(): Observability {
   return (built = {
     logger,
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE, logger: metricsLogger }),
-    // captureHTTPsRequests (on by default) puts Stripe's calls, made over node:https, in the trace too.
-    tracer: new Tracer({ serviceName: SERVICE }),
   });
-}
-
-/** An AWS SDK v3 client whose every call is a subsegment of the trace. */
-export function traced<T>(client: T): T {
-  return observability().tracer.captureAWSv3Client(client) ?? client;
 }
 
 export function metricsSink(metrics: Metrics = observability().metrics): MetricsSink {
@@ -90,11 +83,10 @@ export function logSink(logger: Logger = observability().logger): LogSink {
   };
 }
 
-/** The handler with Powertools' middlewares: trace segment, context in every log line, metrics flushed after each invocation. */
+/** The handler with Powertools' middlewares: context in every log line, metrics flushed after each invocation. */
 export function observed<E, R>(handler: (event: E, context: Context) => R | Promise<R>) {
-  const { logger, metrics, tracer } = observability();
+  const { logger, metrics } = observability();
   return middy(handler as (event: E, context: Context) => Promise<R>)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }

@@ -17,6 +17,15 @@ import type { Stage } from './stateful-stack.ts';
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
+ * Modules every bundle replaces (esbuild aliases), each by a file that says why: the SDK's default
+ * credential chain by Lambda's environment credentials, fontkit's WOFF2 decoder by a refusal.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': 'infra/lambda-credentials.ts',
+  'brotli/decompress.js': 'infra/no-woff2.ts',
+};
+
+/**
  * Prepended to every bundle. CommonJS dependencies bundled into ESM still
  * call require() for Node built-ins, and may read files next to themselves
  * through __dirname / __filename (pdfkit's CommonJS build reads
@@ -137,6 +146,7 @@ export class BillingFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node22',
         mainFields: ['module', 'main'],
+        esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([module, file]) => [`--alias:${module}`, join(REPO_ROOT, file)])),
         minify: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,

@@ -178,6 +178,42 @@ function renewalTables(r: Renewal): string {
   return out.join('\n');
 }
 
+/** The rows of issue 15's targets that a run recorded (older runs have none). */
+function issue15Rows(o: Output): (string | number)[][] {
+  const figures = o as unknown as Record<string, number | string | boolean | null | undefined>;
+  const row = (label: string, key: string) => {
+    const t = o.targets[key];
+    if (!t) return [];
+    const v = figures[key];
+    return [[label, v === null || v === undefined ? '–' : typeof v === 'number' ? n(v) : String(v), t.target, yes(t.met)]];
+  };
+  return [
+    ...row('largest function bundle without PDFs, KiB (`bundlesWithinBudget` of them within)', 'largestBundleKiB'),
+    ...row('largest PDF function bundle, KiB', 'largestPdfBundleKiB'),
+    ...row('Stripe code only in functions given a Stripe secret', 'stripeOnlyWhereCalled'),
+  ];
+}
+
+interface Bundles {
+  functions: { function: string; kib: number; budgetKiB: number; withinBudget: boolean; callsStripe: boolean; carriesStripe: boolean; rendersPdfs: boolean; importMs: number }[];
+  repeats: number;
+}
+
+function bundleTable(b: Bundles): string {
+  return table(
+    ['function', 'index.mjs KiB', 'target KiB', '', 'Stripe secret', 'Stripe code', 'import ms (median)'],
+    b.functions.map((f) => [
+      f.function,
+      n(f.kib),
+      n(f.budgetKiB),
+      f.withinBudget ? 'met' : '**not met**',
+      f.callsStripe ? 'yes' : '',
+      f.carriesStripe ? 'yes' : '',
+      n(f.importMs, 1),
+    ]),
+  );
+}
+
 function cliRows(o: Output): (string | number)[][] {
   const row = (label: string, key: 'cliReadMedianMs' | 'cliHelpMedianMs' | 'npmStartMs') => {
     const t = o.targets[key];
@@ -220,6 +256,7 @@ export function renderMarkdown(o: Output): string {
         ['export peak RSS, MB (largest of all counts)', o.exportPeakRssMb ?? '–', o.targets.exportPeakRssMb!.target, yes(o.targets.exportPeakRssMb!.met)],
         ['AWS cost of 1,000,000 renewals in a night, USD', o.costPerMillionRenewalsUsd === null ? '–' : n(o.costPerMillionRenewalsUsd, 2), '', ''],
         ...cliRows(o),
+        ...issue15Rows(o),
       ],
     ),
   );
@@ -336,6 +373,13 @@ export function renderMarkdown(o: Output): string {
         "The floor is the same page drawn by hand with bare pdfkit + swissqrbill in Helvetica (`bench/floors/pdf-floor.ts`), from the document's fields; " +
           'it cannot print `Łódź Ștefan`, so the embedded row is the price of printing it, not a target.',
       );
+  }
+
+  const bundles = o.parts.bundles as Bundles | undefined;
+  if (bundles) {
+    out.push('', '## Function bundles', '');
+    out.push(bundleTable(bundles));
+    out.push('', `Import time: \`await import()\` of the bundle in a fresh Node process, outside the repository, median of ${bundles.repeats}.`);
   }
 
   const exports = o.parts.export as Export[] | undefined;

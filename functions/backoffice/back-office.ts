@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { importProductFile } from './product-file.ts';
 import { changeProduct, moveProduct, ProductChange, ProductMove } from '../../shared/use-cases/change-product.ts';
 import { isIsoDate } from '../../shared/domain/calendar.ts';

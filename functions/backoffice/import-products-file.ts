@@ -4,9 +4,9 @@ import type { S3Event } from 'aws-lambda';
 import { DomainError, ValidationError } from '../../shared/domain/errors.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { UnitOfWork } from '../../shared/ports/unit-of-work.ts';
-import { awsCheckoutDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { lazyHandler } from '../entry-points.ts';
-import { logSink, traced, type LogSink } from '../observability.ts';
+import { logSink, type LogSink } from '../observability.ts';
 import { formatOfFileName, importProductFile, type ProductFileReport } from './product-file.ts';
 import { storeAuditTrail } from './store-audit-trail.ts';
 
@@ -79,14 +79,14 @@ export function makeImportProductsFileHandler(deps: Deps, files: ProductFiles, l
 let s3: S3Client | undefined;
 const bucketFiles: ProductFiles = {
   async read(bucket, key) {
-    s3 ??= traced(new S3Client({}));
+    s3 ??= new S3Client({});
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return res.Body ? res.Body.transformToString('utf-8') : '';
   },
   async write(bucket, key, body) {
-    s3 ??= traced(new S3Client({}));
+    s3 ??= new S3Client({});
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
   },
 };
 
-export const handler = lazyHandler(() => makeImportProductsFileHandler(awsCheckoutDeps(), bucketFiles, logSink()));
+export const handler = lazyHandler(() => makeImportProductsFileHandler(awsStoreDeps(), bucketFiles, logSink()));

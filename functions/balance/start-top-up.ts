@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { startTopUp, TopUpCheckoutInput } from '../../shared/use-cases/checkout/start-top-up.ts';
 import { awsCheckoutDeps } from '../aws-runtime.ts';

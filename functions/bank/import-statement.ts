@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { traced } from '../observability.ts';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
 import { importBankStatement, type BankDeps, type ImportReport } from '../../shared/use-cases/bank/import-bank-statement.ts';
-import { awsCheckoutDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { lazyHandler } from '../entry-points.ts';
 
 /**
@@ -40,9 +39,9 @@ export function makeImportStatementHandler(deps: BankDeps, read: (bucket: string
 
 let s3: S3Client | undefined;
 async function readObject(bucket: string, key: string): Promise<string> {
-  s3 ??= traced(new S3Client({}));
+  s3 ??= new S3Client({});
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return res.Body ? res.Body.transformToString('utf-8') : '';
 }
 
-export const handler = lazyHandler(() => makeImportStatementHandler(awsCheckoutDeps(), readObject));
+export const handler = lazyHandler(() => makeImportStatementHandler(awsStoreDeps(), readObject));

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
-import { awsCheckoutDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { apiHandler, lazyLambda, resourceId, type Logger } from '../http/api-handler.ts';
 import { CheckoutResponse } from '../http/response-schemas.ts';
 import type { RouteContract } from '../http/route-contract.ts';
@@ -23,4 +23,4 @@ export function makeGetCheckoutHandler(deps: CheckoutDeps, logger?: Logger) {
   );
 }
 
-export const handler = lazyLambda(awsCheckoutDeps, makeGetCheckoutHandler);
+export const handler = lazyLambda(awsStoreDeps, makeGetCheckoutHandler);

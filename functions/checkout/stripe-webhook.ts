@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { InvalidSignatureError } from '../../shared/ports/payment-gateway.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';

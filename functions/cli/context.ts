@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';

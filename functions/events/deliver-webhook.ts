@@ -14,7 +14,7 @@ import type { EventLogStore } from '../../shared/ports/event-log-store.ts';
 import { deliverEvent, eventsOfDay, retryDelaySeconds, type WebhookDeps, type WebhookResult } from '../../shared/use-cases/events/deliver-webhooks.ts';
 import { env } from '../aws-environment.ts';
 import { lazyHandler } from '../entry-points.ts';
-import { logSink, traced, type LogSink } from '../observability.ts';
+import { logSink, type LogSink } from '../observability.ts';
 
 /** Puts a message back on its queue after `seconds` (SQS ChangeMessageVisibility): the back-off between tries. */
 export type RetryLater = (receiptHandle: string, seconds: number) => Promise<void>;
@@ -90,12 +90,12 @@ export function makeDeliverWebhookHandler(deps: () => Promise<WebhookDeps>, url:
 }
 
 function awsHandler() {
-  const sqs = traced(new SQSClient({}));
+  const sqs = new SQSClient({});
   const queueUrl = env('WEBHOOK_QUEUE_URL');
   let deps: Promise<WebhookDeps> | undefined;
   return makeDeliverWebhookHandler(
     () =>
-      (deps ??= traced(new SecretsManagerClient({}))
+      (deps ??= new SecretsManagerClient({})
         .send(new GetSecretValueCommand({ SecretId: env('WEBHOOK_SECRET_ID') }))
         .then((res) => JSON.parse(res.SecretString ?? '{}') as { secret?: string })
         .then((s) => {
@@ -112,7 +112,7 @@ function awsHandler() {
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
     },
     logSink(),
-    () => new DynamoDbBillingStore(traced(new DynamoDBClient({})), env('TABLE_NAME')),
+    () => new DynamoDbBillingStore(new DynamoDBClient({}), env('TABLE_NAME')),
   );
 }
 

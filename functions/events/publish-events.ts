@@ -1,5 +1,4 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { traced } from '../observability.ts';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -52,6 +51,6 @@ export function fanOut(bus: EventPublisher, webhooks: { send(messages: WebhookMe
 
 export const handler = lazyHandler(() =>
   makePublishEventsHandler(
-    fanOut(new EventBridgePublisher(traced(new EventBridgeClient({})), env('EVENT_BUS_NAME')), new SqsQueue<WebhookMessage>(traced(new SQSClient({})), env('WEBHOOK_QUEUE_URL'))),
+    fanOut(new EventBridgePublisher(new EventBridgeClient({}), env('EVENT_BUS_NAME')), new SqsQueue<WebhookMessage>(new SQSClient({}), env('WEBHOOK_QUEUE_URL'))),
   ),
 );

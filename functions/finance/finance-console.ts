@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt054.ts';
 import { DomainError } from '../../shared/domain/errors.ts';
 import { FINANCE_SCOPE } from '../../shared/use-cases/actor.ts';

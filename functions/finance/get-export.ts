@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { getExport } from '../../shared/use-cases/finance/export-invoices.ts';
 import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { awsExportDeps } from '../aws-export-runtime.ts';

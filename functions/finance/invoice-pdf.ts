@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { invoicePdf } from '../../shared/use-cases/finance/invoice-documents.ts';
 import { awsFinanceDeps } from '../aws-finance-runtime.ts';

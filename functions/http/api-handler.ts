@@ -2,7 +2,7 @@ import { FINANCE_SCOPE, type Actor } from '../../shared/use-cases/actor.ts';
 import { observability } from '../observability.ts';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError, ForbiddenError, ValidationError } from '../../shared/domain/errors.ts';
 import type { RateLimitDecision, RateLimiter } from '../../shared/ports/rate-limiter.ts';
 import { lazyHandler } from '../entry-points.ts';

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FileDocumentStore } from '../../shared/adapters/local/file-document-store.ts';
 import { SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { ValidationError } from '../../shared/domain/errors.ts';

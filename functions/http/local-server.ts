@@ -3,7 +3,7 @@ import { createServer, maxHeaderSize, STATUS_CODES, type IncomingMessage, type S
 import type { AddressInfo, Socket } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { errors as joseErrors } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../shared/domain/errors.ts';
 import { GatewayRequestError } from '../../shared/ports/payment-gateway.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_SCHEMAS } from './response-schemas.ts';
 import type { RouteContract } from './route-contract.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import document from '../../docs/openapi.json' with { type: 'json' };
 import { apiHandler, lazyLambda } from './api-handler.ts';
 import type { RouteContract } from './route-contract.ts';

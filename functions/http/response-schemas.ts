@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHECKOUT_METHODS } from '../../shared/domain/checkout.ts';
 import { LANGUAGES } from '../../shared/domain/organisation.ts';
 

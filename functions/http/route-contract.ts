@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Who may call a route: a customer's or staff's token, the provider's back-office client, or anyone (a signature then authenticates). */
 export type RouteAccess = 'user' | 'back-office' | 'public';

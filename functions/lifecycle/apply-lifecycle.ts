@@ -1,6 +1,6 @@
 import { applyLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
 import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
-import { awsDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { parseLifecycleMessage } from '../messages.ts';
 import { lazyHandler, sqsConsumer } from '../entry-points.ts';
 import { countLifecycle, logSink, metricsSink } from '../observability.ts';
@@ -24,4 +24,4 @@ export function makeApplyLifecycleHandler(deps: Pick<BillingDeps, 'store' | 'pro
   );
 }
 
-export const handler = lazyHandler(() => makeApplyLifecycleHandler(awsDeps(), true, { metrics: metricsSink(), log: logSink() }));
+export const handler = lazyHandler(() => makeApplyLifecycleHandler(awsStoreDeps(), true, { metrics: metricsSink(), log: logSink() }));

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { sweepLifecycle } from '../../shared/use-cases/apply-lifecycle.ts';
 import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
-import { awsDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { lazyHandler } from '../entry-points.ts';
 
 /**
@@ -17,4 +17,4 @@ export function makeSweepLifecycleHandler(deps: Pick<BillingDeps, 'store' | 'lif
   });
 }
 
-export const handler = lazyHandler(() => makeSweepLifecycleHandler(awsDeps()));
+export const handler = lazyHandler(() => makeSweepLifecycleHandler(awsStoreDeps()));

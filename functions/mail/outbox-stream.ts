@@ -1,6 +1,5 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { traced } from '../observability.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate } from '../../shared/domain/calendar.ts';
 import type { MessageQueue } from '../../shared/ports/message-queue.ts';
 import type { EmailRef } from '../../shared/use-cases/mail/deliver-email.ts';
@@ -52,4 +51,4 @@ export function makeOutboxStreamHandler(mailQueue: MessageQueue<EmailRef>) {
   };
 }
 
-export const handler = lazyHandler(() => makeOutboxStreamHandler(new SqsQueue<EmailRef>(traced(new SQSClient({})), env('MAIL_QUEUE_URL'))));
+export const handler = lazyHandler(() => makeOutboxStreamHandler(new SqsQueue<EmailRef>(new SQSClient({}), env('MAIL_QUEUE_URL'))));

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { listSelectableProductsPage, MAX_PAGE } from '../../shared/use-cases/manage-products.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
-import { awsDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { apiHandler, lazyLambda, resourceId, type Logger } from '../http/api-handler.ts';
 import { ProductListResponse } from '../http/response-schemas.ts';
 import type { RouteContract } from '../http/route-contract.ts';
@@ -40,4 +40,4 @@ export function makeListProductsHandler(deps: Pick<CheckoutDeps, 'store' | 'cloc
   );
 }
 
-export const handler = lazyLambda(awsDeps, makeListProductsHandler);
+export const handler = lazyLambda(awsStoreDeps, makeListProductsHandler);

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { isIsoDate, type IsoDate } from '../../shared/domain/calendar.ts';
 import { planNight, type PlanNightResult } from '../../shared/use-cases/plan-night.ts';
-import { awsDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { lazyHandler } from '../entry-points.ts';
 
 /** EventBridge Scheduler sends `{ "night": "YYYY-MM-DD" }` or nothing (tonight by the clock). */
@@ -19,4 +19,4 @@ export function makePlanNightHandler(deps: Deps) {
   });
 }
 
-export const handler = lazyHandler(() => makePlanNightHandler(awsDeps()));
+export const handler = lazyHandler(() => makePlanNightHandler(awsStoreDeps()));

@@ -1,6 +1,6 @@
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import type { BillingDeps } from '../../shared/use-cases/renewal-deps.ts';
-import { awsDeps } from '../aws-runtime.ts';
+import { awsStoreDeps } from '../aws-store-runtime.ts';
 import { parseRenewalMessage } from '../messages.ts';
 import { lazyHandler, sqsConsumer } from '../entry-points.ts';
 import { countRenewal, logSink, metricsSink, type LogSink, type MetricsSink } from '../observability.ts';
@@ -34,4 +34,4 @@ export function makeRenewProductHandler(deps: BillingDeps, logFailures = true, r
   );
 }
 
-export const handler = lazyHandler(() => makeRenewProductHandler(awsDeps(), true, { metrics: metricsSink(), log: logSink() }));
+export const handler = lazyHandler(() => makeRenewProductHandler(awsStoreDeps(), true, { metrics: metricsSink(), log: logSink() }));

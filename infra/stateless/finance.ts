@@ -20,7 +20,7 @@ export class Finance extends Construct {
       entry: 'functions/bank/import-statement.ts',
       description: `Settles the credits of a camt.054 file dropped under ${BANK_INCOMING_PREFIX}`,
       timeout: Duration.minutes(5),
-      environment: { ...w.base, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+      environment: { ...w.store, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
       onFailureQueue: w.data.bankImportDlq,
     })
       // Credits, payments, invoices, balance moves, renewed products; a paid pro-forma's checkout pointer is deleted.
@@ -35,7 +35,7 @@ export class Finance extends Construct {
       entry: 'functions/backoffice/import-products-file.ts',
       description: `Imports a product file (NDJSON or CSV) dropped under ${IMPORTS_INCOMING_PREFIX}<org>/ and writes its report`,
       timeout: Duration.minutes(5),
-      environment: { ...w.base },
+      environment: { ...w.store },
       onFailureQueue: w.data.importsDlq,
     })
       // The organisation, its saved methods and the products already there (GetItem); new products and audit entries (PutItem).

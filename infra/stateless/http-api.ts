@@ -51,7 +51,7 @@ export class BillingHttpApi extends Construct {
     // Every JWT route counts its client's requests on the table (RATE#… items) before anything else.
     const http: Record<string, BillingFunction> = {
       ListProducts: route('GET /v1/orgs/{orgId}/products', undefined, {
-        environment: { ...w.base },
+        environment: { ...w.store },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem'])
         .grantQuery(w.data.table, { indexes: [expiryIndex.name] })
@@ -65,7 +65,7 @@ export class BillingHttpApi extends Construct {
         .grantSecretValue(w.data.stripeSecret)
         .grantRateLimit(w.data.table),
       GetCheckout: route('GET /v1/orgs/{orgId}/checkouts/{checkoutId}', undefined, {
-        environment: { ...w.base },
+        environment: { ...w.store },
       })
         .grantItems(w.data.table, ['dynamodb:GetItem'])
         .grantRateLimit(w.data.table),

@@ -22,7 +22,7 @@ export class NightlyRenewal extends Construct {
       entry: 'functions/renewal/plan-night.ts',
       description: 'Plans the night: one renewal message per product due',
       timeout: Duration.minutes(5),
-      environment: { ...w.base, RENEWAL_QUEUE_URL: w.data.renewalQueue.queueUrl },
+      environment: { ...w.store, RENEWAL_QUEUE_URL: w.data.renewalQueue.queueUrl },
       onFailureQueue: w.data.schedulerDlq,
     })
       // The table only for its own run records (pk NIGHTS); products come from the date index.
@@ -34,7 +34,7 @@ export class NightlyRenewal extends Construct {
       entry: 'functions/renewal/renew-product.ts',
       description: "One product's night: reminder, balance payment, block or termination; charges go to the charge queue",
       timeout: w.consumerTimeout,
-      environment: { ...w.base, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl, CHARGE_QUEUE_URL: w.data.chargeQueue.queueUrl },
+      environment: { ...w.store, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl, CHARGE_QUEUE_URL: w.data.chargeQueue.queueUrl },
     })
       .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
       .grantSend(w.data.lifecycleQueue, w.data.chargeQueue);
@@ -55,7 +55,7 @@ export class NightlyRenewal extends Construct {
       entry: 'functions/lifecycle/apply-lifecycle.ts',
       description: 'Carries block, unblock and terminate commands to provisioning',
       timeout: w.consumerTimeout,
-      environment: { ...w.base },
+      environment: { ...w.store },
     })
       .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem'])
       .grantQuery(w.data.table, { table: true });
@@ -66,7 +66,7 @@ export class NightlyRenewal extends Construct {
       entry: 'functions/lifecycle/sweep-lifecycle.ts',
       description: 'Sends again lifecycle commands left pending (a worker died between its commit and the queue)',
       timeout: Duration.minutes(1),
-      environment: { ...w.base, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
+      environment: { ...w.store, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
       onFailureQueue: w.data.schedulerDlq,
     })
       // The pending commands in the date index (keys only): nothing of the table itself.

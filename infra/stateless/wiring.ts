@@ -24,6 +24,8 @@ export interface Wiring {
   readonly functions: Record<string, BillingFunction>;
   /** Environment of functions on functions/aws-runtime.ts: the table, the Stripe secret's id (read on the first Stripe call only), the configuration file. */
   readonly base: Readonly<Record<string, string>>;
+  /** Environment of functions on functions/aws-store-runtime.ts, which never call the payment provider: the table and the configuration file. */
+  readonly store: Readonly<Record<string, string>>;
   /** The per-container Stripe pace. */
   readonly stripe: Readonly<Record<string, string>>;
   /** Environment of functions on functions/aws-export-runtime.ts: the table and the bucket. */
@@ -41,6 +43,7 @@ export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, fu
     data,
     documents,
     functions,
+    store: { TABLE_NAME: data.table.tableName, BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE },
     base: { TABLE_NAME: data.table.tableName, STRIPE_SECRET_ID: data.stripeSecret.secretArn, BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE },
     stripe: { STRIPE_MAX_RPS: String(stripeMaxRps) },
     finance: { TABLE_NAME: data.table.tableName, DOCUMENTS_BUCKET: data.documentsBucket.bucketName },
@@ -51,7 +54,7 @@ export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, fu
 
 /** A function of the stack, registered under its id. */
 export function billingFunction(scope: Construct, w: Wiring, id: string, props: Omit<ConstructorParameters<typeof BillingFunction>[2], 'stage' | 'configJson'>): BillingFunction {
-  // Functions on aws-runtime.ts (w.base) read the configuration; the others get no copy of it.
+  // Functions on aws-runtime.ts (w.base) and aws-store-runtime.ts (w.store) read the configuration; the others get no copy of it.
   const readsConfig = props.environment?.BILLING_CONFIG_FILE === CONFIG_FILE_IN_BUNDLE;
   const created = new BillingFunction(scope, id, { ...props, stage: w.stage, ...(readsConfig ? { configJson: w.configJson } : {}) });
   if (w.functions[id]) throw new Error(`two functions named ${id}`);

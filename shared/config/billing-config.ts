@@ -10,7 +10,7 @@
  * provider's own tooling check the same rules.
  */
 import { electronicFormatIBAN, isQRIBAN, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate } from '../domain/calendar.ts';
 import { Catalogue, FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY, type ProductType } from '../domain/catalogue.ts';
 import { CURRENCIES } from '../domain/money.ts';
@@ -303,13 +303,5 @@ export function engineConfig(file: BillingConfigFile, resolvePath: (p: string) =
     catalogue: new Catalogue(file.catalogue.map(toProductType)),
     vatRates: file.vat.rates,
     mail: { portalUrl: file.mail.portalUrl, ...(file.mail.from ? { from: file.mail.from } : {}) },
-  };
-}
-
-/** The published JSON Schema of the file (draft 2020-12), as users write it (defaults may be left out). */
-export function billingConfigJsonSchema(): Record<string, unknown> {
-  return {
-    ...z.toJSONSchema(BillingConfigSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }),
-    title: 'Renewal billing engine: a stage configuration',
   };
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, ValidationError } from '../domain/errors.ts';

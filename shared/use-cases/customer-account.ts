@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Checkout, CheckoutMethod } from '../domain/checkout.ts';
 import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts';

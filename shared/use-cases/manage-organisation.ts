@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertKnownSeller, type SellerDeps } from './sellers.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';

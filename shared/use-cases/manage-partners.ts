@@ -1,5 +1,5 @@
 import { Decimal } from 'decimal.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BusinessRuleError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Organisation } from '../domain/organisation.ts';
 import { MAX_DISCOUNT_PERCENT } from '../domain/pricing.ts';

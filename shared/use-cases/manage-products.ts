@@ -1,5 +1,5 @@
 import { terminationConfirmed } from '../domain/termination.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { addMonths, isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, DomainError, ValidationError } from '../domain/errors.ts';

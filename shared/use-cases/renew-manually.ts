@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertNotTerminating } from '../domain/termination.ts';
 import { daysBetween } from '../domain/calendar.ts';
 import { AUTO_RENEW_CUTOFF_DAYS } from '../domain/catalogue.ts';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIsoDate, type IsoDate } from '../domain/calendar.ts';
 import type { Catalogue } from '../domain/catalogue.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';

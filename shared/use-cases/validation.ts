@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../domain/errors.ts';
 
 /** Validates input at the edge and turns zod's issues into one precise message. */

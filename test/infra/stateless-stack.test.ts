@@ -165,25 +165,27 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
 /**
  * The environment each handler reads: functions/aws-runtime.ts (every function built on
  * awsCheckoutDeps needs STRIPE_SECRET_ID at cold start, STRIPE_MAX_RPS where it calls Stripe,
- * the queue URLs it sends to) and functions/aws-export-runtime.ts (table and bucket).
+ * the queue URLs it sends to), functions/aws-store-runtime.ts (the functions that never call
+ * Stripe: table and configuration, no Stripe secret) and functions/aws-export-runtime.ts (table and bucket).
  */
-const base = { TABLE_NAME: 'table.Ref', STRIPE_SECRET_ID: 'stripe-secret.Ref', BILLING_CONFIG_FILE: 'billing-config.json' };
+const store = { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json' };
+const base = { ...store, STRIPE_SECRET_ID: 'stripe-secret.Ref' };
 const stripeEnv = { ...base, STRIPE_MAX_RPS: '5' };
 const financeEnv = { TABLE_NAME: 'table.Ref', DOCUMENTS_BUCKET: 'documents-bucket.Ref' };
 const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
-  PlanNight: { ...base, RENEWAL_QUEUE_URL: 'renewal-queue.Ref' },
-  RenewProduct: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', CHARGE_QUEUE_URL: 'charge-queue.Ref' },
+  PlanNight: { ...store, RENEWAL_QUEUE_URL: 'renewal-queue.Ref' },
+  RenewProduct: { ...store, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', CHARGE_QUEUE_URL: 'charge-queue.Ref' },
   ChargeRenewal: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
-  ApplyLifecycle: { ...base },
-  SweepLifecycle: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  ApplyLifecycle: { ...store },
+  SweepLifecycle: { ...store, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   SettlePayment: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   NightlyCheckouts: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
-  ImportStatement: { ...base, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
-  ImportProducts: { ...base },
+  ImportStatement: { ...store, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
+  ImportProducts: { ...store },
   RunExport: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
-  ListProducts: { ...base },
+  ListProducts: { ...store },
   StartCheckout: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
-  GetCheckout: { ...base },
+  GetCheckout: { ...store },
   StartTopUp: { ...stripeEnv },
   StripeWebhook: { ...base, STRIPE_WEBHOOK_SECRET_ID: 'stripe-webhook-secret.Ref', SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
   InvoicePdf: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },

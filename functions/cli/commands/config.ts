@@ -53,7 +53,7 @@ export function registerConfigCommands(program: Command, c: Ctx): void {
     .command('schema')
     .description('print the JSON Schema of configuration files (also in config/billing-config.schema.json)')
     .action(async () => {
-      const { billingConfigJsonSchema } = await import('../../../shared/config/billing-config.ts');
+      const { billingConfigJsonSchema } = await import('../../../shared/config/billing-config-schema.ts');
       const schema = billingConfigJsonSchema();
       c().print(JSON.stringify(schema, null, 2), schema);
     });

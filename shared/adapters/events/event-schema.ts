@@ -4,7 +4,7 @@
  * provider's systems. One schema per type and version; a consumer picks
  * the branch by `type`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BUSINESS_EVENT_TYPES, eventTypeName, type BusinessEventType } from '../../domain/business-events.ts';
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');

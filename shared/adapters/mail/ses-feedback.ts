@@ -4,7 +4,7 @@
  * Received"), read into the outbox e-mail they are about. The outbox key
  * travels in the message's tags (ses-mailer.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IsoDate } from '../../domain/calendar.ts';
 import type { EmailFeedback } from '../../domain/records.ts';
 import { decodeTagValue, OUTBOX_TAGS } from './ses-mailer.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { assertNotTerminating } from '../../domain/termination.ts';
 import { sellerOfOrg } from '../sellers.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   assertChargeable,
   assertCheckoutMethod,

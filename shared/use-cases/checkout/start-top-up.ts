@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { assertCheckoutMethod } from '../../domain/checkout.ts';
 import { Money } from '../../domain/money.ts';
 import { assertDepositInRange } from '../../domain/top-up.ts';

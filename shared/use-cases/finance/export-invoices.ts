@@ -1,5 +1,5 @@
 import { seesWholeOrganisation } from '../../domain/organisation.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { daysBetween, isIsoDate } from '../../domain/calendar.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.ts';
 import type { Invoice } from '../../domain/invoice.ts';

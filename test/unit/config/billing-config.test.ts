@@ -3,7 +3,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { checkConfigText, loadConfigFile } from '../../../shared/adapters/config/config-file.ts';
-import { billingConfigJsonSchema, engineConfig } from '../../../shared/config/billing-config.ts';
+import { engineConfig } from '../../../shared/config/billing-config.ts';
+import { billingConfigJsonSchema } from '../../../shared/config/billing-config-schema.ts';
 import { BUILT_IN_VAT_RATES, standardRate } from '../../../shared/domain/vat.ts';
 import { runBilling } from '../../support/cli.ts';
 

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BusinessRuleError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../../shared/domain/errors.ts';
 import { InvalidSignatureError, type GatewayEvent } from '../../../shared/ports/payment-gateway.ts';
 import type { CheckoutDeps } from '../../../shared/use-cases/checkout/checkout-deps.ts';
