@@ -36,7 +36,7 @@ export class NightlyRenewal extends Construct {
       timeout: w.consumerTimeout,
       environment: { ...w.store, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl, CHARGE_QUEUE_URL: w.data.chargeQueue.queueUrl },
     })
-      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
+      .grantItems(w.data.table, ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
       .grantSend(w.data.lifecycleQueue, w.data.chargeQueue);
     consume(renewProduct, w.data.renewalQueue, { maxConcurrency: RENEWAL_MAX_CONCURRENCY });
 
@@ -46,7 +46,7 @@ export class NightlyRenewal extends Construct {
       timeout: w.consumerTimeout,
       environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
     })
-      .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
+      .grantItems(w.data.table, ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
       .grantSend(w.data.lifecycleQueue)
       .grantSecretValue(w.data.stripeSecret);
     consume(chargeRenewal, w.data.chargeQueue, { maxConcurrency: CHARGE_MAX_CONCURRENCY });

@@ -1,4 +1,5 @@
 import { daysBetween, type IsoDate } from '../domain/calendar.ts';
+import { NotFoundError } from '../domain/errors.ts';
 import { attemptDates, dueActions, nextActionDate, renewalAttemptId, type Product } from '../domain/product.ts';
 import type { Change } from '../ports/unit-of-work.ts';
 import type { LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../domain/records.ts';
@@ -7,7 +8,7 @@ import { billingContext } from './manage-partners.ts';
 import { commitNumbered } from './numbering.ts';
 import { openCheckoutOf, reopenedInvoiceOf } from './checkout/open-checkout.ts';
 import { payRenewal } from './pay-renewal.ts';
-import { loadOrg, retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
+import { retryOnConflict, typeOf, type BillingDeps } from './renewal-deps.ts';
 
 export type RenewProductResult =
   { status: 'done'; outcome: NightOutcome } | { status: 'skipped'; reason: 'already-processed' | 'nothing-due' | 'not-found' } | { status: 'deferred' };
@@ -36,14 +37,16 @@ export async function renewProduct(deps: BillingDeps, msg: RenewalMessage): Prom
 async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewProductResult> {
   const { store, catalogue, clock } = deps;
   const { night } = msg;
-  const product = await store.getProduct(msg.orgId, msg.productId);
+  // The product and its organisation in one read: every product-night needs both.
+  const { product, org: found } = await store.getProductWithOrganisation(msg.orgId, msg.productId);
   if (!product) return { status: 'skipped', reason: 'not-found' };
   if (product.lastNight && product.lastNight >= night) {
     await republishLifecycle(deps, product, night);
     return { status: 'skipped', reason: 'already-processed' };
   }
   const type = typeOf(catalogue, product);
-  const org = await loadOrg(store, product.orgId);
+  if (!found) throw new NotFoundError(`Organisation ${product.orgId} not found`, 'org_not_found');
+  const org = found;
   const due = dueActions(product, type, night, org.reminderDaysBefore);
   // One period is bought once: a product the customer is paying in a checkout (waiting for the card or
   // the transfer, or paid and held for an identity check) is paid there, not charged tonight as well.

@@ -153,6 +153,22 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await conflict(s, [{ type: 'productRemoved', orgId: 'a', productId: 'dom', expectedVersion: p.version }])).toEqual(['productRemoved']);
     });
 
+    it('reads a product with its organisation, and says which of the two is missing', async () => {
+      const s = await makeStore();
+      await s.commit([{ type: 'organisation', org: org('a', { balance: '12.50' }), isNew: true }]);
+      await s.commit([{ type: 'product', product: product('a', 'dom', { expiry: '2027-03-01' }), expectedVersion: null }]);
+      const both = await s.getProductWithOrganisation('a', 'dom');
+      expect(both.product).toMatchObject({ id: 'dom', orgId: 'a', expiry: '2027-03-01' });
+      expect(both.org).toMatchObject({ id: 'a', balance: '12.50' });
+      // No key fields of the table leak into what is returned.
+      expect(Object.keys(both.product!)).not.toContain('pk');
+      expect(Object.keys(both.org!)).not.toContain('sk');
+      const noProduct = await s.getProductWithOrganisation('a', 'other');
+      expect(noProduct.product).toBeUndefined();
+      expect(noProduct.org).toMatchObject({ id: 'a' });
+      expect(await s.getProductWithOrganisation('nobody', 'dom')).toEqual({});
+    });
+
     it("pages an organisation's products in expiry order, one read a page, the position naming where the next starts", async () => {
       const s = await makeStore();
       await s.commit([

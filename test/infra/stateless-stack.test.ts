@@ -67,8 +67,14 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...onFailure('scheduler-dlq'),
   ],
   // Never calls Stripe (charges go to the charge queue): no secret.
-  RenewProduct: [...own('RenewProduct'), ...item(['GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
-  ChargeRenewal: [...own('ChargeRenewal'), ...item(['ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
+  RenewProduct: [...own('RenewProduct'), ...item(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
+  ChargeRenewal: [
+    ...own('ChargeRenewal'),
+    ...item(['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem']),
+    send('lifecycle-queue'),
+    stripeSecret,
+    ...consume('charge-queue'),
+  ],
   ApplyLifecycle: [...own('ApplyLifecycle'), ...item(['GetItem', 'PutItem', 'Query']), ...consume('lifecycle-queue')],
   SweepLifecycle: [...own('SweepLifecycle'), 'dynamodb:Query table.Arn/index/gsi1', send('lifecycle-queue'), ...onFailure('scheduler-dlq')],
   SettlePayment: [
@@ -282,8 +288,8 @@ describe('StatelessStack functions', () => {
         for (const action of actions) {
           expect(action).not.toContain('*');
           expect(action).not.toMatch(/^dynamodb:(Scan|BatchWriteItem|DeleteTable|PartiQL)/);
-          // One reader of many keys at once: the reconciliation's stored events.
-          if (action === 'dynamodb:BatchGetItem') expect(devName(policy.Properties.Roles)).toContain('NightlyCheckouts');
+          // Readers of several keys at once: the reconciliation's stored events, a product-night's product and organisation.
+          if (action === 'dynamodb:BatchGetItem') expect(devName(policy.Properties.Roles)).toMatch(/NightlyCheckouts|RenewProduct|ChargeRenewal/);
         }
         const resources = Array.isArray(st.Resource) ? (st.Resource as Json[]) : [st.Resource];
         if (resources.includes('*')) expect(actions.every((a) => a.startsWith('xray:'))).toBe(true);

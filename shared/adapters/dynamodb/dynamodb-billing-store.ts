@@ -817,18 +817,33 @@ export class DynamoDbBillingStore implements BillingStore {
   }
 
   async getGatewayEvents(ids: readonly string[]): Promise<StoredGatewayEvent[]> {
-    const out: StoredGatewayEvent[] = [];
     const unique = [...new Set(ids)];
+    const out: StoredGatewayEvent[] = [];
     for (let i = 0; i < unique.length; i += 100) {
-      let keysLeft: Record<string, unknown>[] = unique.slice(i, i + 100).map((id) => keys.gatewayEvent(id));
-      for (let attempt = 0; keysLeft.length > 0; attempt++) {
-        // A throttled part of the batch comes back as UnprocessedKeys: asked again, after a pause that grows.
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-        const res = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysLeft, ConsistentRead: true } } }));
-        for (const it of res.Responses?.[this.tableName] ?? []) out.push(strip<StoredGatewayEvent>(it) as StoredGatewayEvent);
-        keysLeft = (res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-        if (attempt > 8 && keysLeft.length > 0) throw new Error(`BatchGetItem left ${keysLeft.length} keys unprocessed after ${attempt} tries`);
-      }
+      for (const it of await this.batchGet(unique.slice(i, i + 100).map((id) => keys.gatewayEvent(id)))) out.push(strip<StoredGatewayEvent>(it) as StoredGatewayEvent);
+    }
+    return out;
+  }
+
+  async getProductWithOrganisation(orgId: string, productId: string): Promise<{ product?: Product; org?: Organisation }> {
+    const productKey = keys.product(orgId, productId);
+    const found = await this.batchGet([productKey, keys.org(orgId)]);
+    const product = found.find((it) => it.sk === productKey.sk);
+    const org = found.find((it) => it.sk === keys.org(orgId).sk);
+    return { ...(product ? { product: strip<Product>(product) as Product } : {}), ...(org ? { org: strip<Organisation>(org) as Organisation } : {}) };
+  }
+
+  /** Up to 100 items by key in one BatchGetItem, strongly consistent; a throttled part (UnprocessedKeys) is asked again. */
+  private async batchGet(wanted: Record<string, unknown>[]): Promise<Item[]> {
+    const out: Item[] = [];
+    let keysLeft = wanted;
+    for (let attempt = 0; keysLeft.length > 0; attempt++) {
+      // A throttled part of the batch comes back as UnprocessedKeys: asked again, after a pause that grows.
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const res = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keysLeft, ConsistentRead: true } } }));
+      out.push(...((res.Responses?.[this.tableName] ?? []) as Item[]));
+      keysLeft = (res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      if (attempt > 8 && keysLeft.length > 0) throw new Error(`BatchGetItem left ${keysLeft.length} keys unprocessed after ${attempt} tries`);
     }
     return out;
   }

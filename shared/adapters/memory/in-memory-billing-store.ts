@@ -309,6 +309,12 @@ export class InMemoryBillingStore implements BillingStore {
   async listPaymentMethods(orgId: string) {
     return this.inOrg(this.methods, orgId, (m) => m.id);
   }
+  async getProductWithOrganisation(orgId: string, productId: string) {
+    const product = await this.getProduct(orgId, productId);
+    const org = await this.getOrganisation(orgId);
+    return { ...(product ? { product } : {}), ...(org ? { org } : {}) };
+  }
+
   async getProduct(orgId: string, productId: string) {
     return out(this.products.get(key(orgId, productId)));
   }
