@@ -1,5 +1,6 @@
 /**
- * Renewals per second end to end on DynamoDB Local, against a floor.
+ * Renewals per second end to end on DynamoDB Local, against a floor written
+ * independently of the engine.
  *
  *   npx tsx bench/renewal-bench.ts [--renewals 400] [--concurrency 1,4,16] [--ranges 1]
  *
@@ -9,29 +10,37 @@
  *    balance, part card. The seeded table is then copied (Scan +
  *    BatchWriteItem) into a fresh table for every run below, so every run
  *    renews the same products from the same state.
- * 2. Recording run: the night's steps as runNight takes them (plan-night,
- *    renew-product per message, settlement of the sandbox's webhooks,
- *    housekeeping, summary), but one renewal at a time, with every DynamoDB
- *    call recorded (inputs and ReturnConsumedCapacity): the engine's own
- *    sequence of calls for each renewal, without any lost race.
+ * 2. Recording run, as deployed, one renewal at a time, every DynamoDB call
+ *    recorded with its consumed capacity: renew-product (a renewal the
+ *    balance does not cover is deferred to the charge queue), charge-renewal
+ *    (the same use case charging inline), the provider's webhooks taken in
+ *    and settled, and each e-mail the renewal wrote sent (what the outbox
+ *    stream triggers). The nightly plan, housekeeping and summary are
+ *    recorded apart (once a night, not per renewal).
  * 3. Engine runs: `runNight` with the renewal queue drained at each
  *    concurrency (each worker takes batches of 10 messages, like SQS → Lambda),
  *    counting every DynamoDB call and every failed one.
- * 4. Floor runs (one before and one after each engine run, averaged): a bare script that replays, on a fresh copy, the recorded
- *    calls of each renewal (same commands, same items, same conditions) with
- *    the same number of renewals in flight (10 × concurrency) and no engine
- *    code. The floor never loses a race on the invoice counter: each renewal
- *    waits for its number's turn (the one before it committed) before it
- *    reads the counter and commits, which is the best any design with that
- *    one gapless counter could do.
+ * 4. Floor runs (one before and one after each engine run, averaged): the
+ *    minimal renewal of bench/floors/renewal-floor.ts (one BatchGetItem, a
+ *    GetItem of the saved method for a card, the charge, one
+ *    TransactWriteItems; numbers from each worker's own range) on a fresh
+ *    copy, with the same number of renewals in flight (10 × concurrency). It
+ *    is written from the data model, not recorded from the engine. Its calls
+ *    and units per renewal are recorded once the same way.
  *
  * Prints one JSON object (see RenewalBenchResult).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { drainQueues, openLocalRuntime, runNight, type LocalRuntime } from '../functions/local-runtime.ts';
+import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Decimal } from 'decimal.js';
+import { openLocalRuntime, runNight, type LocalRuntime } from '../functions/local-runtime.ts';
+import { makeSettlePaymentHandler } from '../functions/checkout/settle-payment.ts';
+import { loadStageConfig } from '../shared/adapters/config/stage-config.ts';
+import { deliverEmail } from '../shared/use-cases/mail/deliver-email.ts';
+import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
+import { NumberRange, renewAtFloor, type FloorProduct, type FloorSetup } from './floors/renewal-floor.ts';
 import { makeApplyLifecycleHandler } from '../functions/lifecycle/apply-lifecycle.ts';
 import { parseRenewalMessage } from '../functions/messages.ts';
 import { createTableIfMissing } from '../shared/adapters/dynamodb/table-schema.ts';
@@ -136,37 +145,60 @@ interface Recording {
 async function record(items: RawItem[]): Promise<Recording> {
   const rt = await runtimeOn(await freshCopy(items));
   const deps = { ...rt.deps, clock: fixedClock(NIGHT) };
+  // As deployed: renew-product defers what the balance does not cover to the charge queue, whose consumer charges inline.
+  const renewing = { ...deps, charges: { mode: 'deferred' as const, queue: rt.chargeQueue } };
+  const charging = { ...deps, charges: CHARGE_INLINE };
   counter.start({ record: true, capacity: true });
   const plan = await planNight({ ...deps, renewalQueue: rt.renewalQueue }, NIGHT);
   const nightStart = counter.take();
   if (plan.planned !== renewals) throw new Error(`plan-night planned ${plan.planned} renewals, ${renewals} were seeded`);
   const out: RenewalRecording[] = [];
   const problems: string[] = [];
+  const settle = makeSettlePaymentHandler(deps, false);
   await rt.renewalQueue.drain(async (event: { Records: { body: string }[] }) => {
     for (const r of event.Records) {
       const msg = parseRenewalMessage(r.body);
       try {
-        const res = await renewProduct(deps, msg);
-        // The sandbox's webhook for a card charge is stored during the charge; its settlement runs here.
-        await drainQueues(rt, deps);
+        let res = await renewProduct(renewing, msg);
+        // charge-renewal: the charge queue's consumer, the same use case charging inline.
+        await rt.chargeQueue.drain(async (charge: { Records: { body: string }[] }) => {
+          for (const c of charge.Records) res = await renewProduct(charging, parseRenewalMessage(c.body));
+          return { batchItemFailures: [] };
+        });
+        // The provider's webhooks were taken in during the charge (stored, queued): settlement, then each e-mail the renewal wrote.
+        await rt.settlementQueue.drain(settle);
         if (res.status !== 'done' || !res.outcome.paid) problems.push(`${msg.productId} was not paid: ${JSON.stringify(res)}`);
       } catch (err) {
         problems.push(`${msg.productId}: ${(err as Error).message}`);
       }
-      out.push({ productId: msg.productId, kind: kindOf.get(msg.productId)!, calls: counter.take() });
+      const calls = counter.take();
+      for (const ref of emailsWritten(calls)) await deliverEmail(deps, ref);
+      out.push({ productId: msg.productId, kind: kindOf.get(msg.productId)!, calls: [...calls, ...counter.take()] });
     }
     return { batchItemFailures: [] };
   });
   if (problems.length > 0) throw new Error(`recording run: ${problems.slice(0, 5).join('; ')}`);
   await checkoutHousekeeping(deps, NIGHT);
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
-  await drainQueues(rt, deps);
   await summariseNight(rt.store, NIGHT);
   const nightEnd = counter.stop();
   const failed = [...nightStart, ...out.flatMap((r) => r.calls), ...nightEnd].filter((c) => !c.ok);
   if (failed.length > 0) throw new Error(`recording run lost ${failed.length} calls: ${failed.map((c) => c.error).join(', ')}`);
   await rt.close();
   return { nightStart, renewals: out, nightEnd };
+}
+
+/** The outbox e-mails a renewal's transactions wrote: what the table's stream hands to send-email in AWS. */
+function emailsWritten(calls: CallRecord[]): { date: IsoDate; id: string }[] {
+  const out: { date: IsoDate; id: string }[] = [];
+  for (const c of calls) {
+    if (c.command !== 'TransactWriteCommand' || !c.ok) continue;
+    for (const t of (c.input.TransactItems ?? []) as { Put?: { Item: { pk: string; sk: string; date?: string } } }[]) {
+      const item = t.Put?.Item;
+      if (item && item.pk.startsWith('OUTBOX#')) out.push({ date: item.pk.split('#')[1] as IsoDate, id: item.sk });
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ 3. engine runs
@@ -266,65 +298,6 @@ async function engineRun(items: RawItem[], concurrency: number): Promise<EngineR
 
 // ------------------------------------------------------------------ 4. floor runs
 
-type Input = Record<string, unknown>;
-
-/** The recorded input aimed at another table, without the capacity report the recording asked for. */
-function retarget(input: Input, tableName: string): Input {
-  const walk = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
-      const out: Input = {};
-      for (const [k, x] of Object.entries(v)) {
-        if (k === 'ReturnConsumedCapacity') continue;
-        out[k] = k === 'TableName' ? tableName : walk(x);
-      }
-      return out;
-    }
-    return v;
-  };
-  return walk(input) as Input;
-}
-
-/** The invoice number a renewal's final transaction takes: its counter and sequence. */
-function ticketOf(calls: CallRecord[]): { range: string; seq: number; counterGet: number } | undefined {
-  for (let i = calls.length - 1; i >= 0; i--) {
-    const c = calls[i]!;
-    if (c.command !== 'TransactWriteCommand') continue;
-    for (const t of (c.input.TransactItems ?? []) as Input[]) {
-      const update = t.Update as { Key: { pk: string; sk: string }; ExpressionAttributeValues: Record<string, number> } | undefined;
-      const put = t.Put as { Item: { pk: string; sk: string; last?: number } } | undefined;
-      const key = update?.Key ?? put?.Item;
-      if (!key || !key.pk.startsWith('SERIES#') || key.sk !== 'COUNTER') continue;
-      const seq = update ? update.ExpressionAttributeValues[':seq']! : put!.Item.last!;
-      const counterGet = calls.findLastIndex((g, j) => j < i && g.command === 'GetCommand' && (g.input.Key as { pk: string }).pk === key.pk);
-      if (counterGet < 0) throw new Error('no counter read before the invoice transaction');
-      return { range: key.pk, seq, counterGet };
-    }
-  }
-  return undefined;
-}
-
-/** Each number's turn: a renewal takes number n once n − 1 is committed. */
-class Turns {
-  private readonly done = new Map<string, number>();
-  private readonly waiting = new Map<string, () => void>();
-  constructor(first: Map<string, number>) {
-    for (const [range, seq] of first) this.done.set(range, seq - 1);
-  }
-  wait(range: string, seq: number): Promise<void> {
-    if (this.done.get(range) === seq - 1) return Promise.resolve();
-    return new Promise((resolve) => this.waiting.set(`${range}|${seq}`, resolve));
-  }
-  committed(range: string, seq: number): void {
-    this.done.set(range, seq);
-    const next = this.waiting.get(`${range}|${seq + 1}`);
-    if (next) {
-      this.waiting.delete(`${range}|${seq + 1}`);
-      next();
-    }
-  }
-}
-
 interface FloorRun {
   concurrency: number;
   seconds: number;
@@ -334,71 +307,71 @@ interface FloorRun {
   runs?: number[];
 }
 
-async function floorRun(items: RawItem[], rec: Recording, concurrency: number): Promise<FloorRun> {
+/** Tonight's due products, as the data model's date index lists them (8 shards, keys only). */
+async function dueTonight(doc: DynamoDBDocumentClient, tableName: string): Promise<FloorProduct[]> {
+  const shards = await Promise.all(
+    Array.from({ length: 8 }, (_, shard) =>
+      doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': `DUE#${NIGHT}#${String(shard).padStart(2, '0')}` },
+        }),
+      ),
+    ),
+  );
+  return shards.flatMap((r) => (r.Items ?? []).map((it) => ({ orgId: String(it.pk).slice(4), productId: String(it.sk).slice(8) })));
+}
+
+/** A period's price from the stage's price list: the base period's price in the currency, times the periods. */
+function floorPrice(catalogue: LocalRuntime['deps']['catalogue']) {
+  return (typeId: string, currency: string, months: number): string => {
+    const type = catalogue.get(typeId);
+    const base = type?.prices[currency as 'CHF'];
+    if (!type || !base) throw new Error(`floor: no ${currency} price for ${typeId}`);
+    return new Decimal(base).times(months).div(type.basePeriodMonths).toFixed(2);
+  };
+}
+
+async function floorRun(items: RawItem[], concurrency: number, recordCalls = false): Promise<FloorRun & { recorded?: RenewalRecording[] }> {
   const tableName = await freshCopy(items);
   const base = localClient(db.endpoint);
   const doc = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
-  // Prepared before the clock starts: the floor spends no time building requests.
-  const prepare = (c: CallRecord) => {
-    const input = retarget(c.input, tableName);
-    switch (c.command) {
-      case 'GetCommand':
-        return () => doc.send(new GetCommand(input as never));
-      case 'QueryCommand':
-        return () => doc.send(new QueryCommand(input as never));
-      case 'PutCommand':
-        return () => doc.send(new PutCommand(input as never));
-      case 'TransactWriteCommand':
-        return () => doc.send(new TransactWriteCommand(input as never));
-      default:
-        throw new Error(`the floor does not replay ${c.command}`);
-    }
+  const config = loadStageConfig();
+  const seller = config.seller;
+  const setup: FloorSetup = {
+    doc,
+    tableName,
+    gateway: new SandboxPaymentGateway(),
+    night: NIGHT,
+    price: floorPrice(config.catalogue),
+    seller: { id: seller.id, name: seller.name, address: seller.address, vatNumber: seller.vatNumber, iban: seller.iban, country: seller.country },
   };
-  /** Consecutive queries went out together (the 8 shards of an index, for instance): so do they here. */
-  const sequence = (calls: CallRecord[]) => {
-    const steps: (() => Promise<unknown>)[][] = [];
-    for (const c of calls) {
-      const last = steps.at(-1);
-      if (c.command === 'QueryCommand' && last && calls[calls.indexOf(c) - 1]?.command === 'QueryCommand') last.push(prepare(c));
-      else steps.push([prepare(c)]);
-    }
-    return async () => {
-      for (const step of steps) await Promise.all(step.map((s) => s()));
-    };
-  };
-  const start = sequence(rec.nightStart);
-  const end = sequence(rec.nightEnd);
-  const first = new Map<string, number>();
-  const work = rec.renewals.map((r) => {
-    const ticket = ticketOf(r.calls);
-    if (ticket && (first.get(ticket.range) ?? Infinity) > ticket.seq) first.set(ticket.range, ticket.seq);
-    return { ticket, steps: r.calls.map(prepare) };
-  });
-  const turns = new Turns(first);
+  const recorded: RenewalRecording[] = [];
   let calls = 0;
-
+  if (recordCalls) counter.start({ record: true, capacity: true });
   const started = performance.now();
-  await start();
-  calls += rec.nightStart.length;
+  const due = await dueTonight(doc, tableName);
+  calls += 8;
+  if (recordCalls) counter.take();
+  if (due.length !== renewals) throw new Error(`floor: ${due.length} due tonight, ${renewals} seeded`);
   let next = 0;
-  const worker = async () => {
+  const worker = async (w: number) => {
+    // Each worker owns a number range: gapless on its own, never read, never raced.
+    const range = new NumberRange(`f${String(w).padStart(3, '0')}`);
     for (;;) {
-      const w = work[next++];
-      if (!w) return;
-      for (const [i, step] of w.steps.entries()) {
-        if (w.ticket && i === w.ticket.counterGet) await turns.wait(w.ticket.range, w.ticket.seq);
-        await step();
-        calls++;
-      }
-      if (w.ticket) turns.committed(w.ticket.range, w.ticket.seq);
+      const ref = due[next++];
+      if (!ref) return;
+      calls += await renewAtFloor(setup, ref, range);
+      if (recordCalls) recorded.push({ productId: ref.productId, kind: kindOf.get(ref.productId)!, calls: counter.take() });
     }
   };
-  await Promise.all(Array.from({ length: 10 * concurrency }, worker));
-  await end();
-  calls += rec.nightEnd.length;
+  await Promise.all(Array.from({ length: recordCalls ? 1 : 10 * concurrency }, (_, w) => worker(w)));
   const seconds = (performance.now() - started) / 1000;
+  if (recordCalls) counter.stop();
   base.destroy();
-  return { concurrency, seconds: round(seconds, 3), renewalsPerSecond: round(renewals / seconds, 1), calls };
+  return { concurrency, seconds: round(seconds, 3), renewalsPerSecond: round(renewals / seconds, 1), calls, ...(recordCalls ? { recorded } : {}) };
 }
 
 // ------------------------------------------------------------------ summary of the recording
@@ -443,6 +416,8 @@ function describe(rec: Recording) {
         avg(all, (r) => r.calls.filter((c) => isWebhook(c) && c.command === 'TransactWriteCommand' && JSON.stringify(c.input).includes('attribute_not_exists')).length),
       ),
       cardCharges: round(all.filter((r) => r.kind !== 'balance').length / all.length),
+      /** Outbox e-mails written (each a message of the mail queue and a send-email delivery in AWS). */
+      emails: round(avg(all, (r) => emailsWritten(r.calls).length)),
     },
     night: {
       calls: rec.nightStart.length + rec.nightEnd.length,
@@ -455,8 +430,20 @@ function describe(rec: Recording) {
   };
 }
 
+type Input = Record<string, unknown>;
+
 function keyOf(c: CallRecord): string {
-  const i = c.input as { Key?: { pk: string }; Item?: { pk: string }; ExpressionAttributeValues?: Record<string, unknown>; TransactItems?: Input[] };
+  const i = c.input as {
+    Key?: { pk: string };
+    Item?: { pk: string };
+    ExpressionAttributeValues?: Record<string, unknown>;
+    TransactItems?: Input[];
+    RequestItems?: Record<string, { Keys: { pk: string }[] }>;
+  };
+  if (i.RequestItems)
+    return Object.values(i.RequestItems)
+      .flatMap((r) => r.Keys.map((k) => k.pk))
+      .join(',');
   if (i.Key) return i.Key.pk;
   if (i.Item) return i.Item.pk;
   if (i.TransactItems) {
@@ -490,13 +477,20 @@ try {
     `renewal: recorded ${recording.perRenewal.calls} DynamoDB calls per renewal, ${recording.perRenewal.writeUnits} WCU, ${recording.perRenewal.readUnits} RCU\n`,
   );
 
+  // The floor's own calls and units per renewal, recorded once (one renewal at a time) the same way.
+  const floorRecorded = await floorRun(items, 1, true);
+  const floorRecording = describe({ nightStart: [], renewals: floorRecorded.recorded!, nightEnd: [] });
+  process.stderr.write(
+    `renewal: the floor makes ${floorRecording.perRenewal.calls} DynamoDB calls per renewal, ${floorRecording.perRenewal.writeUnits} WCU, ${floorRecording.perRenewal.readUnits} RCU\n`,
+  );
+
   const engine: EngineRun[] = [];
   const floor: FloorRun[] = [];
   for (const c of concurrencies) {
     // Floor, engine, floor again at each concurrency: the floor brackets the engine, so both see the same (shared, noisy) machine.
-    const before = await floorRun(items, rec, c);
+    const before = await floorRun(items, c);
     engine.push(await engineRun(items, c));
-    const after = await floorRun(items, rec, c);
+    const after = await floorRun(items, c);
     floor.push({
       concurrency: c,
       seconds: round((before.seconds + after.seconds) / 2, 3),
@@ -512,15 +506,19 @@ try {
   }
   const bestEngine = engine.reduce((a, b) => (b.renewalsPerSecond > a.renewalsPerSecond ? b : a));
   const bestFloor = floor.reduce((a, b) => (b.renewalsPerSecond > a.renewalsPerSecond ? b : a));
+  const ratios = concurrencies.map((_, i) => round(engine[i]!.renewalsPerSecond / floor[i]!.renewalsPerSecond));
   emit({
     night: NIGHT,
     renewals,
     ranges,
     seedSeconds: round(seedSeconds, 1),
     recording,
-    runs: concurrencies.map((c, i) => ({ concurrency: c, engine: engine[i], floor: floor[i], ratio: round(engine[i]!.renewalsPerSecond / floor[i]!.renewalsPerSecond) })),
+    floorRecording: { kinds: floorRecording.kinds, perRenewal: floorRecording.perRenewal },
+    runs: concurrencies.map((c, i) => ({ concurrency: c, engine: engine[i], floor: floor[i], ratio: ratios[i] })),
     best: { engine: bestEngine, floor: bestFloor },
     renewalsPerSecondRatio: round(bestEngine.renewalsPerSecond / bestFloor.renewalsPerSecond),
+    // Issue 15: engine ÷ floor at every concurrency, in the same run; the least of them is the figure.
+    worstRatio: Math.min(...ratios),
   });
 } finally {
   admin.destroy();

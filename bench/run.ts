@@ -33,7 +33,13 @@ const SIZES = quick
 
 const TARGETS = {
   itemsReadPerDueProduct: 1.05,
-  renewalsPerSecondRatio: 0.7,
+  /** Issue 15: engine ÷ the independent floor, at every concurrency of the run (1, 4 and 16). */
+  renewalsPerSecondRatio: 0.8,
+  /** Issue 15: DynamoDB calls per renewal as deployed, and write units (AWS's rules) of the 40/40/20 mix. */
+  balanceCallsPerRenewal: 3,
+  cardCallsPerRenewal: 5,
+  writeUnitsPerRenewal: 16,
+  costPerMillionUsd: 15,
   /** Issue 15: the engine's page at ≥ 0.8 of the same page drawn by hand in Helvetica. */
   pdfRatio: 0.8,
   exportRowsPerSecond: 20_000,
@@ -100,13 +106,16 @@ interface EngineRun {
   queues: Record<string, { messages: number; sendRequests: number }>;
   documentWritesPerRenewal: number;
 }
+type RenewalRecording = {
+  kinds: { kind: string; calls: number; writeUnits: number; awsWriteUnits: number; byCommand: Record<string, number> }[];
+  perRenewal: { calls: number; writeUnits: number; readUnits: number; awsWriteUnits: number; awsReadUnits: number; transactions: number; cardCharges: number; emails?: number };
+};
 interface RenewalResult {
   renewals: number;
   ranges: number;
-  recording: {
-    kinds: { kind: string; calls: number; writeUnits: number; awsWriteUnits: number; byCommand: Record<string, number> }[];
-    perRenewal: { calls: number; writeUnits: number; readUnits: number; awsWriteUnits: number; awsReadUnits: number; transactions: number; cardCharges: number };
-  };
+  recording: RenewalRecording;
+  floorRecording?: RenewalRecording;
+  worstRatio?: number;
   runs: { concurrency: number; engine: EngineRun; floor: { renewalsPerSecond: number }; ratio: number }[];
   best: { engine: EngineRun; floor: { concurrency: number; renewalsPerSecond: number } };
   renewalsPerSecondRatio: number;
@@ -205,8 +214,10 @@ if (renewal) {
     gets: rec.perRenewal.calls - rec.perRenewal.transactions,
     transactions: rec.perRenewal.transactions,
     cardShare: rec.perRenewal.cardCharges,
-    messages: queues.reduce((s, q) => s + q.messages, 0),
-    sendRequests: queues.reduce((s, q) => s + q.sendRequests, 0),
+    // The engine runs charge inline; as deployed a card renewal also goes through the charge queue, and each
+    // e-mail through the mail queue (the outbox stream sends them in batches of up to 10).
+    messages: queues.reduce((s, q) => s + q.messages, 0) + rec.perRenewal.cardCharges + (rec.perRenewal.emails ?? 0),
+    sendRequests: queues.reduce((s, q) => s + q.sendRequests, 0) + rec.perRenewal.cardCharges + (rec.perRenewal.emails ?? 0) / 10,
     cpuMs: renewal.runs[0]!.engine.cpuMsPerRenewal,
     s3Puts: best.documentWritesPerRenewal,
   };
@@ -214,9 +225,17 @@ if (renewal) {
   costAwsRules = costOfMillion({ ...costInputs, retryWriteUnits: lostTx * (finalTx?.awsWriteUnits ?? 0) }, { awsRules: true });
 }
 
+const kindCalls = (r: RenewalRecording | undefined, kind: string) => r?.kinds.find((k) => k.kind === kind)?.calls ?? null;
 const headline = {
   itemsReadPerDueProduct: query ? round(query.itemsReadPerDueProduct, 3) : null,
-  renewalsPerSecondRatio: renewal ? renewal.renewalsPerSecondRatio : null,
+  // Engine ÷ the independent floor: the least of the concurrencies (1, 4, 16) of the run.
+  renewalsPerSecondRatio: renewal ? (renewal.worstRatio ?? renewal.renewalsPerSecondRatio) : null,
+  balanceCallsPerRenewal: kindCalls(renewal?.recording, 'balance'),
+  cardCallsPerRenewal: kindCalls(renewal?.recording, 'card'),
+  writeUnitsPerRenewal: renewal ? renewal.recording.perRenewal.awsWriteUnits : null,
+  floorBalanceCallsPerRenewal: kindCalls(renewal?.floorRecording, 'balance'),
+  floorCardCallsPerRenewal: kindCalls(renewal?.floorRecording, 'card'),
+  floorWriteUnitsPerRenewal: renewal?.floorRecording ? renewal.floorRecording.perRenewal.awsWriteUnits : null,
   pdfRatio: pdf ? pdf.pdfRatio : null,
   exportRowsPerSecond: export100k ? export100k.rowsPerSecond : null,
   exportPeakRssMb: exports ? Math.max(...exports.map((e) => e.peakRssMb)) : null,
@@ -235,13 +254,24 @@ const headline = {
 const met = (x: number | null, ok: (v: number) => boolean) => (x === null ? null : ok(x));
 const targets = {
   itemsReadPerDueProduct: { target: `≤ ${TARGETS.itemsReadPerDueProduct}`, met: met(headline.itemsReadPerDueProduct, (v) => v <= TARGETS.itemsReadPerDueProduct) },
-  renewalsPerSecondRatio: { target: `≥ ${TARGETS.renewalsPerSecondRatio}`, met: met(headline.renewalsPerSecondRatio, (v) => v >= TARGETS.renewalsPerSecondRatio) },
+  renewalsPerSecondRatio: {
+    target: `≥ ${TARGETS.renewalsPerSecondRatio} at every concurrency`,
+    met: met(headline.renewalsPerSecondRatio, (v) => v >= TARGETS.renewalsPerSecondRatio),
+  },
+  balanceCallsPerRenewal: { target: `≤ ${TARGETS.balanceCallsPerRenewal}`, met: met(headline.balanceCallsPerRenewal, (v) => v <= TARGETS.balanceCallsPerRenewal) },
+  cardCallsPerRenewal: { target: `≤ ${TARGETS.cardCallsPerRenewal}`, met: met(headline.cardCallsPerRenewal, (v) => v <= TARGETS.cardCallsPerRenewal) },
+  writeUnitsPerRenewal: { target: `≤ ${TARGETS.writeUnitsPerRenewal}`, met: met(headline.writeUnitsPerRenewal, (v) => v <= TARGETS.writeUnitsPerRenewal) },
   pdfRatio: { target: `≥ ${TARGETS.pdfRatio}`, met: met(headline.pdfRatio, (v) => v >= TARGETS.pdfRatio) },
   exportRowsPerSecond: { target: `≥ ${TARGETS.exportRowsPerSecond}`, met: met(headline.exportRowsPerSecond, (v) => v >= TARGETS.exportRowsPerSecond) },
   exportPeakRssMb: { target: `< ${TARGETS.exportPeakRssMb}`, met: met(headline.exportPeakRssMb, (v) => v < TARGETS.exportPeakRssMb) },
   cliReadMedianMs: { target: `≤ ${TARGETS.cliReadMedianMs}`, met: met(headline.cliReadMedianMs, (v) => v <= TARGETS.cliReadMedianMs) },
   cliHelpMedianMs: { target: `≤ ${TARGETS.cliHelpMedianMs}`, met: met(headline.cliHelpMedianMs, (v) => v <= TARGETS.cliHelpMedianMs) },
   npmStartMs: { target: `≤ ${TARGETS.npmStartMs}`, met: met(headline.npmStartMs, (v) => v <= TARGETS.npmStartMs) },
+  // Priced by DynamoDB's billing rules on the items' sizes (what AWS charges), not DynamoDB Local's report.
+  costPerMillionRenewalsUsd: {
+    target: `≤ ${TARGETS.costPerMillionUsd} (AWS's unit rules)`,
+    met: met(costAwsRules ? round(costAwsRules.totalUsd, 2) : null, (v) => v <= TARGETS.costPerMillionUsd),
+  },
   listingQueriesPerPage: { target: `≤ ${TARGETS.listingQueriesPerPage}`, met: met(headline.listingQueriesPerPage, (v) => v <= TARGETS.listingQueriesPerPage) },
   largestBundleKiB: { target: `≤ ${TARGETS.bundleKiB} (every function without PDFs)`, met: met(headline.largestBundleKiB, (v) => v <= TARGETS.bundleKiB) },
   largestPdfBundleKiB: { target: `≤ ${TARGETS.pdfBundleKiB}`, met: met(headline.largestPdfBundleKiB, (v) => v <= TARGETS.pdfBundleKiB) },

@@ -86,6 +86,14 @@ export function awsUnits(calls: CallRecord[]): { read: number; write: number; in
     if (c.command === 'GetCommand') {
       read += factor * kb(c.item ? itemSize(c.item) : 1, 4096);
       if (c.item && input.Key) seen.set(keyOf(input.Key), c.item);
+    } else if (c.command === 'BatchGetCommand') {
+      // Each item read is rounded up to 4 KB on its own; the request names its read consistency per table.
+      const requests = Object.values((c.input as { RequestItems?: Record<string, { ConsistentRead?: boolean }> }).RequestItems ?? {});
+      const batchFactor = requests.every((r) => r.ConsistentRead) ? 1 : 0.5;
+      for (const it of c.items ?? []) {
+        read += batchFactor * kb(itemSize(it), 4096);
+        seen.set(keyOf(it), it);
+      }
     } else if (c.command === 'QueryCommand') {
       read +=
         factor *

@@ -62,6 +62,7 @@ export class CallCounter {
             ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
             Item?: Record<string, unknown>;
             Items?: Record<string, unknown>[];
+            Responses?: Record<string, Record<string, unknown>[]>;
           };
           if (self.keep) {
             self.calls.push({
@@ -71,6 +72,8 @@ export class CallCounter {
               capacity: out.ConsumedCapacity,
               ...(out.Item ? { item: out.Item } : {}),
               ...(out.Items ? { items: out.Items } : {}),
+              // BatchGetItem: the items of every table asked.
+              ...(out.Responses ? { items: Object.values(out.Responses).flat() } : {}),
               ms: performance.now() - started,
             });
           }

@@ -181,14 +181,22 @@ function renewalTables(r: Renewal): string {
 /** The rows of issue 15's targets that a run recorded (older runs have none). */
 function issue15Rows(o: Output): (string | number)[][] {
   const figures = o as unknown as Record<string, number | string | boolean | null | undefined>;
-  const row = (label: string, key: string) => {
+  const row = (label: string, key: string, valueKey = key) => {
     const t = o.targets[key];
     if (!t) return [];
-    const v = figures[key];
+    const v = figures[valueKey];
     return [[label, v === null || v === undefined ? '–' : typeof v === 'number' ? n(v) : String(v), t.target, yes(t.met)]];
   };
+  const floor = (key: string) => {
+    const v = figures[key];
+    return v === null || v === undefined ? '' : ` (floor: ${typeof v === 'number' ? n(v, 2) : String(v)})`;
+  };
   return [
-    ...row('largest function bundle without PDFs, KiB (`bundlesWithinBudget` of them within)', 'largestBundleKiB'),
+    ...row(`DynamoDB calls per balance-paid renewal, as deployed${floor('floorBalanceCallsPerRenewal')}`, 'balanceCallsPerRenewal'),
+    ...row(`DynamoDB calls per card renewal, as deployed${floor('floorCardCallsPerRenewal')}`, 'cardCallsPerRenewal'),
+    ...row(`write units per renewal, mix 40/40/20, AWS's rules${floor('floorWriteUnitsPerRenewal')}`, 'writeUnitsPerRenewal'),
+    ...row(`AWS cost of 1,000,000 renewals, USD (AWS's unit rules)`, 'costPerMillionRenewalsUsd', 'costPerMillionRenewalsUsdByAwsRules'),
+    ...row(`largest function bundle without PDFs, KiB (${String(figures.bundlesWithinBudget ?? '–')} within)`, 'largestBundleKiB'),
     ...row('largest PDF function bundle, KiB', 'largestPdfBundleKiB'),
     ...row('Stripe code only in functions given a Stripe secret', 'stripeOnlyWhereCalled'),
   ];
