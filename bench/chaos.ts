@@ -10,7 +10,10 @@
  * otherwise have their paid orders held until finance releases them);
  * --no-night-clicks without checkouts started while the night runs.
  * --memory runs on the in-memory store instead of DynamoDB Local (what the
- * planted-bug runs of `npm test` use: they test the checks, not the store).
+ * planted-bug runs of `npm test` use: they test the checks, not the store);
+ * there the ids and the waits after a lost race come from the seed, so a
+ * seed replays its interleaving, unless --timer-pauses asks for the random
+ * real-time waits of the store adapters (other interleavings each run).
  * CHAOS_DUMP=org-a,org-b prints those organisations' books at the end, to
  * read a violation against.
  *
@@ -45,6 +48,10 @@ function parseArgs(argv: string[]): ChaosOptions {
       opts.memory = true;
       continue;
     }
+    if (flag === '--timer-pauses') {
+      opts.timerPauses = true;
+      continue;
+    }
     if (flag === '--no-holds') {
       opts.identityChecks = 0;
       continue;
@@ -70,7 +77,7 @@ function parseArgs(argv: string[]): ChaosOptions {
 
 function usage(problem: string): never {
   console.error(
-    `${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD] [--no-holds] [--no-night-clicks] [--plant BUG]`,
+    `${problem}\nusage: npm run chaos -- [--small] [--seed N] [--nights N] [--products N] [--orgs N] [--concurrency N] [--start YYYY-MM-DD] [--no-holds] [--no-night-clicks] [--memory] [--timer-pauses] [--plant BUG]`,
   );
   process.exit(2);
 }

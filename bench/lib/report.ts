@@ -181,21 +181,21 @@ function renewalTables(r: Renewal): string {
 /** The rows of issue 15's targets that a run recorded (older runs have none). */
 function issue15Rows(o: Output): (string | number)[][] {
   const figures = o as unknown as Record<string, number | string | boolean | null | undefined>;
-  const row = (label: string, key: string, valueKey = key) => {
+  const row = (label: string, key: string, valueKey = key, digits = 0) => {
     const t = o.targets[key];
     if (!t) return [];
     const v = figures[valueKey];
-    return [[label, v === null || v === undefined ? '–' : typeof v === 'number' ? n(v) : String(v), t.target, yes(t.met)]];
+    return [[label, v === null || v === undefined ? '–' : typeof v === 'number' ? n(v, digits) : String(v), t.target, yes(t.met)]];
   };
   const floor = (key: string) => {
     const v = figures[key];
-    return v === null || v === undefined ? '' : ` (floor: ${typeof v === 'number' ? n(v, 2) : String(v)})`;
+    return v === null || v === undefined ? '' : ` (floor: ${typeof v === 'number' ? n(v, 1) : String(v)})`;
   };
   return [
-    ...row(`DynamoDB calls per balance-paid renewal, as deployed${floor('floorBalanceCallsPerRenewal')}`, 'balanceCallsPerRenewal'),
-    ...row(`DynamoDB calls per card renewal, as deployed${floor('floorCardCallsPerRenewal')}`, 'cardCallsPerRenewal'),
-    ...row(`write units per renewal, mix 40/40/20, AWS's rules${floor('floorWriteUnitsPerRenewal')}`, 'writeUnitsPerRenewal'),
-    ...row(`AWS cost of 1,000,000 renewals, USD (AWS's unit rules)`, 'costPerMillionRenewalsUsd', 'costPerMillionRenewalsUsdByAwsRules'),
+    ...row(`DynamoDB calls per balance-paid renewal, as deployed${floor('floorBalanceCallsPerRenewal')}`, 'balanceCallsPerRenewal', 'balanceCallsPerRenewal', 1),
+    ...row(`DynamoDB calls per card renewal, as deployed${floor('floorCardCallsPerRenewal')}`, 'cardCallsPerRenewal', 'cardCallsPerRenewal', 1),
+    ...row(`write units per renewal, mix 40/40/20, AWS's rules${floor('floorWriteUnitsPerRenewal')}`, 'writeUnitsPerRenewal', 'writeUnitsPerRenewal', 1),
+    ...row(`AWS cost of 1,000,000 renewals, USD (AWS's unit rules)`, 'costPerMillionRenewalsUsd', 'costPerMillionRenewalsUsdByAwsRules', 2),
     ...row(`largest function bundle without PDFs, KiB (${String(figures.bundlesWithinBudget ?? '–')} within)`, 'largestBundleKiB'),
     ...row('largest PDF function bundle, KiB', 'largestPdfBundleKiB'),
     ...row('Stripe code only in functions given a Stripe secret', 'stripeOnlyWhereCalled'),
@@ -249,7 +249,9 @@ export function renderMarkdown(o: Output): string {
       [
         ['items read per due product (worse size)', o.itemsReadPerDueProduct ?? '–', o.targets.itemsReadPerDueProduct!.target, yes(o.targets.itemsReadPerDueProduct!.met)],
         [
-          'renewals/s, engine ÷ floor (best concurrency of each)',
+          o.targets.renewalsPerSecondRatio!.target.includes('every concurrency')
+            ? 'renewals/s, engine ÷ independent floor (the least of concurrencies 1, 4, 16)'
+            : 'renewals/s, engine ÷ floor (best concurrency of each)',
           o.renewalsPerSecondRatio ?? '–',
           o.targets.renewalsPerSecondRatio!.target,
           yes(o.targets.renewalsPerSecondRatio!.met),
@@ -262,7 +264,12 @@ export function renderMarkdown(o: Output): string {
           yes(o.targets.exportRowsPerSecond!.met),
         ],
         ['export peak RSS, MB (largest of all counts)', o.exportPeakRssMb ?? '–', o.targets.exportPeakRssMb!.target, yes(o.targets.exportPeakRssMb!.met)],
-        ['AWS cost of 1,000,000 renewals in a night, USD', o.costPerMillionRenewalsUsd === null ? '–' : n(o.costPerMillionRenewalsUsd, 2), '', ''],
+        [
+          `AWS cost of 1,000,000 renewals in a night, USD${o.targets.costPerMillionRenewalsUsd ? " (DynamoDB Local's reported units)" : ''}`,
+          o.costPerMillionRenewalsUsd === null ? '–' : n(o.costPerMillionRenewalsUsd, 2),
+          '',
+          '',
+        ],
         ...cliRows(o),
         ...issue15Rows(o),
       ],
@@ -341,7 +348,11 @@ export function renderMarkdown(o: Output): string {
   }
   const ranges = o.parts.ranges as Renewal | undefined;
   if (ranges) {
-    out.push('', `### The same with ${ranges.ranges} invoice number ranges (seller.invoiceSeriesShards = ${ranges.ranges}; floor re-recorded)`, '');
+    out.push(
+      '',
+      `### The same with ${ranges.ranges} invoice number ranges (seller.invoiceSeriesShards = ${ranges.ranges}${(ranges as { floorRecording?: unknown }).floorRecording ? '' : '; floor re-recorded'})`,
+      '',
+    );
     out.push(renewalTables(ranges));
   }
 
