@@ -195,6 +195,12 @@ function issue15Rows(o: Output): (string | number)[][] {
     ...row(`DynamoDB calls per balance-paid renewal, as deployed${floor('floorBalanceCallsPerRenewal')}`, 'balanceCallsPerRenewal', 'balanceCallsPerRenewal', 1),
     ...row(`DynamoDB calls per card renewal, as deployed${floor('floorCardCallsPerRenewal')}`, 'cardCallsPerRenewal', 'cardCallsPerRenewal', 1),
     ...row(`write units per renewal, mix 40/40/20, AWS's rules${floor('floorWriteUnitsPerRenewal')}`, 'writeUnitsPerRenewal', 'writeUnitsPerRenewal', 1),
+    ...row(
+      `transactions lost on the invoice counter per renewal, 24 processes, best of 1 and 8 ranges${floor('floorLostTransactionsPerRenewal')}`,
+      'lostTransactionsPerRenewal',
+      'lostTransactionsPerRenewal',
+      3,
+    ),
     ...row(`AWS cost of 1,000,000 renewals, USD (AWS's unit rules)`, 'costPerMillionRenewalsUsd', 'costPerMillionRenewalsUsdByAwsRules', 2),
     ...row(`largest function bundle without PDFs, KiB (${String(figures.bundlesWithinBudget ?? '–')} within)`, 'largestBundleKiB'),
     ...row('largest PDF function bundle, KiB', 'largestPdfBundleKiB'),
@@ -392,6 +398,19 @@ export function renderMarkdown(o: Output): string {
         "The floor is the same page drawn by hand with bare pdfkit + swissqrbill in Helvetica (`bench/floors/pdf-floor.ts`), from the document's fields; " +
           'it cannot print `Łódź Ștefan`, so the embedded row is the price of printing it, not a target.',
       );
+  }
+
+  const numbering = o.parts.numbering as
+    { renewals: number; runs: { ranges: number; processes: number; cancelledTransactions: number; lostPerRenewal: number; seconds: number }[] } | undefined;
+  if (numbering) {
+    out.push('', `## Invoice numbers under many processes (${n(numbering.renewals)} balance-paid renewals)`, '');
+    out.push(
+      table(
+        ['number ranges', 'processes at once', 'transactions lost', 'per renewal', 'seconds'],
+        numbering.runs.map((r) => [r.ranges, r.processes, n(r.cancelledTransactions), n(r.lostPerRenewal, 3), n(r.seconds, 1)]),
+      ),
+    );
+    out.push('', "The floor's numbering (each worker its own range) loses none.");
   }
 
   const bundles = o.parts.bundles as Bundles | undefined;
