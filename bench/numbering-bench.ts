@@ -3,7 +3,7 @@
  * on the invoice counter when 1, 4 or 24 processes (containers) renew on one
  * table at once, with one number range and with the seller's ranges.
  *
- *   npx tsx bench/numbering-bench.ts [--renewals 480] [--processes 1,4,24] [--ranges 1,8]
+ *   npx tsx bench/numbering-bench.ts [--renewals 480] [--processes 1,4,24] [--ranges 1,8] [--by-process 32]
  *
  * Seeds balance-paid renewals (the balance renewal is one transaction, which
  * takes the next number: nothing but the counter can make it lose), copies
@@ -12,8 +12,11 @@
  * and lets them go at once. Each renews its share with 10 in flight and
  * counts its TransactWriteItems calls that DynamoDB cancelled (a lost race
  * is retried by the engine; each costs a transaction's write units and a
- * retry's reads). The floor is bench/floors/renewal-floor.ts's numbering:
- * each worker owns its range, so it loses none. Prints one JSON object.
+ * retry's reads). `--by-process N` adds runs with N ranges numbered by
+ * process (`numbering.by: process`: each process leases a range of its own,
+ * shared/use-cases/numbering.ts). The floor is
+ * bench/floors/renewal-floor.ts's numbering: each worker owns its range, so
+ * it loses none. Prints one JSON object.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -37,6 +40,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const renewals = Number(argValue('--renewals') ?? '480');
 const processCounts = (argValue('--processes') ?? '1,4,24').split(',').map(Number);
 const rangeCounts = (argValue('--ranges') ?? '1,8').split(',').map(Number);
+const byProcess = argValue('--by-process') ? Number(argValue('--by-process')) : undefined;
 const TYPES = ['domain-ch', 'web-hosting', 'mail-service', 'cloud-storage'];
 
 const db = await startDynamoDbLocal();
@@ -99,7 +103,8 @@ try {
   const { items, refs } = await seed();
   const runs = [];
   let table = 0;
-  for (const ranges of rangeCounts) {
+  const configs = [...rangeCounts.map((ranges) => ({ ranges, by: 'organisation' as const })), ...(byProcess ? [{ ranges: byProcess, by: 'process' as const }] : [])];
+  for (const { ranges, by } of configs) {
     for (const processes of processCounts) {
       const tableName = `numbering-${++table}`;
       await createTableIfMissing(admin, tableName);
@@ -121,6 +126,8 @@ try {
           String(processes),
           '--ranges',
           String(ranges),
+          '--by',
+          by,
           '--go',
           go,
           '--out',
@@ -135,9 +142,9 @@ try {
       const renewed = results.reduce((s, r) => s + r.renewed, 0);
       const cancelled = results.reduce((s, r) => s + r.cancelled, 0);
       if (renewed !== renewals) throw new Error(`${processes} processes, ${ranges} ranges: ${renewed} of ${renewals} renewed`);
-      const run = { ranges, processes, renewed, cancelledTransactions: cancelled, lostPerRenewal: round(cancelled / renewed, 3), seconds: round(seconds, 1) };
+      const run = { ranges, by, processes, renewed, cancelledTransactions: cancelled, lostPerRenewal: round(cancelled / renewed, 3), seconds: round(seconds, 1) };
       process.stderr.write(
-        `numbering: ${ranges} range(s), ${processes} process(es): ${cancelled} transactions lost for ${renewed} renewals (${run.lostPerRenewal} per renewal) in ${run.seconds} s\n`,
+        `numbering: ${ranges} range(s) by ${by}, ${processes} process(es): ${cancelled} transactions lost for ${renewed} renewals (${run.lostPerRenewal} per renewal) in ${run.seconds} s\n`,
       );
       runs.push(run);
       if (!existsSync(go)) throw new Error('the start signal vanished');

@@ -22,11 +22,12 @@ const arg = (name: string) => {
 const worker = Number(arg('--worker'));
 const of = Number(arg('--of'));
 const ranges = Number(arg('--ranges'));
+const by = (argValue('--by') ?? 'organisation') as 'organisation' | 'process';
 const refs = (JSON.parse(readFileSync(arg('--refs'), 'utf8')) as { orgId: string; productId: string }[]).filter((_, i) => i % of === worker);
 
 const counter = new CallCounter();
 const rt = await openLocalRuntime({ endpoint: arg('--endpoint'), tableName: arg('--table'), gateway: new SandboxPaymentGateway(), clock: fixedClock(NIGHT), outDir: arg('--out') });
-if (ranges > 1) rt.deps.seller = { ...rt.deps.seller, invoiceSeriesShards: ranges };
+if (ranges > 1) rt.deps.seller = { ...rt.deps.seller, invoiceSeriesShards: ranges, ...(by === 'process' ? { numberRangesBy: 'process' as const } : {}) };
 const deps = { ...rt.deps, clock: fixedClock(NIGHT) };
 process.stdout.write('READY\n');
 while (!existsSync(arg('--go'))) await new Promise((r) => setTimeout(r, 20));

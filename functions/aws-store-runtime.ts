@@ -12,6 +12,7 @@ import type { PaymentGateway, WebhookVerifier } from '../shared/ports/payment-ga
 import type { RateLimiter } from '../shared/ports/rate-limiter.ts';
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 import { withBusinessEvents } from '../shared/use-cases/events/with-business-events.ts';
+import { NumberRangeLeases } from '../shared/use-cases/numbering.ts';
 import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
 import { awsConfig, env } from './aws-environment.ts';
 
@@ -43,9 +44,13 @@ export function awsDepsWith(gateway: PaymentGateway, verifier: WebhookVerifier):
   const queue = <T>(name: string) => queueFromEnv<T>(sqs, name);
   const dynamodb = new DynamoDBClient({});
   const config = awsConfig();
+  // Every commit carries its business events; the table's stream publishes them (publish-events).
+  const store = withBusinessEvents(new DynamoDbBillingStore(dynamodb, env('TABLE_NAME')));
+  const clock = systemClock();
   return {
-    // Every commit carries its business events; the table's stream publishes them (publish-events).
-    store: withBusinessEvents(new DynamoDbBillingStore(dynamodb, env('TABLE_NAME'))),
+    store,
+    // This container's number ranges, for sellers numbering by process: leased as renewals need them.
+    numberRanges: new NumberRangeLeases(store, clock, randomIds.next('container')),
     // Counted on the table, so every container of every API function shares each client's window.
     rateLimiter: new DynamoDbRateLimiter(dynamodb, env('TABLE_NAME')),
     gateway,
@@ -54,7 +59,7 @@ export function awsDepsWith(gateway: PaymentGateway, verifier: WebhookVerifier):
     seller: config.seller,
     sellers: config.sellers,
     vatRates: config.vatRates,
-    clock: systemClock(),
+    clock,
     ids: randomIds,
     lifecycleQueue: queue<LifecycleMessage>('LIFECYCLE_QUEUE_URL'),
     renewalQueue: queue<RenewalMessage>('RENEWAL_QUEUE_URL'),

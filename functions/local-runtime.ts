@@ -15,6 +15,7 @@ import { StripePaymentGateway } from '../shared/adapters/stripe/stripe-payment-g
 import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { withBusinessEvents } from '../shared/use-cases/events/with-business-events.ts';
 import type { IdGenerator } from '../shared/ports/ids.ts';
+import { NumberRangeLeases } from '../shared/use-cases/numbering.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import { addDays, type IsoDate } from '../shared/domain/calendar.ts';
 import { NdjsonEventLog } from '../shared/adapters/events/ndjson-event-log.ts';
@@ -148,6 +149,8 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     sellers: config.sellers,
     vatRates: config.vatRates,
     clock: opts.clock ?? systemClock(),
+    // This process's number ranges, for sellers numbering by process (each CLI or bench process its own).
+    numberRanges: new NumberRangeLeases(store, opts.clock ?? systemClock(), (opts.ids ?? randomIds).next('process')),
     lifecycleQueue,
     provisioning,
     ids: opts.ids ?? randomIds,

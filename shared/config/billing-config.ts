@@ -85,8 +85,14 @@ const SellerSchema = z
           .max(100)
           .default(1)
           .describe('Parallel number ranges per document type, each gapless: 1 numbers INV-CH-2026-000001; n > 1 gives INV-CH00-... to INV-CH<n-1>-...'),
+        by: z
+          .enum(['organisation', 'process'])
+          .default('organisation')
+          .describe(
+            "Who draws from which range: 'organisation' (each always from its own) or 'process' (each renewal process leases a range of its own, so processes never race for a counter; give at least as many ranges as renewal processes run at once)",
+          ),
       })
-      .default({ ranges: 1 }),
+      .default({ ranges: 1, by: 'organisation' }),
     transferTolerance: price.default('0.00').describe('How much a bank transfer may fall short of a pro-forma and still settle it (bank fees the seller bears).'),
     email: z.email().optional(),
     website: z.string().min(1).optional(),
@@ -274,6 +280,7 @@ function toSeller(s: BillingConfigFile['sellers'][number], resolvePath: (p: stri
     ...(s.email ? { email: s.email } : {}),
     ...(s.website ? { website: s.website } : {}),
     ...(s.numbering.ranges > 1 ? { invoiceSeriesShards: s.numbering.ranges } : {}),
+    ...(s.numbering.ranges > 1 && s.numbering.by === 'process' ? { numberRangesBy: 'process' as const } : {}),
     ...(s.transferTolerance !== '0.00' ? { transferTolerance: s.transferTolerance } : {}),
   };
 }

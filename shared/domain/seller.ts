@@ -35,6 +35,13 @@ export interface Seller {
    */
   invoiceSeriesShards?: number;
   /**
+   * Who draws from which range when there are several: `organisation` (the default: an organisation
+   * always draws from its own, by a hash of its id) or `process` (the night's renewals are numbered from
+   * a range each renewal process leases for itself, so processes never race for one counter; an
+   * organisation's invoices then come from several ranges, each still gapless).
+   */
+  numberRangesBy?: 'organisation' | 'process';
+  /**
    * How much a bank transfer may fall short of a pro-forma and still settle
    * it (bank fees the seller accepts to bear), as a decimal string; default
    * "0.00": a transfer settles only when what arrived reaches what is due.
@@ -44,13 +51,23 @@ export interface Seller {
 
 /** The number range an organisation's documents come from (the seller id, plus a range suffix when ranges are split). */
 export function seriesIdFor(seller: Pick<Seller, 'id' | 'invoiceSeriesShards'>, orgId: string): string {
+  const ranges = seriesIdsOf(seller);
+  return ranges.length === 1 ? ranges[0]! : ranges[fnv1a(orgId) % ranges.length]!;
+}
+
+/** Every number range of a seller: its id alone, or its id with a two-digit suffix per range. */
+export function seriesIdsOf(seller: Pick<Seller, 'id' | 'invoiceSeriesShards'>): string[] {
   const shards = seller.invoiceSeriesShards ?? 1;
-  if (shards <= 1) return seller.id;
-  // FNV-1a of the organisation id: stable, spread evenly.
+  if (shards <= 1) return [seller.id];
+  return Array.from({ length: shards }, (_, i) => `${seller.id}${String(i).padStart(2, '0')}`);
+}
+
+/** FNV-1a: stable, spread evenly. */
+export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < orgId.length; i++) {
-    h ^= orgId.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return `${seller.id}${String((h >>> 0) % shards).padStart(2, '0')}`;
+  return h >>> 0;
 }

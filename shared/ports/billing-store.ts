@@ -96,6 +96,11 @@ export interface DocumentReads {
   iterateDocuments(from: IsoDate, to: IsoDate): AsyncIterable<Invoice>;
   /** The last sequence used in a number series (0 when none). */
   lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number): Promise<number>;
+  /**
+   * Takes or extends a number range's lease for `owner` until `until` (ISO times): granted when no one holds
+   * it, its holder's lease ran out before `now`, or `owner` already holds it. One conditional write.
+   */
+  leaseNumberRange(range: { series: InvoiceSeries; seriesId: string; year: number }, owner: string, until: string, now: string): Promise<boolean>;
   listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number): Promise<{ number: string; orgId: string; issueDate: IsoDate }[]>;
 }
 

@@ -175,7 +175,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   for (const c of commands) changes.push({ type: 'lifecycle', command: c, expectedStatus: null });
   changes.push({ type: 'outcome', outcome });
   // A number taken by another worker is retaken here, without paying or pricing the night again.
-  await commitNumbered(store, changes);
+  await commitNumbered(store, changes, deps.numberRanges);
 
   await publish(deps, commands);
   return { status: 'done', outcome };

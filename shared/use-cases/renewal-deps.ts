@@ -11,6 +11,7 @@ import type { PaymentGateway } from '../ports/payment-gateway.ts';
 import type { Provisioning } from '../ports/provisioning.ts';
 import type { CheckoutReads, DocumentReads, NightLog, OperationReads, OrganisationReads, PaymentReads, ProductReads } from '../ports/billing-store.ts';
 import type { UnitOfWork } from '../ports/unit-of-work.ts';
+import type { NumberRangeLeases } from './numbering.ts';
 
 /**
  * What a product's night, a manual renewal and the lifecycle read and write: organisations, products and
@@ -43,6 +44,8 @@ export interface BillingDeps {
   provisioning: Provisioning;
   /** How a renewal that needs a provider charge is charged: a setting of each deployment, never implied. */
   charges: ChargeMode;
+  /** The number ranges this process leased, for sellers whose renewals are numbered by process (numbering.ts). */
+  numberRanges?: NumberRangeLeases;
 }
 
 export type ChargeMode =

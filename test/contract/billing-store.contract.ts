@@ -153,6 +153,24 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await conflict(s, [{ type: 'productRemoved', orgId: 'a', productId: 'dom', expectedVersion: p.version }])).toEqual(['productRemoved']);
     });
 
+    it('leases a number range to one owner at a time, to another once the lease ran out, and leaves the numbers alone', async () => {
+      const s = await makeStore();
+      const range = { series: 'INV' as const, seriesId: 'ch03', year: 2026 };
+      expect(await s.leaseNumberRange(range, 'a', '2026-12-17T02:10:00.000Z', '2026-12-17T02:00:00.000Z')).toBe(true);
+      // Held by a until 02:10: b is refused before, a extends its own.
+      expect(await s.leaseNumberRange(range, 'b', '2026-12-17T02:15:00.000Z', '2026-12-17T02:05:00.000Z')).toBe(false);
+      expect(await s.leaseNumberRange(range, 'a', '2026-12-17T02:20:00.000Z', '2026-12-17T02:05:00.000Z')).toBe(true);
+      expect(await s.leaseNumberRange(range, 'b', '2026-12-17T02:25:00.000Z', '2026-12-17T02:15:00.000Z')).toBe(false);
+      // Ran out at 02:20: b takes it, and a is refused.
+      expect(await s.leaseNumberRange(range, 'b', '2026-12-17T02:31:00.000Z', '2026-12-17T02:21:00.000Z')).toBe(true);
+      expect(await s.leaseNumberRange(range, 'a', '2026-12-17T02:32:00.000Z', '2026-12-17T02:22:00.000Z')).toBe(false);
+      // Another range, another year: leases of their own. The lease is no number.
+      expect(await s.leaseNumberRange({ ...range, seriesId: 'ch04' }, 'a', '2026-12-17T02:32:00.000Z', '2026-12-17T02:22:00.000Z')).toBe(true);
+      expect(await s.leaseNumberRange({ ...range, year: 2027 }, 'a', '2026-12-17T02:32:00.000Z', '2026-12-17T02:22:00.000Z')).toBe(true);
+      expect(await s.lastInvoiceSequence('INV', 'ch03', 2026)).toBe(0);
+      expect(await s.listInvoicesOfSeries('INV', 'ch03', 2026)).toEqual([]);
+    });
+
     it('reads a product with its organisation, and says which of the two is missing', async () => {
       const s = await makeStore();
       await s.commit([{ type: 'organisation', org: org('a', { balance: '12.50' }), isNew: true }]);

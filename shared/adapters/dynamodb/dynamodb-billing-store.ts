@@ -614,6 +614,24 @@ export class DynamoDbBillingStore implements BillingStore {
     return counter?.last ?? 0;
   }
 
+  async leaseNumberRange(range: { series: InvoiceSeries; seriesId: string; year: number }, owner: string, until: string, now: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.seriesLease(range.series, range.seriesId, range.year), entity: 'number-lease', owner, until },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
+  }
+
   listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number) {
     return this.byPrefix<{ number: string; orgId: string; issueDate: IsoDate }>(keys.series(series, sellerId, year), 'NO#');
   }

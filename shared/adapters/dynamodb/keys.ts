@@ -34,6 +34,8 @@ export const keys = {
   invoice: (orgId: string, issueDate: IsoDate, number: string) => ({ pk: `ORG#${orgId}`, sk: `INVOICE#${issueDate}#${number}` }),
   series: (series: string, sellerId: string, year: number) => `SERIES#${series}#${sellerId}#${year}`,
   seriesCounter: (series: string, sellerId: string, year: number) => ({ pk: keys.series(series, sellerId, year), sk: 'COUNTER' }),
+  /** Who numbers from a range for now (bench-measured contention: one range per process). */
+  seriesLease: (series: string, sellerId: string, year: number) => ({ pk: keys.series(series, sellerId, year), sk: 'LEASE' }),
   seriesNumber: (series: string, sellerId: string, year: number, sequence: number) => ({
     pk: keys.series(series, sellerId, year),
     sk: `NO#${String(sequence).padStart(9, '0')}`,

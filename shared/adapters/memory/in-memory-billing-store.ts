@@ -382,6 +382,14 @@ export class InMemoryBillingStore implements BillingStore {
   async lastInvoiceSequence(series: InvoiceSeries, sellerId: string, year: number) {
     return this.counters.get(seriesKey(series, sellerId, year)) ?? 0;
   }
+  private readonly leases = new Map<string, { owner: string; until: string }>();
+  async leaseNumberRange(range: { series: InvoiceSeries; seriesId: string; year: number }, owner: string, until: string, now: string) {
+    const k = seriesKey(range.series, range.seriesId, range.year);
+    const held = this.leases.get(k);
+    if (held && held.until >= now && held.owner !== owner) return false;
+    this.leases.set(k, { owner, until });
+    return true;
+  }
   async listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number) {
     const prefix = key(seriesKey(series, sellerId, year), '');
     return [...this.seriesNumbers.entries()]

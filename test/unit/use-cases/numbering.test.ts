@@ -4,7 +4,8 @@ import { Money } from '../../../shared/domain/money.ts';
 import type { Invoice } from '../../../shared/domain/invoice.ts';
 import { type BillingStore } from '../../../shared/ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../../shared/ports/unit-of-work.ts';
-import { commitNumbered, renumbered } from '../../../shared/use-cases/numbering.ts';
+import { commitNumbered, NumberRangeLeases, renumbered } from '../../../shared/use-cases/numbering.ts';
+import { InMemoryBillingStore } from '../../../shared/adapters/memory/in-memory-billing-store.ts';
 
 const invoice = { number: 'INV-CH-2026-000004', series: 'INV', sellerId: 'ch', year: 2026, sequence: 4 } as Invoice;
 
@@ -186,5 +187,80 @@ describe('renumbering a unit of work', () => {
         expect(JSON.parse(JSON.stringify(out))).toEqual(expected);
       }),
     );
+  });
+});
+
+describe('number ranges leased by process (numberRangesBy: process)', () => {
+  const seller = { id: 'ch', invoiceSeriesShards: 4, numberRangesBy: 'process' as const };
+  const at = (time: string) => ({ now: () => `2026-12-17T${time}.000Z` });
+  /** A renewal's invoice as payRenewal makes it: in the organisation's own range, with the provisional sequence 0. */
+  const renewalInvoice = (orgRange: string) =>
+    ({ number: `INV-${orgRange.toUpperCase()}-2026-000000`, series: 'INV', sellerId: 'ch', seriesId: orgRange, year: 2026, sequence: 0, seller }) as unknown as Invoice;
+  const numbered = (c: Change[]) => (c.find((x) => x.type === 'invoice') as Extract<Change, { type: 'invoice' }>).invoice;
+
+  it('numbers each process from a range of its own, gapless, reading its counter once, whatever range the organisation has', async () => {
+    const store = new InMemoryBillingStore();
+    const reads: string[] = [];
+    const read = store.lastInvoiceSequence.bind(store);
+    store.lastInvoiceSequence = (series, range, year) => (reads.push(range), read(series, range, year));
+    const a = new NumberRangeLeases(store, at('02:00:00'), 'process-a');
+    const b = new NumberRangeLeases(store, at('02:00:00'), 'process-b');
+    const issued: { by: string; number: string }[] = [];
+    for (let i = 0; i < 6; i++) {
+      for (const [name, leases] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
+        const invoice = renewalInvoice(`ch0${i % 4}`);
+        let committed: Change[] = [];
+        const commit = store.commit.bind(store);
+        await commitNumbered(
+          { ...store, lastInvoiceSequence: store.lastInvoiceSequence, commit: async (c: Change[]) => ((committed = c), commit(c)) } as never,
+          [{ type: 'invoice', invoice }],
+          leases,
+        );
+        issued.push({ by: name, number: numbered(committed).number });
+      }
+    }
+    const rangeOf = (n: string) => n.split('-')[1];
+    const ofA = issued.filter((x) => x.by === 'a').map((x) => x.number);
+    const ofB = issued.filter((x) => x.by === 'b').map((x) => x.number);
+    // One range each, not the same one, numbered 1 to 6 without a gap.
+    expect(new Set(ofA.map(rangeOf)).size).toBe(1);
+    expect(new Set(ofB.map(rangeOf)).size).toBe(1);
+    expect(rangeOf(ofA[0]!)).not.toBe(rangeOf(ofB[0]!));
+    expect(ofA.map((n) => Number(n.split('-')[3]))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(ofB.map((n) => Number(n.split('-')[3]))).toEqual([1, 2, 3, 4, 5, 6]);
+    // Each range's counter read once, at its first number.
+    expect(reads.sort()).toEqual([rangeOf(ofA[0]!)!.toLowerCase(), rangeOf(ofB[0]!)!.toLowerCase()].sort());
+  });
+
+  it('gives a range up when someone else numbered in it, and takes the one of a process whose lease ran out', async () => {
+    const store = new InMemoryBillingStore();
+    let clock = '02:00:00';
+    const a = new NumberRangeLeases(store, { now: () => `2026-12-17T${clock}.000Z` }, 'process-a');
+    const range = await a.rangeFor('INV', seller, 2026);
+    expect(range).toBeDefined();
+    // Another process, without the lease, numbers in that range: a's next commit loses the counter, reads it, and gives the range up.
+    await store.commit([{ type: 'invoice', invoice: { ...renewalInvoice(range!), number: `INV-${range!.toUpperCase()}-2026-000001`, sequence: 1 } }]);
+    expect(a.last({ series: 'INV', seriesId: range!, year: 2026 }, 'ch')).toBeUndefined();
+    await commitNumbered(store, [{ type: 'invoice', invoice: renewalInvoice('ch00') }], a);
+    expect(await store.lastInvoiceSequence('INV', range!, 2026)).toBe(2);
+    // a's lease lasts 10 minutes: b, starting 11 minutes later, may take it.
+    clock = '02:11:00';
+    const b = new NumberRangeLeases(store, { now: () => `2026-12-17T${clock}.000Z` }, 'process-b');
+    const taken = new Set<string | undefined>();
+    for (let i = 0; i < 4; i++) taken.add(await new NumberRangeLeases(store, { now: () => `2026-12-17T${clock}.000Z` }, `p${i}`).rangeFor('INV', seller, 2026));
+    taken.add(await b.rangeFor('INV', seller, 2026));
+    // Four ranges, five processes: four leases and one without (it numbers in the organisation's range, as before).
+    expect([...taken].filter(Boolean)).toHaveLength(4);
+    expect(taken.has(undefined)).toBe(true);
+  });
+
+  it('leases nothing for a seller numbering by organisation, or with one range', async () => {
+    const store = new InMemoryBillingStore();
+    const leases = new NumberRangeLeases(store, at('02:00:00'), 'p');
+    expect(await leases.rangeFor('INV', { id: 'ch', invoiceSeriesShards: 4 }, 2026)).toBeUndefined();
+    expect(await leases.rangeFor('INV', { id: 'ch', numberRangesBy: 'process' }, 2026)).toBeUndefined();
   });
 });
