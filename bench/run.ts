@@ -158,6 +158,8 @@ if (parts.has('numbering')) {
     '1,4,24',
     '--ranges',
     '1,8',
+    '--by-process',
+    '32',
   ]);
 }
 if (parts.has('pdf')) results.pdf = await runPart('PDFs per second', 'pdf-bench.ts', ['--rounds', SIZES.pdfRounds, '--docs', SIZES.pdfDocs]);
