@@ -4,7 +4,7 @@ import { StripeWebhookVerifier } from '../shared/adapters/stripe/stripe-webhook-
 import { awsDepsWith, type AwsDeps } from './aws-store-runtime.ts';
 
 export { awsConfig, env } from './aws-environment.ts';
-export { queueFromEnv, type AwsDeps } from './aws-store-runtime.ts';
+
 let deps: AwsDeps | undefined;
 
 /**

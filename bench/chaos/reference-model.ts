@@ -22,6 +22,7 @@
  * delivered, plus what is legitimately parked (part payments on open
  * pro-formas, balance held for them).
  */
+import { plusDays, plusMonths } from '../lib/calendar.ts';
 import { Decimal } from 'decimal.js';
 
 type Currency = 'CHF' | 'EUR';
@@ -149,20 +150,6 @@ export interface ModelFinding {
 
 const d = (s: string | number) => new Decimal(s);
 const money = (x: Decimal) => x.toFixed(2);
-
-/** Calendar months added to an ISO date, the day kept or clamped to the month's last day. */
-export function plusMonths(date: string, months: number): string {
-  const [y, m, day] = date.split('-').map(Number) as [number, number, number];
-  const index = y * 12 + (m - 1) + months;
-  const year = Math.floor(index / 12);
-  const month = (index % 12) + 1;
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(day, last)).padStart(2, '0')}`;
-}
-
-function plusDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /** The whole number of months from `from` to `to`, if `to` is a whole number of months later. */
 function monthsBetween(from: string, to: string): number | undefined {

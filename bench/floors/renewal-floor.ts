@@ -26,6 +26,7 @@
 import { BatchGetCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Decimal } from 'decimal.js';
 import { Money, type Currency } from '../../shared/domain/money.ts';
+import { plusDays, plusMonths } from '../lib/calendar.ts';
 import type { PaymentMethodKind } from '../../shared/domain/payment-methods.ts';
 import type { PaymentGateway } from '../../shared/ports/payment-gateway.ts';
 
@@ -45,22 +46,6 @@ export interface FloorSetup {
 }
 
 type Item = Record<string, unknown>;
-
-/** Adds whole months to an ISO date, the day kept or clamped to the month's last. */
-function plusMonths(date: string, months: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const total = y * 12 + (m - 1) + months;
-  const year = Math.floor(total / 12);
-  const month = (total % 12) + 1;
-  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
-}
-
-function minusDays(date: string, days: number): string {
-  const t = new Date(`${date}T00:00:00Z`);
-  t.setUTCDate(t.getUTCDate() - days);
-  return t.toISOString().slice(0, 10);
-}
 
 /** FNV-1a over the id, the same spread of products over 8 shards the data model gives the date index. */
 function shardOf(id: string): string {
@@ -180,7 +165,7 @@ export async function renewAtFloor(s: FloorSetup, ref: FloorProduct, range: Numb
     gsi3sk: number,
   };
   // The next action: the first automatic attempt, 14 days before the new expiry (docs/domain.md).
-  const nextAction = minusDays(to, 14);
+  const nextAction = plusDays(to, -14);
   const version = Number(product.version);
   const transact: Record<string, unknown>[] = [
     {

@@ -28,6 +28,8 @@ type RangeKey = { series: InvoiceSeries; seriesId: string; year: number };
  */
 export class NumberRangeLeases {
   private readonly held = new Map<string, { seriesId: string; until: number; last?: number }>();
+  /** When every range of a slot was held: not asked again before this time, so a renewal does not pay a write per range. */
+  private readonly noneFreeUntil = new Map<string, number>();
 
   constructor(
     private readonly store: Pick<DocumentReads, 'leaseNumberRange'>,
@@ -45,6 +47,7 @@ export class NumberRangeLeases {
     const now = Date.parse(this.clock.now());
     const mine = this.held.get(slot);
     if (mine && mine.until - now > LEASE_MS / 2) return mine.seriesId;
+    if (!mine && (this.noneFreeUntil.get(slot) ?? 0) > now) return undefined;
     const until = new Date(now + LEASE_MS).toISOString();
     // Its own range first, then each other in turn, from a place that differs per process.
     const start = fnv1a(this.owner) % ranges.length;
@@ -56,6 +59,7 @@ export class NumberRangeLeases {
       }
     }
     this.held.delete(slot);
+    this.noneFreeUntil.set(slot, now + LEASE_MS / 2);
     return undefined;
   }
 

@@ -257,6 +257,25 @@ describe('number ranges leased by process (numberRangesBy: process)', () => {
     expect(taken.has(undefined)).toBe(true);
   });
 
+  it('asks for no range again for five minutes once all were held, then takes one freed meanwhile', async () => {
+    const store = new InMemoryBillingStore();
+    let clock = '02:00:00';
+    const now = { now: () => `2026-12-17T${clock}.000Z` };
+    for (let i = 0; i < 4; i++) await new NumberRangeLeases(store, now, `p${i}`).rangeFor('INV', seller, 2026);
+    const asked: string[] = [];
+    const lease = store.leaseNumberRange.bind(store);
+    store.leaseNumberRange = (range, owner, until, at) => (asked.push(range.seriesId), lease(range, owner, until, at));
+    const late = new NumberRangeLeases(store, now, 'late');
+    expect(await late.rangeFor('INV', seller, 2026)).toBeUndefined();
+    expect(asked).toHaveLength(4);
+    clock = '02:04:59';
+    expect(await late.rangeFor('INV', seller, 2026)).toBeUndefined();
+    expect(asked).toHaveLength(4);
+    // The others' leases ran out at 02:10 (none extended them): at 02:11 the late process gets one.
+    clock = '02:11:00';
+    expect(await late.rangeFor('INV', seller, 2026)).toMatch(/^ch0[0-3]$/);
+  });
+
   it('leases nothing for a seller numbering by organisation, or with one range', async () => {
     const store = new InMemoryBillingStore();
     const leases = new NumberRangeLeases(store, at('02:00:00'), 'p');
