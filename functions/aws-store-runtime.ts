@@ -51,6 +51,8 @@ export function awsDepsWith(gateway: PaymentGateway, verifier: WebhookVerifier):
     store,
     // This container's number ranges, for sellers numbering by process: leased as renewals need them.
     numberRanges: new NumberRangeLeases(store, clock, randomIds.next('container')),
+    // Each product-night's outcome goes to the handler's log and metrics; no function reads a stored one.
+    storeNightOutcomes: false,
     // Counted on the table, so every container of every API function shares each client's window.
     rateLimiter: new DynamoDbRateLimiter(dynamodb, env('TABLE_NAME')),
     gateway,

@@ -6,7 +6,7 @@ import type { EmailRef } from '../shared/use-cases/mail/deliver-email.ts';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
 
-const RenewalMessageSchema = z.object({ orgId: z.string().min(1), productId: z.string().min(1), night: isoDate });
+const RenewalMessageSchema = z.object({ orgId: z.string().min(1), productId: z.string().min(1), night: isoDate, methodId: z.string().min(1).max(255).optional() });
 const LifecycleMessageSchema = z.object({ date: isoDate, commandId: z.string().min(1) });
 const SettlementMessageSchema = z.object({ eventId: z.string().min(1).max(255) });
 

@@ -46,7 +46,7 @@ export class NightlyRenewal extends Construct {
       timeout: w.consumerTimeout,
       environment: { ...w.base, ...w.stripe, LIFECYCLE_QUEUE_URL: w.data.lifecycleQueue.queueUrl },
     })
-      .grantItems(w.data.table, ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'])
+      .grantItems(w.data.table, ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'])
       .grantSend(w.data.lifecycleQueue)
       .grantSecretValue(w.data.stripeSecret);
     consume(chargeRenewal, w.data.chargeQueue, { maxConcurrency: CHARGE_MAX_CONCURRENCY });

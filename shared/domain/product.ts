@@ -46,6 +46,13 @@ export interface Product {
    * expiry. Paying the invoice again clears it.
    */
   awaitsInvoice?: string;
+  /**
+   * The automatic payment attempt held for this product and not yet settled
+   * (its balance part held, its charge under way). Written by the hold with a
+   * condition on the product's version and dropped by the write that settles
+   * the attempt: the night reads the attempt only when the product names one.
+   */
+  pendingAttemptId?: string;
   createdAt: string;
   /** Optimistic-lock counter, bumped by every write. */
   version: number;
@@ -192,5 +199,7 @@ export function renewed(product: Product, periodMonths = product.periodMonths): 
   const { to } = renewalPeriod(product, periodMonths);
   const next: Product = { ...product, expiry: to, status: product.status === 'terminated' ? 'terminated' : 'active', failedAttempts: 0 };
   delete next.autoRenewHaltedFor;
+  // The attempt that paid it is settled in the same write.
+  delete next.pendingAttemptId;
   return next;
 }

@@ -1,5 +1,6 @@
 import type { IsoDate } from './calendar.ts';
 import type { Currency } from './money.ts';
+import type { Language, Organisation } from './organisation.ts';
 import type { PaymentMethodKind } from './payment-methods.ts';
 
 // The engine's records beside the aggregates (organisations, products, documents, checkouts): money
@@ -170,6 +171,11 @@ export interface OutboxEmail {
     /** To the organisation's other administrators and the requester, once the termination is confirmed. */
     | 'termination-confirmed';
   data: Record<string, string>;
+  /**
+   * Whom it is written for, as the organisation was when the e-mail was written: with it the sender
+   * needs no read of the organisation. Absent on e-mails written without one, which the sender reads.
+   */
+  recipient?: EmailRecipient;
   createdAt: string;
   /** Set by the sender (deliver-email.ts): when the mail service took it, and its id there (a file locally). */
   sentAt?: string;
@@ -182,6 +188,17 @@ export interface OutboxEmail {
   claimToken?: string;
   /** Bounces and complaints the mail service reported, once each. */
   feedback?: EmailFeedback[];
+}
+
+export interface EmailRecipient {
+  orgName: string;
+  language: Language;
+  sellerId?: string;
+}
+
+/** What the sender needs of the organisation, carried on the e-mail. */
+export function emailRecipient(org: Pick<Organisation, 'name' | 'language' | 'sellerId'>): EmailRecipient {
+  return { orgName: org.name, language: org.language ?? 'fr', ...(org.sellerId ? { sellerId: org.sellerId } : {}) };
 }
 
 export interface EmailFeedback {

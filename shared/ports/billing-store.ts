@@ -63,8 +63,11 @@ export interface ProductPosition {
 /** Products, and the ones a night must look at. */
 export interface ProductReads {
   getProduct(orgId: string, productId: string): Promise<Product | undefined>;
-  /** A product and its organisation, read together (one BatchGetItem in DynamoDB): the start of every product-night. */
-  getProductWithOrganisation(orgId: string, productId: string): Promise<{ product?: Product; org?: Organisation }>;
+  /**
+   * A product and its organisation, read together (one BatchGetItem in DynamoDB): the start of every
+   * product-night; with `methodId`, that saved method of the organisation in the same read.
+   */
+  getProductWithOrganisation(orgId: string, productId: string, methodId?: string): Promise<{ product?: Product; org?: Organisation; method?: SavedPaymentMethod }>;
   /** Products of an organisation, optionally only those expiring up to a date. */
   listProducts(orgId: string, opts?: { expiryUpTo?: IsoDate }): Promise<Product[]>;
   /**

@@ -5,6 +5,8 @@ export interface RenewalMessage {
   orgId: string;
   productId: string;
   night: IsoDate;
+  /** Set by the night's first worker when it hands a charge to the charge queue: the method read there with the product. */
+  methodId?: string;
 }
 
 /** Apply a block / unblock / terminate on the provisioning side. */

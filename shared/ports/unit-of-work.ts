@@ -43,6 +43,12 @@ export type Change =
   | { type: 'productRemoved'; orgId: string; productId: string; expectedVersion: number }
   /** Writes nothing: the commit holds only while the product is still at the version read. */
   | { type: 'productUnchanged'; orgId: string; productId: string; version: number }
+  /**
+   * Marks the product with the automatic attempt just held (`pendingAttemptId`), only while it is still
+   * at the version read; the version stays, as with productUnchanged: the mark changes nothing the other
+   * writers of the product decide on, they carry it over.
+   */
+  | { type: 'productAttemptMark'; orgId: string; productId: string; version: number; attemptId: string }
   /** Writes nothing: the commit holds only while no automatic payment attempt of that id is pending. */
   | { type: 'noPendingAttempt'; orgId: string; attemptId: string }
   | { type: 'balance'; orgId: string; from: string; to: string; entry: LedgerEntry }

@@ -117,7 +117,7 @@ export async function moveProduct(deps: ChangeProductDeps, orgId: string, produc
     await assertNoMoneyMoving(deps, product);
     if (await deps.store.getProduct(to.id, product.id)) throw new ConflictError(`Organisation ${to.id} already has a product ${product.id}`, 'product_exists');
     const type = typeOf(deps.catalogue, product);
-    const { paymentMethodId: _old, openCheckoutId: _checkout, awaitsInvoice: _invoice, termination: _termination, ...rest } = product;
+    const { paymentMethodId: _old, openCheckoutId: _checkout, awaitsInvoice: _invoice, termination: _termination, pendingAttemptId: _attempt, ...rest } = product;
     const moved: Product = {
       ...rest,
       orgId: to.id,

@@ -24,6 +24,17 @@ export interface RenewalPaymentInput {
   attemptId: string;
   /** Saved method for what the balance does not cover; absent means balance only. */
   method?: SavedPaymentMethod;
+  /**
+   * The attempt as the caller already knows it: `null` when none can exist (the product names no
+   * pending attempt of this id), so no read is made; absent, it is read. A guess of `null` that
+   * proves wrong costs nothing but a read: the hold is conditioned on the attempt not existing.
+   */
+  knownAttempt?: PaymentAttempt | null;
+  /**
+   * The charge goes to the paced charge queue, whose worker reads and checks the method: here a
+   * method id is enough to know there is one to charge.
+   */
+  deferToMethod?: string;
   /** The product's organisation when `org` is the partner billed for it. */
   client?: Organisation;
   /** The partner's discount on the line. */
@@ -81,7 +92,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   };
 
   // Attempts live with the product, whoever pays, so every path that checks for one in flight finds it.
-  let attempt = await store.getAttempt(product.orgId, input.attemptId);
+  let attempt = input.knownAttempt === null ? undefined : (input.knownAttempt ?? (await store.getAttempt(product.orgId, input.attemptId)));
   const resumed = attempt?.status === 'pending';
   if (attempt?.status === 'succeeded') {
     // Settled with its product in one transaction: our product read is stale, so re-read and see it renewed.
@@ -159,6 +170,8 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
         ],
       };
     }
+    // Balance-paid renewals finish at full speed; those that need the provider wait their turn on its queue.
+    if (input.deferCharge && input.deferToMethod) return { kind: 'deferred' };
     if (!method) {
       return failure('insufficient_balance', `The prepaid balance (${balance.format()}) does not cover ${total.format()} and no payment method is saved for automatic renewal`);
     }
@@ -167,7 +180,6 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     } catch (err) {
       return failure('method_currency_not_supported', (err as Error).message);
     }
-    // Balance-paid renewals finish at full speed; those that need the provider wait their turn on its queue.
     if (input.deferCharge) return { kind: 'deferred' };
 
     attempt = {
@@ -188,12 +200,22 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
     };
     // Held only if the product is still as read: a worker with a stale copy must not charge a period
     // that another worker, or a checkout, has just paid.
+    // The product names the attempt, so the night reads it only then (`knownAttempt`).
     const hold: Change[] = [
       { type: 'attempt', attempt, expectedStatus: null },
-      { type: 'productUnchanged', orgId: product.orgId, productId: product.id, version: product.version },
+      { type: 'productAttemptMark', orgId: product.orgId, productId: product.id, version: product.version, attemptId: attempt.id },
     ];
     if (balancePart.isPositive()) hold.push(balanceChange(org.balance, balancePart.negate(), 'renewal-hold', attempt, now));
-    await store.commit(hold);
+    try {
+      await store.commit(hold);
+    } catch (err) {
+      // Guessed absent but there: one recorded before products named their attempts. Resume it.
+      if (input.knownAttempt === null && err instanceof WriteConflict && err.conflicts.includes('attempt')) {
+        const { knownAttempt: _guess, ...rest } = input;
+        return payRenewal(deps, rest);
+      }
+      throw err;
+    }
     org.balance = Money.of(org.balance, org.currency).minus(balancePart).toString();
   }
 

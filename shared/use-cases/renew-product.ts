@@ -2,7 +2,7 @@ import { daysBetween, type IsoDate } from '../domain/calendar.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { attemptDates, dueActions, nextActionDate, renewalAttemptId, type Product } from '../domain/product.ts';
 import type { Change } from '../ports/unit-of-work.ts';
-import type { LifecycleAction, LifecycleCommand, NightOutcome, OutboxEmail } from '../domain/records.ts';
+import { emailRecipient, type LifecycleAction, type LifecycleCommand, type NightOutcome, type OutboxEmail } from '../domain/records.ts';
 import type { RenewalMessage } from '../ports/message-queue.ts';
 import { billingContext } from './manage-partners.ts';
 import { commitNumbered } from './numbering.ts';
@@ -25,7 +25,7 @@ export type RenewProductResult =
  *    and e-mails the customer. When charges run on their own queue and the
  *    balance does not cover it, hand the product to that queue and stop.
  * 4. Still unpaid: the reminder, or the block or termination with its lifecycle command.
- * 5. Commit product, money, invoice, e-mails, commands and the night's outcome
+ * 5. Commit product, money, invoice, e-mails, commands (and, where it is read, the night's outcome)
  *    in one transaction conditioned on the product's version, so a second
  *    worker or a replayed message cannot apply the night twice.
  * 6. Publish the lifecycle commands.
@@ -38,7 +38,8 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   const { store, catalogue, clock } = deps;
   const { night } = msg;
   // The product and its organisation in one read: every product-night needs both.
-  const { product, org: found } = await store.getProductWithOrganisation(msg.orgId, msg.productId);
+  const fetched = await store.getProductWithOrganisation(msg.orgId, msg.productId, msg.methodId);
+  const { product, org: found } = fetched;
   if (!product) return { status: 'skipped', reason: 'not-found' };
   if (product.lastNight && product.lastNight >= night) {
     await republishLifecycle(deps, product, night);
@@ -84,6 +85,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       to: org.billingContacts,
       template,
       data: { product: product.name, productId: product.id, expiry: product.expiry, ...data },
+      recipient: emailRecipient(org),
       createdAt: now,
     });
   const command = (action: LifecycleAction) =>
@@ -95,10 +97,13 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
     // A client that lets its partner be invoiced is paid from the partner's balance and renewal method.
     const { payer, discountPercent } = await billingContext(store, org);
     const methodId = payer.id === org.id ? product.paymentMethodId : payer.partner?.renewalMethodId;
-    const saved = methodId ? await store.getPaymentMethod(payer.id, methodId) : undefined;
+    const deferTo = deps.charges.mode === 'deferred' ? deps.charges.queue : undefined;
+    // Deferred, the charge queue's worker reads the method; a message from there names it, so it came with the product.
+    const prefetched = methodId && fetched.method?.id === methodId && payer.id === org.id ? fetched.method : undefined;
+    const saved = prefetched ?? (methodId && !deferTo ? await store.getPaymentMethod(payer.id, methodId) : undefined);
     // A method removed at the provider cannot be charged: the balance alone pays, or the attempt fails.
     const method = saved && !saved.detachedAt ? saved : undefined;
-    const deferTo = deps.charges.mode === 'deferred' ? deps.charges.queue : undefined;
+    const attemptId = renewalAttemptId(product);
     const paid = await payRenewal(deps, {
       org: payer,
       ...(payer.id !== org.id ? { client: org } : {}),
@@ -107,18 +112,23 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       type,
       night,
       periodMonths: product.periodMonths,
-      attemptId: renewalAttemptId(product),
+      attemptId,
       ...(method ? { method } : {}),
+      // The product names its pending attempt (pay-renewal's hold): no mark, no attempt to read.
+      ...(product.pendingAttemptId === attemptId ? {} : { knownAttempt: null }),
       deferCharge: deferTo !== undefined,
+      ...(deferTo && methodId && !saved ? { deferToMethod: methodId } : {}),
       // Numbered by commitNumbered below.
       numberAtCommit: true,
     });
     if (paid.kind === 'deferred') {
       // Nothing was written: the charge queue's worker runs this same night for the product.
-      await deferTo?.send([msg]);
+      await deferTo?.send([{ ...msg, ...(methodId && payer.id === org.id ? { methodId } : {}) }]);
       return { status: 'deferred' };
     }
     changes.push(...paid.changes);
+    // Paid or failed, the attempt the product named is settled by these changes.
+    if (next.pendingAttemptId === attemptId) delete next.pendingAttemptId;
     if (paid.kind === 'paid') {
       outcome.paid = true;
       outcome.collected = paid.collected.toString();
@@ -173,7 +183,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
   changes.push({ type: 'product', product: next, expectedVersion: product.version });
   for (const e of emails) changes.push({ type: 'email', email: e });
   for (const c of commands) changes.push({ type: 'lifecycle', command: c, expectedStatus: null });
-  changes.push({ type: 'outcome', outcome });
+  if (deps.storeNightOutcomes !== false) changes.push({ type: 'outcome', outcome });
   // A number taken by another worker is retaken here, without paying or pricing the night again.
   await commitNumbered(store, changes, deps.numberRanges);
 

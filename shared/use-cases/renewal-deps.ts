@@ -46,6 +46,12 @@ export interface BillingDeps {
   charges: ChargeMode;
   /** The number ranges this process leased, for sellers whose renewals are numbered by process (numbering.ts). */
   numberRanges?: NumberRangeLeases;
+  /**
+   * Store each product-night's outcome with its commit, for `summariseNight` (this machine's night
+   * report). AWS sets false: there the handler logs the outcome and nothing reads a stored one, so it
+   * would be an item written per renewal for no reader. Unset means stored.
+   */
+  storeNightOutcomes?: boolean;
 }
 
 export type ChargeMode =

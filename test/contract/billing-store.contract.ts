@@ -187,6 +187,22 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await s.getProductWithOrganisation('nobody', 'dom')).toEqual({});
     });
 
+    it("reads the organisation's saved method with them when asked, and only one of that organisation", async () => {
+      const s = await makeStore();
+      const method = { id: 'pm-1', orgId: 'a', kind: 'card' as const, label: 'Visa 4242', gatewayRef: 'pm_card_visa', createdAt: '2026-12-01T00:00:00Z' };
+      await s.commit([
+        { type: 'organisation', org: org('a'), isNew: true },
+        { type: 'organisation', org: org('b'), isNew: true },
+        { type: 'product', product: product('a', 'dom'), expectedVersion: null },
+        { type: 'paymentMethod', method },
+      ]);
+      const read = await s.getProductWithOrganisation('a', 'dom', 'pm-1');
+      expect(read.method).toEqual(method);
+      expect(read.product).toMatchObject({ id: 'dom' });
+      expect((await s.getProductWithOrganisation('a', 'dom', 'pm-2')).method).toBeUndefined();
+      expect((await s.getProductWithOrganisation('b', 'dom', 'pm-1')).method).toBeUndefined();
+    });
+
     it("pages an organisation's products in expiry order, one read a page, the position naming where the next starts", async () => {
       const s = await makeStore();
       await s.commit([
@@ -289,6 +305,17 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect(await conflict(s, [{ type: 'productUnchanged', orgId: 'a', productId: 'missing', version: 1 }])).toEqual(['productUnchanged']);
       await s.commit([{ type: 'productUnchanged', orgId: 'a', productId: 'p', version: 2 }]);
       expect(await s.getProduct('a', 'p')).toMatchObject({ version: 2, expiry: '2027-12-31' });
+    });
+
+    it('marks a product with its held attempt on the version read, leaving the version and the rest as they were', async () => {
+      const s = await makeStore();
+      await s.commit([{ type: 'product', product: product('a', 'p', { expiry: '2027-01-01' }), expectedVersion: null }]);
+      const mark = { type: 'productAttemptMark' as const, orgId: 'a', productId: 'p', attemptId: 'p#2027-01-01#1' };
+      expect(await conflict(s, [{ ...mark, version: 2 }])).toEqual(['productAttemptMark']);
+      expect(await conflict(s, [{ ...mark, productId: 'missing', version: 1 }])).toEqual(['productAttemptMark']);
+      expect(await s.getProduct('a', 'missing')).toBeUndefined();
+      await s.commit([{ ...mark, version: 1 }]);
+      expect(await s.getProduct('a', 'p')).toEqual({ ...product('a', 'p', { expiry: '2027-01-01' }), pendingAttemptId: 'p#2027-01-01#1' });
     });
 
     it('lists products by expiry (up to a day, that day included) and the products due on a night', async () => {

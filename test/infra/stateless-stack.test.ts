@@ -68,13 +68,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
   ],
   // Never calls Stripe (charges go to the charge queue): no secret.
   RenewProduct: [...own('RenewProduct'), ...item(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), send('charge-queue'), ...consume('renewal-queue')],
-  ChargeRenewal: [
-    ...own('ChargeRenewal'),
-    ...item(['BatchGetItem', 'ConditionCheckItem', 'GetItem', 'PutItem', 'UpdateItem']),
-    send('lifecycle-queue'),
-    stripeSecret,
-    ...consume('charge-queue'),
-  ],
+  ChargeRenewal: [...own('ChargeRenewal'), ...item(['BatchGetItem', 'GetItem', 'PutItem', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, ...consume('charge-queue')],
   ApplyLifecycle: [...own('ApplyLifecycle'), ...item(['GetItem', 'PutItem', 'Query']), ...consume('lifecycle-queue')],
   SweepLifecycle: [...own('SweepLifecycle'), 'dynamodb:Query table.Arn/index/gsi1', send('lifecycle-queue'), ...onFailure('scheduler-dlq')],
   SettlePayment: [

@@ -280,6 +280,32 @@ describe('IAM, from the calls each function really makes', () => {
     await aProduct(rt, balance.id, { id: 'iam-b1', expiry: '2026-12-31' });
     const { org: card, method } = await anOrg(rt, { id: 'iam-card', method: 'pm_card_visa' });
     await aProduct(rt, card.id, { id: 'iam-c1', expiry: '2026-12-31', paymentMethodId: method!.id });
+    // A charge worker held this one's attempt and died before charging: the next one resumes it (reads the attempt).
+    const heldProduct = await aProduct(rt, card.id, { id: 'iam-c2', expiry: '2026-12-31', paymentMethodId: method!.id });
+    const heldId = 'iam-c2#2026-12-31#1';
+    await rt.store.commit([
+      {
+        type: 'attempt',
+        attempt: {
+          id: heldId,
+          orgId: card.id,
+          productId: 'iam-c2',
+          periodStart: '2026-12-31',
+          attempt: 1,
+          night: '2026-12-17',
+          idempotencyKey: `renewal/${heldId}`,
+          currency: 'CHF',
+          total: '14.05',
+          balancePart: '0.00',
+          chargePart: '14.05',
+          paymentMethodId: method!.id,
+          status: 'pending',
+          createdAt: '2026-12-17T02:00:00.000Z',
+        },
+        expectedStatus: null,
+      },
+      { type: 'productAttemptMark', orgId: card.id, productId: 'iam-c2', version: heldProduct.version, attemptId: heldId },
+    ]);
     const { org: declined, method: bad } = await anOrg(rt, { id: 'iam-declined', method: 'pm_card_chargeDeclined' });
     await aProduct(rt, declined.id, { id: 'iam-d1', typeId: 'cloud-server', expiry: '2026-12-31', paymentMethodId: bad!.id });
     // A .ch domain is blocked on its expiry day: the night of 2026-12-31 makes its last attempt and, when the

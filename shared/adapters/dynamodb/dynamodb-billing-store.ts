@@ -215,6 +215,18 @@ export class DynamoDbBillingStore implements BillingStore {
             },
           },
         ];
+      case 'productAttemptMark':
+        return [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.product(change.orgId, change.productId),
+              UpdateExpression: 'SET pendingAttemptId = :a',
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': change.version, ':a': change.attemptId },
+            },
+          },
+        ];
       case 'noPendingAttempt':
         return [
           {
@@ -843,12 +855,19 @@ export class DynamoDbBillingStore implements BillingStore {
     return out;
   }
 
-  async getProductWithOrganisation(orgId: string, productId: string): Promise<{ product?: Product; org?: Organisation }> {
+  async getProductWithOrganisation(orgId: string, productId: string, methodId?: string): Promise<{ product?: Product; org?: Organisation; method?: SavedPaymentMethod }> {
     const productKey = keys.product(orgId, productId);
-    const found = await this.batchGet([productKey, keys.org(orgId)]);
-    const product = found.find((it) => it.sk === productKey.sk);
-    const org = found.find((it) => it.sk === keys.org(orgId).sk);
-    return { ...(product ? { product: strip<Product>(product) as Product } : {}), ...(org ? { org: strip<Organisation>(org) as Organisation } : {}) };
+    const methodKey = methodId ? keys.paymentMethod(orgId, methodId) : undefined;
+    const found = await this.batchGet([productKey, keys.org(orgId), ...(methodKey ? [methodKey] : [])]);
+    const at = (k: { pk: string; sk: string }) => found.find((it) => it.pk === k.pk && it.sk === k.sk);
+    const product = at(productKey);
+    const org = at(keys.org(orgId));
+    const method = methodKey ? at(methodKey) : undefined;
+    return {
+      ...(product ? { product: strip<Product>(product) as Product } : {}),
+      ...(org ? { org: strip<Organisation>(org) as Organisation } : {}),
+      ...(method ? { method: strip<SavedPaymentMethod>(method) as SavedPaymentMethod } : {}),
+    };
   }
 
   /** Up to 100 items by key in one BatchGetItem, strongly consistent; a throttled part (UnprocessedKeys) is asked again. */

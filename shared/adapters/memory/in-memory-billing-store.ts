@@ -108,6 +108,7 @@ export class InMemoryBillingStore implements BillingStore {
         return c.expectedVersion === null ? !current : current?.version === c.expectedVersion;
       }
       case 'productUnchanged':
+      case 'productAttemptMark':
         return this.products.get(key(c.orgId, c.productId))?.version === c.version;
       case 'productRemoved':
         return this.products.get(key(c.orgId, c.productId))?.version === c.expectedVersion;
@@ -218,6 +219,9 @@ export class InMemoryBillingStore implements BillingStore {
       case 'productRemoved':
         this.products.delete(key(c.orgId, c.productId));
         return;
+      case 'productAttemptMark':
+        this.products.get(key(c.orgId, c.productId))!.pendingAttemptId = c.attemptId;
+        return;
       case 'productUnchanged':
       case 'noPendingAttempt':
         return;
@@ -309,10 +313,11 @@ export class InMemoryBillingStore implements BillingStore {
   async listPaymentMethods(orgId: string) {
     return this.inOrg(this.methods, orgId, (m) => m.id);
   }
-  async getProductWithOrganisation(orgId: string, productId: string) {
+  async getProductWithOrganisation(orgId: string, productId: string, methodId?: string) {
     const product = await this.getProduct(orgId, productId);
     const org = await this.getOrganisation(orgId);
-    return { ...(product ? { product } : {}), ...(org ? { org } : {}) };
+    const method = methodId ? await this.getPaymentMethod(orgId, methodId) : undefined;
+    return { ...(product ? { product } : {}), ...(org ? { org } : {}), ...(method ? { method } : {}) };
   }
 
   async getProduct(orgId: string, productId: string) {
@@ -607,6 +612,7 @@ function itemsOf(c: Change): string[] {
     case 'product':
       return [`product:${c.product.orgId}:${c.product.id}`];
     case 'productUnchanged':
+    case 'productAttemptMark':
     case 'productRemoved':
       return [`product:${c.orgId}:${c.productId}`];
     case 'noPendingAttempt':

@@ -13,7 +13,7 @@ import { nextActionDate, renewed, renewsAutomatically, type Product } from '../.
 import type { VatTreatment } from '../../domain/vat.ts';
 import { seriesIdFor } from '../../domain/seller.ts';
 import { WriteConflict, type Change } from '../../ports/unit-of-work.ts';
-import type { LedgerEntry, LifecycleCommand, OutboxEmail } from '../../domain/records.ts';
+import { emailRecipient, type LedgerEntry, type LifecycleCommand, type OutboxEmail } from '../../domain/records.ts';
 import type { GatewayPaymentMethod } from '../../ports/payment-gateway.ts';
 import { loadProduct, typeOf } from '../renewal-deps.ts';
 import type { CheckoutDeps } from './checkout-deps.ts';
@@ -204,6 +204,7 @@ export function checkoutEmail(org: Organisation, checkout: Checkout, template: O
       to: org.billingContacts,
       template,
       data: { checkout: checkout.id, total: checkout.total, currency: checkout.currency, ...data },
+      recipient: emailRecipient(org),
       createdAt,
     },
   };

@@ -16,6 +16,7 @@ import type { IsoDate } from '../../domain/calendar.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { OrganisationReads } from '../../ports/billing-store.ts';
 import type { Clock } from '../../ports/clock.ts';
+import { emailRecipient, type EmailRecipient } from '../../domain/records.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { Mailer } from '../../ports/mailer.ts';
 import type { OutboxStore } from '../../ports/outbox-store.ts';
@@ -54,12 +55,11 @@ export async function deliverEmail(deps: MailDeps, ref: EmailRef): Promise<Deliv
     return 'no-recipient';
   }
   try {
-    const org = await deps.store.getOrganisation(email.orgId);
-    if (!org) throw new NotFoundError(`Organisation ${email.orgId} of e-mail ${ref.id} does not exist`, 'organisation_not_found');
-    const seller = sellerOfOrg(deps, org);
+    const recipient = email.recipient ?? (await recipientRead(deps, email.orgId, ref.id));
+    const seller = sellerOfOrg(deps, { id: email.orgId, ...(recipient.sellerId ? { sellerId: recipient.sellerId } : {}) });
     const from = seller.email ?? deps.mailFrom;
     if (!from) throw new Error(`seller ${seller.id} has no e-mail address and the configuration sets no mail.from`);
-    const sent = await deps.mailer.send({ email, language: org.language ?? 'fr', orgName: org.name, seller, from });
+    const sent = await deps.mailer.send({ email, language: recipient.language, orgName: recipient.orgName, seller, from });
     await deps.store.finishEmail(ref.date, ref.id, token, { sent: true, at: deps.clock.now(), ref: sent.ref });
     return 'sent';
   } catch (err) {
@@ -67,6 +67,12 @@ export async function deliverEmail(deps: MailDeps, ref: EmailRef): Promise<Deliv
     await deps.store.finishEmail(ref.date, ref.id, token, { sent: false, error: (err as Error).message });
     throw err;
   }
+}
+
+async function recipientRead(deps: MailDeps, orgId: string, emailId: string): Promise<EmailRecipient> {
+  const org = await deps.store.getOrganisation(orgId);
+  if (!org) throw new NotFoundError(`Organisation ${orgId} of e-mail ${emailId} does not exist`, 'organisation_not_found');
+  return emailRecipient(org);
 }
 
 export interface OutboxSweep {

@@ -90,6 +90,18 @@ describe('sending an outbox e-mail', () => {
     expect(mailer.sent[0]).toMatchObject({ language: 'de', orgName: 'Org acme', from: 'billing@example-hosting.ch', seller: { id: 'ch' } });
   });
 
+  it('writes it as the e-mail says the organisation was, without reading it: gone since, it still goes', async () => {
+    const rt = await runtime('memory', { today: '2026-12-01' });
+    const mailer = new RecordingMailer();
+    // No organisation "gone" in the store: only the e-mail knows it.
+    await rt.store.commit([{ type: 'email', email: anEmail('gone', { recipient: { orgName: 'Gone AG', language: 'it' } }) }]);
+    expect(await deliverEmail({ ...rt.deps, mailer }, { date: '2026-12-01', id: 'p1#renewal-paid' })).toBe('sent');
+    expect(mailer.sent[0]).toMatchObject({ language: 'it', orgName: 'Gone AG', from: 'billing@example-hosting.ch', seller: { id: 'ch' } });
+    // Without what it carries, the organisation is needed.
+    await rt.store.commit([{ type: 'email', email: anEmail('gone', { id: 'p2#renewal-paid' }) }]);
+    await expect(deliverEmail({ ...rt.deps, mailer }, { date: '2026-12-01', id: 'p2#renewal-paid' })).rejects.toThrow('Organisation gone of e-mail p2#renewal-paid does not exist');
+  });
+
   it('records an e-mail without recipients as such and sends nothing', async () => {
     const { rt, deps, mailer } = await setUp();
     await rt.store.commit([{ type: 'email', email: anEmail('acme', { id: 'nobody', to: [] }) }]);

@@ -129,6 +129,7 @@ describe('renumbering a unit of work', () => {
     paymentMethod: { type: 'paymentMethod', method: { id: 'm' } as never },
     product: { type: 'product', product: { id: 'p', lastInvoiceNumber: OLD } as never, expectedVersion: 1 },
     productUnchanged: { type: 'productUnchanged', orgId: 'o', productId: 'p', version: 1 },
+    productAttemptMark: { type: 'productAttemptMark', orgId: 'o', productId: 'p', version: 1, attemptId: 'a' },
     productRemoved: { type: 'productRemoved', orgId: 'o', productId: 'p', expectedVersion: 1 },
     noPendingAttempt: { type: 'noPendingAttempt', orgId: 'o', attemptId: 'a' },
     balance: { type: 'balance', orgId: 'o', from: '1.00', to: '0.00', entry: { id: 'e', ref: OLD } as never },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../../shared/domain/calendar.ts';
+import { Money } from '../../../shared/domain/money.ts';
 import type { BillingDeps } from '../../../shared/use-cases/renewal-deps.ts';
 import { renewProduct } from '../../../shared/use-cases/renew-product.ts';
 import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
@@ -78,6 +79,8 @@ describe("a product's night", () => {
         to: ['owner@acme.ch'],
         template: 'renewal-paid',
         data: { product: 'dom.ch', productId: 'dom', expiry: '2026-12-31', invoice: 'INV-CH-2026-000001', amount: '14.05', currency: 'CHF', newExpiry: '2027-12-31' },
+        // The organisation as set up (anOrg names it "Org acme", French by default): the sender reads no more.
+        recipient: { orgName: 'Org acme', language: 'fr' },
         createdAt: NOW('2026-12-17'),
       },
     ]);
@@ -221,7 +224,8 @@ describe("a product's night", () => {
       { orgId: 'acme', productId: 'dom', night: '2026-12-17' },
     );
     expect(res).toEqual({ status: 'deferred' });
-    expect(queued).toEqual([{ orgId: 'acme', productId: 'dom', night: '2026-12-17' }]);
+    // The method the worker there will charge travels with the message, to be read with the product.
+    expect(queued).toEqual([{ orgId: 'acme', productId: 'dom', night: '2026-12-17', methodId: 'pm-pm_card_visa' }]);
     expect(await product(rt)).toEqual(before);
   });
 
@@ -232,5 +236,97 @@ describe("a product's night", () => {
     expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, failed: true }) });
     expect((await mails(rt, '2026-12-17'))[0]!.data.code).toBe('insufficient_balance');
     expect(rt.sandbox.chargeList()).toEqual([]);
+  });
+
+  // The attempt the charge worker held and did not settle (it died after the provider took the charge).
+  // 14.05 by hand: the price of the .ch year, all of it on the card, nothing held from the balance.
+  const HELD = {
+    id: 'dom#2026-12-31#1',
+    orgId: 'acme',
+    productId: 'dom',
+    periodStart: '2026-12-31',
+    attempt: 1,
+    night: '2026-12-17' as IsoDate,
+    idempotencyKey: 'renewal/dom#2026-12-31#1',
+    currency: 'CHF' as const,
+    total: '14.05',
+    balancePart: '0.00',
+    chargePart: '14.05',
+    paymentMethodId: 'pm-pm_card_visa',
+    status: 'pending' as const,
+    createdAt: NOW('2026-12-17'),
+  };
+  const chargeFor = async (rt: Rt) =>
+    rt.sandbox.charge({
+      orgId: 'acme',
+      customerRef: 'cus_acme',
+      paymentMethodRef: 'pm_card_visa',
+      methodKind: 'card',
+      amount: Money.of('14.05', 'CHF'),
+      idempotencyKey: HELD.idempotencyKey,
+      description: 'Renewal of dom.ch from 2026-12-31',
+      metadata: { attemptId: HELD.id },
+    });
+
+  it('settles the attempt a product names, on a balance topped up since: never paid a second time from the balance', async () => {
+    const { rt, night } = await setUp({ method: 'pm_card_visa' });
+    const p = await product(rt);
+    await rt.store.commit([
+      { type: 'attempt', attempt: HELD, expectedStatus: null },
+      { type: 'productAttemptMark', orgId: 'acme', productId: 'dom', version: p.version, attemptId: HELD.id },
+    ]);
+    const taken = await chargeFor(rt);
+    const org = (await rt.store.getOrganisation('acme'))!;
+    await rt.store.commit([
+      {
+        type: 'balance',
+        orgId: 'acme',
+        from: org.balance,
+        to: '20.00',
+        entry: {
+          id: 'top-up-1',
+          orgId: 'acme',
+          date: '2026-12-17',
+          amount: '20.00',
+          currency: 'CHF',
+          reason: 'top-up',
+          ref: 't1',
+          balanceAfter: '20.00',
+          createdAt: NOW('2026-12-17'),
+        },
+      },
+    ]);
+    expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, paid: true, collected: '14.05' }) });
+    expect((await rt.store.getOrganisation('acme'))!.balance).toBe('20.00');
+    expect(rt.sandbox.chargeList()).toHaveLength(1);
+    const after = await product(rt);
+    expect(after).toMatchObject({ expiry: '2027-12-31', failedAttempts: 0 });
+    expect(after.pendingAttemptId).toBeUndefined();
+    expect(await rt.store.getAttempt('acme', HELD.id)).toMatchObject({ status: 'succeeded', gatewayRef: taken.paymentRef });
+  });
+
+  it('finds an attempt held before products named theirs, instead of charging again', async () => {
+    const { rt, night } = await setUp({ method: 'pm_card_visa' });
+    await rt.store.commit([{ type: 'attempt', attempt: HELD, expectedStatus: null }]);
+    const taken = await chargeFor(rt);
+    expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, paid: true, collected: '14.05' }) });
+    expect(rt.sandbox.chargeList()).toHaveLength(1);
+    expect(await rt.store.getAttempt('acme', HELD.id)).toMatchObject({ status: 'succeeded', gatewayRef: taken.paymentRef });
+    expect((await product(rt)).expiry).toBe('2027-12-31');
+  });
+
+  it('drops the mark with the failure that settles the attempt, and counts it', async () => {
+    const { rt, night } = await setUp({ method: 'pm_card_chargeDeclined' });
+    const p = await product(rt);
+    const held = { ...HELD, paymentMethodId: p.paymentMethodId! };
+    await rt.store.commit([
+      { type: 'attempt', attempt: held, expectedStatus: null },
+      { type: 'productAttemptMark', orgId: 'acme', productId: 'dom', version: p.version, attemptId: HELD.id },
+    ]);
+    expect(await night('2026-12-17')).toEqual({ status: 'done', outcome: outcome('2026-12-17', { attempted: true, failed: true }) });
+    const after = await product(rt);
+    expect(after.failedAttempts).toBe(1);
+    expect(after.pendingAttemptId).toBeUndefined();
+    expect(await rt.store.getAttempt('acme', HELD.id)).toMatchObject({ status: 'failed' });
   });
 });

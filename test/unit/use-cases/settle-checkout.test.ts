@@ -196,6 +196,7 @@ describe('a paid checkout', () => {
         to: [`owner@${c.orgId}.ch`],
         template: 'checkout-paid',
         data: { checkout: c.checkoutId, total: '14.05', currency: 'CHF', invoice: 'INV-CH-2026-000001' },
+        recipient: { orgName: `Org ${c.orgId}`, language: 'fr' },
         createdAt: NOW('2026-12-10'),
       },
     ]);
