@@ -139,6 +139,8 @@ interface RenewalRecording {
   productId: string;
   kind: Kind;
   calls: CallRecord[];
+  /** How many of the last calls are the delivery of the renewal's e-mails (send-email's claim and mark), which the floor leaves out. */
+  mailCalls: number;
 }
 
 interface Recording {
@@ -178,7 +180,8 @@ async function record(items: RawItem[]): Promise<Recording> {
       }
       const calls = counter.take();
       for (const ref of emailsWritten(calls)) await deliverEmail(deps, ref);
-      out.push({ productId: msg.productId, kind: kindOf.get(msg.productId)!, calls: [...calls, ...counter.take()] });
+      const mail = counter.take();
+      out.push({ productId: msg.productId, kind: kindOf.get(msg.productId)!, calls: [...calls, ...mail], mailCalls: mail.length });
     }
     return { batchItemFailures: [] };
   });
@@ -372,7 +375,7 @@ async function floorRun(items: RawItem[], concurrency: number, recordCalls = fal
       const ref = due[next++];
       if (!ref) return;
       calls += await renewAtFloor(setup, ref, range);
-      if (recordCalls) recorded.push({ productId: ref.productId, kind: kindOf.get(ref.productId)!, calls: counter.take() });
+      if (recordCalls) recorded.push({ productId: ref.productId, kind: kindOf.get(ref.productId)!, calls: counter.take(), mailCalls: 0 });
     }
   };
   await Promise.all(Array.from({ length: recordCalls ? 1 : 10 * concurrency }, (_, w) => worker(w)));
@@ -383,6 +386,9 @@ async function floorRun(items: RawItem[], concurrency: number, recordCalls = fal
 }
 
 // ------------------------------------------------------------------ summary of the recording
+
+/** A renewal's calls up to its e-mails' delivery. */
+const path = (r: { calls: CallRecord[]; mailCalls?: number }) => r.calls.slice(0, r.calls.length - (r.mailCalls ?? 0));
 
 function describe(rec: Recording) {
   const byKind = new Map<Kind, RenewalRecording[]>();
@@ -396,6 +402,10 @@ function describe(rec: Recording) {
     kind,
     renewals: rs.length,
     calls: round(avg(rs, (r) => r.calls.length)),
+    // What the floor covers (renew, charge, settle): the calls without the e-mails' delivery.
+    pathCalls: round(avg(rs, (r) => r.calls.length - r.mailCalls)),
+    mailCalls: round(avg(rs, (r) => r.mailCalls)),
+    pathAwsWriteUnits: round(avg(rs, (r) => awsUnits(path(r)).write)),
     byCommand: countBy(
       rs.flatMap((r) => r.calls.map((c) => c.command)),
       rs.length,
@@ -405,6 +415,7 @@ function describe(rec: Recording) {
     awsWriteUnits: round(avg(rs, (r) => awsUnits(r.calls).write)),
     awsIndexWriteUnits: round(avg(rs, (r) => awsUnits(r.calls).indexWrite)),
     awsReadUnits: round(avg(rs, (r) => awsUnits(r.calls).read)),
+    awsWriteUnitsByItem: averageBy(rs.map((r) => awsUnits(r.calls).writeByItem)),
     webhookCalls: round(avg(rs, (r) => r.calls.filter(isWebhook).length)),
     webhookWriteUnits: round(avg(rs, (r) => units(r.calls.filter(isWebhook)).write)),
     transactItems: rs[0]!.calls.filter((c) => c.command === 'TransactWriteCommand').map((c) => (c.input.TransactItems as unknown[]).length),
@@ -415,6 +426,9 @@ function describe(rec: Recording) {
     kinds,
     perRenewal: {
       calls: round(avg(all, (r) => r.calls.length)),
+      pathCalls: round(avg(all, (r) => r.calls.length - r.mailCalls)),
+      mailCalls: round(avg(all, (r) => r.mailCalls)),
+      pathAwsWriteUnits: round(avg(all, (r) => awsUnits(path(r)).write)),
       writeUnits: round(avg(all, (r) => units(r.calls).write)),
       readUnits: round(avg(all, (r) => units(r.calls).read)),
       awsWriteUnits: round(avg(all, (r) => awsUnits(r.calls).write)),
@@ -463,6 +477,17 @@ function keyOf(c: CallRecord): string {
   }
   const pk = i.ExpressionAttributeValues?.[':pk'];
   return typeof pk === 'string' ? pk : '';
+}
+
+/** The mean of each key over the records (a key missing from one counts 0 there), largest first. */
+function averageBy(records: Record<string, number>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const r of records) for (const [k, v] of Object.entries(r)) sum[k] = (sum[k] ?? 0) + v;
+  return Object.fromEntries(
+    Object.entries(sum)
+      .map(([k, v]) => [k, round(v / Math.max(1, records.length))] as const)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }
 
 function countBy(xs: string[], per: number): Record<string, number> {

@@ -74,12 +74,21 @@ function indexWrites(before: Item | undefined, after: Item | undefined): number 
  * Units of each call of one renewal (or night), in order; `earlier` holds the
  * items the same sequence read before, so a replaced item's index changes are known.
  */
-export function awsUnits(calls: CallRecord[]): { read: number; write: number; indexWrite: number } {
+export function awsUnits(calls: CallRecord[]): { read: number; write: number; indexWrite: number; writeByItem: Record<string, number> } {
   const seen = new Map<string, Item>();
   const keyOf = (k: Item) => `${String(k.pk)}|${String(k.sk)}`;
   let read = 0;
   let write = 0;
   let indexWrite = 0;
+  // Where the write units go, by kind of item (the key's first parts) and its index entries.
+  const writeByItem: Record<string, number> = {};
+  const charge = (key: Item | undefined, table: number, index: number) => {
+    // A sort key made of ids (an e-mail's, an event record's) names no kind: the partition's does.
+    const sk = key ? String(key.sk).split('#')[0]! : '';
+    const kind = key ? `${String(key.pk).split('#')[0]}${/^[A-Z]+$/.test(sk) ? `/${sk}` : ''}` : '?';
+    writeByItem[kind] = (writeByItem[kind] ?? 0) + table;
+    if (index > 0) writeByItem[`${kind} (indexes)`] = (writeByItem[`${kind} (indexes)`] ?? 0) + index;
+  };
   for (const c of calls) {
     const input = c.input as { ConsistentRead?: boolean; Key?: Item; Item?: Item; TransactItems?: Record<string, { Item?: Item; Key?: Item }>[] };
     const factor = input.ConsistentRead ? 1 : 0.5;
@@ -102,27 +111,44 @@ export function awsUnits(calls: CallRecord[]): { read: number; write: number; in
           4096,
         );
     } else if (c.command === 'PutCommand' && input.Item) {
-      write += kb(itemSize(input.Item), 1024);
-      indexWrite += indexWrites(seen.get(keyOf(input.Item)), input.Item);
+      const units = kb(itemSize(input.Item), 1024);
+      const index = indexWrites(seen.get(keyOf(input.Item)), input.Item);
+      write += units;
+      indexWrite += index;
+      charge(input.Item, units, index);
       seen.set(keyOf(input.Item), input.Item);
+    } else if (c.command === 'UpdateCommand' && input.Key) {
+      // Sized as the item it updates, when the sequence read it; an outbox e-mail's claim and its mark of sending.
+      const before = seen.get(keyOf(input.Key));
+      const units = kb(before ? itemSize(before) : 1, 1024);
+      write += units;
+      charge(input.Key, units, 0);
     } else if (c.command === 'TransactWriteCommand') {
       for (const t of input.TransactItems ?? []) {
         const [op, body] = Object.entries(t)[0]!;
         if (op === 'Put' && body.Item) {
-          write += 2 * kb(itemSize(body.Item), 1024);
-          indexWrite += indexWrites(seen.get(keyOf(body.Item)), body.Item);
+          const units = 2 * kb(itemSize(body.Item), 1024);
+          const index = indexWrites(seen.get(keyOf(body.Item)), body.Item);
+          write += units;
+          indexWrite += index;
+          charge(body.Item, units, index);
           seen.set(keyOf(body.Item), body.Item);
         } else if (op === 'Delete' && body.Key) {
           const before = seen.get(keyOf(body.Key));
-          write += 2 * kb(before ? itemSize(before) : 1, 1024);
-          indexWrite += indexWrites(before, undefined);
+          const units = 2 * kb(before ? itemSize(before) : 1, 1024);
+          const index = indexWrites(before, undefined);
+          write += units;
+          indexWrite += index;
+          charge(body.Key, units, index);
         } else {
-          // Update / ConditionCheck: small items (counters, the organisation's balance).
+          // Update / ConditionCheck: sized as the item read before in the sequence (the product, the organisation).
           const before = body.Key ? seen.get(keyOf(body.Key)) : undefined;
-          write += 2 * kb(before ? itemSize(before) : 1, 1024);
+          const units = 2 * kb(before ? itemSize(before) : 1, 1024);
+          write += units;
+          charge(body.Key, units, 0);
         }
       }
     }
   }
-  return { read, write: write + indexWrite, indexWrite };
+  return { read, write: write + indexWrite, indexWrite, writeByItem };
 }
