@@ -38,6 +38,18 @@ interface Query {
   }[];
 }
 
+interface Reconcile {
+  renewalEvents: number;
+  checkoutEvents: number;
+  lostWebhooks: number;
+  result: { listed: number; missing: number; queued: number; windows: number };
+  pages: number;
+  dynamoDbCallsByCommand: Record<string, number>;
+  seconds: number;
+  enginePerPageMs: number;
+  million: { pages: number; providerSecondsAtPace: number; seconds: number; runSeconds: number; runsNeeded: number; chargeHours: number; chargesPerSecond: number };
+}
+
 interface Renewal {
   renewals: number;
   ranges: number;
@@ -219,6 +231,7 @@ function issue15Rows(o: Output): (string | number)[][] {
       'writeUnitsPerRenewal',
       1,
     ),
+    ...row(`runs of the reconciliation (10 minutes each) for the provider events of 1,000,000 card renewals${floor('floorReconcileRunsForMillion')}`, 'reconcileRunsForMillion'),
     ...row(
       `transactions lost on the invoice counter per renewal, 24 processes, best numbering configuration${floor('floorLostTransactionsPerRenewal')}`,
       'lostTransactionsPerRenewal',
@@ -498,6 +511,34 @@ export function renderMarkdown(o: Output): string {
           ['first call after an install (builds the compiled CLI)', n(cli.firstCallMs), '1 run'],
         ],
       ),
+    );
+  }
+
+  const reconcile = o.parts.reconcile as Reconcile | undefined;
+  if (reconcile) {
+    const m = reconcile.million;
+    out.push('', `## Reconciling a night's provider events (${n(reconcile.renewalEvents)} renewal charges, ${n(reconcile.checkoutEvents)} checkout payments)`, '');
+    out.push(
+      table(
+        ['events listed', 'pages of 100', 'hours listed', 'lost webhooks found and queued', 'DynamoDB calls', 'engine s (provider excluded)', 'engine ms per page'],
+        [
+          [
+            n(reconcile.result.listed),
+            n(reconcile.pages),
+            reconcile.result.windows,
+            `${reconcile.result.missing} of ${reconcile.lostWebhooks}, ${reconcile.result.queued}`,
+            Object.entries(reconcile.dynamoDbCallsByCommand)
+              .map(([c, k]) => `${k} ${c.replace('Command', '')}`)
+              .join(', '),
+            n(reconcile.seconds, 2),
+            n(reconcile.enginePerPageMs, 2),
+          ],
+        ],
+      ),
+    );
+    out.push(
+      '',
+      `A renewal's own payment events are listed but never looked up (the renewal settled them): the table is read for the checkouts' events only, 100 keys a read. For 1,000,000 card renewals: ${n(m.pages)} pages, ${n(m.providerSecondsAtPace)} s at the provider's pace (${n(reconcile.million.chargesPerSecond)} charges/s for the charge queue, 5 requests/s for the reconciliation) plus the engine's share, ${n(m.seconds)} s: ${m.runsNeeded} runs of ${m.runSeconds / 60} minutes, of the 24 hourly runs a day. Charging them at the charge queue's pace takes ${n(m.chargeHours, 1)} hours.`,
     );
   }
 

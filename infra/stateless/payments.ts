@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
 import type { BillingFunction } from '../billing-function.ts';
 import { NIGHTLY_CHECKOUTS_CRON, SETTLEMENT_MAX_CONCURRENCY } from './settings.ts';
-import { billingFunction, consume, nightly, type Wiring } from './wiring.ts';
+import { billingFunction, consume, every, nightly, type Wiring } from './wiring.ts';
 
 /** Payments: the settlement queue's consumer (Stripe events stored by the webhook), and the nightly reconciliation and housekeeping. */
 export class Payments extends Construct {
@@ -42,5 +42,10 @@ export class Payments extends Construct {
       .grantSecretValue(w.data.stripeSecret);
 
     nightly(this, w, 'NightlyCheckoutsSchedule', this.nightlyCheckouts, NIGHTLY_CHECKOUTS_CRON, w.data.schedulerDlq, 'Reconciles Stripe events and checkouts');
+    // The provider's new events every hour as well: a night of a million card renewals is listed as it goes,
+    // an hour at a time, never all at once after it (gateway-events.ts, reconcileGatewayEvents).
+    every(this, w, 'ReconcileEventsSchedule', this.nightlyCheckouts, Duration.hours(1), w.data.schedulerDlq, 'Reconciles the Stripe events of the last hour', {
+      reconcileOnly: true,
+    });
   }
 }

@@ -15,8 +15,10 @@ import { FINANCE_CONSOLE_CONTRACTS } from '../../functions/finance/finance-conso
  *                  CHECKOUT_STRIPE_RESERVE of 5 req/s kept for customers'
  *                  checkouts and top-ups (HTTP, not paced by a queue): 25;
  *   settle-payment (PaymentIntents retrieve, refunds): 2 × 5 = 10 ≤ 25;
- *   nightly-checkouts: one scheduled invocation, 1 × 5, an hour after the
- *                  night starts.
+ *   nightly-checkouts: one scheduled invocation at a time, 1 × 5: the chores an
+ *                  hour after the night starts, and the hourly reconciliation;
+ *                  beside a charge queue at full pace that is 30 for the minutes
+ *                  both run, and the adapter backs off on Stripe's 429s.
  *
  * renew-product never calls Stripe: with CHARGE_QUEUE_URL set it settles
  * what the prepaid balance covers and hands every renewal that needs a

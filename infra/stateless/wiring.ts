@@ -94,8 +94,17 @@ export function consumeStream(fn: BillingFunction, table: ITableV2, prefix: stri
   );
 }
 
-export function every(scope: Construct, w: Wiring, id: string, fn: BillingFunction, rate: Duration, dlq: IQueue, description: string): Schedule {
-  return scheduled(scope, w, id, fn, ScheduleExpression.rate(rate), dlq, `${description} (${w.stage}), every ${rate.toMinutes()} minutes`, Duration.minutes(10));
+export function every(
+  scope: Construct,
+  w: Wiring,
+  id: string,
+  fn: BillingFunction,
+  rate: Duration,
+  dlq: IQueue,
+  description: string,
+  input: Record<string, unknown> = {},
+): Schedule {
+  return scheduled(scope, w, id, fn, ScheduleExpression.rate(rate), dlq, `${description} (${w.stage}), every ${rate.toMinutes()} minutes`, Duration.minutes(10), input);
 }
 
 export function nightly(scope: Construct, w: Wiring, id: string, fn: BillingFunction, cron: { minute: string; hour: string }, dlq: IQueue, description: string): Schedule {
@@ -111,7 +120,17 @@ export function nightly(scope: Construct, w: Wiring, id: string, fn: BillingFunc
   );
 }
 
-function scheduled(scope: Construct, w: Wiring, id: string, fn: BillingFunction, schedule: ScheduleExpression, dlq: IQueue, description: string, maxEventAge: Duration): Schedule {
+function scheduled(
+  scope: Construct,
+  w: Wiring,
+  id: string,
+  fn: BillingFunction,
+  schedule: ScheduleExpression,
+  dlq: IQueue,
+  description: string,
+  maxEventAge: Duration,
+  input: Record<string, unknown> = {},
+): Schedule {
   const stack = Stack.of(scope);
   const role = new Role(scope, `${id}Role`, {
     assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
@@ -128,7 +147,7 @@ function scheduled(scope: Construct, w: Wiring, id: string, fn: BillingFunction,
     target: new LambdaInvoke(fn.function, {
       role,
       // No `night`: the handler takes tonight from its Zurich clock.
-      input: ScheduleTargetInput.fromObject({}),
+      input: ScheduleTargetInput.fromObject(input),
       retryAttempts: 3,
       maxEventAge,
       deadLetterQueue: dlq,

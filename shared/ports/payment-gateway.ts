@@ -179,8 +179,11 @@ export interface PaymentGateway {
   getPayment(paymentRef: string): Promise<PaymentState | undefined>;
   refund(request: RefundRequest): Promise<RefundResult>;
   getPaymentMethod(ref: string): Promise<GatewayPaymentMethod | undefined>;
-  /** Events created since `since` (Unix seconds), oldest first: the reconciliation path for lost webhooks. */
-  listEvents(since: number, types: readonly string[]): Promise<GatewayEvent[]>;
+  /**
+   * Events created from `since` and, given `until`, before it (Unix seconds), oldest first: the
+   * reconciliation path for lost webhooks.
+   */
+  listEvents(since: number, types: readonly string[], until?: number): Promise<GatewayEvent[]>;
 }
 
 /** Checks a webhook's signature on its raw body and returns the event; throws on anything else. */

@@ -71,6 +71,7 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
     ...Object.keys(FUNCTIONS).flatMap((id) => [`${at(id)}/Role AwsSolutions-IAM5[Resource::*]`, `${at(id)}/Function AwsSolutions-L1`]),
     `Billing-${stage}-Stateless/NightlyRenewal/PlanNightScheduleRole AwsSolutions-IAM5[Resource::${arn('PlanNight')}:*]`,
     `Billing-${stage}-Stateless/Payments/NightlyCheckoutsScheduleRole AwsSolutions-IAM5[Resource::${arn('NightlyCheckouts')}:*]`,
+    `Billing-${stage}-Stateless/Payments/ReconcileEventsScheduleRole AwsSolutions-IAM5[Resource::${arn('NightlyCheckouts')}:*]`,
     `Billing-${stage}-Stateless/NightlyRenewal/SweepLifecycleScheduleRole AwsSolutions-IAM5[Resource::${arn('SweepLifecycle')}:*]`,
     `Billing-${stage}-Stateless/Api/HttpApi/POST--v1--webhooks--stripe AwsSolutions-APIG4`,
     `Billing-${stage}-Stateless/Api/HttpApi/GET--v1--openapi.json AwsSolutions-APIG4`,

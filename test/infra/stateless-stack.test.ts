@@ -526,21 +526,32 @@ describe('StatelessStack bucket notifications', () => {
 
 describe('StatelessStack nightly schedules', () => {
   const schedules = () => Object.values(resourcesOf(dev.statelessTemplate, 'AWS::Scheduler::Schedule')).map((s) => s.Properties);
-  const scheduleOf = (id: string) => {
-    const found = schedules().filter((s) => devName((s.Target as { Arn: Json }).Arn) === `fn:${id}.Arn`);
+  // A function's schedules; NightlyCheckouts has two (the nightly chores, the hourly reconciliation), told apart by their expression.
+  const scheduleOf = (id: string, kind?: 'cron' | 'rate') => {
+    const found = schedules().filter(
+      (s) => devName((s.Target as { Arn: Json }).Arn) === `fn:${id}.Arn` && (kind === undefined || String(s.ScheduleExpression).startsWith(`${kind}(`)),
+    );
     expect(found).toHaveLength(1);
     return found[0]!;
   };
 
-  it('schedules plan-night at 02:00 and the checkout chores at 03:00, Europe/Zurich, the lifecycle sweep every 5 minutes, and nothing else', () => {
-    expect(schedules()).toHaveLength(3);
+  it('schedules plan-night at 02:00 and the checkout chores at 03:00, Europe/Zurich, the lifecycle sweep every 5 minutes, the reconciliation hourly, and nothing else', () => {
+    expect(schedules()).toHaveLength(4);
     expect(scheduleOf('SweepLifecycle')).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
     expect(scheduleOf('PlanNight')).toMatchObject({ ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
-    expect(scheduleOf('NightlyCheckouts')).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
+    expect(scheduleOf('NightlyCheckouts', 'cron')).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', ScheduleExpressionTimezone: 'Europe/Zurich', State: 'ENABLED' });
+    const hourly = scheduleOf('NightlyCheckouts', 'rate');
+    expect(hourly).toMatchObject({ ScheduleExpression: 'rate(1 hour)', State: 'ENABLED' });
+    // The provider's new events only: no chores every hour.
+    expect(JSON.parse((hourly.Target as { Input: string }).Input)).toEqual({ reconcileOnly: true });
   });
 
-  it.each(['PlanNight', 'NightlyCheckouts', 'SweepLifecycle'])('%s: retries, then parks the invocation on the scheduler DLQ', (id) => {
-    const target = scheduleOf(id).Target as { RetryPolicy: Record<string, number>; DeadLetterConfig: { Arn: Json }; Input: string; RoleArn: Json };
+  it.each([
+    ['PlanNight', undefined],
+    ['NightlyCheckouts', 'cron'],
+    ['SweepLifecycle', undefined],
+  ] as const)('%s: retries, then parks the invocation on the scheduler DLQ', (id, kind) => {
+    const target = scheduleOf(id, kind).Target as { RetryPolicy: Record<string, number>; DeadLetterConfig: { Arn: Json }; Input: string; RoleArn: Json };
     expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThanOrEqual(1);
     expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThan(0);
     expect(devName(target.DeadLetterConfig.Arn)).toBe('scheduler-dlq.Arn');

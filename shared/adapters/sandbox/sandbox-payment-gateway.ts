@@ -336,8 +336,8 @@ export class SandboxPaymentGateway implements PaymentGateway {
     return info ? { ref, ...info } : undefined;
   }
 
-  async listEvents(since: number, types: readonly string[]): Promise<GatewayEvent[]> {
-    return this.events.filter((e) => e.created >= since && (types.length === 0 || types.includes(e.type)));
+  async listEvents(since: number, types: readonly string[], until?: number): Promise<GatewayEvent[]> {
+    return this.events.filter((e) => e.created >= since && (until === undefined || e.created < until) && (types.length === 0 || types.includes(e.type)));
   }
 
   /**

@@ -317,13 +317,13 @@ export class StripePaymentGateway implements PaymentGateway {
     return describeMethod(pm);
   }
 
-  async listEvents(since: number, types: readonly string[]): Promise<GatewayEvent[]> {
+  async listEvents(since: number, types: readonly string[], until?: number): Promise<GatewayEvent[]> {
     const newestFirst: Stripe.Event[] = [];
     let startingAfter: string | undefined;
     // Paged by hand rather than with the SDK's auto-pagination so every page goes through the pacer.
     for (;;) {
       const params: Stripe.EventListParams = {
-        created: { gte: since },
+        created: until === undefined ? { gte: since } : { gte: since, lt: until },
         limit: PAGE_SIZE,
         ...(types.length > 0 ? { types: [...types] } : {}),
         ...(startingAfter ? { starting_after: startingAfter } : {}),

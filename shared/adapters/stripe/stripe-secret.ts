@@ -57,7 +57,7 @@ export function stripeFromSecret(
       getPayment: async (r) => (await gw()).getPayment(r),
       refund: async (r) => (await gw()).refund(r),
       getPaymentMethod: async (r) => (await gw()).getPaymentMethod(r),
-      listEvents: async (since, types) => (await gw()).listEvents(since, types),
+      listEvents: async (since, types, until) => (await gw()).listEvents(since, types, until),
     },
     verifier: { verify: async (raw, sig): Promise<GatewayEvent> => (await ver()).verify(raw, sig) },
   };

@@ -54,7 +54,7 @@ describe('provider events at the intake', () => {
   it('leaves renewal payment events out of the nightly reconciliation too', async () => {
     const { rt, deps } = await setUp();
     const gateway = Object.create(rt.deps.gateway) as PaymentGateway;
-    gateway.listEvents = async () => [renewalPayment, renewalRefund];
+    gateway.listEvents = async (since, _types, until) => [renewalPayment, renewalRefund].filter((e) => e.created >= since && (until === undefined || e.created < until));
     const result = await reconcileGatewayEvents({ ...deps, gateway }, 4 * 86_400);
     expect(result).toMatchObject({ listed: 2, missing: 1 });
     expect(await rt.store.getGatewayEvent('evt_renewal')).toBeUndefined();
@@ -78,7 +78,8 @@ describe('the nightly reconciliation, from its watermark', () => {
     const since = 1_899_000_000;
 
     // First night: no watermark, the whole window; the three never arrived.
-    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: since, listed: 3, missing: 3, queued: 3 });
+    // The clock is in 2026, the events in 2030: one window, open-ended, lists them.
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: since, listed: 3, missing: 3, queued: 3, windows: 1, complete: true });
     expect(queued.map((m) => m.eventId)).toEqual(['evt_1', 'evt_2', 'evt_3']);
     // Not settled yet (queued only): the watermark stays at the oldest of them.
     expect(await rt.store.getReconcileWatermark()).toBe(1_900_000_000);
@@ -90,7 +91,7 @@ describe('the nightly reconciliation, from its watermark', () => {
     }
     provider.push(at(4, 1_900_010_800));
     queued.length = 0;
-    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: 1_900_000_000 - 3600, listed: 4, missing: 1, queued: 1 });
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: 1_900_000_000 - 3600, listed: 4, missing: 1, queued: 1, windows: 1, complete: true });
     expect(queued.map((m) => m.eventId)).toEqual(['evt_4']);
     expect(await rt.store.getReconcileWatermark()).toBe(1_900_010_800);
 
@@ -99,10 +100,66 @@ describe('the nightly reconciliation, from its watermark', () => {
     await rt.store.commit([{ type: 'gatewayEvent', event: { ...e4, status: 'processed' }, expectedStatus: 'received' }]);
     queued.length = 0;
     // evt_3 (created exactly an hour before) and evt_4.
-    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: 1_900_010_800 - 3600, listed: 2, missing: 0, queued: 0 });
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: 1_900_010_800 - 3600, listed: 2, missing: 0, queued: 0, windows: 1, complete: true });
     expect(asked).toEqual([since, 1_900_000_000 - 3600, 1_900_010_800 - 3600]);
     // Asked by hand (billing stripe reconcile --since), the window is the one given, and the watermark is left alone.
     expect(await reconcileGatewayEvents(d, since)).toMatchObject({ from: since, listed: 4, queued: 0 });
     expect(await rt.store.getReconcileWatermark()).toBe(1_900_010_800);
+  });
+
+  it('lists an hour at a time, moving the watermark after each; a run stopped at its time limit is taken up by the next', async () => {
+    const { rt, deps, queued } = await setUp();
+    const now = Math.floor(Date.parse(rt.deps.clock.now()) / 1000);
+    const hour = 3600;
+    const provider = [at(1, now - 5 * hour + 10), at(2, now - 3 * hour + 20), at(3, now - hour / 2)];
+    const asked: [number, number | undefined][] = [];
+    const gateway = Object.create(rt.deps.gateway) as PaymentGateway;
+    gateway.listEvents = async (since, _types, until) => {
+      asked.push([since, until]);
+      return provider.filter((e) => e.created >= since && (until === undefined || e.created < until));
+    };
+    const d = { ...deps, gateway };
+    const since = now - 5 * hour;
+    let checks = 0;
+    // Out of time before the third hour: two hours listed, the first event queued, the watermark on it.
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true, shouldStop: () => ++checks >= 2 })).toEqual({
+      from: since,
+      listed: 1,
+      missing: 1,
+      queued: 1,
+      windows: 2,
+      complete: false,
+    });
+    expect(asked).toEqual([
+      [since, since + hour],
+      [since + hour, since + 2 * hour],
+    ]);
+    expect(await rt.store.getReconcileWatermark()).toBe(now - 5 * hour + 10);
+
+    // Settled meanwhile; the next run starts an hour before the watermark (never before the window asked) and ends
+    // with an open hour: five whole hours, then the one from now on.
+    const e1 = (await rt.store.getGatewayEvent('evt_1'))!;
+    await rt.store.commit([{ type: 'gatewayEvent', event: { ...e1, status: 'processed' }, expectedStatus: 'received' }]);
+    asked.length = 0;
+    queued.length = 0;
+    expect(await reconcileGatewayEvents(d, since, { useWatermark: true })).toEqual({ from: since, listed: 3, missing: 2, queued: 2, windows: 6, complete: true });
+    expect(asked.at(-1)).toEqual([now, undefined]);
+    expect(queued.map((m) => m.eventId)).toEqual(['evt_2', 'evt_3']);
+    expect(await rt.store.getReconcileWatermark()).toBe(now - 3 * hour + 20);
+  });
+
+  it('never asks for more than the 30 days the provider keeps', async () => {
+    const { rt, deps } = await setUp();
+    const now = Math.floor(Date.parse(rt.deps.clock.now()) / 1000);
+    const gateway = Object.create(rt.deps.gateway) as PaymentGateway;
+    let first: number | undefined;
+    gateway.listEvents = async (since) => {
+      first ??= since;
+      return [];
+    };
+    const result = await reconcileGatewayEvents({ ...deps, gateway }, 0);
+    expect(first).toBe(now - 30 * 86_400);
+    // 720 whole hours, and the open one.
+    expect(result).toEqual({ from: now - 30 * 86_400, listed: 0, missing: 0, queued: 0, windows: 721, complete: true });
   });
 });
