@@ -197,7 +197,11 @@ export async function runLifecycle(rt: LocalRuntime): Promise<void> {
 }
 
 /** Delivers whatever settlement and lifecycle work is queued, as the queues' consumers would in AWS, then the day's e-mails. */
-export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps): Promise<void> {
+/**
+ * `outbox: false` leaves the day's e-mails and business events where the commits wrote them: in AWS their
+ * senders are other functions, fed by the table's stream (the bench times the renewal path without them).
+ */
+export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps, opts: { outbox?: boolean } = {}): Promise<void> {
   // What AWS's 5-minute sweep does: commands a crashed command committed but never queued go out now.
   await sweepLifecycle(deps, 0);
   while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0 || rt.exportsQueue.depth > 0) {
@@ -205,6 +209,7 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps):
     await rt.exportsQueue.drain(makeRunExportHandler(deps, false));
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
   }
+  if (opts.outbox === false) return;
   await sendOutbox(rt, deps);
   // The table's stream in AWS: the business events of yesterday and today not yet in the log.
   const today = deps.clock.today();
@@ -230,7 +235,11 @@ export async function sendOutbox(rt: LocalRuntime, deps: EngineDeps = rt.deps, d
 /** Like the charge queue's event source in AWS: few consumers, so the provider's rate limit holds. */
 const CHARGE_CONCURRENCY = 4;
 
-export async function runNight(rt: LocalRuntime, night: IsoDate, opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<NightReport> {
+export async function runNight(
+  rt: LocalRuntime,
+  night: IsoDate,
+  opts: { concurrency?: number; onProgress?: (done: number, total: number) => void; outbox?: boolean } = {},
+): Promise<NightReport> {
   const started = performance.now();
   const deps = { ...rt.deps, clock: fixedClock(night) };
   // Here a night's renewals run only after its plan is recorded: a night later than the last one recorded has done nothing yet.
@@ -253,7 +262,7 @@ export async function runNight(rt: LocalRuntime, night: IsoDate, opts: { concurr
   const checkouts = await checkoutHousekeeping(deps, night);
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false), { concurrency: opts.concurrency ?? 4 });
   await republishPendingLifecycle(deps, night);
-  await drainQueues(rt, deps);
+  await drainQueues(rt, deps, opts.outbox === false ? { outbox: false } : {});
   const summary = await summariseNight(rt.store, night, already);
   const deadLetters = queues.flatMap((q, i) => q.deadLetters.slice(dlqBefore[i]));
   return {
