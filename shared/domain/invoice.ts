@@ -8,7 +8,7 @@ import type { PaymentMethodKind } from './payment-methods.ts';
 import { priceInvoice, type PricedInvoice } from './pricing.ts';
 import { renewalPeriod, type Product } from './product.ts';
 import type { PostalAddress, Seller } from './seller.ts';
-import { vatTreatment, type VatRateTable } from './vat.ts';
+import { BUILT_IN_VAT_RATES, vatTreatment, type VatRateTable } from './vat.ts';
 
 /** Final invoices, pro-formas (bank transfer) and credit notes: each series gapless on its own. */
 export type InvoiceSeries = 'INV' | 'PRO' | 'CN';
@@ -112,6 +112,8 @@ export function priceRenewal(
     ],
     vat,
     org.currency,
+    // docs/domain.md R-26: a renewal's period pays the rates in force over it, each on its part.
+    { rates: opts.vatRates ?? BUILT_IN_VAT_RATES },
   );
 }
 

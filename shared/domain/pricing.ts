@@ -16,10 +16,10 @@
  * is accepted, not corrected.
  */
 import { Decimal } from 'decimal.js';
-import { isIsoDate, type IsoDate } from './calendar.ts';
+import { daysBetween, isIsoDate, type IsoDate } from './calendar.ts';
 import { ValidationError } from './errors.ts';
 import { Money, isCurrency, type Currency } from './money.ts';
-import type { VatTreatment } from './vat.ts';
+import { ratePeriods, type VatRateTable, type VatTreatment } from './vat.ts';
 
 export interface PriceLineInput {
   description: string;
@@ -100,7 +100,58 @@ function priceLine(line: PriceLineInput, rate: Decimal, currency: Currency): Pri
   };
 }
 
-export function priceInvoice(lines: PriceLineInput[], vat: VatTreatment, currency: Currency): PricedInvoice {
+/**
+ * A line of a service period, under a treatment with VAT, at the rates in
+ * force over that period (ratePeriods): one line when one rate covers it,
+ * at that rate (which may not be the invoice date's); otherwise one line per
+ * rate period, each for its days. The line's price before discount and its
+ * discount are shared by days, each part rounded to the cent and the last
+ * taking what is left, so the parts add up to the line exactly; each part's
+ * VAT is then its net at its rate, rounded on its own line.
+ */
+function pricePeriodLine(line: PriceLineInput, vat: VatTreatment, currency: Currency, rates: VatRateTable): PricedLine[] {
+  const taxed = vat.kind === 'domestic' || vat.kind === 'eu-b2c';
+  if (!taxed || line.periodFrom === undefined || line.periodTo === undefined) return [priceLine(line, vat.rate, currency)];
+  const periods = ratePeriods(vat.country, line.periodFrom, line.periodTo, rates);
+  if (periods.length === 1) return [priceLine(line, periods[0]!.rate, currency)];
+  const whole = priceLine(line, new Decimal(0), currency);
+  const price = line.unitPrice.times(line.quantity);
+  const days = daysBetween(line.periodFrom, line.periodTo);
+  const share = (total: Money, d: number) => Money.round(total.amount.times(d).dividedBy(days), currency);
+  let priceLeft = price;
+  let discountLeft = whole.discount;
+  return periods.map((p, i) => {
+    const last = i === periods.length - 1;
+    const d = daysBetween(p.from, p.to);
+    const partPrice = last ? priceLeft : share(price, d);
+    const partDiscount = last ? discountLeft : share(whole.discount, d);
+    priceLeft = priceLeft.minus(partPrice);
+    discountLeft = discountLeft.minus(partDiscount);
+    const net = partPrice.minus(partDiscount);
+    const partVat = Money.round(net.amount.times(p.rate).dividedBy(100), currency);
+    return {
+      ...whole,
+      periodFrom: p.from,
+      periodTo: p.to,
+      unitPrice: partPrice,
+      quantity: 1,
+      discount: partDiscount,
+      net,
+      vatRate: p.rate,
+      vat: partVat,
+      gross: net.plus(partVat),
+    };
+  });
+}
+
+/**
+ * `rates`: the rate table (the stage's configuration) by which lines of a
+ * service period are taxed at the rates of that period (pricePeriodLine);
+ * without it every line takes the treatment's rate (the invoice date's).
+ * Renewals give it; checkouts, whose quote must equal the invoice issued
+ * days later for an order whose period starts only then, do not yet.
+ */
+export function priceInvoice(lines: PriceLineInput[], vat: VatTreatment, currency: Currency, opts: { rates?: VatRateTable | undefined } = {}): PricedInvoice {
   if (!isCurrency(currency)) throw new ValidationError(`unsupported currency: ${String(currency)}`, 'invalid_currency');
   if (lines.length === 0) throw new ValidationError('an invoice needs at least one line', 'empty_invoice');
   // A negative or non-finite rate would turn VAT into a discount; reject the treatment instead.
@@ -109,7 +160,9 @@ export function priceInvoice(lines: PriceLineInput[], vat: VatTreatment, currenc
   }
   lines.forEach((line, i) => validateLine(line, i, currency));
 
-  const priced = lines.map((line) => priceLine(line, vat.rate, currency));
+  // With the stage's rates, lines of a service period pay the rates of that period; without, the treatment's (the invoice date's).
+  const rates = opts.rates;
+  const priced = lines.flatMap((line) => (rates ? pricePeriodLine(line, vat, currency, rates) : [priceLine(line, vat.rate, currency)]));
 
   // Keyed by the rate's canonical string so 8.1 and 8.10 are one group.
   const groups = new Map<string, { rate: Decimal; net: Money; vat: Money }>();

@@ -237,6 +237,37 @@ export function standardRate(country: string, date: IsoDate, rates: VatRateTable
   return new Decimal(current.rate);
 }
 
+export interface RatePeriod {
+  from: IsoDate;
+  /** Exclusive. */
+  to: IsoDate;
+  rate: Decimal;
+}
+
+/**
+ * The standard rates of a country in force over a service period [from, to):
+ * one period per rate, cut on the day a new rate starts. VAT follows the
+ * period of the service, not the invoice date (Art. 115 MWSTG for a Swiss
+ * rate change; the same rule for an EU consumer's member state): a
+ * prepayment that spans a change pays each rate on its part.
+ */
+export function ratePeriods(country: string, from: IsoDate, to: IsoDate, rates: VatRateTable = BUILT_IN_VAT_RATES): RatePeriod[] {
+  const c = normaliseCountry(country);
+  const entries = rates[c];
+  if (!entries) throw new ValidationError(`no VAT rates known for country ${country}`, 'unknown_vat_country');
+  if (!isIsoDate(from) || !isIsoDate(to)) throw new ValidationError(`not a calendar period (YYYY-MM-DD): ${from} to ${to}`, 'invalid_date');
+  const out: RatePeriod[] = [];
+  let start = from;
+  for (const e of entries) {
+    if (e.from > start && e.from < to) {
+      out.push({ from: start, to: e.from, rate: standardRate(c, start, rates) });
+      start = e.from;
+    }
+  }
+  out.push({ from: start, to: to > start ? to : start, rate: standardRate(c, start, rates) });
+  return out;
+}
+
 /** The prefix a number carries in that country, added when the customer typed it without. */
 function vatPrefix(country: string): string {
   if (country === 'CH') return 'CHE';

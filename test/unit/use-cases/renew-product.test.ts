@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { IsoDate } from '../../../shared/domain/calendar.ts';
 import { Money } from '../../../shared/domain/money.ts';
+import { PassThrough } from 'node:stream';
+import { writeInvoiceCsv } from '../../../shared/adapters/export/index.ts';
 import type { BillingDeps } from '../../../shared/use-cases/renewal-deps.ts';
 import { renewProduct } from '../../../shared/use-cases/renew-product.ts';
 import { startCheckout } from '../../../shared/use-cases/checkout/start-checkout.ts';
@@ -313,6 +315,45 @@ describe("a product's night", () => {
     expect(rt.sandbox.chargeList()).toHaveLength(1);
     expect(await rt.store.getAttempt('acme', HELD.id)).toMatchObject({ status: 'succeeded', gatewayRef: taken.paymentRef });
     expect((await product(rt)).expiry).toBe('2027-12-31');
+  });
+
+  it('invoices a five-year renewal across a VAT rate change by rate period, and takes what that comes to', async () => {
+    // Swiss VAT 8.8 % from 2028-01-01 (a change to come). The .ch domain renews for 60 months from 2026-12-31:
+    // 366 days at 8.1 %, 1,460 at 8.8 % (test/unit/domain/vat-by-period.test.ts works the figures by hand):
+    // nets 13.03 and 51.97, VAT 1.06 and 4.57, 70.63 in all, taken from a balance of 100.00: 29.37 left.
+    const rt = await runtime('memory', { today: '2026-12-17' });
+    const { org } = await anOrg(rt, { id: 'acme', balance: '100.00' });
+    await aProduct(rt, org.id, { id: 'dom', expiry: '2026-12-31', periodMonths: 60 });
+    const vatRates = { ...rt.deps.vatRates, CH: [...rt.deps.vatRates.CH!, { from: '2028-01-01' as IsoDate, rate: '8.8' }] };
+    const res = await renewProduct({ ...rt.deps, vatRates }, { orgId: 'acme', productId: 'dom', night: '2026-12-17' });
+    expect(res).toMatchObject({ status: 'done', outcome: { paid: true, collected: '70.63' } });
+    const [invoice] = await rt.store.listInvoices('acme');
+    expect(invoice!.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat])).toEqual([
+      ['2026-12-31', '2028-01-01', '8.1', '13.03', '1.06'],
+      ['2028-01-01', '2031-12-31', '8.8', '51.97', '4.57'],
+    ]);
+    expect([invoice!.totalNet, invoice!.totalVat, invoice!.total]).toEqual(['65.00', '5.63', '70.63']);
+    expect((await rt.store.getOrganisation('acme'))!.balance).toBe('29.37');
+    expect((await product(rt)).expiry).toBe('2031-12-31');
+    // The finance export carries both parts: a row per line, and the document's rates.
+    const csv = async (lines: boolean) => {
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await writeInvoiceCsv(
+        (async function* () {
+          yield invoice!;
+        })(),
+        out,
+        { lines },
+      );
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    expect(await csv(false)).toContain('8.1:13.03:1.06|8.8:51.97:4.57');
+    const rows = (await csv(true)).trim().split('\n').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('2026-12-31');
+    expect(rows[1]).toContain('2031-12-31');
   });
 
   it('drops the mark with the failure that settles the attempt, and counts it', async () => {
