@@ -21,7 +21,7 @@ import { republishPendingLifecycle } from '../../shared/use-cases/apply-lifecycl
 import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { planNight } from '../../shared/use-cases/plan-night.ts';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
-import { setConflictPause } from '../../shared/use-cases/renewal-deps.ts';
+import { CHARGE_INLINE, setConflictPause } from '../../shared/use-cases/renewal-deps.ts';
 import type { IdGenerator } from '../../shared/ports/ids.ts';
 import { Bank } from './bank.ts';
 import { Customers, type CustomerRates, type CustomerStats } from './customers.ts';
@@ -343,7 +343,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       settlementQueue: countingQueue(rt.settlementQueue, faults, true),
     };
     const renewalQueue = countingQueue(rt.renewalQueue, faults, true);
-    const renew = consumer('renewal', parseRenewalMessage, (m) => gateway.work(() => renewProduct(deps, m)), errors);
+    // As deployed: renew-product settles what the balance covers and hands the rest to the charge queue, whose
+    // consumer (charge-renewal) charges inline; two workers on one product (below) charge inline at once.
+    const chargeQueue = countingQueue(rt.chargeQueue, faults, true);
+    const renewing: EngineDeps = { ...deps, charges: { mode: 'deferred', queue: chargeQueue } };
+    const charging: EngineDeps = { ...deps, charges: CHARGE_INLINE };
+    const renew = consumer('renewal', parseRenewalMessage, (m) => gateway.work(() => renewProduct(renewing, m)), errors);
+    const charge = consumer('charge', parseRenewalMessage, (m) => gateway.work(() => renewProduct(charging, m)), errors);
     // An outage: every receive of one worker fails for a while, so its messages run out of receives.
     let down: 'settlement' | 'lifecycle' | undefined;
     const outage = (worker: 'settlement' | 'lifecycle') => {
@@ -400,7 +406,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const night = async (date: IsoDate, collide: DueProductRef[], first: boolean) => {
       await planNight({ store: deps.store, clock: deps.clock, renewalQueue }, date);
       await Promise.all([
-        rt.renewalQueue.drain(renew, { concurrency: o.concurrency }),
+        (async () => {
+          await rt.renewalQueue.drain(renew, { concurrency: o.concurrency });
+          await rt.chargeQueue.drain(charge, { concurrency: o.concurrency });
+        })(),
         // The world does not wait for the night to end: late payers pay, webhooks arrive and settle meanwhile.
         first &&
           (async () => {
@@ -488,7 +497,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const checkStarted = performance.now();
     const books = await readBooks({ store: rt.store, gateway, nights, today: end, provisioning: rt.provisioning.calls, initialExpiry });
     const invariants = checkAll(books);
-    const deadLetters = [rt.renewalQueue, rt.lifecycleQueue, rt.settlementQueue].flatMap((q) => q.deadLetters.map((d) => `dead letter on ${q.name}: ${d.body}`));
+    const deadLetters = [rt.renewalQueue, rt.chargeQueue, rt.lifecycleQueue, rt.settlementQueue].flatMap((q) => q.deadLetters.map((d) => `dead letter on ${q.name}: ${d.body}`));
     const problems = [...deadLetters, ...errors.problems, ...wire.problems, ...customers.problems];
     invariants.push({ name: '7. the run converged (no dead letter, no error but injected ones)', checks: 1, violations: problems });
     for (const b of bank.sent) model.banked(b);
