@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { drainQueues, runNight } from '../../functions/local-runtime.ts';
-import { renewalAttemptId } from '../../shared/domain/product.ts';
 import { type BillingStore } from '../../shared/ports/billing-store.ts';
 import { WriteConflict, type Change } from '../../shared/ports/unit-of-work.ts';
-import type { PaymentAttempt } from '../../shared/domain/records.ts';
 import type { Actor } from '../../shared/use-cases/actor.ts';
 import { getCheckout } from '../../shared/use-cases/checkout/get-checkout.ts';
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
-import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
+import { aProduct, anOrg, heldRenewal, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 // A customer pays a product by hand while the night wants to charge it: whichever takes the
 // product first (the checkout's mark, or the night's held attempt) has it, the other leaves it alone.
@@ -21,27 +19,8 @@ async function setUp(rt: Rt, id: string) {
   const { org, method } = await anOrg(rt, { method: 'pm_card_visa' });
   await aProduct(rt, org.id, { id, expiry: '2026-12-31', paymentMethodId: method!.id });
   const product = (await rt.store.getProduct(org.id, id))!;
-  const attempt: PaymentAttempt = {
-    id: renewalAttemptId(product),
-    orgId: org.id,
-    productId: id,
-    periodStart: product.expiry,
-    attempt: 1,
-    night: '2026-12-17',
-    idempotencyKey: `renewal/${renewalAttemptId(product)}`,
-    currency: 'CHF',
-    total: '14.05',
-    balancePart: '0.00',
-    chargePart: '14.05',
-    paymentMethodId: method!.id,
-    status: 'pending',
-    createdAt: '2026-12-17T02:00:00.000Z',
-  };
-  // What the night's worker writes before it calls the provider (pay-renewal's hold).
-  const hold: Change[] = [
-    { type: 'attempt', attempt, expectedStatus: null },
-    { type: 'productUnchanged', orgId: org.id, productId: id, version: product.version },
-  ];
+  // What the night's worker writes before it calls the provider (pay-renewal's hold): 14.05 = 13.00 + 8.1 %.
+  const { attempt, hold } = heldRenewal(product, method!.id, '14.05', '2026-12-17');
   return { org, product, attempt, hold };
 }
 

@@ -42,7 +42,7 @@ import type { EngineDeps } from '../../functions/local-runtime.ts';
 import { functionPermissions, namer, platformPermissions } from '../infra/permissions.ts';
 import { synthBillingApp } from '../infra/synth-billing-app.ts';
 import { tableOf } from '../support/table-digest.ts';
-import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
+import { aProduct, anOrg, heldRenewal, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 /**
  * IAM is tested from the calls the code really makes, since DynamoDB Local
@@ -282,30 +282,7 @@ describe('IAM, from the calls each function really makes', () => {
     await aProduct(rt, card.id, { id: 'iam-c1', expiry: '2026-12-31', paymentMethodId: method!.id });
     // A charge worker held this one's attempt and died before charging: the next one resumes it (reads the attempt).
     const heldProduct = await aProduct(rt, card.id, { id: 'iam-c2', expiry: '2026-12-31', paymentMethodId: method!.id });
-    const heldId = 'iam-c2#2026-12-31#1';
-    await rt.store.commit([
-      {
-        type: 'attempt',
-        attempt: {
-          id: heldId,
-          orgId: card.id,
-          productId: 'iam-c2',
-          periodStart: '2026-12-31',
-          attempt: 1,
-          night: '2026-12-17',
-          idempotencyKey: `renewal/${heldId}`,
-          currency: 'CHF',
-          total: '14.05',
-          balancePart: '0.00',
-          chargePart: '14.05',
-          paymentMethodId: method!.id,
-          status: 'pending',
-          createdAt: '2026-12-17T02:00:00.000Z',
-        },
-        expectedStatus: null,
-      },
-      { type: 'productAttemptMark', orgId: card.id, productId: 'iam-c2', version: heldProduct.version, attemptId: heldId },
-    ]);
+    await rt.store.commit(heldRenewal(heldProduct, method!.id, '14.05', '2026-12-17').hold);
     const { org: declined, method: bad } = await anOrg(rt, { id: 'iam-declined', method: 'pm_card_chargeDeclined' });
     await aProduct(rt, declined.id, { id: 'iam-d1', typeId: 'cloud-server', expiry: '2026-12-31', paymentMethodId: bad!.id });
     // A .ch domain is blocked on its expiry day: the night of 2026-12-31 makes its last attempt and, when the

@@ -6,6 +6,9 @@ import { afterAll, beforeAll } from 'vitest';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../shared/adapters/local/dynamodb-local.ts';
 import { SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import type { IsoDate } from '../../shared/domain/calendar.ts';
+import type { Product } from '../../shared/domain/product.ts';
+import type { PaymentAttempt } from '../../shared/domain/records.ts';
+import type { Change } from '../../shared/ports/unit-of-work.ts';
 import type { Clock } from '../../shared/ports/clock.ts';
 import type { PaymentGateway } from '../../shared/ports/payment-gateway.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
@@ -107,4 +110,36 @@ export async function aProduct(
     ...(opts.paymentMethodId ? { paymentMethodId: opts.paymentMethodId } : {}),
     ...(opts.periodMonths ? { periodMonths: opts.periodMonths } : {}),
   });
+}
+
+/**
+ * What a charge worker writes before it calls the provider (pay-renewal's hold), written out here: the
+ * product's first automatic attempt of its period, pending, all of `total` on the saved method and nothing
+ * held from the balance, and the product's mark naming it. `total` is the caller's, worked out by hand.
+ */
+export function heldRenewal(product: Product, methodId: string, total: string, night: IsoDate): { attempt: PaymentAttempt; hold: Change[] } {
+  const id = `${product.id}#${product.expiry}#1`;
+  const attempt: PaymentAttempt = {
+    id,
+    orgId: product.orgId,
+    productId: product.id,
+    periodStart: product.expiry,
+    attempt: 1,
+    night,
+    idempotencyKey: `renewal/${id}`,
+    currency: 'CHF',
+    total,
+    balancePart: '0.00',
+    chargePart: total,
+    paymentMethodId: methodId,
+    status: 'pending',
+    createdAt: `${night}T02:00:00.000Z`,
+  };
+  return {
+    attempt,
+    hold: [
+      { type: 'attempt', attempt, expectedStatus: null },
+      { type: 'productAttemptMark', orgId: product.orgId, productId: product.id, version: product.version, attemptId: id },
+    ],
+  };
 }
