@@ -15,11 +15,14 @@
  *    balance does not cover is deferred to the charge queue), charge-renewal
  *    (the same use case charging inline), the provider's webhooks taken in
  *    and settled, and each e-mail the renewal wrote sent (what the outbox
- *    stream triggers). The nightly plan, housekeeping and summary are
- *    recorded apart (once a night, not per renewal).
+ *    stream triggers), those last calls counted apart (the floor sends no
+ *    e-mail). The nightly plan and housekeeping are recorded apart (once a
+ *    night, not per renewal). No night outcome is stored, as in AWS.
  * 3. Engine runs: `runNight` with the renewal queue drained at each
  *    concurrency (each worker takes batches of 10 messages, like SQS → Lambda),
- *    counting every DynamoDB call and every failed one.
+ *    counting every DynamoDB call and every failed one; the e-mails and
+ *    business events the commits wrote are left to their senders, as the
+ *    floor leaves them out (other functions send them in AWS).
  * 4. Floor runs (one before and one after each engine run, averaged): the
  *    minimal renewal of bench/floors/renewal-floor.ts (one BatchGetItem, a
  *    GetItem of the saved method for a card, the charge, one
