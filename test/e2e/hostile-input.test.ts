@@ -941,6 +941,7 @@ interface CommandSpec {
 const choiceOf = (valid: string[]) => fc.string({ unit: 'grapheme', maxLength: 12 }).filter((v) => !valid.includes(v) && noBreaks(v));
 const badDateArg = badDate.filter(noBreaks);
 const badIntArg = (max: number) => fc.oneof(badInt.filter(noBreaks), fc.integer({ min: max + 1, max: 2 ** 40 }).map(String));
+const badQuarterArg = fc.oneof(fc.constantFrom('2027-Q5', '2027-Q0', '2027Q1', 'Q1-2027', '2027-q1', '27-Q1', '2027-Q1 ', ' '), fc.stringMatching(/^[a-z0-9]{1,8}$/));
 
 describe('hostile input on the CLI', () => {
   let root: string;
@@ -1056,6 +1057,7 @@ describe('hostile input on the CLI', () => {
     { name: 'bank import', args: ['bank', 'import', join(tmpdir(), 'never-read.xml')] },
     { name: 'bank review', args: ['bank', 'review'] },
     { name: 'invoice pdf', args: ['invoice', 'pdf', 'INV-CH-2026-000001', '--out', join(tmpdir(), 'never-written')] },
+    { name: 'invoice oss', args: ['invoice', 'oss', '--quarter', '2027-Q1'], required: ['--quarter'], values: { '--quarter': badQuarterArg } },
     {
       name: 'export',
       args: ['export', '--from', '2026-12-01', '--to', '2026-12-31', '--out', join(tmpdir(), 'never-written')],

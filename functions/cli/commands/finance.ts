@@ -3,11 +3,23 @@ import { ValidationError } from '../../../shared/domain/errors.ts';
 import { SYSTEM } from '../../../shared/use-cases/actor.ts';
 import { exportInvoices } from '../../../shared/use-cases/finance/export-invoices.ts';
 import { invoicePdf } from '../../../shared/use-cases/finance/invoice-documents.ts';
+import { quarterPeriod } from '../../../shared/domain/oss-return.ts';
+import { quarterlyOssReturn } from '../../../shared/use-cases/finance/oss-return.ts';
 import { loadOrg } from '../../../shared/use-cases/renewal-deps.ts';
 import { dateArg } from '../context.ts';
 import { progress, table } from '../output.ts';
 import type { Command } from 'commander';
 import type { Ctx } from '../context.ts';
+
+/** Checked at parse time, as every argument: a bad quarter opens no store. */
+const quarterArg = (v: string) => {
+  try {
+    quarterPeriod(v);
+  } catch {
+    throw new ValidationError(`--quarter must read YYYY-Qn (n from 1 to 4), got "${v}"`);
+  }
+  return v;
+};
 
 export function registerFinanceCommands(program: Command, c: Ctx): void {
   program
@@ -37,6 +49,22 @@ export function registerFinanceCommands(program: Command, c: Ctx): void {
         return { number, orgId: doc.orgId, path: await rt.deps.documents.link(key, 0) };
       }, o.out);
       c().print(`wrote ${res.path}`, res);
+    });
+
+  invoice
+    .command('oss')
+    .description("a quarter's OSS return: sales to EU consumers by member state and rate, credit notes netted")
+    .addOption(new Option('--quarter <YYYY-Qn>', 'e.g. 2027-Q1').argParser(quarterArg).makeOptionMandatory())
+    .option('--seller <id>', "a seller of the configuration (the stage's default otherwise)")
+    .action(async (o: { quarter: string; seller?: string }) => {
+      const oss = await c().withRuntime((rt) => quarterlyOssReturn(rt.deps, o.quarter, SYSTEM, o.seller));
+      const head = `OSS return ${oss.quarter} (${oss.from} to ${oss.to}), seller ${oss.sellerId}, ${oss.scheme === 'union' ? 'Union' : 'non-Union'} scheme`;
+      c().print(
+        oss.rows.length > 0
+          ? `${head}\n${table(oss.rows as unknown as Record<string, unknown>[], ['memberState', 'rate', 'currency', 'net', 'vat', 'documents'])}`
+          : `${head}: no sale to an EU consumer`,
+        oss,
+      );
     });
 
   program

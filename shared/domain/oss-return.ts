@@ -1,0 +1,102 @@
+/**
+ * The quarterly One-Stop-Shop return of distance sales to EU consumers: per
+ * member state of consumption and rate, the net and the VAT of the quarter's
+ * invoices less its credit notes, per currency.
+ *
+ * Which scheme: a seller established in the EU declares its supplies to
+ * consumers of other member states under the Union scheme (Art. 369a ff.
+ * Directive 2006/112/EC); a seller outside the EU (Switzerland,
+ * Liechtenstein) registered for it, under the non-Union scheme (Art. 358 ff.).
+ * The sale is the `eu-b2c` treatment of vat.ts, read back from the document:
+ * a buyer in a member state, outside the seller's VAT area, not reverse
+ * charged, with VAT on it. Pro-formas are not supplies; void documents
+ * count for nothing. Returns are filed in euros: amounts invoiced in another
+ * currency are listed in it, for conversion at the rate the scheme requires
+ * (the European Central Bank's rate of the period's last day).
+ */
+import { Decimal } from 'decimal.js';
+import { isIsoDate, type IsoDate } from './calendar.ts';
+import { ValidationError } from './errors.ts';
+import type { Invoice } from './invoice.ts';
+import { Money, type Currency } from './money.ts';
+import { isEuCountry, REVERSE_CHARGE_MENTION } from './vat.ts';
+
+export interface OssRow {
+  memberState: string;
+  rate: string;
+  currency: Currency;
+  net: string;
+  vat: string;
+  /** Invoices and credit notes that make up the row. */
+  documents: number;
+}
+
+export interface OssReturn {
+  quarter: string;
+  from: IsoDate;
+  to: IsoDate;
+  sellerId: string;
+  scheme: 'union' | 'non-union';
+  rows: OssRow[];
+}
+
+/** `2027-Q1` → 2027-01-01 to 2027-03-31, both days included. */
+export function quarterPeriod(quarter: string): { from: IsoDate; to: IsoDate } {
+  const m = /^(\d{4})-Q([1-4])$/.exec(quarter);
+  if (!m) throw new ValidationError(`quarter must read YYYY-Qn (n from 1 to 4), got "${quarter}"`, 'invalid_quarter');
+  const year = m[1]!;
+  const q = Number(m[2]);
+  const first = String(3 * q - 2).padStart(2, '0');
+  const last = ['03-31', '06-30', '09-30', '12-31'][q - 1]!;
+  const from = `${year}-${first}-01`;
+  const to = `${year}-${last}`;
+  if (!isIsoDate(from) || !isIsoDate(to)) throw new ValidationError(`no such quarter: ${quarter}`, 'invalid_quarter');
+  return { from, to };
+}
+
+const SWISS_AREA = new Set(['CH', 'LI']);
+
+/** A supply to an EU consumer outside the seller's VAT area, as vat.ts treats it (`eu-b2c`). */
+export function isOssSale(doc: Invoice): boolean {
+  if (doc.series === 'PRO' || doc.status === 'void') return false;
+  const buyer = doc.buyer.country.toUpperCase();
+  const seller = doc.seller.country.toUpperCase();
+  if (!isEuCountry(buyer) || buyer === seller) return false;
+  if (doc.vatMention === REVERSE_CHARGE_MENTION) return false;
+  return doc.vatBreakdown.some((b) => new Decimal(b.rate).greaterThan(0));
+}
+
+/** Adds up one seller's OSS sales of a quarter from its documents of that quarter (any order, any others among them). */
+export function ossReturn(docs: Iterable<Invoice>, quarter: string, seller: { id: string; country: string }): OssReturn {
+  const { from, to } = quarterPeriod(quarter);
+  const rows = new Map<string, { memberState: string; rate: Decimal; currency: Currency; net: Money; vat: Money; documents: Set<string> }>();
+  for (const doc of docs) {
+    if (doc.sellerId !== seller.id || doc.issueDate < from || doc.issueDate > to || !isOssSale(doc)) continue;
+    for (const b of doc.vatBreakdown) {
+      const rate = new Decimal(b.rate);
+      const key = `${doc.buyer.country}|${rate.toString()}|${doc.currency}`;
+      const row = rows.get(key) ?? {
+        memberState: doc.buyer.country,
+        rate,
+        currency: doc.currency,
+        net: Money.zero(doc.currency),
+        vat: Money.zero(doc.currency),
+        documents: new Set<string>(),
+      };
+      row.net = row.net.plus(Money.of(b.net, doc.currency));
+      row.vat = row.vat.plus(Money.of(b.vat, doc.currency));
+      row.documents.add(doc.number);
+      rows.set(key, row);
+    }
+  }
+  return {
+    quarter,
+    from,
+    to,
+    sellerId: seller.id,
+    scheme: SWISS_AREA.has(seller.country.toUpperCase()) ? 'non-union' : 'union',
+    rows: [...rows.values()]
+      .sort((a, b) => a.memberState.localeCompare(b.memberState) || a.currency.localeCompare(b.currency) || a.rate.comparedTo(b.rate))
+      .map((r) => ({ memberState: r.memberState, rate: r.rate.toString(), currency: r.currency, net: r.net.toString(), vat: r.vat.toString(), documents: r.documents.size })),
+  };
+}

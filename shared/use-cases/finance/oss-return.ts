@@ -1,0 +1,25 @@
+import { ForbiddenError, NotFoundError } from '../../domain/errors.ts';
+import { ossReturn, quarterPeriod, type OssReturn } from '../../domain/oss-return.ts';
+import type { BillingStore } from '../../ports/billing-store.ts';
+import type { SellerDeps } from '../sellers.ts';
+import { isFinance, type Actor } from '../actor.ts';
+
+/**
+ * A seller's OSS return of a quarter (oss-return.ts), from the documents the
+ * quarter issued (the date index, read once): finance staff only, as it
+ * covers every organisation. The seller is the stage's default unless named.
+ */
+export async function quarterlyOssReturn(
+  deps: SellerDeps & { store: Pick<BillingStore, 'iterateDocuments'> },
+  quarter: string,
+  actor: Actor,
+  sellerId?: string,
+): Promise<OssReturn> {
+  if (!isFinance(actor)) throw new ForbiddenError('The OSS return covers every organisation: it needs the finance scope');
+  const { from, to } = quarterPeriod(quarter);
+  const seller = !sellerId || sellerId === deps.seller.id ? deps.seller : deps.sellers?.get(sellerId);
+  if (!seller) throw new NotFoundError(`Seller ${sellerId} is not in the configuration`, 'seller_not_found');
+  const docs = [];
+  for await (const doc of deps.store.iterateDocuments(from, to)) if (doc.sellerId === seller.id) docs.push(doc);
+  return ossReturn(docs, quarter, seller);
+}
