@@ -66,16 +66,29 @@ export function isOssSale(doc: Invoice): boolean {
   return doc.vatBreakdown.some((b) => new Decimal(b.rate).greaterThan(0));
 }
 
-/** Adds up one seller's OSS sales of a quarter from its documents of that quarter (any order, any others among them). */
-export function ossReturn(docs: Iterable<Invoice>, quarter: string, seller: { id: string; country: string }): OssReturn {
-  const { from, to } = quarterPeriod(quarter);
-  const rows = new Map<string, { memberState: string; rate: Decimal; currency: Currency; net: Money; vat: Money; documents: Set<string> }>();
-  for (const doc of docs) {
-    if (doc.sellerId !== seller.id || doc.issueDate < from || doc.issueDate > to || !isOssSale(doc)) continue;
+/**
+ * One seller's OSS sales of a quarter, added up document by document (any
+ * order, any others among them), so a quarter of a million documents is
+ * read as a stream, never held.
+ */
+export class OssTally {
+  private readonly rows = new Map<string, { memberState: string; rate: Decimal; currency: Currency; net: Money; vat: Money; documents: Set<string> }>();
+  readonly from: IsoDate;
+  readonly to: IsoDate;
+
+  constructor(
+    readonly quarter: string,
+    private readonly seller: { id: string; country: string },
+  ) {
+    ({ from: this.from, to: this.to } = quarterPeriod(quarter));
+  }
+
+  add(doc: Invoice): void {
+    if (doc.sellerId !== this.seller.id || doc.issueDate < this.from || doc.issueDate > this.to || !isOssSale(doc)) return;
     for (const b of doc.vatBreakdown) {
       const rate = new Decimal(b.rate);
       const key = `${doc.buyer.country}|${rate.toString()}|${doc.currency}`;
-      const row = rows.get(key) ?? {
+      const row = this.rows.get(key) ?? {
         memberState: doc.buyer.country,
         rate,
         currency: doc.currency,
@@ -86,17 +99,20 @@ export function ossReturn(docs: Iterable<Invoice>, quarter: string, seller: { id
       row.net = row.net.plus(Money.of(b.net, doc.currency));
       row.vat = row.vat.plus(Money.of(b.vat, doc.currency));
       row.documents.add(doc.number);
-      rows.set(key, row);
+      this.rows.set(key, row);
     }
   }
-  return {
-    quarter,
-    from,
-    to,
-    sellerId: seller.id,
-    scheme: SWISS_AREA.has(seller.country.toUpperCase()) ? 'non-union' : 'union',
-    rows: [...rows.values()]
-      .sort((a, b) => a.memberState.localeCompare(b.memberState) || a.currency.localeCompare(b.currency) || a.rate.comparedTo(b.rate))
-      .map((r) => ({ memberState: r.memberState, rate: r.rate.toString(), currency: r.currency, net: r.net.toString(), vat: r.vat.toString(), documents: r.documents.size })),
-  };
+
+  result(): OssReturn {
+    return {
+      quarter: this.quarter,
+      from: this.from,
+      to: this.to,
+      sellerId: this.seller.id,
+      scheme: SWISS_AREA.has(this.seller.country.toUpperCase()) ? 'non-union' : 'union',
+      rows: [...this.rows.values()]
+        .sort((a, b) => a.memberState.localeCompare(b.memberState) || a.currency.localeCompare(b.currency) || a.rate.comparedTo(b.rate))
+        .map((r) => ({ memberState: r.memberState, rate: r.rate.toString(), currency: r.currency, net: r.net.toString(), vat: r.vat.toString(), documents: r.documents.size })),
+    };
+  }
 }

@@ -1,12 +1,12 @@
 import { ForbiddenError, NotFoundError } from '../../domain/errors.ts';
-import { ossReturn, quarterPeriod, type OssReturn } from '../../domain/oss-return.ts';
+import { OssTally, quarterPeriod, type OssReturn } from '../../domain/oss-return.ts';
 import type { BillingStore } from '../../ports/billing-store.ts';
 import type { SellerDeps } from '../sellers.ts';
 import { isFinance, type Actor } from '../actor.ts';
 
 /**
  * A seller's OSS return of a quarter (oss-return.ts), from the documents the
- * quarter issued (the date index, read once): finance staff only, as it
+ * quarter issued (the date index, streamed once): finance staff only, as it
  * covers every organisation. The seller is the stage's default unless named.
  */
 export async function quarterlyOssReturn(
@@ -19,7 +19,7 @@ export async function quarterlyOssReturn(
   const { from, to } = quarterPeriod(quarter);
   const seller = !sellerId || sellerId === deps.seller.id ? deps.seller : deps.sellers?.get(sellerId);
   if (!seller) throw new NotFoundError(`Seller ${sellerId} is not in the configuration`, 'seller_not_found');
-  const docs = [];
-  for await (const doc of deps.store.iterateDocuments(from, to)) if (doc.sellerId === seller.id) docs.push(doc);
-  return ossReturn(docs, quarter, seller);
+  const tally = new OssTally(quarter, seller);
+  for await (const doc of deps.store.iterateDocuments(from, to)) tally.add(doc);
+  return tally.result();
 }
