@@ -15,11 +15,11 @@
  * (the European Central Bank's rate of the period's last day).
  */
 import { Decimal } from 'decimal.js';
-import { isIsoDate, type IsoDate } from './calendar.ts';
+import type { IsoDate } from './calendar.ts';
 import { ValidationError } from './errors.ts';
 import type { Invoice } from './invoice.ts';
 import { Money, type Currency } from './money.ts';
-import { isEuCountry, REVERSE_CHARGE_MENTION } from './vat.ts';
+import { isEuCountry, isSwissArea, REVERSE_CHARGE_MENTION, sameVatArea } from './vat.ts';
 
 export interface OssRow {
   memberState: string;
@@ -48,20 +48,13 @@ export function quarterPeriod(quarter: string): { from: IsoDate; to: IsoDate } {
   const q = Number(m[2]);
   const first = String(3 * q - 2).padStart(2, '0');
   const last = ['03-31', '06-30', '09-30', '12-31'][q - 1]!;
-  const from = `${year}-${first}-01`;
-  const to = `${year}-${last}`;
-  if (!isIsoDate(from) || !isIsoDate(to)) throw new ValidationError(`no such quarter: ${quarter}`, 'invalid_quarter');
-  return { from, to };
+  return { from: `${year}-${first}-01`, to: `${year}-${last}` };
 }
-
-const SWISS_AREA = new Set(['CH', 'LI']);
 
 /** A supply to an EU consumer outside the seller's VAT area, as vat.ts treats it (`eu-b2c`). */
 export function isOssSale(doc: Invoice): boolean {
   if (doc.series === 'PRO' || doc.status === 'void') return false;
-  const buyer = doc.buyer.country.toUpperCase();
-  const seller = doc.seller.country.toUpperCase();
-  if (!isEuCountry(buyer) || buyer === seller) return false;
+  if (!isEuCountry(doc.buyer.country) || sameVatArea(doc.seller.country, doc.buyer.country)) return false;
   if (doc.vatMention === REVERSE_CHARGE_MENTION) return false;
   return doc.vatBreakdown.some((b) => new Decimal(b.rate).greaterThan(0));
 }
@@ -109,7 +102,7 @@ export class OssTally {
       from: this.from,
       to: this.to,
       sellerId: this.seller.id,
-      scheme: SWISS_AREA.has(this.seller.country.toUpperCase()) ? 'non-union' : 'union',
+      scheme: isSwissArea(this.seller.country) ? 'non-union' : 'union',
       rows: [...this.rows.values()]
         .sort((a, b) => a.memberState.localeCompare(b.memberState) || a.currency.localeCompare(b.currency) || a.rate.comparedTo(b.rate))
         .map((r) => ({ memberState: r.memberState, rate: r.rate.toString(), currency: r.currency, net: r.net.toString(), vat: r.vat.toString(), documents: r.documents.size })),

@@ -211,12 +211,14 @@ export function isEuCountry(country: string): boolean {
   return (EU_COUNTRIES as readonly string[]).includes(normaliseCountry(country));
 }
 
-function isSwissArea(country: string): boolean {
-  return SWISS_AREA.has(country);
+/** Switzerland and Liechtenstein: one VAT area outside the EU. */
+export function isSwissArea(country: string): boolean {
+  return SWISS_AREA.has(normaliseCountry(country));
 }
 
-function sameVatArea(a: string, b: string): boolean {
-  return a === b || (isSwissArea(a) && isSwissArea(b));
+/** Each member state is its own VAT area; Switzerland and Liechtenstein share one. */
+export function sameVatArea(a: string, b: string): boolean {
+  return normaliseCountry(a) === normaliseCountry(b) || (isSwissArea(a) && isSwissArea(b));
 }
 
 /**
