@@ -34,6 +34,7 @@ import { makeRunExportHandler } from './finance/run-export.ts';
 import { FileDocumentStore } from '../shared/adapters/local/file-document-store.ts';
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
 import { WorkerPdfRenderer } from '../shared/adapters/documents/worker-pdf-renderer.ts';
+import { EInvoiceFileWriter } from '../shared/adapters/einvoice/e-invoice-writer.ts';
 import type { ExportMessage, FinanceDeps } from '../shared/use-cases/finance/finance-deps.ts';
 import { EmlFileMailer } from '../shared/adapters/mail/eml-file-mailer.ts';
 import { deliverEmail, deliverOutbox, type MailDeps, type OutboxSweep } from '../shared/use-cases/mail/deliver-email.ts';
@@ -135,6 +136,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
   const deps: EngineDeps = {
     charges: opts.separateCharges ? { mode: 'deferred', queue: chargeQueue } : CHARGE_INLINE,
     renderer,
+    eInvoices: new EInvoiceFileWriter(),
     documents: new FileDocumentStore(opts.outDir ?? 'out'),
     // The mail service of this machine: .eml files under out/mail/, from the outbox, once each.
     mailer: new EmlFileMailer(opts.outDir ?? 'out', config.mail.portalUrl),

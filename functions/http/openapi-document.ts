@@ -82,7 +82,15 @@ export function openApiDocument(routes: readonly DocumentedRoute[], info: { vers
       [String(contract.status)]:
         'json' in contract.response
           ? { description: contract.response.description, content: { 'application/json': { schema: answerSchema(contract.response.json) } } }
-          : { description: contract.response.description, content: { [contract.response.file]: { schema: { type: 'string', contentMediaType: contract.response.file } } } },
+          : {
+              description: contract.response.description,
+              content: Object.fromEntries(
+                (typeof contract.response.file === 'string' ? [contract.response.file] : contract.response.file).map((type) => [
+                  type,
+                  { schema: { type: 'string', contentMediaType: type } },
+                ]),
+              ),
+            },
     };
     for (const status of errors) {
       responses[String(status)] = { $ref: `#/components/responses/Error${status}` };

@@ -278,6 +278,8 @@ export const OrganisationResponse = named(
     partner: z.object({ discountPercent: amount, renewalMethodId: z.string().optional() }).optional(),
     partnerId: z.string().optional(),
     billToPartner: z.boolean().optional(),
+    postal: z.object({ street: z.string(), buildingNumber: z.string().optional(), zip: z.string(), city: z.string(), country: z.string() }).optional(),
+    eInvoice: z.object({ formats: z.array(z.enum(['peppol', 'xrechnung', 'facturx'])), peppolId: z.string().optional(), buyerReference: z.string().optional() }).optional(),
     createdAt: instant,
   }),
 );

@@ -23,7 +23,7 @@ export interface RouteContract {
   request?: { json: z.ZodType } | { raw: Record<string, string> };
   /** Status of a success. */
   status: number;
-  response: { json: z.ZodType; description: string } | { file: string; description: string };
+  response: { json: z.ZodType; description: string } | { file: string | readonly string[]; description: string };
   /** Statuses of the errors it may answer, beyond 401 and 429 of every authenticated route and 500. */
   errors: number[];
 }

@@ -11,6 +11,7 @@
  */
 import { electronicFormatIBAN, isQRIBAN, validateIBAN, ValidationErrorsIBAN } from 'ibantools';
 import * as z from 'zod';
+import { PEPPOL_ID, PEPPOL_ID_MESSAGE, peppolIdProblem } from '../domain/peppol-id.ts';
 import { isIsoDate } from '../domain/calendar.ts';
 import { Catalogue, FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY, type ProductType } from '../domain/catalogue.ts';
 import { CURRENCIES } from '../domain/money.ts';
@@ -51,6 +52,15 @@ const iban = z.string().superRefine((value, ctx) => {
   const problem = ibanProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+const peppolId = z
+  .string()
+  .trim()
+  .regex(PEPPOL_ID, PEPPOL_ID_MESSAGE)
+  .superRefine((id, ctx) => {
+    const problem = peppolIdProblem(id);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const PostalAddressSchema = z.strictObject({
   street: z.string().min(1).max(70),
@@ -95,6 +105,12 @@ const SellerSchema = z
       .default({ ranges: 1, by: 'organisation' }),
     transferTolerance: price.default('0.00').describe('How much a bank transfer may fall short of a pro-forma and still settle it (bank fees the seller bears).'),
     email: z.email().optional(),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9][0-9 ()-]{5,30}$/, 'must be a telephone number such as +41 22 555 01 00')
+      .optional()
+      .describe('The contact telephone e-invoices carry (XRechnung requires one).'),
+    peppolId: peppolId.optional().describe('Its Peppol participant id, "scheme:id" (e.g. 0183:CHE123456788, the Swiss UID): the sender of Peppol e-invoices.'),
     website: z.string().min(1).optional(),
     logo: z.string().min(1).optional().describe('PNG or JPEG printed in the letterhead, relative to the configuration file.'),
   })
@@ -278,6 +294,8 @@ function toSeller(s: BillingConfigFile['sellers'][number], resolvePath: (p: stri
     ...(s.bank.qrReferencePrefix ? { qrReferencePrefix: s.bank.qrReferencePrefix } : {}),
     ...(s.logo ? { logoPath: resolvePath(s.logo) } : {}),
     ...(s.email ? { email: s.email } : {}),
+    ...(s.phone ? { phone: s.phone } : {}),
+    ...(s.peppolId ? { peppolId: s.peppolId } : {}),
     ...(s.website ? { website: s.website } : {}),
     ...(s.numbering.ranges > 1 ? { invoiceSeriesShards: s.numbering.ranges } : {}),
     ...(s.numbering.ranges > 1 && s.numbering.by === 'process' ? { numberRangesBy: 'process' as const } : {}),

@@ -39,7 +39,21 @@ export interface Organisation {
   partnerId?: string;
   /** This organisation lets its partner be invoiced (and charged) for its renewals. */
   billToPartner?: boolean;
+  /** The EN 16931 e-invoices it receives with each final invoice and credit note (docs/domain.md R-48). */
+  eInvoice?: EInvoiceSettings;
   createdAt: string;
+}
+
+/** Peppol BIS Billing 3.0 (UBL), XRechnung 3.0 (UBL), Factur-X / ZUGFeRD (PDF/A-3 with CII, EN 16931 profile). */
+export const E_INVOICE_FORMATS = ['peppol', 'xrechnung', 'facturx'] as const;
+export type EInvoiceFormat = (typeof E_INVOICE_FORMATS)[number];
+
+export interface EInvoiceSettings {
+  formats: EInvoiceFormat[];
+  /** Its Peppol participant id, "scheme:id" (Peppol invoices need one). */
+  peppolId?: string;
+  /** BT-10, the reference the buyer wants on each invoice (XRechnung: the Leitweg-ID). */
+  buyerReference?: string;
 }
 
 export type Role = 'legal-owner' | 'administrator' | 'collaborator' | 'external';

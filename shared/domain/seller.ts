@@ -26,6 +26,10 @@ export interface Seller {
   /** PNG or JPEG printed in the letterhead. */
   logoPath?: string;
   email?: string;
+  /** The contact telephone e-invoices carry (XRechnung requires one). */
+  phone?: string;
+  /** Its Peppol participant id ("scheme:id", e.g. 0183:CHE123456788), the sender of Peppol e-invoices. */
+  peppolId?: string;
   website?: string;
   /**
    * Parallel number ranges per document type: each is gapless and monotonic

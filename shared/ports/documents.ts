@@ -8,6 +8,30 @@ export interface ExportTotals {
   byCurrency: Record<string, { net: string; vat: string; gross: string; paid: Record<string, string> }>;
 }
 
+/** The syntaxes and rule sets an EN 16931 e-invoice is written in: Peppol BIS Billing 3.0 and XRechnung 3.0 (UBL), or UN/CEFACT CII. */
+export const E_INVOICE_PROFILES = ['peppol', 'xrechnung', 'cii'] as const;
+export type EInvoiceProfile = (typeof E_INVOICE_PROFILES)[number];
+
+/** How the buyer receives e-invoices (its Peppol participant id or an e-mail address) and the reference it asked for (BT-10). */
+export interface EInvoiceBuyer {
+  /** "scheme:id" of the Peppol network, e.g. 0088:7300010000001 (GLN) or 9930:DE136695976. */
+  peppolId?: string;
+  email?: string;
+  /** BT-10: the reference the buyer asked for (XRechnung: the Leitweg-ID); the organisation's id otherwise. */
+  reference?: string;
+}
+
+/**
+ * Writes final invoices and credit notes as EN 16931 e-invoices. A port of its own: its library (a PDF/A
+ * writer, an XML builder, a JSON Schema validator) goes only into the functions that serve e-invoices.
+ */
+export interface EInvoiceWriter {
+  /** The document as EN 16931 XML. */
+  xml(invoice: Invoice, buyer: EInvoiceBuyer, profile: EInvoiceProfile): Promise<string>;
+  /** The document as a Factur-X PDF (PDF/A-3, its CII XML embedded). */
+  facturX(invoice: Invoice, buyer: EInvoiceBuyer): Promise<Buffer>;
+}
+
 /** Turns finance documents into files: PDFs, the CSV export, a zip of PDFs. */
 export interface DocumentRenderer {
   pdf(invoice: Invoice): Promise<Buffer>;

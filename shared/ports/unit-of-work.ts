@@ -3,7 +3,7 @@ import type { Invoice } from '../domain/invoice.ts';
 import type { Member, Organisation } from '../domain/organisation.ts';
 
 /** What an organisation's update may change (use-cases/manage-organisation.ts updateOrganisation). */
-export type OrganisationProfile = Partial<Pick<Organisation, 'name' | 'address' | 'vatNumber' | 'language' | 'billingContacts' | 'reminderDaysBefore'>>;
+export type OrganisationProfile = Partial<Pick<Organisation, 'name' | 'address' | 'postal' | 'vatNumber' | 'language' | 'billingContacts' | 'reminderDaysBefore' | 'eInvoice'>>;
 import type { SavedPaymentMethod } from '../domain/payment-methods.ts';
 import type { Product } from '../domain/product.ts';
 import type {

@@ -2,9 +2,10 @@ import * as z from 'zod';
 import { assertKnownSeller, type SellerDeps } from './sellers.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { Money } from '../domain/money.ts';
-import { assertCanAssignRole, assertKeepsALegalOwner, LANGUAGES, type Member, type Organisation } from '../domain/organisation.ts';
+import { assertCanAssignRole, assertKeepsALegalOwner, E_INVOICE_FORMATS, LANGUAGES, type Member, type Organisation } from '../domain/organisation.ts';
 import { assertMethodAcceptsCurrency, savedMethodId, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { isValidVatNumber } from '../domain/vat.ts';
+import { PEPPOL_ID, PEPPOL_ID_MESSAGE, peppolIdProblem } from '../domain/peppol-id.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import { authoriseBilling, SYSTEM, type Actor } from './actor.ts';
@@ -14,6 +15,33 @@ import type { OrganisationReads } from '../ports/billing-store.ts';
 import type { Change, UnitOfWork } from '../ports/unit-of-work.ts';
 
 const email = z.string().trim().email('must be an e-mail address');
+
+/** The structured billing address: the QR-bill's debtor and the e-invoice's buyer address (XRechnung requires city and post code). */
+const peppolId = z
+  .string()
+  .trim()
+  .regex(PEPPOL_ID, PEPPOL_ID_MESSAGE)
+  .superRefine((id, ctx) => {
+    const problem = peppolIdProblem(id);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const PostalAddressInput = z.strictObject({
+  street: z.string().trim().min(1, 'is required').max(70),
+  buildingNumber: z.string().trim().max(16).optional(),
+  zip: z.string().trim().min(1, 'is required').max(16),
+  city: z.string().trim().min(1, 'is required').max(35),
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO country code such as CH'),
+});
+
+/** Which e-invoices the organisation receives; a Peppol invoice needs its participant id. */
+const EInvoiceInput = z
+  .strictObject({
+    formats: z.array(z.enum(E_INVOICE_FORMATS, { message: 'must be one of peppol, xrechnung, facturx' })).max(3),
+    peppolId: peppolId.optional(),
+    buyerReference: z.string().trim().min(1).max(100).optional(),
+  })
+  .refine((e) => !e.formats.includes('peppol') || e.peppolId, { message: "Peppol invoices need the organisation's Peppol participant id (peppolId)", path: ['peppolId'] });
 
 export const NewOrganisation = z.object({
   id: z
@@ -32,7 +60,16 @@ export const NewOrganisation = z.object({
   sellerId: z.string().min(1).max(8).optional(),
   /** Invoices and e-mails; French when absent. */
   language: z.enum(LANGUAGES, { message: 'must be one of fr, de, it, en' }).optional(),
+  postal: PostalAddressInput.optional(),
+  eInvoice: EInvoiceInput.optional(),
 });
+
+/** XRechnung wants the buyer's post code and city (BR-DE-8, BR-DE-9): refused when asked for without a structured address. */
+function assertEInvoiceReady(org: Pick<Organisation, 'eInvoice' | 'postal'>): void {
+  if (org.eInvoice?.formats.includes('xrechnung') && !org.postal) {
+    throw new ValidationError("XRechnung invoices need the organisation's structured address (postal): street, zip, city, country", 'postal_address_required');
+  }
+}
 
 /** Creates an organisation with its first legal owner, in one transaction. */
 export async function createOrganisation(
@@ -59,7 +96,10 @@ export async function createOrganisation(
     ...(input.reminderDaysBefore ? { reminderDaysBefore: input.reminderDaysBefore } : {}),
     ...(input.sellerId ? { sellerId: input.sellerId } : {}),
     ...(input.language ? { language: input.language } : {}),
+    ...(input.postal ? { postal: input.postal } : {}),
+    ...(input.eInvoice ? { eInvoice: input.eInvoice } : {}),
   };
+  assertEInvoiceReady(org);
   const owner: Member = { orgId: id, ...input.owner, role: 'legal-owner', billingRights: true, productIds: [] };
   await deps.store.commit([
     { type: 'organisation', org, isNew: true },
@@ -158,6 +198,8 @@ export const OrganisationUpdate = z
     language: z.enum(LANGUAGES, { message: 'must be one of fr, de, it, en' }).optional(),
     billingContacts: z.array(email).min(1, 'needs at least one address').max(10).optional(),
     reminderDaysBefore: z.array(z.number().int().min(1).max(120)).max(10).optional(),
+    postal: PostalAddressInput.optional(),
+    eInvoice: EInvoiceInput.optional(),
   })
   .strict()
   .refine((v) => Object.values(v).some((x) => x !== undefined), 'give at least one field to change');
@@ -169,6 +211,7 @@ export async function updateOrganisation(deps: { store: OrganisationReads & Unit
   if (input.vatNumber && !isValidVatNumber(org.country, input.vatNumber)) {
     throw new ValidationError(`VAT number ${input.vatNumber} is not valid for ${org.country}`, 'invalid_vat_number');
   }
+  assertEInvoiceReady({ ...org, ...input });
   await deps.store.commit([{ type: 'orgProfile', orgId, fields: input }]);
   return (await deps.store.getOrganisation(orgId)) ?? { ...org, ...input };
 }

@@ -31,6 +31,8 @@ export { qrBillPayload, hasQrBill } from './qr-bill.ts';
 export interface InvoicePdfOptions {
   /** PNG or JPEG for the letterhead; defaults to the file at `seller.logoPath`, if any. */
   logo?: Buffer;
+  /** Embed the fonts even when Helvetica would print every character: PDF/A (Factur-X) allows no font that is not embedded. */
+  embedFonts?: boolean;
 }
 
 // ---------------------------------------------------------------- fonts
@@ -556,8 +558,13 @@ function createDocument(invoice: Invoice, seller: Seller, fontsUsed: Fonts): Doc
 }
 
 /** The document drawn in Helvetica, or again with DejaVu Sans embedded when it has a character Helvetica lacks. */
-function drawDocument(invoice: Invoice, seller: Seller, logo: Buffer | undefined): Doc {
+function drawDocument(invoice: Invoice, seller: Seller, logo: Buffer | undefined, embedFonts = false): Doc {
   const l = labelsFor(invoice.language);
+  if (embedFonts) {
+    const doc = createDocument(invoice, seller, 'embedded');
+    draw({ doc, invoice, seller, logo, l });
+    return doc;
+  }
   const plain = createDocument(invoice, seller, 'standard');
   try {
     draw({ doc: plain, invoice, seller, logo, l });
@@ -581,7 +588,7 @@ async function logoOf(seller: Seller, opts: InvoicePdfOptions | undefined): Prom
  */
 export async function writeInvoicePdf(invoice: Invoice, seller: Seller, out: Writable, opts?: InvoicePdfOptions): Promise<void> {
   // Drawn whole before the first byte goes out: a drawing given up for embedded fonts never reaches the stream.
-  const doc = drawDocument(invoice, seller, await logoOf(seller, opts));
+  const doc = drawDocument(invoice, seller, await logoOf(seller, opts), opts?.embedFonts);
   doc.pipe(out);
   doc.end();
   await finished(out);
@@ -589,7 +596,7 @@ export async function writeInvoicePdf(invoice: Invoice, seller: Seller, out: Wri
 
 /** The document's PDF in memory. */
 export async function renderInvoicePdf(invoice: Invoice, seller: Seller, opts?: InvoicePdfOptions): Promise<Buffer> {
-  const doc = drawDocument(invoice, seller, await logoOf(seller, opts));
+  const doc = drawDocument(invoice, seller, await logoOf(seller, opts), opts?.embedFonts);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));

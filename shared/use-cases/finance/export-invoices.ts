@@ -136,7 +136,7 @@ async function viewOf(deps: Pick<FinanceDeps, 'documents'>, job: ExportJob): Pro
  * `POST /v1/exports`: checks the request and the actor's scope at once (a
  * refusal changes nothing), then queues the export for the worker.
  */
-export async function requestExport(deps: Omit<FinanceDeps, 'renderer'>, raw: unknown, actor: Actor): Promise<ExportView> {
+export async function requestExport(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices'>, raw: unknown, actor: Actor): Promise<ExportView> {
   const params = parseInput(ExportInput, raw);
   await exportScope(deps, params, actor);
   const job: ExportJob = {

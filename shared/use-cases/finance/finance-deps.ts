@@ -1,7 +1,7 @@
 import type { DocumentReads, OperationReads, OrganisationReads } from '../../ports/billing-store.ts';
 import type { UnitOfWork } from '../../ports/unit-of-work.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { DocumentRenderer, DocumentStore } from '../../ports/documents.ts';
+import type { DocumentRenderer, DocumentStore, EInvoiceWriter } from '../../ports/documents.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MessageQueue } from '../../ports/message-queue.ts';
 import type { RateLimiter } from '../../ports/rate-limiter.ts';
@@ -19,6 +19,7 @@ export interface FinanceDeps {
   clock: Clock;
   ids: IdGenerator;
   renderer: DocumentRenderer;
+  eInvoices: EInvoiceWriter;
   documents: DocumentStore;
   exportsQueue: MessageQueue<ExportMessage>;
   /** The public API's per-client request limit; absent where no HTTP request arrives (workers, CLI). */
