@@ -1,4 +1,5 @@
 import type { IsoDate } from './calendar.ts';
+import { ValidationError } from './errors.ts';
 import type { ProductType } from './catalogue.ts';
 import { Decimal } from 'decimal.js';
 import type { Currency, Money } from './money.ts';
@@ -69,6 +70,11 @@ export interface Invoice {
   checkoutId?: string;
   /** A bank reversal took back a transfer that paid it: paying it again renews its products again. */
   reopenedBy?: string;
+}
+
+/** EN 16931 e-invoices exist for final invoices and credit notes; a pro-forma asks for money and is no invoice. */
+export function assertEInvoiceable(invoice: Pick<Invoice, 'number' | 'series'>): void {
+  if (invoice.series === 'PRO') throw new ValidationError(`${invoice.number} is a pro-forma: e-invoices exist for final invoices and credit notes`, 'not_an_invoice');
 }
 
 /** Gapless numbers per series, seller and year: INV-CH-2026-000042. */

@@ -476,6 +476,8 @@ describe('IAM, from the calls each function really makes', () => {
     // Finance: a PDF, an export requested, run and fetched.
     const invoice = (await rt.store.listInvoices('iam-card')).find((i) => i.series === 'INV')!;
     expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${invoice.number}.pdf`, { orgId: 'iam-card', file: `${invoice.number}.pdf` })).statusCode).toBe(200);
+    // The same document as an e-invoice (CII: the organisation chose none): the calls of the XML path, under the same grants.
+    expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${invoice.number}.xml`, { orgId: 'iam-card', file: `${invoice.number}.xml` })).statusCode).toBe(200);
     const requested = await post('RequestExport', '/v1/exports', {}, { from: '2026-12-01', to: '2027-01-31', orgId: 'iam-card', pdf: true }, 'iam-export-0001');
     expect(requested.statusCode).toBe(202);
     const exportId = (JSON.parse(requested.body!) as { exportId: string }).exportId;

@@ -15,15 +15,15 @@ import { Decimal } from 'decimal.js';
 import type { Invoice as EInvoice } from '@e-invoice-eu/core';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import type { Invoice } from '../../domain/invoice.ts';
+import { assertEInvoiceable, type Invoice } from '../../domain/invoice.ts';
 import type { PostalAddress } from '../../domain/seller.ts';
 import type { EInvoiceBuyer, EInvoiceProfile } from '../../ports/documents.ts';
 import { EXPORT_MENTION, REVERSE_CHARGE_MENTION, SWISS_EXPORT_MENTION } from '../../domain/vat.ts';
 
 /** A Peppol participant id ("scheme:id") as an electronic address. */
 function participant(peppolId: string): { scheme: string; id: string } {
-  const [scheme, ...id] = peppolId.split(':');
-  return { scheme: scheme!, id: id.join(':') };
+  const [scheme = '', id = ''] = peppolId.split(/:(.*)/s);
+  return { scheme, id };
 }
 
 const PEPPOL_BIS = 'urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0';
@@ -66,20 +66,17 @@ function address(postal: PostalAddress | undefined, country: string) {
  * The VAT identifier as EN 16931 wants it (BR-CO-9: the country prefix first): an EU number without
  * spaces or dots; a Swiss one as registered (CHE-123.456.788 MWST), the form Swiss receivers read.
  */
-export function vatIdentifier(vatNumber: string, country: string): string {
+function vatIdentifier(vatNumber: string, country: string): string {
   if (/^CHE[-\s]?\d/.test(vatNumber.trim())) return vatNumber.trim();
   const compact = vatNumber.replace(/[\s.-]/g, '').toUpperCase();
   return /^[A-Z]{2}/.test(compact) ? compact : `${country === 'GR' ? 'EL' : country}${compact}`;
 }
 
 /**
- * The document in @e-invoice-eu/core's input format. Pro-formas are not
- * invoices under EN 16931 (no VAT is due on them) and are refused.
+ * The document in @e-invoice-eu/core's input format; a pro-forma is refused.
  */
 export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: EInvoiceProfile): EInvoice {
-  if (invoice.series === 'PRO') {
-    throw new ValidationError(`${invoice.number} is a pro-forma: e-invoices are issued for final invoices and credit notes`, 'not_an_invoice');
-  }
+  assertEInvoiceable(invoice);
   const seller = invoice.seller;
   if (!seller.email) throw new ValidationError(`seller ${seller.id} has no e-mail address, which an e-invoice needs as its electronic address`, 'seller_incomplete');
   if (profile === 'xrechnung' && !seller.phone) {
@@ -97,12 +94,11 @@ export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: 
   const cur = invoice.currency;
   const isCredit = invoice.series === 'CN';
 
-  const paid = invoice.payments.reduce((sum, p) => sum.plus(p.amount), new Decimal(0));
   const total = new Decimal(invoice.total);
-  // What is still due: the open amount when one was set, else the total less what was paid (never below zero).
-  const due = invoice.amountDue !== undefined ? new Decimal(invoice.amountDue) : Decimal.max(total.minus(paid), 0).times(isCredit ? 0 : 1);
-  const payable = isCredit ? new Decimal(0) : due;
-  const prepaid = isCredit ? total.negated() : total.minus(due);
+  const paid = invoice.payments.reduce((sum, p) => sum.plus(p.amount), new Decimal(0));
+  // Nothing is payable on a credit note; on an invoice, its open amount when one was set, else the total less what was paid.
+  const payable = isCredit ? new Decimal(0) : invoice.amountDue !== undefined ? new Decimal(invoice.amountDue) : Decimal.max(total.minus(paid), 0);
+  const prepaid = isCredit ? total.negated() : total.minus(payable);
 
   const reference = invoice.paymentReference;
   const account = reference && !reference.startsWith('RF') && seller.qrIban ? seller.qrIban : seller.iban;

@@ -1,8 +1,8 @@
 import { assertCanSeeDocument } from '../../domain/organisation.ts';
-import { NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { NotFoundError } from '../../domain/errors.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import type { EInvoiceBuyer, EInvoiceProfile } from '../../ports/documents.ts';
-import type { Invoice } from '../../domain/invoice.ts';
+import { assertEInvoiceable, type Invoice } from '../../domain/invoice.ts';
 import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
 import type { FinanceDeps } from './finance-deps.ts';
 
@@ -46,7 +46,7 @@ export async function invoiceXml(
   profile?: EInvoiceProfile,
 ): Promise<{ invoice: Invoice; xml: string; profile: EInvoiceProfile }> {
   const invoice = await readableDocument(deps, orgId, number, actor);
-  if (invoice.series === 'PRO') throw new ValidationError(`${number} is a pro-forma: e-invoices exist for final invoices and credit notes`, 'not_an_invoice');
+  assertEInvoiceable(invoice);
   const org = await deps.store.getOrganisation(orgId);
   if (!org) throw new NotFoundError(`Organisation ${orgId} not found`, 'org_not_found');
   const chosen = profile ?? org.eInvoice?.formats.find((f): f is 'peppol' | 'xrechnung' => f === 'peppol' || f === 'xrechnung') ?? 'cii';
