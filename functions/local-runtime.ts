@@ -150,6 +150,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     seller: config.seller,
     sellers: config.sellers,
     vatRates: config.vatRates,
+    accounting: config.accounting,
     clock: opts.clock ?? systemClock(),
     // This process's number ranges, for sellers numbering by process (each CLI or bench process its own).
     numberRanges: new NumberRangeLeases(store, opts.clock ?? systemClock(), (opts.ids ?? randomIds).next('process')),

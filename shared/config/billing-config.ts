@@ -13,6 +13,7 @@ import { electronicFormatIBAN, isQRIBAN, validateIBAN, ValidationErrorsIBAN } fr
 import * as z from 'zod';
 import { PEPPOL_ID, PEPPOL_ID_MESSAGE, peppolIdProblem } from '../domain/peppol-id.ts';
 import { isIsoDate } from '../domain/calendar.ts';
+import { DEFAULT_ACCOUNTING, type AccountingMap } from '../domain/journal.ts';
 import { Catalogue, FIRST_ATTEMPT_DAYS_BEFORE_EXPIRY, type ProductType } from '../domain/catalogue.ts';
 import { CURRENCIES } from '../domain/money.ts';
 import type { Seller } from '../domain/seller.ts';
@@ -214,6 +215,38 @@ function uniqueIds(what: string) {
   };
 }
 
+const VAT_CODE_KEY = /^(domestic:[\d.]+|eu-b2c:[A-Z]{2}:[\d.]+|reverse-charge|export)$/;
+const account = z.string().regex(/^[A-Za-z0-9.-]{1,20}$/, 'must be an account number such as 1100');
+const AccountingSchema = z
+  .strictObject({
+    accounts: z
+      .strictObject({
+        receivables: z.strictObject({ CHF: account, EUR: account }).default(DEFAULT_ACCOUNTING.accounts.receivables),
+        revenue: z
+          .strictObject({ domestic: account, 'eu-b2c': account, 'reverse-charge': account, export: account })
+          .default(DEFAULT_ACCOUNTING.accounts.revenue)
+          .describe('Revenue by VAT case: domestic, EU consumers (OSS), reverse charge, outside the VAT area.'),
+        vat: account.default(DEFAULT_ACCOUNTING.accounts.vat).describe('VAT owed.'),
+        payments: z
+          .strictObject({ balance: account, transfer: account, card: account, twint: account, postfinance: account, paypal: account })
+          .default(DEFAULT_ACCOUNTING.accounts.payments)
+          .describe('Where each way of paying books its money: the prepaid balance (a liability), the bank, the provider clearing accounts.'),
+      })
+      .default(DEFAULT_ACCOUNTING.accounts),
+    vatCodes: z
+      .record(z.string(), z.string().min(1).max(20))
+      // Checked here rather than as the record's key type, whose error would not say what a key must look like.
+      .superRefine((codes, ctx) => {
+        for (const key of Object.keys(codes)) {
+          if (!VAT_CODE_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'must be domestic:<rate>, eu-b2c:<country>:<rate>, reverse-charge or export' });
+        }
+      })
+      .default({})
+      .describe('VAT codes of the journal; without one: V<rate digits> (V81), OSS-<country>-<rate>, RC, EXP.'),
+  })
+  .default(DEFAULT_ACCOUNTING)
+  .describe("The journal export's chart of accounts and VAT codes (docs/finance.md); a Swiss SME chart by default.");
+
 const MailSchema = z
   .strictObject({
     from: z.email('must be an e-mail address').optional().describe("The sender of sellers that have no e-mail address of their own (each seller's `email` is its sender)."),
@@ -245,6 +278,7 @@ export const BillingConfigSchema = z
       .describe('The product types and their prices, periods and non-payment schedule.'),
     vat: VatSchema,
     mail: MailSchema,
+    accounting: AccountingSchema,
   })
   .superRefine((c, ctx) => {
     const sellers = Array.isArray(c.sellers) ? c.sellers : [];
@@ -275,6 +309,7 @@ export interface EngineConfig {
   catalogue: Catalogue;
   vatRates: VatRateTable;
   mail: { from?: string; portalUrl: string };
+  accounting: AccountingMap;
 }
 
 const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
@@ -328,5 +363,6 @@ export function engineConfig(file: BillingConfigFile, resolvePath: (p: string) =
     catalogue: new Catalogue(file.catalogue.map(toProductType)),
     vatRates: file.vat.rates,
     mail: { portalUrl: file.mail.portalUrl, ...(file.mail.from ? { from: file.mail.from } : {}) },
+    accounting: file.accounting,
   };
 }

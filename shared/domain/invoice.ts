@@ -9,7 +9,7 @@ import type { PaymentMethodKind } from './payment-methods.ts';
 import { priceInvoice, type PricedInvoice } from './pricing.ts';
 import { renewalPeriod, type Product } from './product.ts';
 import type { PostalAddress, Seller } from './seller.ts';
-import { BUILT_IN_VAT_RATES, vatTreatment, type VatRateTable } from './vat.ts';
+import { BUILT_IN_VAT_RATES, EXPORT_MENTION, REVERSE_CHARGE_MENTION, sameVatArea, SWISS_EXPORT_MENTION, vatTreatment, type VatRateTable, type VatTreatment } from './vat.ts';
 
 /** Final invoices, pro-formas (bank transfer) and credit notes: each series gapless on its own. */
 export type InvoiceSeries = 'INV' | 'PRO' | 'CN';
@@ -70,6 +70,21 @@ export interface Invoice {
   checkoutId?: string;
   /** A bank reversal took back a transfer that paid it: paying it again renews its products again. */
   reopenedBy?: string;
+}
+
+/** How the document was taxed, read from what it carries (vat.ts put the mention there): R-25's four cases. */
+export function vatCaseOf(invoice: Pick<Invoice, 'vatMention' | 'seller' | 'buyer'>): VatTreatment['kind'] {
+  if (invoice.vatMention === REVERSE_CHARGE_MENTION) return 'reverse-charge';
+  if (invoice.vatMention === EXPORT_MENTION || invoice.vatMention === SWISS_EXPORT_MENTION) return 'export';
+  return sameVatArea(invoice.seller.country, invoice.buyer.country) ? 'domestic' : 'eu-b2c';
+}
+
+/** What is still to pay on the document: nothing on a credit note; its open amount when set, else the total less its payments. */
+export function openAmount(invoice: Pick<Invoice, 'series' | 'total' | 'amountDue' | 'payments'>): Decimal {
+  if (invoice.series === 'CN') return new Decimal(0);
+  if (invoice.amountDue !== undefined) return new Decimal(invoice.amountDue);
+  const paid = invoice.payments.reduce((sum, p) => sum.plus(p.amount), new Decimal(0));
+  return Decimal.max(new Decimal(invoice.total).minus(paid), 0);
 }
 
 /** EN 16931 e-invoices exist for final invoices and credit notes; a pro-forma asks for money and is no invoice. */

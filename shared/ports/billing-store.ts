@@ -1,3 +1,4 @@
+import type { ExchangeRate } from '../domain/exchange-rates.ts';
 import type { IsoDate } from '../domain/calendar.ts';
 import type { Checkout } from '../domain/checkout.ts';
 import type { Invoice, InvoiceSeries } from '../domain/invoice.ts';
@@ -105,6 +106,8 @@ export interface DocumentReads {
    */
   leaseNumberRange(range: { series: InvoiceSeries; seriesId: string; year: number }, owner: string, until: string, now: string): Promise<boolean>;
   listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number): Promise<{ number: string; orgId: string; issueDate: IsoDate }[]>;
+  /** The CHF rates imported for a currency, every period (a dozen a year: read whole). */
+  listExchangeRates(currency: ExchangeRate['currency']): Promise<ExchangeRate[]>;
 }
 
 /** Checkouts, and those waiting on a status. */

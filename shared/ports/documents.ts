@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Invoice } from '../domain/invoice.ts';
+import type { Booking } from '../domain/journal.ts';
 
 /** What an export adds up to, per currency, so finance can check it against the ledgers to the cent. */
 export interface ExportTotals {
@@ -38,6 +39,8 @@ export interface DocumentRenderer {
   /** Streams the CSV: documents are read one by one, so memory stays flat however many there are. */
   csv(docs: AsyncIterable<Invoice>, out: Writable, opts: { lines: boolean }, onProgress?: (rows: number) => void): Promise<ExportTotals>;
   zip(entries: AsyncIterable<{ name: string; pdf: () => Promise<Buffer> }>, out: Writable): Promise<{ files: number }>;
+  /** The journal's bookings as the generic CSV or Banana's import text; resolves with the rows written. */
+  journal(bookings: AsyncIterable<Booking>, out: Writable, format: 'banana' | 'csv'): Promise<number>;
 }
 
 /** Where PDFs and exports are kept: S3 in AWS, the `out/` folder locally. */

@@ -5,6 +5,7 @@ import type { Member, Organisation } from '../domain/organisation.ts';
 /** What an organisation's update may change (use-cases/manage-organisation.ts updateOrganisation). */
 export type OrganisationProfile = Partial<Pick<Organisation, 'name' | 'address' | 'postal' | 'vatNumber' | 'language' | 'billingContacts' | 'reminderDaysBefore' | 'eInvoice'>>;
 import type { SavedPaymentMethod } from '../domain/payment-methods.ts';
+import type { ExchangeRate } from '../domain/exchange-rates.ts';
 import type { Product } from '../domain/product.ts';
 import type {
   BankCreditRecord,
@@ -68,7 +69,9 @@ export type Change =
   | { type: 'exportJob'; job: ExportJob; expectedStatus: ExportJob['status'] | null; expectedLease?: string }
   | { type: 'bankStatement'; statement: { id: string; fileDigest: string; credits: number; importedAt: string } }
   /** The business events of this commit (use-cases/events/with-business-events.ts adds it), one item. */
-  | { type: 'events'; record: EventRecord };
+  | { type: 'events'; record: EventRecord }
+  /** A CHF rate of a month or day (imported by finance); a later import of the same period replaces it. */
+  | { type: 'exchangeRate'; rate: ExchangeRate };
 
 /** A commit refused because another writer got there first; lists the changes whose condition failed. */
 export class WriteConflict extends Error {

@@ -603,6 +603,21 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       expect((await s.listNightOutcomes('2026-12-17')).map((o) => o.productId)).toEqual(['p']);
     });
 
+    it('keeps the CHF rates of a currency by period, a later import of a period replacing it', async () => {
+      const s = await makeStore();
+      expect(await s.listExchangeRates('EUR')).toEqual([]);
+      await s.commit([
+        { type: 'exchangeRate', rate: { currency: 'EUR', period: '2027-01', chf: '0.9412' } },
+        { type: 'exchangeRate', rate: { currency: 'EUR', period: '2027-01-15', chf: '0.95' } },
+      ]);
+      await s.commit([{ type: 'exchangeRate', rate: { currency: 'EUR', period: '2027-01', chf: '0.9401' } }]);
+      const byPeriod = (rates: { period: string }[]) => [...rates].sort((a, b) => (a.period < b.period ? -1 : 1));
+      expect(byPeriod(await s.listExchangeRates('EUR'))).toEqual([
+        { currency: 'EUR', period: '2027-01', chf: '0.9401' },
+        { currency: 'EUR', period: '2027-01-15', chf: '0.95' },
+      ]);
+    });
+
     it('lets one sender at a time take an e-mail, marks it sent for good, and keeps each bounce once', async () => {
       const s = await makeStore();
       const email = {

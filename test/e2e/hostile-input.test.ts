@@ -1059,6 +1059,18 @@ describe('hostile input on the CLI', () => {
     { name: 'invoice pdf', args: ['invoice', 'pdf', 'INV-CH-2026-000001', '--out', join(tmpdir(), 'never-written')] },
     { name: 'invoice oss', args: ['invoice', 'oss', '--quarter', '2027-Q1'], required: ['--quarter'], values: { '--quarter': badQuarterArg } },
     {
+      name: 'invoice xml',
+      args: ['invoice', 'xml', 'INV-CH-2026-000001', '--profile', 'cii', '--out', join(tmpdir(), 'never-written')],
+      values: { '--profile': choiceOf(['peppol', 'xrechnung', 'cii']) },
+    },
+    { name: 'rates import', args: ['rates', 'import', join(tmpdir(), 'never-read.csv')], positional: { index: 1, valid: ['import'] } },
+    {
+      name: 'journal',
+      args: ['journal', '--from', '2027-01-01', '--to', '2027-01-31', '--format', 'csv', '--out', join(tmpdir(), 'never-written')],
+      required: ['--from', '--to'],
+      values: { '--from': badDateArg, '--to': badDateArg, '--format': choiceOf(['csv', 'banana']) },
+    },
+    {
       name: 'export',
       args: ['export', '--from', '2026-12-01', '--to', '2026-12-31', '--out', join(tmpdir(), 'never-written')],
       required: ['--from', '--to'],

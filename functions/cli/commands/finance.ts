@@ -2,7 +2,10 @@ import { Option } from 'commander';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { SYSTEM } from '../../../shared/use-cases/actor.ts';
 import { exportInvoices } from '../../../shared/use-cases/finance/export-invoices.ts';
-import { invoicePdf } from '../../../shared/use-cases/finance/invoice-documents.ts';
+import { invoicePdf, invoiceXml } from '../../../shared/use-cases/finance/invoice-documents.ts';
+import { importExchangeRates, journalExport } from '../../../shared/use-cases/finance/journal-export.ts';
+import { E_INVOICE_PROFILES, type EInvoiceProfile } from '../../../shared/ports/documents.ts';
+import { readFile } from 'node:fs/promises';
 import { quarterPeriod } from '../../../shared/domain/oss-return.ts';
 import { quarterlyOssReturn } from '../../../shared/use-cases/finance/oss-return.ts';
 import { loadOrg } from '../../../shared/use-cases/renewal-deps.ts';
@@ -52,6 +55,24 @@ export function registerFinanceCommands(program: Command, c: Ctx): void {
     });
 
   invoice
+    .command('xml')
+    .description('write a final invoice or credit note as EN 16931 XML (Peppol BIS 3.0, XRechnung 3.0 or CII)')
+    .argument('<number>', 'e.g. INV-CH-2026-000001')
+    .addOption(new Option('--profile <profile>', "by default the organisation's choice, else cii").choices([...E_INVOICE_PROFILES]))
+    .option('--out <dir>', 'folder to write into', 'out')
+    .action(async (number: string, o: { profile?: EInvoiceProfile; out: string }) => {
+      const res = await c().withRuntime(async (rt) => {
+        const doc = await rt.store.findInvoice(number);
+        if (!doc) throw new ValidationError(`no document numbered ${number}`, 'invoice_not_found');
+        const { xml, profile } = await invoiceXml(rt.deps, doc.orgId, number, SYSTEM, o.profile);
+        const key = `invoices/${doc.sellerId}/${doc.year}/${number}.${profile}.xml`;
+        await rt.deps.documents.put(key, Buffer.from(xml, 'utf8'), 'application/xml');
+        return { number, orgId: doc.orgId, profile, path: await rt.deps.documents.link(key, 0) };
+      }, o.out);
+      c().print(`wrote ${res.path} (${res.profile})`, res);
+    });
+
+  invoice
     .command('oss')
     .description("a quarter's OSS return: sales to EU consumers by member state and rate, credit notes netted")
     .addOption(new Option('--quarter <YYYY-Qn>', 'e.g. 2027-Q1').argParser(quarterArg).makeOptionMandatory())
@@ -64,6 +85,44 @@ export function registerFinanceCommands(program: Command, c: Ctx): void {
           ? `${head}\n${table(oss.rows as unknown as Record<string, unknown>[], ['memberState', 'rate', 'currency', 'net', 'vat', 'documents'])}`
           : `${head}: no sale to an EU consumer`,
         oss,
+      );
+    });
+
+  program
+    .command('rates')
+    .argument('<action>', 'import')
+    .argument('<file>', 'CSV with the header period,currency,chf (e.g. 2027-01,EUR,0.9412: CHF for one EUR)')
+    .description("CHF rates finance declares foreign-currency invoices at (the tax administration's monthly averages, or daily rates)")
+    .action(async (action: string, file: string) => {
+      if (action !== 'import') throw new ValidationError(`unknown action "${action}": use import`);
+      const text = await readFile(file, 'utf8').catch(() => {
+        throw new ValidationError(`cannot read ${file}`);
+      });
+      const res = await c().withRuntime((rt) => importExchangeRates(rt.deps, text, SYSTEM));
+      const lines = [`imported ${res.imported.length} rates`, ...res.rejected.map((r) => `set aside line ${r.line}: ${r.reason}`)];
+      c().print(lines.join('\n'), res);
+    });
+
+  program
+    .command('journal')
+    .description("the period's bookings for the accountant: generic CSV or Banana's import text, with totals per account and VAT code")
+    .addOption(new Option('--from <date>').argParser(dateArg('--from')).makeOptionMandatory())
+    .addOption(new Option('--to <date>').argParser(dateArg('--to')).makeOptionMandatory())
+    .addOption(new Option('--format <format>').choices(['csv', 'banana']).default('csv'))
+    .option('--seller <id>', 'the documents of one seller')
+    .option('--out <dir>', 'folder to write into', 'out')
+    .action(async (o: { from: string; to: string; format: 'csv' | 'banana'; seller?: string; out: string }) => {
+      const res = await c().withRuntime(async (rt) => {
+        const out = await journalExport(rt.deps, { from: o.from, to: o.to, format: o.format, ...(o.seller ? { sellerId: o.seller } : {}) }, SYSTEM);
+        return { ...out, path: await rt.deps.documents.link(out.key, 0) };
+      }, o.out);
+      const vat = Object.entries(res.totals.vatByCode).map(([code, t]) => ({ code, net: t.net, vat: t.vat, vatChf: t.vatChf }));
+      c().print(
+        [
+          `wrote ${res.path} (${res.totals.documents} documents, ${res.totals.bookings} bookings; CHF ${res.totals.debitChf} debited = ${res.totals.creditChf} credited)`,
+          ...(vat.length > 0 ? [table(vat as unknown as Record<string, unknown>[], ['code', 'net', 'vat', 'vatChf'])] : []),
+        ].join('\n'),
+        { path: res.path, totals: res.totals },
       );
     });
 

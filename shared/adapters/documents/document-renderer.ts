@@ -3,6 +3,8 @@ import type { Invoice } from '../../domain/invoice.ts';
 import type { DocumentRenderer, ExportTotals } from '../../ports/documents.ts';
 import { writeInvoiceCsv } from '../export/invoice-csv.ts';
 import { writePdfZip } from '../export/pdf-zip.ts';
+import { writeJournalBanana, writeJournalCsv } from '../export/journal-files.ts';
+import type { Booking } from '../../domain/journal.ts';
 import { renderInvoicePdf } from '../pdf/invoice-pdf.ts';
 
 /**
@@ -21,5 +23,9 @@ export class FileFormatsRenderer implements DocumentRenderer {
 
   zip(entries: AsyncIterable<{ name: string; pdf: () => Promise<Buffer> }>, out: Writable): Promise<{ files: number }> {
     return writePdfZip(entries, out);
+  }
+
+  journal(bookings: AsyncIterable<Booking>, out: Writable, format: 'banana' | 'csv'): Promise<number> {
+    return format === 'banana' ? writeJournalBanana(bookings, out) : writeJournalCsv(bookings, out);
   }
 }

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
+import type { ExchangeRate } from '../../domain/exchange-rates.ts';
 import type { EventRecord } from '../../domain/business-events.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
 import type { Member, Organisation } from '../../domain/organisation.ts';
@@ -363,6 +364,8 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'bankStatement':
         return [this.put({ ...keys.bankStatement(change.statement.id), entity: 'bank-statement', ...change.statement })];
+      case 'exchangeRate':
+        return [this.put({ ...keys.exchangeRate(change.rate.currency, change.rate.period), entity: 'exchange-rate', ...change.rate })];
       case 'gatewayEvent': {
         const e = change.event;
         const item = { ...keys.gatewayEvent(e.id), entity: 'gateway-event', ...e };
@@ -465,6 +468,11 @@ export class DynamoDbBillingStore implements BillingStore {
 
   getOrganisation(orgId: string) {
     return this.get<Organisation>(keys.org(orgId));
+  }
+
+  async listExchangeRates(currency: ExchangeRate['currency']): Promise<ExchangeRate[]> {
+    const items = await this.partition<ExchangeRate & Item>(keys.exchangeRate(currency, '').pk);
+    return items.map(({ currency: c, period, chf }) => ({ currency: c, period, chf }));
   }
 
   async listOrganisations(): Promise<Organisation[]> {

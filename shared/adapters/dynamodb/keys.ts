@@ -77,4 +77,6 @@ export const keys = {
   bankStatement: (id: string) => ({ pk: `STATEMENT#${id}`, sk: 'IMPORT' }),
   audit: (date: IsoDate, at: string, id: string) => ({ pk: `AUDIT#${date}`, sk: `${at}#${id}` }),
   gatewayEvent: (id: string) => ({ pk: `EVENT#${id}`, sk: 'EVENT' }),
+  /** A currency's CHF rates, one item per month or day: one partition read whole. */
+  exchangeRate: (currency: string, period: string) => ({ pk: `RATES#${currency}`, sk: period }),
 };

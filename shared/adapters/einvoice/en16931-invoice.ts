@@ -15,10 +15,9 @@ import { Decimal } from 'decimal.js';
 import type { Invoice as EInvoice } from '@e-invoice-eu/core';
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
 import { ValidationError } from '../../domain/errors.ts';
-import { assertEInvoiceable, type Invoice } from '../../domain/invoice.ts';
+import { assertEInvoiceable, openAmount, vatCaseOf, type Invoice } from '../../domain/invoice.ts';
 import type { PostalAddress } from '../../domain/seller.ts';
 import type { EInvoiceBuyer, EInvoiceProfile } from '../../ports/documents.ts';
-import { EXPORT_MENTION, REVERSE_CHARGE_MENTION, SWISS_EXPORT_MENTION } from '../../domain/vat.ts';
 
 /** A Peppol participant id ("scheme:id") as an electronic address. */
 function participant(peppolId: string): { scheme: string; id: string } {
@@ -38,8 +37,9 @@ type Category = 'S' | 'AE' | 'G' | 'Z';
  */
 function categoryOf(invoice: Invoice, rate: string): { id: Category; reasonCode?: string; reason?: string } {
   if (!new Decimal(rate).isZero()) return { id: 'S' };
-  if (invoice.vatMention === REVERSE_CHARGE_MENTION) return { id: 'AE', reasonCode: 'VATEX-EU-AE', reason: invoice.vatMention };
-  if (invoice.vatMention === EXPORT_MENTION || invoice.vatMention === SWISS_EXPORT_MENTION) return { id: 'G', reasonCode: 'VATEX-EU-G', reason: invoice.vatMention };
+  const vatCase = vatCaseOf(invoice);
+  if (vatCase === 'reverse-charge') return { id: 'AE', reasonCode: 'VATEX-EU-AE', reason: invoice.vatMention! };
+  if (vatCase === 'export') return { id: 'G', reasonCode: 'VATEX-EU-G', reason: invoice.vatMention! };
   return { id: 'Z' };
 }
 
@@ -95,9 +95,7 @@ export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: 
   const isCredit = invoice.series === 'CN';
 
   const total = new Decimal(invoice.total);
-  const paid = invoice.payments.reduce((sum, p) => sum.plus(p.amount), new Decimal(0));
-  // Nothing is payable on a credit note; on an invoice, its open amount when one was set, else the total less what was paid.
-  const payable = isCredit ? new Decimal(0) : invoice.amountDue !== undefined ? new Decimal(invoice.amountDue) : Decimal.max(total.minus(paid), 0);
+  const payable = openAmount(invoice);
   const prepaid = isCredit ? total.negated() : total.minus(payable);
 
   const reference = invoice.paymentReference;

@@ -135,7 +135,7 @@ export const PROGRESS_EVERY = 1000;
 const FORMULA_START = /^'*[=+\-@\t\r]/;
 
 /** Text a spreadsheet could run as a formula gets a leading apostrophe. */
-function text(value: string | undefined): string {
+export function text(value: string | undefined): string {
   if (value === undefined) return '';
   return FORMULA_START.test(value) ? `'${value}` : value;
 }

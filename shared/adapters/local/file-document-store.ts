@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { rename, rm } from 'node:fs/promises';
 import type { DocumentStore } from '../../ports/documents.ts';
 
 /** The local stand-in for the S3 bucket: files under a folder (`out/` by default). */
@@ -30,11 +31,20 @@ export class FileDocumentStore implements DocumentStore {
     return existsSync(path) ? readFileSync(path) : undefined;
   }
 
+  /** Written beside its place and moved there once whole, as S3 shows an upload only once complete: a writing given up leaves nothing. */
   writer(key: string): { stream: ReturnType<typeof createWriteStream>; done: Promise<void> } {
     const path = this.path(key);
     mkdirSync(dirname(path), { recursive: true });
-    const stream = createWriteStream(path);
-    return { stream, done: finished(stream) };
+    const partial = `${path}.partial`;
+    const stream = createWriteStream(partial);
+    const done = finished(stream).then(
+      () => rename(partial, path),
+      async (err: unknown) => {
+        await rm(partial, { force: true });
+        throw err;
+      },
+    );
+    return { stream, done };
   }
 
   /** A file's path; once the local server serves the folder, a link of that server that expires, as S3's presigned links do. */

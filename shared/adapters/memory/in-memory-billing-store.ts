@@ -1,4 +1,5 @@
 import { addDays, type IsoDate } from '../../domain/calendar.ts';
+import type { ExchangeRate } from '../../domain/exchange-rates.ts';
 import type { EventRecord } from '../../domain/business-events.ts';
 import type { Checkout, CheckoutStatus } from '../../domain/checkout.ts';
 import type { Invoice, InvoiceSeries } from '../../domain/invoice.ts';
@@ -63,6 +64,7 @@ export class InMemoryBillingStore implements BillingStore {
   private readonly events = new Map<string, StoredGatewayEvent>();
   private readonly nights = new Map<string, NightRun>();
   private readonly audit = new Map<string, AuditEntry>();
+  private readonly rates = new Map<string, ExchangeRate>();
 
   async commit(changes: Change[]): Promise<void> {
     await Promise.resolve();
@@ -102,6 +104,7 @@ export class InMemoryBillingStore implements BillingStore {
       case 'paymentMethod':
       case 'bankStatement':
       case 'audit':
+      case 'exchangeRate':
         return true;
       case 'product': {
         const current = this.products.get(key(c.product.orgId, c.product.id));
@@ -276,6 +279,9 @@ export class InMemoryBillingStore implements BillingStore {
       case 'bankStatement':
         this.statements.set(c.statement.id, copy(c.statement));
         return;
+      case 'exchangeRate':
+        this.rates.set(key(c.rate.currency, c.rate.period), copy(c.rate));
+        return;
       case 'gatewayEvent':
         this.events.set(c.event.id, copy(c.event));
         return;
@@ -418,6 +424,11 @@ export class InMemoryBillingStore implements BillingStore {
       .map(({ date, id, createdAt }) => ({ date, id, createdAt }))
       .sort(byNightThenCommit);
   }
+  async listExchangeRates(currency: ExchangeRate['currency']) {
+    await Promise.resolve();
+    return [...this.rates.values()].filter((r) => r.currency === currency).map((r) => copy(r));
+  }
+
   async listAuditEntries(date: IsoDate) {
     await Promise.resolve();
     return [...this.audit.values()]
@@ -646,6 +657,8 @@ function itemsOf(c: Change): string[] {
       return [`export:${c.job.id}`];
     case 'bankStatement':
       return [`statement:${c.statement.id}`];
+    case 'exchangeRate':
+      return [`rate:${c.rate.currency}:${c.rate.period}`];
     case 'gatewayEvent':
       return [`event:${c.event.id}`];
   }

@@ -1,4 +1,5 @@
 import type { DocumentReads, OperationReads, OrganisationReads } from '../../ports/billing-store.ts';
+import type { AccountingMap } from '../../domain/journal.ts';
 import type { UnitOfWork } from '../../ports/unit-of-work.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { DocumentRenderer, DocumentStore, EInvoiceWriter } from '../../ports/documents.ts';
@@ -22,6 +23,8 @@ export interface FinanceDeps {
   eInvoices: EInvoiceWriter;
   documents: DocumentStore;
   exportsQueue: MessageQueue<ExportMessage>;
+  /** The journal's chart of accounts and VAT codes (the stage's configuration); a Swiss SME chart when absent. */
+  accounting?: AccountingMap;
   /** The public API's per-client request limit; absent where no HTTP request arrives (workers, CLI). */
   rateLimiter?: RateLimiter;
 }

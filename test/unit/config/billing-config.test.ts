@@ -121,6 +121,25 @@ describe('a broken configuration', () => {
     expect(check.ok && engineConfig(check.file).mail).toEqual({ portalUrl: 'http://127.0.0.1:8787' });
   });
 
+  it("takes the journal's accounts and VAT codes, a Swiss SME chart when absent, and refuses keys and numbers it cannot use", () => {
+    const sample = parse(read(SAMPLE)) as Record<string, unknown>;
+    const problems = (doc: unknown) => {
+      const check = checkConfigText(JSON.stringify(doc, null, 1));
+      return check.ok ? [] : check.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    const plain = checkConfigText(JSON.stringify(sample));
+    expect(plain.ok && engineConfig(plain.file).accounting.accounts.revenue).toEqual({ domestic: '3400', 'eu-b2c': '3410', 'reverse-charge': '3420', export: '3430' });
+    const own = checkConfigText(JSON.stringify({ ...sample, accounting: { accounts: { vat: '2201' }, vatCodes: { 'domestic:8.1': 'UN81' } } }));
+    expect(own.ok && engineConfig(own.file).accounting).toMatchObject({
+      accounts: { vat: '2201', receivables: { CHF: '1100', EUR: '1101' } },
+      vatCodes: { 'domestic:8.1': 'UN81' },
+    });
+    expect(problems({ ...sample, accounting: { vatCodes: { 'standard:8.1': 'V81' } } })).toEqual([
+      'accounting.vatCodes.standard:8.1: must be domestic:<rate>, eu-b2c:<country>:<rate>, reverse-charge or export',
+    ]);
+    expect(problems({ ...sample, accounting: { accounts: { vat: '22 00' } } })).toEqual(['accounting.accounts.vat: must be an account number such as 1100']);
+  });
+
   it('is refused by the engine as a whole: nothing runs on half a configuration', () => {
     expect(() => loadConfigFile(BROKEN)).toThrow(/11 problem\(s\)[\s\S]*broken\.yaml:3:1 {2}defaultSeller/);
   });

@@ -146,6 +146,7 @@ describe('renumbering a unit of work', () => {
     exportJob: { type: 'exportJob', job: { id: 'x' } as never, expectedStatus: null },
     bankStatement: { type: 'bankStatement', statement: { id: 's', fileDigest: 'd', credits: 1, importedAt: '' } },
     events: { type: 'events', record: { date: '2026-12-01', id: 'ev', events: [{ data: { invoiceNumber: OLD } }] } as never },
+    exchangeRate: { type: 'exchangeRate', rate: { currency: 'EUR', period: '2026-12', chf: '0.94' } },
   } satisfies Sample;
 
   it('gives every change of every type the new number wherever it quoted the old one, and the invoice its sequence', () => {
