@@ -183,6 +183,7 @@ export const InvoiceListResponse = named(
         refersTo: z.string().optional(),
         products: z.array(z.string()),
         pdf: z.string().describe('The path of the PDF on this API'),
+        xml: z.string().optional().describe("A final invoice's or credit note's EN 16931 e-invoice on this API (none for a pro-forma)"),
       }),
     ),
   }),

@@ -15,6 +15,7 @@ import type { Currency } from './money.ts';
 import { Money } from './money.ts';
 import { assertMethodAcceptsCurrency, type PaymentMethodKind } from './payment-methods.ts';
 import type { PriceLineInput } from './pricing.ts';
+import type { RateEntry, VatRateTable } from './vat.ts';
 
 /** Ways to pay a checkout: an on-session provider method, a bank transfer against a pro-forma, or the balance alone. */
 export type CheckoutMethod = PaymentMethodKind | 'iban' | 'balance';
@@ -79,7 +80,12 @@ export interface Checkout {
   /** Left for the method. */
   chargePart: string;
   /** VAT treatment fixed when priced, so the invoice issued at settlement totals exactly what was paid. */
-  vat: { kind: string; rate: string; country: string; mention?: string };
+  /**
+   * The VAT treatment quoted. `rates`: the country's rate table the quote priced the renewals' periods at
+   * (docs/domain.md R-26), kept so the pro-forma and the invoice price them alike whatever the configuration
+   * says by then; absent on checkouts quoted at one rate.
+   */
+  vat: { kind: string; rate: string; country: string; mention?: string; rates?: RateEntry[] };
   /** The partner's discount on every line, fixed when priced for the same reason (docs/domain.md R-5: partners). */
   discountPercent?: string;
   method: CheckoutMethod;
@@ -117,10 +123,17 @@ export function checkoutLine(checkout: Pick<Checkout, 'currency' | 'discountPerc
     description: `${item.productName} (${item.periodMonths} months)`,
     productId: item.productId,
     ...(period ? { periodFrom: period.from, periodTo: period.to } : {}),
+    // A new order's period starts when it is paid, unknown when quoted: it was quoted, and is invoiced, at one rate.
+    ...(item.kind === 'order' ? { atOneRate: true } : {}),
     unitPrice: Money.of(item.unitPrice, checkout.currency),
     quantity: item.quantity,
     ...(checkout.discountPercent ? { discountPercent: new Decimal(checkout.discountPercent) } : {}),
   };
+}
+
+/** The rate table a checkout was quoted at (its country's, as kept on it), for pricing its documents alike; none when quoted at one rate. */
+export function quotedRates(checkout: Pick<Checkout, 'vat'>): VatRateTable | undefined {
+  return checkout.vat.rates ? { [checkout.vat.country]: checkout.vat.rates } : undefined;
 }
 
 /** A checkout still to be paid, or paid and held: its products are taken until it ends. */

@@ -11,11 +11,13 @@
  * a buyer in a member state, outside the seller's VAT area, not reverse
  * charged, with VAT on it. Pro-formas are not supplies; void documents
  * count for nothing. Returns are filed in euros: amounts invoiced in another
- * currency are listed in it, for conversion at the rate the scheme requires
- * (the European Central Bank's rate of the period's last day).
+ * currency are converted at the rate the scheme requires (Art. 366(2): the
+ * European Central Bank's rate of the period's last day, or of the next day
+ * it publishes one), row by row, each row kept in its own currency beside.
  */
 import { Decimal } from 'decimal.js';
-import type { IsoDate } from './calendar.ts';
+import { addDays, type IsoDate } from './calendar.ts';
+import type { ExchangeRate } from './exchange-rates.ts';
 import { ValidationError } from './errors.ts';
 import type { Invoice } from './invoice.ts';
 import { Money, type Currency } from './money.ts';
@@ -29,6 +31,9 @@ export interface OssRow {
   vat: string;
   /** Invoices and credit notes that make up the row. */
   documents: number;
+  /** The row in euros: as invoiced, or converted at the return's `euroRate`. */
+  eurNet: string;
+  eurVat: string;
 }
 
 export interface OssReturn {
@@ -38,6 +43,10 @@ export interface OssReturn {
   sellerId: string;
   scheme: 'union' | 'non-union';
   rows: OssRow[];
+  /** The rate amounts in francs were converted at (CHF for one EUR), when there were any: its day, the quarter's last or the next published. */
+  euroRate?: { date: IsoDate; chf: string };
+  /** What to declare: per member state and rate, in euros, all currencies together. */
+  declared: { memberState: string; rate: string; net: string; vat: string }[];
 }
 
 /** `2027-Q1` → 2027-01-01 to 2027-03-31, both days included. */
@@ -96,16 +105,59 @@ export class OssTally {
     }
   }
 
-  result(): OssReturn {
+  /** The return, amounts in francs converted to euros at the ECB rate of `rates` for the quarter's end; an error naming the day when it is missing. */
+  result(rates: readonly ExchangeRate[] = []): OssReturn {
+    const rows = [...this.rows.values()].sort((a, b) => a.memberState.localeCompare(b.memberState) || a.currency.localeCompare(b.currency) || a.rate.comparedTo(b.rate));
+    const needsRate = rows.some((r) => r.currency !== 'EUR');
+    const euroRate = needsRate ? ecbRateFor(rates, this.to) : undefined;
+    const inEur = (m: Money) => (m.currency === 'EUR' ? m : Money.round(m.amount.dividedBy(euroRate!.chf), 'EUR'));
+    const declared = new Map<string, { memberState: string; rate: Decimal; net: Money; vat: Money }>();
+    const out = rows.map((r) => {
+      const eurNet = inEur(r.net);
+      const eurVat = inEur(r.vat);
+      const key = `${r.memberState}|${r.rate.toString()}`;
+      const d = declared.get(key) ?? { memberState: r.memberState, rate: r.rate, net: Money.zero('EUR'), vat: Money.zero('EUR') };
+      d.net = d.net.plus(eurNet);
+      d.vat = d.vat.plus(eurVat);
+      declared.set(key, d);
+      return {
+        memberState: r.memberState,
+        rate: r.rate.toString(),
+        currency: r.currency,
+        net: r.net.toString(),
+        vat: r.vat.toString(),
+        documents: r.documents.size,
+        eurNet: eurNet.toString(),
+        eurVat: eurVat.toString(),
+      };
+    });
     return {
       quarter: this.quarter,
       from: this.from,
       to: this.to,
       sellerId: this.seller.id,
       scheme: isSwissArea(this.seller.country) ? 'non-union' : 'union',
-      rows: [...this.rows.values()]
-        .sort((a, b) => a.memberState.localeCompare(b.memberState) || a.currency.localeCompare(b.currency) || a.rate.comparedTo(b.rate))
-        .map((r) => ({ memberState: r.memberState, rate: r.rate.toString(), currency: r.currency, net: r.net.toString(), vat: r.vat.toString(), documents: r.documents.size })),
+      rows: out,
+      ...(euroRate ? { euroRate: { date: euroRate.date, chf: euroRate.chf.toString() } } : {}),
+      declared: [...declared.values()]
+        .sort((a, b) => a.memberState.localeCompare(b.memberState) || a.rate.comparedTo(b.rate))
+        .map((d) => ({ memberState: d.memberState, rate: d.rate.toString(), net: d.net.toString(), vat: d.vat.toString() })),
     };
   }
+}
+
+/** ECB publications may skip a weekend and holidays around the new year: a week after the period's end is the furthest the next one lies. */
+const ECB_NEXT_PUBLICATION_DAYS = 7;
+
+/** The ECB's CHF rate of the period's last day, or of the next day it published one (Art. 366(2) Directive 2006/112/EC). */
+function ecbRateFor(rates: readonly ExchangeRate[], lastDay: IsoDate): { date: IsoDate; chf: Decimal } {
+  for (let i = 0; i <= ECB_NEXT_PUBLICATION_DAYS; i++) {
+    const day = addDays(lastDay, i);
+    const rate = rates.find((r) => r.currency === 'EUR' && r.period === day);
+    if (rate) return { date: day, chf: new Decimal(rate.chf) };
+  }
+  throw new ValidationError(
+    `the return has sales in francs: it needs the ECB's EUR rate of ${lastDay} (or of the next day it published one) as a day rate (billing rates import FILE, e.g. ${lastDay},EUR,0.9300)`,
+    'exchange_rate_missing',
+  );
 }

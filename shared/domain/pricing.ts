@@ -32,6 +32,8 @@ export interface PriceLineInput {
   quantity: number;
   /** Partner discount on this line, a percentage from 0 to 35 (docs/domain.md R-5). */
   discountPercent?: Decimal;
+  /** Priced at the treatment's rate whatever its period: a new order quoted before its period was known. */
+  atOneRate?: boolean;
 }
 
 /** docs/domain.md R-5: partners get discounts of up to 35 %. */
@@ -111,7 +113,7 @@ function priceLine(line: PriceLineInput, rate: Decimal, currency: Currency): Pri
  */
 function pricePeriodLine(line: PriceLineInput, vat: VatTreatment, currency: Currency, rates: VatRateTable): PricedLine[] {
   const taxed = vat.kind === 'domestic' || vat.kind === 'eu-b2c';
-  if (!taxed || line.periodFrom === undefined || line.periodTo === undefined) return [priceLine(line, vat.rate, currency)];
+  if (!taxed || line.atOneRate || line.periodFrom === undefined || line.periodTo === undefined) return [priceLine(line, vat.rate, currency)];
   const periods = ratePeriods(vat.country, line.periodFrom, line.periodTo, rates);
   if (periods.length === 1) return [priceLine(line, periods[0]!.rate, currency)];
   const whole = priceLine(line, new Decimal(0), currency);

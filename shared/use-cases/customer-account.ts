@@ -54,6 +54,8 @@ export interface InvoiceSummary {
   products: string[];
   /** The PDF, on the route `GET /v1/orgs/{orgId}/invoices/{number}.pdf`. */
   pdf: string;
+  /** A final invoice's or credit note's EN 16931 e-invoice, on `GET /v1/orgs/{orgId}/invoices/{number}.xml`. */
+  xml?: string;
 }
 
 /** The organisation's documents, newest first; a collaborator sees those of their products only (R-2). */
@@ -81,6 +83,7 @@ export async function listInvoicesOf(deps: { store: AccountStore }, orgId: strin
       ...(i.refersTo ? { refersTo: i.refersTo } : {}),
       products: productsOf(i),
       pdf: `/v1/orgs/${orgId}/invoices/${i.number}.pdf`,
+      ...(i.series === 'PRO' ? {} : { xml: `/v1/orgs/${orgId}/invoices/${i.number}.xml` }),
     }));
 }
 

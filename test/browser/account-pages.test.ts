@@ -58,7 +58,7 @@ describe('the customer account pages', () => {
     await expect.poll(() => main(page).textContent()).toContain('Aucun moyen de paiement enregistré.');
   });
 
-  it('lists the invoices and downloads a PDF; lists a pending transfer order and cancels it', async () => {
+  it('lists the invoices and downloads a PDF and an e-invoice; lists a pending transfer order and cancels it', async () => {
     const s = await stack('2026-12-10');
     await anOrg(s.rt, { id: 'acme', balance: '14.05' });
     await aProduct(s.rt, 'acme', { id: 'alpha', expiry: '2026-12-31', autoRenew: false });
@@ -84,6 +84,12 @@ describe('the customer account pages', () => {
         .subarray(0, 5)
         .toString(),
     ).toBe('%PDF-');
+    // The final invoice's e-invoice (CII: the organisation chose no profile); a pro-forma has none.
+    const [xml] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Télécharger INV-CH-2026-000001 en facture électronique (XML)' }).click()]);
+    const cii = readFileSync((await xml.path())!, 'utf8');
+    expect(cii).toContain('CrossIndustryInvoice');
+    expect(cii).toContain('<ram:ID>INV-CH-2026-000001</ram:ID>');
+    expect(await page.getByRole('button', { name: /^Télécharger PRO-CH-2026-000001 en facture électronique/ }).count()).toBe(0);
 
     await page.goto(`${s.server.url}/orders?org=acme`);
     await expect.poll(() => main(page).textContent()).toContain('PRO-CH-2026-000001');

@@ -219,6 +219,13 @@ export const TEXTS = {
   'inv.title': ['Invoices', 'Factures', 'Rechnungen', 'Fatture'],
   'inv.none': ['No document yet.', "Aucun document pour l'instant.", 'Noch kein Dokument.', 'Ancora nessun documento.'],
   'inv.download': ['Download {number} (PDF)', 'Télécharger {number} (PDF)', '{number} herunterladen (PDF)', 'Scarica {number} (PDF)'],
+  'inv.eInvoice': ['E-invoice', 'Facture électronique', 'E-Rechnung', 'Fattura elettronica'],
+  'inv.downloadXml': [
+    'Download {number} as e-invoice (XML)',
+    'Télécharger {number} en facture électronique (XML)',
+    '{number} als E-Rechnung herunterladen (XML)',
+    'Scarica {number} come fattura elettronica (XML)',
+  ],
   'series.INV': ['Invoice', 'Facture', 'Rechnung', 'Fattura'],
   'series.PRO': ['Pro-forma', 'Pro-forma', 'Pro-forma', 'Pro-forma'],
   'series.CN': ['Credit note', 'Note de crédit', 'Gutschrift', 'Nota di credito'],

@@ -67,6 +67,7 @@ export interface InvoiceSummary {
   amountDue: string;
   paymentReference?: string;
   pdf: string;
+  xml?: string;
 }
 export interface Balance {
   currency: string;

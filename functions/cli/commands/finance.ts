@@ -80,9 +80,15 @@ export function registerFinanceCommands(program: Command, c: Ctx): void {
     .action(async (o: { quarter: string; seller?: string }) => {
       const oss = await c().withRuntime((rt) => quarterlyOssReturn(rt.deps, o.quarter, SYSTEM, o.seller));
       const head = `OSS return ${oss.quarter} (${oss.from} to ${oss.to}), seller ${oss.sellerId}, ${oss.scheme === 'union' ? 'Union' : 'non-Union'} scheme`;
+      const rate = oss.euroRate ? `\nfrancs in euros at the ECB rate of ${oss.euroRate.date}: ${oss.euroRate.chf} CHF for one EUR` : '';
       c().print(
         oss.rows.length > 0
-          ? `${head}\n${table(oss.rows as unknown as Record<string, unknown>[], ['memberState', 'rate', 'currency', 'net', 'vat', 'documents'])}`
+          ? [
+              `${head}${rate}`,
+              table(oss.rows as unknown as Record<string, unknown>[], ['memberState', 'rate', 'currency', 'net', 'vat', 'eurNet', 'eurVat', 'documents']),
+              'to declare (EUR):',
+              table(oss.declared as unknown as Record<string, unknown>[], ['memberState', 'rate', 'net', 'vat']),
+            ].join('\n')
           : `${head}: no sale to an EU consumer`,
         oss,
       );

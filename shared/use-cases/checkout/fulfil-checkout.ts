@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { sellerOfOrg } from '../sellers.ts';
 import { addMonths, type IsoDate } from '../../domain/calendar.ts';
-import { checkoutLine, type Checkout } from '../../domain/checkout.ts';
+import { checkoutLine, quotedRates, type Checkout } from '../../domain/checkout.ts';
 import { toInvoice, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
@@ -71,6 +71,7 @@ export async function issueCheckoutInvoice(
     }),
     vatOf(checkout),
     currency,
+    { rates: quotedRates(checkout) },
   );
   if (!priced.total.equals(Money.of(checkout.total, currency))) {
     // Same prices, same rate, same rounding: a difference is a bug, and money must not move on it.

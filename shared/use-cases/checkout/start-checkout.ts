@@ -6,6 +6,7 @@ import {
   assertChargeable,
   assertCheckoutMethod,
   checkoutLine,
+  quotedRates,
   CHECKOUT_METHODS,
   MAX_SELECTION,
   MIN_CHARGE,
@@ -188,10 +189,13 @@ async function priceSelection(
   // A partner's client pays its partner's prices, whoever clicks (docs/domain.md R-5).
   const { discountPercent } = await billingContext(deps.store, org);
   const discount = discountPercent ? { discountPercent: discountPercent.toString() } : {};
+  // Renewals are quoted by the rates in force over their periods, and the table is kept on the checkout.
+  const rates = deps.vatRates[vat.country] && (vat.kind === 'domestic' || vat.kind === 'eu-b2c') ? [...deps.vatRates[vat.country]!] : undefined;
   const priced = priceInvoice(
-    items.map((i) => checkoutLine({ currency: org.currency, ...discount }, i)),
+    items.map((i) => checkoutLine({ currency: org.currency, ...discount }, i, i.periodFrom && i.periodTo ? { from: i.periodFrom, to: i.periodTo } : undefined)),
     vat,
     org.currency,
+    { rates: rates ? { [vat.country]: rates } : undefined },
   );
   return {
     purpose: 'renewal',
@@ -202,7 +206,7 @@ async function priceSelection(
     totalNet: priced.totalNet,
     totalVat: priced.totalVat,
     total: priced.total,
-    vat: { kind: vat.kind, rate: vat.rate.toString(), country: vat.country, ...(vat.mention ? { mention: vat.mention } : {}) },
+    vat: { kind: vat.kind, rate: vat.rate.toString(), country: vat.country, ...(vat.mention ? { mention: vat.mention } : {}), ...(rates ? { rates } : {}) },
     ...discount,
     products,
     ...(input.returnUrl ? { returnUrl: input.returnUrl } : {}),
@@ -461,8 +465,8 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
   const lines =
     checkout.purpose === 'top-up'
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
-      : checkout.items.map((i) => checkoutLine(checkout, i));
-  const priced = priceInvoice(lines, vatOf(checkout), currency);
+      : checkout.items.map((i) => checkoutLine(checkout, i, i.periodFrom && i.periodTo ? { from: i.periodFrom, to: i.periodTo } : undefined));
+  const priced = priceInvoice(lines, vatOf(checkout), currency, { rates: quotedRates(checkout) });
   const proforma = toInvoice(priced, { series: 'PRO', seller, seriesId, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
     status: 'open',
     checkoutId: checkout.id,

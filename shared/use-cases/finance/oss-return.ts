@@ -6,11 +6,12 @@ import { isFinance, type Actor } from '../actor.ts';
 
 /**
  * A seller's OSS return of a quarter (oss-return.ts), from the documents the
- * quarter issued (the date index, streamed once): finance staff only, as it
+ * quarter issued (the date index, streamed once), francs in euros at the ECB
+ * rate imported for the quarter's end: finance staff only, as it
  * covers every organisation. The seller is the stage's default unless named.
  */
 export async function quarterlyOssReturn(
-  deps: SellerDeps & { store: Pick<BillingStore, 'iterateDocuments'> },
+  deps: SellerDeps & { store: Pick<BillingStore, 'iterateDocuments' | 'listExchangeRates'> },
   quarter: string,
   actor: Actor,
   sellerId?: string,
@@ -21,5 +22,5 @@ export async function quarterlyOssReturn(
   if (!seller) throw new NotFoundError(`Seller ${sellerId} is not in the configuration`, 'seller_not_found');
   const tally = new OssTally(quarter, seller);
   for await (const doc of deps.store.iterateDocuments(from, to)) tally.add(doc);
-  return tally.result();
+  return tally.result(await deps.store.listExchangeRates('EUR'));
 }

@@ -239,3 +239,80 @@ describe('the products a checkout sells, as its quote sees them', () => {
     }
   });
 });
+
+describe('a checkout across a VAT rate change (docs/domain.md R-26)', () => {
+  // Swiss VAT 8.8 % from 2028-01-01 (a change to come). The .ch domain renews for 60 months from 2026-12-31:
+  // 366 days at 8.1 %, 1,460 at 8.8 % (test/unit/domain/vat-by-period.test.ts works the figures by hand):
+  // nets 13.03 and 51.97, VAT 1.06 and 4.57, 70.63 in all (70.27 at 8.1 % throughout).
+  async function fiveYears(method: 'card' | 'iban') {
+    const rt = await runtime('memory', { today: '2026-12-17' });
+    const { org } = await anOrg(rt, { id: 'acme' });
+    await aProduct(rt, org.id, { id: 'dom', expiry: '2026-12-31', periodMonths: 60, autoRenew: false });
+    const vatRates = { ...rt.deps.vatRates, CH: [...rt.deps.vatRates.CH!, { from: '2028-01-01' as const, rate: '8.8' }] };
+    const view = await startCheckout(
+      { ...rt.deps, vatRates },
+      org.id,
+      { items: [{ productId: 'dom', periodMonths: 60 }], method, requestId: `five-years-${method}` },
+      owner(org.id),
+    );
+    const checkout = (await rt.store.getCheckout(org.id, view.checkoutId))!;
+    const product = (await rt.store.getProduct(org.id, 'dom'))!;
+    return { rt, org: (await rt.store.getOrganisation(org.id))!, checkout, products: new Map([[product.id, product]]) };
+  }
+
+  it('is quoted by rate period, and invoiced exactly so even when the configuration has changed since', async () => {
+    const { rt, org, checkout, products } = await fiveYears('card');
+    expect([checkout.totalNet, checkout.totalVat, checkout.total]).toEqual(['65.00', '5.63', '70.63']);
+    expect(checkout.vat.rates?.at(-1)).toEqual({ from: '2028-01-01', rate: '8.8' });
+    // Issued with the configuration of the day, which no longer has the change: the quoted table prices it.
+    const invoice = await issueCheckoutInvoice(rt.deps, checkout, org, products, '2026-12-17', { ref: 'pi_1', amount: Money.of('70.63', 'CHF') });
+    expect(invoice.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat])).toEqual([
+      ['2026-12-31', '2028-01-01', '8.1', '13.03', '1.06'],
+      ['2028-01-01', '2031-12-31', '8.8', '51.97', '4.57'],
+    ]);
+    expect(invoice.total).toBe('70.63');
+  });
+
+  it('gives the pro-forma of a transfer the same split and total, and still invoices a checkout quoted at one rate at that rate', async () => {
+    const { rt, org, checkout } = await fiveYears('iban');
+    const proforma = (await rt.store.findInvoice(checkout.proformaNumber!))!;
+    expect(proforma.vatBreakdown).toEqual([
+      { rate: '8.1', net: '13.03', vat: '1.06' },
+      { rate: '8.8', net: '51.97', vat: '4.57' },
+    ]);
+    expect(proforma.total).toBe('70.63');
+    // A checkout quoted before checkouts kept their table (no `vat.rates`): one line at 8.1 %, 65.00 + 5.265 → 5.27 = 70.27.
+    const { rates: _rates, ...oneRate } = checkout.vat;
+    const old = { ...checkout, vat: oneRate, totalVat: '5.27', total: '70.27' };
+    const product = (await rt.store.getProduct(org.id, 'dom'))!;
+    const invoice = await issueCheckoutInvoice(rt.deps, old, org, new Map([[product.id, product]]), '2026-12-17', {
+      ref: 'bank-1',
+      amount: Money.of('70.27', 'CHF'),
+      via: 'transfer',
+    });
+    expect(invoice.lines.map((l) => [l.vatRate, l.net, l.vat])).toEqual([['8.1', '65.00', '5.27']]);
+  });
+
+  it('quotes and invoices a new order at one rate: its period starts only when it is paid', async () => {
+    const rt = await runtime('memory', { today: '2026-12-17' });
+    const { org } = await anOrg(rt, { id: 'acme' });
+    const p = await aProduct(rt, org.id, { id: 'new', expiry: '2026-12-17', periodMonths: 60, autoRenew: false });
+    await rt.store.commit([{ type: 'product', product: { ...p, status: 'pending', version: p.version + 1 }, expectedVersion: p.version }]);
+    const vatRates = { ...rt.deps.vatRates, CH: [...rt.deps.vatRates.CH!, { from: '2028-01-01' as const, rate: '8.8' }] };
+    const view = await startCheckout(
+      { ...rt.deps, vatRates },
+      org.id,
+      { items: [{ productId: 'new', periodMonths: 60 }], method: 'card', requestId: 'new-order-1' },
+      owner(org.id),
+    );
+    const checkout = (await rt.store.getCheckout(org.id, view.checkoutId))!;
+    expect(checkout.total).toBe('70.27');
+    // Paid three days later: the period is 2026-12-20 to 2031-12-20, still invoiced at the quoted 8.1 %.
+    const product = (await rt.store.getProduct(org.id, 'new'))!;
+    const invoice = await issueCheckoutInvoice(rt.deps, checkout, (await rt.store.getOrganisation(org.id))!, new Map([[product.id, product]]), '2026-12-20', {
+      ref: 'pi_1',
+      amount: Money.of('70.27', 'CHF'),
+    });
+    expect(invoice.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat])).toEqual([['2026-12-20', '2031-12-20', '8.1', '65.00', '5.27']]);
+  });
+});

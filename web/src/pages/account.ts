@@ -7,7 +7,7 @@ import type { Balance, Checkout, InvoiceSummary, Membership, SavedMethod } from 
 import { DownloadButton, errorText, Failed, Loading, money, Notice, Page, useApp, useLoad } from '../ui.ts';
 import { enc, Result } from './payments.ts';
 
-/** Invoices, pro-formas and credit notes, newest first, each PDF a click away. */
+/** Invoices, pro-formas and credit notes, newest first, each PDF (and a final document's e-invoice) a click away. */
 export function InvoicesPage({ org }: { org: Membership }) {
   const { t } = useApp();
   const list = useLoad(() => api<{ invoices: InvoiceSummary[] }>('GET', `/v1/orgs/${enc(org.orgId)}/invoices`), [org.orgId]);
@@ -28,6 +28,7 @@ export function InvoicesPage({ org }: { org: Membership }) {
                   <th scope="col" class="num">${t('col.total')}</th>
                   <th scope="col" class="num">${t('col.due')}</th>
                   <th scope="col">PDF</th>
+                  <th scope="col">${t('inv.eInvoice')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -41,6 +42,7 @@ export function InvoicesPage({ org }: { org: Membership }) {
                       <td class="num">${money(i.total, i.currency)}</td>
                       <td class="num">${money(i.amountDue, i.currency)}</td>
                       <td><${DownloadButton} path=${i.pdf} name=${`${i.number}.pdf`} label=${t('inv.download', { number: i.number })} /></td>
+                      <td>${i.xml ? html`<${DownloadButton} path=${i.xml} name=${`${i.number}.xml`} label=${t('inv.downloadXml', { number: i.number })} />` : null}</td>
                     </tr>`,
                 )}
               </tbody>
