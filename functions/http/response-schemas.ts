@@ -148,10 +148,29 @@ export const ExportResponse = named(
   z.object({
     exportId: z.string(),
     status: z.enum(['queued', 'running', 'done', 'failed']),
-    params: z.object({ from: isoDate, to: isoDate, orgId: z.string().optional(), partnerId: z.string().optional(), lines: z.boolean(), pdf: z.boolean() }),
+    params: z.object({
+      from: isoDate,
+      to: isoDate,
+      orgId: z.string().optional(),
+      partnerId: z.string().optional(),
+      lines: z.boolean(),
+      pdf: z.boolean(),
+      journal: z.enum(['csv', 'banana']).optional(),
+    }),
     totals: z.object({ documents: z.number().int(), rows: z.number().int(), byCurrency: z.record(z.string(), CurrencyTotals) }).optional(),
     csvUrl: z.string().optional(),
     zipUrl: z.string().optional(),
+    journalUrl: z.string().optional().describe("The period's journal (generic CSV or Banana's import text), when asked for"),
+    journalTotals: z
+      .object({
+        documents: z.number().int(),
+        bookings: z.number().int(),
+        accounts: z.record(z.string(), z.object({ debit: amount, credit: amount, debitChf: amount, creditChf: amount })),
+        vatByCode: z.record(z.string(), z.object({ net: amount, vat: amount, vatChf: amount })),
+        debitChf: amount,
+        creditChf: amount,
+      })
+      .optional(),
     error: z.string().optional(),
   }),
 );

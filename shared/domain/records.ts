@@ -1,3 +1,4 @@
+import type { JournalTotals } from './journal.ts';
 import type { IsoDate } from './calendar.ts';
 import type { Currency } from './money.ts';
 import type { Language, Organisation } from './organisation.ts';
@@ -87,11 +88,14 @@ export interface BankCreditRecord {
 export interface ExportJob {
   id: string;
   requestedBy: string;
-  params: { from: IsoDate; to: IsoDate; orgId?: string; partnerId?: string; lines: boolean; pdf: boolean };
+  params: { from: IsoDate; to: IsoDate; orgId?: string; partnerId?: string; lines: boolean; pdf: boolean; journal?: 'csv' | 'banana' };
   status: 'queued' | 'running' | 'done' | 'failed';
   createdAt: string;
   csvKey?: string;
   zipKey?: string;
+  /** The journal's file and totals (docs/domain.md R-49), when asked for. */
+  journalKey?: string;
+  journalTotals?: JournalTotals;
   totals?: { documents: number; rows: number; byCurrency: Record<string, { net: string; vat: string; gross: string; paid: Record<string, string> }> };
   finishedAt?: string;
   error?: string;

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { creditNoteFor } from '../../shared/domain/invoice.ts';
 import { Money } from '../../shared/domain/money.ts';
 import { importExchangeRates, journalExport } from '../../shared/use-cases/finance/journal-export.ts';
+import { getExport, requestExport, runExport } from '../../shared/use-cases/finance/export-invoices.ts';
+import { readFileSync } from 'node:fs';
 import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
@@ -93,6 +95,25 @@ describe('the journal export', () => {
     expect([frLine[4], frLine[5], frLine[6], frLine[8], frLine[9]]).toEqual(['1101', '3410', '15.25', '16.20', 'EUR']);
   });
 
+  it("comes with a period's export when asked for, written by the export worker and linked by the export", async () => {
+    const rt = await month();
+    await importExchangeRates(rt.deps, 'period,currency,chf\n2027-01,EUR,0.9412\n', FINANCE);
+    const queued = await requestExport(rt.deps, { from: '2027-01-01', to: '2027-01-31', journal: 'banana' }, FINANCE);
+    expect(queued.params).toMatchObject({ journal: 'banana' });
+    expect(await runExport(rt.deps, queued.exportId)).toBe('done');
+    const view = await getExport(rt.deps, queued.exportId, FINANCE);
+    expect(view.journalUrl).toMatch(/-journal\.txt$/);
+    expect(view.journalTotals?.vatByCode['V81 CHF']).toEqual({ net: '13.00', vat: '1.05', vatChf: '1.05' });
+    const lines = readFileSync(view.journalUrl!, 'utf8').trimEnd().split('\n');
+    expect(lines[0]!.split('\t')[0]).toBe('Date');
+    // An organisation's own export carries its own bookings only: the Swiss one's invoice and its payment.
+    const own = await requestExport(rt.deps, { from: '2027-01-01', to: '2027-01-31', orgId: 'ch', journal: 'csv' }, { kind: 'user', userId: 'owner-ch' });
+    expect(await runExport(rt.deps, own.exportId)).toBe('done');
+    const mine = await getExport(rt.deps, own.exportId, { kind: 'user', userId: 'owner-ch' });
+    expect(mine.journalTotals).toMatchObject({ documents: 1, bookings: 3 });
+    await expect(requestExport(rt.deps, { from: '2027-01-01', to: '2027-01-31', journal: 'xlsx' }, FINANCE)).rejects.toThrow('must be csv or banana');
+  });
+
   it('stops at a document without its CHF rate, naming it, and leaves no file', async () => {
     const rt = await month();
     const key = 'exports/journal-2027-01-01-2027-01-31.csv';
@@ -100,6 +121,10 @@ describe('the journal export', () => {
       /no CHF rate for EUR on 2027-01-15 \(document INV-.+\): import the month's rate/,
     );
     expect(await rt.deps.documents.get(key)).toBeUndefined();
+    // Asked for with an export: the export fails with the same reason, for the one who asked to read.
+    const queued = await requestExport(rt.deps, { from: '2027-01-01', to: '2027-01-31', journal: 'csv' }, FINANCE);
+    expect(await runExport(rt.deps, queued.exportId)).toBe('failed');
+    expect((await getExport(rt.deps, queued.exportId, FINANCE)).error).toMatch(/^no CHF rate for EUR on 2027-01-15/);
     await expect(journalExport(rt.deps, { from: '2027-01-01', to: '2027-01-31' }, { kind: 'user', userId: 'someone' })).rejects.toMatchObject({ code: 'forbidden' });
     await expect(journalExport(rt.deps, { from: '2027-02-01', to: '2027-01-31' }, FINANCE)).rejects.toThrow('from must not be after to');
     await expect(importExchangeRates(rt.deps, 'period,currency,chf\n2027-01,EUR,0.94\n', { kind: 'user', userId: 'someone' })).rejects.toMatchObject({ code: 'forbidden' });

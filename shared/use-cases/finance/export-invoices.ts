@@ -10,6 +10,8 @@ import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
 import { parseInput } from '../validation.ts';
 import type { FinanceDeps } from './finance-deps.ts';
 import { pdfKey } from './invoice-documents.ts';
+import { journalExtension, writeJournal } from './journal-export.ts';
+import type { JournalTotals } from '../../domain/journal.ts';
 
 /** A year and a bit: enough for an annual closing, bounded so one request cannot ask for all history. */
 export const MAX_EXPORT_DAYS = 400;
@@ -26,6 +28,8 @@ export const ExportInput = z
     partnerId: z.string().min(1).max(100).optional(),
     lines: z.boolean().default(false),
     pdf: z.boolean().default(false),
+    /** Also the period's journal (docs/domain.md R-49), as the generic CSV or Banana's import text. */
+    journal: z.enum(['csv', 'banana'], { message: 'must be csv or banana' }).optional(),
   })
   .strict()
   .refine((v) => v.from <= v.to, { message: 'from must not be after to', path: ['to'] })
@@ -75,6 +79,7 @@ export interface ExportResult {
   csvKey: string;
   zipKey?: string;
   totals: ExportTotals;
+  journal?: { key: string; totals: JournalTotals };
 }
 
 /**
@@ -84,7 +89,7 @@ export interface ExportResult {
  * the document store, so memory stays flat however many documents there are.
  */
 export async function exportInvoices(
-  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'documents'>,
+  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'documents' | 'accounting'>,
   raw: unknown,
   actor: Actor,
   opts: { name: string; onProgress?: (rows: number) => void },
@@ -95,7 +100,9 @@ export async function exportInvoices(
   const csv = deps.documents.writer(csvKey, 'text/csv; charset=utf-8');
   const totals = await deps.renderer.csv(documentsIn(deps, params, scope), csv.stream, { lines: params.lines }, opts.onProgress);
   await csv.done;
-  if (!params.pdf) return { csvKey, totals };
+  const journal = params.journal ? { key: `exports/${opts.name}-journal.${journalExtension(params.journal)}` } : undefined;
+  const journalPart = journal ? { journal: { ...journal, totals: await writeJournal(deps, documentsIn(deps, params, scope), params.journal!, journal.key) } } : {};
+  if (!params.pdf) return { csvKey, totals, ...journalPart };
   const zipKey = `exports/${opts.name}-pdf.zip`;
   const zip = deps.documents.writer(zipKey, 'application/zip');
   const renderer = deps.renderer;
@@ -106,7 +113,7 @@ export async function exportInvoices(
   }
   await deps.renderer.zip(entries(), zip.stream);
   await zip.done;
-  return { csvKey, zipKey, totals };
+  return { csvKey, zipKey, totals, ...journalPart };
 }
 
 export interface ExportView {
@@ -117,6 +124,8 @@ export interface ExportView {
   /** Time-limited links once done. */
   csvUrl?: string;
   zipUrl?: string;
+  journalUrl?: string;
+  journalTotals?: ExportJob['journalTotals'];
   error?: string;
 }
 
@@ -128,6 +137,8 @@ async function viewOf(deps: Pick<FinanceDeps, 'documents'>, job: ExportJob): Pro
     ...(job.totals ? { totals: job.totals } : {}),
     ...(job.csvKey ? { csvUrl: await deps.documents.link(job.csvKey, EXPORT_LINK_SECONDS) } : {}),
     ...(job.zipKey ? { zipUrl: await deps.documents.link(job.zipKey, EXPORT_LINK_SECONDS) } : {}),
+    ...(job.journalKey ? { journalUrl: await deps.documents.link(job.journalKey, EXPORT_LINK_SECONDS) } : {}),
+    ...(job.journalTotals ? { journalTotals: job.journalTotals } : {}),
     ...(job.error ? { error: job.error } : {}),
   };
 }
@@ -147,6 +158,7 @@ export async function requestExport(deps: Omit<FinanceDeps, 'renderer' | 'eInvoi
       to: params.to,
       lines: params.lines,
       pdf: params.pdf,
+      ...(params.journal ? { journal: params.journal } : {}),
       ...(params.orgId ? { orgId: params.orgId } : {}),
       ...(params.partnerId ? { partnerId: params.partnerId } : {}),
     },
@@ -207,7 +219,15 @@ export async function runExport(deps: FinanceDeps, exportId: string): Promise<Ex
   let done: ExportJob;
   try {
     const res = await exportInvoices(deps, job.params, actor, { name: job.id });
-    done = { ...mine, status: 'done', csvKey: res.csvKey, ...(res.zipKey ? { zipKey: res.zipKey } : {}), totals: res.totals, finishedAt: deps.clock.now() };
+    done = {
+      ...mine,
+      status: 'done',
+      csvKey: res.csvKey,
+      ...(res.zipKey ? { zipKey: res.zipKey } : {}),
+      totals: res.totals,
+      ...(res.journal ? { journalKey: res.journal.key, journalTotals: res.journal.totals } : {}),
+      finishedAt: deps.clock.now(),
+    };
   } catch (err) {
     done = {
       ...mine,

@@ -4,6 +4,7 @@ import { ForbiddenError } from '../../domain/errors.ts';
 import { parseRatesFile, type ExchangeRate, type RejectedRateLine } from '../../domain/exchange-rates.ts';
 import { bookingsOf, DEFAULT_ACCOUNTING, JournalTally, type AccountingMap, type Booking, type JournalTotals } from '../../domain/journal.ts';
 import { CURRENCIES } from '../../domain/money.ts';
+import type { Invoice } from '../../domain/invoice.ts';
 import type { BillingStore } from '../../ports/billing-store.ts';
 import type { DocumentRenderer, DocumentStore } from '../../ports/documents.ts';
 import type { UnitOfWork } from '../../ports/unit-of-work.ts';
@@ -51,22 +52,34 @@ export interface JournalDeps {
 export async function journalExport(deps: JournalDeps, raw: unknown, actor: Actor): Promise<{ key: string; totals: JournalTotals }> {
   if (!isFinance(actor)) throw new ForbiddenError('The journal covers every organisation: it needs the finance scope');
   const req = parseInput(JournalRequest, raw);
+  async function* documents(): AsyncGenerator<Invoice> {
+    for await (const doc of deps.store.iterateDocuments(req.from as IsoDate, req.to as IsoDate)) if (!req.sellerId || doc.sellerId === req.sellerId) yield doc;
+  }
+  const key = `exports/journal-${req.from}-${req.to}${req.sellerId ? `-${req.sellerId}` : ''}.${journalExtension(req.format)}`;
+  return { key, totals: await writeJournal(deps, documents(), req.format, key) };
+}
+
+export const journalExtension = (format: 'csv' | 'banana') => (format === 'banana' ? 'txt' : 'csv');
+
+/**
+ * The journal of `documents` written under `key` (the caller decided who may see them); its totals.
+ * A foreign-currency document without its CHF rate stops it, naming the document and the month, and leaves no file.
+ */
+export async function writeJournal(deps: JournalDeps, documents: AsyncIterable<Invoice>, format: 'csv' | 'banana', key: string): Promise<JournalTotals> {
   const map = deps.accounting ?? DEFAULT_ACCOUNTING;
   const rates = (await Promise.all(CURRENCIES.filter((c) => c !== 'CHF').map((c) => deps.store.listExchangeRates(c)))).flat();
   const tally = new JournalTally(map);
   async function* bookings(): AsyncGenerator<Booking> {
-    for await (const doc of deps.store.iterateDocuments(req.from as IsoDate, req.to as IsoDate)) {
-      if (req.sellerId && doc.sellerId !== req.sellerId) continue;
+    for await (const doc of documents) {
       for (const b of bookingsOf(doc, map, rates)) {
         tally.add(b);
         yield b;
       }
     }
   }
-  const key = `exports/journal-${req.from}-${req.to}${req.sellerId ? `-${req.sellerId}` : ''}.${req.format === 'banana' ? 'txt' : 'csv'}`;
-  const { stream, done } = deps.documents.writer(key, req.format === 'banana' ? 'text/tab-separated-values; charset=utf-8' : 'text/csv; charset=utf-8');
+  const { stream, done } = deps.documents.writer(key, format === 'banana' ? 'text/tab-separated-values; charset=utf-8' : 'text/csv; charset=utf-8');
   try {
-    await deps.renderer.journal(bookings(), stream, req.format);
+    await deps.renderer.journal(bookings(), stream, format);
   } catch (err) {
     // A half-written journal is never left as if whole.
     stream.destroy();
@@ -74,5 +87,5 @@ export async function journalExport(deps: JournalDeps, raw: unknown, actor: Acto
     throw err;
   }
   await done;
-  return { key, totals: tally.result() };
+  return tally.result();
 }
