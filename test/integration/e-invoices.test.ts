@@ -254,6 +254,14 @@ describe.skipIf(!saxonAvailable && !process.env.CI)(`a month of e-invoices under
     expect(served.xml).toContain('urn:xeinkauf.de:kosit:xrechnung_3.0');
     expect((await invoiceXml(rt.deps, 'de-gmbh', doc.number, owner, 'peppol')).xml).toContain('urn:fdc:peppol.eu:2017:poacc:billing:3.0');
     await expect(invoiceXml(rt.deps, 'de-gmbh', doc.number, { kind: 'user', userId: 'stranger' })).rejects.toMatchObject({ code: 'forbidden' });
+    // A document issued before the organisation gave its structured address cannot be an XRechnung (BR-DE-8, BR-DE-9):
+    // said, rather than served invalid; the other profiles still are.
+    const { postal: _postal, ...noAddress } = doc.buyer;
+    const early = { ...doc, buyer: noAddress };
+    await expect(eInvoiceXml(early, eInvoiceBuyer(month.orgs.get('de-gmbh')!), 'xrechnung')).rejects.toThrow(
+      `${doc.number} was issued without the buyer's structured address, which XRechnung requires: ask for the peppol or cii profile`,
+    );
+    expect(fatal(validate('en16931-ubl', { early: await eInvoiceXml(early, eInvoiceBuyer(month.orgs.get('de-gmbh')!), 'peppol') }))).toEqual([]);
     // The month issued no pro-forma: this one is the first of its series.
     const proForma = { ...doc, number: formatInvoiceNumber('PRO', doc.sellerId, 2027, 1), series: 'PRO' as const, sequence: 1, status: 'open' as const };
     await rt.store.commit([{ type: 'invoice', invoice: proForma }]);

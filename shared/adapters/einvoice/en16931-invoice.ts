@@ -82,6 +82,12 @@ export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: 
   if (profile === 'xrechnung' && !seller.phone) {
     throw new ValidationError(`seller ${seller.id} has no telephone number, which XRechnung requires (BR-DE-6)`, 'seller_incomplete');
   }
+  if (profile === 'xrechnung' && !invoice.buyer.postal) {
+    throw new ValidationError(
+      `${invoice.number} was issued without the buyer's structured address, which XRechnung requires: ask for the peppol or cii profile`,
+      'buyer_incomplete',
+    );
+  }
   // The Peppol network knows its participants only; XRechnung and CII also accept an e-mail address (scheme EM).
   if (profile === 'peppol' && !seller.peppolId) throw new ValidationError(`seller ${seller.id} has no Peppol participant id`, 'seller_incomplete');
   if (profile === 'peppol' && !buyer.peppolId) {
