@@ -167,8 +167,7 @@ export const ExportResponse = named(
         bookings: z.number().int(),
         accounts: z.record(z.string(), z.object({ debit: amount, credit: amount, debitChf: amount, creditChf: amount })),
         vatByCode: z.record(z.string(), z.object({ net: amount, vat: amount, vatChf: amount })),
-        debitChf: amount,
-        creditChf: amount,
+        bookedChf: amount,
       })
       .optional(),
     error: z.string().optional(),

@@ -144,8 +144,8 @@ export interface JournalTotals {
   accounts: Record<string, { debit: string; credit: string; debitChf: string; creditChf: string }>;
   /** Per VAT code and currency: the net and VAT booked, and the VAT in CHF. */
   vatByCode: Record<string, { net: string; vat: string; vatChf: string }>;
-  debitChf: string;
-  creditChf: string;
+  /** Every booking's CHF amount added up: what the file moves in the accounting currency. */
+  bookedChf: string;
 }
 
 /** The totals of a journal, added up booking by booking (a period of any size is streamed, never held). */
@@ -154,8 +154,7 @@ export class JournalTally {
   private bookings = 0;
   private readonly accounts = new Map<string, { debit: Decimal; credit: Decimal; debitChf: Decimal; creditChf: Decimal }>();
   private readonly codes = new Map<string, { net: Decimal; vat: Decimal; vatChf: Decimal }>();
-  private debitChf = new Decimal(0);
-  private creditChf = new Decimal(0);
+  private bookedChf = new Decimal(0);
   private readonly receivables: Set<string>;
 
   constructor(map: AccountingMap) {
@@ -167,8 +166,7 @@ export class JournalTally {
     this.bookings++;
     this.post(b.debit, b.currency, 'debit', b);
     this.post(b.credit, b.currency, 'credit', b);
-    this.debitChf = this.debitChf.plus(b.chf);
-    this.creditChf = this.creditChf.plus(b.chf);
+    this.bookedChf = this.bookedChf.plus(b.chf);
     if (b.kind === 'payment') return;
     // With the sign of the document: a credit note (receivables credited) takes back what its invoice booked.
     const sign = this.receivables.has(b.credit) ? -1 : 1;
@@ -205,8 +203,7 @@ export class JournalTally {
         sorted(this.accounts).map(([k, t]) => [k, { debit: fixed(t.debit), credit: fixed(t.credit), debitChf: fixed(t.debitChf), creditChf: fixed(t.creditChf) }]),
       ),
       vatByCode: Object.fromEntries(sorted(this.codes).map(([k, t]) => [k, { net: fixed(t.net), vat: fixed(t.vat), vatChf: fixed(t.vatChf) }])),
-      debitChf: fixed(this.debitChf),
-      creditChf: fixed(this.creditChf),
+      bookedChf: fixed(this.bookedChf),
     };
   }
 }

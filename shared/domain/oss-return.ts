@@ -19,9 +19,9 @@ import { Decimal } from 'decimal.js';
 import { addDays, type IsoDate } from './calendar.ts';
 import type { ExchangeRate } from './exchange-rates.ts';
 import { ValidationError } from './errors.ts';
-import type { Invoice } from './invoice.ts';
+import { vatCaseOf, type Invoice } from './invoice.ts';
 import { Money, type Currency } from './money.ts';
-import { isEuCountry, isSwissArea, REVERSE_CHARGE_MENTION, sameVatArea } from './vat.ts';
+import { isEuCountry, isSwissArea } from './vat.ts';
 
 export interface OssRow {
   memberState: string;
@@ -63,8 +63,7 @@ export function quarterPeriod(quarter: string): { from: IsoDate; to: IsoDate } {
 /** A supply to an EU consumer outside the seller's VAT area, as vat.ts treats it (`eu-b2c`). */
 export function isOssSale(doc: Invoice): boolean {
   if (doc.series === 'PRO' || doc.status === 'void') return false;
-  if (!isEuCountry(doc.buyer.country) || sameVatArea(doc.seller.country, doc.buyer.country)) return false;
-  if (doc.vatMention === REVERSE_CHARGE_MENTION) return false;
+  if (vatCaseOf(doc) !== 'eu-b2c' || !isEuCountry(doc.buyer.country)) return false;
   return doc.vatBreakdown.some((b) => new Decimal(b.rate).greaterThan(0));
 }
 

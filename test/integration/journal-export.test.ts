@@ -75,7 +75,9 @@ describe('the journal export', () => {
       'RC EUR': { net: '0.00', vat: '0.00', vatChf: '0.00' },
       'V81 CHF': { net: '13.00', vat: '1.05', vatChf: '1.05' },
     });
-    expect(totals.debitChf).toBe(totals.creditChf);
+    // CHF booked: 13.00 + 1.05 + 14.05 (ch) = 28.10; 12.71 + 2.54 + 15.25 (fr's payment: 16.20 × 0.9412 = 15.247… → 15.25)
+    // = 30.50; 12.71 × 4 (de's revenue and payment, then both reversed) = 50.84; 109.44 in all.
+    expect(totals.bookedChf).toBe('109.44');
     const fr = rows.filter((r) => r.vat_code === 'OSS-FR-20');
     expect(fr.map((r) => [r.kind, r.amount, r.chf_amount, r.exchange_rate])).toEqual([
       ['revenue', '13.50', '12.71', '0.9412'],

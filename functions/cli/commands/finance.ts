@@ -125,7 +125,7 @@ export function registerFinanceCommands(program: Command, c: Ctx): void {
       const vat = Object.entries(res.totals.vatByCode).map(([code, t]) => ({ code, net: t.net, vat: t.vat, vatChf: t.vatChf }));
       c().print(
         [
-          `wrote ${res.path} (${res.totals.documents} documents, ${res.totals.bookings} bookings; CHF ${res.totals.debitChf} debited = ${res.totals.creditChf} credited)`,
+          `wrote ${res.path} (${res.totals.documents} documents, ${res.totals.bookings} bookings, CHF ${res.totals.bookedChf} booked)`,
           ...(vat.length > 0 ? [table(vat as unknown as Record<string, unknown>[], ['code', 'net', 'vat', 'vatChf'])] : []),
         ].join('\n'),
         { path: res.path, totals: res.totals },
