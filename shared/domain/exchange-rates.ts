@@ -81,3 +81,31 @@ export function chfRateOn(rates: readonly ExchangeRate[], currency: Currency, da
 export function inChf(amount: string, rate: Decimal): string {
   return Money.round(new Decimal(amount).times(rate), 'CHF').toString();
 }
+
+/**
+ * What a Swiss or Liechtenstein seller's document in another currency declares in CHF: the rate it was
+ * issued at and its VAT breakdown converted row by row (each row rounded to the cent, the totals the sum
+ * of the rows, so the printed figures add up).
+ */
+export interface ChfEquivalent {
+  /** CHF for one unit of the document's currency. */
+  rate: string;
+  /** The rate's period: the issue day's rate (YYYY-MM-DD) or its month's average (YYYY-MM). */
+  ratePeriod: string;
+  vatBreakdown: { rate: string; net: string; vat: string }[];
+  totalNet: string;
+  totalVat: string;
+}
+
+/** Swiss VAT (Switzerland and Liechtenstein) is declared in CHF: a document in another currency needs its CHF equivalent. */
+export function declaresInChf(sellerCountry: string, currency: Currency): boolean {
+  return (sellerCountry === 'CH' || sellerCountry === 'LI') && currency !== 'CHF';
+}
+
+/** A VAT breakdown in CHF at one rate. */
+export function chfEquivalentOf(breakdown: readonly { rate: string; net: string; vat: string }[], rate: Pick<ExchangeRate, 'chf' | 'period'>): ChfEquivalent {
+  const at = new Decimal(rate.chf);
+  const rows = breakdown.map((b) => ({ rate: b.rate, net: inChf(b.net, at), vat: inChf(b.vat, at) }));
+  const sum = (field: 'net' | 'vat') => rows.reduce((acc, r) => acc.plus(r[field]), new Decimal(0)).toFixed(2);
+  return { rate: rate.chf, ratePeriod: rate.period, vatBreakdown: rows, totalNet: sum('net'), totalVat: sum('vat') };
+}

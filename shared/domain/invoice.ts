@@ -1,5 +1,6 @@
 import type { IsoDate } from './calendar.ts';
 import { ValidationError } from './errors.ts';
+import { chfEquivalentOf, declaresInChf, type ChfEquivalent, type ExchangeRate } from './exchange-rates.ts';
 import type { ProductType } from './catalogue.ts';
 import { Decimal } from 'decimal.js';
 import type { Currency, Money } from './money.ts';
@@ -70,6 +71,11 @@ export interface Invoice {
   checkoutId?: string;
   /** A bank reversal took back a transfer that paid it: paying it again renews its products again. */
   reopenedBy?: string;
+  /**
+   * docs/domain.md R-50: a Swiss seller's document in another currency, with the CHF rate known when it was
+   * issued, carries its VAT in CHF at that rate (printed, in the e-invoice and in the exports).
+   */
+  chf?: ChfEquivalent;
 }
 
 /** How the document was taxed, read from what it carries (vat.ts put the mention there): R-25's four cases. */
@@ -144,7 +150,7 @@ export function toInvoice(
   org: Organisation,
   issueDate: IsoDate,
   payments: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
-  extra: { status?: Invoice['status']; refersTo?: string; checkoutId?: string } = {},
+  extra: { status?: Invoice['status']; refersTo?: string; checkoutId?: string; chfRate?: ExchangeRate } = {},
 ): Invoice {
   const invoice: Invoice = {
     number: formatInvoiceNumber(ids.series, ids.seriesId ?? ids.seller.id, ids.year, ids.sequence),
@@ -188,6 +194,7 @@ export function toInvoice(
     ...(extra.checkoutId ? { checkoutId: extra.checkoutId } : {}),
   };
   if (priced.vat.mention) invoice.vatMention = priced.vat.mention;
+  if (extra.chfRate && declaresInChf(ids.seller.country, priced.currency)) invoice.chf = chfEquivalentOf(invoice.vatBreakdown, extra.chfRate);
   return invoice;
 }
 
@@ -280,6 +287,7 @@ export function creditNoteForPart(
     ...full,
     lines,
     vatBreakdown,
+    ...(full.chf ? { chf: chfEquivalentOf(vatBreakdown, { chf: full.chf.rate, period: full.chf.ratePeriod }) } : {}),
     totalNet: M.sum(
       parts.map((p) => p.net),
       cur,
@@ -309,7 +317,8 @@ export function creditNoteFor(
   refunds: { method: InvoicePayment['method']; amount: Money; ref?: string }[],
 ): Invoice {
   // Nothing is due on a credit note: the invoice's reference and open amount do not carry over.
-  const { paymentReference: _ref, amountDue: _due, seriesId: _range, ...reversed } = invoice;
+  const { paymentReference: _ref, amountDue: _due, seriesId: _range, chf: _chf, ...reversed } = invoice;
+  const vatBreakdown = invoice.vatBreakdown.map((b) => ({ rate: b.rate, net: neg(b.net), vat: neg(b.vat) }));
   return {
     ...reversed,
     number: formatInvoiceNumber('CN', ids.seriesId ?? ids.seller.id, ids.year, ids.sequence),
@@ -320,12 +329,14 @@ export function creditNoteFor(
     sequence: ids.sequence,
     issueDate,
     lines: invoice.lines.map((l) => ({ ...l, quantity: -l.quantity, ...(l.discount ? { discount: neg(l.discount) } : {}), net: neg(l.net), vat: neg(l.vat), gross: neg(l.gross) })),
-    vatBreakdown: invoice.vatBreakdown.map((b) => ({ rate: b.rate, net: neg(b.net), vat: neg(b.vat) })),
+    vatBreakdown,
     totalNet: neg(invoice.totalNet),
     totalVat: neg(invoice.totalVat),
     total: neg(invoice.total),
     payments: refunds.filter((p) => !p.amount.isZero()).map((p) => ({ method: p.method, amount: p.amount.negate().toString(), ...(p.ref ? { ref: p.ref } : {}) })),
     status: 'paid',
     refersTo: invoice.number,
+    // A credit note takes back VAT declared at the invoice's rate: it is converted at that rate too.
+    ...(invoice.chf ? { chf: chfEquivalentOf(vatBreakdown, { chf: invoice.chf.rate, period: invoice.chf.ratePeriod }) } : {}),
   };
 }

@@ -87,10 +87,14 @@ export function vatCodeOf(map: AccountingMap, vatCase: VatCase, country: string,
   }
 }
 
-/** The bookings of one document (none for a pro-forma or a void one), in CHF at `rates`; a missing rate is an error naming it. */
+/**
+ * The bookings of one document (none for a pro-forma or a void one), in CHF at the rate it was issued at,
+ * else at `rates`; a missing rate is an error naming it.
+ */
 export function bookingsOf(doc: Invoice, map: AccountingMap, rates: readonly ExchangeRate[]): Booking[] {
   if (doc.series === 'PRO' || doc.status === 'void') return [];
-  const rate = chfRateOn(rates, doc.currency, doc.issueDate);
+  // The rate the document was issued at and printed with wins over the file: invoice and books agree.
+  const rate = doc.chf ? new Decimal(doc.chf.rate) : chfRateOn(rates, doc.currency, doc.issueDate);
   if (!rate) {
     throw new ValidationError(
       `no CHF rate for ${doc.currency} on ${doc.issueDate} (document ${doc.number}): import the month's rate (billing rates import FILE)`,

@@ -108,6 +108,8 @@ export interface DocumentReads {
   listInvoicesOfSeries(series: InvoiceSeries, sellerId: string, year: number): Promise<{ number: string; orgId: string; issueDate: IsoDate }[]>;
   /** The CHF rates imported for a currency, every period (a dozen a year: read whole). */
   listExchangeRates(currency: ExchangeRate['currency']): Promise<ExchangeRate[]>;
+  /** The rate an amount of `currency` dated `date` is declared at: that day's, else its month's; undefined when neither was imported. */
+  exchangeRateOn(currency: ExchangeRate['currency'], date: IsoDate): Promise<ExchangeRate | undefined>;
 }
 
 /** Checkouts, and those waiting on a status. */

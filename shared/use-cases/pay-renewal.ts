@@ -6,6 +6,7 @@ import { Money } from '../domain/money.ts';
 import type { Organisation } from '../domain/organisation.ts';
 import { seriesIdFor } from '../domain/seller.ts';
 import { sellerOfOrg } from './sellers.ts';
+import { chfRateAtIssue } from './chf-rate.ts';
 import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { renewed, type Product } from '../domain/product.ts';
 import { WriteConflict, type Change } from '../ports/unit-of-work.ts';
@@ -88,7 +89,8 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   const issue = async (payments: Parameters<typeof toInvoice>[4]): Promise<Invoice> => {
     const seriesId = seriesIdFor(seller, org.id);
     const sequence = input.numberAtCommit ? PROVISIONAL_SEQUENCE : (await store.lastInvoiceSequence('INV', seriesId, year)) + 1;
-    return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, night, payments);
+    const chfRate = await chfRateAtIssue(store, seller, org.currency, night);
+    return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, night, payments, chfRate ? { chfRate } : {});
   };
 
   // Attempts live with the product, whoever pays, so every path that checks for one in flight finds it.

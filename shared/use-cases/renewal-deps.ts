@@ -22,7 +22,7 @@ export type RenewalStore = UnitOfWork &
   OrganisationReads &
   ProductReads &
   PaymentReads &
-  Pick<DocumentReads, 'findInvoice' | 'lastInvoiceSequence'> &
+  Pick<DocumentReads, 'findInvoice' | 'lastInvoiceSequence' | 'exchangeRateOn'> &
   Pick<CheckoutReads, 'getCheckout'> &
   Pick<OperationReads, 'getLifecycleCommand' | 'listPendingLifecycle'>;
 

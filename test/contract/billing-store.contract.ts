@@ -618,6 +618,19 @@ export function billingStoreContract(name: string, makeStore: () => Promise<Bill
       ]);
     });
 
+    it("gives a day's rate before its month's, the month's on other days, none for a month not imported", async () => {
+      const s = await makeStore();
+      expect(await s.exchangeRateOn('EUR', '2027-01-15')).toBeUndefined();
+      await s.commit([
+        { type: 'exchangeRate', rate: { currency: 'EUR', period: '2027-01', chf: '0.9412' } },
+        { type: 'exchangeRate', rate: { currency: 'EUR', period: '2027-01-15', chf: '0.95' } },
+      ]);
+      // Asked again after the import: a process that had found nothing sees the rate now.
+      expect(await s.exchangeRateOn('EUR', '2027-01-15')).toEqual({ currency: 'EUR', period: '2027-01-15', chf: '0.95' });
+      expect(await s.exchangeRateOn('EUR', '2027-01-16')).toEqual({ currency: 'EUR', period: '2027-01', chf: '0.9412' });
+      expect(await s.exchangeRateOn('EUR', '2027-02-01')).toBeUndefined();
+    });
+
     it('lets one sender at a time take an e-mail, marks it sent for good, and keeps each bounce once', async () => {
       const s = await makeStore();
       const email = {

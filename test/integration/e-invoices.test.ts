@@ -17,6 +17,7 @@ import type { Organisation } from '../../shared/domain/organisation.ts';
 import type { EInvoiceProfile } from '../../shared/ports/documents.ts';
 import { nextCreditNote } from '../../shared/use-cases/checkout/refund-booking.ts';
 import { eInvoiceBuyer, invoiceXml } from '../../shared/use-cases/finance/invoice-documents.ts';
+import { importExchangeRates } from '../../shared/use-cases/finance/journal-export.ts';
 import { addPaymentMethod, createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
 import { addProduct } from '../../shared/use-cases/manage-products.ts';
 import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
@@ -75,6 +76,8 @@ interface Month {
  */
 async function simulateMonth(): Promise<Month> {
   const rt = await runtime(db.endpoint(), { today: '2027-01-01' });
+  // January's CHF rate: the euro documents carry their VAT in CHF too (BT-6, BT-111).
+  await importExchangeRates(rt.deps, 'period,currency,chf\n2027-01,EUR,0.9412\n', { kind: 'user', userId: 'finance-1', finance: true });
   const orgs = new Map<string, Organisation>();
   for (const [i, b] of BUYERS.entries()) {
     const org = await createOrganisation(rt.deps, {
@@ -220,6 +223,8 @@ describe.skipIf(!saxonAvailable && !process.env.CI)(`a month of e-invoices under
     expect(value(rc, /<cbc:TaxInclusiveAmount currencyID="EUR">([^<]+)</)).toBe('13.50');
     expect(value(rc, /<cbc:PrepaidAmount currencyID="EUR">([^<]+)</)).toBe('13.50');
     expect(value(rc, /<cbc:PayableAmount currencyID="EUR">([^<]+)</)).toBe('0.00');
+    expect(value(rc, /<cbc:TaxCurrencyCode>([^<]+)</)).toBe('CHF');
+    expect(value(rc, /<cbc:TaxAmount currencyID="CHF">([^<]+)</)).toBe('0.00');
     // ch-shop's domain: CHF 13.00 + 8.1 % = 1.053 → 1.05 VAT, 14.05 in all (S).
     const ch = month.xml.xrechnung[first('ch-shop', 'dom-ch-shop')]!;
     expect(value(ch, /<cac:TaxCategory>\s*<cbc:ID>([A-Z]+)</)).toBe('S');
@@ -230,6 +235,9 @@ describe.skipIf(!saxonAvailable && !process.env.CI)(`a month of e-invoices under
     const it = month.xml.xrechnung[first('it-person', 'dom-it-person')]!;
     expect(value(it, /<cbc:Percent>([^<]+)</)).toBe('22');
     expect(value(it, /<cbc:TaxInclusiveAmount currencyID="EUR">([^<]+)</)).toBe('16.47');
+    // Its VAT in CHF at January's 0.9412: 2.97 × 0.9412 = 2.795364 → 2.80.
+    expect(value(it, /<cbc:TaxAmount currencyID="CHF">([^<]+)</)).toBe('2.80');
+    expect(value(ch, /<cbc:TaxCurrencyCode>([^<]+)</)).toBeUndefined();
     // us-inc's domain: outside the seller's VAT area (G, VATEX-EU-G), no VAT.
     const us = month.xml.xrechnung[first('us-inc', 'dom-us-inc')]!;
     expect(value(us, /<cac:TaxCategory>\s*<cbc:ID>([A-Z]+)</)).toBe('G');

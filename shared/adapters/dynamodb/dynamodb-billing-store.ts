@@ -44,6 +44,8 @@ function strip<T>(item: Item | undefined): T | undefined {
 }
 
 const NOT_EXISTS = 'attribute_not_exists(pk)';
+/** How long a process keeps a rate it read (or found missing) before reading it again. */
+const RATE_KEPT_MS = 10 * 60 * 1000;
 
 /**
  * The billing store on one DynamoDB table. Every commit is one
@@ -51,6 +53,7 @@ const NOT_EXISTS = 'attribute_not_exists(pk)';
  */
 export class DynamoDbBillingStore implements BillingStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly ratesOn = new Map<string, { rate: Promise<ExchangeRate | undefined>; until: number }>();
 
   constructor(
     client: DynamoDBClient,
@@ -365,6 +368,7 @@ export class DynamoDbBillingStore implements BillingStore {
       case 'bankStatement':
         return [this.put({ ...keys.bankStatement(change.statement.id), entity: 'bank-statement', ...change.statement })];
       case 'exchangeRate':
+        this.ratesOn.clear();
         return [this.put({ ...keys.exchangeRate(change.rate.currency, change.rate.period), entity: 'exchange-rate', ...change.rate })];
       case 'gatewayEvent': {
         const e = change.event;
@@ -468,6 +472,26 @@ export class DynamoDbBillingStore implements BillingStore {
 
   getOrganisation(orgId: string) {
     return this.get<Organisation>(keys.org(orgId));
+  }
+
+  /**
+   * A day's rate, else its month's: two reads by key, kept for ten minutes in this process (a night's renewals
+   * in another currency ask for the same day again and again; an import made through this store clears them).
+   */
+  exchangeRateOn(currency: ExchangeRate['currency'], date: IsoDate): Promise<ExchangeRate | undefined> {
+    const key = `${currency}|${date}`;
+    const now = Date.now();
+    const kept = this.ratesOn.get(key);
+    if (kept && kept.until > now) return kept.rate;
+    const rate = Promise.all([this.get<ExchangeRate & Item>(keys.exchangeRate(currency, date)), this.get<ExchangeRate & Item>(keys.exchangeRate(currency, date.slice(0, 7)))]).then(
+      ([day, month]) => {
+        const found = day ?? month;
+        return found ? { currency: found.currency, period: found.period, chf: found.chf } : undefined;
+      },
+    );
+    this.ratesOn.set(key, { rate, until: now + RATE_KEPT_MS });
+    rate.catch(() => this.ratesOn.delete(key));
+    return rate;
   }
 
   async listExchangeRates(currency: ExchangeRate['currency']): Promise<ExchangeRate[]> {

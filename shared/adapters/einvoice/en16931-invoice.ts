@@ -109,6 +109,26 @@ export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: 
   // One note at most (Peppol R002); a credit note names its invoice in BillingReference.
   const notes = invoice.vatMention ? [invoice.vatMention] : [];
 
+  const vatTotal = {
+    'cbc:TaxAmount': amount(invoice.totalVat),
+    'cbc:TaxAmount@currencyID': cur as never,
+    'cac:TaxSubtotal': invoice.vatBreakdown.map((b) => {
+      const category = categoryOf(invoice, b.rate);
+      return {
+        'cbc:TaxableAmount': amount(b.net),
+        'cbc:TaxableAmount@currencyID': cur as never,
+        'cbc:TaxAmount': amount(b.vat),
+        'cbc:TaxAmount@currencyID': cur as never,
+        'cac:TaxCategory': {
+          'cbc:ID': category.id,
+          'cbc:Percent': percent(b.rate),
+          ...(category.reasonCode ? { 'cbc:TaxExemptionReasonCode': category.reasonCode, 'cbc:TaxExemptionReason': category.reason } : {}),
+          'cac:TaxScheme': { 'cbc:ID': 'VAT' },
+        },
+      };
+    }),
+  };
+
   const doc: EInvoice['ubl:Invoice'] = {
     'cbc:CustomizationID': profile === 'xrechnung' ? XRECHNUNG : PEPPOL_BIS,
     'cbc:ProfileID': PEPPOL_PROCESS,
@@ -119,6 +139,8 @@ export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: 
     'cbc:InvoiceTypeCode': isCredit ? '381' : '380',
     ...(notes.length > 0 ? { 'cbc:Note': notes } : {}),
     'cbc:DocumentCurrencyCode': cur as EInvoice['ubl:Invoice']['cbc:DocumentCurrencyCode'],
+    // BT-6 and BT-111: a Swiss seller's VAT in CHF, at the rate the document was issued at.
+    ...(invoice.chf ? { 'cbc:TaxCurrencyCode': 'CHF' as EInvoice['ubl:Invoice']['cbc:DocumentCurrencyCode'] } : {}),
     'cbc:BuyerReference': buyer.reference ?? invoice.orgId,
     ...(isCredit && invoice.refersTo ? { 'cac:BillingReference': [{ 'cac:InvoiceDocumentReference': { 'cbc:ID': invoice.refersTo } }] } : {}),
     'cac:AccountingSupplierParty': {
@@ -155,27 +177,7 @@ export function en16931Invoice(invoice: Invoice, buyer: EInvoiceBuyer, profile: 
         'cac:PayeeFinancialAccount': { 'cbc:ID': account.replace(/\s/g, ''), 'cbc:Name': seller.name },
       },
     ],
-    'cac:TaxTotal': [
-      {
-        'cbc:TaxAmount': amount(invoice.totalVat),
-        'cbc:TaxAmount@currencyID': cur as never,
-        'cac:TaxSubtotal': invoice.vatBreakdown.map((b) => {
-          const category = categoryOf(invoice, b.rate);
-          return {
-            'cbc:TaxableAmount': amount(b.net),
-            'cbc:TaxableAmount@currencyID': cur as never,
-            'cbc:TaxAmount': amount(b.vat),
-            'cbc:TaxAmount@currencyID': cur as never,
-            'cac:TaxCategory': {
-              'cbc:ID': category.id,
-              'cbc:Percent': percent(b.rate),
-              ...(category.reasonCode ? { 'cbc:TaxExemptionReasonCode': category.reasonCode, 'cbc:TaxExemptionReason': category.reason } : {}),
-              'cac:TaxScheme': { 'cbc:ID': 'VAT' },
-            },
-          };
-        }),
-      },
-    ],
+    'cac:TaxTotal': invoice.chf ? [vatTotal, { 'cbc:TaxAmount': amount(invoice.chf.totalVat), 'cbc:TaxAmount@currencyID': 'CHF' as never }] : [vatTotal],
     'cac:LegalMonetaryTotal': {
       'cbc:LineExtensionAmount': amount(invoice.totalNet),
       'cbc:LineExtensionAmount@currencyID': cur as never,

@@ -97,6 +97,12 @@ export const DOCUMENT_COLUMNS: readonly string[] = [
   'vat_other',
   ...PAYMENT_METHODS.map((m) => `paid_${m}`),
   'payment_refs',
+  // R-50: what the Swiss VAT return declares. A CHF document at rate 1; a document in another currency at the
+  // rate it was issued at; empty when it has none (an EU seller's, or one issued before its rate was imported).
+  'chf_rate',
+  'chf_rate_period',
+  'chf_net',
+  'chf_vat',
 ];
 
 /**
@@ -297,7 +303,14 @@ function documentRow(doc: Invoice, c: CheckedDocument): string[] {
     ).toString(),
     ...PAYMENT_METHODS.map((m) => (c.paid.get(m) ?? Money.zero(c.currency)).toString()),
     text(refs.join('|')),
+    ...chfCells(doc, c),
   ];
+}
+
+function chfCells(doc: Invoice, c: CheckedDocument): string[] {
+  if (c.currency === 'CHF') return ['1', '', c.net.toString(), c.vat.toString()];
+  if (!doc.chf) return ['', '', '', ''];
+  return [doc.chf.rate, doc.chf.ratePeriod, doc.chf.totalNet, doc.chf.totalVat];
 }
 
 function lineRows(doc: Invoice, c: CheckedDocument): string[][] {

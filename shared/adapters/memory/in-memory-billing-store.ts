@@ -424,6 +424,12 @@ export class InMemoryBillingStore implements BillingStore {
       .map(({ date, id, createdAt }) => ({ date, id, createdAt }))
       .sort(byNightThenCommit);
   }
+  async exchangeRateOn(currency: ExchangeRate['currency'], date: IsoDate) {
+    await Promise.resolve();
+    const found = this.rates.get(`${currency}|${date}`) ?? this.rates.get(`${currency}|${date.slice(0, 7)}`);
+    return found ? copy(found) : undefined;
+  }
+
   async listExchangeRates(currency: ExchangeRate['currency']) {
     await Promise.resolve();
     return [...this.rates.values()].filter((r) => r.currency === currency).map((r) => copy(r));

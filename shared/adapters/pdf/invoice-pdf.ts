@@ -379,6 +379,12 @@ function notes(c: Ctx): { title?: string; text: string }[] {
   const { invoice, seller, l } = c;
   const out: { title?: string; text: string }[] = [];
   if (invoice.vatMention) out.push({ text: vatMentionText(invoice.vatMention, invoice.language) });
+  if (invoice.chf) {
+    // docs/domain.md R-50: the VAT as declared in Switzerland, at the rate the document was issued at.
+    const chf = invoice.chf;
+    const rows = chf.vatBreakdown.map((b) => `${l.vatOn(formatRate(b.rate), formatAmount(b.net, 'CHF'))}: ${formatAmount(b.vat, 'CHF')}`);
+    out.push({ title: l.chfVat, text: [l.chfRate(invoice.currency, chf.rate, chf.ratePeriod), ...rows, `${l.totalVat}: ${formatAmount(chf.totalVat, 'CHF')}`].join('\n') });
+  }
   const due = Money.of(amountDue(invoice), invoice.currency);
   if (invoice.status === 'open' && due.isPositive()) {
     const ref = invoice.paymentReference;

@@ -28,6 +28,9 @@ export interface InvoiceLabels {
   method: Record<InvoicePayment['method'], string>;
   stamp: { paid: string; refunded: string; void: string };
   payByTransfer: string;
+  /** The CHF equivalent of a Swiss seller's VAT on a document in another currency: title, and "1 EUR = CHF 0.9412 (2026-11)". */
+  chfVat: string;
+  chfRate: (currency: string, rate: string, period: string) => string;
   account: string;
   continued: string;
   page: string;
@@ -61,6 +64,8 @@ export const LABELS: Record<Language, InvoiceLabels> = {
     method: { balance: 'Solde prépayé', card: 'Carte de crédit', twint: TWINT, paypal: PAYPAL, postfinance: POSTFINANCE, transfer: 'Virement bancaire' },
     stamp: { paid: 'PAYÉE', refunded: 'REMBOURSÉE', void: 'ANNULÉE' },
     payByTransfer: 'Paiement par virement bancaire',
+    chfVat: 'TVA en CHF',
+    chfRate: (currency, rate, period) => `Cours ${period}: 1 ${currency} = CHF ${rate}`,
     account: 'Compte',
     continued: '(suite)',
     page: 'Page',
@@ -91,6 +96,8 @@ export const LABELS: Record<Language, InvoiceLabels> = {
     method: { balance: 'Guthaben', card: 'Kreditkarte', twint: TWINT, paypal: PAYPAL, postfinance: POSTFINANCE, transfer: 'Banküberweisung' },
     stamp: { paid: 'BEZAHLT', refunded: 'ERSTATTET', void: 'STORNIERT' },
     payByTransfer: 'Zahlung per Banküberweisung',
+    chfVat: 'MWST in CHF',
+    chfRate: (currency, rate, period) => `Kurs ${period}: 1 ${currency} = CHF ${rate}`,
     account: 'Konto',
     continued: '(Fortsetzung)',
     page: 'Seite',
@@ -121,6 +128,8 @@ export const LABELS: Record<Language, InvoiceLabels> = {
     method: { balance: 'Saldo prepagato', card: 'Carta di credito', twint: TWINT, paypal: PAYPAL, postfinance: POSTFINANCE, transfer: 'Bonifico bancario' },
     stamp: { paid: 'PAGATA', refunded: 'RIMBORSATA', void: 'ANNULLATA' },
     payByTransfer: 'Pagamento tramite bonifico bancario',
+    chfVat: 'IVA in CHF',
+    chfRate: (currency, rate, period) => `Cambio ${period}: 1 ${currency} = CHF ${rate}`,
     account: 'Conto',
     continued: '(continua)',
     page: 'Pagina',
@@ -151,6 +160,8 @@ export const LABELS: Record<Language, InvoiceLabels> = {
     method: { balance: 'Prepaid balance', card: 'Card', twint: TWINT, paypal: PAYPAL, postfinance: POSTFINANCE, transfer: 'Bank transfer' },
     stamp: { paid: 'PAID', refunded: 'REFUNDED', void: 'VOID' },
     payByTransfer: 'Payment by bank transfer',
+    chfVat: 'VAT in CHF',
+    chfRate: (currency, rate, period) => `Rate ${period}: 1 ${currency} = CHF ${rate}`,
     account: 'Account',
     continued: '(continued)',
     page: 'Page',

@@ -1,3 +1,4 @@
+import { chfRateAtIssue } from '../chf-rate.ts';
 import { Decimal } from 'decimal.js';
 import { sellerOfOrg } from '../sellers.ts';
 import { addMonths, type IsoDate } from '../../domain/calendar.ts';
@@ -85,7 +86,9 @@ export async function issueCheckoutInvoice(
   for (const p of Array.isArray(payment) ? payment : payment ? [payment] : []) {
     payments.push({ method: p.via ?? (checkout.method === 'iban' ? 'transfer' : checkout.method), amount: p.amount, ref: p.ref });
   }
+  const chfRate = await chfRateAtIssue(deps.store, seller, currency, today);
   return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, today, payments, {
+    ...(chfRate ? { chfRate } : {}),
     checkoutId: checkout.id,
     ...(checkout.proformaNumber ? { refersTo: checkout.proformaNumber } : {}),
   });

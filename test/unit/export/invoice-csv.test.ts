@@ -59,6 +59,10 @@ describe('writeInvoiceCsv: format', () => {
       'paid_postfinance',
       'paid_transfer',
       'payment_refs',
+      'chf_rate',
+      'chf_rate_period',
+      'chf_net',
+      'chf_vat',
     ]);
     expect(header).toEqual(DOCUMENT_COLUMNS);
     expect(buffer.subarray(3).toString('utf8').split('\r\n')[0]).toBe(DOCUMENT_COLUMNS.join(','));
@@ -113,6 +117,10 @@ describe('writeInvoiceCsv: format', () => {
         paid_postfinance: '0.00',
         paid_transfer: '0.00',
         payment_refs: 'card:pi_42',
+        chf_rate: '1',
+        chf_rate_period: '',
+        chf_net: '131.80',
+        chf_vat: '10.67',
       },
     ]);
     expect(totals).toEqual({
