@@ -11,7 +11,7 @@ import { env } from './aws-environment.ts';
 import { queueFromEnv } from './aws-store-runtime.ts';
 
 /** What the finance functions share, without the document renderer (pdfkit): enough to ask for an export and link it. */
-export type ExportRequestDeps = Omit<FinanceDeps, 'renderer' | 'eInvoices'> & { rateLimiter: RateLimiter };
+export type ExportRequestDeps = Omit<FinanceDeps, 'renderer' | 'eInvoices' | 'archive'> & { rateLimiter: RateLimiter };
 
 let deps: ExportRequestDeps | undefined;
 

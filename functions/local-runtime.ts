@@ -32,6 +32,9 @@ import { checkoutHousekeeping, type HousekeepingResult } from '../shared/use-cas
 import { makeSettlePaymentHandler } from './checkout/settle-payment.ts';
 import { makeRunExportHandler } from './finance/run-export.ts';
 import { FileDocumentStore } from '../shared/adapters/local/file-document-store.ts';
+import { FileDocumentArchive } from '../shared/adapters/local/file-document-archive.ts';
+import { archivingIssued, type ArchiveMessage } from '../shared/use-cases/finance/archive-messages.ts';
+import { makeArchiveDocumentsHandler } from './finance/archive-documents.ts';
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
 import { WorkerPdfRenderer } from '../shared/adapters/documents/worker-pdf-renderer.ts';
 import { EInvoiceFileWriter } from '../shared/adapters/einvoice/e-invoice-writer.ts';
@@ -59,6 +62,8 @@ export interface LocalRuntime {
   lifecycleQueue: InProcessQueue<LifecycleMessage>;
   settlementQueue: InProcessQueue<SettlementMessage>;
   exportsQueue: InProcessQueue<ExportMessage>;
+  /** Final invoices and credit notes issued, to be kept as issued (fed by the business events, as in AWS). */
+  archiveQueue: InProcessQueue<ArchiveMessage>;
   provisioning: RecordingProvisioning;
   gateway: PaymentGateway;
   endpoint: string;
@@ -131,6 +136,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     (stripe ? StripePaymentGateway.fromConfig(stripe) : new SandboxPaymentGateway({ ...(opts.home ? { journal: join(resolve(opts.home), 'sandbox-charges.jsonl') } : {}) }));
   const verifier = opts.verifier ?? new StripeWebhookVerifier(stripe?.webhookSecret ?? SANDBOX_WEBHOOK_SECRET);
   const exportsQueue = new InProcessQueue<ExportMessage>('exports', queueOpts);
+  const archiveQueue = new InProcessQueue<ArchiveMessage>('archive', queueOpts);
   const config = opts.config ?? loadStageConfig();
   const renderer = opts.pdfThreads ? new WorkerPdfRenderer(opts.pdfThreads) : new FileFormatsRenderer();
   const deps: EngineDeps = {
@@ -138,11 +144,14 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     renderer,
     eInvoices: new EInvoiceFileWriter(),
     documents: new FileDocumentStore(opts.outDir ?? 'out'),
+    // Kept documents under the same folder's archive/, each written once and made read-only.
+    archive: new FileDocumentArchive(opts.outDir ?? 'out'),
     // The mail service of this machine: .eml files under out/mail/, from the outbox, once each.
     mailer: new EmlFileMailer(opts.outDir ?? 'out', config.mail.portalUrl),
     ...(config.mail.from ? { mailFrom: config.mail.from } : {}),
     // The event bus of this machine: out/events/<date>.ndjson, the envelope of docs/events.md.
-    events: new NdjsonEventLog(opts.outDir ?? 'out'),
+    // Each final invoice and credit note issued goes to the archive queue beside it, as publish-events does in AWS.
+    events: archivingIssued(new NdjsonEventLog(opts.outDir ?? 'out'), archiveQueue),
     exportsQueue,
     store,
     gateway,
@@ -172,6 +181,7 @@ export async function openLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<
     lifecycleQueue,
     settlementQueue,
     exportsQueue,
+    archiveQueue,
     provisioning,
     gateway,
     endpoint: endpoint!,
@@ -213,10 +223,12 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps, 
     await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(deps, false));
   }
   if (opts.outbox === false) return;
-  await sendOutbox(rt, deps);
-  // The table's stream in AWS: the business events of yesterday and today not yet in the log.
+  // The table's stream in AWS: the business events of yesterday and today not yet in the log; with them the
+  // documents issued go to the archive queue, whose worker keeps them before the e-mails that name them go.
   const today = deps.clock.today();
   for (const date of [addDays(today, -1), today]) await publishEvents(deps, date);
+  await rt.archiveQueue.drain(makeArchiveDocumentsHandler(deps, false));
+  await sendOutbox(rt, deps);
 }
 
 /**

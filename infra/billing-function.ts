@@ -59,7 +59,7 @@ export type DynamoDbAction =
  * s3:PutObject also authorises the multipart upload calls (create, parts,
  * complete) of lib-storage's Upload; aborting one is its own action.
  */
-export type S3ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload';
+export type S3ObjectAction = 's3:GetObject' | 's3:PutObject' | 's3:AbortMultipartUpload' | 's3:PutObjectRetention';
 
 /** The partition keys DynamoDbRateLimiter writes: `RATE#<client>#<minute>` (shared/adapters/dynamodb/dynamodb-rate-limiter.ts). */
 export const RATE_LIMIT_LEADING_KEYS = 'RATE#*';
@@ -234,13 +234,13 @@ export class BillingFunction extends Construct {
    * bucket itself, never another prefix). cdk-nag's IAM5 reports the
    * prefix wildcard; it is acknowledged here, naming the prefix.
    */
-  public grantObjects(bucket: IBucket, prefix: string, actions: readonly S3ObjectAction[], why: string): this {
+  public grantObjects(bucket: IBucket, prefix: string, actions: readonly S3ObjectAction[], why: string, bucketLabel = 'documents'): this {
     if (!/^[a-z0-9-]+(\/[a-z0-9-]+)*\/$/.test(prefix)) throw new Error(`grantObjects needs a folder prefix such as "exports/", got ${JSON.stringify(prefix)}`);
     const resource = bucket.arnForObjects(`${prefix}*`);
     this.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [resource] }));
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagName(Stack.of(this).resolve(resource))}]`,
-      reason: `${actions.join(', ')} on the objects under ${prefix} of the documents bucket only: ${why}. Object keys are made at run time, so the prefix ends in a wildcard.`,
+      reason: `${actions.join(', ')} on the objects under ${prefix} of the ${bucketLabel} bucket only: ${why}. Object keys are made at run time, so the prefix ends in a wildcard.`,
     });
     return this;
   }

@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, StreamViewType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -42,6 +42,16 @@ export const EXPORTS_PREFIX = 'exports/';
 export const EXPORTS_EXPIRY_DAYS = 90;
 /** Where invoice-pdf keeps each rendered document (shared/use-cases/finance/invoice-documents.ts pdfKey). */
 export const INVOICES_PREFIX = 'invoices/';
+/** Where each final invoice and credit note is kept as issued, in the archive bucket (archive-documents.ts archiveKey). */
+export const ARCHIVE_PREFIX = 'archive/';
+/**
+ * How the archive locks what it keeps (docs/domain.md R-30). Prod: compliance mode, which no one, the
+ * account's root included, can shorten or lift. Dev: governance mode, the same lock that an operator with
+ * s3:BypassGovernanceRetention can lift, so a test stage's documents do not stay for ten years.
+ */
+export const ARCHIVE_LOCK_MODE = { dev: 'GOVERNANCE', prod: 'COMPLIANCE' } as const;
+/** The bucket's default lock, one year: the shortest any seller may configure (retentionYears ≥ 1). */
+export const ARCHIVE_FLOOR_DAYS = 365;
 /** Where finance drops camt.054 bank notifications; import-statement is notified of each new object. */
 export const BANK_INCOMING_PREFIX = 'bank/incoming/';
 /** Product files (NDJSON or CSV) the provider drops for an organisation: `imports/incoming/<orgId>/<file>`. */
@@ -59,6 +69,11 @@ export const IMPORTS_REPORTS_PREFIX = 'imports/reports/';
  */
 export function documentsBucketArnExportName(stage: Stage): string {
   return `Billing-${stage}-DocumentsBucketArn`;
+}
+
+/** The archive bucket's ARN export, imported by the stateless stack as the documents bucket's is. */
+export function archiveBucketArnExportName(stage: Stage): string {
+  return `Billing-${stage}-ArchiveBucketArn`;
 }
 
 /** The projections of TABLE_INDEXES in CDK's terms. */
@@ -90,7 +105,7 @@ export interface WorkQueue {
   readonly dlq: Queue;
 }
 
-export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports' | 'mail' | 'webhooks';
+export type WorkQueueName = 'renewal' | 'charge' | 'lifecycle' | 'settlement' | 'exports' | 'mail' | 'webhooks' | 'archive';
 
 /** Tries of a webhook before its dead letter: the first and the 7 retries of its back-off (shared/use-cases/events/deliver-webhooks.ts). */
 export const WEBHOOK_MAX_RECEIVE_COUNT = 8;
@@ -133,8 +148,13 @@ export class StatefulStack extends Stack {
   /** Where Lambda parks an S3 notification import-statement failed on after its retries (the event names the file). */
   public readonly bankImportDlq: Queue;
   public readonly importsDlq: Queue;
+  /** Final invoices and credit notes issued, to be kept as issued by archive-documents. */
+  public readonly archiveQueue: Queue;
+  public readonly archiveDlq: Queue;
   /** PDFs (invoices/), finance exports (exports/) and incoming bank notifications (bank/incoming/). */
   public readonly documentsBucket: Bucket;
+  /** Issued documents as issued (archive/), each written once and locked for its seller's retention (Object Lock). */
+  public readonly archiveBucket: Bucket;
   public readonly accessLogsBucket: Bucket;
   /** `{"secretKey": "sk_..."}`, set after the first deploy: only the functions that call Stripe may read it. */
   public readonly stripeSecret: Secret;
@@ -199,6 +219,10 @@ export class StatefulStack extends Stack {
     const mail = this.workQueue('Mail', removalPolicy);
     this.mailQueue = mail.queue;
     this.mailDlq = mail.dlq;
+
+    const archive = this.workQueue('Archive', removalPolicy);
+    this.archiveQueue = archive.queue;
+    this.archiveDlq = archive.dlq;
 
     const webhooks = this.workQueue('Webhook', removalPolicy, CONSUMER_TIMEOUT_SECONDS, WEBHOOK_MAX_RECEIVE_COUNT);
     this.webhookQueue = webhooks.queue;
@@ -275,6 +299,27 @@ export class StatefulStack extends Stack {
       ],
     });
 
+    this.archiveBucket = new Bucket(this, 'ArchiveBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // Object Lock needs versioning; each document is put once (If-None-Match), so there is one version.
+      versioned: true,
+      objectLockEnabled: true,
+      // A floor for anything put without a date of its own; archive-documents gives each its seller's.
+      objectLockDefaultRetention:
+        ARCHIVE_LOCK_MODE[stage] === 'COMPLIANCE'
+          ? ObjectLockRetention.compliance(Duration.days(ARCHIVE_FLOOR_DAYS))
+          : ObjectLockRetention.governance(Duration.days(ARCHIVE_FLOOR_DAYS)),
+      // Locked objects outlive any stack: the bucket is never deleted with one, in dev either.
+      removalPolicy: RemovalPolicy.RETAIN,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'archive/',
+      lifecycleRules: [{ id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+
     this.stripeSecret = new Secret(this, 'StripeSecret', {
       description: `Stripe API key of the billing engine (${stage}): {"secretKey": "sk_..."}`,
       // A placeholder without a key: the functions fail with "has no secretKey" until an operator puts the real value.
@@ -344,6 +389,17 @@ export class StatefulStack extends Stack {
       exportName: documentsBucketArnExportName(stage),
       description: 'Imported by the stateless stack for its per-prefix S3 grants',
     });
+    new CfnOutput(this, 'ArchiveBucketName', {
+      value: this.archiveBucket.bucketName,
+      description: `Issued invoices and credit notes as issued (${ARCHIVE_PREFIX}), locked by S3 Object Lock (${ARCHIVE_LOCK_MODE[stage]})`,
+    });
+    new CfnOutput(this, 'ArchiveBucketArn', {
+      value: this.archiveBucket.bucketArn,
+      exportName: archiveBucketArnExportName(stage),
+      description: 'Imported by the stateless stack for its archive grants',
+    });
+    new CfnOutput(this, 'ArchiveQueueUrl', { value: this.archiveQueue.queueUrl });
+    new CfnOutput(this, 'ArchiveDlqUrl', { value: this.archiveDlq.queueUrl });
     new CfnOutput(this, 'StripeSecretArn', {
       value: this.stripeSecret.secretArn,
       description: 'Put {"secretKey": "sk_..."} here after the first deploy',
@@ -364,6 +420,7 @@ export class StatefulStack extends Stack {
       exports: { queue: this.exportsQueue, dlq: this.exportsDlq },
       mail: { queue: this.mailQueue, dlq: this.mailDlq },
       webhooks: { queue: this.webhookQueue, dlq: this.webhookDlq },
+      archive: { queue: this.archiveQueue, dlq: this.archiveDlq },
     };
   }
 

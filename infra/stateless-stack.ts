@@ -6,7 +6,7 @@ import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { BillingFunction } from './billing-function.ts';
-import { documentsBucketArnExportName, type Stage, type StatefulStack } from './stateful-stack.ts';
+import { archiveBucketArnExportName, documentsBucketArnExportName, type Stage, type StatefulStack } from './stateful-stack.ts';
 import { Alarms } from './stateless/alarms.ts';
 import { BillingDashboard } from './stateless/dashboard.ts';
 import { Finance } from './stateless/finance.ts';
@@ -57,6 +57,10 @@ export class StatelessStack extends Stack {
       bucketArn: Fn.importValue(documentsBucketArnExportName(stage)),
       bucketName: data.documentsBucket.bucketName,
     });
+    const archive = Bucket.fromBucketAttributes(this, 'ArchiveBucketRef', {
+      bucketArn: Fn.importValue(archiveBucketArnExportName(stage)),
+      bucketName: data.archiveBucket.bucketName,
+    });
     // The import is by name: make the order explicit.
     this.addStackDependency(data);
 
@@ -86,7 +90,7 @@ export class StatelessStack extends Stack {
       // Said, not refused: dev deploys the sample (stage demo) on purpose; prod never falls back to it (stageConfigPath).
       Annotations.of(this).addInfo(`${props.configFile} names stage "${config.stage}" and is deployed to ${stage}`);
     }
-    const w = wiring(stage, data, documents, this.functions, STRIPE_MAX_RPS, config.json);
+    const w = wiring(stage, data, { documents, archive }, this.functions, STRIPE_MAX_RPS, config.json);
     const nightlyRenewal = new NightlyRenewal(this, 'NightlyRenewal', w);
     const payments = new Payments(this, 'Payments', w);
     const finance = new Finance(this, 'Finance', w);

@@ -11,6 +11,7 @@ import type { BusinessEvent } from '../../shared/domain/business-events.ts';
 import { env } from '../aws-environment.ts';
 import type { WebhookMessage } from './deliver-webhook.ts';
 import { lazyHandler } from '../entry-points.ts';
+import { archivingIssued, type ArchiveMessage } from '../../shared/use-cases/finance/archive-messages.ts';
 
 /**
  * The table's stream to the event bus: each new event record (the events
@@ -51,6 +52,10 @@ export function fanOut(bus: EventPublisher, webhooks: { send(messages: WebhookMe
 
 export const handler = lazyHandler(() =>
   makePublishEventsHandler(
-    fanOut(new EventBridgePublisher(new EventBridgeClient({}), env('EVENT_BUS_NAME')), new SqsQueue<WebhookMessage>(new SQSClient({}), env('WEBHOOK_QUEUE_URL'))),
+    // Beside the bus and the webhooks, each final invoice and credit note issued goes to be kept as issued.
+    archivingIssued(
+      fanOut(new EventBridgePublisher(new EventBridgeClient({}), env('EVENT_BUS_NAME')), new SqsQueue<WebhookMessage>(new SQSClient({}), env('WEBHOOK_QUEUE_URL'))),
+      new SqsQueue<ArchiveMessage>(new SQSClient({}), env('ARCHIVE_QUEUE_URL')),
+    ),
   ),
 );

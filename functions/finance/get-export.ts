@@ -17,7 +17,7 @@ export const getExportContract = {
 } satisfies RouteContract;
 
 /** GET /v1/exports/{exportId}: its state, and time-limited links once written (only for the one who asked, or finance). */
-export function makeGetExportHandler(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices'>, logger?: Logger) {
+export function makeGetExportHandler(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices' | 'archive'>, logger?: Logger) {
   return apiHandler({ auth: true, params: getExportContract.params, logger, rateLimiter: deps.rateLimiter }, ({ actor, params }) => getExport(deps, params.exportId, actor));
 }
 

@@ -22,7 +22,7 @@ export const requestExportContract = {
  * a partner its clients, an organisation itself. Answers 202 with the export's
  * id; the exports queue's worker writes it, GET /v1/exports/{id} links it.
  */
-export function makeRequestExportHandler(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices'>, logger?: Logger) {
+export function makeRequestExportHandler(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices' | 'archive'>, logger?: Logger) {
   return apiHandler({ auth: true, body: 'json', status: requestExportContract.status, logger, rateLimiter: deps.rateLimiter }, ({ actor, body }) =>
     requestExport(deps, body, actor),
   );

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { FinanceDeps } from '../../shared/use-cases/finance/finance-deps.ts';
 import { runExport } from '../../shared/use-cases/finance/export-invoices.ts';
 import { awsFinanceDeps } from '../aws-finance-runtime.ts';
+import { EInvoiceFileWriter } from '../../shared/adapters/einvoice/e-invoice-writer.ts';
 import { lazyHandler, sqsConsumer } from '../entry-points.ts';
 
 const ExportMessageSchema = z.object({ exportId: z.string().min(1).max(100) });
@@ -11,4 +12,5 @@ export function makeRunExportHandler(deps: FinanceDeps, logFailures = true) {
   return sqsConsumer((body) => runExport(deps, ExportMessageSchema.parse(JSON.parse(body)).exportId), logFailures);
 }
 
-export const handler = lazyHandler(() => makeRunExportHandler(awsFinanceDeps()));
+// The zip carries the e-invoices organisations receive, and keeps a document the archive worker has not come to yet.
+export const handler = lazyHandler(() => makeRunExportHandler(awsFinanceDeps(new EInvoiceFileWriter())));

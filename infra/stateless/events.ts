@@ -42,11 +42,13 @@ export class Events extends Construct {
       entry: 'functions/events/publish-events.ts',
       description: 'Puts the business events of each commit (from the table stream) on the event bus',
       timeout: w.consumerTimeout,
-      environment: { EVENT_BUS_NAME: eventBusName(w.stage), WEBHOOK_QUEUE_URL: w.data.webhookQueue.queueUrl },
+      environment: { EVENT_BUS_NAME: eventBusName(w.stage), WEBHOOK_QUEUE_URL: w.data.webhookQueue.queueUrl, ARCHIVE_QUEUE_URL: w.data.archiveQueue.queueUrl },
     });
     this.publishEvents.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }));
     // Beside the bus, each event goes on the webhook queue for the provider's endpoint.
     this.publishEvents.grantSend(w.data.webhookQueue);
+    // And each final invoice and credit note issued goes on the archive queue, to be kept as issued.
+    this.publishEvents.grantSend(w.data.archiveQueue);
     consumeStream(this.publishEvents, w.data.table, 'EVENTS#', w.data.eventsDlq);
 
     this.deliverWebhook = billingFunction(this, w, 'DeliverWebhook', {

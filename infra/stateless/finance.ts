@@ -4,7 +4,7 @@ import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
 import type { BillingFunction } from '../billing-function.ts';
-import { BANK_INCOMING_PREFIX, EXPORT_CONSUMER_TIMEOUT_SECONDS, EXPORTS_PREFIX, IMPORTS_INCOMING_PREFIX, IMPORTS_REPORTS_PREFIX } from '../stateful-stack.ts';
+import { ARCHIVE_PREFIX, BANK_INCOMING_PREFIX, EXPORT_CONSUMER_TIMEOUT_SECONDS, EXPORTS_PREFIX, IMPORTS_INCOMING_PREFIX, IMPORTS_REPORTS_PREFIX } from '../stateful-stack.ts';
 import { BUCKET_NOTIFICATIONS_HANDLER_ID, EXPORT_MAX_CONCURRENCY } from './settings.ts';
 import { billingFunction, consume, type Wiring } from './wiring.ts';
 
@@ -57,13 +57,40 @@ export class Finance extends Construct {
       timeout: Duration.seconds(EXPORT_CONSUMER_TIMEOUT_SECONDS),
       memorySize: 2048,
       rendersPdfs: true,
-      environment: { ...w.finance },
+      environment: { ...w.finance, ...w.archiveEnv },
     })
       // The job (EXPORT#<id>), the organisation or partner in scope, a partner's clients (Query PARTNER#…), the period's documents (gsi3).
       .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'])
       .grantQuery(w.data.table, { indexes: [docsIndex.name] })
-      .grantObjects(w.documents, EXPORTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload'], 'run-export streams the CSV and the zip of PDFs there in parts');
+      .grantObjects(w.documents, EXPORTS_PREFIX, ['s3:PutObject', 's3:AbortMultipartUpload'], 'run-export streams the CSV and the zip of PDFs there in parts')
+      .grantObjects(
+        w.archive,
+        ARCHIVE_PREFIX,
+        ['s3:GetObject', 's3:PutObject', 's3:PutObjectRetention'],
+        'run-export zips the documents as kept, and keeps (locked, once) one the archive worker has not come to yet',
+        'archive',
+      );
     // One export per invocation: each can run for the whole timeout.
     consume(runExport, w.data.exportsQueue, { batchSize: 1, maxConcurrency: EXPORT_MAX_CONCURRENCY });
+
+    const archiveDocuments = billingFunction(this, w, 'ArchiveDocuments', {
+      entry: 'functions/finance/archive-documents.ts',
+      description: `Keeps each final invoice and credit note issued as issued, once, under ${ARCHIVE_PREFIX} of the archive bucket (S3 Object Lock)`,
+      timeout: w.consumerTimeout,
+      memorySize: 1024,
+      rendersPdfs: true,
+      environment: { ...w.finance, ...w.archiveEnv },
+    })
+      // The document by number (its series entry, then the document) and its organisation's e-invoice settings.
+      .grantItems(w.data.table, ['dynamodb:GetItem'])
+      .grantObjects(
+        w.archive,
+        ARCHIVE_PREFIX,
+        ['s3:GetObject', 's3:PutObject', 's3:PutObjectRetention'],
+        'archive-documents writes each document once (If-None-Match) with its retention date, and reads what was kept already',
+        'archive',
+      );
+    // A few documents a batch: each is drawn (PDF, e-invoices) before the next.
+    consume(archiveDocuments, w.data.archiveQueue, { batchSize: 5 });
   }
 }

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
 import { ROUTES, routeKey } from '../../functions/http/routes.ts';
 import type { BillingFunction } from '../billing-function.ts';
-import { EXPORTS_PREFIX, INVOICES_PREFIX } from '../stateful-stack.ts';
+import { ARCHIVE_PREFIX, EXPORTS_PREFIX, INVOICES_PREFIX } from '../stateful-stack.ts';
 import { HTTP_HANDLERS } from './settings.ts';
 import { billingFunction, type Wiring } from './wiring.ts';
 
@@ -82,16 +82,23 @@ export class BillingHttpApi extends Construct {
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem'])
         .grantSend(w.data.settlementQueue)
         .grantSecretValue(w.data.stripeWebhookSecret),
-      InvoicePdf: route('GET /v1/orgs/{orgId}/invoices/{file}', '(renders the PDF)', {
+      InvoicePdf: route('GET /v1/orgs/{orgId}/invoices/{file}', '(serves the kept document, or renders a pro-forma)', {
         timeout: Duration.seconds(29),
         memorySize: 1024,
         rendersPdfs: true,
-        environment: { ...w.finance },
+        environment: { ...w.finance, ...w.archiveEnv },
       })
         // The caller's membership, the organisation, the number's series entry and the document.
         .grantItems(w.data.table, ['dynamodb:GetItem'])
         .grantRateLimit(w.data.table)
-        .grantObjects(w.documents, INVOICES_PREFIX, ['s3:PutObject'], 'invoice-pdf keeps a copy of each document it renders at invoices/<seller>/<year>/<number>.pdf'),
+        .grantObjects(w.documents, INVOICES_PREFIX, ['s3:PutObject'], 'invoice-pdf leaves a copy of each pro-forma it renders at invoices/<seller>/<year>/<number>.pdf')
+        .grantObjects(
+          w.archive,
+          ARCHIVE_PREFIX,
+          ['s3:GetObject', 's3:PutObject', 's3:PutObjectRetention'],
+          'invoice-pdf serves a final invoice or credit note as kept, and keeps (locked, once) one the archive worker has not come to yet',
+          'archive',
+        ),
       RequestExport: route('POST /v1/exports', '(queues the export)', {
         environment: { ...w.finance, EXPORTS_QUEUE_URL: w.data.exportsQueue.queueUrl },
       })

@@ -9,7 +9,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BillingFunction, CONFIG_FILE_IN_BUNDLE } from '../billing-function.ts';
-import { CONSUMER_TIMEOUT_SECONDS, type Stage, type StatefulStack } from '../stateful-stack.ts';
+import { ARCHIVE_LOCK_MODE, CONSUMER_TIMEOUT_SECONDS, type Stage, type StatefulStack } from '../stateful-stack.ts';
 
 /** Nightly jobs, in Zurich time (the nights of the domain are Zurich nights). */
 export const NIGHTLY_TIME_ZONE = TimeZone.EUROPE_ZURICH;
@@ -20,6 +20,10 @@ export interface Wiring {
   readonly data: StatefulStack;
   /** The documents bucket through its ARN export (see documentsBucketArnExportName). */
   readonly documents: IBucket;
+  /** The archive bucket (Object Lock) through its ARN export, likewise. */
+  readonly archive: IBucket;
+  /** Environment of the functions that keep and serve issued documents (functions/aws-finance-runtime.ts): the archive bucket and its lock mode. */
+  readonly archiveEnv: Readonly<Record<string, string>>;
   /** Every function of the stack by id: alarms and the infra tests find them here. */
   readonly functions: Record<string, BillingFunction>;
   /** Environment of functions on functions/aws-runtime.ts: the table, the Stripe secret's id (read on the first Stripe call only), the configuration file. */
@@ -36,12 +40,21 @@ export interface Wiring {
   readonly httpTimeout: Duration;
 }
 
-export function wiring(stage: Stage, data: StatefulStack, documents: IBucket, functions: Record<string, BillingFunction>, stripeMaxRps: number, configJson: string): Wiring {
+export function wiring(
+  stage: Stage,
+  data: StatefulStack,
+  buckets: { documents: IBucket; archive: IBucket },
+  functions: Record<string, BillingFunction>,
+  stripeMaxRps: number,
+  configJson: string,
+): Wiring {
   return {
     stage,
     configJson,
     data,
-    documents,
+    documents: buckets.documents,
+    archive: buckets.archive,
+    archiveEnv: { ARCHIVE_BUCKET: data.archiveBucket.bucketName, ARCHIVE_LOCK_MODE: ARCHIVE_LOCK_MODE[stage] },
     functions,
     store: { TABLE_NAME: data.table.tableName, BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE },
     base: { TABLE_NAME: data.table.tableName, STRIPE_SECRET_ID: data.stripeSecret.secretArn, BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE },

@@ -113,6 +113,13 @@ const SellerSchema = z
       .describe('The contact telephone e-invoices carry (XRechnung requires one).'),
     peppolId: peppolId.optional().describe('Its Peppol participant id, "scheme:id" (e.g. 0183:CHE123456788, the Swiss UID): the sender of Peppol e-invoices.'),
     website: z.string().min(1).optional(),
+    retentionYears: z
+      .number()
+      .int()
+      .min(1)
+      .max(30)
+      .optional()
+      .describe("Years its issued documents stay locked after the end of their year (S3 Object Lock); by default its country's (CH, LI, FR 10, DE 8, else 10)."),
     logo: z.string().min(1).optional().describe('PNG or JPEG printed in the letterhead, relative to the configuration file.'),
   })
   .superRefine((s, ctx) => {
@@ -332,6 +339,7 @@ function toSeller(s: BillingConfigFile['sellers'][number], resolvePath: (p: stri
     ...(s.phone ? { phone: s.phone } : {}),
     ...(s.peppolId ? { peppolId: s.peppolId } : {}),
     ...(s.website ? { website: s.website } : {}),
+    ...(s.retentionYears ? { retentionYears: s.retentionYears } : {}),
     ...(s.numbering.ranges > 1 ? { invoiceSeriesShards: s.numbering.ranges } : {}),
     ...(s.numbering.ranges > 1 && s.numbering.by === 'process' ? { numberRangesBy: 'process' as const } : {}),
     ...(s.transferTolerance !== '0.00' ? { transferTolerance: s.transferTolerance } : {}),

@@ -30,6 +30,8 @@ export interface Seller {
   phone?: string;
   /** Its Peppol participant id ("scheme:id", e.g. 0183:CHE123456788), the sender of Peppol e-invoices. */
   peppolId?: string;
+  /** Years its issued documents are kept, locked, after the end of their year (docs/domain.md R-30); its country's by default. */
+  retentionYears?: number;
   website?: string;
   /**
    * Parallel number ranges per document type: each is gapless and monotonic
@@ -74,4 +76,21 @@ export function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/**
+ * docs/domain.md R-30: how long the law of the seller's country keeps business records, counted from the end
+ * of the year of the document: Switzerland (CO art. 958f) and Liechtenstein 10 years, Germany 8 for invoices
+ * (AO § 147 as amended from 2025), France 10 (Code de commerce L123-22). Elsewhere 10, the longest of these.
+ */
+const RETENTION_YEARS_BY_COUNTRY: Readonly<Record<string, number>> = { CH: 10, LI: 10, DE: 8, FR: 10 };
+export const DEFAULT_RETENTION_YEARS = 10;
+
+export function retentionYearsOf(seller: Pick<Seller, 'country' | 'retentionYears'>): number {
+  return seller.retentionYears ?? RETENTION_YEARS_BY_COUNTRY[seller.country] ?? DEFAULT_RETENTION_YEARS;
+}
+
+/** The first day a document issued on `issueDate` may be deleted: 1 January after its year plus the retention years. */
+export function retainedUntil(seller: Pick<Seller, 'country' | 'retentionYears'>, issueDate: string): string {
+  return `${Number(issueDate.slice(0, 4)) + 1 + retentionYearsOf(seller)}-01-01`;
 }

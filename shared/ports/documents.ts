@@ -52,3 +52,14 @@ export interface DocumentStore {
   /** How to fetch it: a time-limited link in AWS, a file path locally. */
   link(key: string, expiresInSeconds: number): Promise<string>;
 }
+
+/**
+ * docs/domain.md R-30: issued documents kept as issued. Each key is written once and never replaced; in AWS
+ * the object is locked (S3 Object Lock, compliance mode) until `retainUntil`, so no one, root included, can
+ * delete or overwrite it before.
+ */
+export interface DocumentArchive {
+  /** 'kept' when stored now; 'exists' when the key already holds a document, which stays as it was. */
+  keep(key: string, body: Buffer, contentType: string, retainUntil: string): Promise<'kept' | 'exists'>;
+  get(key: string): Promise<Buffer | undefined>;
+}

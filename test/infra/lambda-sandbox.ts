@@ -94,23 +94,35 @@ export async function invokeBundles(
   }
 }
 
-/** A tiny S3 for path-style PutObject / GetObject, enough for S3DocumentStore in a bundle. */
+/**
+ * A tiny S3 for path-style PutObject / GetObject, enough for S3DocumentStore and S3DocumentArchive in a
+ * bundle. As S3's conditional writes do (user guide, "Conditional writes"): a put with `If-None-Match: *`
+ * on a key that holds an object is refused with 412 and changes nothing.
+ */
 export interface LocalS3 {
   endpoint: string;
   /** `<bucket>/<key>` → body. */
   objects: Map<string, Buffer>;
+  /** `<bucket>/<key>` → the headers of the put that wrote it (lower-case names), to check what a writer asked S3 for. */
+  putHeaders: Map<string, Record<string, string>>;
   close(): Promise<void>;
 }
 
 export async function startLocalS3(): Promise<LocalS3> {
   const objects = new Map<string, Buffer>();
+  const putHeaders = new Map<string, Record<string, string>>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname.slice(1));
-      if (req.method === 'PUT') {
+      if (req.method === 'PUT' && req.headers['if-none-match'] === '*' && objects.has(path)) {
+        res
+          .writeHead(412, { 'content-type': 'application/xml' })
+          .end('<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+      } else if (req.method === 'PUT') {
         objects.set(path, Buffer.concat(chunks));
+        putHeaders.set(path, Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])));
         res.writeHead(200, { ETag: `"${objects.size}"` }).end();
       } else if (req.method === 'GET' && objects.has(path)) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(objects.get(path));
@@ -125,6 +137,7 @@ export async function startLocalS3(): Promise<LocalS3> {
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     objects,
+    putHeaders,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

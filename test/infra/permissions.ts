@@ -15,6 +15,7 @@ export function namer(s: SynthesizedApp) {
     [logicalIdOf(stateful, stateful.stripeWebhookSecret), 'stripe-webhook-secret'],
     [logicalIdOf(stateful, stateful.webhookSigningSecret), 'webhook-signing-secret'],
     [logicalIdOf(stateful, stateful.documentsBucket), 'documents-bucket'],
+    [logicalIdOf(stateful, stateful.archiveBucket), 'archive-bucket'],
     [logicalIdOf(stateful, stateful.schedulerDlq), 'scheduler-dlq'],
     [logicalIdOf(stateful, stateful.bankImportDlq), 'bank-import-dlq'],
     [logicalIdOf(stateful, stateful.importsDlq), 'imports-dlq'],

@@ -14,6 +14,7 @@ import { CDK_CONTEXT } from './cdk-context.ts';
 import { TABLE_INDEXES, TABLE_KEYS } from '../../shared/adapters/dynamodb/table-schema.ts';
 import {
   CONSUMER_TIMEOUT_SECONDS,
+  archiveBucketArnExportName,
   documentsBucketArnExportName,
   EXPORT_CONSUMER_TIMEOUT_SECONDS,
   EXPORTS_EXPIRY_DAYS,
@@ -189,11 +190,11 @@ describe('StatefulStack table', () => {
 });
 
 describe('StatefulStack queues', () => {
-  it("creates the seven work queues, one dead-letter queue for each, and the schedules', bank import's, product imports', mail events' and business events' dead-letter queues", () => {
-    dev.template.resourceCountIs('AWS::SQS::Queue', 19);
+  it("creates the eight work queues, one dead-letter queue for each, and the schedules', bank import's, product imports', mail events' and business events' dead-letter queues", () => {
+    dev.template.resourceCountIs('AWS::SQS::Queue', 21);
     const ids = new Set(allQueues(dev.stack).map((q) => logicalId(dev, q)));
-    expect(ids.size).toBe(19);
-    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement', 'webhooks']);
+    expect(ids.size).toBe(21);
+    expect(Object.keys(dev.stack.workQueues).sort()).toEqual(['archive', 'charge', 'exports', 'lifecycle', 'mail', 'renewal', 'settlement', 'webhooks']);
   });
 
   it('gives a webhook 8 tries (the first and the 7 delays of its back-off) before its dead letter', () => {
@@ -290,6 +291,27 @@ describe('StatefulStack queues', () => {
   });
 });
 
+describe('StatefulStack archive bucket (docs/domain.md R-30)', () => {
+  const archive = (s: Synthesized) => resource(s, logicalId(s, s.stack.archiveBucket));
+
+  it('locks what it keeps with S3 Object Lock: compliance mode in prod, governance in dev, a one-year floor, versions kept, never deleted with a stack', () => {
+    const prod_ = archive(prod);
+    expect(prod_.Properties.ObjectLockEnabled).toBe(true);
+    expect(prod_.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(prod_.Properties.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } } });
+    expect(archive(dev).Properties.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } } });
+    for (const s of [dev, prod]) {
+      expect(archive(s).DeletionPolicy).toBe('Retain');
+      expect(archive(s).UpdateReplacePolicy).toBe('Retain');
+      expect(archive(s).Properties.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logicalId(s, s.stack.accessLogsBucket) }, LogFilePrefix: 'archive/' });
+      // No rule may expire or remove what is kept.
+      const rules = (archive(s).Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+      for (const r of rules) expect(Object.keys(r).filter((k) => /Expiration/.test(k) && k !== 'AbortIncompleteMultipartUpload')).toEqual([]);
+    }
+    dev.template.hasOutput('ArchiveBucketArn', { Export: { Name: archiveBucketArnExportName('dev') } });
+  });
+});
+
 describe('StatefulStack documents bucket', () => {
   const bucket = (s: Synthesized) => resource(s, logicalId(s, s.stack.documentsBucket));
   const policyOf = (s: Synthesized, bucketId: string) => {
@@ -299,9 +321,9 @@ describe('StatefulStack documents bucket', () => {
     expect(policies).toHaveLength(1);
     return (policies[0]!.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
   };
-  const buckets = (s: Synthesized) => [s.stack.documentsBucket, s.stack.accessLogsBucket].map((b) => logicalId(s, b));
+  const buckets = (s: Synthesized) => [s.stack.documentsBucket, s.stack.accessLogsBucket, s.stack.archiveBucket].map((b) => logicalId(s, b));
 
-  it('blocks every kind of public access on both buckets', () => {
+  it('blocks every kind of public access on all three buckets', () => {
     for (const id of buckets(dev)) {
       expect(resource(dev, id).Properties.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
@@ -348,9 +370,9 @@ describe('StatefulStack documents bucket', () => {
     expect(rules).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }));
   });
 
-  it('retains both buckets in prod and deletes them with a dev stack', () => {
+  it('retains the buckets in prod and deletes the documents and log buckets with a dev stack (the archive, locked, stays)', () => {
     for (const id of buckets(prod)) expect(resource(prod, id).DeletionPolicy).toBe('Retain');
-    for (const id of buckets(dev)) expect(resource(dev, id).DeletionPolicy).toBe('Delete');
+    for (const id of buckets(dev).slice(0, 2)) expect(resource(dev, id).DeletionPolicy).toBe('Delete');
   });
 });
 

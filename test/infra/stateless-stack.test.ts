@@ -53,6 +53,8 @@ const rateLimit = 'dynamodb:UpdateItem table.Arn if {"ForAllValues:StringLike":{
 const leading = (...patterns: string[]) => ` if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } })}`;
 const sesArn = (resource: string) => `arn:AWS::Partition.Ref:ses:AWS::Region.Ref:AWS::AccountId.Ref:${resource}`;
 const objects = (actions: string[], prefix: string) => actions.map((a) => `s3:${a} documents-bucket.Arn/${prefix}*`);
+/** The archive bucket's objects (Object Lock): read what was kept, put once with its retention. */
+const archived = ['GetObject', 'PutObject', 'PutObjectRetention'].map((a) => `s3:${a} archive-bucket.Arn/archive/*`);
 /** Lambda's on-failure destination of an asynchronous invocation. */
 const onFailure = (queue: string) => [send(queue), `sqs:GetQueueAttributes ${queue}.Arn`, `sqs:GetQueueUrl ${queue}.Arn`];
 
@@ -108,14 +110,17 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...item(['GetItem', 'PutItem', 'Query']),
     'dynamodb:Query table.Arn/index/gsi3',
     ...objects(['AbortMultipartUpload', 'PutObject'], 'exports/'),
+    ...archived,
     ...consume('exports-queue'),
   ],
+  // The document by number and its organisation; the kept files.
+  ArchiveDocuments: [...own('ArchiveDocuments'), 'dynamodb:GetItem table.Arn', ...archived, ...consume('archive-queue')],
   ListProducts: [...own('ListProducts'), 'dynamodb:GetItem table.Arn', 'dynamodb:Query table.Arn/index/gsi2', rateLimit],
   StartCheckout: [...own('StartCheckout'), ...item(['ConditionCheckItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
   GetCheckout: [...own('GetCheckout'), 'dynamodb:GetItem table.Arn', rateLimit],
   StartTopUp: [...own('StartTopUp'), ...item(['GetItem', 'PutItem', 'UpdateItem']), stripeSecret, rateLimit],
   StripeWebhook: [...own('StripeWebhook'), ...item(['GetItem', 'PutItem']), send('settlement-queue'), webhookSecret],
-  InvoicePdf: [...own('InvoicePdf'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['PutObject'], 'invoices/')],
+  InvoicePdf: [...own('InvoicePdf'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['PutObject'], 'invoices/'), ...archived],
   RequestExport: [...own('RequestExport'), ...item(['GetItem', 'PutItem', 'Query']), send('exports-queue'), rateLimit],
   GetExport: [...own('GetExport'), 'dynamodb:GetItem table.Arn', rateLimit, ...objects(['GetObject'], 'exports/')],
   // Reads the table's stream (what Lambda's poller does with the role), queues e-mail keys, parks what it cannot read.
@@ -141,6 +146,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} table.StreamArn`),
     'events:PutEvents event-bus.Arn',
     send('webhooks-queue'),
+    send('archive-queue'),
     ...onFailure('events-dlq'),
   ],
   // Consumes the webhook queue (the back-off is its ChangeMessageVisibility), reads the signing secret, and for a replay by hand the day's event records.
@@ -172,6 +178,7 @@ const store = { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.js
 const base = { ...store, STRIPE_SECRET_ID: 'stripe-secret.Ref' };
 const stripeEnv = { ...base, STRIPE_MAX_RPS: '5' };
 const financeEnv = { TABLE_NAME: 'table.Ref', DOCUMENTS_BUCKET: 'documents-bucket.Ref' };
+const archiveEnv = { ARCHIVE_BUCKET: 'archive-bucket.Ref', ARCHIVE_LOCK_MODE: 'GOVERNANCE' };
 const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   PlanNight: { ...store, RENEWAL_QUEUE_URL: 'renewal-queue.Ref' },
   RenewProduct: { ...store, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', CHARGE_QUEUE_URL: 'charge-queue.Ref' },
@@ -182,19 +189,20 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   NightlyCheckouts: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref', SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
   ImportStatement: { ...store, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   ImportProducts: { ...store },
-  RunExport: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
+  RunExport: { ...financeEnv, ...archiveEnv, BILLING_FONTS_DIR: 'fonts' },
+  ArchiveDocuments: { ...financeEnv, ...archiveEnv, BILLING_FONTS_DIR: 'fonts' },
   ListProducts: { ...store },
   StartCheckout: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
   GetCheckout: { ...store },
   StartTopUp: { ...stripeEnv },
   StripeWebhook: { ...base, STRIPE_WEBHOOK_SECRET_ID: 'stripe-webhook-secret.Ref', SETTLEMENT_QUEUE_URL: 'settlement-queue.Ref' },
-  InvoicePdf: { ...financeEnv, BILLING_FONTS_DIR: 'fonts' },
+  InvoicePdf: { ...financeEnv, ...archiveEnv, BILLING_FONTS_DIR: 'fonts' },
   RequestExport: { ...financeEnv, EXPORTS_QUEUE_URL: 'exports-queue.Ref' },
   GetExport: { ...financeEnv },
   OutboxStream: { MAIL_QUEUE_URL: 'mail-queue.Ref' },
   SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
-  PublishEvents: { EVENT_BUS_NAME: 'billing-dev', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref' },
+  PublishEvents: { EVENT_BUS_NAME: 'billing-dev', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', ARCHIVE_QUEUE_URL: 'archive-queue.Ref' },
   DeliverWebhook: { WEBHOOK_URL: 'WebhookUrl.Ref', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', WEBHOOK_SECRET_ID: 'webhook-signing-secret.Ref', TABLE_NAME: 'table.Ref' },
   CustomerAccount: { ...stripeEnv },
   BackOffice: { ...stripeEnv, LIFECYCLE_QUEUE_URL: 'lifecycle-queue.Ref' },
@@ -212,6 +220,7 @@ const ENTRIES: Record<string, string> = {
   ImportStatement: 'functions/bank/import-statement.ts',
   ImportProducts: 'functions/backoffice/import-products-file.ts',
   RunExport: 'functions/finance/run-export.ts',
+  ArchiveDocuments: 'functions/finance/archive-documents.ts',
   ListProducts: 'functions/products/list-products.ts',
   StartCheckout: 'functions/checkout/start-checkout.ts',
   GetCheckout: 'functions/checkout/get-checkout.ts',
@@ -236,8 +245,8 @@ const JWT_FUNCTIONS = ROUTES.filter((r) => r.auth)
   .sort();
 
 describe('StatelessStack functions', () => {
-  it("deploys exactly the twenty-six handlers (and CDK's bucket-notifications and bucket-deployment handlers)", () => {
-    expect(FUNCTION_IDS).toHaveLength(26);
+  it("deploys exactly the twenty-seven handlers (and CDK's bucket-notifications and bucket-deployment handlers)", () => {
+    expect(FUNCTION_IDS).toHaveLength(27);
     expect(Object.keys(dev.stateless.functions).sort()).toEqual(FUNCTION_IDS);
     const functions = Object.keys(resourcesOf(dev.statelessTemplate, 'AWS::Lambda::Function'));
     const ours = FUNCTION_IDS.map((id) => logicalIdOf(dev.stateless, dev.stateless.functions[id]!.function));
@@ -295,7 +304,7 @@ describe('StatelessStack functions', () => {
             expect(named).toBe('documents-bucket.Arn');
           } else if (actions.every((a) => a.startsWith('s3:'))) {
             // Objects under one of the documents bucket's folders: the only wildcard, at the end of a known prefix.
-            expect(named).toMatch(/^documents-bucket\.Arn\/(invoices|exports|bank\/incoming|imports\/incoming|imports\/reports)\/\*$/);
+            expect(named).toMatch(/^(documents-bucket\.Arn\/(invoices|exports|bank\/incoming|imports\/incoming|imports\/reports)|archive-bucket\.Arn\/archive)\/\*$/);
           } else {
             expect(named).not.toContain('*');
           }
@@ -351,6 +360,8 @@ describe('StatelessStack functions', () => {
         'InvoicePdf s3:PutObject documents-bucket.Arn/invoices/*',
         'RunExport s3:AbortMultipartUpload documents-bucket.Arn/exports/*',
         'RunExport s3:PutObject documents-bucket.Arn/exports/*',
+        // The archive (Object Lock): its writers and readers, under archive/ only.
+        ...['ArchiveDocuments', 'InvoicePdf', 'RunExport'].flatMap((id) => archived.map((p) => `${id} ${p}`)),
       ].sort(),
     );
   });

@@ -35,7 +35,9 @@ import { localClient } from '../../shared/adapters/local/dynamodb-local.ts';
 import { signWebhookPayload, SANDBOX_WEBHOOK_SECRET, SandboxPaymentGateway } from '../../shared/adapters/sandbox/sandbox-payment-gateway.ts';
 import { StripeWebhookVerifier } from '../../shared/adapters/stripe/stripe-webhook-verifier.ts';
 import { fixedClock } from '../../shared/ports/clock.ts';
-import type { DocumentStore } from '../../shared/ports/documents.ts';
+import type { DocumentArchive, DocumentStore } from '../../shared/ports/documents.ts';
+import { archivingIssued, type ArchiveMessage } from '../../shared/use-cases/finance/archive-messages.ts';
+import { makeArchiveDocumentsHandler } from '../../functions/finance/archive-documents.ts';
 import type { MessageQueue } from '../../shared/ports/message-queue.ts';
 import type { PaymentGateway, WebhookVerifier } from '../../shared/ports/payment-gateway.ts';
 import type { EngineDeps } from '../../functions/local-runtime.ts';
@@ -180,6 +182,23 @@ function recordingDocuments(fn: string, inner: DocumentStore): DocumentStore {
   };
 }
 
+/** The S3 actions S3DocumentArchive performs: a GET, or a PUT carrying Object Lock headers (which needs PutObjectRetention too). */
+function recordingArchive(fn: string, inner: DocumentArchive): DocumentArchive {
+  const on = 'archive-bucket.Arn/archive/*';
+  return {
+    keep: (key, body, type, until) => {
+      if (!key.startsWith('archive/')) throw new Error(`an archive key outside archive/: ${key}`);
+      record(fn, { permission: `s3:PutObject ${on}` });
+      record(fn, { permission: `s3:PutObjectRetention ${on}` });
+      return inner.keep(key, body, type, until);
+    },
+    get: (key) => {
+      record(fn, { permission: `s3:GetObject ${on}` });
+      return inner.get(key);
+    },
+  };
+}
+
 /** The engine's ports as function `fn` has them in AWS: its own recording client, queues, documents and gateway. */
 function depsFor(rt: LocalRuntime, fn: string, night?: string): EngineDeps {
   const client = recordingClient(rt.endpoint, fn);
@@ -192,6 +211,7 @@ function depsFor(rt: LocalRuntime, fn: string, night?: string): EngineDeps {
     gateway: recordingGateway(fn, rt.deps.gateway),
     verifier: recordingVerifier(fn, rt.deps.verifier),
     documents: recordingDocuments(fn, rt.deps.documents),
+    archive: recordingArchive(fn, rt.deps.archive),
     ...(night ? { clock: fixedClock(night) } : {}),
     // As deployed: renew-product hands charges to the charge queue (the consumer's own deps say inline).
     charges: { mode: 'deferred', queue: recordingQueue(fn, 'charge-queue', rt.chargeQueue) },
@@ -476,6 +496,9 @@ describe('IAM, from the calls each function really makes', () => {
     // Finance: a PDF, an export requested, run and fetched.
     const invoice = (await rt.store.listInvoices('iam-card')).find((i) => i.series === 'INV')!;
     expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${invoice.number}.pdf`, { orgId: 'iam-card', file: `${invoice.number}.pdf` })).statusCode).toBe(200);
+    // A pro-forma follows its state: drawn now, a copy left under invoices/ (the final documents are kept in the archive).
+    const request = (await rt.store.listInvoices('iam-card')).find((i) => i.series === 'PRO')!;
+    expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${request.number}.pdf`, { orgId: 'iam-card', file: `${request.number}.pdf` })).statusCode).toBe(200);
     // The same document as an e-invoice (CII: the organisation chose none): the calls of the XML path, under the same grants.
     expect((await get('InvoicePdf', `/v1/orgs/iam-card/invoices/${invoice.number}.xml`, { orgId: 'iam-card', file: `${invoice.number}.xml` })).statusCode).toBe(200);
     const requested = await post('RequestExport', '/v1/exports', {}, { from: '2026-12-01', to: '2027-01-31', orgId: 'iam-card', pdf: true }, 'iam-export-0001');
@@ -736,16 +759,20 @@ describe('IAM, from the calls each function really makes', () => {
     expect(eventRecords.length).toBeGreaterThan(0);
     const busEvents: string[] = [];
     const webhookMessages: WebhookMessage[] = [];
-    // As deployed: the bus, then the webhook queue.
+    const archiveMessages: ArchiveMessage[] = [];
+    // As deployed: the bus, then the webhook queue, then the archive queue.
     const toBus = makePublishEventsHandler(
-      fanOut(
-        {
-          publish: async (events) => {
-            record('PublishEvents', { permission: 'events:PutEvents event-bus.Arn' });
-            busEvents.push(...events.map((e) => e.id));
+      archivingIssued(
+        fanOut(
+          {
+            publish: async (events) => {
+              record('PublishEvents', { permission: 'events:PutEvents event-bus.Arn' });
+              busEvents.push(...events.map((e) => e.id));
+            },
           },
-        },
-        recordingQueue('PublishEvents', 'webhooks-queue', { send: async (m: WebhookMessage[]) => void webhookMessages.push(...m) }),
+          recordingQueue('PublishEvents', 'webhooks-queue', { send: async (m: WebhookMessage[]) => void webhookMessages.push(...m) }),
+        ),
+        recordingQueue('PublishEvents', 'archive-queue', { send: async (m: ArchiveMessage[]) => void archiveMessages.push(...m) }),
       ),
     );
     const published = await toBus({
@@ -754,6 +781,16 @@ describe('IAM, from the calls each function really makes', () => {
     expect(published.batchItemFailures).toEqual([]);
     expect(busEvents.length).toBe(eventRecords.flatMap((r) => r.events).length);
     expect(webhookMessages.map((m) => m.event.id)).toEqual(busEvents);
+
+    // The documents issued, kept by the archive's worker: those the PDF and the export kept already are read, the others kept.
+    expect(archiveMessages.length).toBeGreaterThan(2);
+    const archived = await makeArchiveDocumentsHandler(depsFor(rt, 'ArchiveDocuments'), false)(
+      {
+        Records: archiveMessages.map((m, i) => ({ messageId: `a${i}`, receiptHandle: `ra${i}`, body: JSON.stringify(m), attributes: { ApproximateReceiveCount: '1' } })),
+      } as unknown as SQSEvent,
+      {} as Context,
+    );
+    expect(archived).toEqual({ batchItemFailures: [] });
 
     // The webhooks: the signing secret read once, one endpoint refusing the first try (put back by the back-off).
     let answers = 0;

@@ -10,6 +10,8 @@ import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
 import { parseInput } from '../validation.ts';
 import type { FinanceDeps } from './finance-deps.ts';
 import { pdfKey } from './invoice-documents.ts';
+import { eInvoiceProfilesOf, isArchived, keptFile, keptXml, renderPdf } from './archive-documents.ts';
+import type { Organisation } from '../../domain/organisation.ts';
 import { journalExtension, writeJournal } from './journal-export.ts';
 import type { JournalTotals } from '../../domain/journal.ts';
 
@@ -89,7 +91,7 @@ export interface ExportResult {
  * the document store, so memory stays flat however many documents there are.
  */
 export async function exportInvoices(
-  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'documents' | 'accounting'>,
+  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'documents' | 'accounting' | 'archive' | 'eInvoices'>,
   raw: unknown,
   actor: Actor,
   opts: { name: string; onProgress?: (rows: number) => void },
@@ -105,10 +107,23 @@ export async function exportInvoices(
   if (!params.pdf) return { csvKey, totals, ...journalPart };
   const zipKey = `exports/${opts.name}-pdf.zip`;
   const zip = deps.documents.writer(zipKey, 'application/zip');
-  const renderer = deps.renderer;
+  const orgs = new Map<string, Promise<Organisation | undefined>>();
+  const orgOf = (id: string) => orgs.get(id) ?? orgs.set(id, deps.store.getOrganisation(id)).get(id)!;
   async function* entries() {
     for await (const doc of documentsIn(deps, params, scope)) {
-      yield { name: `${pdfKey(doc).split('/').at(-1)}`, pdf: () => renderer.pdf(doc) };
+      const name = `${pdfKey(doc).split('/').at(-1)}`;
+      // R-30: a final invoice or credit note goes in as kept; a pro-forma as it stands today.
+      if (!isArchived(doc)) {
+        yield { name, pdf: () => deps.renderer.pdf(doc) };
+        continue;
+      }
+      const org = await orgOf(doc.orgId);
+      yield { name, pdf: async () => (await keptFile(deps, doc, 'pdf', () => renderPdf(deps, doc, org))).body };
+      // R-48: with the e-invoices its organisation receives, as kept too; one it cannot be written in is left out.
+      for (const profile of eInvoiceProfilesOf(org)) {
+        const xml = await keptXml(deps, doc, org!, profile);
+        if (xml) yield { name: `${doc.number}.${profile}.xml`, pdf: () => Promise.resolve(xml) };
+      }
     }
   }
   await deps.renderer.zip(entries(), zip.stream);
@@ -147,7 +162,7 @@ async function viewOf(deps: Pick<FinanceDeps, 'documents'>, job: ExportJob): Pro
  * `POST /v1/exports`: checks the request and the actor's scope at once (a
  * refusal changes nothing), then queues the export for the worker.
  */
-export async function requestExport(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices'>, raw: unknown, actor: Actor): Promise<ExportView> {
+export async function requestExport(deps: Omit<FinanceDeps, 'renderer' | 'eInvoices' | 'archive'>, raw: unknown, actor: Actor): Promise<ExportView> {
   const params = parseInput(ExportInput, raw);
   await exportScope(deps, params, actor);
   const job: ExportJob = {

@@ -2,7 +2,7 @@ import type { DocumentReads, OperationReads, OrganisationReads } from '../../por
 import type { AccountingMap } from '../../domain/journal.ts';
 import type { UnitOfWork } from '../../ports/unit-of-work.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { DocumentRenderer, DocumentStore, EInvoiceWriter } from '../../ports/documents.ts';
+import type { DocumentArchive, DocumentRenderer, DocumentStore, EInvoiceWriter } from '../../ports/documents.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
 import type { MessageQueue } from '../../ports/message-queue.ts';
 import type { RateLimiter } from '../../ports/rate-limiter.ts';
@@ -22,6 +22,8 @@ export interface FinanceDeps {
   renderer: DocumentRenderer;
   eInvoices: EInvoiceWriter;
   documents: DocumentStore;
+  /** Issued documents kept as issued (docs/domain.md R-30): S3 with Object Lock in AWS, out/archive/ here. */
+  archive: DocumentArchive;
   exportsQueue: MessageQueue<ExportMessage>;
   /** The journal's chart of accounts and VAT codes (the stage's configuration); a Swiss SME chart when absent. */
   accounting?: AccountingMap;

@@ -1,12 +1,15 @@
 import { assertCanSeeDocument } from '../../domain/organisation.ts';
 import { NotFoundError } from '../../domain/errors.ts';
-import type { Organisation } from '../../domain/organisation.ts';
-import type { EInvoiceBuyer, EInvoiceProfile } from '../../ports/documents.ts';
+import type { EInvoiceProfile } from '../../ports/documents.ts';
+import { archiveKey, isArchived, keptFile, renderPdf } from './archive-documents.ts';
+import { eInvoiceBuyer } from './e-invoice-buyer.ts';
+
+export { eInvoiceBuyer };
 import { assertEInvoiceable, type Invoice } from '../../domain/invoice.ts';
 import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
 import type { FinanceDeps } from './finance-deps.ts';
 
-/** Where a document's PDF is kept: one file per number, rewritten when its payment state changes. */
+/** Where a pro-forma's PDF is left: one file per number, rewritten when its payment state changes (kept documents: archiveKey). */
 export function pdfKey(invoice: Pick<Invoice, 'sellerId' | 'year' | 'number'>): string {
   return `invoices/${invoice.sellerId}/${invoice.year}/${invoice.number}.pdf`;
 }
@@ -24,22 +27,14 @@ async function readableDocument(deps: Pick<FinanceDeps, 'store'>, orgId: string,
   return invoice;
 }
 
-/** Where the organisation receives e-invoices and the reference it asked for. */
-export function eInvoiceBuyer(org: Organisation): EInvoiceBuyer {
-  return {
-    ...(org.eInvoice?.peppolId ? { peppolId: org.eInvoice.peppolId } : {}),
-    ...(org.billingContacts[0] ? { email: org.billingContacts[0] } : {}),
-    ...(org.eInvoice?.buyerReference ? { reference: org.eInvoice.buyerReference } : {}),
-  };
-}
-
 /**
  * A final invoice or credit note as EN 16931 XML (docs/domain.md R-48), in the profile asked for;
  * without one, the first the organisation receives (Peppol, then XRechnung), else plain CII.
- * A pro-forma is no invoice: refused.
+ * Served as kept (R-30): the first time a profile is asked for, or when the document was issued, it is
+ * written and kept; it is never written again. A pro-forma is no invoice: refused.
  */
 export async function invoiceXml(
-  deps: Pick<FinanceDeps, 'store' | 'eInvoices'>,
+  deps: Pick<FinanceDeps, 'store' | 'eInvoices' | 'archive'>,
   orgId: string,
   number: string,
   actor: Actor,
@@ -50,7 +45,8 @@ export async function invoiceXml(
   const org = await deps.store.getOrganisation(orgId);
   if (!org) throw new NotFoundError(`Organisation ${orgId} not found`, 'org_not_found');
   const chosen = profile ?? org.eInvoice?.formats.find((f): f is 'peppol' | 'xrechnung' => f === 'peppol' || f === 'xrechnung') ?? 'cii';
-  return { invoice, xml: await deps.eInvoices.xml(invoice, eInvoiceBuyer(org), chosen), profile: chosen };
+  const { body } = await keptFile(deps, invoice, chosen, async () => Buffer.from(await deps.eInvoices.xml(invoice, eInvoiceBuyer(org), chosen), 'utf8'));
+  return { invoice, xml: body.toString('utf8'), profile: chosen };
 }
 
 /**
@@ -60,19 +56,23 @@ export async function invoiceXml(
  * 1. Check the actor may read the organisation's invoices (billing rights),
  *    or is the provider's finance staff.
  * 2. Find the document by number; one of another organisation is "not found".
- * 3. Render it in the organisation's language, with a QR-bill while unpaid,
- *    and keep a copy in the document store.
+ * 3. A final invoice or credit note is served as kept when it was issued (R-30), Factur-X when the
+ *    organisation received it so; kept now if the archive's worker has not come to it yet.
+ * 4. A pro-forma follows its state (a QR-bill while open, a stamp once paid or void): drawn now, in the
+ *    organisation's language, and a copy left in the document store.
  */
 export async function invoicePdf(
-  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'eInvoices' | 'documents'>,
+  deps: Pick<FinanceDeps, 'store' | 'renderer' | 'eInvoices' | 'documents' | 'archive'>,
   orgId: string,
   number: string,
   actor: Actor,
 ): Promise<{ invoice: Invoice; pdf: Buffer; key: string }> {
   const invoice = await readableDocument(deps, orgId, number, actor);
-  // An organisation that asked for Factur-X gets its final invoices and credit notes as Factur-X: the same page, the XML inside.
-  const org = invoice.series === 'PRO' ? undefined : await deps.store.getOrganisation(orgId);
-  const pdf = org?.eInvoice?.formats.includes('facturx') ? await deps.eInvoices.facturX(invoice, eInvoiceBuyer(org)) : await deps.renderer.pdf(invoice);
+  if (isArchived(invoice)) {
+    const org = await deps.store.getOrganisation(orgId);
+    return { invoice, pdf: (await keptFile(deps, invoice, 'pdf', () => renderPdf(deps, invoice, org))).body, key: archiveKey(invoice, 'pdf') };
+  }
+  const pdf = await deps.renderer.pdf(invoice);
   const key = pdfKey(invoice);
   await deps.documents.put(key, pdf, 'application/pdf');
   return { invoice, pdf, key };
