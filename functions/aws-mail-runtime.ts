@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDbBillingStore } from '../shared/adapters/dynamodb/dynamodb-billing-store.ts';
 import { SesMailer } from '../shared/adapters/mail/ses-mailer.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3DocumentArchive } from '../shared/adapters/s3/s3-document-archive.ts';
 import { randomIds, systemClock } from '../shared/adapters/system-clock.ts';
 import type { MailDeps } from '../shared/use-cases/mail/deliver-email.ts';
 import type { OutboxStore } from '../shared/ports/outbox-store.ts';
@@ -26,6 +28,8 @@ export function awsMailDeps(): MailDeps {
     seller: config.seller,
     sellers: config.sellers,
     ...(config.mail.from ? { mailFrom: config.mail.from } : {}),
+    // Reads only: the documents e-mails attach, as kept.
+    archive: new S3DocumentArchive(new S3Client({}), env('ARCHIVE_BUCKET')),
   };
   return deps;
 }

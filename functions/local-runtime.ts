@@ -227,7 +227,8 @@ export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps, 
   // documents issued go to the archive queue, whose worker keeps them before the e-mails that name them go.
   const today = deps.clock.today();
   for (const date of [addDays(today, -1), today]) await publishEvents(deps, date);
-  await rt.archiveQueue.drain(makeArchiveDocumentsHandler(deps, false));
+  // A few at a time, as Lambda runs several containers: the CLI draws PDFs on worker threads.
+  await rt.archiveQueue.drain(makeArchiveDocumentsHandler(deps, false), { concurrency: 4 });
   await sendOutbox(rt, deps);
 }
 

@@ -21,7 +21,7 @@ export interface DemoFinance {
  * The finance side of the demo, on the day after the last night: one
  * customer pays by bank transfer (pro-forma with a QR-bill, a camt.054 from
  * "the bank", the final invoice), then every document of the run is written
- * as PDF and the period is exported to CSV, all under out/.
+ * as PDF (the final ones as kept when issued) and the period is exported to CSV, all under out/.
  */
 export async function demoFinance(rt: LocalRuntime, from: IsoDate, day: IsoDate, onProgress?: (done: number, total: number) => void): Promise<DemoFinance> {
   const deps = { ...rt.deps, clock: fixedClock(day) };
@@ -44,7 +44,8 @@ export async function demoFinance(rt: LocalRuntime, from: IsoDate, day: IsoDate,
       }),
     ),
   );
-  result.pdfs = { count: docs.length, seconds: (performance.now() - pdfStart) / 1000, folder: await rt.deps.documents.link('invoices', 0) };
+  // Final documents were kept as issued by the nights (out/archive/); the pro-formas are drawn now (out/invoices/).
+  result.pdfs = { count: docs.length, seconds: (performance.now() - pdfStart) / 1000, folder: await rt.deps.documents.link('archive', 0) };
 
   const exportStart = performance.now();
   const exported = await exportInvoices(deps, { from, to: day }, SYSTEM, { name: `export-${from}-${day}` });

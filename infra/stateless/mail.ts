@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { CONFIG_FILE_IN_BUNDLE, type BillingFunction } from '../billing-function.ts';
 import { MAIL_MAX_CONCURRENCY, OUTBOX_LEADING_KEYS, ORG_LEADING_KEYS } from './settings.ts';
 import { billingFunction, consume, consumeStream, type Wiring } from './wiring.ts';
+import { ARCHIVE_PREFIX } from '../stateful-stack.ts';
 
 /** The detail-types SES gives the configuration set's events on EventBridge's default bus. */
 export const SES_FEEDBACK_DETAIL_TYPES = ['Email Bounced', 'Email Complaint Received'] as const;
@@ -57,11 +58,23 @@ export class Mail extends Construct {
       entry: 'functions/mail/send-email.ts',
       description: "Sends outbox e-mails through SES, once each; invoked with {date} sends that day's unsent ones",
       timeout: w.consumerTimeout,
-      environment: { TABLE_NAME: table.tableName, BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE, SES_CONFIGURATION_SET: configurationSetName },
+      environment: {
+        TABLE_NAME: table.tableName,
+        BILLING_CONFIG_FILE: CONFIG_FILE_IN_BUNDLE,
+        SES_CONFIGURATION_SET: configurationSetName,
+        ARCHIVE_BUCKET: w.data.archiveBucket.bucketName,
+      },
     })
       .grantItems(table, ['dynamodb:GetItem'], { leadingKeyPatterns: [ORG_LEADING_KEYS, OUTBOX_LEADING_KEYS] })
       .grantItems(table, ['dynamodb:UpdateItem'], { leadingKeyPatterns: [OUTBOX_LEADING_KEYS] })
-      .grantQuery(table, { table: true });
+      .grantQuery(table, { table: true })
+      .grantObjects(
+        w.archive,
+        ARCHIVE_PREFIX,
+        ['s3:GetObject'],
+        'send-email attaches the document an e-mail announces, as kept, when its organisation receives documents by e-mail',
+        'archive',
+      );
     // SES authorises a send on the sending identity (the domain of each sender address) and on the configuration set.
     this.sendEmail.role.addToPrincipalPolicy(
       new PolicyStatement({

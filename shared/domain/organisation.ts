@@ -54,6 +54,8 @@ export interface EInvoiceSettings {
   peppolId?: string;
   /** BT-10, the reference the buyer wants on each invoice (XRechnung: the Leitweg-ID). */
   buyerReference?: string;
+  /** The e-mail that announces a document carries it: its PDF (Factur-X if chosen) and its e-invoices, as kept. */
+  byEmail?: boolean;
 }
 
 export type Role = 'legal-owner' | 'administrator' | 'collaborator' | 'external';

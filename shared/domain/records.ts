@@ -198,11 +198,22 @@ export interface EmailRecipient {
   orgName: string;
   language: Language;
   sellerId?: string;
+  /**
+   * The organisation receives its documents by e-mail (`eInvoice.byEmail`): an e-mail that names one attaches
+   * it as kept, its PDF and the XML of these e-invoice profiles.
+   */
+  attach?: { profiles: ('peppol' | 'xrechnung')[] };
 }
 
 /** What the sender needs of the organisation, carried on the e-mail. */
-export function emailRecipient(org: Pick<Organisation, 'name' | 'language' | 'sellerId'>): EmailRecipient {
-  return { orgName: org.name, language: org.language ?? 'fr', ...(org.sellerId ? { sellerId: org.sellerId } : {}) };
+export function emailRecipient(org: Pick<Organisation, 'name' | 'language' | 'sellerId' | 'eInvoice'>): EmailRecipient {
+  const profiles = (org.eInvoice?.formats ?? []).filter((f): f is 'peppol' | 'xrechnung' => f === 'peppol' || f === 'xrechnung');
+  return {
+    orgName: org.name,
+    language: org.language ?? 'fr',
+    ...(org.sellerId ? { sellerId: org.sellerId } : {}),
+    ...(org.eInvoice?.byEmail ? { attach: { profiles } } : {}),
+  };
 }
 
 export interface EmailFeedback {

@@ -10,6 +10,8 @@ export interface MailToSend {
   seller: Seller;
   /** The sender's address (the seller's, or the stage's `mail.from`). */
   from: string;
+  /** Files the e-mail carries: the document it announces, as kept, when the organisation asked for it. */
+  attachments?: { filename: string; contentType: string; content: Buffer }[];
 }
 
 /**

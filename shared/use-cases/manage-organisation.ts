@@ -40,6 +40,7 @@ const EInvoiceInput = z
     formats: z.array(z.enum(E_INVOICE_FORMATS, { message: 'must be one of peppol, xrechnung, facturx' })).max(3),
     peppolId: peppolId.optional(),
     buyerReference: z.string().trim().min(1).max(100).optional(),
+    byEmail: z.boolean().optional().describe('Attach each document, as kept (PDF, Factur-X if chosen, and the e-invoices), to the e-mail that announces it'),
   })
   .refine((e) => !e.formats.includes('peppol') || e.peppolId, { message: "Peppol invoices need the organisation's Peppol participant id (peppolId)", path: ['peppolId'] });
 

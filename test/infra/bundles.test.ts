@@ -40,6 +40,12 @@ const MiB = 1024 * 1024;
  */
 const BUNDLE_BUDGET_BYTES = 0.8 * MiB;
 const STRIPE_BUNDLE_BUDGET_BYTES = 1 * MiB;
+/**
+ * SendEmail attaches kept documents to the e-mails of organisations that receive them so (docs/finance.md):
+ * S3's client adds 150 KiB to the SES client, nodemailer and the configuration (847 KiB; bench: not met against
+ * 600 KiB, as it was at 697). A ceiling so it grows no further.
+ */
+const MAIL_BUNDLE_BUDGET_BYTES = 0.9 * MiB;
 /** A PDF renderer's whole asset (bundle, source map, fonts, pdfkit's run-time files) (6.6 MB today). */
 const PDF_ASSET_BUDGET_BYTES = 8 * MiB;
 
@@ -118,9 +124,10 @@ describe('function bundles (esbuild, in the cloud assembly)', () => {
     expect(code.length / code.split('\n').length).toBeGreaterThan(2000);
   });
 
-  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))('%s does not carry pdfkit and stays under 0.8 MiB (1 MiB with Stripe)', (id) => {
+  it.each(FUNCTION_IDS.filter((id) => !PDF_RENDERERS.includes(id)))('%s does not carry pdfkit and stays under 0.8 MiB (1 MiB with Stripe, 0.9 MiB for the mail sender)', (id) => {
     expect(carriesPdfkit(id)).toBe(false);
-    expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(carriesStripe(id) ? STRIPE_BUNDLE_BUDGET_BYTES : BUNDLE_BUDGET_BYTES);
+    const budget = carriesStripe(id) ? STRIPE_BUNDLE_BUDGET_BYTES : id === 'SendEmail' ? MAIL_BUNDLE_BUDGET_BYTES : BUNDLE_BUDGET_BYTES;
+    expect(statSync(join(assetDir(id), 'index.mjs')).size).toBeLessThan(budget);
     expect(filesUnder(assetDir(id))).toEqual([...(readsConfig(id) ? ['billing-config.json'] : []), 'index.mjs', 'index.mjs.map']);
   });
 

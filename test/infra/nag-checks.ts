@@ -85,7 +85,7 @@ function expectedAcknowledgments(stage: string, synthesized: SynthesizedApp): st
     `${at('RunExport')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
     `${at('GetExport')}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-DocumentsBucketArn/exports/*]`,
     // And the archive bucket's one prefix, for its writers and readers.
-    ...['ArchiveDocuments', 'InvoicePdf', 'RunExport'].map((id) => `${at(id)}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-ArchiveBucketArn/archive/*]`),
+    ...['ArchiveDocuments', 'InvoicePdf', 'RunExport', 'SendEmail'].map((id) => `${at(id)}/Role AwsSolutions-IAM5[Resource::Billing-${stage}-ArchiveBucketArn/archive/*]`),
     `Billing-${stage}-Stateless/BucketNotificationsHandler050a0587b7544547bf325f094a3db834 AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]`,
     // The portal: CloudFront's findings that do not fit static pages on the default domain, and CDK's deploy-time copier.
     ...['CFR1', 'CFR2', 'CFR3', 'CFR4'].map((rule) => `Billing-${stage}-Stateless/Portal/Distribution AwsSolutions-${rule}`),

@@ -137,6 +137,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     'dynamodb:Query table.Arn',
     `ses:SendEmail ${sesArn('identity/example-hosting.ch')}`,
     `ses:SendEmail ${sesArn('configuration-set/billing-dev-mail')}`,
+    's3:GetObject archive-bucket.Arn/archive/*',
     ...consume('mail-queue'),
   ],
   RecordMailFeedback: [...own('RecordMailFeedback'), `dynamodb:UpdateItem table.Arn${leading('OUTBOX#*')}`, ...onFailure('mail-events-dlq')],
@@ -200,7 +201,7 @@ const EXPECTED_ENVIRONMENT: Record<string, Record<string, string>> = {
   RequestExport: { ...financeEnv, EXPORTS_QUEUE_URL: 'exports-queue.Ref' },
   GetExport: { ...financeEnv },
   OutboxStream: { MAIL_QUEUE_URL: 'mail-queue.Ref' },
-  SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail' },
+  SendEmail: { TABLE_NAME: 'table.Ref', BILLING_CONFIG_FILE: 'billing-config.json', SES_CONFIGURATION_SET: 'billing-dev-mail', ARCHIVE_BUCKET: 'archive-bucket.Ref' },
   RecordMailFeedback: { TABLE_NAME: 'table.Ref' },
   PublishEvents: { EVENT_BUS_NAME: 'billing-dev', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', ARCHIVE_QUEUE_URL: 'archive-queue.Ref' },
   DeliverWebhook: { WEBHOOK_URL: 'WebhookUrl.Ref', WEBHOOK_QUEUE_URL: 'webhooks-queue.Ref', WEBHOOK_SECRET_ID: 'webhook-signing-secret.Ref', TABLE_NAME: 'table.Ref' },
@@ -362,6 +363,7 @@ describe('StatelessStack functions', () => {
         'RunExport s3:PutObject documents-bucket.Arn/exports/*',
         // The archive (Object Lock): its writers and readers, under archive/ only.
         ...['ArchiveDocuments', 'InvoicePdf', 'RunExport'].flatMap((id) => archived.map((p) => `${id} ${p}`)),
+        'SendEmail s3:GetObject archive-bucket.Arn/archive/*',
       ].sort(),
     );
   });

@@ -745,6 +745,16 @@ describe('IAM, from the calls each function really makes', () => {
         .map((e) => e.id)
         .sort(),
     );
+    // An organisation that receives its documents by e-mail: the invoice kept above goes with its e-mail, read from the archive.
+    const withDocument = {
+      ...outbox.find((e) => e.to.length > 0)!,
+      id: 'iam-attach#renewal-paid',
+      data: { invoice: invoice.number },
+      recipient: { orgName: 'IAM', language: 'fr' as const, attach: { profiles: [] } },
+    };
+    await rt.store.commit([{ type: 'email', email: withDocument }]);
+    expect(await sender({ date: mailDate }, {} as Context)).toMatchObject({ failed: [] });
+    expect(sesMessages).toContain(withDocument.id);
     const bounced = outbox.find((e) => e.to.length > 0)!;
     const feedback = makeRecordMailFeedbackHandler(depsFor(rt, 'RecordMailFeedback').store);
     const report = {

@@ -7,13 +7,17 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runNight } from '../../functions/local-runtime.ts';
+import { simpleParser } from 'mailparser';
+import { drainQueues, runNight } from '../../functions/local-runtime.ts';
+import { deliverEmail } from '../../shared/use-cases/mail/deliver-email.ts';
 import { FileDocumentArchive } from '../../shared/adapters/local/file-document-archive.ts';
 import { retainedUntil } from '../../shared/domain/seller.ts';
 import type { DocumentRenderer, EInvoiceWriter } from '../../shared/ports/documents.ts';
 import { SYSTEM } from '../../shared/use-cases/actor.ts';
 import { archiveDocument, archiveKey } from '../../shared/use-cases/finance/archive-documents.ts';
 import { invoicePdf, invoiceXml } from '../../shared/use-cases/finance/invoice-documents.ts';
+import { exportInvoices } from '../../shared/use-cases/finance/export-invoices.ts';
+import { unzip } from '../infra/lambda-sandbox.ts';
 import { createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
@@ -22,15 +26,20 @@ import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-sta
 const db = useDynamoDbLocal();
 
 let drawn = 0;
-/** Today's templates: a different drawing on every call. */
-const todaysRenderer = { pdf: async () => Buffer.from(`%PDF-1.7 drawn today #${++drawn}`) } as unknown as DocumentRenderer;
+/** Today's templates: a different drawing on every call; the CSV, zip and journal writers as they are. */
+const todaysRenderer = (base: DocumentRenderer): DocumentRenderer => ({
+  pdf: async () => Buffer.from(`%PDF-1.7 drawn today #${++drawn}`),
+  csv: base.csv.bind(base),
+  zip: base.zip.bind(base),
+  journal: base.journal.bind(base),
+});
 const todaysWriter: EInvoiceWriter = {
   xml: async () => `<Invoice>written today #${++drawn}</Invoice>`,
   facturX: async () => Buffer.from(`%PDF-1.7 Factur-X drawn today #${++drawn}`),
 };
 
 describe('documents kept as issued (R-30)', () => {
-  it("keeps each final invoice at issue, with the e-invoices its organisation asked for, and serves those bytes whatever today's templates draw", async () => {
+  it("keeps each final invoice at issue, with the e-invoices its organisation asked for, and serves and zips those bytes whatever today's templates draw", async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
     await createOrganisation(rt.deps, {
       id: 'de-gmbh',
@@ -59,7 +68,7 @@ describe('documents kept as issued (R-30)', () => {
     expect(keptXml).toContain('urn:xeinkauf.de:kosit:xrechnung_3.0');
     expect(keptXml).toContain(`<cbc:ID>${de!.number}</cbc:ID>`);
 
-    const today = { ...rt.deps, renderer: todaysRenderer, eInvoices: todaysWriter };
+    const today = { ...rt.deps, renderer: todaysRenderer(rt.deps.renderer), eInvoices: todaysWriter };
     expect((await invoicePdf(today, 'ch', ch!.number, SYSTEM)).pdf.equals(keptPdf!)).toBe(true);
     expect((await invoicePdf(today, 'de-gmbh', de!.number, SYSTEM)).pdf.equals(keptFacturX)).toBe(true);
     expect((await invoiceXml(today, 'de-gmbh', de!.number, SYSTEM)).xml).toBe(keptXml);
@@ -67,6 +76,13 @@ describe('documents kept as issued (R-30)', () => {
     const ciiFirst = await invoiceXml(today, 'de-gmbh', de!.number, SYSTEM, 'cii');
     expect(ciiFirst.xml).toMatch(/^<Invoice>written today #\d+<\/Invoice>$/);
     expect((await invoiceXml(today, 'de-gmbh', de!.number, SYSTEM, 'cii')).xml).toBe(ciiFirst.xml);
+    // The export's zip: each document as kept, with the e-invoices its organisation receives beside it.
+    const exported = await exportInvoices(today, { from: '2026-12-17', to: '2026-12-17', pdf: true }, SYSTEM, { name: 'kept' });
+    const zip = unzip((await rt.deps.documents.get(exported.zipKey!))!);
+    expect([...zip.keys()].sort()).toEqual([`${ch!.number}.pdf`, `${de!.number}.pdf`, `${de!.number}.xrechnung.xml`].sort());
+    expect(zip.get(`${ch!.number}.pdf`)!.equals(keptPdf!)).toBe(true);
+    expect(zip.get(`${de!.number}.pdf`)!.equals(keptFacturX)).toBe(true);
+    expect(zip.get(`${de!.number}.xrechnung.xml`)!.toString('utf8')).toBe(keptXml);
     // Run again (a redelivered message), the worker keeps nothing new and changes nothing.
     expect(await archiveDocument(today, ch!.number)).toEqual({ number: ch!.number, kept: [], skipped: [] });
     expect((await rt.deps.archive.get(archiveKey(ch!, 'pdf')))!.equals(keptPdf!)).toBe(true);
@@ -81,7 +97,7 @@ describe('documents kept as issued (R-30)', () => {
     await runNight(rt, '2026-12-17', { outbox: false });
     const [doc] = await rt.store.listInvoices(org.id);
     expect(await rt.deps.archive.get(archiveKey(doc!, 'pdf'))).toBeUndefined();
-    const today = { ...rt.deps, renderer: todaysRenderer };
+    const today = { ...rt.deps, renderer: todaysRenderer(rt.deps.renderer) };
     const served = await Promise.all([1, 2, 3].map(() => invoicePdf(today, org.id, doc!.number, SYSTEM)));
     const kept = (await rt.deps.archive.get(archiveKey(doc!, 'pdf')))!;
     for (const s of served) expect(s.pdf.equals(kept)).toBe(true);
@@ -93,11 +109,55 @@ describe('documents kept as issued (R-30)', () => {
     const { org } = await anOrg(rt);
     await aProduct(rt, org.id, { id: 'pro', expiry: '2026-12-31', autoRenew: false });
     const view = await startCheckout(rt.deps, org.id, { items: [{ productId: 'pro' }], method: 'iban', requestId: 'req-pro-0001' }, SYSTEM);
-    const today = { ...rt.deps, renderer: todaysRenderer };
+    const today = { ...rt.deps, renderer: todaysRenderer(rt.deps.renderer) };
     const first = await invoicePdf(today, org.id, view.proformaNumber!, SYSTEM);
     const second = await invoicePdf(today, org.id, view.proformaNumber!, SYSTEM);
     expect(first.pdf.equals(second.pdf)).toBe(false);
     expect(await archiveDocument(rt.deps, view.proformaNumber!)).toEqual({ number: view.proformaNumber, kept: [], skipped: [] });
+    await rt.close();
+  });
+});
+
+describe('documents by e-mail (R-48, R-30)', () => {
+  it('attaches the document an e-mail announces, as kept, with its e-invoices, to an organisation that asked, and waits for it until kept', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
+    await createOrganisation(rt.deps, {
+      id: 'by-mail',
+      name: 'By Mail GmbH',
+      currency: 'EUR',
+      country: 'DE',
+      vatNumber: 'DE136695976',
+      owner: { userId: 'owner-mail', email: 'billing@mail.example', name: 'Owner' },
+      postal: { street: 'Friedrichstraße', buildingNumber: '2', zip: '10117', city: 'Berlin', country: 'DE' },
+      eInvoice: { formats: ['xrechnung'], byEmail: true },
+    });
+    await topUpBalance(rt.deps, 'by-mail', { amount: '100.00', reference: 'seed-mail' });
+    const { org: plain } = await anOrg(rt, { id: 'plain', balance: '100.00' });
+    await aProduct(rt, 'by-mail', { id: 'dom-mail', expiry: '2026-12-31' });
+    await aProduct(rt, plain.id, { id: 'dom-plain', expiry: '2026-12-31' });
+    // The night without its events first: the renewal's e-mail is written, its document not kept yet.
+    await runNight(rt, '2026-12-17', { outbox: false });
+    const [doc] = await rt.store.listInvoices('by-mail');
+    const waiting = (await rt.store.listOutbox('2026-12-17')).find((e) => e.orgId === 'by-mail' && e.template === 'renewal-paid')!;
+    await expect(deliverEmail(rt.deps, { date: waiting.date, id: waiting.id })).rejects.toThrow(`document ${doc!.number} is not kept yet: the e-mail waits for it`);
+    expect((await rt.store.listOutbox('2026-12-17')).find((e) => e.id === waiting.id)).toMatchObject({ failedAttempts: 1 });
+    expect((await rt.store.listOutbox('2026-12-17')).find((e) => e.id === waiting.id)?.sentAt).toBeUndefined();
+
+    // Then the events go out, the archive's worker keeps it, and the next delivery sends it with its files.
+    await drainQueues(rt);
+    const sent = (await rt.store.listOutbox('2026-12-17')).filter((e) => e.template === 'renewal-paid');
+    const mailOf = async (orgId: string) => simpleParser(readFileSync(await rt.deps.documents.link(sent.find((e) => e.orgId === orgId)!.sentRef!, 0)));
+    const mail = await mailOf('by-mail');
+    expect(mail.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+      [`${doc!.number}.pdf`, 'application/pdf'],
+      [`${doc!.number}.xrechnung.xml`, 'application/xml'],
+    ]);
+    expect(mail.attachments[0]!.content.equals((await rt.deps.archive.get(archiveKey(doc!, 'pdf')))!)).toBe(true);
+    expect(mail.attachments[1]!.content.equals((await rt.deps.archive.get(archiveKey(doc!, 'xrechnung')))!)).toBe(true);
+    expect(mail.attachments[1]!.content.toString('utf8')).toContain('urn:xeinkauf.de:kosit:xrechnung_3.0');
+    expect(mail.text).toContain(doc!.number);
+    // An organisation that did not ask gets the e-mail alone.
+    expect((await mailOf('plain')).attachments).toEqual([]);
     await rt.close();
   });
 });

@@ -74,7 +74,7 @@ function financeLines(f: DemoFinance): string {
       ? `Bank transfer: pro-forma ${t.proforma} (${t.amount}, reference ${t.reference}) -> camt.054 ${t.statement} -> ${t.outcome}` +
         (t.invoice ? `, final invoice ${t.invoice}` : '')
       : 'Bank transfer: no product without auto-renewal left to pay by transfer',
-    `PDFs: ${f.pdfs.count} documents in ${f.pdfs.seconds.toFixed(1)} s (${(f.pdfs.count / Math.max(f.pdfs.seconds, 0.001)).toFixed(1)}/s) under ${f.pdfs.folder}`,
+    `PDFs: ${f.pdfs.count} documents in ${f.pdfs.seconds.toFixed(1)} s (${(f.pdfs.count / Math.max(f.pdfs.seconds, 0.001)).toFixed(1)}/s), invoices and credit notes as kept at issue under ${f.pdfs.folder}`,
     `Export: ${f.export.csv} (${f.export.documents} documents; ${Object.entries(f.export.totals)
       .map(([cur, v]) => `${cur} ${v.gross}`)
       .join(', ')} with VAT)`,

@@ -1,6 +1,7 @@
 /**
  * An outbox e-mail as an RFC 5322 message (multipart/alternative: text and
- * HTML, UTF-8), built by nodemailer's MailComposer: the same bytes are
+ * HTML, UTF-8; multipart/mixed with the document's files when it carries
+ * them), built by nodemailer's MailComposer: the same bytes are
  * written as a `.eml` file on this machine and handed to SES as a raw
  * message in AWS.
  */
@@ -30,6 +31,7 @@ export async function composeMime(mail: MailToSend, portalUrl: string): Promise<
     subject: rendered.subject,
     text: rendered.text,
     html: rendered.html,
+    ...(mail.attachments?.length ? { attachments: mail.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })) } : {}),
     messageId,
     // When the engine wrote it (RFC 5322: the time the message was complete), so a file built again is the same message.
     date: new Date(email.createdAt || `${email.date}T00:00:00Z`),

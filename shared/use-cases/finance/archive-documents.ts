@@ -67,7 +67,6 @@ export async function archiveDocument(deps: ArchiveDeps, number: string): Promis
   const outcome: ArchiveOutcome = { number, kept: [], skipped: [] };
   if (!isArchived(invoice)) return outcome;
   const org = await deps.store.getOrganisation(invoice.orgId);
-  if ((await keptFile(deps, invoice, 'pdf', () => renderPdf(deps, invoice, org))).kept) outcome.kept.push('pdf');
   for (const profile of eInvoiceProfilesOf(org)) {
     try {
       if ((await keptFile(deps, invoice, profile, () => writeXml(deps, invoice, org!, profile))).kept) outcome.kept.push(profile);
@@ -76,6 +75,8 @@ export async function archiveDocument(deps: ArchiveDeps, number: string): Promis
       outcome.skipped.push({ file: profile, reason: err.message });
     }
   }
+  // The PDF last: an e-mail that attaches the document waits for it, and then finds the e-invoices kept too.
+  if ((await keptFile(deps, invoice, 'pdf', () => renderPdf(deps, invoice, org))).kept) outcome.kept.push('pdf');
   return outcome;
 }
 

@@ -18,7 +18,9 @@ import type { OrganisationReads } from '../../ports/billing-store.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { emailRecipient, type EmailRecipient } from '../../domain/records.ts';
 import type { IdGenerator } from '../../ports/ids.ts';
-import type { Mailer } from '../../ports/mailer.ts';
+import type { Mailer, MailToSend } from '../../ports/mailer.ts';
+import type { DocumentArchive } from '../../ports/documents.ts';
+import { archiveKey } from '../finance/archive-documents.ts';
 import type { OutboxStore } from '../../ports/outbox-store.ts';
 import { sellerOfOrg, type SellerDeps } from '../sellers.ts';
 
@@ -32,6 +34,8 @@ export interface MailDeps extends SellerDeps {
   ids: IdGenerator;
   /** The stage's sender address, for sellers that have none of their own. */
   mailFrom?: string;
+  /** Where issued documents are kept: e-mails of organisations that receive them attach them from there. */
+  archive?: Pick<DocumentArchive, 'get'>;
 }
 
 export type DeliveryResult = 'sent' | 'already-sent' | 'busy' | 'missing' | 'no-recipient';
@@ -59,7 +63,8 @@ export async function deliverEmail(deps: MailDeps, ref: EmailRef): Promise<Deliv
     const seller = sellerOfOrg(deps, { id: email.orgId, ...(recipient.sellerId ? { sellerId: recipient.sellerId } : {}) });
     const from = seller.email ?? deps.mailFrom;
     if (!from) throw new Error(`seller ${seller.id} has no e-mail address and the configuration sets no mail.from`);
-    const sent = await deps.mailer.send({ email, language: recipient.language, orgName: recipient.orgName, seller, from });
+    const attachments = recipient.attach && email.data.invoice ? await keptAttachments(deps, email.data.invoice, seller.id, recipient.attach.profiles) : [];
+    const sent = await deps.mailer.send({ email, language: recipient.language, orgName: recipient.orgName, seller, from, ...(attachments.length ? { attachments } : {}) });
     await deps.store.finishEmail(ref.date, ref.id, token, { sent: true, at: deps.clock.now(), ref: sent.ref });
     return 'sent';
   } catch (err) {
@@ -67,6 +72,27 @@ export async function deliverEmail(deps: MailDeps, ref: EmailRef): Promise<Deliv
     await deps.store.finishEmail(ref.date, ref.id, token, { sent: false, error: (err as Error).message });
     throw err;
   }
+}
+
+/**
+ * docs/domain.md R-48, R-30: the document an e-mail names, as kept at issue: its PDF and the e-invoices of the
+ * profiles asked for. The archive's worker keeps the PDF last, so a PDF kept means its e-invoices are too (or
+ * were left out, the document not being writable in that profile). Not kept yet: this delivery fails and the
+ * queue tries again, so the e-mail never goes without what the organisation asked for.
+ */
+async function keptAttachments(deps: MailDeps, number: string, sellerId: string, profiles: readonly ('peppol' | 'xrechnung')[]): Promise<NonNullable<MailToSend['attachments']>> {
+  if (!deps.archive) throw new Error(`e-mail names document ${number} to attach, and this sender has no archive to read it from`);
+  const year = /-(\d{4})-\d+$/.exec(number)?.[1];
+  if (!year) throw new Error(`e-mail names ${number}, which is not a document number`);
+  const doc = { sellerId, year: Number(year), number };
+  const pdf = await deps.archive.get(archiveKey(doc, 'pdf'));
+  if (!pdf) throw new Error(`document ${number} is not kept yet: the e-mail waits for it`);
+  const out = [{ filename: `${number}.pdf`, contentType: 'application/pdf', content: pdf }];
+  for (const profile of profiles) {
+    const xml = await deps.archive.get(archiveKey(doc, profile));
+    if (xml) out.push({ filename: `${number}.${profile}.xml`, contentType: 'application/xml', content: xml });
+  }
+  return out;
 }
 
 async function recipientRead(deps: MailDeps, orgId: string, emailId: string): Promise<EmailRecipient> {
