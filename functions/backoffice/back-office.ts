@@ -29,6 +29,7 @@ import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api
 import {
   AuditResponse,
   CheckoutResponse,
+  ErasureResponse,
   IdentityCheckResponse,
   ImportReport,
   MemberResponse,
@@ -40,6 +41,7 @@ import {
   RemovedResponse,
 } from '../http/response-schemas.ts';
 import { routeDispatcher } from '../http/route-dispatcher.ts';
+import { erasePerson } from '../../shared/use-cases/erase-person.ts';
 import type { RouteContract } from '../http/route-contract.ts';
 import { storeAuditTrail } from './store-audit-trail.ts';
 import { makeFinanceConsoleHandlers } from '../finance/finance-console.ts';
@@ -197,6 +199,15 @@ export const BACK_OFFICE_CONTRACTS = {
     response: { json: OrganisationResponse, description: 'The client organisation' },
     errors: [400, 403, 404, 422],
   }),
+  'POST /v1/admin/persons/{userId}/erasure': contract({
+    summary: "Erase a person's data at their request (GDPR art. 17), keeping what the legal retention needs",
+    description:
+      'Their memberships go; an organisation of which they are the last legal owner is erased with them (name, address, contacts, VAT number, e-invoice settings, members, saved payment methods), its invoices, payments and ledger kept (docs/domain.md R-51). Refused (409), changing nothing, while such an organisation has products not terminated, a balance, an open pro-forma, a checkout under way or partner clients.',
+    params: z.object({ userId: resourceId }),
+    status: 200,
+    response: { json: ErasureResponse, description: 'What was erased, and what stays' },
+    errors: [400, 403, 404, 409],
+  }),
   'GET /v1/admin/audit': contract({
     summary: "A day's audit trail of the back-office: who called what, when, and how it ended",
     query: z.object({ date: z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD') }),
@@ -272,6 +283,9 @@ export function makeBackOfficeHandlers(deps: BackOfficeDeps, logger?: Logger): R
       await linkToPartner(deps, params.orgId, body);
       return loadOrg(deps.store, params.orgId);
     }),
+    'POST /v1/admin/persons/{userId}/erasure': apiHandler({ ...base, params: c['POST /v1/admin/persons/{userId}/erasure'].params }, ({ params }) =>
+      erasePerson(deps, params.userId),
+    ),
     'GET /v1/admin/audit': apiHandler({ ...base, query: c['GET /v1/admin/audit'].query }, async ({ query }) => ({
       date: query.date,
       entries: await deps.store.listAuditEntries(query.date),

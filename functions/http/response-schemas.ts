@@ -244,6 +244,23 @@ export const PaymentMethodListResponse = named(
 );
 export const RemovedResponse = named('Removed', z.object({ removed: z.string() }));
 
+export const ErasureResponse = named(
+  'Erasure',
+  z.object({
+    userId: z.string(),
+    erasedAt: z.string(),
+    organisations: z.array(
+      z.object({
+        orgId: z.string(),
+        outcome: z.enum(['membership-removed', 'organisation-erased']),
+        membersRemoved: z.number().int(),
+        paymentMethodsRemoved: z.number().int(),
+      }),
+    ),
+    kept: z.array(z.string()).describe('What stays, and why: the documents and accounting records of the legal retention'),
+  }),
+);
+
 export const MethodSetupResponse = named(
   'MethodSetup',
   z.object({

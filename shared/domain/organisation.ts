@@ -42,6 +42,8 @@ export interface Organisation {
   /** The EN 16931 e-invoices it receives with each final invoice and credit note (docs/domain.md R-48). */
   eInvoice?: EInvoiceSettings;
   createdAt: string;
+  /** docs/domain.md R-51: when its personal data was erased; its documents are kept as issued. */
+  erasedAt?: string;
 }
 
 /** Peppol BIS Billing 3.0 (UBL), XRechnung 3.0 (UBL), Factur-X / ZUGFeRD (PDF/A-3 with CII, EN 16931 profile). */

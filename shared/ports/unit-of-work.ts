@@ -35,6 +35,11 @@ export type Change =
   | { type: 'orgProfile'; orgId: string; fields: OrganisationProfile }
   | { type: 'member'; member: Member }
   | { type: 'memberRemoved'; orgId: string; userId: string }
+  /**
+   * docs/domain.md R-51: an organisation's personal data erased (name replaced; address, contacts, VAT number and
+   * e-invoice settings removed), only while its balance is still the one read: nothing may move on it after.
+   */
+  | { type: 'orgErased'; orgId: string; name: string; erasedAt: string; expectedBalance: string }
   | { type: 'paymentMethodRemoved'; orgId: string; methodId: string; gatewayRef: string }
   /** A back-office call's audit entry, written before the call acts and again with its outcome. */
   | { type: 'audit'; entry: AuditEntry }

@@ -1064,6 +1064,7 @@ describe('hostile input on the CLI', () => {
       values: { '--profile': choiceOf(['peppol', 'xrechnung', 'cii']) },
     },
     { name: 'rates import', args: ['rates', 'import', join(tmpdir(), 'never-read.csv')], positional: { index: 1, valid: ['import'] } },
+    { name: 'person erase', args: ['person', 'erase', 'nobody-at-all'], positional: { index: 1, valid: ['erase'] } },
     {
       name: 'journal',
       args: ['journal', '--from', '2027-01-01', '--to', '2027-01-31', '--format', 'csv', '--out', join(tmpdir(), 'never-written')],

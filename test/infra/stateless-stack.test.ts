@@ -617,6 +617,7 @@ describe('StatelessStack HTTP API', () => {
     'PATCH /v1/admin/orgs/{orgId}': 'BackOffice',
     'PUT /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
     'DELETE /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
+    'POST /v1/admin/persons/{userId}/erasure': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/products': 'BackOffice',
     'PATCH /v1/admin/orgs/{orgId}/products/{productId}': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/products/{productId}/move': 'BackOffice',
@@ -681,7 +682,7 @@ describe('StatelessStack HTTP API', () => {
       const scope = path.startsWith('/v1/admin/') ? ['billing:backoffice'] : path.startsWith('/v1/finance/') ? ['billing:finance'] : undefined;
       expect([route.RouteKey, route.AuthorizationScopes]).toEqual([route.RouteKey, scope]);
     }
-    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(16 + 5);
+    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(17 + 5);
   });
 
   it('integrates each function once, however many routes it serves', () => {

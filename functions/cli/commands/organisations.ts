@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { addPaymentMethod, createOrganisation, setIdentityCheck } from '../../../shared/use-cases/manage-organisation.ts';
 import { intArg } from '../context.ts';
+import { erasePerson } from '../../../shared/use-cases/erase-person.ts';
 import { table } from '../output.ts';
 import type { Command } from 'commander';
 import type { Ctx } from '../context.ts';
@@ -52,6 +53,18 @@ export function registerOrganisationCommands(program: Command, c: Ctx): void {
       if (state !== 'required' && state !== 'passed') throw new ValidationError(`identity-check takes required or passed, got "${state}"`);
       await c().withRuntime((rt) => setIdentityCheck(rt.deps, o.org, state));
       c().print(`identity check of ${o.org}: ${state}`, { orgId: o.org, identityCheck: state });
+    });
+
+  program
+    .command('person')
+    .argument('<action>', 'erase')
+    .argument('<userId>', 'the user id of the person')
+    .description("a person's data (GDPR): erase them at their request, their memberships and the organisation they alone own; invoices and accounting records stay")
+    .action(async (action: string, userId: string) => {
+      if (action !== 'erase') throw new ValidationError(`unknown action "${action}": use erase`);
+      const report = await c().withRuntime((rt) => erasePerson(rt.deps, userId));
+      const lines = report.organisations.map((o) => `${o.orgId}: ${o.outcome} (${o.membersRemoved} member(s), ${o.paymentMethodsRemoved} payment method(s))`);
+      c().print([`erased ${userId}`, ...lines, 'kept:', ...report.kept.map((k) => `  ${k}`)].join('\n'), report);
     });
 
   program

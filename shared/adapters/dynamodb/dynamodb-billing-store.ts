@@ -174,6 +174,20 @@ export class DynamoDbBillingStore implements BillingStore {
       }
       case 'memberRemoved':
         return [this.delete(keys.member(change.orgId, change.userId), 'attribute_exists(pk)'), this.delete(keys.userMembership(change.userId, change.orgId))];
+      case 'orgErased':
+        return [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.org(change.orgId),
+              UpdateExpression: 'SET #name = :name, erasedAt = :at, billingContacts = :none REMOVE address, postal, vatNumber, eInvoice',
+              ConditionExpression: 'attribute_exists(pk) AND balance = :balance',
+              ExpressionAttributeNames: { '#name': 'name' },
+              ExpressionAttributeValues: { ':name': change.name, ':at': change.erasedAt, ':none': [], ':balance': change.expectedBalance },
+            },
+          },
+          this.put({ ...keys.orgDirectory(change.orgId), entity: 'orgref', name: change.name }),
+        ];
       case 'paymentMethodRemoved':
         return [this.delete(keys.paymentMethod(change.orgId, change.methodId), 'attribute_exists(pk)'), this.delete(keys.paymentMethodRef(change.gatewayRef))];
       case 'audit': {

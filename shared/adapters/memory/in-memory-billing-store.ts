@@ -98,6 +98,8 @@ export class InMemoryBillingStore implements BillingStore {
         return this.orgs.has(c.orgId);
       case 'memberRemoved':
         return this.members.has(key(c.orgId, c.userId));
+      case 'orgErased':
+        return this.orgs.get(c.orgId)?.balance === c.expectedBalance;
       case 'paymentMethodRemoved':
         return this.methods.has(key(c.orgId, c.methodId));
       case 'member':
@@ -202,6 +204,11 @@ export class InMemoryBillingStore implements BillingStore {
       case 'memberRemoved':
         this.members.delete(key(c.orgId, c.userId));
         return;
+      case 'orgErased': {
+        const { address: _a, postal: _p, vatNumber: _v, eInvoice: _e, ...kept } = this.orgs.get(c.orgId)!;
+        this.orgs.set(c.orgId, { ...kept, name: c.name, erasedAt: c.erasedAt, billingContacts: [] });
+        return;
+      }
       case 'paymentMethodRemoved':
         this.methods.delete(key(c.orgId, c.methodId));
         if (this.methodRefs.get(c.gatewayRef)?.methodId === c.methodId) this.methodRefs.delete(c.gatewayRef);
@@ -616,6 +623,8 @@ function itemsOf(c: Change): string[] {
       return [`org:${c.orgId}`, `partner-client:${c.partnerId}:${c.orgId}`];
     case 'orgProfile':
       return Object.values(c.fields).some((v) => v !== undefined) ? [`org:${c.orgId}`] : [];
+    case 'orgErased':
+      return [`org:${c.orgId}`, `orgref:${c.orgId}`];
     case 'member':
       return [`member:${c.member.orgId}:${c.member.userId}`, `membership:${c.member.userId}:${c.member.orgId}`];
     case 'memberRemoved':

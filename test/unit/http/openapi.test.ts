@@ -25,6 +25,7 @@ const NO_BODY = new Set([
   'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/release',
   'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/cancel',
   'POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel',
+  'POST /v1/admin/persons/{userId}/erasure',
 ]);
 
 describe('the OpenAPI document (docs/openapi.json, GET /v1/openapi.json)', () => {

@@ -124,6 +124,7 @@ describe('renumbering a unit of work', () => {
     orgProfile: { type: 'orgProfile', orgId: 'o', fields: { name: 'Acme' } },
     member: { type: 'member', member: { orgId: 'o', userId: 'u' } as never },
     memberRemoved: { type: 'memberRemoved', orgId: 'o', userId: 'u' },
+    orgErased: { type: 'orgErased', orgId: 'o', name: 'Erased', erasedAt: '2026-12-01T00:00:00Z', expectedBalance: '0.00' },
     paymentMethodRemoved: { type: 'paymentMethodRemoved', orgId: 'o', methodId: 'm', gatewayRef: 'pm_1' },
     audit: { type: 'audit', entry: { id: 'r' } as never },
     paymentMethod: { type: 'paymentMethod', method: { id: 'm' } as never },
