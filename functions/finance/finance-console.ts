@@ -4,7 +4,7 @@ import { assertCamt054Size, parseCamt054 } from '../../shared/adapters/bank/camt
 import { DomainError } from '../../shared/domain/errors.ts';
 import { FINANCE_SCOPE } from '../../shared/use-cases/actor.ts';
 import type { AuditLog } from '../../shared/ports/audit-log.ts';
-import type { OperationReads } from '../../shared/ports/billing-store.ts';
+import type { BillingStore, OperationReads } from '../../shared/ports/billing-store.ts';
 import { importBankStatement } from '../../shared/use-cases/bank/import-bank-statement.ts';
 import type { CheckoutDeps } from '../../shared/use-cases/checkout/checkout-deps.ts';
 import { viewOf } from '../../shared/use-cases/checkout/checkout-view.ts';
@@ -12,7 +12,8 @@ import { cancelHold, releaseHold } from '../../shared/use-cases/checkout/settle-
 import { loadOrg } from '../../shared/use-cases/renewal-deps.ts';
 import { storeAuditTrail } from '../backoffice/store-audit-trail.ts';
 import { apiHandler, resourceId, type ApiLambda, type Logger } from '../http/api-handler.ts';
-import { BankCreditListResponse, BankImportResponse, CheckoutResponse, HeldOrdersResponse } from '../http/response-schemas.ts';
+import { BankCreditListResponse, BankImportResponse, CheckoutResponse, HeldOrdersResponse, OssReturnResponse } from '../http/response-schemas.ts';
+import { quarterlyOssReturn } from '../../shared/use-cases/finance/oss-return.ts';
 import type { RouteContract } from '../http/route-contract.ts';
 
 /**
@@ -23,7 +24,10 @@ import type { RouteContract } from '../http/route-contract.ts';
  * routes need (bank records, refunds at Stripe, lifecycle commands).
  */
 type FinanceConsoleDeps = Omit<CheckoutDeps, 'store'> & {
-  store: CheckoutDeps['store'] & AuditLog & Pick<OperationReads, 'getBankCredit' | 'getBankStatement' | 'listBankCreditsToReview'>;
+  store: CheckoutDeps['store'] &
+    AuditLog &
+    Pick<OperationReads, 'getBankCredit' | 'getBankStatement' | 'listBankCreditsToReview'> &
+    Pick<BillingStore, 'iterateDocuments' | 'listExchangeRates'>;
 };
 
 const xmlTypes = new Set(['application/xml', 'text/xml']);
@@ -54,6 +58,18 @@ export const FINANCE_CONSOLE_CONTRACTS = {
     status: 200,
     response: { json: HeldOrdersResponse, description: 'The held orders' },
     errors: [403],
+  }),
+  'GET /v1/finance/oss-return': contract({
+    summary: "A seller's quarterly OSS return: its sales to EU consumers per member state and rate, in euros",
+    description:
+      "The same return as `billing invoice oss`: Union scheme for an EU seller, non-Union for a Swiss one, francs converted at the ECB rate of the quarter's last day (imported with the CHF rates). The stage's default seller unless `seller` names another.",
+    query: z.object({
+      quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'must read YYYY-Qn, n from 1 to 4'),
+      seller: z.string().min(1).max(8).optional(),
+    }),
+    status: 200,
+    response: { json: OssReturnResponse, description: 'The return' },
+    errors: [400, 403, 404],
   }),
   'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/release': contract({
     summary: 'The identity check passed: fulfil the held order now',
@@ -101,6 +117,9 @@ export function makeFinanceConsoleHandlers(deps: FinanceConsoleDeps, logger?: Lo
       }
       return { orders };
     }),
+    'GET /v1/finance/oss-return': apiHandler({ ...base, query: FINANCE_CONSOLE_CONTRACTS['GET /v1/finance/oss-return'].query }, ({ query, actor }) =>
+      quarterlyOssReturn(deps, query.quarter, actor, query.seller),
+    ),
     'POST /v1/finance/orgs/{orgId}/orders/{checkoutId}/release': apiHandler({ ...base, params: orderParams }, async ({ params }) => {
       await loadOrg(deps.store, params.orgId);
       return viewOf(await releaseHold(deps, params.orgId, params.checkoutId));

@@ -465,3 +465,28 @@ export const HeldOrdersResponse = named(
   'HeldOrders',
   z.object({ orders: z.array(z.object({ orgId: z.string(), orgName: z.string(), heldSince: isoDate, checkout: CheckoutResponse })) }),
 );
+
+export const OssReturnResponse = named(
+  'OssReturn',
+  z.object({
+    quarter: z.string().describe('YYYY-Qn'),
+    from: isoDate,
+    to: isoDate,
+    sellerId: z.string(),
+    scheme: z.enum(['union', 'non-union']).describe('The Union scheme (an EU seller) or the non-Union scheme (a seller outside the EU, such as a Swiss one)'),
+    rows: z.array(
+      z.object({
+        memberState: z.string(),
+        rate: amount,
+        currency,
+        net: amount,
+        vat: amount,
+        documents: z.number().int(),
+        eurNet: amount,
+        eurVat: amount,
+      }),
+    ),
+    euroRate: z.object({ date: isoDate, chf: amount }).optional().describe('The ECB rate francs were converted at (CHF for one EUR)'),
+    declared: z.array(z.object({ memberState: z.string(), rate: amount, net: amount, vat: amount })).describe('What to declare, per member state and rate, in euros'),
+  }),
+);

@@ -128,6 +128,8 @@ export class BillingHttpApi extends Construct {
       })
         // Organisations, members, products and audit entries; releasing a held order renews (lifecycle commands) or refunds (Stripe).
         .grantItems(w.data.table, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'])
+        // The finance console's OSS return reads a quarter's documents from the date index.
+        .grantQuery(w.data.table, { indexes: [TABLE_KEYS.docsIndex.name] })
         .grantSend(w.data.lifecycleQueue)
         .grantSecretValue(w.data.stripeSecret)
         .grantRateLimit(w.data.table),

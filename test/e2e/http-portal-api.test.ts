@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { setMember, setIdentityCheck } from '../../shared/use-cases/manage-organisation.ts';
 import { linkToPartner, setPartnerProfile } from '../../shared/use-cases/manage-partners.ts';
 import { SYSTEM } from '../../shared/use-cases/actor.ts';
+import { renewProduct } from '../../shared/use-cases/renew-product.ts';
 import { camt, ntry, tx } from '../support/camt-builder.ts';
 import { expectError, useHttpStacks } from '../support/http-stacks.ts';
 import { aProduct, anOrg, useDynamoDbLocal } from '../support/local-stack.ts';
@@ -209,6 +210,29 @@ describe('POST /v1/orgs/{orgId}/checkouts/{checkoutId}/cancel', () => {
 });
 
 describe('the finance console routes', () => {
+  it("answers a quarter's OSS return to finance only: the French consumer's VAT, in euros, by hand", async () => {
+    const s = await stack('2027-01-15');
+    await anOrg(s.rt, { id: 'fr', currency: 'EUR', country: 'FR', balance: '100.00' });
+    await anOrg(s.rt, { id: 'ch', balance: '100.00' });
+    for (const id of ['fr', 'ch']) {
+      await aProduct(s.rt, id, { id: `dom-${id}`, expiry: '2027-01-29' });
+      expect((await renewProduct(s.rt.deps, { orgId: id, productId: `dom-${id}`, night: '2027-01-15' })).status).toBe('done');
+    }
+    const finance = await s.tokenFor('fiona', FINANCE);
+    const oss = await s.call('GET', '/v1/finance/oss-return?quarter=2027-Q1', { token: finance });
+    expect(oss.status).toBe(200);
+    // A Swiss seller: the non-Union scheme. The French consumer's .ch domain: EUR 13.50 + 20 % = 2.70; the Swiss sale is not OSS.
+    expect(oss.json).toMatchObject({
+      quarter: '2027-Q1',
+      from: '2027-01-01',
+      to: '2027-03-31',
+      scheme: 'non-union',
+      declared: [{ memberState: 'FR', rate: '20', net: '13.50', vat: '2.70' }],
+    });
+    expectError(await s.call('GET', '/v1/finance/oss-return?quarter=2027-Q5', { token: finance }), 400, 'invalid_query');
+    expectError(await s.call('GET', '/v1/finance/oss-return?quarter=2027-Q1', { token: await s.tokenFor('owner-fr') }), 403, 'insufficient_scope');
+  });
+
   it('imports a camt.054 file: a part payment, then the rest settles the pro-forma; an unknown reference waits for review', async () => {
     const s = await stack('2026-12-14');
     await anOrg(s.rt, { id: 'acme' });

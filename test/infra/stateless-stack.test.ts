@@ -164,7 +164,15 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     stripeSecret,
     rateLimit,
   ],
-  BackOffice: [...own('BackOffice'), ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']), send('lifecycle-queue'), stripeSecret, rateLimit],
+  BackOffice: [
+    ...own('BackOffice'),
+    ...item(['ConditionCheckItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']),
+    // The OSS return: a quarter's documents by date.
+    'dynamodb:Query table.Arn/index/gsi3',
+    send('lifecycle-queue'),
+    stripeSecret,
+    rateLimit,
+  ],
   // Serves the document from its bundle: its logs and traces, nothing else.
   OpenApi: [...own('OpenApi')],
 };
@@ -618,6 +626,7 @@ describe('StatelessStack HTTP API', () => {
     'PUT /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
     'DELETE /v1/admin/orgs/{orgId}/members/{userId}': 'BackOffice',
     'POST /v1/admin/persons/{userId}/erasure': 'BackOffice',
+    'GET /v1/finance/oss-return': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/products': 'BackOffice',
     'PATCH /v1/admin/orgs/{orgId}/products/{productId}': 'BackOffice',
     'POST /v1/admin/orgs/{orgId}/products/{productId}/move': 'BackOffice',
@@ -682,7 +691,7 @@ describe('StatelessStack HTTP API', () => {
       const scope = path.startsWith('/v1/admin/') ? ['billing:backoffice'] : path.startsWith('/v1/finance/') ? ['billing:finance'] : undefined;
       expect([route.RouteKey, route.AuthorizationScopes]).toEqual([route.RouteKey, scope]);
     }
-    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(17 + 5);
+    expect(routes().filter((r) => r.AuthorizationScopes)).toHaveLength(17 + 6);
   });
 
   it('integrates each function once, however many routes it serves', () => {

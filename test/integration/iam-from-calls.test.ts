@@ -624,7 +624,7 @@ describe('IAM, from the calls each function really makes', () => {
     expect((await admin('GET /v1/admin/audit', '/v1/admin/audit', {}, { query: { date: rt.clock.day } })).status).toBe(200);
 
     // The finance console (same function, scope billing:finance): a third held order listed and cancelled, a bank file in, the review list.
-    const finance = (key: string, path: string, pathParameters: Record<string, string>, opts: { raw?: string; type?: string } = {}) =>
+    const finance = (key: string, path: string, pathParameters: Record<string, string>, opts: { raw?: string; type?: string; query?: Record<string, string> } = {}) =>
       call('BackOffice', key, path, pathParameters, { ...opts, sub: 'fiona', scopes: ['billing:finance'] });
     expect((await admin('POST /v1/admin/orgs/{orgId}/products', '/v1/admin/orgs/iam-kyc/products', kyc, { body: kycProduct('kyc-third') })).status).toBe(201);
     const third = await call('StartCheckout', 'POST /v1/orgs/{orgId}/checkout', '/v1/orgs/iam-kyc/checkout', kyc, {
@@ -643,6 +643,8 @@ describe('IAM, from the calls each function really makes', () => {
     const bankImport = await finance('POST /v1/finance/bank-statements', '/v1/finance/bank-statements', {}, { raw: file, type: 'application/xml' });
     expect([bankImport.status, (bankImport.json.credits as { outcome: string }[]).map((c) => c.outcome)]).toEqual([200, ['unmatched']]);
     expect((await finance('GET /v1/finance/bank-credits', '/v1/finance/bank-credits', {})).status).toBe(200);
+    // The OSS return of the quarter the nights fell in: the date index read, the EUR rates of the return.
+    expect((await finance('GET /v1/finance/oss-return', '/v1/finance/oss-return', {}, { query: { quarter: '2026-Q4' } })).status).toBe(200);
 
     // The customer's account.
     const card1 = { orgId: 'iam-card' };
