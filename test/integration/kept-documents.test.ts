@@ -104,6 +104,27 @@ describe('documents kept as issued (R-30)', () => {
     await rt.close();
   });
 
+  it('keeps the e-invoices before the PDF when a reader comes before the archive worker, as the worker would', async () => {
+    const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
+    await createOrganisation(rt.deps, {
+      id: 'early',
+      name: 'Early GmbH',
+      currency: 'EUR',
+      country: 'DE',
+      vatNumber: 'DE136695976',
+      owner: { userId: 'owner-early', email: 'billing@early.example', name: 'Owner' },
+      postal: { street: 'Friedrichstraße', buildingNumber: '3', zip: '10117', city: 'Berlin', country: 'DE' },
+      eInvoice: { formats: ['xrechnung'] },
+    });
+    await topUpBalance(rt.deps, 'early', { amount: '100.00', reference: 'seed-early' });
+    await aProduct(rt, 'early', { id: 'dom-early', expiry: '2026-12-31' });
+    await runNight(rt, '2026-12-17', { outbox: false });
+    const [doc] = await rt.store.listInvoices('early');
+    await invoicePdf(rt.deps, 'early', doc!.number, SYSTEM);
+    expect((await rt.deps.archive.get(archiveKey(doc!, 'xrechnung')))?.toString('utf8')).toContain(`<cbc:ID>${doc!.number}</cbc:ID>`);
+    await rt.close();
+  });
+
   it('follows a pro-forma as it changes, since it asks for money and is no invoice', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-10' });
     const { org } = await anOrg(rt);

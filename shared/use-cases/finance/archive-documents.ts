@@ -66,7 +66,26 @@ export async function archiveDocument(deps: ArchiveDeps, number: string): Promis
   if (!invoice) throw new NotFoundError(`Invoice ${number} not found`, 'invoice_not_found');
   const outcome: ArchiveOutcome = { number, kept: [], skipped: [] };
   if (!isArchived(invoice)) return outcome;
-  const org = await deps.store.getOrganisation(invoice.orgId);
+  return keepAll(deps, invoice, await deps.store.getOrganisation(invoice.orgId), outcome);
+}
+
+/**
+ * The document's kept PDF; a reader that comes before the archive's worker keeps the whole document as the
+ * worker would (its e-invoices first, then the PDF), so an e-mail that finds the PDF finds the rest too.
+ */
+export async function keptPdf(deps: Pick<ArchiveDeps, 'renderer' | 'eInvoices' | 'archive'>, invoice: Invoice, org: Organisation | undefined): Promise<Buffer> {
+  const stored = await deps.archive.get(archiveKey(invoice, 'pdf'));
+  if (stored) return stored;
+  await keepAll(deps, invoice, org, { number: invoice.number, kept: [], skipped: [] });
+  return (await keptFile(deps, invoice, 'pdf', () => renderPdf(deps, invoice, org))).body;
+}
+
+async function keepAll(
+  deps: Pick<ArchiveDeps, 'renderer' | 'eInvoices' | 'archive'>,
+  invoice: Invoice,
+  org: Organisation | undefined,
+  outcome: ArchiveOutcome,
+): Promise<ArchiveOutcome> {
   for (const profile of eInvoiceProfilesOf(org)) {
     try {
       if ((await keptFile(deps, invoice, profile, () => writeXml(deps, invoice, org!, profile))).kept) outcome.kept.push(profile);

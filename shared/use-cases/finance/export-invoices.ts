@@ -10,7 +10,7 @@ import { authoriseBilling, isFinance, type Actor } from '../actor.ts';
 import { parseInput } from '../validation.ts';
 import type { FinanceDeps } from './finance-deps.ts';
 import { pdfKey } from './invoice-documents.ts';
-import { eInvoiceProfilesOf, isArchived, keptFile, keptXml, renderPdf } from './archive-documents.ts';
+import { eInvoiceProfilesOf, isArchived, keptPdf, keptXml } from './archive-documents.ts';
 import type { Organisation } from '../../domain/organisation.ts';
 import { journalExtension, writeJournal } from './journal-export.ts';
 import type { JournalTotals } from '../../domain/journal.ts';
@@ -118,7 +118,7 @@ export async function exportInvoices(
         continue;
       }
       const org = await orgOf(doc.orgId);
-      yield { name, pdf: async () => (await keptFile(deps, doc, 'pdf', () => renderPdf(deps, doc, org))).body };
+      yield { name, pdf: () => keptPdf(deps, doc, org) };
       // with the e-invoices its organisation receives, as kept too; one it cannot be written in is left out.
       for (const profile of eInvoiceProfilesOf(org)) {
         const xml = await keptXml(deps, doc, org!, profile);

@@ -1,7 +1,7 @@
 import { assertCanSeeDocument } from '../../domain/organisation.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { EInvoiceProfile } from '../../ports/documents.ts';
-import { archiveKey, isArchived, keptFile, renderPdf } from './archive-documents.ts';
+import { archiveKey, isArchived, keptFile, keptPdf } from './archive-documents.ts';
 import { eInvoiceBuyer } from './e-invoice-buyer.ts';
 
 export { eInvoiceBuyer };
@@ -70,7 +70,7 @@ export async function invoicePdf(
   const invoice = await readableDocument(deps, orgId, number, actor);
   if (isArchived(invoice)) {
     const org = await deps.store.getOrganisation(orgId);
-    return { invoice, pdf: (await keptFile(deps, invoice, 'pdf', () => renderPdf(deps, invoice, org))).body, key: archiveKey(invoice, 'pdf') };
+    return { invoice, pdf: await keptPdf(deps, invoice, org), key: archiveKey(invoice, 'pdf') };
   }
   const pdf = await deps.renderer.pdf(invoice);
   const key = pdfKey(invoice);
