@@ -1,4 +1,5 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { getObjectBytes } from './get-object.ts';
 import type { DocumentArchive } from '../../ports/documents.ts';
 
 /** COMPLIANCE: no one can shorten or lift the lock. GOVERNANCE: an operator with s3:BypassGovernanceRetention can (a test stage). */
@@ -40,13 +41,7 @@ export class S3DocumentArchive implements DocumentArchive {
     }
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return res.Body ? Buffer.from(await res.Body.transformToByteArray()) : undefined;
-    } catch (err) {
-      if (err instanceof NoSuchKey) return undefined;
-      throw err;
-    }
+  get(key: string): Promise<Buffer | undefined> {
+    return getObjectBytes(this.client, this.bucket, key);
   }
 }

@@ -1,4 +1,5 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getObjectBytes } from './get-object.ts';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PassThrough } from 'node:stream';
@@ -15,14 +16,8 @@ export class S3DocumentStore implements DocumentStore {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return res.Body ? Buffer.from(await res.Body.transformToByteArray()) : undefined;
-    } catch (err) {
-      if (err instanceof NoSuchKey) return undefined;
-      throw err;
-    }
+  get(key: string): Promise<Buffer | undefined> {
+    return getObjectBytes(this.client, this.bucket, key);
   }
 
   writer(key: string, contentType: string): { stream: PassThrough; done: Promise<void> } {
