@@ -76,6 +76,15 @@ export function archiveBucketArnExportName(stage: Stage): string {
   return `Billing-${stage}-ArchiveBucketArn`;
 }
 
+/** What every bucket of the stack is: encrypted, private, owner-enforced, TLS 1.2 only. */
+const PRIVATE_BUCKET = {
+  encryption: BucketEncryption.S3_MANAGED,
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+} as const;
+
 /** The projections of TABLE_INDEXES in CDK's terms. */
 const PROJECTION: Record<(typeof TABLE_INDEXES)[number]['projection'], ProjectionType> = {
   KEYS_ONLY: ProjectionType.KEYS_ONLY,
@@ -263,11 +272,7 @@ export class StatefulStack extends Stack {
     });
 
     this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       removalPolicy,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(isProd ? 400 : 30) }],
     });
@@ -277,11 +282,7 @@ export class StatefulStack extends Stack {
     });
 
     this.documentsBucket = new Bucket(this, 'DocumentsBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       versioned: true,
       removalPolicy,
       serverAccessLogsBucket: this.accessLogsBucket,
@@ -300,11 +301,7 @@ export class StatefulStack extends Stack {
     });
 
     this.archiveBucket = new Bucket(this, 'ArchiveBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...PRIVATE_BUCKET,
       // Object Lock needs versioning; each document is put once (If-None-Match), so there is one version.
       versioned: true,
       objectLockEnabled: true,

@@ -21,6 +21,7 @@ import { unzip } from '../infra/lambda-sandbox.ts';
 import { createOrganisation } from '../../shared/use-cases/manage-organisation.ts';
 import { startCheckout } from '../../shared/use-cases/checkout/start-checkout.ts';
 import { topUpBalance } from '../../shared/use-cases/top-up-balance.ts';
+import type { Organisation } from '../../shared/domain/organisation.ts';
 import { aProduct, anOrg, runtime, useDynamoDbLocal } from '../support/local-stack.ts';
 
 const db = useDynamoDbLocal();
@@ -38,19 +39,24 @@ const todaysWriter: EInvoiceWriter = {
   facturX: async () => Buffer.from(`%PDF-1.7 Factur-X drawn today #${++drawn}`),
 };
 
+/** A German business with a structured address (XRechnung needs it) and the e-invoice settings given. */
+async function aGermanBuyer(rt: Awaited<ReturnType<typeof runtime>>, id: string, eInvoice: NonNullable<Organisation['eInvoice']>) {
+  await createOrganisation(rt.deps, {
+    id,
+    name: `${id} GmbH`,
+    currency: 'EUR',
+    country: 'DE',
+    vatNumber: 'DE136695976',
+    owner: { userId: `owner-${id}`, email: `billing@${id}.example`, name: 'Owner' },
+    postal: { street: 'Friedrichstraße', buildingNumber: '1', zip: '10117', city: 'Berlin', country: 'DE' },
+    eInvoice,
+  });
+}
+
 describe('documents kept as issued (R-30)', () => {
   it("keeps each final invoice at issue, with the e-invoices its organisation asked for, and serves and zips those bytes whatever today's templates draw", async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
-    await createOrganisation(rt.deps, {
-      id: 'de-gmbh',
-      name: 'DE GmbH',
-      currency: 'EUR',
-      country: 'DE',
-      vatNumber: 'DE136695976',
-      owner: { userId: 'owner-de', email: 'billing@de.example', name: 'Owner' },
-      postal: { street: 'Friedrichstraße', buildingNumber: '1', zip: '10117', city: 'Berlin', country: 'DE' },
-      eInvoice: { formats: ['xrechnung', 'facturx'], buyerReference: '04011000-12345-34' },
-    });
+    await aGermanBuyer(rt, 'de-gmbh', { formats: ['xrechnung', 'facturx'], buyerReference: '04011000-12345-34' });
     const { org } = await anOrg(rt, { id: 'ch', balance: '100.00' });
     await topUpBalance(rt.deps, 'de-gmbh', { amount: '100.00', reference: 'seed-de' });
     await aProduct(rt, org.id, { id: 'dom-ch', expiry: '2026-12-31' });
@@ -106,16 +112,7 @@ describe('documents kept as issued (R-30)', () => {
 
   it('keeps the e-invoices before the PDF when a reader comes before the archive worker, as the worker would', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
-    await createOrganisation(rt.deps, {
-      id: 'early',
-      name: 'Early GmbH',
-      currency: 'EUR',
-      country: 'DE',
-      vatNumber: 'DE136695976',
-      owner: { userId: 'owner-early', email: 'billing@early.example', name: 'Owner' },
-      postal: { street: 'Friedrichstraße', buildingNumber: '3', zip: '10117', city: 'Berlin', country: 'DE' },
-      eInvoice: { formats: ['xrechnung'] },
-    });
+    await aGermanBuyer(rt, 'early', { formats: ['xrechnung'] });
     await topUpBalance(rt.deps, 'early', { amount: '100.00', reference: 'seed-early' });
     await aProduct(rt, 'early', { id: 'dom-early', expiry: '2026-12-31' });
     await runNight(rt, '2026-12-17', { outbox: false });
@@ -142,16 +139,7 @@ describe('documents kept as issued (R-30)', () => {
 describe('documents by e-mail (R-48, R-30)', () => {
   it('attaches the document an e-mail announces, as kept, with its e-invoices, to an organisation that asked, and waits for it until kept', async () => {
     const rt = await runtime(db.endpoint(), { today: '2026-12-17' });
-    await createOrganisation(rt.deps, {
-      id: 'by-mail',
-      name: 'By Mail GmbH',
-      currency: 'EUR',
-      country: 'DE',
-      vatNumber: 'DE136695976',
-      owner: { userId: 'owner-mail', email: 'billing@mail.example', name: 'Owner' },
-      postal: { street: 'Friedrichstraße', buildingNumber: '2', zip: '10117', city: 'Berlin', country: 'DE' },
-      eInvoice: { formats: ['xrechnung'], byEmail: true },
-    });
+    await aGermanBuyer(rt, 'by-mail', { formats: ['xrechnung'], byEmail: true });
     await topUpBalance(rt.deps, 'by-mail', { amount: '100.00', reference: 'seed-mail' });
     const { org: plain } = await anOrg(rt, { id: 'plain', balance: '100.00' });
     await aProduct(rt, 'by-mail', { id: 'dom-mail', expiry: '2026-12-31' });
