@@ -29,12 +29,9 @@ import type { PaymentGateway, WebhookVerifier } from '../shared/ports/payment-ga
 import type { CheckoutDeps, SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
 import { receiveWebhook } from '../shared/use-cases/checkout/gateway-events.ts';
 import { checkoutHousekeeping, type HousekeepingResult } from '../shared/use-cases/checkout/settle-checkout.ts';
-import { makeSettlePaymentHandler } from './checkout/settle-payment.ts';
-import { makeRunExportHandler } from './finance/run-export.ts';
 import { FileDocumentStore } from '../shared/adapters/local/file-document-store.ts';
 import { FileDocumentArchive } from '../shared/adapters/local/file-document-archive.ts';
 import { archivingIssued, type ArchiveMessage } from '../shared/use-cases/finance/archive-messages.ts';
-import { makeArchiveDocumentsHandler } from './finance/archive-documents.ts';
 import { FileFormatsRenderer } from '../shared/adapters/documents/document-renderer.ts';
 import { WorkerPdfRenderer } from '../shared/adapters/documents/worker-pdf-renderer.ts';
 import { EInvoiceFileWriter } from '../shared/adapters/einvoice/e-invoice-writer.ts';
@@ -48,8 +45,6 @@ import { planNight } from '../shared/use-cases/plan-night.ts';
 import { republishPendingLifecycle, sweepLifecycle } from '../shared/use-cases/apply-lifecycle.ts';
 import { doneInNight, summariseNight, type NightSummary } from '../shared/use-cases/summarise-night.ts';
 import { CHARGE_INLINE } from '../shared/use-cases/renewal-deps.ts';
-import { makeApplyLifecycleHandler } from './lifecycle/apply-lifecycle.ts';
-import { makeRenewProductHandler } from './renewal/renew-product.ts';
 
 export const TABLE_NAME = 'billing';
 
@@ -206,6 +201,7 @@ export interface NightReport extends NightSummary {
 
 /** Delivers pending lifecycle commands (after a manual renewal, for instance). */
 export async function runLifecycle(rt: LocalRuntime): Promise<void> {
+  const { makeApplyLifecycleHandler } = await import('./local-handlers.ts');
   await rt.lifecycleQueue.drain(makeApplyLifecycleHandler(rt.deps, false));
 }
 
@@ -217,6 +213,7 @@ export async function runLifecycle(rt: LocalRuntime): Promise<void> {
 export async function drainQueues(rt: LocalRuntime, deps: EngineDeps = rt.deps, opts: { outbox?: boolean } = {}): Promise<void> {
   // What AWS's 5-minute sweep does: commands a crashed command committed but never queued go out now.
   await sweepLifecycle(deps, 0);
+  const { makeSettlePaymentHandler, makeRunExportHandler, makeApplyLifecycleHandler, makeArchiveDocumentsHandler } = await import('./local-handlers.ts');
   while (rt.settlementQueue.depth > 0 || rt.lifecycleQueue.depth > 0 || rt.exportsQueue.depth > 0) {
     await rt.settlementQueue.drain(makeSettlePaymentHandler(deps, false));
     await rt.exportsQueue.drain(makeRunExportHandler(deps, false));
@@ -257,6 +254,7 @@ export async function runNight(
   opts: { concurrency?: number; onProgress?: (done: number, total: number) => void; outbox?: boolean } = {},
 ): Promise<NightReport> {
   const started = performance.now();
+  const { makeRenewProductHandler, makeApplyLifecycleHandler } = await import('./local-handlers.ts');
   const deps = { ...rt.deps, clock: fixedClock(night) };
   // Here a night's renewals run only after its plan is recorded: a night later than the last one recorded has done nothing yet.
   const last = await rt.store.lastNightRun();

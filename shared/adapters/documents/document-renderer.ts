@@ -5,15 +5,17 @@ import { writeInvoiceCsv } from '../export/invoice-csv.ts';
 import { writePdfZip } from '../export/pdf-zip.ts';
 import { writeJournalBanana, writeJournalCsv } from '../export/journal-files.ts';
 import type { Booking } from '../../domain/journal.ts';
-import { renderInvoicePdf } from '../pdf/invoice-pdf.ts';
 
 /**
  * pdfkit + swissqrbill for PDFs, csv-stringify for the export, yazl for the
  * zip. A document prints the seller it was issued by (the copy it stores),
- * so a seller changed in the configuration since never alters it.
+ * so a seller changed in the configuration since never alters it. pdfkit and
+ * its fonts load at the first PDF drawn, not in every process that holds a
+ * renderer (a CLI listing never draws one).
  */
 export class FileFormatsRenderer implements DocumentRenderer {
-  pdf(invoice: Invoice): Promise<Buffer> {
+  async pdf(invoice: Invoice): Promise<Buffer> {
+    const { renderInvoicePdf } = await import('../pdf/invoice-pdf.ts');
     return renderInvoicePdf(invoice, invoice.seller);
   }
 
