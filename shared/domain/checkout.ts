@@ -9,7 +9,7 @@
  * when it is issued for a bank transfer.
  */
 import { Decimal } from 'decimal.js';
-import type { IsoDate } from './calendar.ts';
+import { addMonths, type IsoDate } from './calendar.ts';
 import { BusinessRuleError, ValidationError } from './errors.ts';
 import type { Currency } from './money.ts';
 import { Money } from './money.ts';
@@ -57,6 +57,12 @@ export interface CheckoutItem {
   /** The period quoted for a renewal: from the expiry as it stood, exactly what the invoice will name. */
   periodFrom?: IsoDate;
   periodTo?: IsoDate;
+  /**
+   * The day a new order was quoted, as if its period started then: priced by the rates of that period
+   * (docs/domain.md R-26). Its period starts when it is paid, so its invoice follows the rates from that
+   * day for the amount quoted. Absent on orders quoted at one rate, before orders were quoted so.
+   */
+  quotedFrom?: IsoDate;
 }
 
 export interface Checkout {
@@ -118,17 +124,29 @@ export interface Checkout {
  * The invoice line of one item as the customer was quoted it: the same for
  * the quote, the pro-forma and the final invoice, so the three cannot differ.
  */
-export function checkoutLine(checkout: Pick<Checkout, 'currency' | 'discountPercent'>, item: CheckoutItem, period?: { from: IsoDate; to: IsoDate }): PriceLineInput {
+export function checkoutLine(
+  checkout: Pick<Checkout, 'currency' | 'discountPercent'>,
+  item: CheckoutItem,
+  period?: { from: IsoDate; to: IsoDate },
+  agreedGross?: Money,
+): PriceLineInput {
   return {
     description: `${item.productName} (${item.periodMonths} months)`,
     productId: item.productId,
     ...(period ? { periodFrom: period.from, periodTo: period.to } : {}),
-    // A new order's period starts when it is paid, unknown when quoted: it was quoted, and is invoiced, at one rate.
-    ...(item.kind === 'order' ? { atOneRate: true } : {}),
+    // An order quoted before orders were quoted by period was quoted, and is invoiced, at one rate.
+    ...(item.kind === 'order' && !item.quotedFrom ? { atOneRate: true } : {}),
+    ...(agreedGross ? { agreedGross } : {}),
     unitPrice: Money.of(item.unitPrice, checkout.currency),
     quantity: item.quantity,
     ...(checkout.discountPercent ? { discountPercent: new Decimal(checkout.discountPercent) } : {}),
   };
+}
+
+/** The period an item was quoted for: a renewal's from the expiry, an order's from the day it was quoted (R-26). */
+export function quotedPeriod(item: CheckoutItem): { from: IsoDate; to: IsoDate } | undefined {
+  if (item.periodFrom && item.periodTo) return { from: item.periodFrom, to: item.periodTo };
+  return item.quotedFrom ? { from: item.quotedFrom, to: addMonths(item.quotedFrom, item.periodMonths) } : undefined;
 }
 
 /** The rate table a checkout was quoted at (its country's, as kept on it), for pricing its documents alike; none when quoted at one rate. */

@@ -32,8 +32,15 @@ export interface PriceLineInput {
   quantity: number;
   /** Partner discount on this line, a percentage from 0 to 35 (docs/domain.md R-5). */
   discountPercent?: Decimal;
-  /** Priced at the treatment's rate whatever its period: a new order quoted before its period was known. */
+  /** Priced at the treatment's rate whatever its period: a new order quoted at one rate, before orders were quoted by period. */
   atOneRate?: boolean;
+  /**
+   * The line's price with VAT as the customer accepted and paid it: a new order quoted as if paid on the day
+   * it was quoted, paid on a later day, which is when its period starts. If the rates of its real period
+   * would give another total, that paid amount is what is shared by days, each part's VAT taken out of
+   * its share (pricePeriodLine).
+   */
+  agreedGross?: Money;
 }
 
 /** docs/domain.md R-5: partners get discounts of up to 35 %. */
@@ -110,34 +117,58 @@ function priceLine(line: PriceLineInput, rate: Decimal, currency: Currency): Pri
  * discount are shared by days, each part rounded to the cent and the last
  * taking what is left, so the parts add up to the line exactly; each part's
  * VAT is then its net at its rate, rounded on its own line.
+ *
+ * A line with an agreed gross whose real period gives another total (an
+ * order paid days after its quote, its period then starting later) keeps
+ * what was paid: the VAT is owed on the consideration received, so that
+ * amount is shared by days and each part's VAT taken out of its share at its
+ * rate (share x rate / (100 + rate), rounded); its net is the rest. The net
+ * then differs from the list price by the cents the rates moved.
  */
 function pricePeriodLine(line: PriceLineInput, vat: VatTreatment, currency: Currency, rates: VatRateTable): PricedLine[] {
   const taxed = vat.kind === 'domestic' || vat.kind === 'eu-b2c';
   if (!taxed || line.atOneRate || line.periodFrom === undefined || line.periodTo === undefined) return [priceLine(line, vat.rate, currency)];
   const periods = ratePeriods(vat.country, line.periodFrom, line.periodTo, rates);
-  if (periods.length === 1) return [priceLine(line, periods[0]!.rate, currency)];
-  const whole = priceLine(line, new Decimal(0), currency);
-  const price = line.unitPrice.times(line.quantity);
-  const days = daysBetween(line.periodFrom, line.periodTo);
-  const share = (total: Money, d: number) => Money.round(total.amount.times(d).dividedBy(days), currency);
-  let priceLeft = price;
-  let discountLeft = whole.discount;
+  const parts = periods.length === 1 ? [priceLine(line, periods[0]!.rate, currency)] : sharedByDays(line, periods, currency);
+  const agreed = line.agreedGross;
+  if (
+    agreed === undefined ||
+    Money.sum(
+      parts.map((p) => p.gross),
+      currency,
+    ).equals(agreed)
+  )
+    return parts;
+  return agreedByDays(line, periods, currency, agreed);
+}
+
+type Period = { from: IsoDate; to: IsoDate; rate: Decimal };
+
+/** `total` shared by the periods' days: each part rounded to the cent, the last taking the rest. */
+function byDays(total: Money, periods: Period[], currency: Currency): Money[] {
+  const days = daysBetween(periods[0]!.from, periods.at(-1)!.to);
+  let left = total;
   return periods.map((p, i) => {
-    const last = i === periods.length - 1;
-    const d = daysBetween(p.from, p.to);
-    const partPrice = last ? priceLeft : share(price, d);
-    const partDiscount = last ? discountLeft : share(whole.discount, d);
-    priceLeft = priceLeft.minus(partPrice);
-    discountLeft = discountLeft.minus(partDiscount);
-    const net = partPrice.minus(partDiscount);
+    const part = i === periods.length - 1 ? left : Money.round(total.amount.times(daysBetween(p.from, p.to)).dividedBy(days), currency);
+    left = left.minus(part);
+    return part;
+  });
+}
+
+function sharedByDays(line: PriceLineInput, periods: Period[], currency: Currency): PricedLine[] {
+  const whole = priceLine(line, new Decimal(0), currency);
+  const prices = byDays(line.unitPrice.times(line.quantity), periods, currency);
+  const discounts = byDays(whole.discount, periods, currency);
+  return periods.map((p, i) => {
+    const net = prices[i]!.minus(discounts[i]!);
     const partVat = Money.round(net.amount.times(p.rate).dividedBy(100), currency);
     return {
       ...whole,
       periodFrom: p.from,
       periodTo: p.to,
-      unitPrice: partPrice,
+      unitPrice: prices[i]!,
       quantity: 1,
-      discount: partDiscount,
+      discount: discounts[i]!,
       net,
       vatRate: p.rate,
       vat: partVat,
@@ -146,12 +177,23 @@ function pricePeriodLine(line: PriceLineInput, vat: VatTreatment, currency: Curr
   });
 }
 
+function agreedByDays(line: PriceLineInput, periods: Period[], currency: Currency, agreed: Money): PricedLine[] {
+  const whole = priceLine(line, new Decimal(0), currency);
+  const grosses = byDays(agreed, periods, currency);
+  const discounts = byDays(whole.discount, periods, currency);
+  return periods.map((p, i) => {
+    const gross = grosses[i]!;
+    const partVat = Money.round(gross.amount.times(p.rate).dividedBy(p.rate.plus(100)), currency);
+    const net = gross.minus(partVat);
+    return { ...whole, periodFrom: p.from, periodTo: p.to, unitPrice: net.plus(discounts[i]!), quantity: 1, discount: discounts[i]!, net, vatRate: p.rate, vat: partVat, gross };
+  });
+}
+
 /**
  * `rates`: the rate table (the stage's configuration) by which lines of a
  * service period are taxed at the rates of that period (pricePeriodLine);
  * without it every line takes the treatment's rate (the invoice date's).
- * Renewals give it; checkouts, whose quote must equal the invoice issued
- * days later for an order whose period starts only then, do not yet.
+ * Renewals give it, and checkouts the table they were quoted at.
  */
 export function priceInvoice(lines: PriceLineInput[], vat: VatTreatment, currency: Currency, opts: { rates?: VatRateTable | undefined } = {}): PricedInvoice {
   if (!isCurrency(currency)) throw new ValidationError(`unsupported currency: ${String(currency)}`, 'invalid_currency');

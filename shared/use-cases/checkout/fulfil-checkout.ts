@@ -2,7 +2,7 @@ import { chfRateAtIssue } from '../chf-rate.ts';
 import { Decimal } from 'decimal.js';
 import { sellerOfOrg } from '../sellers.ts';
 import { addMonths, type IsoDate } from '../../domain/calendar.ts';
-import { checkoutLine, quotedRates, type Checkout } from '../../domain/checkout.ts';
+import { checkoutLine, quotedPeriod, quotedRates, type Checkout, type CheckoutItem } from '../../domain/checkout.ts';
 import { toInvoice, type Invoice, type InvoicePayment } from '../../domain/invoice.ts';
 import { Money } from '../../domain/money.ts';
 import type { Organisation } from '../../domain/organisation.ts';
@@ -44,10 +44,15 @@ export function periodFor(product: Product, periodMonths: number, today: IsoDate
   return { from, to: addMonths(from, periodMonths) };
 }
 
+/** What an order's line came to when quoted, VAT included: what its invoice bills, whatever day it is paid. */
+function quotedGross(checkout: Checkout, item: CheckoutItem): Money {
+  return priceInvoice([checkoutLine(checkout, item, quotedPeriod(item))], vatOf(checkout), checkout.currency, { rates: quotedRates(checkout) }).total;
+}
+
 /**
  * The final invoice of a renewal checkout, numbered on the day the money is
  * there. Prices and VAT are those the customer accepted; the periods start
- * at each product's expiry as it stands now.
+ * at each product's expiry as it stands now, a new order's today.
  */
 export async function issueCheckoutInvoice(
   deps: Pick<CheckoutDeps, 'store' | 'seller' | 'sellers'>,
@@ -68,7 +73,7 @@ export async function issueCheckoutInvoice(
       if (item.periodFrom && (item.periodFrom !== period.from || item.periodTo !== period.to)) {
         throw new WriteConflict(['product']);
       }
-      return checkoutLine(checkout, item, period);
+      return checkoutLine(checkout, item, period, item.quotedFrom ? quotedGross(checkout, item) : undefined);
     }),
     vatOf(checkout),
     currency,

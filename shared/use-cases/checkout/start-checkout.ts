@@ -6,6 +6,7 @@ import {
   assertChargeable,
   assertCheckoutMethod,
   checkoutLine,
+  quotedPeriod,
   quotedRates,
   CHECKOUT_METHODS,
   MAX_SELECTION,
@@ -175,7 +176,8 @@ async function priceSelection(
     assertWithinLongestPeriod(type, period.to, today, product.name);
     products.set(product.id, product);
     items.push({
-      ...(product.status === 'pending' ? {} : { periodFrom: period.from, periodTo: period.to }),
+      // A renewal's period is known; an order's starts when paid, so it is quoted as if paid today.
+      ...(product.status === 'pending' ? { quotedFrom: period.from } : { periodFrom: period.from, periodTo: period.to }),
       productId: product.id,
       productName: product.name,
       typeId: type.id,
@@ -189,10 +191,10 @@ async function priceSelection(
   // A partner's client pays its partner's prices, whoever clicks (docs/domain.md R-5).
   const { discountPercent } = await billingContext(deps.store, org);
   const discount = discountPercent ? { discountPercent: discountPercent.toString() } : {};
-  // Renewals are quoted by the rates in force over their periods, and the table is kept on the checkout.
+  // Renewals and orders are quoted by the rates in force over their periods, and the table is kept on the checkout.
   const rates = deps.vatRates[vat.country] && (vat.kind === 'domestic' || vat.kind === 'eu-b2c') ? [...deps.vatRates[vat.country]!] : undefined;
   const priced = priceInvoice(
-    items.map((i) => checkoutLine({ currency: org.currency, ...discount }, i, i.periodFrom && i.periodTo ? { from: i.periodFrom, to: i.periodTo } : undefined)),
+    items.map((i) => checkoutLine({ currency: org.currency, ...discount }, i, quotedPeriod(i))),
     vat,
     org.currency,
     { rates: rates ? { [vat.country]: rates } : undefined },
@@ -465,7 +467,7 @@ async function proformaFor(deps: CheckoutDeps, checkout: Checkout, org: Organisa
   const lines =
     checkout.purpose === 'top-up'
       ? [{ description: 'Prepaid balance top-up', unitPrice: Money.of(checkout.total, currency), quantity: 1 }]
-      : checkout.items.map((i) => checkoutLine(checkout, i, i.periodFrom && i.periodTo ? { from: i.periodFrom, to: i.periodTo } : undefined));
+      : checkout.items.map((i) => checkoutLine(checkout, i, quotedPeriod(i)));
   const priced = priceInvoice(lines, vatOf(checkout), currency, { rates: quotedRates(checkout) });
   const proforma = toInvoice(priced, { series: 'PRO', seller, seriesId, year, sequence }, org, today, [{ method: 'balance', amount: Money.of(checkout.balancePart, currency) }], {
     status: 'open',

@@ -137,4 +137,46 @@ describe('a line whose service period spans a rate change', () => {
       { numRuns: 300 },
     );
   });
+
+  it('bills an order paid days after its quote what was quoted, each part of its real period taxed at its rate (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5_000_000 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 35 }),
+        fc.integer({ min: 0, max: 3000 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 28, max: 3700 }),
+        (cents, quantity, discount, quoteOffset, delay, length) => {
+          const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+          const line = (from: number): PriceLineInput => ({
+            description: 'x',
+            periodFrom: day(from),
+            periodTo: day(from + length),
+            unitPrice: chf(new Decimal(cents).dividedBy(100).toFixed(2)),
+            quantity,
+            ...(discount > 0 ? { discountPercent: new Decimal(discount) } : {}),
+          });
+          const quoted = priceInvoice([line(quoteOffset)], domestic, 'CHF', { rates: FUTURE });
+          const paid = priceInvoice([{ ...line(quoteOffset + delay), agreedGross: quoted.total }], domestic, 'CHF', { rates: FUTURE });
+          expect(paid.total.toString()).toBe(quoted.total.toString());
+          expect(paid.lines[0]!.periodFrom).toBe(day(quoteOffset + delay));
+          expect(paid.lines.at(-1)!.periodTo).toBe(day(quoteOffset + delay + length));
+          for (let i = 1; i < paid.lines.length; i++) expect(paid.lines[i]!.periodFrom).toBe(paid.lines[i - 1]!.periodTo);
+          for (const l of paid.lines) {
+            // Each part's rate is the one in force over it, and its VAT is that rate's share of its gross, to the cent.
+            expect(ratePeriods('CH', l.periodFrom!, l.periodTo!, FUTURE).map((p) => p.rate.toString())).toEqual([l.vatRate.toString()]);
+            expect(l.net.plus(l.vat).toString()).toBe(l.gross.toString());
+            expect(
+              l.vat.amount
+                .minus(l.gross.amount.times(l.vatRate).dividedBy(l.vatRate.plus(100)))
+                .abs()
+                .lte('0.01'),
+            ).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -293,26 +293,69 @@ describe('a checkout across a VAT rate change (docs/domain.md R-26)', () => {
     expect(invoice.lines.map((l) => [l.vatRate, l.net, l.vat])).toEqual([['8.1', '65.00', '5.27']]);
   });
 
-  it('quotes and invoices a new order at one rate: its period starts only when it is paid', async () => {
-    const rt = await runtime('memory', { today: '2026-12-17' });
+  // A new order (a pending .ch domain, 60 months, CHF 65.00 net) is quoted as if paid that day, and its period
+  // starts when it is paid. Worked by hand (and checked by a few lines of Python outside the engine):
+  // quoted 2026-12-17, 2026-12-17 to 2031-12-17 is 1,826 days, 380 before 2028-01-01: 65 x 380 / 1826 =
+  // 13.5268 -> 13.53 and 51.47; VAT 1.0959 -> 1.10 and 4.5294 -> 4.53: 70.63 (70.27 at one rate).
+  async function newOrder(today: string, method: 'card' | 'iban') {
+    const rt = await runtime('memory', { today });
     const { org } = await anOrg(rt, { id: 'acme' });
-    const p = await aProduct(rt, org.id, { id: 'new', expiry: '2026-12-17', periodMonths: 60, autoRenew: false });
+    const p = await aProduct(rt, org.id, { id: 'new', expiry: today, periodMonths: 60, autoRenew: false });
     await rt.store.commit([{ type: 'product', product: { ...p, status: 'pending', version: p.version + 1 }, expectedVersion: p.version }]);
     const vatRates = { ...rt.deps.vatRates, CH: [...rt.deps.vatRates.CH!, { from: '2028-01-01' as const, rate: '8.8' }] };
     const view = await startCheckout(
       { ...rt.deps, vatRates },
       org.id,
-      { items: [{ productId: 'new', periodMonths: 60 }], method: 'card', requestId: 'new-order-1' },
+      { items: [{ productId: 'new', periodMonths: 60 }], method, requestId: `new-order-${method}` },
       owner(org.id),
     );
     const checkout = (await rt.store.getCheckout(org.id, view.checkoutId))!;
-    expect(checkout.total).toBe('70.27');
-    // Paid three days later: the period is 2026-12-20 to 2031-12-20, still invoiced at the quoted 8.1 %.
     const product = (await rt.store.getProduct(org.id, 'new'))!;
-    const invoice = await issueCheckoutInvoice(rt.deps, checkout, (await rt.store.getOrganisation(org.id))!, new Map([[product.id, product]]), '2026-12-20', {
-      ref: 'pi_1',
-      amount: Money.of('70.27', 'CHF'),
-    });
+    const pay = (day: string, amount: string) =>
+      issueCheckoutInvoice(rt.deps, checkout, org, new Map([[product.id, product]]), day, {
+        ref: 'pay-1',
+        amount: Money.of(amount, 'CHF'),
+        ...(method === 'iban' ? { via: 'transfer' as const } : {}),
+      });
+    return { rt, checkout, pay };
+  }
+
+  it('quotes a new order by the rate periods from the quote day, and invoices the periods from the day it is paid', async () => {
+    const { rt, checkout, pay } = await newOrder('2026-12-17', 'iban');
+    expect([checkout.totalNet, checkout.totalVat, checkout.total]).toEqual(['65.00', '5.63', '70.63']);
+    const proforma = (await rt.store.findInvoice(checkout.proformaNumber!))!;
+    expect(proforma.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat])).toEqual([
+      ['2026-12-17', '2028-01-01', '8.1', '13.53', '1.10'],
+      ['2028-01-01', '2031-12-17', '8.8', '51.47', '4.53'],
+    ]);
+    // The transfer arrives three days later: 2026-12-20 to 2031-12-20, 377 days before the change:
+    // 65 x 377 / 1826 = 13.4200 -> 13.42 and 51.58; VAT 1.0870 -> 1.09 and 4.5390 -> 4.54: 70.63 again.
+    const invoice = await pay('2026-12-20', '70.63');
+    expect(invoice.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat])).toEqual([
+      ['2026-12-20', '2028-01-01', '8.1', '13.42', '1.09'],
+      ['2028-01-01', '2031-12-20', '8.8', '51.58', '4.54'],
+    ]);
+    expect([invoice.totalNet, invoice.totalVat, invoice.total]).toEqual(['65.00', '5.63', '70.63']);
+  });
+
+  it('bills a new order paid after a rate change what was quoted, its VAT taken out of that amount at the rate of its period', async () => {
+    // Quoted 2027-12-20: 12 of 1,827 days at 8.1 %: 65 x 12 / 1827 = 0.4269 -> 0.43 and 64.57; VAT 0.0348 -> 0.03
+    // and 5.6822 -> 5.68: 70.71. Paid 2028-01-05, the whole period is at 8.8 %, where 65.00 would come to
+    // 70.72; the customer paid 70.71, whose VAT is 70.71 x 8.8 / 108.8 = 5.7192 -> 5.72, net 64.99.
+    const { checkout, pay } = await newOrder('2027-12-20', 'iban');
+    expect(checkout.total).toBe('70.71');
+    const invoice = await pay('2028-01-05', '70.71');
+    expect(invoice.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat, l.gross])).toEqual([['2028-01-05', '2033-01-05', '8.8', '64.99', '5.72', '70.71']]);
+    expect([invoice.totalNet, invoice.totalVat, invoice.total]).toEqual(['64.99', '5.72', '70.71']);
+  });
+
+  it('still invoices an order quoted at one rate, before orders were quoted by period, at that rate', async () => {
+    const { checkout, rt } = await newOrder('2026-12-17', 'card');
+    // As such a checkout was stored: no quoted day on the order, one line at 8.1 %: 65.00 + 5.265 -> 5.27 = 70.27.
+    const old = { ...checkout, items: checkout.items.map(({ quotedFrom: _q, ...i }) => i), totalVat: '5.27', total: '70.27' };
+    const product = (await rt.store.getProduct('acme', 'new'))!;
+    const org = (await rt.store.getOrganisation('acme'))!;
+    const invoice = await issueCheckoutInvoice(rt.deps, old, org, new Map([[product.id, product]]), '2026-12-20', { ref: 'pi_1', amount: Money.of('70.27', 'CHF') });
     expect(invoice.lines.map((l) => [l.periodFrom, l.periodTo, l.vatRate, l.net, l.vat])).toEqual([['2026-12-20', '2031-12-20', '8.1', '65.00', '5.27']]);
   });
 });
