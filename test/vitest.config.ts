@@ -11,5 +11,8 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll returns as soon as the page shows what is awaited; its default second is too short for a
+    // page served and drawn on a shared two-core machine, which is not what these tests are about.
+    expect: { poll: { timeout: 30_000 } },
   },
 });
