@@ -6,7 +6,18 @@ import type { EmailRef } from '../shared/use-cases/mail/deliver-email.ts';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
 
-const RenewalMessageSchema = z.object({ orgId: z.string().min(1), productId: z.string().min(1), night: isoDate, methodId: z.string().min(1).max(255).optional() });
+const ChfRateSchema = z.object({
+  currency: z.literal('EUR'),
+  period: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/),
+  chf: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/),
+});
+const RenewalMessageSchema = z.object({
+  orgId: z.string().min(1),
+  productId: z.string().min(1),
+  night: isoDate,
+  methodId: z.string().min(1).max(255).optional(),
+  chfRate: ChfRateSchema.nullable().optional(),
+});
 const LifecycleMessageSchema = z.object({ date: isoDate, commandId: z.string().min(1) });
 const SettlementMessageSchema = z.object({ eventId: z.string().min(1).max(255) });
 

@@ -25,8 +25,10 @@ export class NightlyRenewal extends Construct {
       environment: { ...w.store, RENEWAL_QUEUE_URL: w.data.renewalQueue.queueUrl },
       onFailureQueue: w.data.schedulerDlq,
     })
-      // The table only for its own run records (pk NIGHTS); products come from the date index.
+      // The table only for its own run records (pk NIGHTS) and the night's CHF rate for EUR documents (RATES#EUR,
+      // read once for all the night's renewals); products come from the date index.
       .grantItems(w.data.table, ['dynamodb:Query', 'dynamodb:PutItem'], { leadingKeys: ['NIGHTS'] })
+      .grantItems(w.data.table, ['dynamodb:GetItem'], { leadingKeys: ['RATES#EUR'] })
       .grantQuery(w.data.table, { indexes: [dueIndex.name] })
       .grantSend(w.data.renewalQueue);
 

@@ -7,6 +7,7 @@ import type { Organisation } from '../domain/organisation.ts';
 import { seriesIdFor } from '../domain/seller.ts';
 import { sellerOfOrg } from './sellers.ts';
 import { chfRateAtIssue } from './chf-rate.ts';
+import type { ExchangeRate } from '../domain/exchange-rates.ts';
 import { assertMethodAcceptsCurrency, type SavedPaymentMethod } from '../domain/payment-methods.ts';
 import { renewed, type Product } from '../domain/product.ts';
 import { WriteConflict, type Change } from '../ports/unit-of-work.ts';
@@ -38,6 +39,8 @@ export interface RenewalPaymentInput {
   deferToMethod?: string;
   /** The product's organisation when `org` is the partner billed for it. */
   client?: Organisation;
+  /** The night's CHF rate as its plan read it (RenewalMessage.chfRate): then the invoice reads none. */
+  chfRate?: ExchangeRate | null;
   /** The partner's discount on the line. */
   discountPercent?: Decimal;
   /** A charge is needed: hand the renewal to the paced charge queue instead of calling the provider here. */
@@ -89,7 +92,7 @@ export async function payRenewal(deps: BillingDeps, input: RenewalPaymentInput):
   const issue = async (payments: Parameters<typeof toInvoice>[4]): Promise<Invoice> => {
     const seriesId = seriesIdFor(seller, org.id);
     const sequence = input.numberAtCommit ? PROVISIONAL_SEQUENCE : (await store.lastInvoiceSequence('INV', seriesId, year)) + 1;
-    const chfRate = await chfRateAtIssue(store, seller, org.currency, night);
+    const chfRate = await chfRateAtIssue(store, seller, org.currency, night, input.chfRate);
     return toInvoice(priced, { series: 'INV', seller, seriesId, year, sequence }, org, night, payments, chfRate ? { chfRate } : {});
   };
 

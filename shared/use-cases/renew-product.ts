@@ -120,6 +120,7 @@ async function renewOnce(deps: BillingDeps, msg: RenewalMessage): Promise<RenewP
       ...(deferTo && methodId && !saved ? { deferToMethod: methodId } : {}),
       // Numbered by commitNumbered below.
       numberAtCommit: true,
+      ...(msg.chfRate !== undefined ? { chfRate: msg.chfRate } : {}),
     });
     if (paid.kind === 'deferred') {
       // Nothing was written: the charge queue's worker runs this same night for the product.

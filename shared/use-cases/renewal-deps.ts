@@ -26,8 +26,8 @@ export type RenewalStore = UnitOfWork &
   Pick<CheckoutReads, 'getCheckout'> &
   Pick<OperationReads, 'getLifecycleCommand' | 'listPendingLifecycle'>;
 
-/** The nightly plan: the date index and the log of nights, nothing else. */
-export type PlanStore = Pick<ProductReads, 'listDueProducts'> & Pick<NightLog, 'lastNightRun' | 'putNightRun'>;
+/** The nightly plan: the date index, the log of nights and the night's CHF rate, nothing else. */
+export type PlanStore = Pick<ProductReads, 'listDueProducts'> & Pick<NightLog, 'lastNightRun' | 'putNightRun'> & Pick<DocumentReads, 'exchangeRateOn'>;
 
 /** Everything the billing use cases need from the outside world. */
 export interface BillingDeps {

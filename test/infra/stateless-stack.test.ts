@@ -48,6 +48,7 @@ const stripeSecret = 'secretsmanager:GetSecretValue stripe-secret.Ref';
 const webhookSecret = 'secretsmanager:GetSecretValue stripe-webhook-secret.Ref';
 const send = (queue: string) => `sqs:SendMessage ${queue}.Arn`;
 const onlyNights = ' if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["NIGHTS"]}}';
+const onlyEuroRates = ' if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["RATES#EUR"]}}';
 /** DynamoDbRateLimiter's counters: UpdateItem on RATE#<client>#<minute> items only. */
 const rateLimit = 'dynamodb:UpdateItem table.Arn if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["RATE#*"]}}';
 const leading = (...patterns: string[]) => ` if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } })}`;
@@ -64,6 +65,7 @@ const EXPECTED_PERMISSIONS: Record<string, string[]> = {
     ...own('PlanNight'),
     `dynamodb:PutItem table.Arn${onlyNights}`,
     `dynamodb:Query table.Arn${onlyNights}`,
+    `dynamodb:GetItem table.Arn${onlyEuroRates}`,
     'dynamodb:Query table.Arn/index/gsi1',
     send('renewal-queue'),
     ...onFailure('scheduler-dlq'),
