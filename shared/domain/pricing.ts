@@ -131,15 +131,11 @@ function pricePeriodLine(line: PriceLineInput, vat: VatTreatment, currency: Curr
   const periods = ratePeriods(vat.country, line.periodFrom, line.periodTo, rates);
   const parts = periods.length === 1 ? [priceLine(line, periods[0]!.rate, currency)] : sharedByDays(line, periods, currency);
   const agreed = line.agreedGross;
-  if (
-    agreed === undefined ||
-    Money.sum(
-      parts.map((p) => p.gross),
-      currency,
-    ).equals(agreed)
-  )
-    return parts;
-  return agreedByDays(line, periods, currency, agreed);
+  const total = Money.sum(
+    parts.map((p) => p.gross),
+    currency,
+  );
+  return agreed === undefined || total.equals(agreed) ? parts : agreedByDays(line, periods, currency, agreed);
 }
 
 type Period = { from: IsoDate; to: IsoDate; rate: Decimal };
