@@ -27,6 +27,11 @@ const fiveYears: PriceLineInput = {
   quantity: 5,
 };
 
+/** The day n days after 2025-01-01, for the properties' periods. */
+const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+/** A line's price, quantity and partner discount as the properties draw them. */
+const drawnLine = () => [fc.integer({ min: 0, max: 5_000_000 }), fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 35 })] as const;
+
 describe('the rates in force over a service period', () => {
   it('cuts a period where a rate starts, and keeps one period where none does', () => {
     expect(ratePeriods('CH', '2026-12-31', '2031-12-31', FUTURE)).toEqual([
@@ -107,33 +112,25 @@ describe('a line whose service period spans a rate change', () => {
 
   it('never changes the net of a line, whatever the period, the price and the discount (property)', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 5_000_000 }),
-        fc.integer({ min: 1, max: 10 }),
-        fc.integer({ min: 0, max: 35 }),
-        fc.integer({ min: 0, max: 3000 }),
-        fc.integer({ min: 1, max: 3700 }),
-        (cents, quantity, discount, startOffset, length) => {
-          const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
-          const input: PriceLineInput = {
-            description: 'x',
-            periodFrom: day(startOffset),
-            periodTo: day(startOffset + length),
-            unitPrice: chf(new Decimal(cents).dividedBy(100).toFixed(2)),
-            quantity,
-            ...(discount > 0 ? { discountPercent: new Decimal(discount) } : {}),
-          };
-          const whole = priceInvoice([input], { ...domestic, kind: 'export', rate: new Decimal(0) }, 'CHF');
-          const split = priceInvoice([input], domestic, 'CHF', { rates: FUTURE });
-          expect(split.totalNet.toString()).toBe(whole.totalNet.toString());
-          // Each part's VAT is its net at its period's rate, rounded on its own.
-          for (const l of split.lines) expect(l.vat.toString()).toBe(Money.round(l.net.amount.times(l.vatRate).dividedBy(100), 'CHF').toString());
-          // The parts follow one another and cover the period exactly.
-          expect(split.lines[0]!.periodFrom).toBe(input.periodFrom);
-          expect(split.lines.at(-1)!.periodTo).toBe(input.periodTo);
-          for (let i = 1; i < split.lines.length; i++) expect(split.lines[i]!.periodFrom).toBe(split.lines[i - 1]!.periodTo);
-        },
-      ),
+      fc.property(...drawnLine(), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 3700 }), (cents, quantity, discount, startOffset, length) => {
+        const input: PriceLineInput = {
+          description: 'x',
+          periodFrom: day(startOffset),
+          periodTo: day(startOffset + length),
+          unitPrice: chf(new Decimal(cents).dividedBy(100).toFixed(2)),
+          quantity,
+          ...(discount > 0 ? { discountPercent: new Decimal(discount) } : {}),
+        };
+        const whole = priceInvoice([input], { ...domestic, kind: 'export', rate: new Decimal(0) }, 'CHF');
+        const split = priceInvoice([input], domestic, 'CHF', { rates: FUTURE });
+        expect(split.totalNet.toString()).toBe(whole.totalNet.toString());
+        // Each part's VAT is its net at its period's rate, rounded on its own.
+        for (const l of split.lines) expect(l.vat.toString()).toBe(Money.round(l.net.amount.times(l.vatRate).dividedBy(100), 'CHF').toString());
+        // The parts follow one another and cover the period exactly.
+        expect(split.lines[0]!.periodFrom).toBe(input.periodFrom);
+        expect(split.lines.at(-1)!.periodTo).toBe(input.periodTo);
+        for (let i = 1; i < split.lines.length; i++) expect(split.lines[i]!.periodFrom).toBe(split.lines[i - 1]!.periodTo);
+      }),
       { numRuns: 300 },
     );
   });
@@ -141,14 +138,11 @@ describe('a line whose service period spans a rate change', () => {
   it('bills an order paid days after its quote what was quoted, each part of its real period taxed at its rate (property)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 5_000_000 }),
-        fc.integer({ min: 1, max: 10 }),
-        fc.integer({ min: 0, max: 35 }),
+        ...drawnLine(),
         fc.integer({ min: 0, max: 3000 }),
         fc.integer({ min: 0, max: 30 }),
         fc.integer({ min: 28, max: 3700 }),
         (cents, quantity, discount, quoteOffset, delay, length) => {
-          const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
           const line = (from: number): PriceLineInput => ({
             description: 'x',
             periodFrom: day(from),
