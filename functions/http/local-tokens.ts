@@ -4,10 +4,9 @@ import { join, resolve } from 'node:path';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { ValidationError } from '../../shared/domain/errors.ts';
 
-/** What API Gateway's JWT authorizer is configured to accept, mirrored locally. */
-export const LOCAL_ISSUER = 'billing-local';
-export const LOCAL_AUDIENCE = 'billing-api';
-export const MAX_TTL_SECONDS = 30 * 24 * 3600;
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, MAX_TTL_SECONDS } from './local-token-terms.ts';
+
+export { LOCAL_AUDIENCE, LOCAL_ISSUER, MAX_TTL_SECONDS };
 
 export interface LocalTokenRequest {
   userId: string;

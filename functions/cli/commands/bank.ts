@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { assertCamt054Size, parseCamt054 } from '../../../shared/adapters/bank/camt054.ts';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { importBankStatement } from '../../../shared/use-cases/bank/import-bank-statement.ts';
 import { drainQueues } from '../lazy-runtime.ts';
@@ -15,6 +14,7 @@ export function registerBankCommands(program: Command, c: Ctx): void {
     .description('settle the credits of a camt.054 file against pro-formas and open invoices')
     .argument('<file>', 'camt.054 XML file')
     .action(async (file: string) => {
+      const { assertCamt054Size, parseCamt054 } = await import('../../../shared/adapters/bank/camt054.ts');
       assertCamt054Size(fileSize(file), file);
       const xml = readTextFile(file);
       const statement = parseCamt054(xml);

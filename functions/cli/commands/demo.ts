@@ -2,8 +2,7 @@ import { Option } from 'commander';
 import { addDays } from '../../../shared/domain/calendar.ts';
 import type { NightReport } from '../../local-runtime.ts';
 import { intArg } from '../context.ts';
-import { demoFinance, type DemoFinance } from '../demo-finance.ts';
-import { seedPortfolio } from '../demo-portfolio.ts';
+import type { DemoFinance } from '../demo-finance.ts';
 import { nightJson, nightTable, progress } from '../output.ts';
 import { simulate } from './nights.ts';
 import type { Command } from 'commander';
@@ -18,6 +17,7 @@ export function registerDemoCommands(program: Command, c: Ctx): void {
     .addOption(new Option('--seed <n>').default(42).argParser(intArg('--seed', 0, 2 ** 31)))
     .action(async (o: { orgs: number; products: number; seed: number }) => {
       const bar = progress('seed', c().json);
+      const { seedPortfolio } = await import('../demo-portfolio.ts');
       const res = await c().withRuntime((rt) => seedPortfolio(rt, { orgs: o.orgs, products: o.products, seed: o.seed, today: c().today(), onProgress: bar.update }));
       bar.stop();
       c().print(`seeded ${res.orgs} organisations and ${res.products} products`, { orgs: res.orgs, products: res.products });
@@ -32,6 +32,8 @@ export function registerDemoCommands(program: Command, c: Ctx): void {
     .action(async (o: { nights: number; orgs: number; products: number }) => {
       const started = performance.now();
       const cx = c();
+      // The demo's seeding and finance side (bank files among them) load when it runs, not with `--help`.
+      const [{ seedPortfolio }, { demoFinance }] = await Promise.all([import('../demo-portfolio.ts'), import('../demo-finance.ts')]);
       const res = await cx.withRuntime(async (rt) => {
         const last = await rt.store.lastNightRun();
         const empty = (await rt.store.listOrganisations()).length === 0;

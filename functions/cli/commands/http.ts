@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ValidationError } from '../../../shared/domain/errors.ts';
 import { fixedClock } from '../../../shared/ports/clock.ts';
-import { MAX_TTL_SECONDS, signLocalToken } from '../../http/local-tokens.ts';
+import { MAX_TTL_SECONDS } from '../../http/local-token-terms.ts';
 import { openLocalRuntime } from '../lazy-runtime.ts';
 import type { LocalRuntime } from '../../local-runtime.ts';
 
@@ -67,6 +67,7 @@ export function registerHttpCommands(program: Command, ctx: HttpCliContext): voi
     .addOption(new Option('--ttl <seconds>').default(3600).argParser(wholeNumber('--ttl', 1, MAX_TTL_SECONDS)))
     .option('--scope <scopes>', 'OAuth 2 scopes, e.g. billing:finance for finance staff')
     .action(async (o: { user: string; org?: string; ttl: number; scope?: string }) => {
+      const { signLocalToken } = await import('../../http/local-tokens.ts');
       const token = await signLocalToken(c().opts.home, { userId: o.user, ttlSeconds: o.ttl, ...(o.org ? { orgId: o.org } : {}), ...(o.scope ? { scope: o.scope } : {}) });
       c().print(token, { token });
     });
