@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { parseRateRow } from '../shared/domain/exchange-rates.ts';
 import { isIsoDate } from '../shared/domain/calendar.ts';
 import type { LifecycleMessage, RenewalMessage } from '../shared/ports/message-queue.ts';
 import type { SettlementMessage } from '../shared/use-cases/checkout/checkout-deps.ts';
@@ -6,10 +7,10 @@ import type { EmailRef } from '../shared/use-cases/mail/deliver-email.ts';
 
 const isoDate = z.string().refine(isIsoDate, 'must be a date as YYYY-MM-DD');
 
-const ChfRateSchema = z.object({
-  currency: z.literal('EUR'),
-  period: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/),
-  chf: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/),
+// A carried rate obeys the rules of a rates file's row (exchange-rates.ts), and the plan only carries euros'.
+const ChfRateSchema = z.object({ currency: z.literal('EUR'), period: z.string(), chf: z.string() }).superRefine((r, ctx) => {
+  const row = parseRateRow([r.period, r.currency, r.chf]);
+  if (typeof row === 'string') ctx.addIssue({ code: 'custom', message: row });
 });
 const RenewalMessageSchema = z.object({
   orgId: z.string().min(1),

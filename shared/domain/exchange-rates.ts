@@ -26,8 +26,8 @@ export interface RejectedRateLine {
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 const RATE = /^\d{1,3}\.\d{1,6}$|^\d{1,3}$/;
 
-/** Why one row of a rates file cannot be taken, or its rate. */
-function parseRow(cells: string[]): ExchangeRate | string {
+/** Why one row of a rates file (or a rate carried in a message) cannot be taken, or its rate. */
+export function parseRateRow(cells: string[]): ExchangeRate | string {
   if (cells.length !== 3) return `expected 3 fields (period, currency, chf), got ${cells.length}`;
   const [period, currency, chf] = cells.map((c) => c.trim()) as [string, string, string];
   if (!MONTH.test(period) && !isIsoDate(period)) return `period "${period}" is neither a month (YYYY-MM) nor a day (YYYY-MM-DD)`;
@@ -55,7 +55,7 @@ export function parseRatesFile(text: string): { rates: ExchangeRate[]; rejected:
   lines.slice(1).forEach((text, i) => {
     if (text.trim() === '') return;
     const line = i + 2;
-    const row = parseRow(text.split(separator));
+    const row = parseRateRow(text.split(separator));
     if (typeof row === 'string') return void rejected.push({ line, text, reason: row });
     const key = `${row.currency}|${row.period}`;
     const earlier = taken.get(key);
